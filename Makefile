@@ -1,0 +1,74 @@
+# arag: entry point. `make demo` and `make test` set themselves up on a fresh
+# Debian 12 machine with Node 20 (scripts/setup.sh is idempotent).
+SHELL := /bin/bash
+export NODE_PATH := /usr/share/nodejs
+JOBS ?= 2
+DATA ?= ../shared/data/amazon-beauty
+PORT ?= 8080
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
+
+NATIVE_DIR := build/native
+ASAN_DIR := build/native-asan
+EM_DIR := build/emscripten
+WASI_DIR := build/wasi
+FUZZ_DIR := build/fuzz
+EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
+
+.PHONY: all setup native asan wasm test test-native test-wasm demo bench fuzz format format-check clean
+
+all: wasm
+
+setup:
+	@bash scripts/setup.sh
+
+native: setup
+	cmake -S . -B $(NATIVE_DIR) $(CMAKE_FLAGS) -DARAG_NATIVE_ARCH=ON >/dev/null
+	cmake --build $(NATIVE_DIR) -j $(JOBS)
+
+asan: setup
+	CC=clang cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DARAG_SANITIZE=ON >/dev/null
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+
+# dist/: the Emscripten ES module, the WASI reactor, the JS host library and its types.
+wasm: setup
+	emcmake cmake -S . -B $(EM_DIR) $(CMAKE_FLAGS) $(EM_EMULATOR) >/dev/null
+	cmake --build $(EM_DIR) -j $(JOBS)
+	cmake -S . -B $(WASI_DIR) $(CMAKE_FLAGS) -DCMAKE_TOOLCHAIN_FILE=cmake/wasi.cmake >/dev/null
+	cmake --build $(WASI_DIR) -j $(JOBS)
+	@mkdir -p dist
+	cp $(EM_DIR)/arag.mjs $(EM_DIR)/arag.wasm $(WASI_DIR)/arag-wasi.wasm dist/
+	cp web/src/*.mjs web/src/*.d.ts dist/
+	@echo "dist/: $$(ls dist | tr '\n' ' ')"
+
+test-native: asan
+	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
+
+test-wasm: wasm native
+	npx tsc -p web/tsconfig.json
+	node --test --test-concurrency=1 wasm-tests/
+
+test: format-check test-native test-wasm
+
+demo: wasm
+	node examples/demo/serve.mjs --data "$(DATA)" --port $(PORT)
+
+bench: wasm native
+	@mkdir -p bench-results
+	node wasm-tests/bench/index.bench.mjs --json bench-results/index.json
+	node wasm-tests/bench/pipeline.bench.mjs --json bench-results/pipeline.json
+
+fuzz: setup
+	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DARAG_FUZZ=ON >/dev/null
+	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+FORMAT_FILES = $(shell git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'src/**/*.c' 'tests/*.c' 'tests/*.h' 'tools/*.c' 'fuzz/*.c' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check: setup
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf build dist

@@ -1,0 +1,233 @@
+/*
+ * arag: agentic retrieval-augmented recommendation (ARAG) for WebAssembly hosts.
+ *
+ * One public header. Conventions:
+ *   - prefix arag_, opaque handles with create/free pairs, no global state;
+ *   - every call returns an arag_status; each handle keeps its last error message;
+ *   - strings are UTF-8 (pointer, length); the caller owns what it passes, the
+ *     library owns what it returns until the matching free (or the next call on
+ *     the same handle, where stated);
+ *   - every input is bounded by a limit the caller can read and set; past a limit
+ *     a call fails with ARAG_E_LIMIT and changes nothing.
+ *
+ * The pipeline core is sans-IO: it never blocks and performs no I/O. Agent
+ * requests leave through the engine's fetch callback (in WebAssembly builds the
+ * imported function env.arag_host_fetch); answers come back via arag_deliver().
+ */
+#ifndef ARAG_H
+#define ARAG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ARAG_VERSION_MAJOR 0
+#define ARAG_VERSION_MINOR 1
+#define ARAG_VERSION_PATCH 0
+
+typedef enum arag_status {
+  ARAG_OK = 0,
+  ARAG_E_INVALID = 1,   /* bad argument (NULL, empty id, bad enum, bad config value) */
+  ARAG_E_NOMEM = 2,     /* allocation failed; nothing changed */
+  ARAG_E_LIMIT = 3,     /* an input is past a configured limit */
+  ARAG_E_DIM = 4,       /* vector dimension does not match */
+  ARAG_E_NONFINITE = 5, /* NaN or infinity in a vector */
+  ARAG_E_NOT_FOUND = 6, /* unknown id / session / request */
+  ARAG_E_CORRUPT = 7,   /* snapshot bytes truncated, bad magic or checksum */
+  ARAG_E_VERSION = 8,   /* snapshot from an unsupported format version */
+  ARAG_E_JSON = 9,      /* malformed or off-schema JSON input */
+  ARAG_E_STATE = 10,    /* call not valid in the object's current state */
+  ARAG_E_CANCELLED = 11 /* the session was cancelled */
+} arag_status;
+
+/* Static name of a status, e.g. "ARAG_E_LIMIT: input past a configured limit". */
+const char *arag_strerror(arag_status status);
+const char *arag_version(void);
+
+/* Buffers returned by the library (snapshots, JSON) are freed with this. */
+void arag_free(void *ptr);
+
+/* ------------------------------------------------------------------------ */
+/* Limits                                                                    */
+/* ------------------------------------------------------------------------ */
+
+typedef struct arag_limits {
+  uint32_t max_dim;        /* vector dimension; default 4096 */
+  uint32_t max_rows;       /* rows in one index / items in one catalog; default 1,000,000 */
+  uint32_t max_id_bytes;   /* bytes of one id; default 256 */
+  uint32_t max_text_bytes; /* bytes of one text field; default 65,536 */
+} arag_limits;
+
+void arag_limits_default(arag_limits *out);
+
+/* ------------------------------------------------------------------------ */
+/* Flat vector index                                                         */
+/* ------------------------------------------------------------------------ */
+
+typedef enum arag_dtype { ARAG_F32 = 0, ARAG_I8 = 1 } arag_dtype;
+typedef enum arag_metric { ARAG_COSINE = 0, ARAG_DOT = 1 } arag_metric;
+/* Kernel selection; results are identical in ranking, AUTO picks SIMD when built with it. */
+typedef enum arag_kernel { ARAG_KERNEL_AUTO = 0, ARAG_KERNEL_SCALAR = 1, ARAG_KERNEL_SIMD = 2 } arag_kernel;
+
+typedef struct arag_index arag_index;
+
+/* limits may be NULL (defaults). With ARAG_COSINE, rows are L2-normalized on insert
+ * and queries on search. With ARAG_I8, rows are quantized with a symmetric per-row
+ * scale; keep_f32 = 1 also keeps an f32 copy so searches can re-rank exactly. */
+arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
+                              const arag_limits *limits, arag_index **out);
+void arag_index_free(arag_index *ix);
+const char *arag_index_last_error(const arag_index *ix);
+
+arag_status arag_index_get_limits(const arag_index *ix, arag_limits *out);
+/* Fails with ARAG_E_LIMIT if the index already holds more than the new limits allow. */
+arag_status arag_index_set_limits(arag_index *ix, const arag_limits *limits);
+arag_status arag_index_set_kernel(arag_index *ix, arag_kernel kernel);
+
+/* Insert, or replace the vector of an existing id (update keeps the slot). */
+arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const float *vec,
+                           uint32_t dim);
+/* Soft delete; the slot is reused only after compaction. */
+arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len);
+/* Drop deleted rows. External ids never change; slots may. */
+arag_status arag_index_compact(arag_index *ix);
+
+uint32_t arag_index_count(const arag_index *ix); /* live rows */
+uint32_t arag_index_dim(const arag_index *ix);
+size_t arag_index_memory_bytes(const arag_index *ix);
+/* Slot of an id (stable until the next compaction); ARAG_E_NOT_FOUND if absent. */
+arag_status arag_index_slot(const arag_index *ix, const char *id, size_t id_len, uint32_t *slot);
+/* Id at a slot; NULL for a free or deleted slot. Valid until the index changes. */
+const char *arag_index_id(const arag_index *ix, uint32_t slot, size_t *id_len);
+/* Copy of the stored (normalized, dequantized for int8) vector of a slot. */
+arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, uint32_t dim);
+
+/* Exact top-k. Ties broken by ascending slot. allow (may be NULL) restricts the
+ * search to those slots (a candidate set). rerank: for int8 with keep_f32, the
+ * shortlist of rerank*k rows is re-scored in f32 (0 disables). Writes *out_n <= k
+ * results, best first. */
+arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, uint32_t k,
+                              const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
+                              uint32_t *out_slots, float *out_scores, uint32_t *out_n);
+
+/* Snapshot: versioned, checksummed bytes (free with arag_free). */
+arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len);
+/* Replace the contents of ix with a snapshot. On any error ix is untouched. */
+arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Built-in text embedder: feature hashing of word unigrams, bigrams and       */
+/* character trigrams, sublinear tf, L2-normalized. No model, no network.      */
+/* ------------------------------------------------------------------------ */
+
+#define ARAG_EMBED_DEFAULT_DIM 512
+
+/* Writes dim floats to out. Empty text gives a zero vector. Deterministic. */
+arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *out);
+
+/* ------------------------------------------------------------------------ */
+/* Catalog: items with metadata and vectors (an index inside).               */
+/* ------------------------------------------------------------------------ */
+
+/* Item JSON: {"id": str, "title": str, "text"?: str, "categories"?: [str],
+ *             "brand"?: str, "price"?: number, "popularity"?: number,
+ *             "vector"?: [number]} */
+typedef struct arag_catalog arag_catalog;
+
+/* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). */
+arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out);
+void arag_catalog_free(arag_catalog *cat);
+const char *arag_catalog_last_error(const arag_catalog *cat);
+/* One item object, or an array of them, or JSON lines. All-or-nothing. */
+arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len);
+arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len);
+uint32_t arag_catalog_count(const arag_catalog *cat);
+arag_index *arag_catalog_index(arag_catalog *cat);
+
+/* ------------------------------------------------------------------------ */
+/* History: one user's events, an index over their vectors.                  */
+/* ------------------------------------------------------------------------ */
+
+/* Event JSON: {"id": str, "ts": number, "kind"?: "view"|"cart"|"purchase"|"rating",
+ *              "rating"?: number, and the item fields above (title, text, ...)}.
+ * An event without item text takes it from the catalog passed to recommend. */
+typedef struct arag_history arag_history;
+
+arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_history **out);
+void arag_history_free(arag_history *h);
+const char *arag_history_last_error(const arag_history *h);
+/* One event, an array, or JSON lines. All-or-nothing. */
+arag_status arag_history_add_json(arag_history *h, const char *json, size_t len);
+void arag_history_clear(arag_history *h);
+uint32_t arag_history_count(const arag_history *h);
+arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *out_len);
+arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len);
+
+/* ------------------------------------------------------------------------ */
+/* Engine and recommendation sessions                                        */
+/* ------------------------------------------------------------------------ */
+
+typedef struct arag_engine arag_engine;
+
+/* Fetch callback: the engine asks the host to run one agent request. json is a
+ * provider-neutral request {"agent", "messages":[{"role","content"}],
+ * "response_schema", "max_tokens", "temperature"}; it is valid only during the
+ * call. The host answers later with arag_deliver (never from inside the callback
+ * is fine too: the engine is re-entrancy safe). */
+typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id, const char *json,
+                              size_t len);
+
+/* config JSON (may be NULL/empty for defaults):
+ * {"backend": "offline"|"host", "theta": 0.5, "min_keep": 3, "nli_batch": 10,
+ *  "max_in_flight": 6, "top_k": 50, "k": 10, "session_len": 5, "long_term_len": 50,
+ *  "agents": {"uua": true, "nli": true, "csa": true, "ira": true},
+ *  "max_prompt_item_chars": 300, "max_tokens": 800, "temperature": 0} */
+arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
+void arag_engine_free(arag_engine *eng);
+const char *arag_engine_last_error(const arag_engine *eng);
+/* Native hosts set a callback. In wasm builds the default is env.arag_host_fetch. */
+void arag_engine_set_fetch(arag_engine *eng, arag_fetch_fn fn, void *user);
+/* Current effective configuration as JSON (owned by the engine until next call). */
+const char *arag_engine_config(arag_engine *eng);
+
+/* Start one recommendation. request JSON:
+ * {"candidates"?: [id | item object], "k"?: n, "top_k"?: n, "config"?: {overrides}}
+ * Without candidates, I0 is the top_k of catalog (required then) by similarity to
+ * the user's context. catalog may be NULL when every candidate carries its text.
+ * Requests go out through the fetch callback; offline backends answer inside. */
+arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
+                                 const arag_history *history, const char *request_json,
+                                 size_t len, uint32_t *session_out);
+
+/* Deliver an answer: status is the HTTP-like status the host got (200 on success,
+ * 0 for a network error or timeout); body is the assistant message content or an
+ * error text. Unknown session or request: ARAG_E_NOT_FOUND, nothing changes. */
+arag_status arag_deliver(arag_engine *eng, uint32_t session, uint32_t request_id, int status,
+                         const char *body, size_t len);
+/* Optional token usage for a delivered request (call before arag_deliver). */
+arag_status arag_report_usage(arag_engine *eng, uint32_t session, uint32_t request_id,
+                              uint32_t prompt_tokens, uint32_t completion_tokens);
+
+typedef enum arag_session_state {
+  ARAG_SESSION_RUNNING = 0,
+  ARAG_SESSION_DONE = 1,
+  ARAG_SESSION_CANCELLED = 2
+} arag_session_state;
+
+arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_session_state *out);
+/* Result JSON once done: {"items":[{"id","score","reason"}], "degraded":[...],
+ * "usage":{...}, "trace":{blackboard}}. Owned by the session. */
+arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json,
+                                size_t *len);
+/* Cancel: pending requests are abandoned; later deliveries return ARAG_E_NOT_FOUND. */
+arag_status arag_session_cancel(arag_engine *eng, uint32_t session);
+void arag_session_free(arag_engine *eng, uint32_t session);
+uint32_t arag_engine_sessions(const arag_engine *eng); /* live sessions */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* ARAG_H */

@@ -1,0 +1,66 @@
+/* The four agent contracts, shared by the pipeline (which renders them as prompts
+ * for an LLM and validates the answers) and by the offline reasoner (which answers
+ * them in C from the same structured input).
+ *
+ * Output JSON schemas, the same for an LLM and for the offline reasoner:
+ *   UUA: {"summary": str, "interests": [str]}
+ *   NLI: {"items": [{"id": str, "score": 0..1, "label": "supports"|"neutral"|"contradicts",
+ *                    "rationale": str}]}
+ *   CSA: {"summary": str}
+ *   IRA: {"ranking": [{"id": str, "reason": str, "score"?: number}]}
+ */
+#ifndef ARAG_AGENTS_H
+#define ARAG_AGENTS_H
+
+#include "model.h"
+#include <stddef.h>
+
+typedef enum arag_agent {
+  ARAG_AGENT_UUA = 0,
+  ARAG_AGENT_NLI = 1,
+  ARAG_AGENT_CSA = 2,
+  ARAG_AGENT_IRA = 3
+} arag_agent;
+
+typedef enum arag_nli_label {
+  ARAG_NLI_SUPPORTS = 0,
+  ARAG_NLI_NEUTRAL = 1,
+  ARAG_NLI_CONTRADICTS = 2
+} arag_nli_label;
+
+typedef struct arag_nli_verdict {
+  float score; /* 0..1 */
+  arag_nli_label label;
+  const char *rationale; /* never NULL */
+} arag_nli_verdict;
+
+/* Everything one agent call may look at. Items are resolved (catalog text filled in). */
+typedef struct arag_agent_input {
+  arag_agent agent;
+  uint32_t dim;
+  /* The user's context, oldest first: long-term (before the session) and session. */
+  const arag_event *const *long_term;
+  uint32_t n_long_term;
+  const arag_event *const *session;
+  uint32_t n_session;
+  /* Candidates of this call: NLI, one batch; CSA, the accepted ones; IRA, all of I0. */
+  const arag_item *const *cands;
+  uint32_t n_cands;
+  const float *retrieval;      /* similarity of each candidate to the user context */
+  const arag_nli_verdict *nli; /* per candidate (CSA, IRA); NULL when NLI is off */
+  const char *s_user;          /* UUA summary; NULL when UUA is off or failed */
+  const char *s_ctx;           /* CSA summary (IRA); NULL when CSA is off or failed */
+  const arag_catalog *catalog; /* may be NULL */
+  /* Per-session scratch owned by the session: the reasoner may cache a profile
+   * here (built on first use, freed with free_scratch when the session ends). */
+  void **scratch;
+  void (**free_scratch)(void *);
+} arag_agent_input;
+
+const char *arag_agent_name(arag_agent agent); /* "uua", "nli", "csa", "ira" */
+
+/* Offline reasoner (src/reasoner.c): deterministic answer in the agent's output
+ * schema. Returns a malloc'ed NUL-terminated JSON text, or NULL when out of memory. */
+char *arag_reasoner_answer(const arag_agent_input *in, size_t *len);
+
+#endif

@@ -1,0 +1,52 @@
+/* Internal data model shared by the catalog, the history, the pipeline and the
+ * offline reasoner: items with their metadata and vectors, and user events. */
+#ifndef ARAG_MODEL_H
+#define ARAG_MODEL_H
+
+#include "arag.h"
+#include <stdint.h>
+
+/* One product. Strings are NUL-terminated, owned by the item, never NULL (empty
+ * string when absent). Numbers are NAN when absent. vec is the item's vector of
+ * the owner's dimension (supplied, or the built-in embedding of its text);
+ * title_vec is the built-in embedding of the title alone (NULL when the vector
+ * was supplied from outside and no text embedding is kept). */
+typedef struct arag_item {
+  char *id;
+  uint32_t id_len;
+  char *title;
+  char *text; /* description; may be long */
+  char *brand;
+  char **categories; /* category path, general to specific */
+  uint32_t n_categories;
+  double price;
+  double popularity;
+  float *vec;
+  float *title_vec;
+} arag_item;
+
+typedef enum arag_event_kind {
+  ARAG_EV_VIEW = 0,
+  ARAG_EV_CART = 1,
+  ARAG_EV_PURCHASE = 2,
+  ARAG_EV_RATING = 3
+} arag_event_kind;
+
+typedef struct arag_event {
+  arag_item item; /* own copy; fields may be empty and resolved from a catalog */
+  double ts;
+  arag_event_kind kind;
+  double rating; /* NAN when absent */
+} arag_event;
+
+/* Catalog accessors (src/catalog.c). NULL when absent. Valid until the catalog changes. */
+const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len);
+uint32_t arag_catalog_dim(const arag_catalog *cat);
+/* Item at an index slot of arag_catalog_index(); NULL for a free slot. */
+const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot);
+
+/* History accessors (src/history.c): events in ascending (ts, insertion) order. */
+const arag_event *arag_history_events(const arag_history *h, uint32_t *n);
+uint32_t arag_history_dim(const arag_history *h);
+
+#endif
