@@ -70,7 +70,11 @@ void arag_limits_default(arag_limits *out);
 typedef enum arag_dtype { ARAG_F32 = 0, ARAG_I8 = 1 } arag_dtype;
 typedef enum arag_metric { ARAG_COSINE = 0, ARAG_DOT = 1 } arag_metric;
 /* Kernel selection; results are identical in ranking, AUTO picks SIMD when built with it. */
-typedef enum arag_kernel { ARAG_KERNEL_AUTO = 0, ARAG_KERNEL_SCALAR = 1, ARAG_KERNEL_SIMD = 2 } arag_kernel;
+typedef enum arag_kernel {
+  ARAG_KERNEL_AUTO = 0,
+  ARAG_KERNEL_SCALAR = 1,
+  ARAG_KERNEL_SIMD = 2
+} arag_kernel;
 
 typedef struct arag_index arag_index;
 
@@ -199,8 +203,8 @@ const char *arag_engine_config(arag_engine *eng);
  * the user's context. catalog may be NULL when every candidate carries its text.
  * Requests go out through the fetch callback; offline backends answer inside. */
 arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
-                                 const arag_history *history, const char *request_json,
-                                 size_t len, uint32_t *session_out);
+                                 const arag_history *history, const char *request_json, size_t len,
+                                 uint32_t *session_out);
 
 /* Deliver an answer: status is the HTTP-like status the host got (200 on success,
  * 0 for a network error or timeout); body is the assistant message content or an
@@ -220,8 +224,7 @@ typedef enum arag_session_state {
 arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_session_state *out);
 /* Result JSON once done: {"items":[{"id","score","reason"}], "degraded":[...],
  * "usage":{...}, "trace":{blackboard}}. Owned by the session. */
-arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json,
-                                size_t *len);
+arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json, size_t *len);
 /* Cancel: pending requests are abandoned; later deliveries return ARAG_E_NOT_FOUND. */
 arag_status arag_session_cancel(arag_engine *eng, uint32_t session);
 void arag_session_free(arag_engine *eng, uint32_t session);
