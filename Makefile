@@ -50,8 +50,9 @@ test-wasm: wasm native
 
 test: format-check test-native test-wasm
 
+# The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
 demo: wasm
-	node examples/demo/serve.mjs --data "$(DATA)" --port $(PORT)
+	node web/demo/serve.mjs --port $(PORT) $(if $(filter command line environment,$(origin DATA)),--data "$(DATA)")
 
 bench: wasm native
 	@mkdir -p bench-results

@@ -1,0 +1,183 @@
+// Static server for the storefront demo: the page, the host library and module from
+// dist/, and the catalog built at start-up (the sample catalog by default, or a data
+// set in the common format with --data DIR). Every response carries a strict
+// Content-Security-Policy; the module needs 'wasm-unsafe-eval' to compile.
+//
+//   node web/demo/serve.mjs [--port 8080] [--host 127.0.0.1] [--data DIR]
+//                           [--edge-origin http://127.0.0.1:8787]
+// --port 0 picks a free port. The address is printed on stdout once listening.
+import { createServer } from 'node:http';
+import { readFileSync, existsSync, statSync, createReadStream } from 'node:fs';
+import { join, resolve, basename, extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { makeCatalog } from './make-catalog.mjs';
+
+const HERE = fileURLToPath(new URL('.', import.meta.url));
+const ROOT = resolve(HERE, '..', '..');
+
+const TYPES = {
+  '.html': 'text/html; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.svg': 'image/svg+xml',
+};
+
+// Files of web/demo/ the page may load; nothing else of the tree is served.
+const DEMO_FILES = new Set(['index.html', 'app.mjs', 'worker.mjs', 'styles.css', 'icon.svg']);
+
+/** Reads items.jsonl of a data set in the common format (one item object a line). */
+export function loadDataset(dir) {
+  const file = join(dir, 'items.jsonl');
+  if (!existsSync(file)) throw new Error(`no items.jsonl in ${dir}`);
+  const items = [];
+  const lines = readFileSync(file, 'utf8').split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i].trim();
+    if (!line) continue;
+    let it;
+    try {
+      it = JSON.parse(line);
+    } catch (e) {
+      throw new Error(`${file}:${i + 1}: ${e.message}`);
+    }
+    if (typeof it.id !== 'string' || typeof it.title !== 'string') {
+      throw new Error(`${file}:${i + 1}: an item needs string "id" and "title"`);
+    }
+    const out = { id: it.id, title: it.title };
+    if (typeof it.text === 'string') out.text = it.text;
+    if (typeof it.brand === 'string') out.brand = it.brand;
+    if (Array.isArray(it.categories)) out.categories = it.categories.filter((c) => typeof c === 'string');
+    if (Number.isFinite(it.price)) out.price = it.price;
+    if (Number.isFinite(it.popularity)) out.popularity = it.popularity;
+    items.push(out);
+  }
+  return { source: basename(resolve(dir)), note: `Data set read from ${basename(resolve(dir))} at start-up.`, items };
+}
+
+export function loadSampleCatalog() {
+  const file = join(HERE, 'catalog.json');
+  if (existsSync(file)) return JSON.parse(readFileSync(file, 'utf8'));
+  return makeCatalog();
+}
+
+export function contentSecurityPolicy(edgeOrigin) {
+  const connect = ["'self'"];
+  if (edgeOrigin) connect.push(edgeOrigin);
+  return [
+    "default-src 'none'",
+    "script-src 'self' 'wasm-unsafe-eval'",
+    "worker-src 'self'",
+    `connect-src ${connect.join(' ')}`,
+    "style-src 'self'",
+    "img-src 'self' data:",
+    "manifest-src 'self'",
+    "base-uri 'none'",
+    "form-action 'none'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+function normalizeOrigin(url) {
+  if (!url) return '';
+  const u = new URL(url);
+  if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new Error(`edge origin must be http(s): ${url}`);
+  return u.origin;
+}
+
+/**
+ * Starts the server. Resolves to { url, port, close() }.
+ * @param {{port?: number, host?: string, data?: string, edgeOrigin?: string, root?: string}} opts
+ */
+export async function startServer(opts = {}) {
+  const root = opts.root ? resolve(opts.root) : ROOT;
+  const host = opts.host ?? '127.0.0.1';
+  const edgeOrigin = normalizeOrigin(opts.edgeOrigin ?? 'http://127.0.0.1:8787');
+  const catalog = opts.data ? loadDataset(resolve(root, opts.data)) : loadSampleCatalog();
+  const catalogBody = Buffer.from(JSON.stringify(catalog));
+  const configBody = Buffer.from(
+    JSON.stringify({ source: catalog.source, items: catalog.items.length, edgeOrigin })
+  );
+  const distDir = join(root, 'dist');
+  const csp = contentSecurityPolicy(edgeOrigin);
+
+  const server = createServer((req, res) => {
+    const headers = {
+      'Content-Security-Policy': csp,
+      'X-Content-Type-Options': 'nosniff',
+      'Referrer-Policy': 'no-referrer',
+      'Cross-Origin-Opener-Policy': 'same-origin',
+      'Cross-Origin-Resource-Policy': 'same-origin',
+      'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
+      'Cache-Control': 'no-cache',
+    };
+    const send = (status, type, body) => {
+      res.writeHead(status, { ...headers, 'Content-Type': type, 'Content-Length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+    };
+    if (req.method !== 'GET' && req.method !== 'HEAD') {
+      headers.Allow = 'GET, HEAD';
+      return send(405, 'text/plain; charset=utf-8', Buffer.from('method not allowed\n'));
+    }
+    let path;
+    try {
+      path = decodeURIComponent(new URL(req.url, 'http://x').pathname);
+    } catch {
+      return send(400, 'text/plain; charset=utf-8', Buffer.from('bad request\n'));
+    }
+    if (path === '/catalog.json') return send(200, TYPES['.json'], catalogBody);
+    if (path === '/config.json') return send(200, TYPES['.json'], configBody);
+    let file = null;
+    if (path === '/' || path === '/index.html') file = join(HERE, 'index.html');
+    else if (path === '/favicon.ico') file = join(HERE, 'icon.svg');
+    else if (DEMO_FILES.has(path.slice(1))) file = join(HERE, path.slice(1));
+    else if (/^\/dist\/[A-Za-z0-9_.-]+\.(mjs|wasm)$/.test(path)) file = join(distDir, path.slice(6));
+    if (!file || !existsSync(file) || !statSync(file).isFile()) {
+      return send(404, 'text/plain; charset=utf-8', Buffer.from('not found\n'));
+    }
+    const type = TYPES[extname(file)] ?? 'application/octet-stream';
+    res.writeHead(200, { ...headers, 'Content-Type': type, 'Content-Length': statSync(file).size });
+    if (req.method === 'HEAD') return res.end();
+    createReadStream(file).pipe(res);
+  });
+
+  await new Promise((ok, fail) => {
+    server.once('error', fail);
+    server.listen(opts.port ?? 8080, host, ok);
+  });
+  const port = server.address().port;
+  const url = `http://${host}:${port}/`;
+  return {
+    url,
+    port,
+    catalog: { source: catalog.source, items: catalog.items.length },
+    close: () => new Promise((ok) => server.close(() => ok())),
+  };
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const opt = (name, dflt) => {
+    const i = args.indexOf(name);
+    return i >= 0 && i + 1 < args.length ? args[i + 1] : dflt;
+  };
+  const port = Number(opt('--port', process.env.PORT ?? 8080));
+  const data = opt('--data', '');
+  try {
+    if (!existsSync(join(ROOT, 'dist', 'index.mjs'))) {
+      console.error('serve: dist/ is missing the host library; run `make wasm` first');
+    }
+    const s = await startServer({
+      port,
+      host: opt('--host', '127.0.0.1'),
+      data: data ? resolve(data) : undefined,
+      edgeOrigin: opt('--edge-origin', process.env.EDGE_ORIGIN ?? 'http://127.0.0.1:8787'),
+    });
+    console.log(`arag demo (${s.catalog.source} catalog, ${s.catalog.items} items): ${s.url}`);
+  } catch (e) {
+    console.error(`serve: ${e.message}`);
+    process.exit(1);
+  }
+}
