@@ -48,5 +48,8 @@ const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot);
 /* History accessors (src/history.c): events in ascending (ts, insertion) order. */
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);
 uint32_t arag_history_dim(const arag_history *h);
+/* The history's index: one row per distinct item id, the vector of its latest event
+ * (read-only use; valid until the history changes). */
+const arag_index *arag_history_index(const arag_history *h);
 
 #endif
