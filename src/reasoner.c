@@ -1,0 +1,655 @@
+/* The offline reasoner: the four agent contracts answered in C (see reasoner.h). */
+#include "reasoner.h"
+
+#include "reasoner_profile.h"
+#include "reasoner_traits.h"
+#include "strbuf.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+void arag_reasoner_params_default(arag_reasoner_params *p) {
+  p->decay = 0.85f;
+  p->sess_boost = 1.5f;
+  p->sim_window = 10;
+  p->nli_bias = -2.0f;
+  p->nli_brand = 4.0f;
+  p->nli_cat = 2.5f;
+  p->nli_sim = 3.0f;
+  p->nli_psim = 2.0f;
+  p->nli_rep = 3.0f;
+  p->ira_nli = 1.0f;
+  p->ira_ret = 0.1f;
+  p->ira_pop = 0.5f;
+  p->ira_u_brand = 0.5f;
+  p->ira_u_cat = 0.5f;
+  p->ira_u_kw = 0.5f;
+  p->ira_u_sess = 0.3f;
+  p->ira_c_brand = 0.2f;
+  p->ira_c_cat = 0.2f;
+  p->ira_c_kw = 0.2f;
+}
+
+int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v) {
+#define RS_P(field)                                                                                \
+  if (strcmp(name, #field) == 0) {                                                                 \
+    p->field = (float)v;                                                                           \
+    return 0;                                                                                      \
+  }
+  RS_P(decay)
+  RS_P(sess_boost)
+  RS_P(nli_bias)
+  RS_P(nli_brand)
+  RS_P(nli_cat)
+  RS_P(nli_sim)
+  RS_P(nli_psim)
+  RS_P(nli_rep)
+  RS_P(ira_nli)
+  RS_P(ira_ret)
+  RS_P(ira_pop)
+  RS_P(ira_u_brand)
+  RS_P(ira_u_cat)
+  RS_P(ira_u_kw)
+  RS_P(ira_u_sess)
+  RS_P(ira_c_brand)
+  RS_P(ira_c_cat)
+  RS_P(ira_c_kw)
+#undef RS_P
+  if (strcmp(name, "sim_window") == 0 && v >= 0 && v <= 10000) {
+    p->sim_window = (uint32_t)v;
+    return 0;
+  }
+  return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Small helpers                                                             */
+/* ------------------------------------------------------------------------ */
+
+/* Appends untrusted text for a summary line: separators of the trait format
+ * (newline, ';') become spaces. */
+static void put_clean(arag_sb *b, const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    if (c == '\n' || c == '\r' || c == ';' || c == '\t') c = ' ';
+    arag_sb_append(b, &c, 1);
+  }
+}
+
+static int pct(float w, float total) {
+  if (total <= 0) return 0;
+  int p = (int)lroundf(100.0f * w / total);
+  return p < 0 ? 0 : p > 100 ? 100 : p;
+}
+
+/* Deepest label of a path display "A > B > C". */
+static const char *leaf_of(const char *path) {
+  const char *leaf = path;
+  for (const char *q = path; (q = strstr(q, " > ")) != NULL; q += 3) leaf = q + 3;
+  return leaf;
+}
+
+typedef struct rank_ent {
+  const rs_agg *a;
+  float key;
+} rank_ent;
+
+static int rank_cmp(const void *x, const void *y) {
+  const rank_ent *a = x, *b = y;
+  if (a->key != b->key) return a->key > b->key ? -1 : 1;
+  if (a->a->last != b->a->last) return a->a->last > b->a->last ? -1 : 1;
+  return a->a->key < b->a->key ? -1 : a->a->key > b->a->key;
+}
+
+/* The top k aggregates by weight (or by session weight), ties: most recent, key. */
+static uint32_t top_aggs(const rs_profile *pr, const rs_agg *a, uint32_t n, int session,
+                         rank_ent *out, uint32_t k) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    if (session && !a[i].n_sess) continue;
+    float w = a[i].w;
+    if (session) {
+      w = 0;
+      /* The session weight: sum over this trait's session events is not kept;
+       * n_sess with the most recent event as tie-break reads well enough. */
+      w = (float)a[i].n_sess;
+    }
+    out[m++] = (rank_ent){&a[i], w};
+  }
+  (void)pr;
+  qsort(out, m, sizeof *out, rank_cmp);
+  return m < k ? m : k;
+}
+
+static void put_trait_line(arag_sb *b, const rs_profile *pr, const char *label, const rs_agg *a,
+                           uint32_t n, int session, uint32_t k, rank_ent *tmp) {
+  uint32_t m = top_aggs(pr, a, n, session, tmp, k);
+  if (!m) return;
+  arag_sb_puts(b, label);
+  arag_sb_puts(b, ": ");
+  uint32_t of = session ? pr->n_sess : pr->n_ev;
+  for (uint32_t i = 0; i < m; i++) {
+    const rs_agg *g = tmp[i].a;
+    if (i) arag_sb_puts(b, "; ");
+    const char *s = rs_str(pr, g->off);
+    put_clean(b, s, strlen(s));
+    uint32_t cnt = session ? g->n_sess : g->n;
+    int p = session ? pct((float)g->n_sess, (float)pr->n_sess) : pct(g->w, pr->w_total);
+    arag_sb_printf(b, " (%u of %u, %d%%)", cnt, of, p);
+  }
+  arag_sb_puts(b, "\n");
+}
+
+/* ------------------------------------------------------------------------ */
+/* UUA                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static char *answer_uua(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  int owned;
+  rs_profile *pr = rs_profile_get(in, p, &owned);
+  if (!pr) return NULL;
+  uint32_t cap = pr->n_brands + pr->n_paths + pr->n_terms + 1;
+  rank_ent *tmp = malloc(cap * sizeof *tmp);
+  arag_sb sum, out;
+  arag_sb_init(&sum);
+  arag_sb_init(&out);
+  if (!tmp) goto done;
+  if (!pr->n_ev) {
+    arag_sb_puts(&sum, "No history yet: no preferences known.");
+  } else {
+    arag_sb_printf(&sum, "Based on %u past items (%u in this session)", pr->n_ev, pr->n_sess);
+    uint32_t m = top_aggs(pr, pr->paths, pr->n_paths, 0, tmp, 1);
+    if (m) {
+      arag_sb_puts(&sum, ", mostly ");
+      const char *leaf = leaf_of(rs_str(pr, tmp[0].a->off));
+      put_clean(&sum, leaf, strlen(leaf));
+    }
+    m = top_aggs(pr, pr->brands, pr->n_brands, 0, tmp, 1);
+    if (m && tmp[0].a->n >= 2) {
+      arag_sb_puts(&sum, ", often from ");
+      const char *s = rs_str(pr, tmp[0].a->off);
+      put_clean(&sum, s, strlen(s));
+    }
+    m = top_aggs(pr, pr->terms, pr->n_terms, 1, tmp, 3);
+    if (m) {
+      arag_sb_puts(&sum, "; this session is about ");
+      for (uint32_t i = 0; i < m; i++) {
+        if (i) arag_sb_puts(&sum, i + 1 == m ? " and " : ", ");
+        const char *s = rs_str(pr, tmp[i].a->off);
+        put_clean(&sum, s, strlen(s));
+      }
+    }
+    arag_sb_puts(&sum, ".\n");
+    put_trait_line(&sum, pr, "Brands", pr->brands, pr->n_brands, 0, 5, tmp);
+    put_trait_line(&sum, pr, "Categories", pr->paths, pr->n_paths, 0, 4, tmp);
+    put_trait_line(&sum, pr, "Keywords", pr->terms, pr->n_terms, 0, 10, tmp);
+    if (pr->n_price && pr->price_w > 0)
+      arag_sb_printf(&sum, "Price: %.2f to %.2f, typically %.2f\n", pr->price_lo, pr->price_hi,
+                     pr->price_sum_w / pr->price_w);
+    put_trait_line(&sum, pr, "Session brands", pr->brands, pr->n_brands, 1, 3, tmp);
+    put_trait_line(&sum, pr, "Session categories", pr->paths, pr->n_paths, 1, 3, tmp);
+    put_trait_line(&sum, pr, "Session keywords", pr->terms, pr->n_terms, 1, 6, tmp);
+  }
+  if (sum.len && sum.p[sum.len - 1] == '\n') sum.p[--sum.len] = 0;
+  arag_sb_puts(&out, "{\"summary\":");
+  arag_sb_json_text(&out, sum.p ? sum.p : "", sum.len, 0);
+  arag_sb_puts(&out, ",\"interests\":[");
+  uint32_t n_int = 0;
+  uint32_t m = top_aggs(pr, pr->brands, pr->n_brands, 0, tmp, 3);
+  for (uint32_t i = 0; i < m; i++) {
+    const char *s = rs_str(pr, tmp[i].a->off);
+    if (n_int++) arag_sb_puts(&out, ",");
+    arag_sb_json_text(&out, s, strlen(s), 0);
+  }
+  m = top_aggs(pr, pr->paths, pr->n_paths, 0, tmp, 3);
+  for (uint32_t i = 0; i < m; i++) {
+    const char *s = leaf_of(rs_str(pr, tmp[i].a->off));
+    if (n_int++) arag_sb_puts(&out, ",");
+    arag_sb_json_text(&out, s, strlen(s), 0);
+  }
+  m = top_aggs(pr, pr->terms, pr->n_terms, 0, tmp, 5);
+  for (uint32_t i = 0; i < m; i++) {
+    const char *s = rs_str(pr, tmp[i].a->off);
+    if (n_int++) arag_sb_puts(&out, ",");
+    arag_sb_json_text(&out, s, strlen(s), 0);
+  }
+  arag_sb_puts(&out, "]}");
+done:
+  free(tmp);
+  arag_sb_free(&sum);
+  if (owned) rs_profile_free(pr);
+  if (!tmp) {
+    arag_sb_free(&out);
+    return NULL;
+  }
+  return arag_sb_take(&out, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* NLI                                                                       */
+/* ------------------------------------------------------------------------ */
+
+static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
+  float x = p->nli_bias + p->nli_brand * m->brand_w + p->nli_cat * m->cat + p->nli_sim * m->sim +
+            p->nli_psim * m->psim + p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
+  return 1.0f / (1.0f + expf(-x));
+}
+
+static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_item *it, const rs_feat *f,
+                          const rs_match *m) {
+  int parts = 0;
+  if (m->rep_n) {
+    arag_sb_printf(r, "you already bought this item (%u time%s)", m->rep_n,
+                   m->rep_n == 1 ? "" : "s");
+    parts++;
+  }
+  if (m->brand_n) {
+    arag_sb_printf(r, "%sshares brand ", parts ? "; " : "");
+    put_clean(r, f->brand.s, f->brand.len);
+    arag_sb_printf(r, " with %u of your recent items", m->brand_n);
+    if (m->brand_sess_n) arag_sb_printf(r, " (%u in this session)", m->brand_sess_n);
+    parts++;
+  }
+  if (m->cat_depth >= 2 && m->cat_depth <= it->n_categories) {
+    const char *label = it->categories[m->cat_depth - 1] ? it->categories[m->cat_depth - 1] : "";
+    if (m->cat_sess)
+      arag_sb_printf(r, "%ssame category as your session (", parts ? "; " : "");
+    else
+      arag_sb_printf(r, "%ssame category as %u of your past items (", parts ? "; " : "", m->cat_n);
+    put_clean(r, label, strlen(label));
+    arag_sb_puts(r, ")");
+    parts++;
+  }
+  if (m->sim_ev >= 0 && m->sim >= 0.3f && !m->rep_n) {
+    const rs_event *e = &pr->ev[m->sim_ev];
+    arag_sb_printf(r, "%ssimilar to your \"", parts ? "; " : "");
+    put_clean(r, rs_str(pr, e->title_off), e->title_len);
+    arag_sb_printf(r, "\" (%.2f)", m->sim);
+    parts++;
+  }
+  if (!parts) {
+    if (!pr->n_ev)
+      arag_sb_puts(r, "no history to compare with");
+    else
+      arag_sb_printf(r, "no clear link to your history (closest match %.2f)",
+                     m->sim_ev >= 0 ? m->sim : 0.0f);
+  }
+}
+
+static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  int owned;
+  rs_profile *pr = rs_profile_get(in, p, &owned);
+  if (!pr) return NULL;
+  arag_sb out, r;
+  arag_sb_init(&out);
+  arag_sb_init(&r);
+  arag_sb_puts(&out, "{\"items\":[");
+  for (uint32_t i = 0; i < in->n_cands; i++) {
+    const arag_item *it = in->cands[i];
+    rs_feat f;
+    rs_match m;
+    rs_item_features(it, &f);
+    rs_profile_match(pr, it, &f, &m);
+    float s = pr->n_ev ? nli_score(p, &m) : 0.5f;
+    const char *label = s >= 0.6f ? "supports" : (s < 0.25f ? "contradicts" : "neutral");
+    r.len = 0;
+    nli_rationale(&r, pr, it, &f, &m);
+    if (i) arag_sb_puts(&out, ",");
+    arag_sb_puts(&out, "{\"id\":");
+    arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
+    arag_sb_printf(&out, ",\"score\":%.4f,\"label\":\"%s\",\"rationale\":", s, label);
+    arag_sb_json_text(&out, r.p ? r.p : "", r.len, 0);
+    arag_sb_puts(&out, "}");
+  }
+  arag_sb_puts(&out, "]}");
+  int oom = r.oom;
+  arag_sb_free(&r);
+  if (owned) rs_profile_free(pr);
+  if (oom) {
+    arag_sb_free(&out);
+    return NULL;
+  }
+  return arag_sb_take(&out, len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* CSA                                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct csa_occ {
+  uint64_t key;
+  uint32_t cand;
+  uint32_t depth; /* paths: prefix depth */
+  rs_span disp;
+} csa_occ;
+
+static int csa_cmp(const void *a, const void *b) {
+  const csa_occ *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return x->cand < y->cand ? -1 : x->cand > y->cand;
+}
+
+typedef struct csa_trait {
+  const csa_occ *o; /* first occurrence */
+  uint32_t n;
+  float w;
+} csa_trait;
+
+static int csa_trait_cmp(const void *a, const void *b) {
+  const csa_trait *x = a, *y = b;
+  if (x->w != y->w) return x->w > y->w ? -1 : 1;
+  if (x->n != y->n) return x->n > y->n ? -1 : 1;
+  if (x->o->depth != y->o->depth) return x->o->depth > y->o->depth ? -1 : 1;
+  return x->o->key < y->o->key ? -1 : x->o->key > y->o->key;
+}
+
+/* Groups sorted occurrences into traits shared by at least min_n candidates. */
+static uint32_t csa_group(csa_occ *o, uint32_t n, const float *w, uint32_t min_n, csa_trait *out) {
+  qsort(o, n, sizeof *o, csa_cmp);
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n;) {
+    uint32_t j = i, cnt = 0, prev = UINT32_MAX;
+    float sw = 0;
+    while (j < n && o[j].key == o[i].key) {
+      if (o[j].cand != prev) cnt++, sw += w[o[j].cand], prev = o[j].cand;
+      j++;
+    }
+    if (cnt >= min_n) out[k++] = (csa_trait){&o[i], cnt, sw};
+    i = j;
+  }
+  qsort(out, k, sizeof *out, csa_trait_cmp);
+  return k;
+}
+
+static void csa_put_path(arag_sb *b, const arag_item *it, uint32_t depth) {
+  for (uint32_t d = 0; d < depth && d < it->n_categories; d++) {
+    const char *c = it->categories[d] ? it->categories[d] : "";
+    if (d) arag_sb_puts(b, " > ");
+    size_t cl = strlen(c);
+    for (size_t i = 0; i < cl; i++) {
+      char ch = c[i];
+      if (ch == ';' || ch == '\n' || ch == '\r' || ch == '(') ch = ' ';
+      arag_sb_append(b, &ch, 1);
+    }
+  }
+}
+
+static char *answer_csa(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  (void)p;
+  uint32_t n = in->n_cands;
+  arag_sb sum, out;
+  arag_sb_init(&sum);
+  arag_sb_init(&out);
+  rs_feat *f = malloc((n ? n : 1) * sizeof *f);
+  float *w = malloc((n ? n : 1) * sizeof *w);
+  csa_occ *ob = malloc((n ? n : 1) * sizeof *ob);
+  csa_occ *op = malloc((size_t)(n ? n : 1) * RS_MAX_CAT * sizeof *op);
+  csa_occ *ot = malloc((size_t)(n ? n : 1) * RS_MAX_TOK * sizeof *ot);
+  csa_trait *tr = malloc((size_t)(n ? n : 1) * RS_MAX_TOK * sizeof *tr);
+  char *res = NULL;
+  if (!f || !w || !ob || !op || !ot || !tr) goto done;
+  uint32_t nb = 0, np = 0, nt = 0;
+  float wt = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    rs_item_features(in->cands[i], &f[i]);
+    float s = in->nli ? in->nli[i].score : 1.0f;
+    w[i] = isfinite(s) && s > 0 ? s : 0.0f;
+    wt += w[i];
+    if (f[i].brand_h) ob[nb++] = (csa_occ){f[i].brand_h, i, 0, f[i].brand};
+    for (uint32_t d = 1; d < f[i].n_cat; d++) /* below the root */
+      op[np++] = (csa_occ){f[i].cat_h[d], i, d + 1, {0, 0}};
+    for (uint32_t k = 0; k < f[i].n_tok; k++)
+      ot[nt++] = (csa_occ){f[i].tok_h[k], i, 0, f[i].tok[k]};
+  }
+  if (!n) {
+    arag_sb_puts(&sum, "No accepted items: nothing in common to report.");
+  } else {
+    uint32_t min_n = n >= 3 ? 2 : 1;
+    arag_sb_printf(&sum, "%u accepted item%s", n, n == 1 ? "" : "s");
+    uint32_t k = csa_group(ob, nb, w, min_n, tr);
+    uint32_t said = 0;
+    if (k) {
+      arag_sb_printf(&sum, "%s brand ", said++ ? "," : " share");
+      put_clean(&sum, tr[0].o->disp.s, tr[0].o->disp.len);
+      arag_sb_printf(&sum, " (%u)", tr[0].n);
+    }
+    csa_trait tb[5];
+    uint32_t kb = k < 5 ? k : 5;
+    memcpy(tb, tr, kb * sizeof *tb);
+    uint32_t kp = csa_group(op, np, w, min_n, tr);
+    /* Drop a path when a deeper one with the same count is listed. */
+    csa_trait tp[4];
+    uint32_t mp = 0;
+    for (uint32_t i = 0; i < kp && mp < 4; i++) {
+      int covered = 0;
+      for (uint32_t j = 0; j < kp && !covered; j++) {
+        if (tr[j].o->depth <= tr[i].o->depth || tr[j].n != tr[i].n) continue;
+        const rs_feat *fj = &f[tr[j].o->cand];
+        covered = fj->cat_h[tr[i].o->depth - 1] == tr[i].o->key;
+      }
+      if (!covered) tp[mp++] = tr[i];
+    }
+    if (mp) {
+      const arag_item *it = in->cands[tp[0].o->cand];
+      const char *label = it->categories[tp[0].o->depth - 1];
+      arag_sb_printf(&sum, "%s category ", said++ ? "," : " share");
+      put_clean(&sum, label ? label : "", label ? strlen(label) : 0);
+      arag_sb_printf(&sum, " (%u)", tp[0].n);
+    }
+    uint32_t kt = csa_group(ot, nt, w, min_n, tr);
+    if (kt > 8) kt = 8;
+    if (kt) {
+      arag_sb_printf(&sum, "%s words ", said++ ? "," : " share");
+      for (uint32_t i = 0; i < kt && i < 3; i++) {
+        if (i) arag_sb_puts(&sum, ", ");
+        for (uint32_t c = 0; c < tr[i].o->disp.len; c++) {
+          char ch = tr[i].o->disp.s[c];
+          if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+          arag_sb_append(&sum, &ch, 1);
+        }
+      }
+    }
+    if (!said) arag_sb_puts(&sum, " have no brand, category or words in common");
+    arag_sb_puts(&sum, ".\n");
+    if (kb) {
+      arag_sb_puts(&sum, "Brands: ");
+      for (uint32_t i = 0; i < kb; i++) {
+        if (i) arag_sb_puts(&sum, "; ");
+        put_clean(&sum, tb[i].o->disp.s, tb[i].o->disp.len);
+        arag_sb_printf(&sum, " (%u of %u, %d%%)", tb[i].n, n, pct(tb[i].w, wt));
+      }
+      arag_sb_puts(&sum, "\n");
+    }
+    if (mp) {
+      arag_sb_puts(&sum, "Categories: ");
+      for (uint32_t i = 0; i < mp; i++) {
+        if (i) arag_sb_puts(&sum, "; ");
+        csa_put_path(&sum, in->cands[tp[i].o->cand], tp[i].o->depth);
+        arag_sb_printf(&sum, " (%u of %u, %d%%)", tp[i].n, n, pct(tp[i].w, wt));
+      }
+      arag_sb_puts(&sum, "\n");
+    }
+    if (kt) {
+      arag_sb_puts(&sum, "Keywords: ");
+      for (uint32_t i = 0; i < kt; i++) {
+        if (i) arag_sb_puts(&sum, "; ");
+        for (uint32_t c = 0; c < tr[i].o->disp.len; c++) {
+          char ch = tr[i].o->disp.s[c];
+          if (ch >= 'A' && ch <= 'Z') ch = (char)(ch + 32);
+          if (ch == ';' || ch == '\n') ch = ' ';
+          arag_sb_append(&sum, &ch, 1);
+        }
+        arag_sb_printf(&sum, " (%u of %u, %d%%)", tr[i].n, n, pct(tr[i].w, wt));
+      }
+      arag_sb_puts(&sum, "\n");
+    }
+  }
+  if (sum.len && sum.p[sum.len - 1] == '\n') sum.p[--sum.len] = 0;
+  arag_sb_puts(&out, "{\"summary\":");
+  arag_sb_json_text(&out, sum.p ? sum.p : "", sum.len, 0);
+  arag_sb_puts(&out, "}");
+  if (!sum.oom) res = arag_sb_take(&out, len);
+done:
+  free(f);
+  free(w);
+  free(ob);
+  free(op);
+  free(ot);
+  free(tr);
+  arag_sb_free(&sum);
+  arag_sb_free(&out);
+  return res;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IRA                                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct ira_ent {
+  uint32_t i;
+  float s;
+} ira_ent;
+
+static int ira_cmp(const void *a, const void *b) {
+  const ira_ent *x = a, *y = b;
+  if (x->s != y->s) return x->s > y->s ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static void put_first_clause(arag_sb *b, const char *s) {
+  size_t n = strlen(s);
+  const char *semi = strstr(s, "; ");
+  if (semi) n = (size_t)(semi - s);
+  put_clean(b, s, n > 160 ? 160 : n);
+}
+
+static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  uint32_t n = in->n_cands;
+  rs_traits *tu = malloc(sizeof *tu);
+  rs_traits *tc = malloc(sizeof *tc);
+  ira_ent *e = malloc((n ? n : 1) * sizeof *e);
+  float *ret = malloc((n ? n : 1) * sizeof *ret);
+  arag_sb out, r;
+  arag_sb_init(&out);
+  arag_sb_init(&r);
+  char *res = NULL;
+  if (!tu || !tc || !e || !ret) goto done;
+  rs_traits_parse(in->s_user, tu);
+  rs_traits_parse(in->s_ctx, tc);
+  /* Retrieval similarity, standardized over the candidates. */
+  double mean = 0, var = 0, popmax = 0;
+  for (uint32_t i = 0; i < n; i++) {
+    float v = in->retrieval ? in->retrieval[i] : 0.0f;
+    ret[i] = isfinite(v) ? v : 0.0f;
+    mean += ret[i];
+    double pop = in->cands[i]->popularity;
+    if (isfinite(pop) && pop > popmax) popmax = pop;
+  }
+  if (n) mean /= n;
+  for (uint32_t i = 0; i < n; i++) var += (ret[i] - mean) * (ret[i] - mean);
+  double sd = n > 1 ? sqrt(var / n) : 0;
+  double lpmax = log1p(popmax);
+  for (uint32_t i = 0; i < n; i++) {
+    const arag_item *it = in->cands[i];
+    rs_feat f;
+    rs_item_features(it, &f);
+    rs_tmatch mu, mc;
+    rs_traits_match(tu, &f, &mu);
+    rs_traits_match(tc, &f, &mc);
+    float s = 0;
+    if (in->nli) s += p->ira_nli * (isfinite(in->nli[i].score) ? in->nli[i].score : 0.0f);
+    if (sd > 1e-9) s += p->ira_ret * (float)((ret[i] - mean) / sd);
+    double pop = it->popularity;
+    if (lpmax > 0 && isfinite(pop) && pop > 0) s += p->ira_pop * (float)(log1p(pop) / lpmax);
+    s += p->ira_u_brand * mu.brand + p->ira_u_cat * mu.cat + p->ira_u_kw * mu.kw +
+         p->ira_u_sess * mu.sess;
+    s += p->ira_c_brand * mc.brand + p->ira_c_cat * mc.cat + p->ira_c_kw * mc.kw;
+    e[i] = (ira_ent){i, s};
+  }
+  qsort(e, n, sizeof *e, ira_cmp);
+  arag_sb_puts(&out, "{\"ranking\":[");
+  for (uint32_t k = 0; k < n; k++) {
+    uint32_t i = e[k].i;
+    const arag_item *it = in->cands[i];
+    rs_feat f;
+    rs_item_features(it, &f);
+    rs_tmatch mu, mc;
+    rs_traits_match(tu, &f, &mu);
+    rs_traits_match(tc, &f, &mc);
+    r.len = 0;
+    if (r.p) r.p[0] = 0;
+    int parts = 0;
+    if (in->nli && in->nli[i].rationale && in->nli[i].score >= 0.5f) {
+      put_first_clause(&r, in->nli[i].rationale);
+      parts++;
+    }
+    if (mu.best) {
+      const rs_trait *t = mu.best;
+      static const char *const what[] = {"brand",         "category",         "interest",
+                                         "session brand", "session category", "session interest"};
+      arag_sb_printf(&r, "%smatches your %s ", parts ? "; " : "", what[t->kind]);
+      put_clean(&r, t->name.s, t->name.len > 80 ? 80 : t->name.len);
+      parts++;
+    }
+    if (mc.best && parts < 2) {
+      arag_sb_printf(&r, "%slike other strong matches (", parts ? "; " : "");
+      put_clean(&r, mc.best->name.s, mc.best->name.len > 80 ? 80 : mc.best->name.len);
+      arag_sb_puts(&r, ")");
+      parts++;
+    }
+    if (!parts) {
+      double pop = it->popularity;
+      if (isfinite(pop) && pop > 0 && lpmax > 0 && log1p(pop) >= 0.5 * lpmax)
+        arag_sb_printf(&r, "popular item (%.0f)", pop);
+      else if (in->retrieval)
+        arag_sb_printf(&r, "ranked by similarity to your history (%.2f)", ret[i]);
+      else
+        arag_sb_puts(&r, "no specific evidence");
+    }
+    if (k) arag_sb_puts(&out, ",");
+    arag_sb_puts(&out, "{\"id\":");
+    arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
+    arag_sb_puts(&out, ",\"reason\":");
+    arag_sb_json_text(&out, r.p ? r.p : "", r.len, 0);
+    arag_sb_printf(&out, ",\"score\":%.4f}", e[k].s);
+  }
+  arag_sb_puts(&out, "]}");
+  if (!r.oom) res = arag_sb_take(&out, len);
+done:
+  free(tu);
+  free(tc);
+  free(e);
+  free(ret);
+  arag_sb_free(&r);
+  arag_sb_free(&out);
+  return res;
+}
+
+/* ------------------------------------------------------------------------ */
+
+char *arag_reasoner_answer_with(const arag_agent_input *in, const arag_reasoner_params *p,
+                                size_t *len) {
+  if (len) *len = 0;
+  if (!in || !p) return NULL;
+  if ((in->n_cands && !in->cands) || (in->n_long_term && !in->long_term) ||
+      (in->n_session && !in->session))
+    return NULL;
+  switch (in->agent) {
+  case ARAG_AGENT_UUA:
+    return answer_uua(in, p, len);
+  case ARAG_AGENT_NLI:
+    return answer_nli(in, p, len);
+  case ARAG_AGENT_CSA:
+    return answer_csa(in, p, len);
+  case ARAG_AGENT_IRA:
+    return answer_ira(in, p, len);
+  }
+  return NULL;
+}
+
+char *arag_reasoner_answer(const arag_agent_input *in, size_t *len) {
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  return arag_reasoner_answer_with(in, &p, len);
+}

@@ -1,0 +1,48 @@
+/* Offline reasoner internals: the deterministic C implementation of the four
+ * agent contracts of agents.h (UUA, NLI, CSA, IRA).
+ *
+ * Division of labour (each agent adds its own signal, the way an LLM pipeline
+ * would pass it along in messages):
+ *   - the structured user profile (reasoner_profile.c) is built once per
+ *     session from the events of the input and cached in the session scratch;
+ *   - UUA renders the profile's aggregate interests (brands, category paths,
+ *     title keywords, price band, the session's focus) as S_user, a short
+ *     readable text with one trait list per line;
+ *   - NLI scores each candidate from item-to-item evidence against the history
+ *     (shared brand with n events, deepest shared category level, nearest
+ *     history title, repeat purchase) and names that evidence;
+ *   - CSA reads what the accepted candidates have in common (brands, category
+ *     paths, keywords, weighted by their NLI scores) into S_ctx;
+ *   - IRA reads S_user and S_ctx back as text (reasoner_traits.c), matches every
+ *     candidate against them and combines that with the NLI scores, the
+ *     retrieval similarity and catalog popularity.
+ */
+#ifndef ARAG_REASONER_H
+#define ARAG_REASONER_H
+
+#include "agents.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* Tunable weights. arag_reasoner_answer uses the defaults. */
+typedef struct arag_reasoner_params {
+  /* profile */
+  float decay;         /* recency weight per event of age a: decay^a */
+  float sess_boost;    /* extra weight of the session events (multiplier) */
+  uint32_t sim_window; /* most recent events used for nearest-title evidence */
+  /* NLI: score = sigmoid(bias + sum of weight * feature) */
+  float nli_bias, nli_brand, nli_cat, nli_sim, nli_psim, nli_rep;
+  /* IRA */
+  float ira_nli, ira_ret, ira_pop;
+  float ira_u_brand, ira_u_cat, ira_u_kw, ira_u_sess;
+  float ira_c_brand, ira_c_cat, ira_c_kw;
+} arag_reasoner_params;
+
+void arag_reasoner_params_default(arag_reasoner_params *p);
+/* Sets one parameter by name ("decay", "nli_brand", ...); 0 on success, -1 unknown. */
+int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double value);
+
+char *arag_reasoner_answer_with(const arag_agent_input *in, const arag_reasoner_params *p,
+                                size_t *len);
+
+#endif

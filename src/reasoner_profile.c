@@ -1,0 +1,281 @@
+#include "reasoner_profile.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RS_TITLE_KEEP 80u
+
+/* Appends bytes to the string arena; returns the offset or UINT32_MAX on OOM. */
+static uint32_t put_str(rs_profile *pr, const char *s, size_t n) {
+  if (pr->strs_len + n + 1 > pr->strs_cap) {
+    size_t cap = pr->strs_cap ? pr->strs_cap : 1024;
+    while (cap < pr->strs_len + n + 1) cap *= 2;
+    char *p = realloc(pr->strs, cap);
+    if (!p) return UINT32_MAX;
+    pr->strs = p;
+    pr->strs_cap = cap;
+  }
+  uint32_t off = (uint32_t)pr->strs_len;
+  if (n) memcpy(pr->strs + off, s, n);
+  pr->strs[off + n] = 0;
+  pr->strs_len += n + 1;
+  return off;
+}
+
+/* Cut to at most max bytes at a UTF-8 boundary. */
+static size_t utf8_cut(const char *s, size_t n, size_t max) {
+  if (n <= max) return n;
+  size_t k = max;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+  return k;
+}
+
+typedef struct occ {
+  uint64_t key;
+  uint32_t ev;
+  rs_span disp;  /* terms and brands: into the event item */
+  uint32_t ncat; /* paths: depth used */
+} occ;
+
+static int occ_cmp(const void *a, const void *b) {
+  const occ *x = a, *y = b;
+  if (x->key != y->key) return x->key < y->key ? -1 : 1;
+  return x->ev < y->ev ? -1 : x->ev > y->ev;
+}
+
+static const arag_event *event_at(const arag_agent_input *in, uint32_t i) {
+  return i < in->n_long_term ? in->long_term[i] : in->session[i - in->n_long_term];
+}
+
+/* Merges sorted occurrences into aggregates; display strings are made by mk. */
+typedef uint32_t (*disp_fn)(rs_profile *pr, const arag_agent_input *in, const occ *o);
+
+static uint32_t disp_span(rs_profile *pr, const arag_agent_input *in, const occ *o) {
+  (void)in;
+  return put_str(pr, o->disp.s, utf8_cut(o->disp.s, o->disp.len, 60));
+}
+
+static uint32_t disp_lower(rs_profile *pr, const arag_agent_input *in, const occ *o) {
+  (void)in;
+  uint32_t off = put_str(pr, o->disp.s, utf8_cut(o->disp.s, o->disp.len, RS_MAX_WORD));
+  if (off == UINT32_MAX) return off;
+  for (char *c = pr->strs + off; *c; c++)
+    if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+  return off;
+}
+
+static uint32_t disp_path(rs_profile *pr, const arag_agent_input *in, const occ *o) {
+  const arag_item *it = &event_at(in, o->ev)->item;
+  char buf[256];
+  size_t n = 0;
+  for (uint32_t d = 0; d < o->ncat; d++) {
+    const char *c = it->categories[d] ? it->categories[d] : "";
+    size_t cl = strlen(c);
+    /* "; " and newlines separate traits in summaries: keep them out of labels. */
+    if (d && n + 3 < sizeof buf) memcpy(buf + n, " > ", 3), n += 3;
+    for (size_t i = 0; i < cl && n + 1 < sizeof buf; i++)
+      buf[n++] = (c[i] == ';' || c[i] == '\n' || c[i] == '\r' || c[i] == '(') ? ' ' : c[i];
+  }
+  return put_str(pr, buf, utf8_cut(buf, n, sizeof buf - 1));
+}
+
+static rs_agg *merge(rs_profile *pr, const arag_agent_input *in, occ *o, uint32_t n, disp_fn mk,
+                     uint32_t *n_out) {
+  *n_out = 0;
+  if (!n) return calloc(1, sizeof(rs_agg));
+  qsort(o, n, sizeof *o, occ_cmp);
+  rs_agg *a = calloc(n, sizeof *a);
+  if (!a) return NULL;
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < n;) {
+    uint32_t j = i;
+    rs_agg *g = &a[k++];
+    g->key = o[i].key;
+    uint32_t prev = UINT32_MAX;
+    while (j < n && o[j].key == o[i].key) {
+      if (o[j].ev != prev) { /* one count per event */
+        const rs_event *e = &pr->ev[o[j].ev];
+        g->w += e->w;
+        g->n++;
+        g->n_sess += e->sess ? 1u : 0u;
+        prev = o[j].ev;
+      }
+      j++;
+    }
+    g->last = o[j - 1].ev;
+    g->off = mk(pr, in, &o[j - 1]);
+    if (g->off == UINT32_MAX) {
+      free(a);
+      return NULL;
+    }
+    i = j;
+  }
+  *n_out = k;
+  return a;
+}
+
+void rs_profile_free(void *p) {
+  rs_profile *pr = p;
+  if (!pr) return;
+  free(pr->ev);
+  free(pr->brands);
+  free(pr->paths);
+  free(pr->terms);
+  free(pr->pvec);
+  free(pr->strs);
+  free(pr);
+}
+
+static void normalize(float *v, uint32_t dim) {
+  double s = 0;
+  for (uint32_t i = 0; i < dim; i++) s += (double)v[i] * v[i];
+  if (s <= 0) return;
+  float inv = (float)(1.0 / sqrt(s));
+  for (uint32_t i = 0; i < dim; i++) v[i] *= inv;
+}
+
+rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_params *p) {
+  rs_profile *pr = calloc(1, sizeof *pr);
+  if (!pr) return NULL;
+  uint32_t n = in->n_long_term + in->n_session;
+  uint32_t dim = in->dim;
+  pr->dim = dim;
+  pr->n_ev = n;
+  pr->n_sess = in->n_session;
+  pr->decay = p->decay;
+  pr->sess_boost = p->sess_boost;
+  pr->sim_window = p->sim_window;
+  pr->n_sim = n < p->sim_window ? n : p->sim_window;
+  pr->sim_ev0 = n - pr->n_sim;
+  pr->ev = calloc(n ? n : 1, sizeof *pr->ev);
+  /* pvec, ptvec and the recent title vectors in one block. */
+  pr->pvec = calloc((size_t)dim * (2 + pr->n_sim) + 1, sizeof(float));
+  occ *ob = calloc(n ? n : 1, sizeof(occ));
+  occ *op = calloc(n ? n : 1, sizeof(occ));
+  occ *ot = calloc((size_t)(n ? n : 1) * RS_MAX_TOK, sizeof(occ));
+  uint32_t nb = 0, np = 0, nt = 0;
+  if (!pr->ev || !pr->pvec || !ob || !op || !ot) goto fail;
+  pr->ptvec = pr->pvec + dim;
+  pr->simvec = pr->ptvec + dim;
+  pr->price_lo = INFINITY;
+  pr->price_hi = -INFINITY;
+
+  for (uint32_t i = 0; i < n; i++) {
+    const arag_event *e = event_at(in, i);
+    const arag_item *it = &e->item;
+    rs_event *re = &pr->ev[i];
+    rs_feat f;
+    rs_item_features(it, &f);
+    uint32_t age = n - 1 - i;
+    re->sess = i >= in->n_long_term;
+    re->w = powf(p->decay, (float)age) * (re->sess ? p->sess_boost : 1.0f);
+    re->id_h = f.id_h;
+    re->brand_h = f.brand_h;
+    memcpy(re->cat_h, f.cat_h, sizeof f.cat_h);
+    re->n_cat = f.n_cat;
+    const char *t = it->title ? it->title : "";
+    size_t tl = utf8_cut(t, strlen(t), RS_TITLE_KEEP);
+    re->title_off = put_str(pr, t, tl);
+    if (re->title_off == UINT32_MAX) goto fail;
+    re->title_len = (uint32_t)tl;
+    pr->w_total += re->w;
+    if (re->sess) pr->w_sess += re->w;
+    int seen = 0;
+    for (uint32_t j = 0; j < i && !seen; j++) seen = pr->ev[j].id_h == re->id_h;
+    pr->n_distinct += seen ? 0u : 1u;
+    if (f.brand_h) ob[nb++] = (occ){f.brand_h, i, f.brand, 0};
+    if (f.n_cat) op[np++] = (occ){f.cat_h[f.n_cat - 1], i, {0, 0}, f.n_cat};
+    for (uint32_t k = 0; k < f.n_tok; k++) ot[nt++] = (occ){f.tok_h[k], i, f.tok[k], 0};
+    if (it->vec)
+      for (uint32_t d = 0; d < dim; d++) pr->pvec[d] += re->w * it->vec[d];
+    const float *tv = it->title_vec ? it->title_vec : it->vec;
+    if (tv) {
+      for (uint32_t d = 0; d < dim; d++) pr->ptvec[d] += re->w * tv[d];
+      if (i >= pr->sim_ev0) memcpy(pr->simvec + (size_t)(i - pr->sim_ev0) * dim, tv, dim * 4u);
+    }
+    if (isfinite(it->price) && it->price >= 0) {
+      if (it->price < pr->price_lo) pr->price_lo = it->price;
+      if (it->price > pr->price_hi) pr->price_hi = it->price;
+      pr->price_sum_w += re->w * it->price;
+      pr->price_w += re->w;
+      pr->n_price++;
+    }
+  }
+  normalize(pr->pvec, dim);
+  normalize(pr->ptvec, dim);
+  pr->brands = merge(pr, in, ob, nb, disp_span, &pr->n_brands);
+  if (!pr->brands) goto fail;
+  pr->paths = merge(pr, in, op, np, disp_path, &pr->n_paths);
+  if (!pr->paths) goto fail;
+  pr->terms = merge(pr, in, ot, nt, disp_lower, &pr->n_terms);
+  if (!pr->terms) goto fail;
+  free(ob);
+  free(op);
+  free(ot);
+  return pr;
+fail:
+  free(ob);
+  free(op);
+  free(ot);
+  rs_profile_free(pr);
+  return NULL;
+}
+
+rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_params *p, int *owned) {
+  *owned = 0;
+  if (in->scratch && *in->scratch) {
+    rs_profile *pr = *in->scratch;
+    if (pr->n_ev == in->n_long_term + in->n_session && pr->n_sess == in->n_session &&
+        pr->dim == in->dim && pr->decay == p->decay && pr->sess_boost == p->sess_boost &&
+        pr->sim_window == p->sim_window)
+      return pr;
+  }
+  rs_profile *pr = rs_profile_build(in, p);
+  if (!pr) return NULL;
+  if (in->scratch && in->free_scratch) {
+    if (*in->scratch && *in->free_scratch) (*in->free_scratch)(*in->scratch);
+    *in->scratch = pr;
+    *in->free_scratch = rs_profile_free;
+  } else {
+    *owned = 1;
+  }
+  return pr;
+}
+
+void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *f, rs_match *m) {
+  memset(m, 0, sizeof *m);
+  m->sim_ev = -1;
+  float cat_w = 0;
+  for (uint32_t i = 0; i < pr->n_ev; i++) {
+    const rs_event *e = &pr->ev[i];
+    if (e->id_h == f->id_h) m->rep_n++;
+    if (f->brand_h && e->brand_h == f->brand_h) {
+      m->brand_n++;
+      m->brand_sess_n += e->sess ? 1u : 0u;
+      m->brand_w += e->w;
+    }
+    uint32_t d = rs_shared_depth(f->cat_h, f->n_cat, e->cat_h, e->n_cat);
+    if (d >= 2) {
+      m->cat_n++;
+      m->cat_sess += e->sess ? 1u : 0u;
+      cat_w += e->w * rs_depth_score(d, f->n_cat > e->n_cat ? f->n_cat : e->n_cat);
+      if (d > m->cat_depth) m->cat_depth = d;
+    }
+  }
+  if (pr->w_total > 0) {
+    m->brand_w /= pr->w_total;
+    m->cat = cat_w / pr->w_total;
+  }
+  const float *tv = it->title_vec ? it->title_vec : it->vec;
+  if (tv) {
+    for (uint32_t k = 0; k < pr->n_sim; k++) {
+      float s = rs_dot(tv, pr->simvec + (size_t)k * pr->dim, pr->dim);
+      if (m->sim_ev < 0 || s > m->sim) {
+        m->sim = s;
+        m->sim_ev = (int32_t)(pr->sim_ev0 + k);
+      }
+    }
+  }
+  if (it->vec) m->psim = rs_dot(it->vec, pr->pvec, pr->dim);
+}

@@ -1,0 +1,78 @@
+/* Offline reasoner: the structured user profile, built once per session from the
+ * events of an agent input (long-term then session, oldest first) and cached in
+ * the session scratch. It owns copies of everything it shows (titles, brand
+ * names, category paths, keywords), so it stays valid while the session lives.
+ *
+ * Each event gets a recency weight decay^age (age 0 = most recent), times
+ * sess_boost for session events. Aggregates (brands, category paths, title
+ * keywords) sum these weights; counts are numbers of events. */
+#ifndef ARAG_REASONER_PROFILE_H
+#define ARAG_REASONER_PROFILE_H
+
+#include "reasoner.h"
+#include "reasoner_text.h"
+
+typedef struct rs_event {
+  uint64_t id_h;
+  uint64_t brand_h;
+  uint64_t cat_h[RS_MAX_CAT];
+  uint32_t n_cat;
+  float w;
+  int sess;
+  uint32_t title_off, title_len; /* in strs */
+} rs_event;
+
+typedef struct rs_agg {
+  uint64_t key;
+  float w;           /* summed recency weight */
+  uint32_t n;        /* events */
+  uint32_t n_sess;   /* session events */
+  uint32_t last;     /* most recent event index */
+  uint32_t off, len; /* display in strs */
+} rs_agg;
+
+typedef struct rs_profile {
+  uint32_t dim;
+  uint32_t n_ev, n_sess, n_distinct;
+  rs_event *ev;
+  float w_total, w_sess;
+  rs_agg *brands, *paths, *terms;
+  uint32_t n_brands, n_paths, n_terms;
+  float *pvec;  /* normalized weighted mean of item vectors (dim), zero if none */
+  float *ptvec; /* the same over title vectors */
+  /* Title vectors of the last n_sim events (n_sim * dim), event index sim_ev0 + k. */
+  float *simvec;
+  uint32_t n_sim, sim_ev0;
+  double price_lo, price_hi, price_sum_w, price_w;
+  uint32_t n_price;
+  char *strs;
+  size_t strs_len, strs_cap;
+  float decay, sess_boost; /* the parameters it was built with */
+  uint32_t sim_window;
+} rs_profile;
+
+/* Builds the profile (NULL when out of memory). */
+rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_params *p);
+void rs_profile_free(void *prof);
+/* The session's cached profile, built on first use; NULL when out of memory.
+ * *owned is set when the caller must free it (no scratch in the input). */
+rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_params *p, int *owned);
+
+static inline const char *rs_str(const rs_profile *pr, uint32_t off) { return pr->strs + off; }
+
+/* Evidence for one candidate against the profile. */
+typedef struct rs_match {
+  uint32_t rep_n;                 /* events of this very item */
+  uint32_t brand_n, brand_sess_n; /* events sharing the brand */
+  float brand_w;                  /* their weight / total weight */
+  float cat;                      /* weighted mean depth score over events */
+  uint32_t cat_depth, cat_n,
+      cat_sess;   /* deepest shared depth; events sharing >= 2 levels; of them in session */
+  float sim;      /* best title cosine with a recent event */
+  int32_t sim_ev; /* that event, -1 if none */
+  float psim;     /* cosine with the profile vector */
+} rs_match;
+
+void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *f, rs_match *m);
+
+#endif

@@ -1,0 +1,179 @@
+#include "reasoner_text.h"
+
+#include <string.h>
+
+uint64_t rs_hash(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ull;
+  }
+  return h ? h : 1;
+}
+
+static int is_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+uint64_t rs_word_key(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  size_t k = 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (!is_word_byte(c)) continue;
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    h ^= c;
+    h *= 0x100000001b3ull;
+    k++;
+  }
+  if (!k) return 0;
+  return h ? h : 1;
+}
+
+/* Common words that never name a brand or an interest (lower case). */
+static const char *const STOP[] = {
+    "a",      "an",    "and",    "the",    "for",      "with",  "of",    "in",    "on",
+    "to",     "by",    "or",     "from",   "at",       "as",    "is",    "it",    "its",
+    "this",   "that",  "your",   "you",    "our",      "all",   "new",   "oz",    "ounce",
+    "ounces", "fl",    "ml",     "pack",   "packs",    "count", "ct",    "set",   "pcs",
+    "pc",     "piece", "pieces", "inch",   "inches",   "size",  "lb",    "lbs",   "g",
+    "mg",     "kg",    "x",      "per",    "each",     "one",   "two",   "three", "box",
+    "value",  "total", "color",  "colors", "assorted", "item",  "items", "pound", "gram",
+    "grams",  "oz.",   "mm",     "cm",     "ft",       "feet",  "size",  "sizes", "vol",
+    "volume", "qty",   "de",     "la",     "le",       "et",    "w",     "plus",  "only",
+};
+
+static int is_stop(const char *s, size_t n) {
+  char buf[16];
+  if (n >= sizeof buf) return 0;
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
+  }
+  buf[n] = 0;
+  for (size_t i = 0; i < sizeof STOP / sizeof STOP[0]; i++)
+    if (strcmp(buf, STOP[i]) == 0) return 1;
+  return 0;
+}
+
+static int has_digit(const char *s, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (s[i] >= '0' && s[i] <= '9') return 1;
+  return 0;
+}
+
+/* Next whitespace-delimited word at *pos, trimmed of surrounding punctuation. */
+static int next_word(const char *s, size_t n, size_t *pos, rs_span *w) {
+  size_t i = *pos;
+  while (i < n && !is_word_byte((unsigned char)s[i])) i++;
+  if (i >= n) {
+    *pos = n;
+    return 0;
+  }
+  size_t j = i;
+  while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' && s[j] != ',' &&
+         s[j] != '/' && s[j] != '(' && s[j] != ')')
+    j++;
+  size_t e = j;
+  while (e > i && !is_word_byte((unsigned char)s[e - 1])) e--;
+  *pos = j;
+  w->s = s + i;
+  w->len = (uint32_t)(e - i);
+  return 1;
+}
+
+uint64_t rs_brand_key(const char *s, size_t n, rs_span *word) {
+  size_t pos = 0;
+  rs_span w;
+  while (next_word(s, n, &pos, &w)) {
+    if (w.len > RS_MAX_WORD) continue;
+    if (is_stop(w.s, w.len)) continue;
+    uint64_t k = rs_word_key(w.s, w.len);
+    if (!k) continue;
+    if (word) *word = w;
+    return k;
+  }
+  return 0;
+}
+
+uint64_t rs_cat_key(uint64_t parent, const char *s, size_t n) {
+  while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  uint64_t h = parent ? parent : 0xcbf29ce484222325ull;
+  h ^= 0x3e; /* level separator */
+  h *= 0x100000001b3ull;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    h ^= c;
+    h *= 0x100000001b3ull;
+  }
+  return h ? h : 1;
+}
+
+/* A title's leading word names a brand when it is capitalized (or non-Latin),
+ * is not a number or a size and is not a common word. */
+static uint64_t title_brand(const char *t, size_t n, rs_span *word) {
+  size_t pos = 0;
+  rs_span w;
+  if (!next_word(t, n, &pos, &w)) return 0;
+  unsigned char c = (unsigned char)w.s[0];
+  if (!((c >= 'A' && c <= 'Z') || c >= 0x80)) return 0;
+  if (w.len < 2 || w.len > RS_MAX_WORD || is_stop(w.s, w.len)) return 0;
+  int alpha = 0;
+  for (uint32_t i = 0; i < w.len; i++) {
+    unsigned char d = (unsigned char)w.s[i];
+    if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || d >= 0x80) alpha++;
+  }
+  if (alpha < 2) return 0;
+  *word = w;
+  return rs_word_key(w.s, w.len);
+}
+
+void rs_item_features(const arag_item *it, rs_feat *f) {
+  memset(f, 0, sizeof *f);
+  f->id_h = rs_hash(it->id ? it->id : "", it->id ? strlen(it->id) : 0);
+  const char *title = it->title ? it->title : "";
+  size_t tlen = strlen(title);
+  if (it->brand && it->brand[0]) f->brand_h = rs_brand_key(it->brand, strlen(it->brand), &f->brand);
+  if (!f->brand_h) f->brand_h = title_brand(title, tlen, &f->brand);
+  if (f->brand_h && it->brand && it->brand[0]) {
+    /* Display the whole brand string, not only its first word. */
+    f->brand.s = it->brand;
+    size_t bl = strlen(it->brand);
+    f->brand.len = (uint32_t)(bl > 60 ? 60 : bl);
+  }
+  uint64_t parent = 0;
+  for (uint32_t d = 0; d < it->n_categories && d < RS_MAX_CAT; d++) {
+    const char *c = it->categories[d] ? it->categories[d] : "";
+    parent = rs_cat_key(parent, c, strlen(c));
+    f->cat_h[f->n_cat++] = parent;
+  }
+  size_t pos = 0;
+  rs_span w;
+  while (f->n_tok < RS_MAX_TOK && next_word(title, tlen, &pos, &w)) {
+    if (w.len < 2 || w.len > RS_MAX_WORD) continue;
+    if (has_digit(w.s, w.len) || is_stop(w.s, w.len)) continue;
+    uint64_t k = rs_word_key(w.s, w.len);
+    if (!k || k == f->brand_h) continue;
+    int dup = 0;
+    for (uint32_t i = 0; i < f->n_tok; i++) dup |= f->tok_h[i] == k;
+    if (dup) continue;
+    f->tok_h[f->n_tok] = k;
+    f->tok[f->n_tok] = w;
+    f->n_tok++;
+  }
+}
+
+float rs_dot(const float *a, const float *b, uint32_t n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  uint32_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += a[i] * b[i];
+    s1 += a[i + 1] * b[i + 1];
+    s2 += a[i + 2] * b[i + 2];
+    s3 += a[i + 3] * b[i + 3];
+  }
+  for (; i < n; i++) s0 += a[i] * b[i];
+  return (s0 + s1) + (s2 + s3);
+}
