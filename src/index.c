@@ -1,0 +1,819 @@
+/* Flat vector index: contiguous 16-byte-aligned rows (f32 and/or int8 with a
+ * symmetric per-row scale), upsert by string id through a hash map, soft delete
+ * and compaction, exact top-k with a bounded heap, and checksummed snapshots.
+ *
+ * Every mutating call validates and allocates first, then changes the index;
+ * a failing call changes nothing. */
+#include "errbuf.h"
+#include "id_map.h"
+#include "kernels.h"
+#include "snapshot_io.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ALIGN 16
+#define CHUNK 256             /* rows scored per kernel call before selection */
+#define MAX_DIM_CAP 65536     /* int8 dot products stay inside int32 */
+#define SNAP_MAGIC "ARAGIDX1" /* 8 bytes */
+#define SNAP_VERSION 1u
+
+struct arag_index {
+  uint32_t dim;
+  arag_dtype dtype;
+  arag_metric metric;
+  int keep_f32;
+  arag_kernel kernel;
+  arag_limits limits;
+  uint32_t stride_f; /* floats per f32 row (multiple of 4) */
+  uint32_t stride_q; /* bytes per int8 row (multiple of 16) */
+  uint32_t n_slots;  /* used slots, live and deleted */
+  uint32_t n_live;
+  uint32_t cap;
+  float *rows_f;    /* cap * stride_f, when dtype is F32 or keep_f32 */
+  int8_t *rows_q;   /* cap * stride_q, when dtype is I8 */
+  float *scales;    /* cap, when dtype is I8 */
+  uint8_t *deleted; /* cap */
+  char **ids;       /* cap; NULL for a deleted slot */
+  uint32_t *id_lens;
+  size_t id_bytes;
+  arag_id_map map;
+  float *qf;   /* query scratch, stride_f floats */
+  int16_t *qq; /* quantized query scratch, stride_q lanes */
+  float *vtmp; /* insert scratch, stride_f floats */
+  arag_errbuf err;
+};
+
+typedef struct hit {
+  float score;
+  uint32_t slot;
+} hit;
+
+/* ---------------------------------------------------------------------- */
+/* memory helpers                                                          */
+/* ---------------------------------------------------------------------- */
+
+static void *alloc_aligned(size_t n) {
+  if (n == 0) n = ALIGN;
+  size_t r = (n + ALIGN - 1) / ALIGN * ALIGN;
+  if (r < n) return NULL;
+  return aligned_alloc(ALIGN, r);
+}
+
+static int uses_f32(const arag_index *ix) { return ix->dtype == ARAG_F32 || ix->keep_f32; }
+static int uses_i8(const arag_index *ix) { return ix->dtype == ARAG_I8; }
+
+static arag_status check_limits_value(arag_errbuf *e, const arag_limits *l) {
+  if (!l->max_dim || !l->max_rows || !l->max_id_bytes || !l->max_text_bytes)
+    return arag_err_set(e, ARAG_E_INVALID, "limits must all be positive");
+  if (l->max_dim > MAX_DIM_CAP)
+    return arag_err_set(e, ARAG_E_LIMIT, "max_dim %u is above the supported %u", l->max_dim,
+                        MAX_DIM_CAP);
+  return ARAG_OK;
+}
+
+/* Releases everything the index owns except the struct itself. */
+static void release(arag_index *ix) {
+  for (uint32_t i = 0; i < ix->n_slots; i++) free(ix->ids[i]);
+  free(ix->rows_f);
+  free(ix->rows_q);
+  free(ix->scales);
+  free(ix->deleted);
+  free(ix->ids);
+  free(ix->id_lens);
+  free(ix->qf);
+  free(ix->qq);
+  free(ix->vtmp);
+  arag_id_map_free(&ix->map);
+}
+
+/* Sets up an empty index body (no rows). */
+static int init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric metric,
+                     int keep_f32) {
+  ix->dim = dim;
+  ix->dtype = dtype;
+  ix->metric = metric;
+  ix->keep_f32 = dtype == ARAG_I8 && keep_f32;
+  ix->stride_f = (dim + 3) / 4 * 4;
+  ix->stride_q = (dim + 15) / 16 * 16;
+  ix->n_slots = ix->n_live = ix->cap = 0;
+  ix->rows_f = NULL;
+  ix->rows_q = NULL;
+  ix->scales = NULL;
+  ix->deleted = NULL;
+  ix->ids = NULL;
+  ix->id_lens = NULL;
+  ix->id_bytes = 0;
+  arag_id_map_init(&ix->map);
+  ix->qf = alloc_aligned((size_t)ix->stride_f * sizeof(float));
+  ix->qq = alloc_aligned((size_t)ix->stride_q * sizeof(int16_t));
+  ix->vtmp = alloc_aligned((size_t)ix->stride_f * sizeof(float));
+  if (!ix->qf || !ix->qq || !ix->vtmp) return 0;
+  return 1;
+}
+
+/* Grows the row storage to hold at least want slots. Returns 0 on failure, with
+ * the index unchanged. */
+static int grow(arag_index *ix, uint32_t want) {
+  if (want <= ix->cap) return 1;
+  uint64_t cap = ix->cap ? ix->cap : 16;
+  while (cap < want) cap *= 2;
+  if (cap > ix->limits.max_rows) cap = ix->limits.max_rows < want ? want : ix->limits.max_rows;
+  size_t c = (size_t)cap, bf = 0, bq = 0;
+  if (uses_f32(ix) && !arag_size_mul(c, (size_t)ix->stride_f * sizeof(float), &bf)) return 0;
+  if (uses_i8(ix) && !arag_size_mul(c, ix->stride_q, &bq)) return 0;
+  float *rf = NULL, *sc = NULL;
+  int8_t *rq = NULL;
+  uint8_t *del = NULL;
+  char **ids = NULL;
+  uint32_t *lens = NULL;
+  if (uses_f32(ix) && !(rf = alloc_aligned(bf))) goto fail;
+  if (uses_i8(ix) && (!(rq = alloc_aligned(bq)) || !(sc = malloc(c * sizeof *sc)))) goto fail;
+  if (!(del = malloc(c)) || !(ids = malloc(c * sizeof *ids)) || !(lens = malloc(c * sizeof *lens)))
+    goto fail;
+  size_t n = ix->n_slots;
+  if (rf && n) memcpy(rf, ix->rows_f, n * ix->stride_f * sizeof(float));
+  if (rq && n) memcpy(rq, ix->rows_q, n * ix->stride_q);
+  if (sc && n) memcpy(sc, ix->scales, n * sizeof *sc);
+  if (n) {
+    memcpy(del, ix->deleted, n);
+    memcpy(ids, ix->ids, n * sizeof *ids);
+    memcpy(lens, ix->id_lens, n * sizeof *lens);
+  }
+  free(ix->rows_f);
+  free(ix->rows_q);
+  free(ix->scales);
+  free(ix->deleted);
+  free(ix->ids);
+  free(ix->id_lens);
+  ix->rows_f = rf;
+  ix->rows_q = rq;
+  ix->scales = sc;
+  ix->deleted = del;
+  ix->ids = ids;
+  ix->id_lens = lens;
+  ix->cap = (uint32_t)cap;
+  return 1;
+fail:
+  free(rf);
+  free(rq);
+  free(sc);
+  free(del);
+  free(ids);
+  free(lens);
+  return 0;
+}
+
+/* ---------------------------------------------------------------------- */
+/* create / free / limits                                                  */
+/* ---------------------------------------------------------------------- */
+
+arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
+                              const arag_limits *limits, arag_index **out) {
+  if (!out) return ARAG_E_INVALID;
+  *out = NULL;
+  arag_limits l;
+  if (limits)
+    l = *limits;
+  else
+    arag_limits_default(&l);
+  arag_errbuf scratch;
+  if (check_limits_value(&scratch, &l) != ARAG_OK)
+    return !l.max_dim || !l.max_rows || !l.max_id_bytes || !l.max_text_bytes ? ARAG_E_INVALID
+                                                                             : ARAG_E_LIMIT;
+  if (dim == 0) return ARAG_E_INVALID;
+  if (dtype != ARAG_F32 && dtype != ARAG_I8) return ARAG_E_INVALID;
+  if (metric != ARAG_COSINE && metric != ARAG_DOT) return ARAG_E_INVALID;
+  if (dim > l.max_dim) return ARAG_E_LIMIT;
+  arag_index *ix = calloc(1, sizeof *ix);
+  if (!ix) return ARAG_E_NOMEM;
+  ix->limits = l;
+  ix->kernel = ARAG_KERNEL_AUTO;
+  if (!init_body(ix, dim, dtype, metric, keep_f32)) {
+    release(ix);
+    free(ix);
+    return ARAG_E_NOMEM;
+  }
+  *out = ix;
+  return ARAG_OK;
+}
+
+void arag_index_free(arag_index *ix) {
+  if (!ix) return;
+  release(ix);
+  free(ix);
+}
+
+const char *arag_index_last_error(const arag_index *ix) {
+  return ix ? arag_err_msg(&ix->err) : "ARAG_E_INVALID: NULL index";
+}
+
+arag_status arag_index_get_limits(const arag_index *ix, arag_limits *out) {
+  if (!ix || !out)
+    return ix ? arag_err_set_const(&ix->err, ARAG_E_INVALID, "out is NULL") : ARAG_E_INVALID;
+  *out = ix->limits;
+  return ARAG_OK;
+}
+
+arag_status arag_index_set_limits(arag_index *ix, const arag_limits *limits) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!limits) return arag_err_set(&ix->err, ARAG_E_INVALID, "limits is NULL");
+  arag_status st = check_limits_value(&ix->err, limits);
+  if (st != ARAG_OK) return st;
+  if (ix->dim > limits->max_dim)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "index dim %u is above the new max_dim %u", ix->dim,
+                        limits->max_dim);
+  if (ix->n_slots > limits->max_rows)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT,
+                        "index holds %u rows (%u live), above the new max_rows %u", ix->n_slots,
+                        ix->n_live, limits->max_rows);
+  for (uint32_t i = 0; i < ix->n_slots; i++)
+    if (ix->ids[i] && ix->id_lens[i] > limits->max_id_bytes)
+      return arag_err_set(&ix->err, ARAG_E_LIMIT,
+                          "slot %u has a %u-byte id, above the new max_id_bytes %u", i,
+                          ix->id_lens[i], limits->max_id_bytes);
+  ix->limits = *limits;
+  return ARAG_OK;
+}
+
+arag_status arag_index_set_kernel(arag_index *ix, arag_kernel kernel) {
+  if (!ix) return ARAG_E_INVALID;
+  if (kernel != ARAG_KERNEL_AUTO && kernel != ARAG_KERNEL_SCALAR && kernel != ARAG_KERNEL_SIMD)
+    return arag_err_set(&ix->err, ARAG_E_INVALID, "unknown kernel %d", (int)kernel);
+  if (kernel == ARAG_KERNEL_SIMD && !ARAG_HAVE_SIMD)
+    return arag_err_set(&ix->err, ARAG_E_INVALID,
+                        "this build has no SIMD128 kernels (use AUTO or SCALAR)");
+  ix->kernel = kernel;
+  return ARAG_OK;
+}
+
+static int use_simd(const arag_index *ix) {
+  return ARAG_HAVE_SIMD && ix->kernel != ARAG_KERNEL_SCALAR;
+}
+
+/* ---------------------------------------------------------------------- */
+/* vectors                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/* Checks a caller's vector and writes its prepared form (normalized for
+ * cosine, zero-padded to stride_f) into dst. */
+static arag_status prepare(arag_index *ix, const char *what, const float *v, uint32_t dim,
+                           float *dst) {
+  if (!v) return arag_err_set(&ix->err, ARAG_E_INVALID, "%s vector is NULL", what);
+  if (dim != ix->dim)
+    return arag_err_set(&ix->err, ARAG_E_DIM, "%s vector has %u dims, the index has %u", what, dim,
+                        ix->dim);
+  double ss = 0;
+  for (uint32_t i = 0; i < dim; i++) {
+    if (!isfinite(v[i]))
+      return arag_err_set(&ix->err, ARAG_E_NONFINITE, "%s vector has a non-finite value at %u",
+                          what, i);
+    ss += (double)v[i] * (double)v[i];
+  }
+  /* Keep |a|*|b| (a bound on every partial dot product) inside float range. */
+  if (!(ss <= 3.0e38))
+    return arag_err_set(&ix->err, ARAG_E_NONFINITE,
+                        "%s vector norm overflows float (squared norm %g)", what, ss);
+  if (ix->metric == ARAG_COSINE && ss > 0) {
+    double inv = 1.0 / sqrt(ss);
+    for (uint32_t i = 0; i < dim; i++) dst[i] = (float)(v[i] * inv);
+  } else {
+    memcpy(dst, v, (size_t)dim * sizeof(float));
+  }
+  for (uint32_t i = dim; i < ix->stride_f; i++) dst[i] = 0;
+  return ARAG_OK;
+}
+
+static void store_row(arag_index *ix, uint32_t slot, const float *v) {
+  if (uses_f32(ix))
+    memcpy(ix->rows_f + (size_t)slot * ix->stride_f, v, ix->stride_f * sizeof(float));
+  if (uses_i8(ix)) {
+    int8_t *q = ix->rows_q + (size_t)slot * ix->stride_q;
+    ix->scales[slot] = arag_quantize_i8(v, ix->dim, q);
+    memset(q + ix->dim, 0, ix->stride_q - ix->dim);
+  }
+}
+
+static arag_status check_id(arag_index *ix, const char *id, size_t id_len) {
+  if (!id || id_len == 0) return arag_err_set(&ix->err, ARAG_E_INVALID, "id is empty");
+  if (id_len > ix->limits.max_id_bytes)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "id has %zu bytes, above max_id_bytes %u", id_len,
+                        ix->limits.max_id_bytes);
+  return ARAG_OK;
+}
+
+arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const float *vec,
+                           uint32_t dim) {
+  if (!ix) return ARAG_E_INVALID;
+  arag_status st = check_id(ix, id, id_len);
+  if (st != ARAG_OK) return st;
+  st = prepare(ix, "inserted", vec, dim, ix->vtmp);
+  if (st != ARAG_OK) return st;
+  uint32_t slot;
+  if (arag_id_map_find(&ix->map, id, id_len, &slot)) {
+    store_row(ix, slot, ix->vtmp); /* update keeps the slot */
+    return ARAG_OK;
+  }
+  if (ix->n_slots >= ix->limits.max_rows)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT,
+                        "index is full: %u rows (%u live, %u deleted: compact to reuse them) "
+                        "reach max_rows %u",
+                        ix->n_slots, ix->n_live, ix->n_slots - ix->n_live, ix->limits.max_rows);
+  char *copy = malloc(id_len + 1);
+  if (!copy || !grow(ix, ix->n_slots + 1) || !arag_id_map_reserve(&ix->map, ix->map.n + 1)) {
+    free(copy);
+    return arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory adding row %u", ix->n_slots);
+  }
+  memcpy(copy, id, id_len);
+  copy[id_len] = '\0';
+  slot = ix->n_slots++;
+  ix->ids[slot] = copy;
+  ix->id_lens[slot] = (uint32_t)id_len;
+  ix->deleted[slot] = 0;
+  ix->id_bytes += id_len + 1;
+  store_row(ix, slot, ix->vtmp);
+  arag_id_map_insert(&ix->map, copy, (uint32_t)id_len, slot);
+  ix->n_live++;
+  return ARAG_OK;
+}
+
+arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!id || id_len == 0) return arag_err_set(&ix->err, ARAG_E_INVALID, "id is empty");
+  uint32_t slot;
+  if (!arag_id_map_find(&ix->map, id, id_len, &slot))
+    return arag_err_set(&ix->err, ARAG_E_NOT_FOUND, "no row with id \"%.*s\"",
+                        (int)(id_len > 64 ? 64 : id_len), id);
+  arag_id_map_remove(&ix->map, id, id_len);
+  ix->id_bytes -= ix->id_lens[slot] + 1;
+  free(ix->ids[slot]);
+  ix->ids[slot] = NULL;
+  ix->id_lens[slot] = 0;
+  ix->deleted[slot] = 1;
+  ix->n_live--;
+  return ARAG_OK;
+}
+
+arag_status arag_index_compact(arag_index *ix) {
+  if (!ix) return ARAG_E_INVALID;
+  if (ix->n_live == ix->n_slots) return ARAG_OK;
+  uint32_t w = 0;
+  for (uint32_t r = 0; r < ix->n_slots; r++) {
+    if (ix->deleted[r]) continue;
+    if (w != r) {
+      if (ix->rows_f)
+        memcpy(ix->rows_f + (size_t)w * ix->stride_f, ix->rows_f + (size_t)r * ix->stride_f,
+               ix->stride_f * sizeof(float));
+      if (ix->rows_q) {
+        memcpy(ix->rows_q + (size_t)w * ix->stride_q, ix->rows_q + (size_t)r * ix->stride_q,
+               ix->stride_q);
+        ix->scales[w] = ix->scales[r];
+      }
+      ix->ids[w] = ix->ids[r];
+      ix->id_lens[w] = ix->id_lens[r];
+      ix->deleted[w] = 0;
+    }
+    w++;
+  }
+  ix->n_slots = w;
+  /* Rebuild the map in place: its table already has room for every id. */
+  arag_id_map_clear(&ix->map);
+  for (uint32_t s = 0; s < w; s++) arag_id_map_insert(&ix->map, ix->ids[s], ix->id_lens[s], s);
+  return ARAG_OK;
+}
+
+uint32_t arag_index_count(const arag_index *ix) { return ix ? ix->n_live : 0; }
+uint32_t arag_index_dim(const arag_index *ix) { return ix ? ix->dim : 0; }
+
+size_t arag_index_memory_bytes(const arag_index *ix) {
+  if (!ix) return 0;
+  size_t c = ix->cap, b = sizeof *ix;
+  if (ix->rows_f) b += c * ix->stride_f * sizeof(float);
+  if (ix->rows_q) b += c * ix->stride_q + c * sizeof(float);
+  b += c * (1 + sizeof(char *) + sizeof(uint32_t)) + ix->id_bytes;
+  b += arag_id_map_bytes(&ix->map);
+  b += ix->stride_f * sizeof(float) * 2 + ix->stride_q * sizeof(int16_t);
+  return b;
+}
+
+arag_status arag_index_slot(const arag_index *ix, const char *id, size_t id_len, uint32_t *slot) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!id || !id_len || !slot)
+    return arag_err_set_const(&ix->err, ARAG_E_INVALID, "id is empty or slot is NULL");
+  if (!arag_id_map_find(&ix->map, id, id_len, slot))
+    return arag_err_set_const(&ix->err, ARAG_E_NOT_FOUND, "no row with id \"%.*s\"",
+                              (int)(id_len > 64 ? 64 : id_len), id);
+  return ARAG_OK;
+}
+
+const char *arag_index_id(const arag_index *ix, uint32_t slot, size_t *id_len) {
+  if (id_len) *id_len = 0;
+  if (!ix || slot >= ix->n_slots || !ix->ids[slot]) return NULL;
+  if (id_len) *id_len = ix->id_lens[slot];
+  return ix->ids[slot];
+}
+
+arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, uint32_t dim) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!out) return arag_err_set_const(&ix->err, ARAG_E_INVALID, "out is NULL");
+  if (dim != ix->dim)
+    return arag_err_set_const(&ix->err, ARAG_E_DIM, "out has %u dims, the index has %u", dim,
+                              ix->dim);
+  if (slot >= ix->n_slots || ix->deleted[slot])
+    return arag_err_set_const(&ix->err, ARAG_E_NOT_FOUND, "slot %u is %s", slot,
+                              slot >= ix->n_slots ? "out of range" : "deleted");
+  if (ix->rows_f) {
+    memcpy(out, ix->rows_f + (size_t)slot * ix->stride_f, (size_t)dim * sizeof(float));
+  } else {
+    const int8_t *q = ix->rows_q + (size_t)slot * ix->stride_q;
+    for (uint32_t i = 0; i < dim; i++) out[i] = (float)q[i] * ix->scales[slot];
+  }
+  return ARAG_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* search                                                                  */
+/* ---------------------------------------------------------------------- */
+
+/* a ranks before b: higher score, then lower slot. */
+static inline int better(float sa, uint32_t a, float sb, uint32_t b) {
+  return sa > sb || (sa == sb && a < b);
+}
+
+/* A bounded min-heap of the best cap hits: the root is the worst kept. */
+typedef struct topk {
+  hit *h;
+  uint32_t n, cap;
+} topk;
+
+static void sift_down(hit *h, uint32_t n, uint32_t i) {
+  for (;;) {
+    uint32_t l = 2 * i + 1, r = l + 1, w = i;
+    if (l < n && better(h[w].score, h[w].slot, h[l].score, h[l].slot)) w = l;
+    if (r < n && better(h[w].score, h[w].slot, h[r].score, h[r].slot)) w = r;
+    if (w == i) return;
+    hit t = h[i];
+    h[i] = h[w];
+    h[w] = t;
+    i = w;
+  }
+}
+
+static inline void topk_push(topk *t, float s, uint32_t slot) {
+  if (t->n < t->cap) {
+    uint32_t i = t->n++;
+    t->h[i].score = s;
+    t->h[i].slot = slot;
+    while (i) {
+      uint32_t p = (i - 1) / 2;
+      if (!better(t->h[p].score, t->h[p].slot, t->h[i].score, t->h[i].slot)) break;
+      hit x = t->h[p];
+      t->h[p] = t->h[i];
+      t->h[i] = x;
+      i = p;
+    }
+  } else if (better(s, slot, t->h[0].score, t->h[0].slot)) {
+    t->h[0].score = s;
+    t->h[0].slot = slot;
+    sift_down(t->h, t->n, 0);
+  }
+}
+
+/* Pops the heap into best-first order (in place). */
+static void topk_sort(topk *t) {
+  uint32_t n = t->n;
+  while (n > 1) {
+    hit x = t->h[0];
+    t->h[0] = t->h[n - 1];
+    t->h[n - 1] = x;
+    n--;
+    sift_down(t->h, n, 0);
+  }
+}
+
+static float score_one(const arag_index *ix, uint32_t slot, int exact_f32, float qscale) {
+  int simd = use_simd(ix);
+  (void)simd;
+  if (exact_f32) {
+    const float *row = ix->rows_f + (size_t)slot * ix->stride_f;
+#if ARAG_HAVE_SIMD
+    if (simd) return arag_dot_f32_simd(row, ix->qf, ix->stride_f);
+#endif
+    return arag_dot_f32_scalar(row, ix->qf, ix->stride_f);
+  }
+  const int8_t *row = ix->rows_q + (size_t)slot * ix->stride_q;
+  int32_t d;
+#if ARAG_HAVE_SIMD
+  if (simd)
+    d = arag_dot_i8_simd(row, ix->qq, ix->stride_q);
+  else
+#endif
+    d = arag_dot_i8_scalar(row, ix->qq, ix->stride_q);
+  return (float)d * (ix->scales[slot] * qscale);
+}
+
+static void scan_all(const arag_index *ix, int exact_f32, float qscale, topk *t, float *buf) {
+  int simd = use_simd(ix);
+  (void)simd;
+  for (uint32_t base = 0; base < ix->n_slots; base += CHUNK) {
+    uint32_t cnt = ix->n_slots - base < CHUNK ? ix->n_slots - base : CHUNK;
+    if (exact_f32) {
+      const float *rows = ix->rows_f + (size_t)base * ix->stride_f;
+#if ARAG_HAVE_SIMD
+      if (simd)
+        arag_scan_f32_simd(rows, ix->stride_f, cnt, ix->qf, ix->stride_f, buf);
+      else
+#endif
+        arag_scan_f32_scalar(rows, ix->stride_f, cnt, ix->qf, ix->stride_f, buf);
+    } else {
+      const int8_t *rows = ix->rows_q + (size_t)base * ix->stride_q;
+#if ARAG_HAVE_SIMD
+      if (simd)
+        arag_scan_i8_simd(rows, ix->stride_q, cnt, ix->scales + base, ix->qq, qscale, ix->stride_q,
+                          buf);
+      else
+#endif
+        arag_scan_i8_scalar(rows, ix->stride_q, cnt, ix->scales + base, ix->qq, qscale,
+                            ix->stride_q, buf);
+    }
+    const uint8_t *del = ix->deleted + base;
+    for (uint32_t i = 0; i < cnt; i++) {
+      if (del[i]) continue;
+      if (t->n == t->cap && buf[i] < t->h[0].score) continue; /* fast reject */
+      topk_push(t, buf[i], base + i);
+    }
+  }
+}
+
+arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, uint32_t k,
+                              const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
+                              uint32_t *out_slots, float *out_scores, uint32_t *out_n) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!out_n) return arag_err_set(&ix->err, ARAG_E_INVALID, "out_n is NULL");
+  if (k && (!out_slots || !out_scores))
+    return arag_err_set(&ix->err, ARAG_E_INVALID, "out_slots/out_scores is NULL");
+  if (!allow && n_allow)
+    return arag_err_set(&ix->err, ARAG_E_INVALID, "allow is NULL but n_allow is %u", n_allow);
+  arag_status st = prepare(ix, "query", query, dim, ix->qf);
+  if (st != ARAG_OK) return st;
+  if (allow) {
+    if (n_allow > ix->limits.max_rows)
+      return arag_err_set(&ix->err, ARAG_E_LIMIT, "allow-list has %u slots, above max_rows %u",
+                          n_allow, ix->limits.max_rows);
+    for (uint32_t i = 0; i < n_allow; i++)
+      if (allow[i] >= ix->n_slots)
+        return arag_err_set(&ix->err, ARAG_E_INVALID,
+                            "allow-list entry %u is slot %u, past the %u slots", i, allow[i],
+                            ix->n_slots);
+  }
+  *out_n = 0;
+  uint32_t n_cand = allow ? n_allow : ix->n_live;
+  if (n_cand > ix->n_live) n_cand = ix->n_live;
+  if (k == 0 || n_cand == 0) return ARAG_OK;
+  if (k > n_cand) k = n_cand;
+
+  int quant = uses_i8(ix);
+  int do_rerank = quant && ix->keep_f32 && rerank > 0;
+  uint32_t first = k;
+  if (do_rerank) {
+    uint64_t m = (uint64_t)rerank * k;
+    first = m > n_cand ? n_cand : (uint32_t)m;
+  }
+  float qscale = 0;
+  if (quant) {
+    qscale = arag_quantize_i16q(ix->qf, ix->dim, ix->qq);
+    for (uint32_t i = ix->dim; i < ix->stride_q; i++) ix->qq[i] = 0;
+  }
+
+  topk t = {malloc((size_t)first * sizeof(hit)), 0, first};
+  float *buf = malloc(CHUNK * sizeof(float));
+  uint8_t *seen = allow ? calloc(((size_t)ix->n_slots + 7) / 8, 1) : NULL;
+  topk t2 = {do_rerank ? malloc((size_t)k * sizeof(hit)) : NULL, 0, k};
+  if (!t.h || !buf || (allow && !seen) || (do_rerank && !t2.h)) {
+    free(t.h);
+    free(buf);
+    free(seen);
+    free(t2.h);
+    return arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory for a top-%u search", first);
+  }
+
+  if (allow) {
+    for (uint32_t i = 0; i < n_allow; i++) {
+      uint32_t s = allow[i];
+      if (ix->deleted[s] || (seen[s >> 3] & (1u << (s & 7)))) continue;
+      seen[s >> 3] |= (uint8_t)(1u << (s & 7));
+      topk_push(&t, score_one(ix, s, !quant, qscale), s);
+    }
+  } else {
+    scan_all(ix, !quant, qscale, &t, buf);
+  }
+
+  topk *res = &t;
+  if (do_rerank) {
+    for (uint32_t i = 0; i < t.n; i++)
+      topk_push(&t2, score_one(ix, t.h[i].slot, 1, 0), t.h[i].slot);
+    res = &t2;
+  }
+  topk_sort(res);
+  uint32_t n = res->n < k ? res->n : k;
+  for (uint32_t i = 0; i < n; i++) {
+    out_slots[i] = res->h[i].slot;
+    out_scores[i] = res->h[i].score;
+  }
+  *out_n = n;
+  free(t.h);
+  free(buf);
+  free(seen);
+  free(t2.h);
+  return ARAG_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* snapshot / restore                                                      */
+/* ---------------------------------------------------------------------- */
+/*
+ * Layout (little endian):
+ *   "ARAGIDX1"  u32 version=1  u32 dim  u32 dtype  u32 metric  u32 keep_f32
+ *   u32 n_slots  u32 n_live
+ *   per slot: u8 deleted, u32 id_len, id bytes (id_len 0 for a deleted slot)
+ *   per slot: dim f32 (when F32 or keep_f32)
+ *   per slot: f32 scale, dim int8 (when I8)
+ *   u64 FNV-1a 64 of every byte before it
+ */
+
+arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!out || !out_len) return arag_err_set_const(&ix->err, ARAG_E_INVALID, "out is NULL");
+  *out = NULL;
+  *out_len = 0;
+  arag_writer w;
+  arag_writer_init(&w);
+  size_t est = 64 + ix->id_bytes + (size_t)ix->n_slots * 5;
+  size_t rowb = (uses_f32(ix) ? (size_t)ix->dim * 4 : 0) + (uses_i8(ix) ? ix->dim + 4u : 0);
+  size_t data;
+  if (!arag_size_mul(rowb, ix->n_slots, &data) || !arag_size_add(est, data, &est) ||
+      !arag_writer_reserve(&w, est))
+    return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
+  arag_writer_bytes(&w, SNAP_MAGIC, 8);
+  arag_writer_u32(&w, SNAP_VERSION);
+  arag_writer_u32(&w, ix->dim);
+  arag_writer_u32(&w, (uint32_t)ix->dtype);
+  arag_writer_u32(&w, (uint32_t)ix->metric);
+  arag_writer_u32(&w, (uint32_t)ix->keep_f32);
+  arag_writer_u32(&w, ix->n_slots);
+  arag_writer_u32(&w, ix->n_live);
+  for (uint32_t s = 0; s < ix->n_slots; s++) {
+    arag_writer_u8(&w, ix->deleted[s]);
+    arag_writer_u32(&w, ix->deleted[s] ? 0 : ix->id_lens[s]);
+    if (!ix->deleted[s]) arag_writer_bytes(&w, ix->ids[s], ix->id_lens[s]);
+  }
+  if (uses_f32(ix))
+    for (uint32_t s = 0; s < ix->n_slots; s++) {
+      const float *r = ix->rows_f + (size_t)s * ix->stride_f;
+      for (uint32_t i = 0; i < ix->dim; i++) arag_writer_f32(&w, r[i]);
+    }
+  if (uses_i8(ix))
+    for (uint32_t s = 0; s < ix->n_slots; s++) {
+      arag_writer_f32(&w, ix->scales[s]);
+      arag_writer_bytes(&w, ix->rows_q + (size_t)s * ix->stride_q, ix->dim);
+    }
+  arag_writer_checksum(&w);
+  if (w.failed) {
+    arag_writer_free(&w);
+    return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
+  }
+  *out = arag_writer_take(&w, out_len);
+  return ARAG_OK;
+}
+
+#define CORRUPT(...)                                                                               \
+  do {                                                                                             \
+    st = arag_err_set(&ix->err, ARAG_E_CORRUPT, __VA_ARGS__);                                      \
+    goto fail;                                                                                     \
+  } while (0)
+
+arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!bytes) return arag_err_set(&ix->err, ARAG_E_INVALID, "snapshot bytes are NULL");
+  if (len < 8 || memcmp(bytes, SNAP_MAGIC, 8) != 0)
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "not an index snapshot (bad magic)");
+  arag_reader r;
+  arag_reader_init(&r, bytes, len);
+  arag_reader_view(&r, 8);
+  uint32_t version = 0, dim = 0, dtype = 0, metric = 0, keep = 0, n_slots = 0, n_live = 0;
+  if (!arag_reader_u32(&r, &version))
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot truncated in its header");
+  if (version != SNAP_VERSION)
+    return arag_err_set(&ix->err, ARAG_E_VERSION,
+                        "index snapshot format version %u (this build reads %u)", version,
+                        SNAP_VERSION);
+  if (len < 8 + 4 + 24 + 8 || !arag_checksum_ok(bytes, len))
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT,
+                        "index snapshot checksum mismatch (%zu bytes: truncated or altered)", len);
+  arag_reader_init(&r, bytes, len - 8); /* checksum checked; parse the body */
+  arag_reader_view(&r, 12);
+  arag_reader_u32(&r, &dim);
+  arag_reader_u32(&r, &dtype);
+  arag_reader_u32(&r, &metric);
+  arag_reader_u32(&r, &keep);
+  arag_reader_u32(&r, &n_slots);
+  arag_reader_u32(&r, &n_live);
+  if (dim == 0 || dtype > ARAG_I8 || metric > ARAG_DOT || keep > 1 || (keep && dtype != ARAG_I8) ||
+      n_live > n_slots)
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT,
+                        "index snapshot header is inconsistent (dim %u dtype %u metric %u)", dim,
+                        dtype, metric);
+  if (dim > ix->limits.max_dim)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot dim %u is above max_dim %u", dim,
+                        ix->limits.max_dim);
+  if (n_slots > ix->limits.max_rows)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot has %u rows, above max_rows %u", n_slots,
+                        ix->limits.max_rows);
+  /* Each slot takes at least 5 bytes: reject absurd counts before allocating. */
+  if (n_slots > arag_reader_left(&r) / 5)
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot row count %u exceeds its size",
+                        n_slots);
+
+  arag_index tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.limits = ix->limits;
+  arag_status st = ARAG_OK;
+  uint32_t live = 0;
+  if (!init_body(&tmp, dim, (arag_dtype)dtype, (arag_metric)metric, (int)keep) ||
+      (n_slots && !grow(&tmp, n_slots)) || !arag_id_map_reserve(&tmp.map, n_live)) {
+    st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring %u rows", n_slots);
+    goto fail;
+  }
+  for (uint32_t s = 0; s < n_slots; s++) {
+    uint8_t del;
+    uint32_t il;
+    if (!arag_reader_u8(&r, &del) || !arag_reader_u32(&r, &il))
+      CORRUPT("snapshot truncated in ids");
+    if (del > 1 || (del && il) || (!del && !il)) CORRUPT("snapshot slot %u has a bad id record", s);
+    tmp.deleted[s] = del;
+    tmp.ids[s] = NULL;
+    tmp.id_lens[s] = 0;
+    tmp.n_slots = s + 1;
+    if (del) continue;
+    if (il > ix->limits.max_id_bytes) {
+      st = arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot slot %u has a %u-byte id, above %u", s,
+                        il, ix->limits.max_id_bytes);
+      goto fail;
+    }
+    const uint8_t *p = arag_reader_view(&r, il);
+    if (!p) CORRUPT("snapshot truncated in ids");
+    if (live >= n_live) CORRUPT("snapshot has more live rows than its header says");
+    if (arag_id_map_find(&tmp.map, (const char *)p, il, NULL))
+      CORRUPT("snapshot repeats the id \"%.*s\"", (int)(il > 64 ? 64 : il), (const char *)p);
+    char *copy = malloc((size_t)il + 1);
+    if (!copy) {
+      st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring ids");
+      goto fail;
+    }
+    memcpy(copy, p, il);
+    copy[il] = '\0';
+    tmp.ids[s] = copy;
+    tmp.id_lens[s] = il;
+    tmp.id_bytes += (size_t)il + 1;
+    arag_id_map_insert(&tmp.map, copy, il, s);
+    live++;
+  }
+  if (live != n_live)
+    CORRUPT("snapshot live row count %u does not match its header %u", live, n_live);
+  tmp.n_live = live;
+  if (uses_f32(&tmp))
+    for (uint32_t s = 0; s < n_slots; s++) {
+      float *row = tmp.rows_f + (size_t)s * tmp.stride_f;
+      const uint8_t *p = arag_reader_view(&r, (size_t)dim * 4);
+      if (!p) CORRUPT("snapshot truncated in f32 rows");
+      memcpy(row, p, (size_t)dim * 4); /* the format is little endian, as is every wasm host */
+      double ss = 0;
+      for (uint32_t i = 0; i < dim; i++) ss += (double)row[i] * (double)row[i];
+      if (!(ss <= 3.0e38)) CORRUPT("snapshot row %u has a non-finite value or norm", s);
+      for (uint32_t i = dim; i < tmp.stride_f; i++) row[i] = 0;
+    }
+  if (uses_i8(&tmp))
+    for (uint32_t s = 0; s < n_slots; s++) {
+      float sc;
+      int8_t *row = tmp.rows_q + (size_t)s * tmp.stride_q;
+      if (!arag_reader_f32(&r, &sc) || !arag_reader_bytes(&r, row, dim))
+        CORRUPT("snapshot truncated in int8 rows");
+      if (!isfinite(sc) || sc < 0 || sc > 2.0e17f) CORRUPT("snapshot row %u has a bad scale", s);
+      tmp.scales[s] = sc;
+      memset(row + dim, 0, tmp.stride_q - dim);
+    }
+  if (arag_reader_left(&r) != 0)
+    CORRUPT("snapshot has %zu unexpected trailing bytes", arag_reader_left(&r));
+
+  /* Success: swap the new body in, keep the handle's limits, kernel and error. */
+  release(ix);
+  tmp.limits = ix->limits;
+  tmp.kernel = ix->kernel;
+  memcpy(&tmp.err, &ix->err, sizeof tmp.err);
+  *ix = tmp;
+  return ARAG_OK;
+fail:
+  release(&tmp);
+  return st;
+}

@@ -1,0 +1,158 @@
+/* Little-endian byte writer/reader and FNV-1a 64 (see snapshot_io.h). */
+#include "snapshot_io.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void arag_writer_init(arag_writer *w) { memset(w, 0, sizeof *w); }
+
+int arag_writer_reserve(arag_writer *w, size_t extra) {
+  if (w->failed) return 0;
+  size_t need;
+  if (!arag_size_add(w->len, extra, &need)) {
+    w->failed = 1;
+    return 0;
+  }
+  if (need <= w->cap) return 1;
+  size_t cap = w->cap ? w->cap : 256;
+  while (cap < need) {
+    if (cap > (size_t)-1 / 2) {
+      cap = need;
+      break;
+    }
+    cap *= 2;
+  }
+  uint8_t *nb = realloc(w->buf, cap);
+  if (!nb) {
+    w->failed = 1;
+    return 0;
+  }
+  w->buf = nb;
+  w->cap = cap;
+  return 1;
+}
+
+void arag_writer_bytes(arag_writer *w, const void *p, size_t n) {
+  if (!n || !arag_writer_reserve(w, n)) return;
+  memcpy(w->buf + w->len, p, n);
+  w->len += n;
+}
+
+void arag_writer_u8(arag_writer *w, uint8_t v) { arag_writer_bytes(w, &v, 1); }
+
+void arag_writer_u32(arag_writer *w, uint32_t v) {
+  uint8_t b[4] = {(uint8_t)v, (uint8_t)(v >> 8), (uint8_t)(v >> 16), (uint8_t)(v >> 24)};
+  arag_writer_bytes(w, b, 4);
+}
+
+void arag_writer_u64(arag_writer *w, uint64_t v) {
+  arag_writer_u32(w, (uint32_t)v);
+  arag_writer_u32(w, (uint32_t)(v >> 32));
+}
+
+void arag_writer_f32(arag_writer *w, float v) {
+  uint32_t u;
+  memcpy(&u, &v, 4);
+  arag_writer_u32(w, u);
+}
+
+void arag_writer_f64(arag_writer *w, double v) {
+  uint64_t u;
+  memcpy(&u, &v, 8);
+  arag_writer_u64(w, u);
+}
+
+void arag_writer_checksum(arag_writer *w) {
+  if (w->failed) return;
+  arag_writer_u64(w, arag_fnv1a64(w->buf, w->len, ARAG_FNV64_OFFSET));
+}
+
+uint8_t *arag_writer_take(arag_writer *w, size_t *len) {
+  uint8_t *b = w->failed ? NULL : w->buf;
+  if (len) *len = w->failed ? 0 : w->len;
+  if (w->failed) free(w->buf);
+  arag_writer_init(w);
+  return b;
+}
+
+void arag_writer_free(arag_writer *w) {
+  free(w->buf);
+  arag_writer_init(w);
+}
+
+void arag_reader_init(arag_reader *r, const uint8_t *p, size_t len) {
+  r->p = p;
+  r->len = p ? len : 0;
+  r->pos = 0;
+  r->failed = 0;
+}
+
+const uint8_t *arag_reader_view(arag_reader *r, size_t n) {
+  if (r->failed || n > r->len - r->pos) {
+    r->failed = 1;
+    return NULL;
+  }
+  const uint8_t *q = r->p + r->pos;
+  r->pos += n;
+  return q;
+}
+
+int arag_reader_bytes(arag_reader *r, void *out, size_t n) {
+  const uint8_t *q = arag_reader_view(r, n);
+  if (!q) return 0;
+  if (n) memcpy(out, q, n);
+  return 1;
+}
+
+int arag_reader_u8(arag_reader *r, uint8_t *v) { return arag_reader_bytes(r, v, 1); }
+
+int arag_reader_u32(arag_reader *r, uint32_t *v) {
+  const uint8_t *b = arag_reader_view(r, 4);
+  if (!b) return 0;
+  *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  return 1;
+}
+
+int arag_reader_u64(arag_reader *r, uint64_t *v) {
+  uint32_t lo, hi;
+  if (arag_reader_left(r) < 8 || r->failed) {
+    r->failed = 1;
+    return 0;
+  }
+  arag_reader_u32(r, &lo);
+  arag_reader_u32(r, &hi);
+  *v = (uint64_t)hi << 32 | lo;
+  return 1;
+}
+
+int arag_reader_f32(arag_reader *r, float *v) {
+  uint32_t u;
+  if (!arag_reader_u32(r, &u)) return 0;
+  memcpy(v, &u, 4);
+  return 1;
+}
+
+int arag_reader_f64(arag_reader *r, double *v) {
+  uint64_t u;
+  if (!arag_reader_u64(r, &u)) return 0;
+  memcpy(v, &u, 8);
+  return 1;
+}
+
+uint64_t arag_fnv1a64(const void *p, size_t n, uint64_t h) {
+  const uint8_t *b = p;
+  for (size_t i = 0; i < n; i++) {
+    h ^= b[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+int arag_checksum_ok(const uint8_t *buf, size_t len) {
+  if (!buf || len < 8) return 0;
+  arag_reader r;
+  uint64_t stored;
+  arag_reader_init(&r, buf + len - 8, 8);
+  arag_reader_u64(&r, &stored);
+  return stored == arag_fnv1a64(buf, len - 8, ARAG_FNV64_OFFSET);
+}

@@ -1,0 +1,297 @@
+/* Snapshot bytes: the writer/reader helpers and FNV-1a 64 (published test
+ * vectors), index snapshot round trips (f32, int8 + f32, deleted rows, empty),
+ * and refusal of every single-byte corruption, every truncation, a newer
+ * format version, inconsistent contents and snapshots past the limits, each
+ * leaving the target index untouched. */
+#include "arag.h"
+#include "snapshot_io.h"
+#include "test.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+static uint64_t rng_state = 0x452821e638d01377ull;
+static uint32_t rnd(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return (uint32_t)(rng_state >> 32);
+}
+static float frand(void) { return (float)((rnd() >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0); }
+
+static void test_fnv_vectors(void) {
+  /* Reference values from the FNV specification's test suite. */
+  CHECK(arag_fnv1a64("", 0, ARAG_FNV64_OFFSET) == 0xcbf29ce484222325ull);
+  CHECK(arag_fnv1a64("a", 1, ARAG_FNV64_OFFSET) == 0xaf63dc4c8601ec8cull);
+  CHECK(arag_fnv1a64("foobar", 6, ARAG_FNV64_OFFSET) == 0x85944171f73967e8ull);
+}
+
+static void test_writer_reader(void) {
+  arag_writer w;
+  arag_writer_init(&w);
+  arag_writer_u8(&w, 0xab);
+  arag_writer_u32(&w, 0x01020304u);
+  arag_writer_u64(&w, 0x1122334455667788ull);
+  arag_writer_f32(&w, -1.5f);
+  arag_writer_f64(&w, 3.25);
+  for (int i = 0; i < 1000; i++) arag_writer_u32(&w, (uint32_t)i); /* forces growth */
+  arag_writer_checksum(&w);
+  size_t len;
+  uint8_t *b = arag_writer_take(&w, &len);
+  CHECK(b != NULL);
+  CHECK_EQ_INT(len, 1 + 4 + 8 + 4 + 8 + 4000 + 8);
+  /* Little endian on the wire, whatever the host. */
+  CHECK(b[1] == 0x04 && b[2] == 0x03 && b[3] == 0x02 && b[4] == 0x01);
+  CHECK(b[5] == 0x88 && b[12] == 0x11);
+  CHECK(arag_checksum_ok(b, len));
+  arag_reader r;
+  arag_reader_init(&r, b, len - 8);
+  uint8_t u8;
+  uint32_t u32;
+  uint64_t u64;
+  float f;
+  double d;
+  CHECK(arag_reader_u8(&r, &u8) && u8 == 0xab);
+  CHECK(arag_reader_u32(&r, &u32) && u32 == 0x01020304u);
+  CHECK(arag_reader_u64(&r, &u64) && u64 == 0x1122334455667788ull);
+  CHECK(arag_reader_f32(&r, &f) && f == -1.5f);
+  CHECK(arag_reader_f64(&r, &d) && d == 3.25);
+  for (uint32_t i = 0; i < 1000; i++) {
+    CHECK(arag_reader_u32(&r, &u32));
+    CHECK_EQ_INT(u32, i);
+  }
+  CHECK_EQ_INT(arag_reader_left(&r), 0);
+  u32 = 77;
+  CHECK(!arag_reader_u32(&r, &u32));
+  CHECK_EQ_INT(u32, 77);
+  CHECK(r.failed);
+  CHECK(!arag_reader_u8(&r, &u8));
+  b[100] ^= 1;
+  CHECK(!arag_checksum_ok(b, len));
+  CHECK(!arag_checksum_ok(b, 7));
+  free(b);
+}
+
+static arag_index *sample(arag_dtype dt, int keep, uint32_t n, uint32_t dim) {
+  arag_index *ix = NULL;
+  CHECK_EQ_INT(arag_index_create(dim, dt, ARAG_COSINE, keep, NULL, &ix), ARAG_OK);
+  char id[32];
+  float *v = malloc(dim * sizeof(float));
+  for (uint32_t i = 0; i < n; i++) {
+    for (uint32_t j = 0; j < dim; j++) v[j] = frand();
+    snprintf(id, sizeof id, "item-%u", i);
+    CHECK_EQ_INT(arag_index_add(ix, id, strlen(id), v, dim), ARAG_OK);
+  }
+  free(v);
+  return ix;
+}
+
+/* Equal observable state: count, dim, ids per slot, vectors, search results. */
+static int equal_index(arag_index *a, arag_index *b, uint32_t slots) {
+  int ok = arag_index_count(a) == arag_index_count(b) && arag_index_dim(a) == arag_index_dim(b);
+  uint32_t dim = arag_index_dim(a);
+  float *va = malloc(dim * sizeof(float)), *vb = malloc(dim * sizeof(float));
+  for (uint32_t s = 0; ok && s < slots; s++) {
+    size_t la, lb;
+    const char *ia = arag_index_id(a, s, &la), *ib = arag_index_id(b, s, &lb);
+    if ((ia == NULL) != (ib == NULL) || la != lb || (ia && memcmp(ia, ib, la))) ok = 0;
+    if (ia && ok) {
+      ok = arag_index_vector(a, s, va, dim) == ARAG_OK &&
+           arag_index_vector(b, s, vb, dim) == ARAG_OK && memcmp(va, vb, dim * sizeof(float)) == 0;
+    }
+  }
+  for (uint32_t j = 0; j < dim; j++) va[j] = (float)(j % 5) - 2.0f;
+  uint32_t sa[16], sb[16], na = 0, nb = 0;
+  float ca[16], cb[16];
+  if (ok && (arag_index_search(a, va, dim, 16, NULL, 0, 2, sa, ca, &na) != ARAG_OK ||
+             arag_index_search(b, va, dim, 16, NULL, 0, 2, sb, cb, &nb) != ARAG_OK || na != nb ||
+             memcmp(sa, sb, na * 4) || memcmp(ca, cb, na * 4)))
+    ok = 0;
+  free(va);
+  free(vb);
+  return ok;
+}
+
+static void test_round_trip(void) {
+  for (int variant = 0; variant < 3; variant++) {
+    arag_dtype dt = variant ? ARAG_I8 : ARAG_F32;
+    int keep = variant == 2;
+    arag_index *a = sample(dt, keep, 120, 21);
+    for (int i = 0; i < 120; i += 7) {
+      char id[32];
+      snprintf(id, sizeof id, "item-%d", i);
+      CHECK_EQ_INT(arag_index_remove(a, id, strlen(id)), ARAG_OK);
+    }
+    uint8_t *bytes = NULL;
+    size_t len = 0;
+    CHECK_EQ_INT(arag_index_snapshot(a, &bytes, &len), ARAG_OK);
+    CHECK(len > 44 && memcmp(bytes, "ARAGIDX1", 8) == 0);
+    /* Restore into an index of another shape: it takes the snapshot's shape. */
+    arag_index *b = NULL;
+    CHECK_EQ_INT(arag_index_create(3, ARAG_F32, ARAG_DOT, 0, NULL, &b), ARAG_OK);
+    CHECK_EQ_INT(arag_index_add(b, "old", 3, (const float[]){1, 2, 3}, 3), ARAG_OK);
+    CHECK_EQ_INT(arag_index_restore(b, bytes, len), ARAG_OK);
+    CHECK(equal_index(a, b, 120));
+    uint32_t slot;
+    CHECK_EQ_INT(arag_index_slot(b, "old", 3, &slot), ARAG_E_NOT_FOUND);
+    CHECK_EQ_INT(arag_index_slot(b, "item-8", 6, &slot), ARAG_OK);
+    CHECK_EQ_INT(slot, 8);
+    /* Same bytes again. */
+    uint8_t *bytes2 = NULL;
+    size_t len2 = 0;
+    CHECK_EQ_INT(arag_index_snapshot(b, &bytes2, &len2), ARAG_OK);
+    CHECK(len2 == len && memcmp(bytes, bytes2, len) == 0);
+    /* Compaction and further adds work on a restored index. */
+    CHECK_EQ_INT(arag_index_compact(b), ARAG_OK);
+    CHECK_EQ_INT(arag_index_count(b), arag_index_count(a));
+    float v[21] = {1};
+    CHECK_EQ_INT(arag_index_add(b, "fresh", 5, v, 21), ARAG_OK);
+    arag_free(bytes);
+    arag_free(bytes2);
+    arag_index_free(a);
+    arag_index_free(b);
+  }
+  /* Empty index. */
+  arag_index *e = sample(ARAG_F32, 0, 0, 4), *f = sample(ARAG_F32, 0, 3, 4);
+  uint8_t *bytes;
+  size_t len;
+  CHECK_EQ_INT(arag_index_snapshot(e, &bytes, &len), ARAG_OK);
+  CHECK_EQ_INT(arag_index_restore(f, bytes, len), ARAG_OK);
+  CHECK_EQ_INT(arag_index_count(f), 0);
+  arag_free(bytes);
+  arag_index_free(e);
+  arag_index_free(f);
+}
+
+static void test_corruption_refused(void) {
+  for (int variant = 0; variant < 2; variant++) {
+    arag_index *a = sample(variant ? ARAG_I8 : ARAG_F32, variant, 5, 6);
+    CHECK_EQ_INT(arag_index_remove(a, "item-2", 6), ARAG_OK);
+    uint8_t *bytes;
+    size_t len;
+    CHECK_EQ_INT(arag_index_snapshot(a, &bytes, &len), ARAG_OK);
+    /* The target holds other contents that must survive every failed restore. */
+    arag_index *t = sample(ARAG_F32, 0, 9, 6), *ref = NULL;
+    uint8_t *tb;
+    size_t tlen;
+    CHECK_EQ_INT(arag_index_snapshot(t, &tb, &tlen), ARAG_OK);
+    CHECK_EQ_INT(arag_index_create(6, ARAG_F32, ARAG_COSINE, 0, NULL, &ref), ARAG_OK);
+    CHECK_EQ_INT(arag_index_restore(ref, tb, tlen), ARAG_OK);
+    uint8_t *copy = malloc(len);
+    int refused = 0, wrong_code = 0;
+    for (size_t i = 0; i < len; i++) {
+      for (int flip = 0; flip < 2; flip++) {
+        memcpy(copy, bytes, len);
+        copy[i] ^= flip ? 0xff : 0x01;
+        arag_status st = arag_index_restore(t, copy, len);
+        refused += st != ARAG_OK;
+        wrong_code += st != ARAG_E_CORRUPT && st != ARAG_E_VERSION;
+      }
+    }
+    CHECK_EQ_INT(refused, 2 * len);
+    CHECK_EQ_INT(wrong_code, 0);
+    for (size_t cut = 0; cut < len; cut++) {
+      arag_status st = arag_index_restore(t, bytes, cut);
+      CHECK_EQ_INT(st, ARAG_E_CORRUPT);
+    }
+    /* Trailing garbage is refused too. */
+    uint8_t *longer = malloc(len + 1);
+    memcpy(longer, bytes, len);
+    longer[len] = 0;
+    CHECK_EQ_INT(arag_index_restore(t, longer, len + 1), ARAG_E_CORRUPT);
+    CHECK(strstr(arag_index_last_error(t), "ARAG_E_CORRUPT") != NULL);
+    CHECK(equal_index(t, ref, 9));
+    free(longer);
+    free(copy);
+    arag_free(bytes);
+    arag_free(tb);
+    arag_index_free(a);
+    arag_index_free(t);
+    arag_index_free(ref);
+  }
+}
+
+/* Rewrites a u32 field and the checksum, so only the semantic check can refuse. */
+static void patch_u32(uint8_t *b, size_t len, size_t off, uint32_t v) {
+  b[off] = (uint8_t)v;
+  b[off + 1] = (uint8_t)(v >> 8);
+  b[off + 2] = (uint8_t)(v >> 16);
+  b[off + 3] = (uint8_t)(v >> 24);
+  uint64_t h = arag_fnv1a64(b, len - 8, ARAG_FNV64_OFFSET);
+  for (int i = 0; i < 8; i++) b[len - 8 + i] = (uint8_t)(h >> (8 * i));
+}
+
+static void test_version_and_semantics(void) {
+  arag_index *a = sample(ARAG_F32, 0, 4, 8), *t = sample(ARAG_F32, 0, 2, 8);
+  uint8_t *bytes;
+  size_t len;
+  CHECK_EQ_INT(arag_index_snapshot(a, &bytes, &len), ARAG_OK);
+  uint8_t *c = malloc(len);
+  /* A newer format version. */
+  memcpy(c, bytes, len);
+  patch_u32(c, len, 8, 2);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_VERSION);
+  CHECK(strstr(arag_index_last_error(t), "version 2") != NULL);
+  /* Duplicate ids with a valid checksum: "item-0" -> "item-1". */
+  memcpy(c, bytes, len);
+  size_t first_id = 8 + 4 + 24 + 5;
+  CHECK(memcmp(c + first_id, "item-0", 6) == 0);
+  c[first_id + 5] = '1';
+  patch_u32(c, len, 8, 1);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
+  CHECK(strstr(arag_index_last_error(t), "repeats") != NULL);
+  /* Bad dtype, zero dim, live count above slots. */
+  memcpy(c, bytes, len);
+  patch_u32(c, len, 16, 9);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
+  memcpy(c, bytes, len);
+  patch_u32(c, len, 12, 0);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
+  memcpy(c, bytes, len);
+  patch_u32(c, len, 32, 5);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
+  /* A NaN in a row. */
+  memcpy(c, bytes, len);
+  float nan = NAN;
+  memcpy(c + len - 8 - 4, &nan, 4);
+  patch_u32(c, len, 8, 1);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
+  /* Past the target's limits. */
+  arag_limits l;
+  arag_index_get_limits(t, &l);
+  l.max_rows = 3;
+  CHECK_EQ_INT(arag_index_set_limits(t, &l), ARAG_OK);
+  CHECK_EQ_INT(arag_index_restore(t, bytes, len), ARAG_E_LIMIT);
+  l.max_rows = 10;
+  l.max_dim = 7;
+  CHECK_EQ_INT(arag_index_set_limits(t, &l), ARAG_E_LIMIT); /* t itself has dim 8 */
+  arag_index *small = NULL;
+  l.max_dim = 7;
+  CHECK_EQ_INT(arag_index_create(4, ARAG_F32, ARAG_COSINE, 0, &l, &small), ARAG_OK);
+  CHECK_EQ_INT(arag_index_restore(small, bytes, len), ARAG_E_LIMIT);
+  l.max_dim = 8;
+  l.max_id_bytes = 5;
+  CHECK_EQ_INT(arag_index_set_limits(small, &l), ARAG_OK);
+  CHECK_EQ_INT(arag_index_restore(small, bytes, len), ARAG_E_LIMIT);
+  CHECK(strstr(arag_index_last_error(small), "id") != NULL);
+  CHECK_EQ_INT(arag_index_dim(small), 4);
+  CHECK_EQ_INT(arag_index_count(t), 2);
+  CHECK_EQ_INT(arag_index_restore(t, NULL, 10), ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_index_restore(t, (const uint8_t *)"ARAGIDX0........", 16), ARAG_E_CORRUPT);
+  CHECK(strstr(arag_index_last_error(t), "magic") != NULL);
+  CHECK_EQ_INT(arag_index_count(t), 2);
+  free(c);
+  arag_free(bytes);
+  arag_index_free(a);
+  arag_index_free(t);
+  arag_index_free(small);
+}
+
+int main(void) {
+  RUN(test_fnv_vectors);
+  RUN(test_writer_reader);
+  RUN(test_round_trip);
+  RUN(test_corruption_refused);
+  RUN(test_version_and_semantics);
+  return test_report();
+}
