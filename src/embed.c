@@ -1,0 +1,261 @@
+/* Built-in text embedder: deterministic feature hashing.
+ *
+ * Text is split into words on ASCII spaces and punctuation; ASCII letters are
+ * folded to lower case; bytes >= 0x80 (UTF-8 sequences) are word characters and
+ * kept byte-exact. Features: word unigrams, word bigrams and character trigrams
+ * over the code points of each word with begin/end markers. Each feature is
+ * hashed (FNV-1a over the bytes, then a murmur3 finalizer with a per-group seed)
+ * to a bucket and a sign; its value is the group weight times (1 + ln tf).
+ * The result is L2-normalized. */
+#include "embed.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+#define FNV_PRIME 0x100000001b3ULL
+
+enum { G_UNI = 1, G_BI = 2, G_TRI = 3 };
+
+static const uint64_t group_seed[4] = {0, 0x9e3779b97f4a7c15ULL, 0xc2b2ae3d27d4eb4fULL,
+                                       0x165667b19e3779f9ULL};
+static const float group_weight[4] = {0.0f, ARAG_EMBED_W_UNIGRAM, ARAG_EMBED_W_BIGRAM,
+                                      ARAG_EMBED_W_TRIGRAM};
+
+/* Code-point hashes of the trigram boundary markers (not reachable from text). */
+#define MARK_BEGIN 0x5bd1e9955bd1e995ULL
+#define MARK_END 0x27d4eb2f165667c5ULL
+
+static inline uint64_t fmix64(uint64_t k) {
+  k ^= k >> 33;
+  k *= 0xff51afd7ed558ccdULL;
+  k ^= k >> 33;
+  k *= 0xc4ceb9fe1a85ec53ULL;
+  k ^= k >> 33;
+  return k;
+}
+
+static inline uint8_t fold(uint8_t b) { return (b >= 'A' && b <= 'Z') ? (uint8_t)(b + 32) : b; }
+
+static inline int is_word(uint8_t b) {
+  return b >= 0x80 || (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
+}
+
+/* Open-addressing counter of feature keys (key 0 = empty; keys carry the group
+ * in their low two bits, so a key is never 0). */
+typedef struct ftable {
+  uint64_t *keys;
+  uint32_t *counts;
+  size_t mask;
+} ftable;
+
+static inline void ft_add(ftable *t, uint64_t h, unsigned group) {
+  uint64_t key = (fmix64(h ^ group_seed[group]) & ~(uint64_t)3) | group;
+  size_t i = (size_t)(key >> 24) & t->mask;
+  for (;;) {
+    if (t->keys[i] == key) {
+      t->counts[i]++;
+      return;
+    }
+    if (t->keys[i] == 0) {
+      t->keys[i] = key;
+      t->counts[i] = 1;
+      return;
+    }
+    i = (i + 1) & t->mask;
+  }
+}
+
+static void collect(const uint8_t *s, size_t len, ftable *t) {
+  size_t i = 0;
+  uint64_t prev = 0;
+  int have_prev = 0;
+  while (i < len) {
+    while (i < len && !is_word(s[i])) i++;
+    if (i >= len) break;
+    size_t start = i;
+    while (i < len && is_word(s[i])) i++;
+    /* Word [start, i): unigram, bigram with the previous word. */
+    uint64_t hw = FNV_OFFSET;
+    for (size_t j = start; j < i; j++) hw = (hw ^ fold(s[j])) * FNV_PRIME;
+    ft_add(t, hw, G_UNI);
+    if (have_prev) ft_add(t, prev * 0x9e3779b97f4a7c15ULL + (hw ^ (hw >> 29)), G_BI);
+    prev = hw;
+    have_prev = 1;
+    /* Character trigrams over code points, with begin/end markers. */
+    uint64_t c1 = MARK_BEGIN, c2 = 0;
+    int have = 1; /* code points (markers included) in the window */
+    size_t j = start;
+    while (j < i) {
+      size_t e = j + 1;
+      while (e < i && (s[e] & 0xC0) == 0x80) e++; /* continuation bytes */
+      uint64_t c = FNV_OFFSET;
+      for (size_t q = j; q < e; q++) c = (c ^ fold(s[q])) * FNV_PRIME;
+      if (have >= 2) {
+        ft_add(t, c1 * 0xff51afd7ed558ccdULL + c2 * 0xc4ceb9fe1a85ec53ULL + c, G_TRI);
+        c1 = c2;
+        c2 = c;
+      } else {
+        c2 = c;
+        have = 2;
+      }
+      j = e;
+    }
+    ft_add(t, c1 * 0xff51afd7ed558ccdULL + c2 * 0xc4ceb9fe1a85ec53ULL + MARK_END, G_TRI);
+  }
+}
+
+float arag_embed_normalize(float *v, uint32_t dim) {
+  double ss = 0.0;
+  for (uint32_t i = 0; i < dim; i++) ss += (double)v[i] * (double)v[i];
+  if (ss <= 0.0) return 0.0f;
+  double norm = sqrt(ss);
+  float inv = (float)(1.0 / norm);
+  for (uint32_t i = 0; i < dim; i++) v[i] *= inv;
+  return (float)norm;
+}
+
+#define STACK_TABLE 2048
+
+arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *out) {
+  memset(out, 0, (size_t)dim * sizeof(float));
+  if (len == 0 || text == NULL) return ARAG_OK;
+  /* Features <= words (unigrams) + words (bigrams) + code points (trigrams). */
+  size_t max_feat = 2 * len + 2, size = 64;
+  while (size < 2 * max_feat) size <<= 1;
+  uint64_t stack_keys[STACK_TABLE];
+  uint32_t stack_counts[STACK_TABLE];
+  ftable t;
+  void *heap = NULL;
+  if (size <= STACK_TABLE) {
+    t.keys = stack_keys;
+    t.counts = stack_counts;
+  } else {
+    heap = malloc(size * (sizeof(uint64_t) + sizeof(uint32_t)));
+    if (!heap) return ARAG_E_NOMEM;
+    t.keys = (uint64_t *)heap;
+    t.counts = (uint32_t *)(t.keys + size);
+  }
+  t.mask = size - 1;
+  memset(t.keys, 0, size * sizeof(uint64_t));
+  collect((const uint8_t *)text, len, &t);
+  for (size_t i = 0; i < size; i++) {
+    uint64_t key = t.keys[i];
+    if (!key) continue;
+    float w = group_weight[key & 3];
+    if (t.counts[i] > 1) w *= 1.0f + logf((float)t.counts[i]);
+    uint32_t bucket = (uint32_t)(((key >> 32) * (uint64_t)dim) >> 32);
+    out[bucket] += (key & 4) ? -w : w;
+  }
+  free(heap);
+  arag_embed_normalize(out, dim);
+  return ARAG_OK;
+}
+
+arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *out) {
+  if (!out || dim == 0 || (!text && len > 0)) return ARAG_E_INVALID;
+  arag_limits lim;
+  arag_limits_default(&lim);
+  if (dim > lim.max_dim || len > ARAG_EMBED_MAX_TEXT) return ARAG_E_LIMIT;
+  return arag_embed_raw(text, len, dim, out);
+}
+
+/* out += w * normalized embedding of text (scratch: dim floats). */
+static arag_status add_field(const char *text, size_t len, float w, uint32_t dim, float *scratch,
+                             float *out, int *any) {
+  if (len == 0) return ARAG_OK;
+  arag_status st = arag_embed_raw(text, len, dim, scratch);
+  if (st != ARAG_OK) return st;
+  int nonzero = 0;
+  for (uint32_t i = 0; i < dim; i++) {
+    out[i] += w * scratch[i];
+    nonzero |= scratch[i] != 0.0f;
+  }
+  *any |= nonzero;
+  return ARAG_OK;
+}
+
+/* Length of a prefix of at most cap bytes that does not split a UTF-8 sequence. */
+static size_t utf8_prefix(const char *s, size_t len, size_t cap) {
+  if (len <= cap) return len;
+  size_t n = cap;
+  while (n > 0 && ((uint8_t)s[n] & 0xC0) == 0x80) n--;
+  return n;
+}
+
+#define STACK_DIM 1024
+
+arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, float *title_vec) {
+  float stack[2 * STACK_DIM];
+  float *scratch = stack, *heap = NULL;
+  if (dim > STACK_DIM) {
+    heap = (float *)malloc(2 * (size_t)dim * sizeof(float));
+    if (!heap) return ARAG_E_NOMEM;
+    scratch = heap;
+  }
+  float *acc = scratch + dim; /* category accumulator */
+  arag_status st = ARAG_OK;
+  const char *title = item->title ? item->title : "";
+  size_t title_len = strlen(title);
+  if (title_vec) {
+    st = arag_embed_raw(title, title_len, dim, title_vec);
+    if (st != ARAG_OK) goto done;
+  }
+  if (vec) {
+    int any = 0;
+    memset(vec, 0, (size_t)dim * sizeof(float));
+    if (title_vec) {
+      for (uint32_t i = 0; i < dim; i++) {
+        vec[i] = ARAG_EMBED_F_TITLE * title_vec[i];
+        any |= title_vec[i] != 0.0f;
+      }
+    } else {
+      st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, vec, &any);
+      if (st != ARAG_OK) goto done;
+    }
+    if (item->n_categories > 0) {
+      /* Deeper (more specific) categories weigh more: weight (depth + 1). */
+      int cat_any = 0;
+      memset(acc, 0, (size_t)dim * sizeof(float));
+      for (uint32_t c = 0; c < item->n_categories; c++) {
+        const char *cs = item->categories[c];
+        st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, acc, &cat_any);
+        if (st != ARAG_OK) goto done;
+      }
+      if (cat_any) {
+        arag_embed_normalize(acc, dim);
+        for (uint32_t i = 0; i < dim; i++) vec[i] += ARAG_EMBED_F_CATEGORIES * acc[i];
+        any = 1;
+      }
+    }
+    if (item->brand && item->brand[0]) {
+      st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, vec, &any);
+      if (st != ARAG_OK) goto done;
+    }
+    if (item->text && item->text[0]) {
+      size_t tl = strlen(item->text);
+      st = add_field(item->text, utf8_prefix(item->text, tl, ARAG_EMBED_TEXT_PREFIX),
+                     ARAG_EMBED_F_TEXT, dim, scratch, vec, &any);
+      if (st != ARAG_OK) goto done;
+    }
+    if (!any) {
+      /* No text at all: a deterministic vector from the id (never zero: an id is
+       * non-empty; a punctuation-only id still hashes through its bytes). */
+      st = arag_embed_raw(item->id, item->id_len, dim, vec);
+      if (st != ARAG_OK) goto done;
+      int nonzero = 0;
+      for (uint32_t i = 0; i < dim; i++) nonzero |= vec[i] != 0.0f;
+      if (!nonzero && item->id_len > 0) {
+        uint64_t h = FNV_OFFSET;
+        for (uint32_t i = 0; i < item->id_len; i++) h = (h ^ (uint8_t)item->id[i]) * FNV_PRIME;
+        h = fmix64(h);
+        vec[(uint32_t)(((h >> 32) * (uint64_t)dim) >> 32)] = 1.0f;
+      }
+    }
+    arag_embed_normalize(vec, dim);
+  }
+done:
+  free(heap);
+  return st;
+}

@@ -1,0 +1,45 @@
+/* Built-in text embedder internals (src/embed.c): feature hashing of word
+ * unigrams, word bigrams and character trigrams, and the field-aware item
+ * embedding used by the catalog and the history. */
+#ifndef ARAG_EMBED_H
+#define ARAG_EMBED_H
+
+#include "arag.h"
+#include "model.h"
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest text arag_embed_text accepts (the default limits' max_text_bytes). */
+#define ARAG_EMBED_MAX_TEXT 65536u
+/* The item embedding reads at most this many bytes of an item's description. */
+#define ARAG_EMBED_TEXT_PREFIX 1000u
+
+/* Feature-group weights (unigrams, bigrams, character trigrams). */
+#define ARAG_EMBED_W_UNIGRAM 1.0f
+#define ARAG_EMBED_W_BIGRAM 0.6f
+#define ARAG_EMBED_W_TRIGRAM 0.4f
+
+/* Field weights of the item embedding (each field is embedded and normalized
+ * on its own, then the weighted sum is normalized). */
+#define ARAG_EMBED_F_TITLE 1.0f
+#define ARAG_EMBED_F_CATEGORIES 0.5f
+#define ARAG_EMBED_F_BRAND 0.35f
+#define ARAG_EMBED_F_TEXT 0.5f
+
+/* No argument checks, no length limit: writes the L2-normalized embedding of
+ * text to out[0..dim). Returns ARAG_E_NOMEM only when a very long text needs a
+ * feature buffer that cannot be allocated (out is then zero). dim > 0. */
+arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *out);
+
+/* L2-normalizes v in place (a zero vector stays zero). Returns the norm before. */
+float arag_embed_normalize(float *v, uint32_t dim);
+
+/* Field-aware item embedding: vec = normalized weighted sum of the embeddings
+ * of the title, the category path (deeper categories weigh more), the brand
+ * and the first ARAG_EMBED_TEXT_PREFIX bytes of the text; title_vec = the
+ * embedding of the title alone. When every field is empty, vec is the
+ * embedding of the id (a deterministic vector unrelated to any text), so an
+ * item always has a non-zero vector. Either output may be NULL. */
+arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, float *title_vec);
+
+#endif
