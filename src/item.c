@@ -1,0 +1,369 @@
+/* Items and events from JSON: field checks with limits, brand extraction,
+ * embeddings, copies. */
+#include "item.h"
+
+#include "embed.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static arag_status fail(arag_status st, char *err, size_t err_len, const char *fmt, ...) {
+  if (err && err_len) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, err_len, fmt, ap);
+    va_end(ap);
+  }
+  return st;
+}
+
+static char *dup_bytes(const char *s, size_t n) {
+  char *d = (char *)malloc(n + 1);
+  if (!d) return NULL;
+  if (n) memcpy(d, s, n);
+  d[n] = '\0';
+  return d;
+}
+
+void arag_item_clear(arag_item *it) {
+  if (!it) return;
+  free(it->id);
+  free(it->title);
+  free(it->text);
+  free(it->brand);
+  if (it->categories) {
+    for (uint32_t i = 0; i < it->n_categories; i++) free(it->categories[i]);
+    free(it->categories);
+  }
+  free(it->vec);
+  free(it->title_vec);
+  memset(it, 0, sizeof(*it));
+  it->price = NAN;
+  it->popularity = NAN;
+}
+
+/* Optional string field: absent or null -> "" ; wrong type -> ARAG_E_JSON. */
+static arag_status get_string(const cJSON *obj, const char *name, int required, size_t max_bytes,
+                              char **out, char *err, size_t err_len) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+  const char *s = "";
+  size_t n = 0;
+  if (!v || cJSON_IsNull(v)) {
+    if (required) return fail(ARAG_E_JSON, err, err_len, "missing \"%s\" (a string)", name);
+  } else if (!cJSON_IsString(v) || !v->valuestring) {
+    return fail(ARAG_E_JSON, err, err_len, "\"%s\" must be a string", name);
+  } else {
+    s = v->valuestring;
+    n = strlen(s);
+    if (n > max_bytes)
+      return fail(ARAG_E_LIMIT, err, err_len, "\"%s\" is %zu bytes, over the limit of %zu", name, n,
+                  max_bytes);
+  }
+  *out = dup_bytes(s, n);
+  if (!*out) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  return ARAG_OK;
+}
+
+static arag_status get_number(const cJSON *obj, const char *name, double *out, int *present,
+                              char *err, size_t err_len) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+  *out = NAN;
+  if (present) *present = 0;
+  if (!v || cJSON_IsNull(v)) return ARAG_OK;
+  if (!cJSON_IsNumber(v)) return fail(ARAG_E_JSON, err, err_len, "\"%s\" must be a number", name);
+  if (!isfinite(v->valuedouble))
+    return fail(ARAG_E_JSON, err, err_len, "\"%s\" must be a finite number", name);
+  *out = v->valuedouble;
+  if (present) *present = 1;
+  return ARAG_OK;
+}
+
+/* "Brand: X. rest" -> X (trimmed; X ends at the first '.' followed by a space or
+ * the end). Returns a malloc'ed string, "" when text has no such prefix. */
+static char *brand_from_text(const char *text) {
+  static const char prefix[] = "Brand:";
+  if (strncmp(text, prefix, sizeof(prefix) - 1) != 0) return dup_bytes("", 0);
+  const char *s = text + sizeof(prefix) - 1;
+  while (*s == ' ') s++;
+  const char *e = s;
+  while (*e && !(*e == '.' && (e[1] == ' ' || e[1] == '\0'))) e++;
+  while (e > s && e[-1] == ' ') e--;
+  size_t n = (size_t)(e - s);
+  if (n > 200) n = 0; /* no sentence end near the start: not a brand */
+  return dup_bytes(s, n);
+}
+
+static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32_t dim,
+                                int require_title, arag_item *it, char *err, size_t err_len) {
+  arag_status st;
+  if (!cJSON_IsObject(obj)) return fail(ARAG_E_JSON, err, err_len, "expected a JSON object");
+  const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
+  if (!id || !cJSON_IsString(id) || !id->valuestring)
+    return fail(ARAG_E_JSON, err, err_len, "\"id\" must be a string");
+  size_t id_len = strlen(id->valuestring);
+  if (id_len == 0) return fail(ARAG_E_INVALID, err, err_len, "\"id\" is empty");
+  if (id_len > lim->max_id_bytes)
+    return fail(ARAG_E_LIMIT, err, err_len, "\"id\" is %zu bytes, over max_id_bytes %u", id_len,
+                lim->max_id_bytes);
+  it->id = dup_bytes(id->valuestring, id_len);
+  if (!it->id) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  it->id_len = (uint32_t)id_len;
+
+  if ((st = get_string(obj, "title", require_title, lim->max_text_bytes, &it->title, err,
+                       err_len)) != ARAG_OK)
+    return st;
+  if ((st = get_string(obj, "text", 0, lim->max_text_bytes, &it->text, err, err_len)) != ARAG_OK)
+    return st;
+  if ((st = get_string(obj, "brand", 0, lim->max_text_bytes, &it->brand, err, err_len)) != ARAG_OK)
+    return st;
+  if (!it->brand[0] && it->text[0]) {
+    free(it->brand);
+    it->brand = brand_from_text(it->text);
+    if (!it->brand) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  }
+
+  const cJSON *cats = cJSON_GetObjectItemCaseSensitive(obj, "categories");
+  if (cats && !cJSON_IsNull(cats)) {
+    if (!cJSON_IsArray(cats))
+      return fail(ARAG_E_JSON, err, err_len, "\"categories\" must be an array of strings");
+    int n = cJSON_GetArraySize(cats);
+    if (n > ARAG_ITEM_MAX_CATEGORIES)
+      return fail(ARAG_E_LIMIT, err, err_len, "\"categories\" has %d entries, over the limit of %d",
+                  n, ARAG_ITEM_MAX_CATEGORIES);
+    if (n > 0) {
+      it->categories = (char **)calloc((size_t)n, sizeof(char *));
+      if (!it->categories) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+      const cJSON *c;
+      cJSON_ArrayForEach(c, cats) {
+        if (!cJSON_IsString(c) || !c->valuestring)
+          return fail(ARAG_E_JSON, err, err_len, "\"categories\"[%u] must be a string",
+                      it->n_categories);
+        size_t cl = strlen(c->valuestring);
+        if (cl > lim->max_text_bytes)
+          return fail(ARAG_E_LIMIT, err, err_len,
+                      "\"categories\"[%u] is %zu bytes, over max_text_bytes %u", it->n_categories,
+                      cl, lim->max_text_bytes);
+        it->categories[it->n_categories] = dup_bytes(c->valuestring, cl);
+        if (!it->categories[it->n_categories])
+          return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+        it->n_categories++;
+      }
+    }
+  }
+
+  if ((st = get_number(obj, "price", &it->price, NULL, err, err_len)) != ARAG_OK) return st;
+  if ((st = get_number(obj, "popularity", &it->popularity, NULL, err, err_len)) != ARAG_OK)
+    return st;
+
+  if (dim == 0) return fail(ARAG_E_INVALID, err, err_len, "dimension 0");
+  it->title_vec = (float *)malloc((size_t)dim * sizeof(float));
+  it->vec = (float *)malloc((size_t)dim * sizeof(float));
+  if (!it->title_vec || !it->vec) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+
+  const cJSON *vecj = cJSON_GetObjectItemCaseSensitive(obj, "vector");
+  if (vecj && !cJSON_IsNull(vecj)) {
+    if (!cJSON_IsArray(vecj))
+      return fail(ARAG_E_JSON, err, err_len, "\"vector\" must be an array of numbers");
+    int n = cJSON_GetArraySize(vecj);
+    if ((uint32_t)n > lim->max_dim)
+      return fail(ARAG_E_LIMIT, err, err_len, "\"vector\" has %d numbers, over max_dim %u", n,
+                  lim->max_dim);
+    if ((uint32_t)n != dim)
+      return fail(ARAG_E_DIM, err, err_len, "\"vector\" has %d numbers, expected %u", n, dim);
+    const cJSON *x;
+    uint32_t i = 0;
+    double ss = 0.0;
+    cJSON_ArrayForEach(x, vecj) {
+      if (!cJSON_IsNumber(x))
+        return fail(ARAG_E_JSON, err, err_len, "\"vector\"[%u] must be a number", i);
+      float f = (float)x->valuedouble;
+      if (!isfinite(f))
+        return fail(ARAG_E_NONFINITE, err, err_len, "\"vector\"[%u] is not finite (as f32)", i);
+      it->vec[i++] = f;
+      ss += (double)f * (double)f;
+    }
+    if (!(ss <= 3.0e38))
+      return fail(ARAG_E_NONFINITE, err, err_len, "\"vector\" norm overflows float");
+    st = arag_embed_item(it, dim, NULL, it->title_vec);
+  } else {
+    st = arag_embed_item(it, dim, it->vec, it->title_vec);
+  }
+  if (st != ARAG_OK) return fail(st, err, err_len, "out of memory while embedding");
+  return ARAG_OK;
+}
+
+arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
+                            int require_title, arag_item *out, char *err, size_t err_len) {
+  memset(out, 0, sizeof(*out));
+  out->price = NAN;
+  out->popularity = NAN;
+  arag_status st = parse_fields(obj, lim, dim, require_title, out, err, err_len);
+  if (st != ARAG_OK) arag_item_clear(out);
+  return st;
+}
+
+const char *arag_event_kind_name(arag_event_kind kind) {
+  switch (kind) {
+  case ARAG_EV_VIEW:
+    return "view";
+  case ARAG_EV_CART:
+    return "cart";
+  case ARAG_EV_PURCHASE:
+    return "purchase";
+  case ARAG_EV_RATING:
+    return "rating";
+  }
+  return "purchase";
+}
+
+arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
+                             arag_event *out, int *has_ts, char *err, size_t err_len) {
+  memset(out, 0, sizeof(*out));
+  out->kind = ARAG_EV_PURCHASE;
+  out->rating = NAN;
+  out->ts = 0.0;
+  *has_ts = 0;
+  arag_status st = arag_item_parse(obj, lim, dim, 0, &out->item, err, err_len);
+  if (st != ARAG_OK) return st;
+  if ((st = get_number(obj, "ts", &out->ts, has_ts, err, err_len)) != ARAG_OK) goto bad;
+  if (!*has_ts) out->ts = 0.0;
+  if ((st = get_number(obj, "rating", &out->rating, NULL, err, err_len)) != ARAG_OK) goto bad;
+  const cJSON *k = cJSON_GetObjectItemCaseSensitive(obj, "kind");
+  if (k && !cJSON_IsNull(k)) {
+    static const char *const names[] = {"view", "cart", "purchase", "rating"};
+    int found = -1;
+    if (cJSON_IsString(k) && k->valuestring)
+      for (int i = 0; i < 4; i++)
+        if (strcmp(k->valuestring, names[i]) == 0) found = i;
+    if (found < 0) {
+      st = fail(ARAG_E_JSON, err, err_len,
+                "\"kind\" must be one of \"view\", \"cart\", \"purchase\", \"rating\"");
+      goto bad;
+    }
+    out->kind = (arag_event_kind)found;
+  }
+  return ARAG_OK;
+bad:
+  arag_item_clear(&out->item);
+  return st;
+}
+
+static char *dup_str(const char *s) { return dup_bytes(s ? s : "", s ? strlen(s) : 0); }
+
+arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim) {
+  memset(dst, 0, sizeof(*dst));
+  dst->price = src->price;
+  dst->popularity = src->popularity;
+  dst->id_len = src->id_len;
+  dst->id = dup_bytes(src->id ? src->id : "", src->id ? src->id_len : 0);
+  dst->title = dup_str(src->title);
+  dst->text = dup_str(src->text);
+  dst->brand = dup_str(src->brand);
+  int ok = dst->id && dst->title && dst->text && dst->brand;
+  if (ok && src->n_categories) {
+    dst->categories = (char **)calloc(src->n_categories, sizeof(char *));
+    ok = dst->categories != NULL;
+    for (uint32_t i = 0; ok && i < src->n_categories; i++) {
+      dst->categories[i] = dup_str(src->categories[i]);
+      ok = dst->categories[i] != NULL;
+      dst->n_categories = i + 1;
+    }
+  }
+  size_t vb = (size_t)dim * sizeof(float);
+  if (ok && src->vec) {
+    dst->vec = (float *)malloc(vb);
+    if ((ok = dst->vec != NULL)) memcpy(dst->vec, src->vec, vb);
+  }
+  if (ok && src->title_vec) {
+    dst->title_vec = (float *)malloc(vb);
+    if ((ok = dst->title_vec != NULL)) memcpy(dst->title_vec, src->title_vec, vb);
+  }
+  if (!ok) {
+    arag_item_clear(dst);
+    return ARAG_E_NOMEM;
+  }
+  return ARAG_OK;
+}
+
+static int only_space(const char *p, const char *end) {
+  for (; p < end; p++)
+    if (!(*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) return 0;
+  return 1;
+}
+
+static const char *skip_space(const char *p, const char *end, size_t *line) {
+  for (; p < end && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r'); p++)
+    if (*p == '\n') (*line)++;
+  return p;
+}
+
+static arag_status prefixed(arag_status st, char *err, size_t err_len, const char *where,
+                            size_t n) {
+  if (err && err_len) {
+    char tmp[512];
+    snprintf(tmp, sizeof(tmp), "%s", err);
+    snprintf(err, err_len, "%s %zu: %s", where, n, tmp);
+  }
+  return st;
+}
+
+arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
+                           char *err, size_t err_len) {
+  if (err && err_len) err[0] = '\0';
+  if (!json && len) return fail(ARAG_E_INVALID, err, err_len, "NULL JSON text");
+  const char *end = json + len;
+  size_t line = 1;
+  const char *p = json ? skip_space(json, end, &line) : NULL;
+  if (!p || p == end) return fail(ARAG_E_JSON, err, err_len, "empty input: no JSON value");
+  if (*p == '[') {
+    const char *stop = NULL;
+    cJSON *arr = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
+    if (!arr || !stop || !only_space(stop, end)) {
+      size_t eline = line;
+      if (stop)
+        for (const char *q = p; q < stop && q < end; q++) eline += *q == '\n';
+      cJSON_Delete(arr);
+      return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", eline);
+    }
+    size_t i = 0;
+    arag_status st = ARAG_OK;
+    const cJSON *el;
+    cJSON_ArrayForEach(el, arr) {
+      if (!cJSON_IsObject(el)) {
+        st = fail(ARAG_E_JSON, err, err_len, "element %zu: expected a JSON object", i);
+        break;
+      }
+      st = fn(user, el, err, err_len);
+      if (st != ARAG_OK) {
+        prefixed(st, err, err_len, "element", i);
+        break;
+      }
+      i++;
+    }
+    cJSON_Delete(arr);
+    return st;
+  }
+  while (p < end) {
+    const char *stop = NULL;
+    cJSON *obj = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
+    if (!obj) {
+      size_t eline = line;
+      if (stop)
+        for (const char *q = p; q < stop && q < end; q++) eline += *q == '\n';
+      return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON", eline);
+    }
+    if (!cJSON_IsObject(obj)) {
+      cJSON_Delete(obj);
+      return fail(ARAG_E_JSON, err, err_len, "line %zu: expected a JSON object", line);
+    }
+    arag_status st = fn(user, obj, err, err_len);
+    cJSON_Delete(obj);
+    if (st != ARAG_OK) return prefixed(st, err, err_len, "line", line);
+    for (const char *q = p; q < stop; q++) line += *q == '\n';
+    p = skip_space(stop, end, &line);
+  }
+  return ARAG_OK;
+}

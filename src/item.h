@@ -1,0 +1,48 @@
+/* Items and events from JSON (src/item.c): parsing with limits, embedding,
+ * copying and freeing the structs of model.h. */
+#ifndef ARAG_ITEM_H
+#define ARAG_ITEM_H
+
+#include "cJSON.h"
+#include "model.h"
+#include <stddef.h>
+
+/* Most categories one item may carry. */
+#define ARAG_ITEM_MAX_CATEGORIES 64
+
+/* Parse one item object into *out (zeroed first; on error *out holds nothing and
+ * err gets a message naming the field). require_title: catalog items need a
+ * "title" string; events do not. dim: the owner's dimension; a "vector" must
+ * have exactly dim finite numbers (ARAG_E_DIM / ARAG_E_NONFINITE). After the
+ * fields are read, vec and title_vec are computed (title_vec = built-in
+ * embedding of the title at dim; vec = the supplied vector or the field-aware
+ * built-in embedding, see arag_embed_item). Brand: "brand" when present, else
+ * X when "text" starts with "Brand: X.". Unknown fields are ignored. */
+arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
+                            int require_title, arag_item *out, char *err, size_t err_len);
+
+/* Event: the item fields (only "id" required) plus "ts" (number; *has_ts says
+ * whether it was present), "kind" ("view"|"cart"|"purchase"|"rating", default
+ * purchase) and "rating" (number, NAN when absent). */
+arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
+                             arag_event *out, int *has_ts, char *err, size_t err_len);
+
+/* Frees the fields of an item (not the struct) and zeroes it. Safe on a zeroed item. */
+void arag_item_clear(arag_item *it);
+
+/* Deep copy (vectors of dimension dim). On ARAG_E_NOMEM dst is zeroed. */
+arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim);
+
+const char *arag_event_kind_name(arag_event_kind kind);
+
+/* Parse a batch: one JSON value (an object or an array of objects) or JSON lines
+ * (objects one after another, separated by white space). Calls fn for each
+ * object; stops at the first status other than ARAG_OK and prefixes fn's
+ * message with the position ("element N" for arrays, 0-based; "line N"
+ * otherwise, 1-based). A syntax error, a non-object value or empty input gives
+ * ARAG_E_JSON with a message naming the line or element. */
+typedef arag_status (*arag_json_each_fn)(void *user, const cJSON *obj, char *err, size_t err_len);
+arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
+                           char *err, size_t err_len);
+
+#endif
