@@ -1,0 +1,902 @@
+/* One recommendation as a state machine: retrieval (I0), then UUA and NLI batches
+ * in parallel, the theta filter, CSA, IRA, validation into a permutation of I0.
+ * Requests leave through the session's fetch callback (or the offline reasoner
+ * answers them in place); answers come back through arag_pipeline_deliver. */
+#define _POSIX_C_SOURCE 200809L
+#include "pipeline.h"
+
+#include "agent_parse.h"
+#include "item.h"
+#include "prompt_render.h"
+#include "strbuf.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Recency weighting of the user context: an event `age` steps before the newest
+ * weighs 0.5^(age / HALF_LIFE); session events weigh SESSION_BOOST times more. */
+#define CONTEXT_HALF_LIFE 10.0
+#define CONTEXT_SESSION_BOOST 2.0
+
+double arag_now_ms(void) {
+  struct timespec ts;
+  if (clock_gettime(CLOCK_MONOTONIC, &ts) != 0) return 0;
+  return (double)ts.tv_sec * 1000.0 + (double)ts.tv_nsec / 1e6;
+}
+
+static double rel_ms(const arag_session *s) { return arag_now_ms() - s->t0_ms; }
+
+/* ------------------------------------------------------------------------ */
+/* Setup                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static arag_status fail(char *err, size_t err_len, arag_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static arag_status fail(char *err, size_t err_len, arag_status st, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, err_len, fmt, ap);
+  va_end(ap);
+  return st;
+}
+
+static int vec_nonzero(const float *v, uint32_t dim) {
+  if (!v) return 0;
+  for (uint32_t i = 0; i < dim; i++)
+    if (v[i] != 0.0f) return 1;
+  return 0;
+}
+
+static double dotf(const float *a, const float *b, uint32_t dim) {
+  double d = 0;
+  for (uint32_t i = 0; i < dim; i++) d += (double)a[i] * b[i];
+  return d;
+}
+
+static float cosine(const float *u, double unorm, const float *v, uint32_t dim) {
+  if (!v || unorm <= 0) return 0.0f;
+  double vn = sqrt(dotf(v, v, dim));
+  if (vn <= 0) return 0.0f;
+  double c = dotf(u, v, dim) / (unorm * vn);
+  if (!isfinite(c)) return 0.0f;
+  return (float)c;
+}
+
+typedef struct ranked {
+  float score;
+  uint32_t idx;
+} ranked;
+
+static int ranked_cmp(const void *a, const void *b) {
+  const ranked *x = a, *y = b;
+  if (x->score != y->score) return x->score > y->score ? -1 : 1;
+  return x->idx < y->idx ? -1 : x->idx > y->idx ? 1 : 0;
+}
+
+/* Copies the context events out of the history, filling item fields from the catalog. */
+static arag_status resolve_events(arag_session *s, const arag_catalog *cat, const arag_history *h,
+                                  char *err, size_t err_len) {
+  uint32_t n = 0;
+  const arag_event *ev = h ? arag_history_events(h, &n) : NULL;
+  if (!ev) n = 0;
+  uint32_t n_sess = n < s->cfg.session_len ? n : s->cfg.session_len;
+  uint32_t rest = n - n_sess;
+  uint32_t n_long = rest < s->cfg.long_term_len ? rest : s->cfg.long_term_len;
+  uint32_t total = n_long + n_sess;
+  s->n_long = n_long;
+  s->n_sess = n_sess;
+  if (!total) return ARAG_OK;
+  s->events = calloc(total, sizeof *s->events);
+  s->ev_ptrs = calloc(total, sizeof *s->ev_ptrs);
+  if (!s->events || !s->ev_ptrs) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  uint32_t hdim = arag_history_dim(h);
+  for (uint32_t i = 0; i < total; i++) {
+    const arag_event *src = &ev[n - total + i];
+    arag_event *dst = &s->events[i];
+    const arag_item *ci = cat ? arag_catalog_find(cat, src->item.id, src->item.id_len) : NULL;
+    arag_status st;
+    int from_catalog =
+        ci && (!src->item.title || !src->item.title[0]) && (!src->item.text || !src->item.text[0]);
+    if (from_catalog)
+      st = arag_item_copy(&dst->item, ci, s->dim);
+    else
+      st = arag_item_copy(&dst->item, &src->item, hdim == s->dim ? s->dim : hdim);
+    if (st != ARAG_OK) return fail(err, err_len, st, "out of memory copying events");
+    if (!from_catalog && hdim != s->dim) {
+      /* The history's vectors live in another space: take the catalog's. */
+      free(dst->item.vec);
+      free(dst->item.title_vec);
+      dst->item.vec = dst->item.title_vec = NULL;
+    }
+    if (!from_catalog && ci && !vec_nonzero(dst->item.vec, s->dim) && ci->vec) {
+      free(dst->item.vec);
+      dst->item.vec = malloc(s->dim * sizeof(float));
+      if (!dst->item.vec) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+      memcpy(dst->item.vec, ci->vec, s->dim * sizeof(float));
+    }
+    dst->ts = src->ts;
+    dst->kind = src->kind;
+    dst->rating = src->rating;
+    s->ev_ptrs[i] = dst;
+  }
+  return ARAG_OK;
+}
+
+/* Recency-weighted mean of the (unit) event vectors. */
+static double user_vector(const arag_session *s, float *u) {
+  uint32_t total = s->n_long + s->n_sess;
+  memset(u, 0, s->dim * sizeof(float));
+  for (uint32_t i = 0; i < total; i++) {
+    const float *v = s->events[i].item.vec;
+    if (!vec_nonzero(v, s->dim)) continue;
+    double norm = sqrt(dotf(v, v, s->dim));
+    double age = (double)(total - 1 - i);
+    double w = pow(0.5, age / CONTEXT_HALF_LIFE);
+    if (i >= s->n_long) w *= CONTEXT_SESSION_BOOST;
+    for (uint32_t d = 0; d < s->dim; d++) u[d] += (float)(w * v[d] / norm);
+  }
+  return sqrt(dotf(u, u, s->dim));
+}
+
+static int in_history(const arag_history *h, const char *id, size_t id_len) {
+  uint32_t n = 0;
+  const arag_event *ev = h ? arag_history_events(h, &n) : NULL;
+  for (uint32_t i = 0; ev && i < n; i++)
+    if (ev[i].item.id_len == id_len && memcmp(ev[i].item.id, id, id_len) == 0) return 1;
+  return 0;
+}
+
+/* Candidates from the request: ids resolved in the catalog, objects parsed. */
+static arag_status load_candidates(arag_session *s, const arag_catalog *cat, const cJSON *list,
+                                   char *err, size_t err_len) {
+  uint32_t n = (uint32_t)cJSON_GetArraySize(list);
+  if (n == 0) return fail(err, err_len, ARAG_E_INVALID, "\"candidates\" is empty");
+  if (n > s->cfg.max_candidates)
+    return fail(err, err_len, ARAG_E_LIMIT, "%u candidates, max_candidates is %u", n,
+                s->cfg.max_candidates);
+  s->cands = calloc(n, sizeof *s->cands);
+  if (!s->cands) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  arag_limits lim;
+  arag_limits_default(&lim);
+  uint32_t i = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, list) {
+    arag_status st;
+    if (cJSON_IsString(e) && e->valuestring) {
+      size_t idl = strlen(e->valuestring);
+      if (!cat)
+        return fail(err, err_len, ARAG_E_INVALID,
+                    "candidate %u is an id (\"%.64s\") but no catalog was given", i,
+                    e->valuestring);
+      const arag_item *ci = arag_catalog_find(cat, e->valuestring, idl);
+      if (!ci)
+        return fail(err, err_len, ARAG_E_NOT_FOUND, "candidate %u: id \"%.64s\" not in catalog", i,
+                    e->valuestring);
+      st = arag_item_copy(&s->cands[i], ci, s->dim);
+      if (st != ARAG_OK) return fail(err, err_len, st, "out of memory");
+    } else if (cJSON_IsObject(e)) {
+      const cJSON *idv = cJSON_GetObjectItemCaseSensitive(e, "id");
+      const arag_item *ci =
+          cat && cJSON_IsString(idv) && idv->valuestring && cJSON_GetArraySize(e) == 1
+              ? arag_catalog_find(cat, idv->valuestring, strlen(idv->valuestring))
+              : NULL;
+      if (ci) {
+        st = arag_item_copy(&s->cands[i], ci, s->dim);
+        if (st != ARAG_OK) return fail(err, err_len, st, "out of memory");
+      } else {
+        char msg[200];
+        msg[0] = 0;
+        st = arag_item_parse(e, &lim, s->dim, 0, &s->cands[i], msg, sizeof msg);
+        if (st != ARAG_OK) return fail(err, err_len, st, "candidate %u: %s", i, msg);
+      }
+    } else {
+      return fail(err, err_len, ARAG_E_JSON, "candidate %u must be an id string or an item object",
+                  i);
+    }
+    for (uint32_t j = 0; j < i; j++)
+      if (strcmp(s->cands[j].id, s->cands[i].id) == 0) {
+        s->n_cands = i + 1;
+        return fail(err, err_len, ARAG_E_INVALID, "duplicate candidate id \"%.64s\"",
+                    s->cands[i].id);
+      }
+    s->n_cands = ++i;
+  }
+  return ARAG_OK;
+}
+
+/* Top top_k of the catalog by similarity, without the user's history items. */
+static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
+                                      const arag_history *h, const float *u, double unorm,
+                                      char *err, size_t err_len) {
+  arag_index *ix = arag_catalog_index((arag_catalog *)cat);
+  uint32_t live = arag_index_count(ix);
+  uint32_t n_hist = 0;
+  if (h) arag_history_events(h, &n_hist);
+  uint64_t want64 = (uint64_t)s->cfg.top_k + n_hist;
+  uint32_t want = want64 > live ? live : (uint32_t)want64;
+  if (want == 0) return ARAG_OK;
+  uint32_t *slots = malloc(want * sizeof *slots);
+  float *scores = malloc(want * sizeof *scores);
+  s->cands = calloc(s->cfg.top_k, sizeof *s->cands);
+  if (!slots || !scores || !s->cands) {
+    free(slots);
+    free(scores);
+    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  }
+  uint32_t got = 0;
+  arag_status st = ARAG_OK;
+  if (unorm > 0) {
+    st = arag_index_search(ix, u, s->dim, want, NULL, 0, 0, slots, scores, &got);
+    if (st != ARAG_OK)
+      fail(err, err_len, st, "catalog search failed: %s", arag_index_last_error(ix));
+  } else {
+    /* No usable context: catalog order. */
+    uint32_t seen = 0;
+    for (uint32_t slot = 0; seen < live && got < want; slot++) {
+      if (!arag_catalog_item_at(cat, slot)) continue;
+      seen++;
+      slots[got++] = slot;
+    }
+  }
+  for (uint32_t i = 0; st == ARAG_OK && i < got && s->n_cands < s->cfg.top_k; i++) {
+    const arag_item *it = arag_catalog_item_at(cat, slots[i]);
+    if (!it || in_history(h, it->id, it->id_len)) continue;
+    st = arag_item_copy(&s->cands[s->n_cands], it, s->dim);
+    if (st != ARAG_OK)
+      fail(err, err_len, st, "out of memory");
+    else
+      s->n_cands++;
+  }
+  free(slots);
+  free(scores);
+  return st;
+}
+
+static arag_status alloc_state(arag_session *s, char *err, size_t err_len) {
+  uint32_t n = s->n_cands ? s->n_cands : 1;
+  s->cand_ptrs = calloc(n, sizeof *s->cand_ptrs);
+  s->cand_ids = calloc(n, sizeof *s->cand_ids);
+  s->retrieval = calloc(n, sizeof *s->retrieval);
+  s->nli = calloc(n, sizeof *s->nli);
+  s->nli_rationale = calloc(n, sizeof *s->nli_rationale);
+  s->nli_from_model = calloc(n, 1);
+  s->accepted = calloc(n, 1);
+  s->order = calloc(n, sizeof *s->order);
+  s->ira_score = calloc(n, sizeof *s->ira_score);
+  s->ira_reason = calloc(n, sizeof *s->ira_reason);
+  if (!s->cand_ptrs || !s->cand_ids || !s->retrieval || !s->nli || !s->nli_rationale ||
+      !s->nli_from_model || !s->accepted || !s->order || !s->ira_score || !s->ira_reason)
+    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  for (uint32_t i = 0; i < s->n_cands; i++) {
+    s->nli[i].rationale = "";
+    s->nli[i].label = ARAG_NLI_NEUTRAL;
+    s->order[i] = i;
+    s->ira_score[i] = NAN;
+  }
+  return ARAG_OK;
+}
+
+/* Orders the candidates by cosine to the user vector (ties: input order). */
+static arag_status order_i0(arag_session *s, const float *u, double unorm, char *err,
+                            size_t err_len) {
+  uint32_t n = s->n_cands;
+  if (!n) return ARAG_OK;
+  ranked *r = malloc(n * sizeof *r);
+  arag_item *sorted = malloc(n * sizeof *sorted);
+  if (!r || !sorted) {
+    free(r);
+    free(sorted);
+    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  }
+  for (uint32_t i = 0; i < n; i++) {
+    r[i].score = cosine(u, unorm, s->cands[i].vec, s->dim);
+    r[i].idx = i;
+  }
+  qsort(r, n, sizeof *r, ranked_cmp);
+  for (uint32_t i = 0; i < n; i++) {
+    sorted[i] = s->cands[r[i].idx];
+    s->retrieval[i] = r[i].score;
+  }
+  free(s->cands);
+  s->cands = sorted;
+  for (uint32_t i = 0; i < n; i++) {
+    s->cand_ptrs[i] = &s->cands[i];
+    s->cand_ids[i] = s->cands[i].id;
+  }
+  free(r);
+  return ARAG_OK;
+}
+
+static int queue_msg(arag_session *s, arag_agent agent, int batch, uint32_t first, uint32_t count) {
+  int i = arag_bb_add(&s->bb, ++s->next_request_id, agent, batch, first, count);
+  if (i >= 0) s->pending++;
+  return i;
+}
+
+static void advance(arag_session *s);
+
+arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const arag_catalog *cat,
+                               const arag_history *h, const cJSON *req, char *err, size_t err_len) {
+  s->cfg = *cfg;
+  s->state = ARAG_SESSION_RUNNING;
+  s->phase = ARAG_PHASE_FANOUT;
+  s->t0_ms = arag_now_ms();
+  arag_bb_init(&s->bb);
+  if (req && !cJSON_IsObject(req))
+    return fail(err, err_len, ARAG_E_JSON, "request must be a JSON object");
+  /* Overrides: "config", then the top-level "k" and "top_k". */
+  const cJSON *ov = req ? cJSON_GetObjectItemCaseSensitive(req, "config") : NULL;
+  if (ov && !cJSON_IsNull(ov)) {
+    if (!cJSON_IsObject(ov))
+      return fail(err, err_len, ARAG_E_JSON, "request \"config\" must be an object");
+    arag_status st = arag_config_apply(&s->cfg, ov, 1, err, err_len);
+    if (st != ARAG_OK) return st;
+  }
+  cJSON *top = cJSON_CreateObject();
+  if (!top) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  static const char *const top_keys[] = {"k", "top_k"};
+  for (int i = 0; i < 2; i++) {
+    const cJSON *v = req ? cJSON_GetObjectItemCaseSensitive(req, top_keys[i]) : NULL;
+    if (v) cJSON_AddItemToObject(top, top_keys[i], cJSON_Duplicate(v, 1));
+  }
+  arag_status st = arag_config_apply(&s->cfg, top, 1, err, err_len);
+  cJSON_Delete(top);
+  if (st != ARAG_OK) return st;
+  if (s->cfg.top_k > s->cfg.max_candidates)
+    return fail(err, err_len, ARAG_E_LIMIT, "top_k %u is past max_candidates %u", s->cfg.top_k,
+                s->cfg.max_candidates);
+
+  uint32_t cdim = cat ? arag_catalog_dim(cat) : 0, hdim = h ? arag_history_dim(h) : 0;
+  s->dim = cdim ? cdim : hdim ? hdim : ARAG_EMBED_DEFAULT_DIM;
+  const cJSON *cl = req ? cJSON_GetObjectItemCaseSensitive(req, "candidates") : NULL;
+  if (cl && !cJSON_IsNull(cl) && !cJSON_IsArray(cl))
+    return fail(err, err_len, ARAG_E_JSON, "\"candidates\" must be an array");
+  if (cl && cJSON_IsNull(cl)) cl = NULL;
+  if (!cl && !cat)
+    return fail(err, err_len, ARAG_E_INVALID, "no candidates and no catalog to take them from");
+  if (cl && (uint32_t)cJSON_GetArraySize(cl) > s->cfg.max_candidates)
+    return fail(err, err_len, ARAG_E_LIMIT, "%d candidates, max_candidates is %u",
+                cJSON_GetArraySize(cl), s->cfg.max_candidates);
+
+  st = resolve_events(s, cat, h, err, err_len);
+  if (st != ARAG_OK) return st;
+  float *u = calloc(s->dim, sizeof *u);
+  if (!u) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  double unorm = user_vector(s, u);
+  st = cl ? load_candidates(s, cat, cl, err, err_len)
+          : catalog_candidates(s, cat, h, u, unorm, err, err_len);
+  if (st == ARAG_OK) st = alloc_state(s, err, err_len);
+  if (st == ARAG_OK) st = order_i0(s, u, unorm, err, err_len);
+  free(u);
+  if (st != ARAG_OK) return st;
+
+  /* Phase 1: UUA alongside the NLI batches. */
+  if (s->n_cands) {
+    if (s->cfg.agents[ARAG_AGENT_UUA] && queue_msg(s, ARAG_AGENT_UUA, -1, 0, 0) < 0)
+      return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+    if (s->cfg.agents[ARAG_AGENT_NLI]) {
+      int b = 0;
+      for (uint32_t f = 0; f < s->n_cands; f += s->cfg.nli_batch, b++) {
+        uint32_t c = s->n_cands - f < s->cfg.nli_batch ? s->n_cands - f : s->cfg.nli_batch;
+        if (queue_msg(s, ARAG_AGENT_NLI, b, f, c) < 0)
+          return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+      }
+    }
+  }
+  s->catalog = cat;
+  if (s->pending == 0) advance(s);
+  return ARAG_OK;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Agent inputs                                                              */
+/* ------------------------------------------------------------------------ */
+
+typedef struct call_scratch {
+  const arag_item **cands;
+  float *retrieval;
+  arag_nli_verdict *nli;
+} call_scratch;
+
+static void scratch_free(call_scratch *c) {
+  free(c->cands);
+  free(c->retrieval);
+  free(c->nli);
+}
+
+static uint32_t accepted_order(const arag_session *s, uint32_t *idx) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < s->n_cands; i++)
+    if (s->accepted[i]) idx[m++] = i;
+  return m;
+}
+
+/* The structured input of message i. Returns 0, or -1 when out of memory. */
+static int build_input(arag_session *s, int i, arag_agent_input *in, call_scratch *c) {
+  const arag_bb_msg *m = &s->bb.msgs[i];
+  memset(in, 0, sizeof *in);
+  memset(c, 0, sizeof *c);
+  int nli_on = s->cfg.agents[ARAG_AGENT_NLI];
+  in->agent = m->agent;
+  in->dim = s->dim;
+  in->long_term = s->ev_ptrs;
+  in->n_long_term = s->n_long;
+  in->session = s->ev_ptrs ? s->ev_ptrs + s->n_long : NULL;
+  in->n_session = s->n_sess;
+  in->catalog = s->catalog;
+  in->scratch = &s->scratch;
+  in->free_scratch = &s->free_scratch;
+  switch (m->agent) {
+  case ARAG_AGENT_UUA:
+    break;
+  case ARAG_AGENT_NLI:
+    in->cands = s->cand_ptrs + m->first;
+    in->n_cands = m->count;
+    in->retrieval = s->retrieval + m->first;
+    break;
+  case ARAG_AGENT_CSA: {
+    uint32_t n = s->n_cands ? s->n_cands : 1;
+    uint32_t *idx = malloc(n * sizeof *idx);
+    c->cands = malloc(n * sizeof *c->cands);
+    c->retrieval = malloc(n * sizeof *c->retrieval);
+    c->nli = malloc(n * sizeof *c->nli);
+    if (!idx || !c->cands || !c->retrieval || !c->nli) {
+      free(idx);
+      return -1;
+    }
+    /* Accepted items, best NLI score first (ties: retrieval order). */
+    uint32_t k = accepted_order(s, idx);
+    ranked *r = malloc((k ? k : 1) * sizeof *r);
+    if (!r) {
+      free(idx);
+      return -1;
+    }
+    for (uint32_t j = 0; j < k; j++) r[j].score = s->nli[idx[j]].score, r[j].idx = idx[j];
+    if (nli_on) qsort(r, k, sizeof *r, ranked_cmp);
+    for (uint32_t j = 0; j < k; j++) {
+      c->cands[j] = s->cand_ptrs[r[j].idx];
+      c->retrieval[j] = s->retrieval[r[j].idx];
+      c->nli[j] = s->nli[r[j].idx];
+    }
+    free(r);
+    free(idx);
+    in->cands = c->cands;
+    in->n_cands = k;
+    in->retrieval = c->retrieval;
+    in->nli = nli_on ? c->nli : NULL;
+    in->s_user = s->s_user;
+    break;
+  }
+  case ARAG_AGENT_IRA:
+    in->cands = s->cand_ptrs;
+    in->n_cands = s->n_cands;
+    in->retrieval = s->retrieval;
+    in->nli = nli_on ? s->nli : NULL;
+    in->s_user = s->s_user;
+    in->s_ctx = s->s_ctx;
+    break;
+  }
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Answers                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static void step_name(const arag_bb_msg *m, char *buf, size_t cap) {
+  if (m->agent == ARAG_AGENT_NLI)
+    snprintf(buf, cap, "nli_batch_%d", m->batch);
+  else
+    snprintf(buf, cap, "%s", arag_agent_name(m->agent));
+}
+
+static void nli_fallback(arag_session *s, uint32_t j) {
+  float r = s->retrieval[j];
+  s->nli[j].score = r < 0 ? 0.0f : r > 1 ? 1.0f : r;
+  s->nli[j].label = ARAG_NLI_NEUTRAL;
+  s->nli[j].rationale = "";
+  s->nli_from_model[j] = 0;
+}
+
+/* Moves the parser's notes onto message i and the session list. */
+static void take_notes(arag_session *s, int i, arag_strlist *repairs, arag_strlist *degraded) {
+  for (uint32_t k = 0; k < repairs->n; k++)
+    arag_strlist_add(&s->bb.msgs[i].repairs, "%s", repairs->v[k]);
+  for (uint32_t k = 0; k < degraded->n; k++) arag_bb_degrade(&s->bb, i, "%s", degraded->v[k]);
+  arag_strlist_free(repairs);
+  arag_strlist_free(degraded);
+}
+
+static void handle_answer(arag_session *s, int i, int status, const char *body, size_t len) {
+  if (s->in_flight) s->in_flight--;
+  arag_bb_answer(&s->bb, i, status, rel_ms(s), body, len);
+  arag_bb_msg *m = &s->bb.msgs[i];
+  char step[48];
+  step_name(m, step, sizeof step);
+  arag_agent agent = m->agent;
+  uint32_t first = m->first, count = m->count;
+  arag_strlist repairs = {0}, degraded = {0};
+  int ok = 0;
+  cJSON *out = NULL;
+  if (status != 200) {
+    if (status == 0)
+      arag_strlist_add(&degraded, "%s:network_error", step);
+    else
+      arag_strlist_add(&degraded, "%s:http_%d", step, status);
+  } else {
+    switch (agent) {
+    case ARAG_AGENT_UUA:
+    case ARAG_AGENT_CSA: {
+      char *sum = NULL;
+      if (arag_parse_summary(agent, body, len, step, &sum, &out, &repairs, &degraded) == 0) {
+        char **dst = agent == ARAG_AGENT_UUA ? &s->s_user : &s->s_ctx;
+        free(*dst);
+        *dst = sum;
+        ok = 1;
+      }
+      break;
+    }
+    case ARAG_AGENT_NLI: {
+      uint8_t *have = calloc(count ? count : 1, 1);
+      char **rat = calloc(count ? count : 1, sizeof *rat);
+      arag_nli_verdict *v = calloc(count ? count : 1, sizeof *v);
+      if (have && rat && v) {
+        int got = arag_parse_nli(body, len, step, s->cand_ids + first, count, v, rat, have, &out,
+                                 &repairs, &degraded);
+        for (uint32_t j = 0; j < count; j++) {
+          if (got >= 0 && have[j]) {
+            free(s->nli_rationale[first + j]);
+            s->nli_rationale[first + j] = rat[j];
+            s->nli[first + j] = v[j];
+            s->nli_from_model[first + j] = 1;
+          } else {
+            free(rat[j]);
+          }
+        }
+        ok = got > 0;
+        if (got == 0) arag_strlist_add(&degraded, "%s:no_valid_items", step);
+      } else {
+        arag_strlist_add(&degraded, "%s:out_of_memory", step);
+      }
+      free(have);
+      free(rat);
+      free(v);
+      break;
+    }
+    case ARAG_AGENT_IRA: {
+      int got = arag_parse_ira(body, len, step, s->cand_ids, s->n_cands, s->order, s->ira_score,
+                               s->ira_reason, &out, &repairs, &degraded);
+      if (got == 0) arag_strlist_add(&degraded, "%s:empty_ranking", step);
+      ok = got > 0;
+      if (!ok) {
+        for (uint32_t j = 0; j < s->n_cands; j++) {
+          s->order[j] = j;
+          s->ira_score[j] = NAN;
+          free(s->ira_reason[j]);
+          s->ira_reason[j] = NULL;
+        }
+      }
+      break;
+    }
+    }
+  }
+  /* Name the fallback a failed step takes. */
+  if (!ok) {
+    switch (agent) {
+    case ARAG_AGENT_UUA:
+      arag_strlist_add(&degraded, "uua:skipped");
+      break;
+    case ARAG_AGENT_CSA:
+      arag_strlist_add(&degraded, "csa:skipped");
+      break;
+    case ARAG_AGENT_NLI:
+      arag_strlist_add(&degraded, "%s:retrieval_fallback", step);
+      break;
+    case ARAG_AGENT_IRA:
+      arag_strlist_add(&degraded, "ira:fallback_order");
+      break;
+    }
+  }
+  s->bb.msgs[i].output = out;
+  take_notes(s, i, &repairs, &degraded);
+  if (s->pending) s->pending--;
+  if (s->pending == 0) advance(s);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Phases and the result                                                     */
+/* ------------------------------------------------------------------------ */
+
+static void filter_theta(arag_session *s) {
+  uint32_t n = s->n_cands, kept = 0;
+  if (!s->cfg.agents[ARAG_AGENT_NLI]) {
+    for (uint32_t j = 0; j < n; j++) s->accepted[j] = 1;
+    return;
+  }
+  for (uint32_t j = 0; j < n; j++) {
+    s->accepted[j] = s->nli[j].score >= s->cfg.theta;
+    kept += s->accepted[j];
+  }
+  uint32_t want = s->cfg.min_keep < n ? s->cfg.min_keep : n;
+  if (kept >= want) return;
+  ranked *r = malloc(n * sizeof *r);
+  if (!r) {
+    for (uint32_t j = 0; j < want; j++) s->accepted[j] = 1;
+    return;
+  }
+  uint32_t m = 0;
+  for (uint32_t j = 0; j < n; j++)
+    if (!s->accepted[j]) r[m].score = s->nli[j].score, r[m].idx = j, m++;
+  qsort(r, m, sizeof *r, ranked_cmp);
+  for (uint32_t j = 0; j < m && kept < want; j++, kept++) s->accepted[r[j].idx] = 1;
+  free(r);
+}
+
+static float base_score(const arag_session *s, uint32_t j) {
+  if (s->cfg.agents[ARAG_AGENT_NLI]) return s->nli[j].score;
+  float r = s->retrieval[j];
+  return r < 0 ? 0.0f : r > 1 ? 1.0f : r;
+}
+
+static double round4(double x) { return floor(x * 10000 + 0.5) / 10000; }
+
+static void finalize(arag_session *s);
+
+static void advance(arag_session *s) {
+  while (s->pending == 0 && s->phase != ARAG_PHASE_DONE && s->state == ARAG_SESSION_RUNNING) {
+    switch (s->phase) {
+    case ARAG_PHASE_FANOUT:
+      if (s->cfg.agents[ARAG_AGENT_NLI])
+        for (uint32_t j = 0; j < s->n_cands; j++)
+          if (!s->nli_from_model[j]) nli_fallback(s, j);
+      filter_theta(s);
+      s->phase = ARAG_PHASE_CSA;
+      if (s->n_cands && s->cfg.agents[ARAG_AGENT_CSA] && queue_msg(s, ARAG_AGENT_CSA, -1, 0, 0) < 0)
+        arag_bb_degrade(&s->bb, -1, "csa:out_of_memory");
+      break;
+    case ARAG_PHASE_CSA:
+      s->phase = ARAG_PHASE_IRA;
+      if (s->n_cands && s->cfg.agents[ARAG_AGENT_IRA] && queue_msg(s, ARAG_AGENT_IRA, -1, 0, 0) < 0)
+        arag_bb_degrade(&s->bb, -1, "ira:out_of_memory");
+      if (s->n_cands && !s->cfg.agents[ARAG_AGENT_IRA] && s->cfg.agents[ARAG_AGENT_NLI]) {
+        /* IRA off: order by NLI score, ties in retrieval order. */
+        ranked *r = malloc(s->n_cands * sizeof *r);
+        if (r) {
+          for (uint32_t j = 0; j < s->n_cands; j++) r[j].score = s->nli[j].score, r[j].idx = j;
+          qsort(r, s->n_cands, sizeof *r, ranked_cmp);
+          for (uint32_t j = 0; j < s->n_cands; j++) s->order[j] = r[j].idx;
+          free(r);
+        }
+      }
+      break;
+    case ARAG_PHASE_IRA:
+      s->phase = ARAG_PHASE_DONE;
+      finalize(s);
+      break;
+    case ARAG_PHASE_DONE:
+      break;
+    }
+  }
+}
+
+static cJSON *event_ids(const arag_session *s, uint32_t from, uint32_t n) {
+  cJSON *a = cJSON_CreateArray();
+  for (uint32_t i = 0; a && i < n; i++)
+    cJSON_AddItemToArray(a, cJSON_CreateString(s->events[from + i].item.id));
+  return a;
+}
+
+static const char *label_str(arag_nli_label l) {
+  return l == ARAG_NLI_SUPPORTS      ? "supports"
+         : l == ARAG_NLI_CONTRADICTS ? "contradicts"
+                                     : "neutral";
+}
+
+static void finalize(arag_session *s) {
+  uint32_t n = s->n_cands;
+  uint32_t k = s->cfg.k < n ? s->cfg.k : n;
+  s->state = ARAG_SESSION_DONE;
+  s->catalog = NULL;
+  cJSON *root = cJSON_CreateObject();
+  if (!root) return;
+  cJSON *items = cJSON_AddArrayToObject(root, "items");
+  cJSON *order = cJSON_AddArrayToObject(root, "order");
+  for (uint32_t r = 0; r < n; r++) {
+    uint32_t j = s->order[r];
+    cJSON_AddItemToArray(order, cJSON_CreateString(s->cand_ids[j]));
+    if (r >= k) continue;
+    double score = s->ira_score[j];
+    if (isnan(score)) score = 0.5 * (1.0 - (double)r / (double)n) + 0.5 * (double)base_score(s, j);
+    const char *reason = s->ira_reason[j]                              ? s->ira_reason[j]
+                         : s->nli_from_model[j] && s->nli_rationale[j] ? s->nli_rationale[j]
+                                                                       : "";
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->cand_ids[j]);
+    cJSON_AddNumberToObject(o, "score", round4(score));
+    cJSON_AddStringToObject(o, "reason", reason);
+    cJSON_AddItemToArray(items, o);
+  }
+  cJSON *deg = cJSON_AddArrayToObject(root, "degraded");
+  for (uint32_t i = 0; i < s->bb.degraded.n; i++)
+    cJSON_AddItemToArray(deg, cJSON_CreateString(s->bb.degraded.v[i]));
+  uint64_t pt = 0, ct = 0, pc = 0, calls = 0;
+  for (uint32_t i = 0; i < s->bb.n; i++) {
+    const arag_bb_msg *m = &s->bb.msgs[i];
+    if (m->started_ms >= 0) calls++;
+    pc += m->prompt_chars;
+    if (m->prompt_tokens > 0) pt += (uint64_t)m->prompt_tokens;
+    if (m->completion_tokens > 0) ct += (uint64_t)m->completion_tokens;
+  }
+  cJSON *usage = cJSON_AddObjectToObject(root, "usage");
+  cJSON_AddNumberToObject(usage, "calls", (double)calls);
+  cJSON_AddNumberToObject(usage, "prompt_tokens", (double)pt);
+  cJSON_AddNumberToObject(usage, "completion_tokens", (double)ct);
+  cJSON_AddNumberToObject(usage, "prompt_chars", (double)pc);
+  cJSON *trace = cJSON_AddObjectToObject(root, "trace");
+  cJSON_AddItemToObject(trace, "config", arag_config_json(&s->cfg));
+  cJSON *ctx = cJSON_AddObjectToObject(trace, "context");
+  cJSON_AddItemToObject(ctx, "long_term", event_ids(s, 0, s->n_long));
+  cJSON_AddItemToObject(ctx, "session", event_ids(s, s->n_long, s->n_sess));
+  if (s->s_user)
+    cJSON_AddStringToObject(trace, "s_user", s->s_user);
+  else
+    cJSON_AddNullToObject(trace, "s_user");
+  if (s->s_ctx)
+    cJSON_AddStringToObject(trace, "s_ctx", s->s_ctx);
+  else
+    cJSON_AddNullToObject(trace, "s_ctx");
+  cJSON *i0 = cJSON_AddArrayToObject(trace, "i0");
+  for (uint32_t j = 0; j < n; j++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->cand_ids[j]);
+    cJSON_AddStringToObject(o, "title", s->cands[j].title);
+    cJSON_AddNumberToObject(o, "retrieval", round4(s->retrieval[j]));
+    cJSON_AddItemToArray(i0, o);
+  }
+  cJSON *nli = cJSON_AddArrayToObject(trace, "nli");
+  for (uint32_t j = 0; s->cfg.agents[ARAG_AGENT_NLI] && j < n; j++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", s->cand_ids[j]);
+    cJSON_AddNumberToObject(o, "score", round4(s->nli[j].score));
+    cJSON_AddStringToObject(o, "label", label_str(s->nli[j].label));
+    cJSON_AddStringToObject(o, "rationale", s->nli[j].rationale ? s->nli[j].rationale : "");
+    cJSON_AddBoolToObject(o, "accepted", s->accepted[j]);
+    cJSON_AddStringToObject(o, "source", s->nli_from_model[j] ? "agent" : "retrieval_fallback");
+    cJSON_AddItemToArray(nli, o);
+  }
+  uint32_t n_acc = 0;
+  for (uint32_t j = 0; j < n; j++) n_acc += s->accepted[j];
+  cJSON_AddNumberToObject(trace, "accepted", n_acc);
+  cJSON_AddItemToObject(trace, "messages", arag_bb_messages_json(&s->bb));
+  free(s->result);
+  s->result = cJSON_PrintUnformatted(root);
+  s->result_len = s->result ? strlen(s->result) : 0;
+  cJSON_Delete(root);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Sending                                                                   */
+/* ------------------------------------------------------------------------ */
+
+static int next_queued(arag_session *s) {
+  while (s->queue_head < s->bb.n && s->bb.msgs[s->queue_head].state != ARAG_MSG_QUEUED)
+    s->queue_head++;
+  return s->queue_head < s->bb.n ? (int)s->queue_head : -1;
+}
+
+static void dispatch(arag_session *s, int i) {
+  arag_agent_input in;
+  call_scratch cs;
+  arag_bb_msg *m = &s->bb.msgs[i];
+  m->state = ARAG_MSG_IN_FLIGHT;
+  m->started_ms = rel_ms(s);
+  s->in_flight++;
+  uint32_t rid = m->request_id;
+  if (build_input(s, i, &in, &cs) != 0) {
+    scratch_free(&cs);
+    handle_answer(s, i, 0, "out of memory building the agent input", 38);
+    return;
+  }
+  arag_render_opts ro = {s->cfg.max_prompt_item_chars, s->cfg.max_tokens, s->cfg.temperature};
+  size_t len = 0, pchars = 0;
+  char *json = arag_render_request(&in, &ro, &len, &pchars);
+  m = &s->bb.msgs[i];
+  m->prompt_chars = pchars;
+  if (json && s->cfg.trace_prompts) m->request_json = arag_strndup(json, len);
+  if (s->cfg.backend == ARAG_BACKEND_OFFLINE) {
+    free(json);
+    size_t alen = 0;
+    char *ans = arag_reasoner_answer(&in, &alen);
+    scratch_free(&cs);
+    if (ans)
+      handle_answer(s, i, 200, ans, alen);
+    else
+      handle_answer(s, i, 0, "offline reasoner: out of memory", 31);
+    free(ans);
+    return;
+  }
+  scratch_free(&cs);
+  if (!json) {
+    handle_answer(s, i, 0, "out of memory rendering the request", 35);
+    return;
+  }
+  /* The host may deliver (or cancel, or free the session) inside the call. */
+  s->fetch(s->fetch_user, s->id, rid, json, len);
+  free(json);
+}
+
+void arag_pipeline_pump(arag_session *s) {
+  if (s->busy) return;
+  s->busy = 1;
+  while (s->state == ARAG_SESSION_RUNNING && !s->free_pending) {
+    if (s->cfg.backend == ARAG_BACKEND_HOST && s->in_flight >= s->cfg.max_in_flight) break;
+    int i = next_queued(s);
+    if (i < 0) break;
+    dispatch(s, i);
+  }
+  s->busy = 0;
+  if (s->free_pending) arag_pipeline_destroy(s);
+}
+
+arag_status arag_pipeline_deliver(arag_session *s, uint32_t request_id, int status,
+                                  const char *body, size_t len) {
+  if (s->state != ARAG_SESSION_RUNNING) return ARAG_E_NOT_FOUND;
+  int i = arag_bb_find(&s->bb, request_id);
+  if (i < 0 || s->bb.msgs[i].state != ARAG_MSG_IN_FLIGHT) return ARAG_E_NOT_FOUND;
+  handle_answer(s, i, status, body ? body : "", body ? len : 0);
+  return ARAG_OK;
+}
+
+arag_status arag_pipeline_usage(arag_session *s, uint32_t request_id, uint32_t prompt_tokens,
+                                uint32_t completion_tokens) {
+  if (s->state != ARAG_SESSION_RUNNING) return ARAG_E_NOT_FOUND;
+  int i = arag_bb_find(&s->bb, request_id);
+  if (i < 0 || s->bb.msgs[i].state != ARAG_MSG_IN_FLIGHT) return ARAG_E_NOT_FOUND;
+  s->bb.msgs[i].prompt_tokens = prompt_tokens;
+  s->bb.msgs[i].completion_tokens = completion_tokens;
+  return ARAG_OK;
+}
+
+void arag_pipeline_cancel(arag_session *s) {
+  if (s->state != ARAG_SESSION_RUNNING) return;
+  s->state = ARAG_SESSION_CANCELLED;
+  s->catalog = NULL;
+  for (uint32_t i = 0; i < s->bb.n; i++)
+    if (s->bb.msgs[i].state == ARAG_MSG_QUEUED || s->bb.msgs[i].state == ARAG_MSG_IN_FLIGHT)
+      s->bb.msgs[i].state = ARAG_MSG_ABANDONED;
+  s->in_flight = 0;
+}
+
+void arag_pipeline_destroy(arag_session *s) {
+  if (!s) return;
+  if (s->events)
+    for (uint32_t i = 0; i < s->n_long + s->n_sess; i++) arag_item_clear(&s->events[i].item);
+  free(s->events);
+  free(s->ev_ptrs);
+  if (s->cands)
+    for (uint32_t i = 0; i < s->n_cands; i++) arag_item_clear(&s->cands[i]);
+  free(s->cands);
+  free(s->cand_ptrs);
+  free(s->cand_ids);
+  free(s->retrieval);
+  free(s->nli);
+  if (s->nli_rationale)
+    for (uint32_t i = 0; i < s->n_cands; i++) free(s->nli_rationale[i]);
+  free(s->nli_rationale);
+  free(s->nli_from_model);
+  free(s->accepted);
+  free(s->s_user);
+  free(s->s_ctx);
+  free(s->order);
+  free(s->ira_score);
+  if (s->ira_reason)
+    for (uint32_t i = 0; i < s->n_cands; i++) free(s->ira_reason[i]);
+  free(s->ira_reason);
+  arag_bb_free(&s->bb);
+  if (s->scratch && s->free_scratch) s->free_scratch(s->scratch);
+  free(s->result);
+  free(s);
+}

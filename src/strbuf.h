@@ -1,0 +1,44 @@
+/* Growable byte buffer and string list used by the pipeline, the prompt renderer,
+ * the agent-output parser and the blackboard. Allocation failures are sticky:
+ * after one, the buffer reports oom and further appends are no-ops. */
+#ifndef ARAG_STRBUF_H
+#define ARAG_STRBUF_H
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct arag_sb {
+  char *p;
+  size_t len, cap;
+  int oom;
+} arag_sb;
+
+void arag_sb_init(arag_sb *b);
+void arag_sb_free(arag_sb *b);
+void arag_sb_append(arag_sb *b, const char *s, size_t n);
+void arag_sb_puts(arag_sb *b, const char *s);
+void arag_sb_printf(arag_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Detaches the NUL-terminated contents (malloc'ed; NULL after an allocation failure). */
+char *arag_sb_take(arag_sb *b, size_t *len);
+
+/* Appends s (len bytes of untrusted text) as a JSON string value, quotes included:
+ * invalid UTF-8 bytes become U+FFFD, control characters, quotes and backslashes are
+ * escaped, the data fence tokens ("<<<DATA", "DATA>>>", any case) are removed and
+ * '<' and '>' are written as \u003c and \u003e, so neither a fence token nor a chat
+ * template marker ("<|im_end|>") can appear in the output. At most max_chars code points of
+ * the cleaned text are kept (0: no limit); a cut text ends with "...". */
+void arag_sb_json_text(arag_sb *b, const char *s, size_t len, uint32_t max_chars);
+
+typedef struct arag_strlist {
+  char **v;
+  uint32_t n, cap;
+  int oom;
+} arag_strlist;
+
+void arag_strlist_free(arag_strlist *l);
+void arag_strlist_add(arag_strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int arag_strlist_has(const arag_strlist *l, const char *s);
+
+/* strdup that works in strict C11; NULL on allocation failure. */
+char *arag_strndup(const char *s, size_t n);
+
+#endif
