@@ -2,7 +2,7 @@
 # the module. Run at build time: cmake -DPROMPT_DIR=... -DOUT=... -P embed_prompts.cmake
 file(GLOB prompt_files "${PROMPT_DIR}/*.txt")
 list(SORT prompt_files)
-set(body "/* Generated from prompts/*.txt by cmake/embed_prompts.cmake. Do not edit. */\n")
+set(body "/* Generated from the prompts/ folder by cmake/embed_prompts.cmake. Do not edit. */\n")
 string(APPEND body "#include \"prompts.h\"\n#include <string.h>\n\n")
 set(table "")
 foreach(f ${prompt_files})

@@ -1,4 +1,4 @@
-/* Prompt templates from prompts/*.txt, embedded at build time (see
+/* Prompt templates from the prompts/ folder (one .txt per agent), embedded at build time (see
  * cmake/embed_prompts.cmake). Names are the file names without .txt. */
 #ifndef ARAG_PROMPTS_H
 #define ARAG_PROMPTS_H
