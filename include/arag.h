@@ -69,7 +69,8 @@ void arag_limits_default(arag_limits *out);
 
 typedef enum arag_dtype { ARAG_F32 = 0, ARAG_I8 = 1 } arag_dtype;
 typedef enum arag_metric { ARAG_COSINE = 0, ARAG_DOT = 1 } arag_metric;
-/* Kernel selection; results are identical in ranking, AUTO picks SIMD when built with it. */
+/* Kernel selection; results are identical in ranking, AUTO picks SIMD when built with it.
+ * ARAG_KERNEL_SIMD is ARAG_E_INVALID in builds without SIMD128 (native builds). */
 typedef enum arag_kernel {
   ARAG_KERNEL_AUTO = 0,
   ARAG_KERNEL_SCALAR = 1,
@@ -79,8 +80,11 @@ typedef enum arag_kernel {
 typedef struct arag_index arag_index;
 
 /* limits may be NULL (defaults). With ARAG_COSINE, rows are L2-normalized on insert
- * and queries on search. With ARAG_I8, rows are quantized with a symmetric per-row
- * scale; keep_f32 = 1 also keeps an f32 copy so searches can re-rank exactly. */
+ * and queries on search; a zero vector is accepted and scores 0 against everything.
+ * With ARAG_I8, rows are quantized with a symmetric per-row scale; keep_f32 = 1 also
+ * keeps an f32 copy so searches can re-rank exactly (ignored for ARAG_F32).
+ * max_rows bounds the slots in use, live and soft-deleted. Vectors with NaN/Inf, or
+ * whose squared norm overflows float, are refused with ARAG_E_NONFINITE. */
 arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
                               const arag_limits *limits, arag_index **out);
 void arag_index_free(arag_index *ix);
@@ -96,7 +100,7 @@ arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const 
                            uint32_t dim);
 /* Soft delete; the slot is reused only after compaction. */
 arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len);
-/* Drop deleted rows. External ids never change; slots may. */
+/* Drop deleted rows and trim spare capacity. External ids never change; slots may. */
 arag_status arag_index_compact(arag_index *ix);
 
 uint32_t arag_index_count(const arag_index *ix); /* live rows */
@@ -110,16 +114,20 @@ const char *arag_index_id(const arag_index *ix, uint32_t slot, size_t *id_len);
 arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, uint32_t dim);
 
 /* Exact top-k. Ties broken by ascending slot. allow (may be NULL) restricts the
- * search to those slots (a candidate set). rerank: for int8 with keep_f32, the
- * shortlist of rerank*k rows is re-scored in f32 (0 disables). Writes *out_n <= k
- * results, best first. */
+ * search to those slots (a candidate set; duplicates and deleted slots are skipped,
+ * a slot past the end is ARAG_E_INVALID). rerank: for int8 with keep_f32, the
+ * shortlist of rerank*k rows is re-scored in f32 (0 disables; ignored otherwise).
+ * Writes *out_n <= k results, best first. */
 arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, uint32_t k,
                               const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
                               uint32_t *out_slots, float *out_scores, uint32_t *out_n);
 
 /* Snapshot: versioned, checksummed bytes (free with arag_free). */
 arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len);
-/* Replace the contents of ix with a snapshot. On any error ix is untouched. */
+/* Replace the contents of ix with a snapshot, including its dim, dtype, metric and
+ * keep_f32 (ix keeps its limits and kernel). Truncated or altered bytes give
+ * ARAG_E_CORRUPT, another format version ARAG_E_VERSION, contents past ix's limits
+ * ARAG_E_LIMIT. On any error ix is untouched. */
 arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len);
 
 /* ------------------------------------------------------------------------ */

@@ -113,14 +113,10 @@ static int init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric
   return 1;
 }
 
-/* Grows the row storage to hold at least want slots. Returns 0 on failure, with
- * the index unchanged. */
-static int grow(arag_index *ix, uint32_t want) {
-  if (want <= ix->cap) return 1;
-  uint64_t cap = ix->cap ? ix->cap : 16;
-  while (cap < want) cap *= 2;
-  if (cap > ix->limits.max_rows) cap = ix->limits.max_rows < want ? want : ix->limits.max_rows;
-  size_t c = (size_t)cap, bf = 0, bq = 0;
+/* Moves the row storage to exactly cap slots (cap >= n_slots). Returns 0 on
+ * failure, with the index unchanged. */
+static int resize(arag_index *ix, uint32_t cap) {
+  size_t c = cap ? (size_t)cap : 1, bf = 0, bq = 0;
   if (uses_f32(ix) && !arag_size_mul(c, (size_t)ix->stride_f * sizeof(float), &bf)) return 0;
   if (uses_i8(ix) && !arag_size_mul(c, ix->stride_q, &bq)) return 0;
   float *rf = NULL, *sc = NULL;
@@ -153,7 +149,7 @@ static int grow(arag_index *ix, uint32_t want) {
   ix->deleted = del;
   ix->ids = ids;
   ix->id_lens = lens;
-  ix->cap = (uint32_t)cap;
+  ix->cap = cap;
   return 1;
 fail:
   free(rf);
@@ -163,6 +159,15 @@ fail:
   free(ids);
   free(lens);
   return 0;
+}
+
+/* Grows the row storage (doubling, capped by max_rows) to hold want slots. */
+static int grow(arag_index *ix, uint32_t want) {
+  if (want <= ix->cap) return 1;
+  uint64_t cap = ix->cap ? ix->cap : 16;
+  while (cap < want) cap *= 2;
+  if (cap > ix->limits.max_rows) cap = ix->limits.max_rows < want ? want : ix->limits.max_rows;
+  return resize(ix, (uint32_t)cap);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -357,7 +362,6 @@ arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len) {
 
 arag_status arag_index_compact(arag_index *ix) {
   if (!ix) return ARAG_E_INVALID;
-  if (ix->n_live == ix->n_slots) return ARAG_OK;
   uint32_t w = 0;
   for (uint32_t r = 0; r < ix->n_slots; r++) {
     if (ix->deleted[r]) continue;
@@ -380,6 +384,8 @@ arag_status arag_index_compact(arag_index *ix) {
   /* Rebuild the map in place: its table already has room for every id. */
   arag_id_map_clear(&ix->map);
   for (uint32_t s = 0; s < w; s++) arag_id_map_insert(&ix->map, ix->ids[s], ix->id_lens[s], s);
+  /* Trim the spare capacity (best effort: on failure the rows stay where they are). */
+  if (ix->cap > w) resize(ix, w);
   return ARAG_OK;
 }
 
