@@ -1,0 +1,278 @@
+/* Catalog: add (object, array, JSON lines), upsert, remove, all-or-nothing
+ * batches, limits, accessors, and the real amazon-beauty catalog. */
+#include "embed.h"
+#include "model.h"
+#include "test.h"
+
+#include <stdlib.h>
+#include <time.h>
+
+#define D 64
+
+static arag_catalog *make(uint32_t dim, uint32_t max_rows) {
+  arag_limits lim;
+  arag_limits_default(&lim);
+  if (max_rows) lim.max_rows = max_rows;
+  arag_catalog *cat = NULL;
+  CHECK_EQ_INT(arag_catalog_create(dim, &lim, &cat), ARAG_OK);
+  return cat;
+}
+
+static arag_status add(arag_catalog *cat, const char *json) {
+  return arag_catalog_add_json(cat, json, strlen(json));
+}
+
+static const char *title_of(const arag_catalog *cat, const char *id) {
+  const arag_item *it = arag_catalog_find(cat, id, strlen(id));
+  return it ? it->title : NULL;
+}
+
+/* Top-1 id of the catalog index for the embedding of text. */
+static const char *nearest(arag_catalog *cat, const char *text) {
+  float q[D];
+  uint32_t slot = 0, n = 0;
+  float score;
+  arag_embed_text(text, strlen(text), D, q);
+  CHECK_EQ_INT(arag_index_search(arag_catalog_index(cat), q, D, 1, NULL, 0, 0, &slot, &score, &n),
+               ARAG_OK);
+  if (n != 1) return NULL;
+  const arag_item *it = arag_catalog_item_at(cat, slot);
+  return it ? it->id : NULL;
+}
+
+static void test_create(void) {
+  arag_catalog *cat = NULL;
+  CHECK_EQ_INT(arag_catalog_create(0, NULL, &cat), ARAG_E_INVALID);
+  CHECK(cat == NULL);
+  CHECK_EQ_INT(arag_catalog_create(100000, NULL, &cat), ARAG_E_LIMIT);
+  CHECK_EQ_INT(arag_catalog_create(D, NULL, NULL), ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_catalog_create(D, NULL, &cat), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 0);
+  CHECK_EQ_INT(arag_catalog_dim(cat), D);
+  CHECK(arag_catalog_index(cat) != NULL);
+  CHECK_EQ_INT(arag_index_dim(arag_catalog_index(cat)), D);
+  arag_catalog_free(cat);
+  arag_catalog_free(NULL);
+  CHECK_EQ_INT(arag_catalog_count(NULL), 0);
+  CHECK_EQ_INT(arag_catalog_add_json(NULL, "{}", 2), ARAG_E_INVALID);
+}
+
+static void test_add_forms(void) {
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "{\"id\":\"a\",\"title\":\"Red Matte Lipstick\"}"), ARAG_OK);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"b\",\"title\":\"Argan Oil Shampoo\"},"
+                        "{\"id\":\"c\",\"title\":\"Black Liquid Eyeliner\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(add(cat, "{\"id\":\"d\",\"title\":\"Curling Iron 1 Inch\"}\n"
+                        "{\"id\":\"e\",\"title\":\"Hand Cream Lavender\"}\n"),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 5);
+  CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 5);
+  CHECK(strcmp(title_of(cat, "c"), "Black Liquid Eyeliner") == 0);
+  CHECK(arag_catalog_find(cat, "zz", 2) == NULL);
+  CHECK(arag_catalog_find(cat, "c", 0) == NULL);
+  /* id -> slot -> item agrees */
+  uint32_t slot;
+  CHECK_EQ_INT(arag_index_slot(arag_catalog_index(cat), "d", 1, &slot), ARAG_OK);
+  CHECK(arag_catalog_item_at(cat, slot) == arag_catalog_find(cat, "d", 1));
+  CHECK(arag_catalog_item_at(cat, 999) == NULL);
+  const char *nn = nearest(cat, "eyeliner black");
+  CHECK(nn && strcmp(nn, "c") == 0);
+  nn = nearest(cat, "shampoo with argan oil");
+  CHECK(nn && strcmp(nn, "b") == 0);
+  arag_catalog_free(cat);
+}
+
+static void test_upsert(void) {
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"Red Matte Lipstick\"},"
+                        "{\"id\":\"b\",\"title\":\"Argan Oil Shampoo\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(add(cat, "{\"id\":\"a\",\"title\":\"Bamboo Toothbrush\",\"price\":3}"), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 2);
+  CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 2);
+  CHECK(strcmp(title_of(cat, "a"), "Bamboo Toothbrush") == 0);
+  CHECK_NEAR(arag_catalog_find(cat, "a", 1)->price, 3, 0);
+  const char *nn = nearest(cat, "bamboo toothbrush");
+  CHECK(nn && strcmp(nn, "a") == 0);
+  /* The same id twice in one batch: the later one wins. */
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"c\",\"title\":\"first\"},{\"id\":\"c\",\"title\":\"second\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 3);
+  CHECK(strcmp(title_of(cat, "c"), "second") == 0);
+  arag_catalog_free(cat);
+}
+
+static void test_all_or_nothing(void) {
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "{\"id\":\"keep\",\"title\":\"Original Title\"}"), ARAG_OK);
+  uint32_t slot_before;
+  arag_index_slot(arag_catalog_index(cat), "keep", 4, &slot_before);
+  float before[D], after[D];
+  arag_index_vector(arag_catalog_index(cat), slot_before, before, D);
+
+  /* Array with a bad element in the middle (an upsert of "keep" before it). */
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"n1\",\"title\":\"x\"},{\"id\":\"keep\",\"title\":\"Changed\"},"
+                        "{\"id\":\"n2\",\"title\":7},{\"id\":\"n3\",\"title\":\"y\"}]"),
+               ARAG_E_JSON);
+  CHECK(strstr(arag_catalog_last_error(cat), "element 2") != NULL);
+  CHECK(strstr(arag_catalog_last_error(cat), "title") != NULL);
+  /* JSON lines with a bad line */
+  CHECK_EQ_INT(add(cat, "{\"id\":\"n1\",\"title\":\"x\"}\n{\"id\":\"keep\",\"title\":\"C\"}\n"
+                        "{\"id\":\"n2\",\"title\":\"t\",\"vector\":[1,2]}\n"),
+               ARAG_E_DIM);
+  CHECK(strstr(arag_catalog_last_error(cat), "line 3") != NULL);
+  /* Malformed JSON after good lines */
+  CHECK_EQ_INT(add(cat, "{\"id\":\"n1\",\"title\":\"x\"}\n{\"id\":\"n2\",\"title\":\"x\"\n"),
+               ARAG_E_JSON);
+  CHECK_EQ_INT(arag_catalog_count(cat), 1);
+  CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 1);
+  CHECK(arag_catalog_find(cat, "n1", 2) == NULL);
+  CHECK(strcmp(title_of(cat, "keep"), "Original Title") == 0);
+  uint32_t slot_after;
+  CHECK_EQ_INT(arag_index_slot(arag_catalog_index(cat), "keep", 4, &slot_after), ARAG_OK);
+  arag_index_vector(arag_catalog_index(cat), slot_after, after, D);
+  CHECK(memcmp(before, after, sizeof(before)) == 0);
+  arag_catalog_free(cat);
+}
+
+static void test_limits(void) {
+  arag_catalog *cat = make(D, 3);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"a\"},{\"id\":\"b\",\"title\":\"b\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"c\",\"title\":\"c\"},{\"id\":\"d\",\"title\":\"d\"}]"),
+               ARAG_E_LIMIT);
+  CHECK(strstr(arag_catalog_last_error(cat), "max_rows") != NULL);
+  CHECK_EQ_INT(arag_catalog_count(cat), 2);
+  CHECK(arag_catalog_find(cat, "c", 1) == NULL);
+  /* Upserts do not count against the limit. */
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"a2\"},{\"id\":\"c\",\"title\":\"c\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 3);
+  /* Remove then add at the limit: the index reuses deleted rows. */
+  for (int round = 0; round < 3; round++) {
+    CHECK_EQ_INT(arag_catalog_remove(cat, "a", 1), ARAG_OK);
+    CHECK_EQ_INT(add(cat, "{\"id\":\"a\",\"title\":\"back\"}"), ARAG_OK);
+  }
+  CHECK_EQ_INT(arag_catalog_count(cat), 3);
+  CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 3);
+  CHECK(strcmp(title_of(cat, "a"), "back") == 0);
+  CHECK(strcmp(title_of(cat, "b"), "b") == 0);
+  arag_catalog_free(cat);
+}
+
+static void test_remove(void) {
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"Lipstick\"},{\"id\":\"b\",\"title\":\"Comb\"},"
+                        "{\"id\":\"c\",\"title\":\"Brush\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_remove(cat, "b", 1), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 2);
+  CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 2);
+  CHECK(arag_catalog_find(cat, "b", 1) == NULL);
+  CHECK(strcmp(title_of(cat, "c"), "Brush") == 0);
+  CHECK_EQ_INT(arag_catalog_remove(cat, "b", 1), ARAG_E_NOT_FOUND);
+  CHECK(strstr(arag_catalog_last_error(cat), "b") != NULL);
+  CHECK_EQ_INT(arag_catalog_remove(cat, "", 0), ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_catalog_remove(cat, NULL, 3), ARAG_E_INVALID);
+  const char *nn = nearest(cat, "comb");
+  CHECK(nn && strcmp(nn, "b") != 0);
+  /* Slots survive a compaction of the index: item_at follows the ids. */
+  CHECK_EQ_INT(arag_index_compact(arag_catalog_index(cat)), ARAG_OK);
+  uint32_t slot;
+  CHECK_EQ_INT(arag_index_slot(arag_catalog_index(cat), "c", 1, &slot), ARAG_OK);
+  CHECK(arag_catalog_item_at(cat, slot) == arag_catalog_find(cat, "c", 1));
+  arag_catalog_free(cat);
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = (char *)malloc((size_t)n + 1);
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  if (buf) {
+    buf[n] = '\0';
+    *len = (size_t)n;
+  }
+  return buf;
+}
+
+static void test_amazon_beauty(void) {
+  const char *path = "../shared/data/amazon-beauty/items.jsonl";
+  size_t len = 0;
+  char *json = read_file(path, &len);
+  CHECK(json != NULL);
+  if (!json) {
+    fprintf(stderr, "cannot read %s (run from the repository root, data next to it)\n", path);
+    return;
+  }
+  arag_catalog *cat = make(ARAG_EMBED_DEFAULT_DIM, 0);
+  struct timespec t0, t1;
+  timespec_get(&t0, TIME_UTC);
+  arag_status st = arag_catalog_add_json(cat, json, len);
+  timespec_get(&t1, TIME_UTC);
+  CHECK_EQ_INT(st, ARAG_OK);
+  if (st != ARAG_OK) fprintf(stderr, "  %s\n", arag_catalog_last_error(cat));
+  fprintf(stderr, "amazon-beauty: %u items loaded in %.1f ms (this build)\n",
+          arag_catalog_count(cat), (t1.tv_sec - t0.tv_sec) * 1e3 + (t1.tv_nsec - t0.tv_nsec) / 1e6);
+  CHECK_EQ_INT(arag_catalog_count(cat), 7416);
+  const arag_item *it = arag_catalog_find(cat, "B00004TMFE", 10);
+  CHECK(it != NULL);
+  if (it) {
+    CHECK(strcmp(it->title, "Avalon Biotin B-Complex Thickening Conditioner, 14 Ounce") == 0);
+    CHECK_EQ_INT(it->n_categories, 3);
+    CHECK(it->n_categories == 3 && strcmp(it->categories[1], "Hair Care") == 0);
+    /* The item's own vector finds the item first. */
+    uint32_t slot = 0, n = 0;
+    float score = 0;
+    CHECK_EQ_INT(arag_index_search(arag_catalog_index(cat), it->vec, ARAG_EMBED_DEFAULT_DIM, 1,
+                                   NULL, 0, 0, &slot, &score, &n),
+                 ARAG_OK);
+    CHECK(n == 1 && arag_catalog_item_at(cat, slot) == it);
+    CHECK_NEAR(score, 1.0, 1e-4);
+  }
+  /* Loading the same file again is an upsert of every item. */
+  CHECK_EQ_INT(arag_catalog_add_json(cat, json, len), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 7416);
+  arag_catalog_free(cat);
+  free(json);
+}
+
+static void test_amazon_office_brand(void) {
+  const char *path = "../shared/data/amazon-office/items.jsonl";
+  size_t len = 0;
+  char *json = read_file(path, &len);
+  CHECK(json != NULL);
+  if (!json) {
+    fprintf(stderr, "cannot read %s (run from the repository root, data next to it)\n", path);
+    return;
+  }
+  arag_catalog *cat = make(ARAG_EMBED_DEFAULT_DIM, 0);
+  CHECK_EQ_INT(arag_catalog_add_json(cat, json, len), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_count(cat), 3024);
+  const arag_item *it = arag_catalog_find(cat, "1", 1);
+  CHECK(it && strcmp(it->brand, "AmazonBasics") == 0);
+  it = arag_catalog_find(cat, "0", 1);
+  CHECK(it && strcmp(it->brand, "HP") == 0);
+  arag_catalog_free(cat);
+  free(json);
+}
+
+int main(void) {
+  RUN(test_create);
+  RUN(test_add_forms);
+  RUN(test_upsert);
+  RUN(test_all_or_nothing);
+  RUN(test_limits);
+  RUN(test_remove);
+  RUN(test_amazon_beauty);
+  RUN(test_amazon_office_brand);
+  return test_report();
+}
