@@ -1,0 +1,631 @@
+/* History: one user's events in (ts, insertion) order, an index over the
+ * latest event vector of each distinct item, and snapshot/restore bytes. */
+#include "embed.h"
+#include "errbuf.h"
+#include "item.h"
+#include "model.h"
+#include "strmap.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The event of an item id whose vector is in the index. */
+typedef struct latest_rec {
+  char *id;
+  uint32_t id_len;
+  double ts;
+  uint64_t seq;
+} latest_rec;
+
+struct arag_history {
+  uint32_t dim;
+  arag_limits lim;
+  arag_index *ix;
+  arag_event *events; /* ascending (ts, seq) */
+  uint64_t *seqs;     /* insertion number of each event */
+  size_t n;
+  uint64_t next_seq;
+  arag_strmap latest; /* id -> latest_rec* (owned) */
+  arag_errbuf err;
+};
+
+static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) ARAG_PRINTF(3, 4);
+static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) {
+  char msg[ARAG_ERRBUF_SIZE];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  return arag_err_set(&h->err, st, "%s", msg);
+}
+
+static int later(double ts_a, uint64_t seq_a, double ts_b, uint64_t seq_b) {
+  return ts_a > ts_b || (ts_a == ts_b && seq_a > seq_b);
+}
+
+static void latest_free_all(arag_strmap *m) {
+  for (size_t i = 0; i < m->cap; i++) {
+    latest_rec *r = (latest_rec *)m->slots[i].value;
+    if (m->slots[i].key && r) {
+      free(r->id);
+      free(r);
+    }
+  }
+  arag_strmap_free(m);
+}
+
+static void events_free(arag_event *ev, size_t n) {
+  for (size_t i = 0; i < n; i++) arag_item_clear(&ev[i].item);
+  free(ev);
+}
+
+arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_history **out) {
+  if (!out) return ARAG_E_INVALID;
+  *out = NULL;
+  arag_limits lim;
+  if (limits)
+    lim = *limits;
+  else
+    arag_limits_default(&lim);
+  if (dim == 0) return ARAG_E_INVALID;
+  if (dim > lim.max_dim) return ARAG_E_LIMIT;
+  arag_history *h = (arag_history *)calloc(1, sizeof(*h));
+  if (!h) return ARAG_E_NOMEM;
+  h->dim = dim;
+  h->lim = lim;
+  arag_status st = arag_index_create(dim, ARAG_F32, ARAG_COSINE, 0, &lim, &h->ix);
+  if (st != ARAG_OK) {
+    free(h);
+    return st;
+  }
+  *out = h;
+  return ARAG_OK;
+}
+
+void arag_history_free(arag_history *h) {
+  if (!h) return;
+  events_free(h->events, h->n);
+  free(h->seqs);
+  latest_free_all(&h->latest);
+  arag_index_free(h->ix);
+  free(h);
+}
+
+const char *arag_history_last_error(const arag_history *h) {
+  return h ? h->err.msg : "NULL history";
+}
+
+uint32_t arag_history_count(const arag_history *h) { return h ? (uint32_t)h->n : 0; }
+uint32_t arag_history_dim(const arag_history *h) { return h ? h->dim : 0; }
+
+const arag_event *arag_history_events(const arag_history *h, uint32_t *n) {
+  if (n) *n = h ? (uint32_t)h->n : 0;
+  return h ? h->events : NULL;
+}
+
+void arag_history_clear(arag_history *h) {
+  if (!h) return;
+  arag_index *fresh = NULL;
+  if (arag_index_create(h->dim, ARAG_F32, ARAG_COSINE, 0, &h->lim, &fresh) == ARAG_OK) {
+    arag_index_free(h->ix);
+    h->ix = fresh;
+  } else {
+    for (size_t i = 0; i < h->latest.cap; i++)
+      if (h->latest.slots[i].key)
+        arag_index_remove(h->ix, h->latest.slots[i].key, h->latest.slots[i].key_len);
+    arag_index_compact(h->ix);
+  }
+  events_free(h->events, h->n);
+  free(h->seqs);
+  latest_free_all(&h->latest);
+  h->events = NULL;
+  h->seqs = NULL;
+  h->n = 0;
+  h->next_seq = 0;
+}
+
+/* ---- add_json ----------------------------------------------------------- */
+
+typedef struct ev_batch {
+  arag_history *h;
+  arag_event *ev;
+  int *has_ts;
+  size_t n, cap;
+} ev_batch;
+
+static arag_status ev_batch_add(void *user, const cJSON *obj, char *err, size_t err_len) {
+  ev_batch *b = (ev_batch *)user;
+  if (b->h->n + b->n >= b->h->lim.max_rows) {
+    snprintf(err, err_len, "history would hold more than max_rows (%u) events", b->h->lim.max_rows);
+    return ARAG_E_LIMIT;
+  }
+  if (b->n == b->cap) {
+    size_t cap = b->cap ? 2 * b->cap : 16;
+    arag_event *ev = (arag_event *)realloc(b->ev, cap * sizeof(*ev));
+    if (ev) b->ev = ev;
+    int *has = (int *)realloc(b->has_ts, cap * sizeof(*has));
+    if (has) b->has_ts = has;
+    if (!ev || !has) {
+      snprintf(err, err_len, "out of memory");
+      return ARAG_E_NOMEM;
+    }
+    b->cap = cap;
+  }
+  arag_status st =
+      arag_event_parse(obj, &b->h->lim, b->h->dim, &b->ev[b->n], &b->has_ts[b->n], err, err_len);
+  if (st == ARAG_OK) b->n++;
+  return st;
+}
+
+typedef struct sort_key {
+  double ts;
+  uint64_t seq;
+  size_t idx;
+} sort_key;
+
+static int cmp_key(const void *a, const void *b) {
+  const sort_key *x = (const sort_key *)a, *y = (const sort_key *)b;
+  if (x->ts < y->ts) return -1;
+  if (x->ts > y->ts) return 1;
+  return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
+}
+
+/* One index change: the id's latest event becomes batch event `idx`. */
+typedef struct update {
+  size_t idx;
+  latest_rec *rec;   /* existing record, or NULL for a new id */
+  latest_rec *fresh; /* preallocated record for a new id */
+} update;
+
+arag_status arag_history_add_json(arag_history *h, const char *json, size_t len) {
+  if (!h) return ARAG_E_INVALID;
+  ev_batch b = {h, NULL, NULL, 0, 0};
+  char msg[ARAG_ERRBUF_SIZE];
+  arag_status st = arag_json_each(json, len, ev_batch_add, &b, msg, sizeof(msg));
+  sort_key *keys = NULL;
+  update *ups = NULL;
+  arag_event *merged = NULL;
+  uint64_t *mseqs = NULL;
+  arag_strmap pending = {0};
+  size_t n_ups = 0, n_new_ids = 0;
+  if (st != ARAG_OK) {
+    set_err(h, st, "%s", msg);
+    goto fail;
+  }
+  if (b.n == 0) goto done;
+
+  /* Timestamps and insertion numbers. A missing ts follows the latest so far. */
+  int have = h->n > 0;
+  double max_ts = have ? h->events[h->n - 1].ts : 0.0;
+  keys = (sort_key *)malloc(b.n * sizeof(*keys));
+  ups = (update *)calloc(b.n, sizeof(*ups));
+  merged = (arag_event *)malloc((h->n + b.n) * sizeof(*merged));
+  mseqs = (uint64_t *)malloc((h->n + b.n) * sizeof(*mseqs));
+  if (!keys || !ups || !merged || !mseqs || arag_strmap_reserve(&pending, b.n) != 0) goto nomem;
+  for (size_t i = 0; i < b.n; i++) {
+    if (!b.has_ts[i]) b.ev[i].ts = have ? max_ts + 1.0 : 0.0;
+    if (!have || b.ev[i].ts > max_ts) max_ts = b.ev[i].ts;
+    have = 1;
+    keys[i].ts = b.ev[i].ts;
+    keys[i].seq = h->next_seq + i;
+    keys[i].idx = i;
+  }
+
+  /* Latest event per id within the batch, then against the stored latest. */
+  for (size_t i = 0; i < b.n; i++) {
+    const arag_item *it = &b.ev[i].item;
+    update *u = (update *)arag_strmap_get(&pending, it->id, it->id_len);
+    if (u) {
+      if (later(keys[i].ts, keys[i].seq, keys[u->idx].ts, keys[u->idx].seq)) u->idx = i;
+      continue;
+    }
+    u = &ups[n_ups++];
+    u->idx = i;
+    u->rec = (latest_rec *)arag_strmap_get(&h->latest, it->id, it->id_len);
+    arag_strmap_put(&pending, it->id, it->id_len, u, NULL);
+  }
+  /* Keep only updates that are newer than the indexed event; allocate records. */
+  size_t kept = 0;
+  for (size_t u = 0; u < n_ups; u++) {
+    update up = ups[u];
+    if (up.rec && !later(keys[up.idx].ts, keys[up.idx].seq, up.rec->ts, up.rec->seq)) continue;
+    if (!up.rec) {
+      const arag_item *it = &b.ev[up.idx].item;
+      up.fresh = (latest_rec *)calloc(1, sizeof(latest_rec));
+      if (up.fresh) up.fresh->id = (char *)malloc(it->id_len + 1);
+      if (!up.fresh || !up.fresh->id) {
+        free(up.fresh);
+        n_ups = kept; /* records of the kept updates are freed below */
+        goto nomem;
+      }
+      memcpy(up.fresh->id, it->id, it->id_len + 1);
+      up.fresh->id_len = it->id_len;
+      n_new_ids++;
+    }
+    ups[kept++] = up;
+  }
+  n_ups = kept;
+  if (arag_strmap_reserve(&h->latest, h->latest.count + n_new_ids) != 0) goto nomem;
+
+  /* Index changes (rolled back on failure). */
+  size_t applied = 0;
+  for (; applied < n_ups; applied++) {
+    const arag_item *it = &b.ev[ups[applied].idx].item;
+    st = arag_index_add(h->ix, it->id, it->id_len, it->vec, h->dim);
+    if (st != ARAG_OK) break;
+  }
+  if (st != ARAG_OK) {
+    set_err(h, st, "index: %s", arag_index_last_error(h->ix));
+    for (size_t u = applied; u-- > 0;) {
+      const arag_item *it = &b.ev[ups[u].idx].item;
+      if (!ups[u].rec) {
+        arag_index_remove(h->ix, it->id, it->id_len);
+        continue;
+      }
+      for (size_t e = 0; e < h->n; e++)
+        if (h->seqs[e] == ups[u].rec->seq)
+          arag_index_add(h->ix, it->id, it->id_len, h->events[e].item.vec, h->dim);
+    }
+    goto fail;
+  }
+
+  /* Commit: records, merged event order. */
+  for (size_t u = 0; u < n_ups; u++) {
+    latest_rec *r = ups[u].rec ? ups[u].rec : ups[u].fresh;
+    r->ts = keys[ups[u].idx].ts;
+    r->seq = keys[ups[u].idx].seq;
+    if (!ups[u].rec) arag_strmap_put(&h->latest, r->id, r->id_len, r, NULL);
+    ups[u].fresh = NULL;
+  }
+  qsort(keys, b.n, sizeof(*keys), cmp_key);
+  size_t i = 0, j = 0, m = 0;
+  while (i < h->n || j < b.n) {
+    int take_old =
+        j >= b.n || (i < h->n && !later(h->events[i].ts, h->seqs[i], keys[j].ts, keys[j].seq));
+    if (take_old) {
+      merged[m] = h->events[i];
+      mseqs[m++] = h->seqs[i++];
+    } else {
+      merged[m] = b.ev[keys[j].idx];
+      mseqs[m++] = keys[j++].seq;
+    }
+  }
+  free(h->events);
+  free(h->seqs);
+  h->events = merged;
+  h->seqs = mseqs;
+  h->n = m;
+  h->next_seq += b.n;
+  merged = NULL;
+  mseqs = NULL;
+  free(b.ev);
+  b.ev = NULL;
+  b.n = 0;
+done:
+  free(b.ev);
+  free(b.has_ts);
+  free(keys);
+  free(ups);
+  arag_strmap_free(&pending);
+  return ARAG_OK;
+nomem:
+  st = set_err(h, ARAG_E_NOMEM, "out of memory");
+fail:
+  for (size_t u = 0; u < n_ups; u++)
+    if (ups && ups[u].fresh) {
+      free(ups[u].fresh->id);
+      free(ups[u].fresh);
+    }
+  for (size_t k = 0; k < b.n; k++) arag_item_clear(&b.ev[k].item);
+  free(b.ev);
+  free(b.has_ts);
+  free(keys);
+  free(ups);
+  free(merged);
+  free(mseqs);
+  arag_strmap_free(&pending);
+  return st;
+}
+
+/* ---- snapshot / restore --------------------------------------------------
+ * Little-endian bytes:
+ *   "ARHS" | u32 version (1) | u32 dim | u32 n_events | u64 next_seq | u64 total_len
+ *   per event: u64 seq | f64 ts | u8 kind | f64 rating | f64 price | f64 popularity |
+ *              str id | str title | str text | str brand | u32 n_categories | str... |
+ *              f32[dim] vec
+ *   u64 FNV-1a 64 checksum of every byte before it.
+ * str = u32 length + bytes. title_vec is recomputed on restore (deterministic). */
+
+#define SNAP_MAGIC "ARHS"
+#define SNAP_VERSION 1u
+#define SNAP_HEADER 32u
+
+static uint64_t fnv64(const uint8_t *p, size_t n) {
+  uint64_t x = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < n; i++) x = (x ^ p[i]) * 0x100000001b3ULL;
+  return x;
+}
+
+typedef struct wbuf {
+  uint8_t *p;
+  size_t n;
+} wbuf;
+
+static void put_u8(wbuf *w, uint8_t v) { w->p[w->n++] = v; }
+static void put_u32(wbuf *w, uint32_t v) {
+  for (int i = 0; i < 4; i++) w->p[w->n++] = (uint8_t)(v >> (8 * i));
+}
+static void put_u64(wbuf *w, uint64_t v) {
+  for (int i = 0; i < 8; i++) w->p[w->n++] = (uint8_t)(v >> (8 * i));
+}
+static void put_f64(wbuf *w, double d) {
+  uint64_t v;
+  memcpy(&v, &d, 8);
+  put_u64(w, v);
+}
+static void put_str(wbuf *w, const char *s, size_t n) {
+  put_u32(w, (uint32_t)n);
+  if (n) memcpy(w->p + w->n, s, n);
+  w->n += n;
+}
+
+static size_t event_bytes(const arag_event *e, uint32_t dim) {
+  const arag_item *it = &e->item;
+  size_t n = 8 + 8 + 1 + 8 + 8 + 8 + 4 * 4 + it->id_len + strlen(it->title) + strlen(it->text) +
+             strlen(it->brand) + 4 + 4 * (size_t)dim;
+  for (uint32_t c = 0; c < it->n_categories; c++) n += 4 + strlen(it->categories[c]);
+  return n;
+}
+
+arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *out_len) {
+  if (!h || !out || !out_len) return ARAG_E_INVALID;
+  size_t total = SNAP_HEADER + 8;
+  for (size_t i = 0; i < h->n; i++) total += event_bytes(&h->events[i], h->dim);
+  wbuf w = {(uint8_t *)malloc(total), 0};
+  if (!w.p) return ARAG_E_NOMEM;
+  memcpy(w.p, SNAP_MAGIC, 4);
+  w.n = 4;
+  put_u32(&w, SNAP_VERSION);
+  put_u32(&w, h->dim);
+  put_u32(&w, (uint32_t)h->n);
+  put_u64(&w, h->next_seq);
+  put_u64(&w, (uint64_t)total);
+  for (size_t i = 0; i < h->n; i++) {
+    const arag_event *e = &h->events[i];
+    const arag_item *it = &e->item;
+    put_u64(&w, h->seqs[i]);
+    put_f64(&w, e->ts);
+    put_u8(&w, (uint8_t)e->kind);
+    put_f64(&w, e->rating);
+    put_f64(&w, it->price);
+    put_f64(&w, it->popularity);
+    put_str(&w, it->id, it->id_len);
+    put_str(&w, it->title, strlen(it->title));
+    put_str(&w, it->text, strlen(it->text));
+    put_str(&w, it->brand, strlen(it->brand));
+    put_u32(&w, it->n_categories);
+    for (uint32_t c = 0; c < it->n_categories; c++)
+      put_str(&w, it->categories[c], strlen(it->categories[c]));
+    for (uint32_t d = 0; d < h->dim; d++) {
+      uint32_t v;
+      memcpy(&v, &it->vec[d], 4);
+      put_u32(&w, v);
+    }
+  }
+  put_u64(&w, fnv64(w.p, w.n));
+  *out = w.p;
+  *out_len = w.n;
+  return ARAG_OK;
+}
+
+typedef struct rbuf {
+  const uint8_t *p;
+  size_t n, off;
+} rbuf;
+
+static int get_u8(rbuf *r, uint8_t *v) {
+  if (r->n - r->off < 1) return 0;
+  *v = r->p[r->off++];
+  return 1;
+}
+static int get_u32(rbuf *r, uint32_t *v) {
+  if (r->n - r->off < 4) return 0;
+  *v = 0;
+  for (int i = 0; i < 4; i++) *v |= (uint32_t)r->p[r->off++] << (8 * i);
+  return 1;
+}
+static int get_u64(rbuf *r, uint64_t *v) {
+  if (r->n - r->off < 8) return 0;
+  *v = 0;
+  for (int i = 0; i < 8; i++) *v |= (uint64_t)r->p[r->off++] << (8 * i);
+  return 1;
+}
+static int get_f64(rbuf *r, double *d) {
+  uint64_t v;
+  if (!get_u64(r, &v)) return 0;
+  memcpy(d, &v, 8);
+  return 1;
+}
+/* Reads a string of at most max bytes into a new NUL-terminated copy.
+ * Returns 1, 0 (truncated), -1 (over max), -2 (NOMEM). */
+static int get_str(rbuf *r, uint32_t max, char **out, uint32_t *len_out) {
+  uint32_t n;
+  if (!get_u32(r, &n)) return 0;
+  if (n > max) return -1;
+  if (r->n - r->off < n) return 0;
+  char *s = (char *)malloc((size_t)n + 1);
+  if (!s) return -2;
+  memcpy(s, r->p + r->off, n);
+  s[n] = '\0';
+  r->off += n;
+  *out = s;
+  if (len_out) *len_out = n;
+  return 1;
+}
+
+static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t *seq,
+                              uint64_t next_seq) {
+  arag_item *it = &e->item;
+  uint8_t kind;
+  uint32_t ncat, id_len = 0;
+  if (!get_u64(r, seq) || !get_f64(r, &e->ts) || !get_u8(r, &kind) || !get_f64(r, &e->rating) ||
+      !get_f64(r, &it->price) || !get_f64(r, &it->popularity))
+    return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  if (kind > ARAG_EV_RATING) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad event kind");
+  e->kind = (arag_event_kind)kind;
+  if (!isfinite(e->ts) || *seq >= next_seq)
+    return set_err(h, ARAG_E_CORRUPT, "snapshot: bad event time or number");
+  char **fields[4] = {&it->id, &it->title, &it->text, &it->brand};
+  for (int f = 0; f < 4; f++) {
+    int rc = get_str(r, f == 0 ? h->lim.max_id_bytes : h->lim.max_text_bytes, fields[f],
+                     f == 0 ? &id_len : NULL);
+    if (rc == 0) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+    if (rc == -1) return set_err(h, ARAG_E_LIMIT, "snapshot: a string is over the limits");
+    if (rc == -2) return set_err(h, ARAG_E_NOMEM, "out of memory");
+  }
+  it->id_len = id_len;
+  if (id_len == 0 || strlen(it->id) != id_len)
+    return set_err(h, ARAG_E_CORRUPT, "snapshot: bad id");
+  if (!get_u32(r, &ncat)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  if (ncat > ARAG_ITEM_MAX_CATEGORIES)
+    return set_err(h, ARAG_E_CORRUPT, "snapshot: too many categories");
+  if (ncat) {
+    it->categories = (char **)calloc(ncat, sizeof(char *));
+    if (!it->categories) return set_err(h, ARAG_E_NOMEM, "out of memory");
+    for (uint32_t c = 0; c < ncat; c++) {
+      int rc = get_str(r, h->lim.max_text_bytes, &it->categories[c], NULL);
+      if (rc == 0) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+      if (rc == -1) return set_err(h, ARAG_E_LIMIT, "snapshot: a string is over the limits");
+      if (rc == -2) return set_err(h, ARAG_E_NOMEM, "out of memory");
+      it->n_categories = c + 1;
+    }
+  }
+  if (r->n - r->off < 4 * (size_t)h->dim) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  it->vec = (float *)malloc(4 * (size_t)h->dim);
+  it->title_vec = (float *)malloc(4 * (size_t)h->dim);
+  if (!it->vec || !it->title_vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
+  for (uint32_t d = 0; d < h->dim; d++) {
+    uint32_t v;
+    get_u32(r, &v);
+    memcpy(&it->vec[d], &v, 4);
+    if (!isfinite(it->vec[d])) return set_err(h, ARAG_E_CORRUPT, "snapshot: non-finite vector");
+  }
+  if (arag_embed_item(it, h->dim, NULL, it->title_vec) != ARAG_OK)
+    return set_err(h, ARAG_E_NOMEM, "out of memory");
+  return ARAG_OK;
+}
+
+arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len) {
+  if (!h) return ARAG_E_INVALID;
+  if (!bytes && len) return set_err(h, ARAG_E_INVALID, "NULL snapshot bytes");
+  if (len < SNAP_HEADER + 8 || memcmp(bytes, SNAP_MAGIC, 4) != 0)
+    return set_err(h, ARAG_E_CORRUPT, "not a history snapshot (bad magic or too short)");
+  rbuf r = {bytes, len - 8, 4};
+  uint32_t version, dim, n;
+  uint64_t next_seq, total, sum;
+  get_u32(&r, &version);
+  get_u32(&r, &dim);
+  get_u32(&r, &n);
+  get_u64(&r, &next_seq);
+  get_u64(&r, &total);
+  if (total != len)
+    return set_err(h, ARAG_E_CORRUPT, "snapshot length %zu, header says %llu", len,
+                   (unsigned long long)total);
+  rbuf tail = {bytes, len, len - 8};
+  get_u64(&tail, &sum);
+  if (sum != fnv64(bytes, len - 8)) return set_err(h, ARAG_E_CORRUPT, "snapshot checksum mismatch");
+  if (version != SNAP_VERSION)
+    return set_err(h, ARAG_E_VERSION, "history snapshot version %u, this build reads %u", version,
+                   SNAP_VERSION);
+  if (dim != h->dim)
+    return set_err(h, ARAG_E_DIM, "snapshot dimension %u, history dimension %u", dim, h->dim);
+  if (n > h->lim.max_rows)
+    return set_err(h, ARAG_E_LIMIT, "snapshot has %u events, over max_rows %u", n, h->lim.max_rows);
+  /* Each event takes at least 61 + 4*dim bytes: refuse counts the bytes cannot hold. */
+  if ((uint64_t)n * (61 + 4 * (uint64_t)dim) > len)
+    return set_err(h, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
+
+  arag_status st = ARAG_OK;
+  arag_event *ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
+  uint64_t *seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*seqs));
+  arag_strmap latest = {0};
+  arag_index *ix = NULL;
+  size_t got = 0;
+  if (!ev || !seqs || arag_strmap_reserve(&latest, n) != 0) {
+    st = set_err(h, ARAG_E_NOMEM, "out of memory");
+    goto fail;
+  }
+  for (; got < n; got++) {
+    st = read_event(h, &r, &ev[got], &seqs[got], next_seq);
+    if (st != ARAG_OK) {
+      got++; /* free the partly read event too */
+      goto fail;
+    }
+    if (got > 0 && !later(ev[got].ts, seqs[got], ev[got - 1].ts, seqs[got - 1])) {
+      got++;
+      st = set_err(h, ARAG_E_CORRUPT, "snapshot events out of order");
+      goto fail;
+    }
+  }
+  if (r.off != r.n) {
+    st = set_err(h, ARAG_E_CORRUPT, "snapshot has trailing bytes");
+    goto fail;
+  }
+  /* Latest event per id: the last occurrence in (ts, seq) order. */
+  for (size_t i = 0; i < n; i++) {
+    const arag_item *it = &ev[i].item;
+    latest_rec *rec = (latest_rec *)arag_strmap_get(&latest, it->id, it->id_len);
+    if (!rec) {
+      rec = (latest_rec *)calloc(1, sizeof(*rec));
+      if (rec) rec->id = (char *)malloc(it->id_len + 1);
+      if (!rec || !rec->id) {
+        if (rec) free(rec);
+        st = set_err(h, ARAG_E_NOMEM, "out of memory");
+        goto fail;
+      }
+      memcpy(rec->id, it->id, it->id_len + 1);
+      rec->id_len = it->id_len;
+      arag_strmap_put(&latest, rec->id, rec->id_len, rec, NULL);
+    }
+    rec->ts = ev[i].ts;
+    rec->seq = seqs[i];
+  }
+  st = arag_index_create(h->dim, ARAG_F32, ARAG_COSINE, 0, &h->lim, &ix);
+  if (st != ARAG_OK) {
+    set_err(h, st, "cannot create the index");
+    goto fail;
+  }
+  for (size_t i = 0; i < n; i++) {
+    const latest_rec *rec =
+        (const latest_rec *)arag_strmap_get(&latest, ev[i].item.id, ev[i].item.id_len);
+    if (rec->seq != seqs[i]) continue;
+    st = arag_index_add(ix, ev[i].item.id, ev[i].item.id_len, ev[i].item.vec, h->dim);
+    if (st != ARAG_OK) {
+      set_err(h, st, "index: %s", arag_index_last_error(ix));
+      goto fail;
+    }
+  }
+  /* Swap in. */
+  events_free(h->events, h->n);
+  free(h->seqs);
+  latest_free_all(&h->latest);
+  arag_index_free(h->ix);
+  h->events = ev;
+  h->seqs = seqs;
+  h->n = n;
+  h->next_seq = next_seq;
+  h->latest = latest;
+  h->ix = ix;
+  return ARAG_OK;
+fail:
+  if (ev) events_free(ev, got);
+  free(seqs);
+  latest_free_all(&latest);
+  arag_index_free(ix);
+  return st;
+}
+
+const arag_index *arag_history_index(const arag_history *h) { return h ? h->ix : NULL; }
