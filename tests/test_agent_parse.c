@@ -1,0 +1,315 @@
+/* Agent output parsing: JSON extraction, repairs and degradations. */
+#include "agent_parse.h"
+#include "test.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const ids3[] = {"A1", "B2", "123"};
+
+static void clear(arag_strlist *a, arag_strlist *b) {
+  arag_strlist_free(a);
+  arag_strlist_free(b);
+}
+
+static int has_prefix_entry(const arag_strlist *l, const char *s) {
+  for (uint32_t i = 0; i < l->n; i++)
+    if (strncmp(l->v[i], s, strlen(s)) == 0) return 1;
+  return 0;
+}
+
+static void test_extract(void) {
+  arag_strlist rep = {0};
+  const char *plain = "  {\"a\":1}  ";
+  cJSON *v = arag_extract_json(plain, strlen(plain), "x", &rep);
+  CHECK(v && cJSON_GetObjectItem(v, "a"));
+  CHECK_EQ_INT(rep.n, 0);
+  cJSON_Delete(v);
+
+  const char *fenced = "Sure!\n```json\n{\"a\": 2}\n```\nbye";
+  v = arag_extract_json(fenced, strlen(fenced), "x", &rep);
+  CHECK(v && cJSON_GetObjectItem(v, "a")->valueint == 2);
+  CHECK(arag_strlist_has(&rep, "x:json_in_code_fence"));
+  cJSON_Delete(v);
+
+  const char *prose = "Here is my answer: {\"a\": 3} Hope it helps.";
+  v = arag_extract_json(prose, strlen(prose), "x", &rep);
+  CHECK(v && cJSON_GetObjectItem(v, "a")->valueint == 3);
+  CHECK(arag_strlist_has(&rep, "x:json_after_prose"));
+  cJSON_Delete(v);
+
+  const char *trunc = "{\"items\": [{\"id\": \"A1\", \"score\": 0.4}, {\"id\": \"B2\", \"sc";
+  v = arag_extract_json(trunc, strlen(trunc), "x", &rep);
+  CHECK(v == NULL);
+
+  const char *none = "I cannot answer that.";
+  CHECK(arag_extract_json(none, strlen(none), "x", &rep) == NULL);
+  CHECK(arag_extract_json("", 0, "x", &rep) == NULL);
+  /* Not NUL-terminated: the length bounds the parse. */
+  const char buf[] = {'{', '"', 'a', '"', ':', '1', '}', 'X', 'X'};
+  v = arag_extract_json(buf, 7, "x", &rep);
+  CHECK(v != NULL);
+  cJSON_Delete(v);
+  arag_strlist_free(&rep);
+}
+
+static void test_summary(void) {
+  arag_strlist rep = {0}, deg = {0};
+  char *s = NULL;
+  cJSON *out = NULL;
+  const char *ok =
+      "{\"summary\": \"  Likes red lipstick. \", \"interests\": [\"lips\", 3, \"nails\"]}";
+  CHECK_EQ_INT(arag_parse_summary(ARAG_AGENT_UUA, ok, strlen(ok), "uua", &s, &out, &rep, &deg), 0);
+  CHECK(s && strncmp(s, "Likes red lipstick.", 19) == 0);
+  CHECK(s && strstr(s, "lips; nails") != NULL);
+  CHECK(has_prefix_entry(&rep, "uua:interests_dropped"));
+  CHECK_EQ_INT(deg.n, 0);
+  CHECK(out && cJSON_GetArraySize(cJSON_GetObjectItem(out, "interests")) == 2);
+  free(s);
+  cJSON_Delete(out);
+  clear(&rep, &deg);
+
+  const char *upper = "{\"Summary\": \"x\"}";
+  CHECK_EQ_INT(
+      arag_parse_summary(ARAG_AGENT_CSA, upper, strlen(upper), "csa", &s, &out, &rep, &deg), 0);
+  CHECK(s && strcmp(s, "x") == 0);
+  free(s);
+  cJSON_Delete(out);
+  clear(&rep, &deg);
+
+  const char *off = "{\"text\": \"x\"}";
+  CHECK_EQ_INT(arag_parse_summary(ARAG_AGENT_CSA, off, strlen(off), "csa", &s, &out, &rep, &deg),
+               -1);
+  CHECK(s == NULL && out == NULL);
+  CHECK(arag_strlist_has(&deg, "csa:off_schema"));
+  clear(&rep, &deg);
+
+  const char *empty = "{\"summary\": \"   \"}";
+  CHECK_EQ_INT(
+      arag_parse_summary(ARAG_AGENT_UUA, empty, strlen(empty), "uua", &s, &out, &rep, &deg), -1);
+  CHECK(arag_strlist_has(&deg, "uua:off_schema"));
+  clear(&rep, &deg);
+
+  const char *trunc = "{\"summary\": \"abc";
+  CHECK_EQ_INT(
+      arag_parse_summary(ARAG_AGENT_UUA, trunc, strlen(trunc), "uua", &s, &out, &rep, &deg), -1);
+  CHECK(arag_strlist_has(&deg, "uua:parse_error"));
+  clear(&rep, &deg);
+
+  /* Long summaries are cut on a UTF-8 boundary. */
+  size_t big = ARAG_MAX_SUMMARY_BYTES * 2;
+  char *longj = malloc(big + 32);
+  strcpy(longj, "{\"summary\":\"");
+  size_t p = strlen(longj);
+  for (size_t i = 0; i < big / 2; i++) longj[p++] = (char)0xC3, longj[p++] = (char)0xA9;
+  strcpy(longj + p, "\"}");
+  CHECK_EQ_INT(
+      arag_parse_summary(ARAG_AGENT_CSA, longj, strlen(longj), "csa", &s, &out, &rep, &deg), 0);
+  CHECK(s && strlen(s) <= ARAG_MAX_SUMMARY_BYTES && strlen(s) % 2 == 0);
+  CHECK(arag_strlist_has(&rep, "csa:summary_truncated"));
+  free(s);
+  free(longj);
+  cJSON_Delete(out);
+  clear(&rep, &deg);
+}
+
+static void test_labels(void) {
+  int ch = 0;
+  CHECK_EQ_INT(arag_normalize_label("supports", &ch), ARAG_NLI_SUPPORTS);
+  CHECK_EQ_INT(ch, 0);
+  CHECK_EQ_INT(arag_normalize_label("SUPPORTS", &ch), ARAG_NLI_SUPPORTS);
+  CHECK_EQ_INT(arag_normalize_label(" Entailment ", &ch), ARAG_NLI_SUPPORTS);
+  CHECK_EQ_INT(ch, 1);
+  CHECK_EQ_INT(arag_normalize_label("Contradiction", &ch), ARAG_NLI_CONTRADICTS);
+  CHECK_EQ_INT(arag_normalize_label("Neutral", &ch), ARAG_NLI_NEUTRAL);
+  CHECK_EQ_INT(arag_normalize_label("maybe", &ch), -1);
+}
+
+typedef struct nli_run {
+  arag_nli_verdict v[3];
+  char *rat[3];
+  uint8_t have[3];
+  cJSON *out;
+  arag_strlist rep, deg;
+  int got;
+} nli_run;
+
+static void nli(nli_run *r, const char *text) {
+  memset(r, 0, sizeof *r);
+  r->got = arag_parse_nli(text, strlen(text), "nli_batch_0", ids3, 3, r->v, r->rat, r->have,
+                          &r->out, &r->rep, &r->deg);
+}
+
+static void nli_done(nli_run *r) {
+  for (int i = 0; i < 3; i++) free(r->rat[i]);
+  cJSON_Delete(r->out);
+  clear(&r->rep, &r->deg);
+}
+
+static void test_nli(void) {
+  nli_run r;
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":0.9,\"label\":\"supports\",\"rationale\":\"same "
+          "brand\"},{\"id\":\"B2\",\"score\":0.2,\"label\":\"contradicts\",\"rationale\":\"\"},"
+          "{\"id\":\"123\",\"score\":0.5,\"label\":\"neutral\",\"rationale\":\"r\"}]}");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK_EQ_INT(r.rep.n, 0);
+  CHECK_EQ_INT(r.deg.n, 0);
+  CHECK_NEAR(r.v[0].score, 0.9, 1e-6);
+  CHECK_EQ_INT(r.v[1].label, ARAG_NLI_CONTRADICTS);
+  CHECK(strcmp(r.v[0].rationale, "same brand") == 0);
+  nli_done(&r);
+
+  /* Repairs: bare array, number id, score out of range and as a string, label case,
+   * missing label, missing score. */
+  nli(&r, "[{\"id\":123,\"score\":1.7,\"label\":\"SUPPORTS\"},"
+          "{\"id\":\" A1 \",\"score\":\"-0.5\"},{\"id\":\"B2\",\"label\":\"Contradiction\"}]");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK_EQ_INT(r.deg.n, 0);
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:bare_array"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:id_repaired:123"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:score_clamped:123"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:label_normalized:123"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:id_repaired:A1"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:score_from_string:A1"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:label_from_score:A1"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:score_from_label:B2"));
+  CHECK_NEAR(r.v[2].score, 1.0, 0);
+  CHECK_EQ_INT(r.v[2].label, ARAG_NLI_SUPPORTS);
+  CHECK_NEAR(r.v[0].score, 0.0, 0);
+  CHECK_EQ_INT(r.v[0].label, ARAG_NLI_CONTRADICTS);
+  CHECK_EQ_INT(r.v[1].label, ARAG_NLI_CONTRADICTS);
+  CHECK(r.v[1].score >= 0 && r.v[1].score <= 1);
+  nli_done(&r);
+
+  /* Unknown, duplicate and missing ids. */
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":0.6,\"label\":\"neutral\"},"
+          "{\"id\":\"A1\",\"score\":0.1,\"label\":\"neutral\"},"
+          "{\"id\":\"ZZ\",\"score\":0.6,\"label\":\"neutral\"}]}");
+  CHECK_EQ_INT(r.got, 1);
+  CHECK_NEAR(r.v[0].score, 0.6, 1e-6);
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:duplicate_id:A1"));
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:unknown_id:ZZ"));
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:missing:B2"));
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:missing:123"));
+  CHECK(r.have[0] && !r.have[1] && !r.have[2]);
+  nli_done(&r);
+
+  nli(&r, "{\"verdict\": \"all good\"}");
+  CHECK_EQ_INT(r.got, -1);
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:off_schema"));
+  CHECK(!r.have[0] && !r.have[1] && !r.have[2]);
+  nli_done(&r);
+
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":0.9,\"label\":\"supports\"},{\"id\":\"B2\"");
+  CHECK_EQ_INT(r.got, -1);
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:parse_error"));
+  nli_done(&r);
+
+  /* An entry with neither score nor label is off-schema. */
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"rationale\":\"?\"}, {\"score\": 0.3}]}");
+  CHECK_EQ_INT(r.got, 0);
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:off_schema_item:A1"));
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:entry_without_id"));
+  nli_done(&r);
+}
+
+typedef struct ira_run {
+  uint32_t order[3];
+  float score[3];
+  char *reason[3];
+  cJSON *out;
+  arag_strlist rep, deg;
+  int got;
+} ira_run;
+
+static void ira(ira_run *r, const char *text) {
+  memset(r, 0, sizeof *r);
+  r->got = arag_parse_ira(text, strlen(text), "ira", ids3, 3, r->order, r->score, r->reason,
+                          &r->out, &r->rep, &r->deg);
+}
+
+static void ira_done(ira_run *r) {
+  for (int i = 0; i < 3; i++) free(r->reason[i]);
+  cJSON_Delete(r->out);
+  clear(&r->rep, &r->deg);
+}
+
+static int is_perm(const uint32_t *o, uint32_t n) {
+  uint8_t seen[16] = {0};
+  for (uint32_t i = 0; i < n; i++) {
+    if (o[i] >= n || seen[o[i]]) return 0;
+    seen[o[i]] = 1;
+  }
+  return 1;
+}
+
+static void test_ira(void) {
+  ira_run r;
+  ira(&r, "{\"ranking\":[{\"id\":\"123\",\"reason\":\"best\",\"score\":0.9},"
+          "{\"id\":\"A1\",\"reason\":\"ok\"},{\"id\":\"B2\",\"reason\":\"meh\",\"score\":0.1}]}");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK_EQ_INT(r.order[0], 2);
+  CHECK_EQ_INT(r.order[1], 0);
+  CHECK_EQ_INT(r.order[2], 1);
+  CHECK_NEAR(r.score[2], 0.9, 1e-6);
+  CHECK(isnan(r.score[0]));
+  CHECK(r.reason[2] && strcmp(r.reason[2], "best") == 0);
+  CHECK_EQ_INT(r.deg.n, 0);
+  ira_done(&r);
+
+  /* Unknown, duplicate, missing appended in fallback order; numeric id. */
+  ira(&r, "```\n{\"ranking\":[{\"id\":\"B2\"},{\"id\":\"nope\"},{\"id\":\"B2\"}]}\n```");
+  CHECK_EQ_INT(r.got, 1);
+  CHECK(is_perm(r.order, 3));
+  CHECK_EQ_INT(r.order[0], 1);
+  CHECK_EQ_INT(r.order[1], 0);
+  CHECK_EQ_INT(r.order[2], 2);
+  CHECK(arag_strlist_has(&r.deg, "ira:unknown_id:nope"));
+  CHECK(arag_strlist_has(&r.deg, "ira:duplicate_id:B2"));
+  CHECK(arag_strlist_has(&r.deg, "ira:missing_appended:2"));
+  CHECK(arag_strlist_has(&r.rep, "ira:json_in_code_fence"));
+  ira_done(&r);
+
+  /* Bare list of ids, one a number; scores clamped. */
+  ira(&r, "[123, \"A1\", {\"id\": \"B2\", \"score\": 7}]");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK_EQ_INT(r.order[0], 2);
+  CHECK(arag_strlist_has(&r.rep, "ira:bare_ids"));
+  CHECK(arag_strlist_has(&r.rep, "ira:score_clamped:B2"));
+  CHECK_NEAR(r.score[1], 1.0, 0);
+  ira_done(&r);
+
+  ira(&r, "{\"ranking\": []}");
+  CHECK_EQ_INT(r.got, 0);
+  CHECK(is_perm(r.order, 3) && r.order[0] == 0 && r.order[1] == 1 && r.order[2] == 2);
+  ira_done(&r);
+
+  ira(&r, "{\"best\": \"A1\"}");
+  CHECK_EQ_INT(r.got, -1);
+  CHECK(arag_strlist_has(&r.deg, "ira:off_schema"));
+  CHECK(is_perm(r.order, 3) && r.order[0] == 0);
+  ira_done(&r);
+
+  /* A flood of entries is cut, not scanned without bound. */
+  size_t cap = 200000;
+  char *flood = malloc(cap);
+  size_t p = (size_t)sprintf(flood, "{\"ranking\":[");
+  for (int i = 0; i < 5000; i++) p += (size_t)sprintf(flood + p, "%s\"x%d\"", i ? "," : "", i);
+  strcpy(flood + p, "]}");
+  ira(&r, flood);
+  CHECK_EQ_INT(r.got, 0);
+  CHECK(arag_strlist_has(&r.rep, "ira:entries_truncated"));
+  CHECK(r.deg.n <= 4 * 3 + 16);
+  ira_done(&r);
+  free(flood);
+}
+
+int main(void) {
+  RUN(test_extract);
+  RUN(test_summary);
+  RUN(test_labels);
+  RUN(test_nli);
+  RUN(test_ira);
+  return test_report();
+}
