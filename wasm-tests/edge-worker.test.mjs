@@ -68,6 +68,7 @@ function miniflare(bindings) {
     modulesRoot: dir,
     modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-06-01',
+    compatibilityFlags: ['nodejs_compat'], // as in wrangler.toml
     bindings,
     handleRuntimeStdio(stdout, stderr) {
       stdout.on('data', (d) => (logs += d));

@@ -2,7 +2,7 @@
 // the agent trace. The arag module runs in a Web Worker (worker.mjs) so the page
 // never blocks on it; this file only draws what the worker reports.
 const $ = (sel) => document.querySelector(sel);
-const PAGE = 48;
+const PAGE = 24;
 const AGENTS = ['uua', 'nli', 'csa', 'ira'];
 const AGENT_NAMES = {
   uua: 'User understanding',
@@ -193,35 +193,49 @@ function parseOutput(m) {
   return o;
 }
 
-function timelineRows(out) {
-  // Prefer wall-clock progress events of this run (host-backed calls), else the
-  // trace's own timings (the offline reasoner answers inside the module).
+function progressRows() {
+  // Rows from this run's progress events (wall clock in the worker): drawn while the
+  // calls are in flight.
   const rows = [];
   const open = new Map();
   for (const p of ui.progress) {
     const ev = p.ev;
     if (!ev.agent) continue;
     const key = `${ev.agent}:${ev.requestId}`;
-    if (ev.type === 'start') open.set(key, rows.push({ agent: ev.agent, batch: ev.batch, start: p.t, ms: undefined, status: 'running' }) - 1);
-    else if (ev.type === 'end') {
+    if (ev.type === 'start') {
+      open.set(key, rows.push({ agent: ev.agent, batch: ev.batch, start: p.t, ms: undefined, status: 'running' }) - 1);
+    } else if (ev.type === 'end') {
       const i = open.get(key);
-      if (i === undefined) rows.push({ agent: ev.agent, batch: ev.batch, start: p.t - (ev.ms || 0), ms: ev.ms || 0, status: ev.status });
-      else {
+      if (i === undefined) {
+        rows.push({ agent: ev.agent, batch: ev.batch, start: Math.max(0, p.t - (ev.ms || 0)), ms: ev.ms || 0, status: ev.status });
+      } else {
         rows[i].ms = num(ev.ms, p.t - rows[i].start);
         rows[i].status = ev.status;
       }
     }
   }
-  if (rows.length && out) return rows;
-  if (!out) return rows;
-  const msgs = traceMessages(out.trace);
-  const t0 = Math.min(...msgs.map((m) => num(m.start_ms, m.t_start, m.started_ms, m.start) ?? 0));
+  return rows;
+}
+
+function traceRows(trace) {
+  // Rows from the engine's blackboard: start and end relative to the session start.
+  const msgs = traceMessages(trace);
+  const starts = msgs.map((m) => num(m.started_ms, m.start_ms, m.t_start)).filter((x) => x !== undefined && x >= 0);
+  const t0 = starts.length ? Math.min(...starts) : 0;
   return msgs.map((m) => {
-    const start = (num(m.start_ms, m.t_start, m.started_ms, m.start) ?? 0) - t0;
-    const end = num(m.end_ms, m.t_end, m.ended_ms, m.end);
-    const ms = num(m.ms, m.duration_ms, end !== undefined ? end - t0 - start : undefined) ?? 0;
-    return { agent: String(m.agent).toLowerCase(), batch: m.batch, start, ms, status: m.status ?? 'ok' };
+    const s = num(m.started_ms, m.start_ms, m.t_start);
+    const e = num(m.ended_ms, m.end_ms, m.t_end);
+    const start = s !== undefined && s >= 0 ? s - t0 : 0;
+    const ms = s !== undefined && e !== undefined && e >= s ? e - s : num(m.ms, m.duration_ms) ?? 0;
+    const batch = Number.isInteger(m.batch) && m.batch >= 0 ? m.batch : undefined;
+    return { agent: String(m.agent).toLowerCase(), batch, start, ms, status: m.status ?? 'ok' };
   });
+}
+
+function timelineRows(out) {
+  if (!out) return progressRows();
+  const rows = traceRows(out.trace);
+  return rows.length ? rows : progressRows();
 }
 
 function renderTimeline(rows) {
@@ -232,7 +246,7 @@ function renderTimeline(rows) {
       const bar = el('span', { class: `bar ${r.agent}` });
       bar.style.setProperty('--left', `${(100 * r.start) / total}%`);
       bar.style.setProperty('--width', `${Math.max(1.5, (100 * (r.ms || 0)) / total)}%`);
-      const name = `${AGENT_NAMES[r.agent] || r.agent}${r.batch !== undefined && r.agent === 'nli' ? ` #${r.batch}` : ''}`;
+      const name = `${AGENT_NAMES[r.agent] || r.agent}${r.batch !== undefined && r.agent === "nli" ? ` batch ${r.batch + 1}` : ""}`;
       const st = r.status === undefined || r.status === 'ok' || r.status === 200 ? '' : ` (${r.status})`;
       return el(
         'div',
