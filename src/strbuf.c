@@ -110,20 +110,30 @@ static int match_ci(const char *s, size_t n, const char *tok) {
   return 1;
 }
 
-void arag_sb_json_text(arag_sb *b, const char *s, size_t len, uint32_t max_chars) {
+/* Removes the fence tokens in one pass: after each byte, a token at the end of the
+ * output is dropped, so tokens that form once another is removed go too. */
+static size_t strip_fence_tokens(const char *s, size_t len, char *out) {
+  size_t n = 0;
+  for (size_t i = 0; i < len; i++) {
+    out[n++] = s[i];
+    if (n >= 7 && (match_ci(out + n - 7, 7, "<<<DATA") || match_ci(out + n - 7, 7, "DATA>>>")))
+      n -= 7;
+  }
+  return n;
+}
+
+void arag_sb_json_text(arag_sb *b, const char *text, size_t text_len, uint32_t max_chars) {
+  char *clean = malloc(text_len ? text_len : 1);
+  if (!clean) {
+    b->oom = 1;
+    return;
+  }
+  size_t len = strip_fence_tokens(text, text_len, clean);
+  const char *s = clean;
   arag_sb_append(b, "\"", 1);
   uint32_t chars = 0;
   size_t i = 0;
   while (i < len) {
-    /* Fence tokens vanish; the text around them stays. */
-    if (match_ci(s + i, len - i, "<<<DATA")) {
-      i += 7;
-      continue;
-    }
-    if (match_ci(s + i, len - i, "DATA>>>")) {
-      i += 7;
-      continue;
-    }
     if (max_chars && chars >= max_chars) {
       arag_sb_puts(b, "...");
       break;
@@ -177,6 +187,7 @@ void arag_sb_json_text(arag_sb *b, const char *s, size_t len, uint32_t max_chars
     i++;
   }
   arag_sb_append(b, "\"", 1);
+  free(clean);
 }
 
 void arag_strlist_free(arag_strlist *l) {
