@@ -508,8 +508,8 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   it->title_vec = (float *)malloc(4 * (size_t)h->dim);
   if (!it->vec || !it->title_vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
   for (uint32_t d = 0; d < h->dim; d++) {
-    uint32_t v;
-    get_u32(r, &v);
+    uint32_t v = 0;
+    get_u32(r, &v); /* cannot fail: the length was checked above */
     memcpy(&it->vec[d], &v, 4);
     if (!isfinite(it->vec[d])) return set_err(h, ARAG_E_CORRUPT, "snapshot: non-finite vector");
   }
@@ -524,8 +524,8 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   if (len < SNAP_HEADER + 8 || memcmp(bytes, SNAP_MAGIC, 4) != 0)
     return set_err(h, ARAG_E_CORRUPT, "not a history snapshot (bad magic or too short)");
   rbuf r = {bytes, len - 8, 4};
-  uint32_t version, dim, n;
-  uint64_t next_seq, total, sum;
+  uint32_t version = 0, dim = 0, n = 0;
+  uint64_t next_seq = 0, total = 0, sum = 0;
   get_u32(&r, &version);
   get_u32(&r, &dim);
   get_u32(&r, &n);
