@@ -1,0 +1,455 @@
+// JS handles over the C objects: Index, Catalog, History. Each wraps one pointer, throws
+// AragError with the handle's last error message when a call fails, and is freed by
+// free() or, as a safety net, by a FinalizationRegistry when garbage collected.
+import { AragError, Status } from './errors.mjs';
+import { loadModule } from './loader.mjs';
+
+export const DTYPES = Object.freeze({ f32: 0, int8: 1, i8: 1 });
+export const METRICS = Object.freeze({ cosine: 0, dot: 1 });
+export const KERNELS = Object.freeze({ auto: 0, scalar: 1, simd: 2 });
+const LIMIT_KEYS = [
+  ['maxDim', 'max_dim'],
+  ['maxRows', 'max_rows'],
+  ['maxIdBytes', 'max_id_bytes'],
+  ['maxTextBytes', 'max_text_bytes'],
+];
+
+const registries = new WeakMap();
+function registryOf(raw) {
+  let r = registries.get(raw);
+  if (!r) {
+    r = new FinalizationRegistry(({ freeName, ptr }) => {
+      try {
+        raw.fn[freeName](ptr);
+      } catch {
+        /* the module may be gone */
+      }
+    });
+    registries.set(raw, r);
+  }
+  return r;
+}
+
+export function invalid(message) {
+  return new AragError(Status.ARAG_E_INVALID, message);
+}
+
+function isU32(n) {
+  return Number.isInteger(n) && n >= 0 && n <= 0xffffffff;
+}
+export function checkU32(name, n, { min = 0 } = {}) {
+  if (!isU32(n) || n < min) throw invalid(`${name} must be an integer >= ${min}, got ${String(n)}`);
+  return n;
+}
+function checkId(id) {
+  if (typeof id !== 'string') throw invalid(`id must be a string, got ${typeof id}`);
+  return id;
+}
+function toF32(name, v) {
+  if (v instanceof Float32Array) return v;
+  if (Array.isArray(v) || ArrayBuffer.isView(v)) return Float32Array.from(v, Number);
+  throw invalid(`${name} must be a Float32Array or an array of numbers`);
+}
+function toBytes(b) {
+  if (b instanceof Uint8Array) return b;
+  if (b instanceof ArrayBuffer) return new Uint8Array(b);
+  if (ArrayBuffer.isView(b)) return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  throw invalid('snapshot bytes must be a Uint8Array, an ArrayBuffer or a typed array');
+}
+
+/** JSON text for the C parsers: typed arrays become arrays; strings pass through. */
+export function toJsonText(value, what) {
+  if (typeof value === 'string') return value;
+  if (value === null || typeof value !== 'object') throw invalid(`${what} must be an object, an array or JSON text`);
+  return JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v) : v));
+}
+
+/** Writes an arag_limits struct (4 x u32) for a JS limits object over the defaults. */
+export function writeLimits(raw, s, limits) {
+  const p = s.alloc(16);
+  raw.need('arag_limits_default')(p);
+  if (limits) {
+    if (typeof limits !== 'object') throw invalid('limits must be an object');
+    LIMIT_KEYS.forEach(([camel, snake], i) => {
+      const v = limits[camel] ?? limits[snake];
+      if (v !== undefined) raw.setU32(p + i * 4, checkU32(`limits.${camel}`, v, { min: 1 }));
+    });
+    for (const k of Object.keys(limits)) {
+      if (!LIMIT_KEYS.some(([c, sn]) => c === k || sn === k)) throw invalid(`unknown limit ${k}`);
+    }
+  }
+  return p;
+}
+export function readLimits(raw, p) {
+  const out = {};
+  LIMIT_KEYS.forEach(([camel], i) => {
+    out[camel] = raw.getU32(p + i * 4);
+  });
+  return out;
+}
+
+class Handle {
+  constructor(raw, ptr, kind, freeName, errName, owner) {
+    this._raw = raw;
+    this._ptr = ptr >>> 0;
+    this._kind = kind;
+    this._errName = errName;
+    this._freeName = freeName;
+    this._owner = owner || null; // a borrowed handle keeps its owner alive
+    if (!owner && freeName) registryOf(raw).register(this, { freeName, ptr: this._ptr }, this);
+  }
+  get ptr() {
+    if (!this._ptr || (this._owner && !this._owner._ptr)) {
+      throw new AragError(Status.ARAG_E_STATE, `this ${this._kind} was freed`);
+    }
+    return this._ptr;
+  }
+  get freed() {
+    return !this._ptr || (!!this._owner && !this._owner._ptr);
+  }
+  lastError() {
+    if (!this._ptr) return '';
+    return this._raw.getCString(this._raw.fn[this._errName](this._ptr));
+  }
+  _check(status) {
+    if (status !== 0) {
+      const msg = this.lastError() || this._raw.getCString(this._raw.fn.arag_strerror(status));
+      throw new AragError(status, msg);
+    }
+  }
+  free() {
+    if (!this._ptr) return;
+    if (!this._owner) {
+      registryOf(this._raw).unregister(this);
+      this._raw.fn[this._freeName](this._ptr);
+    }
+    this._ptr = 0;
+  }
+}
+
+export class Index extends Handle {
+  /** @internal use arag.createIndex() */
+  constructor(raw, ptr, owner) {
+    super(raw, ptr, 'index', 'arag_index_free', 'arag_index_last_error', owner);
+  }
+  get count() {
+    return this._raw.fn.arag_index_count(this.ptr) >>> 0;
+  }
+  get dim() {
+    return this._raw.fn.arag_index_dim(this.ptr) >>> 0;
+  }
+  get memoryBytes() {
+    return this._raw.fn.arag_index_memory_bytes(this.ptr) >>> 0;
+  }
+  get limits() {
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const p = s.alloc(16);
+      this._check(raw.fn.arag_index_get_limits(this.ptr, p));
+      return readLimits(raw, p);
+    });
+  }
+  setLimits(limits) {
+    const raw = this._raw;
+    raw.scope((s) => {
+      const cur = s.alloc(16);
+      this._check(raw.fn.arag_index_get_limits(this.ptr, cur));
+      const merged = { ...readLimits(raw, cur), ...limits };
+      const p = writeLimits(raw, s, merged);
+      this._check(raw.fn.arag_index_set_limits(this.ptr, p));
+    });
+    return this;
+  }
+  setKernel(kernel) {
+    const k = KERNELS[kernel];
+    if (k === undefined) throw invalid(`kernel must be 'auto', 'scalar' or 'simd', got ${JSON.stringify(kernel)}`);
+    this._check(this._raw.need('arag_index_set_kernel')(this.ptr, k));
+    return this;
+  }
+  /** Inserts id, or replaces its vector (the slot is kept). */
+  add(id, vector) {
+    checkId(id);
+    const v = toF32('vector', vector);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [ip, il] = s.str(id);
+      const vp = s.f32(v);
+      this._check(raw.fn.arag_index_add(this.ptr, ip, il, vp, v.length));
+    });
+    return this;
+  }
+  remove(id) {
+    checkId(id);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [ip, il] = s.str(id);
+      this._check(raw.fn.arag_index_remove(this.ptr, ip, il));
+    });
+    return this;
+  }
+  compact() {
+    this._check(this._raw.fn.arag_index_compact(this.ptr));
+    return this;
+  }
+  /** Slot of id, or -1 when absent. */
+  slotOf(id) {
+    checkId(id);
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const [ip, il] = s.str(id);
+      const out = s.alloc(4);
+      const st = raw.fn.arag_index_slot(this.ptr, ip, il, out);
+      if (st === Status.ARAG_E_NOT_FOUND) return -1;
+      this._check(st);
+      return raw.getU32(out);
+    });
+  }
+  has(id) {
+    return this.slotOf(id) >= 0;
+  }
+  /** The stored vector of id (normalized for cosine, dequantized for int8), or null. */
+  get(id) {
+    const slot = this.slotOf(id);
+    if (slot < 0) return null;
+    const raw = this._raw;
+    const dim = this.dim;
+    return raw.scope((s) => {
+      const out = s.alloc(dim * 4);
+      this._check(raw.fn.arag_index_vector(this.ptr, slot, out, dim));
+      return raw.f32Copy(out, dim);
+    });
+  }
+  _idAt(s, slot, lenPtr) {
+    const raw = this._raw;
+    const p = raw.fn.arag_index_id(this.ptr, slot, lenPtr) >>> 0;
+    return p ? raw.getString(p, raw.getU32(lenPtr)) : null;
+  }
+  /**
+   * Exact top-k: [{id, score}], best first, ties by ascending slot.
+   * opts.allow: ids to restrict the search to (ids not in the index are skipped);
+   * opts.rerank: for int8 with keepF32, re-score rerank*k rows in f32 (0: off).
+   */
+  search(query, k = 10, opts = {}) {
+    const q = toF32('query', query);
+    checkU32('k', k);
+    const rerank = checkU32('rerank', opts.rerank ?? 0);
+    const raw = this._raw;
+    const ptr = this.ptr;
+    let allowSlots = null;
+    if (opts.allow !== undefined && opts.allow !== null) {
+      if (!Array.isArray(opts.allow)) throw invalid('allow must be an array of ids');
+      allowSlots = [];
+      for (const id of opts.allow) {
+        const slot = this.slotOf(id);
+        if (slot >= 0) allowSlots.push(slot);
+      }
+      if (allowSlots.length === 0) return [];
+    }
+    const kk = Math.min(k, this.count);
+    if (kk === 0) {
+      if (q.length !== this.dim) {
+        throw new AragError(Status.ARAG_E_DIM, `query has dimension ${q.length}, the index ${this.dim}`);
+      }
+      return [];
+    }
+    return raw.scope((s) => {
+      const qp = s.f32(q);
+      const ap = allowSlots ? s.u32(allowSlots) : 0;
+      const slots = s.alloc(kk * 4);
+      const scores = s.alloc(kk * 4);
+      const nPtr = s.alloc(4);
+      this._check(
+        raw.fn.arag_index_search(ptr, qp, q.length, kk, ap, allowSlots ? allowSlots.length : 0, rerank, slots, scores, nPtr)
+      );
+      const n = raw.getU32(nPtr);
+      const lenPtr = s.alloc(4);
+      const out = new Array(n);
+      for (let i = 0; i < n; i++) {
+        const slot = raw.getU32(slots + i * 4);
+        out[i] = { id: this._idAt(s, slot, lenPtr), score: raw.getF32(scores + i * 4) };
+      }
+      return out;
+    });
+  }
+  /** Versioned, checksummed bytes of the whole index. */
+  snapshot() {
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const out = s.alloc(8);
+      this._check(raw.fn.arag_index_snapshot(this.ptr, out, out + 4));
+      const p = raw.getU32(out);
+      const bytes = raw.getBytes(p, raw.getU32(out + 4));
+      raw.fn.arag_free(p);
+      return bytes;
+    });
+  }
+  /** Replaces the contents with a snapshot; on error nothing changes. */
+  restore(bytes) {
+    const b = toBytes(bytes);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const p = s.bytes(b);
+      this._check(raw.fn.arag_index_restore(this.ptr, p, b.length));
+    });
+    return this;
+  }
+}
+
+export class Catalog extends Handle {
+  constructor(raw, ptr) {
+    super(raw, ptr, 'catalog', 'arag_catalog_free', 'arag_catalog_last_error');
+    this._index = null;
+  }
+  get count() {
+    return this._raw.fn.arag_catalog_count(this.ptr) >>> 0;
+  }
+  /** The catalog's vector index (borrowed: valid while the catalog lives). */
+  get index() {
+    const p = this._raw.fn.arag_catalog_index(this.ptr) >>> 0;
+    if (!this._index || this._index._ptr !== p) this._index = new Index(this._raw, p, this);
+    return this._index;
+  }
+  /** Adds one item, an array of items, or JSON / JSON lines text. All or nothing. */
+  add(items) {
+    const text = toJsonText(items, 'items');
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [p, n] = s.str(text);
+      this._check(raw.fn.arag_catalog_add_json(this.ptr, p, n));
+    });
+    return this.count;
+  }
+  remove(id) {
+    checkId(id);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [p, n] = s.str(id);
+      this._check(raw.fn.arag_catalog_remove(this.ptr, p, n));
+    });
+    return this;
+  }
+  has(id) {
+    return this.index.has(id);
+  }
+}
+
+export class History extends Handle {
+  constructor(raw, ptr) {
+    super(raw, ptr, 'history', 'arag_history_free', 'arag_history_last_error');
+  }
+  get count() {
+    return this._raw.fn.arag_history_count(this.ptr) >>> 0;
+  }
+  /** Adds one event, an array of events, or JSON / JSON lines text. All or nothing. */
+  add(events) {
+    const text = toJsonText(events, 'events');
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [p, n] = s.str(text);
+      this._check(raw.fn.arag_history_add_json(this.ptr, p, n));
+    });
+    return this.count;
+  }
+  clear() {
+    this._raw.fn.arag_history_clear(this.ptr);
+    return this;
+  }
+  snapshot() {
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const out = s.alloc(8);
+      this._check(raw.fn.arag_history_snapshot(this.ptr, out, out + 4));
+      const p = raw.getU32(out);
+      const bytes = raw.getBytes(p, raw.getU32(out + 4));
+      raw.fn.arag_free(p);
+      return bytes;
+    });
+  }
+  restore(bytes) {
+    const b = toBytes(bytes);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const p = s.bytes(b);
+      this._check(raw.fn.arag_history_restore(this.ptr, p, b.length));
+    });
+    return this;
+  }
+}
+
+/** A loaded module with factories for the handles. */
+export class Arag {
+  constructor(raw) {
+    this.raw = raw;
+    this.kind = raw.kind;
+  }
+  get version() {
+    return this.raw.getCString(this.raw.need('arag_version')());
+  }
+  /** Static name of a status, e.g. 'ARAG_E_LIMIT: ...'. */
+  strerror(status) {
+    return this.raw.getCString(this.raw.need('arag_strerror')(status));
+  }
+  defaultLimits() {
+    return this.raw.scope((s) => readLimits(this.raw, writeLimits(this.raw, s, null)));
+  }
+  /** The built-in feature-hashing embedding of text (L2-normalized; zeros for ''). */
+  embed(text, dim = 512) {
+    if (typeof text !== 'string') throw invalid('text must be a string');
+    checkU32('dim', dim, { min: 1 });
+    const raw = this.raw;
+    const f = raw.need('arag_embed_text');
+    return raw.scope((s) => {
+      const [p, n] = s.str(text);
+      const out = s.alloc(dim * 4);
+      const st = f(p, n, dim, out);
+      if (st !== 0) throw new AragError(st, `embed: ${this.strerror(st)}`);
+      return raw.f32Copy(out, dim);
+    });
+  }
+  _create(fnName, s, args, what) {
+    const raw = this.raw;
+    const out = s.alloc(4);
+    const st = raw.need(fnName)(...args, out);
+    if (st !== 0) throw new AragError(st, `${what}: ${this.strerror(st)}`);
+    return raw.getU32(out);
+  }
+  createIndex(opts = {}) {
+    const { dim, dtype = 'f32', metric = 'cosine', keepF32 = false, limits } = opts;
+    checkU32('dim', dim, { min: 1 });
+    if (!(dtype in DTYPES)) throw invalid(`dtype must be 'f32' or 'int8', got ${JSON.stringify(dtype)}`);
+    if (!(metric in METRICS)) throw invalid(`metric must be 'cosine' or 'dot', got ${JSON.stringify(metric)}`);
+    const ptr = this.raw.scope((s) =>
+      this._create(
+        'arag_index_create',
+        s,
+        [dim, DTYPES[dtype], METRICS[metric], keepF32 ? 1 : 0, writeLimits(this.raw, s, limits)],
+        'createIndex'
+      )
+    );
+    return new Index(this.raw, ptr);
+  }
+  createCatalog(opts = {}) {
+    const { dim = 512, limits } = opts;
+    checkU32('dim', dim, { min: 1 });
+    const ptr = this.raw.scope((s) =>
+      this._create('arag_catalog_create', s, [dim, writeLimits(this.raw, s, limits)], 'createCatalog')
+    );
+    return new Catalog(this.raw, ptr);
+  }
+  createHistory(opts = {}) {
+    const { dim = 512, limits } = opts;
+    checkU32('dim', dim, { min: 1 });
+    const ptr = this.raw.scope((s) =>
+      this._create('arag_history_create', s, [dim, writeLimits(this.raw, s, limits)], 'createHistory')
+    );
+    return new History(this.raw, ptr);
+  }
+}
+
+/**
+ * Loads the module and returns an Arag instance.
+ * @param {{ wasm?: any, kind?: 'emscripten'|'wasi', createModule?: Function }} [opts]
+ */
+export async function createArag(opts = {}) {
+  return new Arag(await loadModule(opts));
+}

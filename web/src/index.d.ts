@@ -1,0 +1,474 @@
+// Types of the arag host library (hand-written; the implementation is plain ES modules).
+
+export type StatusCode =
+  | 'ARAG_OK'
+  | 'ARAG_E_INVALID'
+  | 'ARAG_E_NOMEM'
+  | 'ARAG_E_LIMIT'
+  | 'ARAG_E_DIM'
+  | 'ARAG_E_NONFINITE'
+  | 'ARAG_E_NOT_FOUND'
+  | 'ARAG_E_CORRUPT'
+  | 'ARAG_E_VERSION'
+  | 'ARAG_E_JSON'
+  | 'ARAG_E_STATE'
+  | 'ARAG_E_CANCELLED';
+
+export declare const STATUS_NAMES: readonly StatusCode[];
+export declare const Status: Readonly<Record<StatusCode, number>>;
+export declare function statusName(status: number): string;
+
+/** An error of the library: code names the arag_status, message is the handle's last error. */
+export declare class AragError extends Error {
+  constructor(status: number | StatusCode, message?: string, options?: { cause?: unknown });
+  readonly name: 'AragError';
+  readonly code: StatusCode | string;
+  readonly status: number;
+}
+export declare function abortError(signal?: AbortSignal): Error;
+export declare function isAbortError(e: unknown): boolean;
+
+/** Where the module comes from: an address, bytes, a Response or a compiled module. */
+export type WasmSource =
+  | string
+  | URL
+  | ArrayBuffer
+  | ArrayBufferView
+  | Response
+  | WebAssembly.Module
+  | Promise<string | URL | ArrayBuffer | ArrayBufferView | Response | WebAssembly.Module>;
+
+export type ModuleKind = 'emscripten' | 'wasi';
+
+export interface LoadOptions {
+  /** Default: new URL('./arag.wasm' | './arag-wasi.wasm', import.meta.url). */
+  wasm?: WasmSource;
+  /** Default 'emscripten' (or 'wasi' when a given module is a WASI reactor). */
+  kind?: ModuleKind;
+  /** Emscripten factory to use instead of the bundled ./arag.mjs. */
+  createModule?: (moduleArg: object) => Promise<object>;
+  print?: (line: string) => void;
+  printErr?: (line: string) => void;
+}
+
+export interface Limits {
+  maxDim: number;
+  maxRows: number;
+  maxIdBytes: number;
+  maxTextBytes: number;
+}
+
+export interface SearchHit {
+  id: string;
+  score: number;
+}
+
+export interface SearchOptions {
+  /** Restrict the search to these ids (ids not in the index are skipped). */
+  allow?: string[];
+  /** int8 with keepF32: re-score rerank*k rows exactly in f32; 0 disables. */
+  rerank?: number;
+}
+
+export type Vector = Float32Array | ArrayLike<number>;
+
+export declare class Index {
+  private constructor();
+  readonly count: number;
+  readonly dim: number;
+  readonly memoryBytes: number;
+  readonly limits: Limits;
+  readonly freed: boolean;
+  setLimits(limits: Partial<Limits>): this;
+  setKernel(kernel: 'auto' | 'scalar' | 'simd'): this;
+  add(id: string, vector: Vector): this;
+  remove(id: string): this;
+  compact(): this;
+  slotOf(id: string): number;
+  has(id: string): boolean;
+  get(id: string): Float32Array | null;
+  search(query: Vector, k?: number, opts?: SearchOptions): SearchHit[];
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): this;
+  lastError(): string;
+  free(): void;
+}
+
+export interface Item {
+  id: string;
+  title: string;
+  text?: string;
+  categories?: string[];
+  brand?: string;
+  price?: number;
+  popularity?: number;
+  vector?: Vector;
+}
+
+export type EventKind = 'view' | 'cart' | 'purchase' | 'rating';
+
+export interface HistoryEvent extends Partial<Omit<Item, 'id'>> {
+  id: string;
+  ts: number;
+  kind?: EventKind;
+  rating?: number;
+}
+
+export declare class Catalog {
+  private constructor();
+  readonly count: number;
+  /** The catalog's vector index (borrowed: valid while the catalog lives). */
+  readonly index: Index;
+  readonly freed: boolean;
+  add(items: Item | Item[] | string): number;
+  remove(id: string): this;
+  has(id: string): boolean;
+  lastError(): string;
+  free(): void;
+}
+
+export declare class History {
+  private constructor();
+  readonly count: number;
+  readonly freed: boolean;
+  add(events: HistoryEvent | HistoryEvent[] | string): number;
+  clear(): this;
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): this;
+  lastError(): string;
+  free(): void;
+}
+
+export interface IndexOptions {
+  dim: number;
+  dtype?: 'f32' | 'int8';
+  metric?: 'cosine' | 'dot';
+  keepF32?: boolean;
+  limits?: Partial<Limits>;
+}
+
+/** The raw module: wasm exports and memory helpers (advanced use). */
+export declare class RawModule {
+  private constructor();
+  readonly kind: ModuleKind;
+  readonly fn: Record<string, (...args: number[]) => number>;
+  has(name: string): boolean;
+  u8(): Uint8Array;
+  malloc(n: number): number;
+  free(ptr: number): void;
+  getString(ptr: number, len: number): string;
+  getCString(ptr: number): string;
+}
+
+export declare class Arag {
+  private constructor();
+  readonly raw: RawModule;
+  readonly kind: ModuleKind;
+  readonly version: string;
+  strerror(status: number): string;
+  defaultLimits(): Limits;
+  /** Built-in feature-hashing embedding (L2-normalized; zeros for empty text). */
+  embed(text: string, dim?: number): Float32Array;
+  createIndex(opts: IndexOptions): Index;
+  createCatalog(opts?: { dim?: number; limits?: Partial<Limits> }): Catalog;
+  createHistory(opts?: { dim?: number; limits?: Partial<Limits> }): History;
+}
+
+export declare function createArag(opts?: LoadOptions): Promise<Arag>;
+export declare function loadModule(opts?: LoadOptions): Promise<RawModule>;
+export declare function compileWasm(source: WasmSource): Promise<WebAssembly.Module>;
+export declare class WasiExit extends Error {
+  readonly code: number;
+}
+export declare function wasiImports(
+  module: WebAssembly.Module,
+  getMemory: () => WebAssembly.Memory,
+  io?: { stdout?: (line: string) => void; stderr?: (line: string) => void }
+): Record<string, (...args: any[]) => number>;
+
+// ------------------------------------------------------------------ LLM adapters
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** The engine's provider-neutral agent request. */
+export interface AgentRequest {
+  agent: 'uua' | 'nli' | 'csa' | 'ira' | string;
+  messages: ChatMessage[];
+  response_schema?: object;
+  max_tokens?: number;
+  temperature?: number;
+}
+
+export interface Usage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface BudgetLimits {
+  /** Provider calls per recommendation (every attempt counts). */
+  calls?: number;
+  /** Prompt + completion tokens per recommendation. */
+  tokens?: number;
+}
+
+export interface CallOptions {
+  /** Simultaneous calls (default 6). */
+  concurrency?: number;
+  /** Per attempt (default 30000). */
+  timeoutMs?: number;
+  /** Retries after the first attempt on 429, 5xx, network errors, timeouts (default 3). */
+  retries?: number;
+  /** Backoff base (default 500): base * 2^attempt, jittered to 50-100%, capped by maxBackoffMs. */
+  backoffMs?: number;
+  maxBackoffMs?: number;
+  /** A Retry-After longer than this ends the retries (default 60000). */
+  maxRetryAfterMs?: number;
+  /** Default budget of each recommendation. */
+  budget?: BudgetLimits;
+  /** Random source for the jitter (tests). */
+  random?: () => number;
+}
+
+export interface CompletionResult {
+  status: number;
+  content?: string;
+  error?: string;
+  usage: Usage | null;
+  attempts: number;
+  retries: number;
+  ms: number;
+  timeout?: boolean;
+  budgetExhausted?: boolean;
+}
+
+export interface AdapterStats {
+  calls: number;
+  attempts: number;
+  retries: number;
+  failures: number;
+  timeouts: number;
+  promptTokens: number;
+  completionTokens: number;
+}
+
+export interface LlmAdapter {
+  readonly kind: 'llm';
+  readonly name: string;
+  readonly options: Required<Omit<CallOptions, 'budget'>> & { budget?: BudgetLimits };
+  readonly stats: AdapterStats;
+  complete(request: AgentRequest, ctx?: { signal?: AbortSignal; budget?: Budget }): Promise<CompletionResult>;
+}
+
+export interface OpenAIChatAdapter extends LlmAdapter {
+  /** The response_format in use: falls back when a server refuses json_schema. */
+  readonly responseFormat: 'json_schema' | 'json_object' | 'none';
+  readonly baseURL: string;
+  readonly model?: string;
+}
+
+export interface OpenAIChatOptions extends CallOptions {
+  /** e.g. https://host/v1 (…/chat/completions is appended). In browsers: a proxy, no key. */
+  baseURL: string | URL;
+  model?: string;
+  apiKey?: string;
+  headers?: Record<string, string>;
+  fetch?: typeof fetch;
+  /** response_format json_schema (default true); false starts with json_object. */
+  jsonSchema?: boolean;
+  temperature?: number;
+  maxTokens?: number;
+  extraBody?: Record<string, unknown>;
+}
+
+export declare function openAIChat(opts: OpenAIChatOptions): OpenAIChatAdapter;
+
+export interface WorkersAIBinding {
+  run(model: string, inputs: object, options?: object): Promise<unknown>;
+}
+export declare function workersAI(
+  ai: WorkersAIBinding,
+  opts: CallOptions & { model: string; temperature?: number; maxTokens?: number; jsonSchema?: boolean }
+): LlmAdapter & { readonly model: string };
+
+export type FunctionResponse =
+  | string
+  | { content: string | object; usage?: { prompt_tokens?: number; completion_tokens?: number }; status?: number; error?: string };
+export declare function fromFunction(
+  fn: (request: AgentRequest, ctx: { signal: AbortSignal }) => Promise<FunctionResponse> | FunctionResponse,
+  opts?: CallOptions
+): LlmAdapter;
+
+export declare class Budget {
+  constructor(limits?: BudgetLimits);
+  readonly calls: number;
+  readonly tokens: number;
+  usedCalls: number;
+  usedTokens: number;
+  exhausted: boolean;
+  take(): boolean;
+  addTokens(n: number): void;
+  toJSON(): { calls: number | null; tokens: number | null; usedCalls: number; usedTokens: number; exhausted: boolean };
+}
+export declare class Semaphore {
+  constructor(n: number);
+  readonly active: number;
+  acquire(signal?: AbortSignal): Promise<() => void>;
+}
+export declare const LLM_DEFAULTS: Readonly<Required<Omit<CallOptions, 'budget' | 'random'>>>;
+export declare function parseRetryAfter(headers: Headers | Record<string, string> | null | undefined, now?: number): number | undefined;
+export declare function isRetryable(status: number): boolean;
+export declare function backoffDelay(attempt: number, opts: { backoffMs: number; maxBackoffMs: number }, random?: () => number): number;
+export declare function createCaller<R extends object>(
+  callOnce: (request: R, ctx: { signal: AbortSignal; attempt: number }) => Promise<{ status: number; [k: string]: unknown }>,
+  options?: CallOptions
+): {
+  call(request: R, ctx?: { signal?: AbortSignal; budget?: Budget }): Promise<CompletionResult & Record<string, unknown>>;
+  stats: AdapterStats;
+  options: CallOptions;
+  semaphore: Semaphore;
+};
+
+// ------------------------------------------------------------------ embeddings
+
+export interface EmbeddingsAdapter {
+  readonly kind: 'embeddings';
+  readonly name: string;
+  readonly model?: string;
+  /** Known after construction (dim option) or after the first call. */
+  dim?: number;
+  readonly stats: AdapterStats;
+  embed(texts: string[], opts?: { signal?: AbortSignal }): Promise<Float32Array[]>;
+}
+export declare function openAIEmbeddings(
+  opts: CallOptions & {
+    baseURL: string | URL;
+    model?: string;
+    apiKey?: string;
+    headers?: Record<string, string>;
+    fetch?: typeof fetch;
+    dim?: number;
+    sendDimensions?: boolean;
+    batchSize?: number;
+  }
+): EmbeddingsAdapter;
+export declare function itemText(item: Partial<Item>): string;
+
+// ------------------------------------------------------------------ recommender
+
+export interface AgentSwitches {
+  uua?: boolean;
+  nli?: boolean;
+  csa?: boolean;
+  ira?: boolean;
+}
+
+/** Engine configuration (see include/arag.h). backend follows from `llm`. */
+export interface EngineConfig {
+  theta?: number;
+  min_keep?: number;
+  nli_batch?: number;
+  max_in_flight?: number;
+  top_k?: number;
+  k?: number;
+  session_len?: number;
+  long_term_len?: number;
+  agents?: AgentSwitches;
+  max_prompt_item_chars?: number;
+  max_tokens?: number;
+  temperature?: number;
+  [key: string]: unknown;
+}
+
+export interface RecommenderOptions extends LoadOptions {
+  /** Share an already loaded module. */
+  arag?: Arag;
+  /** 'offline' (default: the built-in reasoner) or an adapter. */
+  llm?: 'offline' | LlmAdapter;
+  /** Default: the built-in embedder (512 dimensions). */
+  embed?: EmbeddingsAdapter;
+  config?: EngineConfig;
+  catalog?: Item[];
+  limits?: Partial<Limits>;
+}
+
+export interface RecommendInput {
+  /** Ids (resolved in the catalog) or item objects; default: top_k of the catalog. */
+  candidates?: Array<string | Item>;
+  k?: number;
+  topK?: number;
+  config?: EngineConfig;
+}
+
+export interface ProgressEvent {
+  type: 'start' | 'end';
+  agent: string;
+  requestId: number;
+  batch?: number;
+  status?: number;
+  ms?: number;
+  attempts?: number;
+  error?: string;
+  budgetExhausted?: boolean;
+}
+
+export interface RecommendOptions {
+  signal?: AbortSignal;
+  onProgress?: (ev: ProgressEvent) => void;
+  /** Overrides the adapter's budget for this recommendation. */
+  budget?: BudgetLimits;
+}
+
+export interface RecommendedItem {
+  id: string;
+  score: number;
+  reason: string;
+}
+
+export interface RecommendResult {
+  items: RecommendedItem[];
+  order: string[];
+  /** The blackboard: every agent message with status, timings and usage. */
+  trace: any;
+  usage: Record<string, unknown> & {
+    host: AdapterStats & { budget: ReturnType<Budget['toJSON']> };
+  };
+  degraded: string[];
+  ms: number;
+}
+
+export interface RecommenderCatalog {
+  readonly handle: Catalog;
+  readonly count: number;
+  readonly index: Index;
+  has(id: string): boolean;
+  remove(id: string): this;
+  /** A promise when an external embedder computes the vectors. */
+  add(items: Item | Item[] | string): number | Promise<number>;
+}
+
+export interface RecommenderHistory {
+  readonly handle: History;
+  readonly count: number;
+  add(events: HistoryEvent | HistoryEvent[] | string): number | Promise<number>;
+  clear(): this;
+  snapshot(): Uint8Array;
+  restore(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): this;
+}
+
+export declare class Recommender {
+  private constructor();
+  readonly arag: Arag;
+  readonly llm: LlmAdapter | null;
+  readonly backend: 'offline' | 'host';
+  readonly catalog: RecommenderCatalog;
+  readonly history: RecommenderHistory;
+  readonly config: EngineConfig & { backend: 'offline' | 'host' };
+  readonly sessions: number;
+  recommend(input?: RecommendInput, opts?: RecommendOptions): Promise<RecommendResult>;
+  free(): void;
+}
+
+export declare function createRecommender(opts?: RecommenderOptions): Promise<Recommender>;

@@ -1,0 +1,21 @@
+// arag host library: loads the WebAssembly module (Emscripten or WASI build) in a
+// browser, a worker (workerd) or Node, wraps its handles, and runs recommendations with
+// an offline reasoner or an LLM adapter.
+export { createArag, Arag, Index, Catalog, History } from './handles.mjs';
+export { createRecommender, Recommender } from './recommender.mjs';
+export {
+  openAIChat,
+  workersAI,
+  fromFunction,
+  createCaller,
+  Budget,
+  Semaphore,
+  parseRetryAfter,
+  backoffDelay,
+  isRetryable,
+  DEFAULTS as LLM_DEFAULTS,
+} from './llm.mjs';
+export { openAIEmbeddings, itemText } from './embeddings.mjs';
+export { AragError, Status, STATUS_NAMES, statusName, abortError, isAbortError } from './errors.mjs';
+export { loadModule, compileWasm, RawModule } from './loader.mjs';
+export { wasiImports, WasiExit } from './wasi-shim.mjs';

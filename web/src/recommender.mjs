@@ -1,0 +1,450 @@
+// createRecommender: one engine with its catalog and the shopper's history, and
+// recommend() as a promise. Agent requests leave the module through env.arag_host_fetch
+// (routed here by the engine's pointer), run through the LLM adapter, and go back with
+// arag_report_usage + arag_deliver. With the default offline backend the module answers
+// every agent itself and the recommendation completes inside arag_recommend_start.
+import { AragError, Status, abortError, isAbortError } from './errors.mjs';
+import { Budget, isLlmAdapter } from './llm.mjs';
+import { itemText } from './embeddings.mjs';
+import { toJsonText, invalid, checkU32, createArag } from './handles.mjs';
+
+const SESSION_RUNNING = 0;
+const SESSION_DONE = 1;
+
+const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
+
+function objectsIn(x) {
+  if (Array.isArray(x)) return x;
+  if (x && typeof x === 'object') return [x];
+  return [];
+}
+
+/** Adds `vector` from an external embedder to items/events that carry text but no vector. */
+async function withVectors(embedder, value, signal) {
+  if (!embedder || typeof value === 'string') return value;
+  const list = objectsIn(value);
+  const need = list.filter((it) => it && typeof it === 'object' && it.vector == null && itemText(it));
+  if (need.length === 0) return value;
+  const vecs = await embedder.embed(need.map(itemText), { signal });
+  const byObj = new Map(need.map((it, i) => [it, vecs[i]]));
+  const fill = (it) => (byObj.has(it) ? { ...it, vector: byObj.get(it) } : it);
+  return Array.isArray(value) ? value.map(fill) : fill(value);
+}
+
+class CatalogView {
+  constructor(rec, handle) {
+    this._rec = rec;
+    this.handle = handle;
+  }
+  get count() {
+    return this.handle.count;
+  }
+  get index() {
+    return this.handle.index;
+  }
+  has(id) {
+    return this.handle.has(id);
+  }
+  remove(id) {
+    this.handle.remove(id);
+    return this;
+  }
+  /** Adds items. Returns the new count, or a promise of it with an external embedder. */
+  add(items) {
+    const emb = this._rec._embed;
+    if (!emb) return this.handle.add(items);
+    return withVectors(emb, items).then((v) => this.handle.add(v));
+  }
+}
+
+class HistoryView {
+  constructor(rec, handle) {
+    this._rec = rec;
+    this.handle = handle;
+  }
+  get count() {
+    return this.handle.count;
+  }
+  add(events) {
+    const emb = this._rec._embed;
+    if (!emb) return this.handle.add(events);
+    return withVectors(emb, events).then((v) => this.handle.add(v));
+  }
+  clear() {
+    this.handle.clear();
+    return this;
+  }
+  snapshot() {
+    return this.handle.snapshot();
+  }
+  restore(bytes) {
+    this.handle.restore(bytes);
+    return this;
+  }
+}
+
+export class Recommender {
+  /** @internal use createRecommender() */
+  constructor(arag, { llm, embed, enginePtr, catalog, history, ownsModule }) {
+    this.arag = arag;
+    this.llm = llm || null;
+    this._embed = embed || null;
+    this._raw = arag.raw;
+    this._engine = enginePtr;
+    this._ownsModule = ownsModule;
+    this.catalog = new CatalogView(this, catalog);
+    this.history = new HistoryView(this, history);
+    this._sessions = new Map(); // session id -> context of a running recommend()
+    this._starting = null; // requests emitted during arag_recommend_start
+    this._raw.route(enginePtr, (session, requestId, json) => this._onFetch(session, requestId, json));
+  }
+
+  get backend() {
+    return this.llm ? 'host' : 'offline';
+  }
+  /** The engine's effective configuration. */
+  get config() {
+    const raw = this._raw;
+    return JSON.parse(raw.getCString(raw.fn.arag_engine_config(this._enginePtr())));
+  }
+  /** Live sessions inside the engine (0 when idle). */
+  get sessions() {
+    return this._raw.fn.arag_engine_sessions(this._enginePtr()) >>> 0;
+  }
+
+  _enginePtr() {
+    if (!this._engine) throw new AragError(Status.ARAG_E_STATE, 'this recommender was freed');
+    return this._engine;
+  }
+  _lastError() {
+    return this._raw.getCString(this._raw.fn.arag_engine_last_error(this._engine));
+  }
+  _check(st) {
+    if (st !== 0) throw new AragError(st, this._lastError() || this.arag.strerror(st));
+  }
+
+  /**
+   * One recommendation.
+   * @param {object} input {candidates?: (string|object)[], k?, topK?, config?}
+   * @param {object} [opts] {signal?: AbortSignal, onProgress?: (ev) => void, budget?}
+   */
+  async recommend(input = {}, opts = {}) {
+    const engine = this._enginePtr();
+    const { signal, onProgress } = opts;
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) throw invalid('recommend: input must be an object');
+    if (signal && signal.aborted) throw abortError(signal);
+    const req = {};
+    if (input.candidates !== undefined) {
+      if (!Array.isArray(input.candidates)) throw invalid('recommend: candidates must be an array of ids or items');
+      req.candidates = this._embed ? await withVectors(this._embed, input.candidates, signal) : input.candidates;
+    }
+    if (input.k !== undefined) req.k = checkU32('k', input.k, { min: 1 });
+    const topK = input.topK ?? input.top_k;
+    if (topK !== undefined) req.top_k = checkU32('topK', topK, { min: 1 });
+    if (input.config !== undefined) {
+      if (!input.config || typeof input.config !== 'object') throw invalid('recommend: config must be an object');
+      req.config = input.config;
+    }
+    if (signal && signal.aborted) throw abortError(signal);
+    const budgetLimits = opts.budget ?? (this.llm && this.llm.options && this.llm.options.budget);
+    const ctx = {
+      session: 0,
+      requests: [],
+      inflight: new Map(),
+      finished: false,
+      budget: new Budget(budgetLimits || {}),
+      nliBatches: 0,
+      host: { calls: 0, attempts: 0, retries: 0, failures: 0, timeouts: 0, promptTokens: 0, completionTokens: 0 },
+      progress: typeof onProgress === 'function' ? onProgress : null,
+      signal,
+      t0: now(),
+    };
+    const done = new Promise((resolve, reject) => {
+      ctx.resolve = resolve;
+      ctx.reject = reject;
+    });
+    const raw = this._raw;
+    const catalog = this.catalog.handle.ptr;
+    const history = this.history.handle.ptr;
+    const text = toJsonText(req, 'request');
+    this._starting = [];
+    let started;
+    let early;
+    try {
+      started = raw.scope((s) => {
+        const [p, n] = s.str(text);
+        const out = s.alloc(4);
+        this._check(raw.fn.arag_recommend_start(engine, catalog, history, p, n, out));
+        return raw.getU32(out);
+      });
+    } finally {
+      early = this._starting;
+      this._starting = null;
+    }
+    ctx.session = started;
+    this._sessions.set(started, ctx);
+    if (signal) {
+      ctx.onAbort = () => this._abort(ctx);
+      signal.addEventListener('abort', ctx.onAbort, { once: true });
+    }
+    for (const [session, requestId, json] of early) {
+      if (session === started) this._dispatch(ctx, requestId, json);
+      else this._deliverRaw(session, requestId, 0, 'request from an unknown session');
+    }
+    this._maybeFinish(ctx);
+    return done;
+  }
+
+  _onFetch(session, requestId, json) {
+    if (this._starting) {
+      this._starting.push([session, requestId, json]);
+      return;
+    }
+    const ctx = this._sessions.get(session);
+    if (!ctx) {
+      this._deliverRaw(session, requestId, 0, 'request from an unknown session');
+      return;
+    }
+    this._dispatch(ctx, requestId, json);
+  }
+
+  _deliverRaw(session, requestId, status, body) {
+    const raw = this._raw;
+    if (!this._engine) return Status.ARAG_E_STATE;
+    return raw.scope((s) => {
+      const [p, n] = s.str(body);
+      return raw.fn.arag_deliver(this._engine, session, requestId, status, p, n);
+    });
+  }
+
+  _emit(ctx, ev) {
+    if (!ctx.progress) return;
+    try {
+      ctx.progress(ev);
+    } catch {
+      /* a throwing listener must not break the pipeline */
+    }
+  }
+
+  _dispatch(ctx, requestId, json) {
+    const ctrl = new AbortController();
+    ctx.inflight.set(requestId, ctrl);
+    let request;
+    try {
+      request = JSON.parse(json);
+    } catch {
+      request = null;
+    }
+    const agent = request && typeof request.agent === 'string' ? request.agent : 'unknown';
+    const batch = agent === 'nli' ? ctx.nliBatches++ : undefined;
+    ctx.requests.push({ requestId, agent, batch });
+    // Run after the current wasm call returns: the engine is never re-entered from
+    // inside its own fetch callback.
+    Promise.resolve().then(async () => {
+      const t = now();
+      this._emit(ctx, { type: 'start', agent, requestId, batch });
+      let r;
+      if (!request) {
+        r = { status: 0, error: 'malformed request JSON from the engine' };
+      } else if (!this.llm) {
+        r = { status: 0, error: 'no LLM adapter for the host backend' };
+      } else {
+        try {
+          r = await this.llm.complete(request, { signal: ctrl.signal, budget: ctx.budget });
+        } catch (e) {
+          if (isAbortError(e) || ctx.finished) return; // cancelled: nothing is delivered
+          r = { status: 0, error: (e && e.message) || String(e) };
+        }
+      }
+      if (ctx.finished) return;
+      ctx.inflight.delete(requestId);
+      const h = ctx.host;
+      h.calls++;
+      h.attempts += r.attempts || 0;
+      h.retries += r.retries || 0;
+      if (r.status !== 200) h.failures++;
+      if (r.timeout) h.timeouts++;
+      const raw = this._raw;
+      if (r.usage) {
+        h.promptTokens += r.usage.promptTokens;
+        h.completionTokens += r.usage.completionTokens;
+        raw.fn.arag_report_usage(this._engine, ctx.session, requestId, r.usage.promptTokens, r.usage.completionTokens);
+      }
+      const body = r.status === 200 ? r.content || '' : r.error || `HTTP ${r.status}`;
+      const st = this._deliverRaw(ctx.session, requestId, r.status === 200 ? 200 : r.status || 0, body);
+      this._emit(ctx, {
+        type: 'end',
+        agent,
+        requestId,
+        batch,
+        status: r.status,
+        ms: now() - t,
+        attempts: r.attempts,
+        ...(r.budgetExhausted ? { budgetExhausted: true } : {}),
+        ...(r.error && r.status !== 200 ? { error: String(r.error).slice(0, 300) } : {}),
+      });
+      if (st !== 0 && st !== Status.ARAG_E_NOT_FOUND) {
+        this._fail(ctx, new AragError(st, this._lastError() || this.arag.strerror(st)));
+        return;
+      }
+      this._maybeFinish(ctx);
+    });
+  }
+
+  _state(ctx) {
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const out = s.alloc(4);
+      const st = raw.fn.arag_session_state_get(this._engine, ctx.session, out);
+      if (st !== 0) throw new AragError(st, this._lastError() || this.arag.strerror(st));
+      return raw.getU32(out);
+    });
+  }
+
+  _maybeFinish(ctx) {
+    if (ctx.finished) return;
+    let state;
+    try {
+      state = this._state(ctx);
+    } catch (e) {
+      this._fail(ctx, e);
+      return;
+    }
+    if (state === SESSION_RUNNING) {
+      if (ctx.inflight.size === 0) {
+        this._fail(ctx, new AragError(Status.ARAG_E_STATE, 'the recommendation stalled: the engine waits for no request'));
+      }
+      return;
+    }
+    if (state !== SESSION_DONE) {
+      this._fail(ctx, new AragError(Status.ARAG_E_CANCELLED, 'the session was cancelled'));
+      return;
+    }
+    const raw = this._raw;
+    let result;
+    try {
+      result = raw.scope((s) => {
+        const out = s.alloc(8);
+        this._check(raw.fn.arag_session_result(this._engine, ctx.session, out, out + 4));
+        return JSON.parse(raw.getString(raw.getU32(out), raw.getU32(out + 4)));
+      });
+    } catch (e) {
+      this._fail(ctx, e);
+      return;
+    }
+    this._end(ctx);
+    const items = Array.isArray(result.items) ? result.items : [];
+    if (!this.llm && ctx.progress) this._replayProgress(ctx, result.trace);
+    const usage = { ...(result.usage || {}) };
+    usage.host = { ...ctx.host, budget: ctx.budget.toJSON() };
+    ctx.resolve({
+      items,
+      order: items.map((it) => it.id),
+      trace: result.trace ?? null,
+      usage,
+      degraded: Array.isArray(result.degraded) ? result.degraded : [],
+      ms: now() - ctx.t0,
+    });
+  }
+
+  /** Offline runs finish inside the start call: report their agent steps from the trace. */
+  _replayProgress(ctx, trace) {
+    const msgs = trace && Array.isArray(trace.messages) ? trace.messages : [];
+    for (const m of msgs) {
+      const ev = { agent: m.agent, requestId: m.request_id ?? m.requestId, batch: m.batch >= 0 ? m.batch : undefined };
+      this._emit(ctx, { type: 'start', ...ev });
+      const ms = Number.isFinite(m.ended_ms) && Number.isFinite(m.started_ms) ? m.ended_ms - m.started_ms : 0;
+      this._emit(ctx, { type: 'end', ...ev, status: m.status, ms });
+    }
+  }
+
+  _end(ctx) {
+    ctx.finished = true;
+    this._sessions.delete(ctx.session);
+    if (ctx.signal && ctx.onAbort) ctx.signal.removeEventListener('abort', ctx.onAbort);
+    for (const c of ctx.inflight.values()) c.abort();
+    ctx.inflight.clear();
+    if (this._engine) this._raw.fn.arag_session_free(this._engine, ctx.session);
+  }
+
+  _fail(ctx, err) {
+    if (ctx.finished) return;
+    if (this._engine) this._raw.fn.arag_session_cancel(this._engine, ctx.session);
+    this._end(ctx);
+    ctx.reject(err);
+  }
+
+  _abort(ctx) {
+    if (ctx.finished) return;
+    this._fail(ctx, abortError(ctx.signal));
+  }
+
+  /** Cancels running recommendations and frees the engine, catalog and history. */
+  free() {
+    if (!this._engine) return;
+    for (const ctx of [...this._sessions.values()]) {
+      this._fail(ctx, new AragError(Status.ARAG_E_CANCELLED, 'the recommender was freed'));
+    }
+    this._raw.unroute(this._engine);
+    this._raw.fn.arag_engine_free(this._engine);
+    this._engine = 0;
+    this.catalog.handle.free();
+    this.history.handle.free();
+  }
+}
+
+/**
+ * @param {object} [opts] wasm, kind (module source, see createArag), arag (an already
+ *   loaded module to share), llm ('offline' | adapter), embed (openAIEmbeddings(...)),
+ *   config (engine config), catalog (items to load), limits.
+ */
+export async function createRecommender(opts = {}) {
+  const { llm, embed, config = {}, limits } = opts;
+  if (llm !== undefined && llm !== null && llm !== 'offline' && !isLlmAdapter(llm)) {
+    throw invalid("llm must be 'offline' or an adapter (openAIChat, workersAI, fromFunction)");
+  }
+  if (embed !== undefined && embed !== null && (typeof embed !== 'object' || typeof embed.embed !== 'function')) {
+    throw invalid('embed must be an embeddings adapter (openAIEmbeddings)');
+  }
+  if (config === null || typeof config !== 'object' || Array.isArray(config)) throw invalid('config must be an object');
+  const adapter = isLlmAdapter(llm) ? llm : null;
+  const backend = adapter ? 'host' : 'offline';
+  if (config.backend !== undefined && config.backend !== backend) {
+    throw invalid(`config.backend ${JSON.stringify(config.backend)} contradicts llm (${adapter ? 'an adapter' : 'offline'})`);
+  }
+  const arag = opts.arag || (await createArag({ wasm: opts.wasm, kind: opts.kind, createModule: opts.createModule }));
+  let dim = 512;
+  if (embed) {
+    if (!embed.dim) await embed.embed(['dimension probe']);
+    dim = embed.dim;
+  }
+  const raw = arag.raw;
+  const catalog = arag.createCatalog({ dim, limits });
+  let history;
+  let enginePtr = 0;
+  try {
+    history = arag.createHistory({ dim, limits });
+    const cfg = JSON.stringify({ ...config, backend });
+    enginePtr = raw.scope((s) => {
+      const [p, n] = s.str(cfg);
+      const out = s.alloc(4);
+      const st = raw.need('arag_engine_create')(p, n, out);
+      if (st !== 0) throw new AragError(st, `engine config: ${arag.strerror(st)}`);
+      return raw.getU32(out);
+    });
+  } catch (e) {
+    catalog.free();
+    if (history) history.free();
+    throw e;
+  }
+  const rec = new Recommender(arag, { llm: adapter, embed, enginePtr, catalog, history, ownsModule: !opts.arag });
+  if (opts.catalog) {
+    try {
+      await rec.catalog.add(opts.catalog);
+    } catch (e) {
+      rec.free();
+      throw e;
+    }
+  }
+  return rec;
+}

@@ -1,0 +1,44 @@
+// Compile-time check of index.d.ts against typical use (tsc --noEmit; never run).
+import {
+  AragError,
+  createArag,
+  createRecommender,
+  fromFunction,
+  openAIChat,
+  openAIEmbeddings,
+  workersAI,
+  type RecommendResult,
+  type SearchHit,
+} from './index';
+
+export async function usage(env: { AI: { run(model: string, inputs: object): Promise<unknown> } }): Promise<number> {
+  const arag = await createArag({ kind: 'wasi' });
+  const v: Float32Array = arag.embed('red lipstick', 512);
+  const ix = arag.createIndex({ dim: 512, dtype: 'int8', metric: 'cosine', keepF32: true, limits: { maxRows: 1000 } });
+  ix.add('a', v).add('b', [0.1, 0.2]);
+  const hits: SearchHit[] = ix.search(v, 5, { allow: ['a'], rerank: 4 });
+  const bytes: Uint8Array = ix.snapshot();
+  ix.restore(bytes).setKernel('scalar');
+  ix.free();
+
+  const llm = openAIChat({ baseURL: '/v1', model: 'm', timeoutMs: 1000, budget: { calls: 10 } });
+  const other = fromFunction(async (req) => ({ content: { summary: req.agent } }));
+  const ai = workersAI(env.AI, { model: '@cf/meta/llama' });
+  const emb = openAIEmbeddings({ baseURL: '/v1', model: 'e', dim: 64 });
+  const rec = await createRecommender({ llm: Math.random() > 0.5 ? llm : other, embed: emb, config: { theta: 0.4, agents: { csa: false } } });
+  await rec.catalog.add([{ id: 'a', title: 'A' }]);
+  await rec.history.add({ id: 'a', ts: 1, kind: 'purchase' });
+  const ctrl = new AbortController();
+  try {
+    const out: RecommendResult = await rec.recommend(
+      { candidates: ['a', { id: 'b', title: 'B' }], k: 2 },
+      { signal: ctrl.signal, onProgress: (ev) => void ev.agent }
+    );
+    return out.items.length + hits.length + out.usage.host.calls + (ai.model ? 1 : 0);
+  } catch (e) {
+    if (e instanceof AragError) return e.status;
+    throw e;
+  } finally {
+    rec.free();
+  }
+}
