@@ -78,7 +78,7 @@ test('text output: ranked list with reasons, the actual next item line and a com
   const marked = ranked.filter((l) => l.includes('<== actual next item'));
   assert.ok(marked.length <= 1);
   if (marked.length) assert.ok(marked[0].includes(target));
-  else assert.match(stdout, /the actual next item is (a candidate but not in the top 5|not among the candidates)/);
+  else assert.match(stdout, /the actual next item is (a candidate but not in the top 5|not among the \d+ candidates)/);
 });
 
 test('bad arguments and unknown users fail with a message, not a stack trace', async () => {

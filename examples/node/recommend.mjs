@@ -48,7 +48,10 @@ function intArg(v, name, lo, hi) {
   return n;
 }
 
-const clip = (s, n) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const clip = (s, n) => {
+  const t = String(s).replace(/\s*\n\s*/g, ' | ');
+  return t.length > n ? `${t.slice(0, n - 1)}…` : t;
+};
 
 async function main() {
   let args;
@@ -116,13 +119,17 @@ async function main() {
     const out = await rec.recommend({ k, topK });
     const tRec = performance.now() - t1;
     const messages = (out.trace && out.trace.messages) || [];
-    const summaryOf = (agent) => {
+    const trace = out.trace || {};
+    const summaryOf = (agent, key) => {
+      if (typeof trace[key] === 'string') return trace[key];
       const m = messages.find((x) => x.agent === agent && x.output && x.output.summary);
       return m ? m.output.summary : null;
     };
-    const nliCands = messages
-      .filter((m) => m.agent === 'nli' && m.output && Array.isArray(m.output.items))
-      .flatMap((m) => m.output.items.map((v) => v.id));
+    // I0, the candidates the agents saw (the trace lists them; else the NLI verdicts).
+    const i0 = Array.isArray(trace.i0)
+      ? trace.i0.map((c) => c.id)
+      : messages.filter((m) => m.agent === 'nli' && m.output && Array.isArray(m.output.items))
+          .flatMap((m) => m.output.items.map((v) => v.id));
     const targetRank = out.items.findIndex((r) => r.id === target);
     const result = {
       user: args.user,
@@ -130,7 +137,8 @@ async function main() {
       history: history.length,
       target: { id: target, title: (byId.get(target) || {}).title || null },
       target_rank: targetRank >= 0 ? targetRank + 1 : null,
-      target_in_candidates: targetRank >= 0 || nliCands.includes(target),
+      candidates: i0.length,
+      target_in_candidates: targetRank >= 0 || i0.includes(target),
       items: out.items.map((r, i) => ({
         rank: i + 1,
         id: r.id,
@@ -145,8 +153,8 @@ async function main() {
         status: m.status,
         ms: Number.isFinite(m.ended_ms) && Number.isFinite(m.started_ms) ? m.ended_ms - m.started_ms : null,
       })),
-      s_user: summaryOf('uua'),
-      s_ctx: summaryOf('csa'),
+      s_user: summaryOf('uua', 's_user'),
+      s_ctx: summaryOf('csa', 's_ctx'),
       degraded: out.degraded || [],
       usage: out.usage || {},
       ms: { load: tLoad, recommend: tRec },
@@ -165,7 +173,7 @@ async function main() {
       if (r.reason) console.log(`      ${clip(r.reason, 110)}`);
     }
     if (result.target_rank === null) {
-      console.log(`\nthe actual next item is ${result.target_in_candidates ? 'a candidate but not in the top ' + k : 'not among the candidates'}`);
+      console.log(`\nthe actual next item is ${result.target_in_candidates ? `a candidate but not in the top ${k}` : `not among the ${result.candidates} candidates`}`);
     }
     console.log('\ntrace:');
     const counts = {};

@@ -275,6 +275,12 @@ function renderTrace(out, ms) {
     if (agent === 'csa' && o.summary) sCtx = o.summary;
     if (agent === 'nli' && Array.isArray(o.items)) verdicts.push(...o.items);
   }
+  // The engine also lists S_user, S_ctx and every verdict (with whether it was kept in
+  // I+) at the top of the trace; prefer those.
+  const tr = out.trace && typeof out.trace === 'object' ? out.trace : {};
+  if (typeof tr.s_user === 'string' && tr.s_user) sUser = tr.s_user;
+  if (typeof tr.s_ctx === 'string' && tr.s_ctx) sCtx = tr.s_ctx;
+  if (Array.isArray(tr.nli) && tr.nli.length) verdicts.splice(0, verdicts.length, ...tr.nli);
   $('#s-user').textContent = sUser || '(not available)';
   $('#s-ctx').textContent = sCtx || '(not available)';
   verdicts.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
@@ -287,6 +293,7 @@ function renderTrace(out, ms) {
         el('td', { text: it ? it.title : v.id }),
         el('td', { class: 'num', text: Number.isFinite(v.score) ? v.score.toFixed(2) : '–' }),
         el('td', {}, el('span', { class: `pill ${v.label}`, text: v.label || '–' })),
+        el('td', { text: v.accepted === undefined ? '–' : v.accepted ? 'kept' : 'filtered' }),
         el('td', { class: 'small', text: v.rationale || '' })
       );
     })
