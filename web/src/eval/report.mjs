@@ -16,7 +16,7 @@ export function toJSON(result) {
 const LABELS = { 'ndcg@5': 'NDCG@5', 'hit@5': 'Hit@5', 'ndcg@10': 'NDCG@10', 'hit@10': 'Hit@10', mrr: 'MRR' };
 
 function f3(x) {
-  return x === null || x === undefined ? 'n/a' : x.toFixed(4);
+  return x === null || x === undefined ? 'n/a' : x.toFixed(3);
 }
 
 function pct(x) {

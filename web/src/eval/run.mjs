@@ -98,7 +98,7 @@ export class Progress {
   }
 
   finish() {
-    this.draw(true);
+    if (this.tty || this.lastLine !== 10) this.draw(true);
     if (this.stream && this.tty) this.stream.write('\n');
   }
 }
@@ -187,9 +187,13 @@ export function planUsers(data, { negatives, seed, users }) {
   });
 }
 
+// Ranks one user with every method. A pipeline method that fails outright leaves its
+// rank null (a miss) and marks the record failed: failed records are not checkpointed,
+// so a resumed run tries them again.
 async function rankUser(plan, methods, ctx, worker) {
   const ranks = {};
   const usage = {};
+  const errors = [];
   const needVectors = methods.some((m) => m === 'recency' || m === 'rag');
   let candVecs, histVecs;
   if (needVectors) {
@@ -204,20 +208,29 @@ async function rankUser(plan, methods, ctx, worker) {
       ranks[m] = rankFromScores(popularityScores(plan.candidates, ctx.popularity), plan.targetIndex);
     } else {
       const t0 = ctx.clock();
-      const out = await worker.rankArag(plan.history, plan.candidates, spec.agents);
-      const ms = ctx.clock() - t0;
-      ranks[m] = rankInOrder(out.order, plan.target);
-      usage[m] = {
-        calls: out.usage.calls || 0,
-        prompt_tokens: out.usage.prompt_tokens || 0,
-        completion_tokens: out.usage.completion_tokens || 0,
-        failures: out.usage.failures || 0,
-        degraded: out.degraded || [],
-        ms,
-      };
+      try {
+        const out = await worker.rankArag(plan.history, plan.candidates, spec.agents);
+        const r = rankInOrder(out.order, plan.target);
+        ranks[m] = Number.isFinite(r) ? r : null;
+        usage[m] = {
+          calls: out.usage.calls || 0,
+          prompt_tokens: out.usage.prompt_tokens || 0,
+          completion_tokens: out.usage.completion_tokens || 0,
+          failures: out.usage.failures || 0,
+          degraded: out.degraded || [],
+          ms: ctx.clock() - t0,
+        };
+      } catch (e) {
+        if (ctx.fatal(e)) throw e;
+        ranks[m] = null;
+        usage[m] = { calls: 0, prompt_tokens: 0, completion_tokens: 0, failures: 1, error: true, degraded: [], ms: ctx.clock() - t0 };
+        errors.push(`${m}: ${e && e.message ? e.message : e}`);
+      }
     }
   }
-  return { i: plan.i, user: plan.user, ranks, usage };
+  const rec = { i: plan.i, user: plan.user, ranks, usage };
+  if (errors.length) rec.errors = errors;
+  return rec;
 }
 
 // ------------------------------------------------------------------ aggregation
@@ -337,6 +350,8 @@ export async function runEval(data, engine, opts) {
     engine,
     clock,
     popularity: methods.includes('popularity') ? popularityCounts(data.users) : null,
+    // Errors that no retry can fix stop the run instead of being counted per user.
+    fatal: (e) => Boolean(e && /does not export|was freed/.test(String(e.message))),
   };
   const header = {
     protocol: PROTOCOL_VERSION,
@@ -367,20 +382,9 @@ export async function runEval(data, engine, opts) {
     try {
       while (!stopped && next < todo.length) {
         const plan = todo[next++];
-        let rec;
-        try {
-          rec = await rankUser(plan, methods, ctx, worker);
-          ck.write(rec);
-        } catch (e) {
-          // A user whose pipeline call failed outright: counted as a miss and reported,
-          // not checkpointed (a resumed run tries it again).
-          failures.push({ user: plan.user, error: String(e && e.message ? e.message : e) });
-          rec = { i: plan.i, user: plan.user, ranks: {}, usage: {} };
-          for (const m of methods) {
-            rec.ranks[m] = null;
-            if (METHODS[m].kind === 'arag') rec.usage[m] = { calls: 0, failures: 1, error: true, degraded: [], ms: 0 };
-          }
-        }
+        const rec = await rankUser(plan, methods, ctx, worker);
+        if (rec.errors) failures.push({ user: plan.user, error: rec.errors[0] });
+        else ck.write(rec);
         records[plan.i] = rec;
         bar.tick();
         if (onUser) await onUser(rec);

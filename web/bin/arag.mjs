@@ -1,0 +1,212 @@
+#!/usr/bin/env node
+// arag command-line tool. Subcommands live in one table; `arag help` lists them.
+import { parseArgs } from 'node:util';
+import { writeFileSync, mkdirSync } from 'node:fs';
+import { dirname, resolve, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+class UsageError extends Error {}
+
+const EVAL_HELP = `usage: arag eval [options]
+
+Runs the evaluation protocol (leave-last-out, 49 sampled negatives + target) and reports
+NDCG@5, Hit@5, NDCG@10, Hit@10 and MRR per method with 95% bootstrap intervals, and the
+gain over the best of recency and rag with a paired bootstrap interval.
+
+  --data DIR            folder with items.jsonl and interactions.jsonl
+                        (default: ../shared/data/amazon-beauty relative to the repository)
+  --methods LIST        comma-separated: recency, rag, popularity, arag, arag-no-nli,
+                        arag-no-csa, arag-no-uua (default: recency,rag,arag)
+  --backend NAME        offline (built-in reasoner, default) | openai
+  --base-url URL        OpenAI-compatible endpoint (openai backend; key from OPENAI_API_KEY)
+  --model NAME          chat model (openai backend)
+  --negatives N         sampled negatives per user (default 49)
+  --seed S              sampling and bootstrap seed (default 1)
+  --users N             evaluate only the first N eligible users (default: all)
+  --concurrency C       users in flight (default 1 offline, 4 openai)
+  --resamples B         bootstrap resamples (default 1000)
+  --config JSON         extra engine config, e.g. '{"theta":0.6}'
+  --json FILE           write the result JSON
+  --md FILE             write the Markdown table
+  --svg FILE            write the SVG chart of NDCG@5 and Hit@5
+  --checkpoint FILE     progress file (default: <json>.checkpoint.jsonl); a rerun of the same
+                        command resumes from it; removed after a complete run
+  --no-checkpoint       do not write a checkpoint
+  --timing              report wall time per user also for the offline backend
+  --dist DIR            built module folder (default: dist/ of the repository)
+  --kind NAME           emscripten (default) | wasi
+  --quiet               no progress bar
+`;
+
+function int(name, v, min) {
+  if (v === undefined) return undefined;
+  if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name}: expected an integer >= ${min}, got "${v}"`);
+  return Number(v);
+}
+
+async function cmdEval(argv) {
+  let args;
+  try {
+    args = parseArgs({
+      args: argv,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        data: { type: 'string' },
+        methods: { type: 'string' },
+        backend: { type: 'string' },
+        'base-url': { type: 'string' },
+        model: { type: 'string' },
+        negatives: { type: 'string' },
+        seed: { type: 'string' },
+        users: { type: 'string' },
+        concurrency: { type: 'string' },
+        resamples: { type: 'string' },
+        config: { type: 'string' },
+        json: { type: 'string' },
+        md: { type: 'string' },
+        svg: { type: 'string' },
+        checkpoint: { type: 'string' },
+        'no-checkpoint': { type: 'boolean' },
+        timing: { type: 'boolean' },
+        dist: { type: 'string' },
+        kind: { type: 'string' },
+        quiet: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  if (args.help) {
+    process.stdout.write(EVAL_HELP);
+    return 0;
+  }
+  const { loadDataset } = await import('../src/eval/data.mjs');
+  const { runEval, parseMethods } = await import('../src/eval/run.mjs');
+  const { toJSON, toMarkdown, toSVG } = await import('../src/eval/report.mjs');
+  const { createEvalEngine } = await import('../src/eval/engine.mjs');
+  const { popularityCounts, withPopularity } = await import('../src/eval/baselines.mjs');
+
+  const backend = args.backend || 'offline';
+  if (!['offline', 'openai'].includes(backend)) throw new UsageError(`--backend: expected offline or openai, got "${backend}"`);
+  if (backend === 'openai' && (!args['base-url'] || !args.model)) {
+    throw new UsageError('--backend openai needs --base-url URL and --model NAME (API key from OPENAI_API_KEY)');
+  }
+  if (backend === 'offline' && (args['base-url'] || args.model)) {
+    throw new UsageError('--base-url and --model apply to --backend openai only');
+  }
+  const kind = args.kind || 'emscripten';
+  if (!['emscripten', 'wasi'].includes(kind)) throw new UsageError(`--kind: expected emscripten or wasi, got "${kind}"`);
+  let methods;
+  try {
+    methods = parseMethods(args.methods || 'recency,rag,arag');
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  let config = {};
+  if (args.config !== undefined) {
+    try {
+      config = JSON.parse(args.config);
+    } catch (e) {
+      throw new UsageError(`--config: not JSON (${e.message})`);
+    }
+    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError('--config: expected a JSON object');
+  }
+  const negatives = int('negatives', args.negatives, 1) ?? 49;
+  const seed = int('seed', args.seed, 0) ?? 1;
+  const users = int('users', args.users, 1) ?? 0;
+  const concurrency = int('concurrency', args.concurrency, 1) ?? (backend === 'offline' ? 1 : 4);
+  const resamples = int('resamples', args.resamples, 10) ?? 1000;
+  if (!args.json && !args.md && !args.svg) {
+    process.stderr.write('arag eval: no --json/--md/--svg given; the table goes to stdout only\n');
+  }
+  const checkpoint = args['no-checkpoint'] ? null : args.checkpoint || (args.json ? `${args.json}.checkpoint.jsonl` : null);
+  const dataDir = args.data || join(repoRoot, '..', 'shared', 'data', 'amazon-beauty');
+  const data = await loadDataset(dataDir);
+  const engine = await createEvalEngine({
+    dist: args.dist || join(repoRoot, 'dist'),
+    kind,
+    backend,
+    baseURL: args['base-url'],
+    model: args.model,
+    apiKey: process.env.OPENAI_API_KEY,
+    config,
+    // Catalog lines with "popularity" counted from the histories (never targets).
+    items: withPopularity(data.items, popularityCounts(data.users)),
+  });
+  try {
+    const timing = backend !== 'offline' || Boolean(args.timing);
+    const { result, failures } = await runEval(data, engine, {
+      negatives,
+      seed,
+      users,
+      methods,
+      concurrency,
+      resamples,
+      checkpoint,
+      backend,
+      model: backend === 'offline' ? null : args.model,
+      fingerprint: { module: engine.moduleHash, kind, config, base_url: args['base-url'] || null },
+      timing,
+      progress: args.quiet ? null : process.stderr,
+    });
+    const write = (file, text) => {
+      mkdirSync(dirname(resolve(file)), { recursive: true });
+      writeFileSync(file, text);
+    };
+    if (args.json) write(args.json, toJSON(result));
+    if (args.md) write(args.md, toMarkdown(result));
+    if (args.svg) write(args.svg, toSVG(result));
+    process.stdout.write(toMarkdown(result));
+    if (failures.length) {
+      process.stderr.write(`arag eval: ${failures.length} users failed (counted as misses); first: ${failures[0].user}: ${failures[0].error}\n`);
+      if (checkpoint) process.stderr.write(`arag eval: rerun the same command to retry them (checkpoint ${checkpoint})\n`);
+      return 3;
+    }
+    return 0;
+  } finally {
+    engine.free();
+  }
+}
+
+const COMMANDS = {
+  eval: { summary: 'evaluate methods on a data set (NDCG/Hit/MRR with bootstrap intervals)', run: cmdEval, help: EVAL_HELP },
+  help: {
+    summary: 'list commands, or `arag help COMMAND`',
+    run: async (argv) => {
+      const c = argv[0] && COMMANDS[argv[0]];
+      if (c && c.help) {
+        process.stdout.write(c.help);
+        return 0;
+      }
+      process.stdout.write('usage: arag COMMAND [options]\n\ncommands:\n');
+      for (const [name, cmd] of Object.entries(COMMANDS)) process.stdout.write(`  ${name.padEnd(8)} ${cmd.summary}\n`);
+      return 0;
+    },
+  },
+};
+
+async function main(argv) {
+  const [name, ...rest] = argv;
+  const cmd = COMMANDS[name || 'help'];
+  if (!cmd) {
+    process.stderr.write(`arag: unknown command "${name}" (try: arag help)\n`);
+    return 2;
+  }
+  try {
+    return await cmd.run(rest);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`arag ${name}: ${e.message}\n`);
+      return 2;
+    }
+    process.stderr.write(`arag ${name}: ${e && e.message ? e.message : e}\n`);
+    if (process.env.ARAG_DEBUG && e && e.stack) process.stderr.write(`${e.stack}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));

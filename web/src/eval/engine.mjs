@@ -1,0 +1,124 @@
+// The evaluation engine over the wasm module and the JS host library (dist/index.mjs):
+// catalog vectors for the baselines, and one recommender per concurrent user for the
+// pipeline methods. Ablations switch agents off through the request's config.
+import { readFile } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const WASM_FILE = { emscripten: 'arag.wasm', wasi: 'arag-wasi.wasm' };
+
+// opts: { dist, kind, backend: 'offline'|'openai', baseURL, model, apiKey, config, items,
+//         llm (an adapter; overrides backend), llmOptions (extra adapter options), dim }
+export async function createEvalEngine(opts) {
+  const { dist, kind = 'emscripten', backend = 'offline', config = {}, items, dim = 512 } = opts;
+  const lib = await import(pathToFileURL(join(dist, 'index.mjs')).href);
+  const bytes = await readFile(join(dist, WASM_FILE[kind]));
+  const moduleHash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+  const wasm = await WebAssembly.compile(bytes);
+  const arag = await lib.createArag({ wasm, kind });
+
+  let llm = 'offline';
+  if (opts.llm) llm = opts.llm;
+  else if (backend === 'openai') {
+    llm = lib.openAIChat({ baseURL: opts.baseURL, model: opts.model, apiKey: opts.apiKey, ...(opts.llmOptions || {}) });
+  }
+  const baseConfig = { ...config, session_len: 5, long_term_len: 50 };
+
+  // The catalog the baselines read their vectors from gets the same item lines as the
+  // pipeline's catalogs: the same vectors (index.get returns the stored, normalized row).
+  const catalog = arag.createCatalog({ dim });
+  addItems(catalog, items);
+  const vecCache = new Map();
+  function vector(id) {
+    let v = vecCache.get(id);
+    if (!v) {
+      v = catalog.index.get(id);
+      if (!v) throw new Error(`item "${id}" has no vector in the catalog`);
+      vecCache.set(id, v);
+    }
+    return v;
+  }
+
+  const workers = new Set();
+  return {
+    moduleHash,
+    vectors: (ids) => ids.map(vector),
+    createWorker() {
+      // One recommender (its own engine, catalog and history) per concurrent user, all
+      // in the one module instance.
+      let recPromise = (async () => {
+        const rec = await lib.createRecommender({ arag, llm, config: baseConfig });
+        addItems(rec.catalog.handle, items);
+        return rec;
+      })();
+      let lastHistory = null;
+      const worker = {
+        async rankArag(history, candidates, agents) {
+          const rec = await recPromise;
+          if (lastHistory !== history) {
+            rec.history.clear();
+            rec.history.add(history.map((e) => ({ id: e.item, ts: e.ts })));
+            lastHistory = history;
+          }
+          const out = await rec.recommend({
+            candidates,
+            k: candidates.length,
+            topK: candidates.length,
+            config: { agents },
+          });
+          return { order: out.order, usage: normalizeUsage(out.usage), degraded: out.degraded || [] };
+        },
+        free() {
+          workers.delete(worker);
+          const p = recPromise;
+          recPromise = null;
+          if (p) p.then((r) => r.free()).catch(() => {});
+        },
+      };
+      workers.add(worker);
+      return worker;
+    },
+    free() {
+      for (const w of [...workers]) w.free();
+      catalog.free();
+    },
+  };
+}
+
+function addItems(catalog, items) {
+  // Batches of JSON lines keep the calls few; a refused batch is retried line by line so
+  // the error names the item's line (the catalog is all-or-nothing per call).
+  const B = 512;
+  for (let s = 0; s < items.length; s += B) {
+    const batch = items.slice(s, s + B);
+    try {
+      catalog.add(batch.map((it) => it.json).join('\n'));
+    } catch {
+      for (const it of batch) {
+        try {
+          catalog.add(it.json);
+        } catch (e) {
+          throw new Error(`items.jsonl:${it.line}: the catalog refused item "${it.id}": ${e.message}`);
+        }
+      }
+    }
+  }
+}
+
+// Usage of one recommendation: the engine's counters where it has them, the host
+// adapter's (calls that left the module, tokens, failures after retries) otherwise.
+export function normalizeUsage(u) {
+  u = u || {};
+  const h = u.host || {};
+  const pick = (...vals) => {
+    for (const v of vals) if (typeof v === 'number' && Number.isFinite(v)) return v;
+    return 0;
+  };
+  return {
+    calls: pick(u.calls, u.requests, h.calls),
+    prompt_tokens: pick(u.prompt_tokens, h.promptTokens),
+    completion_tokens: pick(u.completion_tokens, h.completionTokens),
+    failures: pick(h.failures, u.failures),
+  };
+}
