@@ -114,13 +114,12 @@ int arag_reader_u32(arag_reader *r, uint32_t *v) {
 }
 
 int arag_reader_u64(arag_reader *r, uint64_t *v) {
-  uint32_t lo, hi;
-  if (arag_reader_left(r) < 8 || r->failed) {
+  uint32_t lo = 0, hi = 0;
+  if (arag_reader_left(r) < 8 || r->failed || !arag_reader_u32(r, &lo) ||
+      !arag_reader_u32(r, &hi)) {
     r->failed = 1;
     return 0;
   }
-  arag_reader_u32(r, &lo);
-  arag_reader_u32(r, &hi);
   *v = (uint64_t)hi << 32 | lo;
   return 1;
 }

@@ -284,7 +284,7 @@ static void test_update_remove_compact(void) {
       size_t l;
       const char *p = arag_index_id(ix, all[i], &l);
       CHECK(p != NULL);
-      snprintf(before_ids[i], 32, "%.*s", (int)l, p);
+      snprintf(before_ids[i], 32, "%.*s", p ? (int)l : 0, p ? p : "");
     }
     size_t mem_before = arag_index_memory_bytes(ix);
     CHECK_EQ_INT(arag_index_compact(ix), ARAG_OK);
