@@ -1,0 +1,928 @@
+/* The pipeline driven in-process by a scripted provider: a fetch callback that
+ * records requests and answers them from a script, inside the callback or later. */
+#include "arag.h"
+#include "strbuf.h"
+#include "test.h"
+
+#include <cJSON.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define N_ITEMS 24
+#define MAX_IDS 256
+
+/* ------------------------------------------------------------------------ */
+/* Fixtures                                                                  */
+/* ------------------------------------------------------------------------ */
+
+static const char *const kinds[] = {"Lipstick", "Nail Polish", "Shampoo", "Mascara"};
+
+/* Catalog: numeric-looking ids "100".."123" (so answers may give them as numbers). */
+static arag_catalog *make_catalog(void) {
+  arag_catalog *cat = NULL;
+  if (arag_catalog_create(ARAG_EMBED_DEFAULT_DIM, NULL, &cat) != ARAG_OK) return NULL;
+  arag_sb b;
+  arag_sb_init(&b);
+  for (int i = 0; i < N_ITEMS; i++)
+    arag_sb_printf(&b,
+                   "{\"id\":\"%d\",\"title\":\"Brand%d %s shade %d\",\"categories\":[\"Beauty\","
+                   "\"%s\"]}\n",
+                   100 + i, i % 3, kinds[i % 4], i, kinds[i % 4]);
+  char *s = arag_sb_take(&b, NULL);
+  arag_status st = arag_catalog_add_json(cat, s, strlen(s));
+  free(s);
+  if (st != ARAG_OK) {
+    fprintf(stderr, "catalog: %s\n", arag_catalog_last_error(cat));
+    arag_catalog_free(cat);
+    return NULL;
+  }
+  return cat;
+}
+
+/* History: 8 events on items 100..107 (text from the catalog). */
+static arag_history *make_history(void) {
+  arag_history *h = NULL;
+  if (arag_history_create(ARAG_EMBED_DEFAULT_DIM, NULL, &h) != ARAG_OK) return NULL;
+  arag_sb b;
+  arag_sb_init(&b);
+  for (int i = 0; i < 8; i++)
+    arag_sb_printf(&b, "{\"id\":\"%d\",\"ts\":%d,\"kind\":\"purchase\"}\n", 100 + i, i);
+  char *s = arag_sb_take(&b, NULL);
+  arag_status st = arag_history_add_json(h, s, strlen(s));
+  free(s);
+  if (st != ARAG_OK) {
+    fprintf(stderr, "history: %s\n", arag_history_last_error(h));
+    arag_history_free(h);
+    return NULL;
+  }
+  return h;
+}
+
+/* Candidates: ids 104..123 (20), as a request JSON with extra text. */
+static char *make_request(const char *extra) {
+  arag_sb b;
+  arag_sb_init(&b);
+  arag_sb_puts(&b, "{\"candidates\":[");
+  for (int i = 4; i < N_ITEMS; i++) arag_sb_printf(&b, "%s\"%d\"", i > 4 ? "," : "", 100 + i);
+  arag_sb_printf(&b, "]%s%s}", extra && extra[0] ? "," : "", extra ? extra : "");
+  return arag_sb_take(&b, NULL);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Scripted provider                                                         */
+/* ------------------------------------------------------------------------ */
+
+enum {
+  M_GOOD = 0,
+  M_UUA_500,
+  M_NLI0_STATUS0,
+  M_NLI_TRUNC,
+  M_CSA_TRUNC,
+  M_IRA_OFFSCHEMA,
+  M_IRA_BADIDS,
+  M_IRA_EMPTY,
+  M_REPAIRS,
+  M_CANCEL_IN_CB,
+  M_FREE_IN_CB,
+  M_NLI_OFFSCHEMA
+};
+
+typedef struct req {
+  uint32_t session, rid;
+  char agent[8];
+  char *user; /* the user message */
+  char ids[MAX_IDS][16];
+  int n_ids;
+  int answered;
+} req;
+
+typedef struct host {
+  arag_engine *eng;
+  req *reqs;
+  int n, cap;
+  int sync;
+  int mode;
+  int outstanding, max_outstanding;
+  int report_usage;
+  int deliver_errors;
+} host;
+
+static void parse_request(req *r, const char *json, size_t len) {
+  cJSON *root = cJSON_ParseWithLength(json, len);
+  CHECK(root != NULL);
+  if (!root) return;
+  snprintf(r->agent, sizeof r->agent, "%s", cJSON_GetObjectItem(root, "agent")->valuestring);
+  cJSON *usr = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "messages"), 1);
+  const char *u = cJSON_GetObjectItem(usr, "content")->valuestring;
+  r->user = arag_strndup(u, strlen(u));
+  /* Candidate ids: the JSON lines after "candidates:" or "accepted:". */
+  int in_cands = 0;
+  char *copy = arag_strndup(u, strlen(u));
+  for (char *line = strtok(copy, "\n"); line; line = strtok(NULL, "\n")) {
+    if (strncmp(line, "candidates:", 11) == 0 || strncmp(line, "accepted:", 9) == 0) {
+      in_cands = 1;
+      continue;
+    }
+    if (line[0] != '{') {
+      if (strchr(line, ':')) in_cands = 0;
+      continue;
+    }
+    if (!in_cands) continue;
+    cJSON *o = cJSON_Parse(line);
+    cJSON *id = cJSON_GetObjectItem(o, "id");
+    if (cJSON_IsString(id) && r->n_ids < MAX_IDS)
+      snprintf(r->ids[r->n_ids++], sizeof r->ids[0], "%s", id->valuestring);
+    cJSON_Delete(o);
+  }
+  free(copy);
+  cJSON_Delete(root);
+}
+
+/* The scripted answer for request r: malloc'ed body, *status. */
+static char *script(host *h, const req *r, int *status) {
+  arag_sb b;
+  arag_sb_init(&b);
+  *status = 200;
+  int mode = h->mode;
+  if (strcmp(r->agent, "uua") == 0) {
+    if (mode == M_UUA_500) {
+      *status = 500;
+      arag_sb_puts(&b, "internal server error");
+    } else if (mode == M_REPAIRS) {
+      arag_sb_puts(&b,
+                   "```json\n{\"summary\": \"Likes lipstick\", \"interests\": [\"lips\"]}\n```");
+    } else {
+      arag_sb_puts(&b, "{\"summary\":\"Likes lipstick and nail polish\",\"interests\":[\"lips\"]}");
+    }
+  } else if (strcmp(r->agent, "nli") == 0) {
+    int first_batch = atoi(r->ids[0]) == atoi(r->ids[0]) && r->rid == 2;
+    if (mode == M_NLI0_STATUS0 && first_batch) {
+      *status = 0;
+      arag_sb_puts(&b, "timeout");
+    } else if (mode == M_NLI_TRUNC && first_batch) {
+      arag_sb_printf(&b, "{\"items\":[{\"id\":\"%s\",\"score\":0.9,\"lab", r->ids[0]);
+    } else if (mode == M_NLI_OFFSCHEMA && first_batch) {
+      arag_sb_puts(&b, "{\"answer\": \"they all look fine\"}");
+    } else {
+      if (mode == M_REPAIRS) arag_sb_puts(&b, "Sure, here are my judgments:\n");
+      arag_sb_puts(&b, "{\"items\":[");
+      for (int i = 0; i < r->n_ids; i++) {
+        int even = atoi(r->ids[i]) % 2 == 0;
+        if (mode == M_REPAIRS)
+          arag_sb_printf(&b, "%s{\"id\":%s,\"score\":%s,\"label\":\"%s\",\"rationale\":\"r%s\"}",
+                         i ? "," : "", r->ids[i], even ? "1.5" : "-0.3",
+                         even ? "SUPPORTS" : "Contradicts", r->ids[i]);
+        else
+          arag_sb_printf(&b,
+                         "%s{\"id\":\"%s\",\"score\":%s,\"label\":\"%s\",\"rationale\":\"r%s\"}",
+                         i ? "," : "", r->ids[i], even ? "0.9" : "0.2",
+                         even ? "supports" : "contradicts", r->ids[i]);
+      }
+      arag_sb_puts(&b, "]}");
+      if (mode == M_REPAIRS) arag_sb_puts(&b, "\nLet me know if you need more.");
+    }
+  } else if (strcmp(r->agent, "csa") == 0) {
+    if (mode == M_CSA_TRUNC)
+      arag_sb_puts(&b, "{\"summary\": \"The shopper wants");
+    else
+      arag_sb_puts(&b, "{\"summary\":\"Wants lip products now\"}");
+  } else {
+    if (mode == M_IRA_OFFSCHEMA) {
+      arag_sb_puts(&b, "{\"best\": \"104\"}");
+    } else if (mode == M_IRA_EMPTY) {
+      arag_sb_puts(&b, "{\"ranking\": []}");
+    } else if (mode == M_IRA_BADIDS) {
+      /* unknown, a good one, its duplicate, another good one; the rest missing */
+      arag_sb_printf(&b,
+                     "{\"ranking\":[{\"id\":\"999\",\"reason\":\"x\"},{\"id\":\"%s\",\"reason\":"
+                     "\"a\"},{\"id\":\"%s\"},{\"id\":\"%s\",\"reason\":\"b\"}]}",
+                     r->ids[r->n_ids - 1], r->ids[r->n_ids - 1], r->ids[r->n_ids - 2]);
+    } else {
+      /* The candidates in reverse; numbers instead of strings in repair mode. */
+      arag_sb_puts(&b, "{\"ranking\":[");
+      for (int i = r->n_ids - 1; i >= 0; i--) {
+        if (mode == M_REPAIRS)
+          arag_sb_printf(&b, "%s{\"id\":%s,\"reason\":\"because %s\",\"score\":%s}",
+                         i < r->n_ids - 1 ? "," : "", r->ids[i], r->ids[i],
+                         i == r->n_ids - 1 ? "3" : "0.5");
+        else
+          arag_sb_printf(&b, "%s{\"id\":\"%s\",\"reason\":\"because %s\"}",
+                         i < r->n_ids - 1 ? "," : "", r->ids[i], r->ids[i]);
+      }
+      arag_sb_puts(&b, "]}");
+    }
+  }
+  return arag_sb_take(&b, NULL);
+}
+
+static void answer(host *h, int i) {
+  if (h->reqs[i].answered) return;
+  h->reqs[i].answered = 1;
+  int status = 0;
+  char *body = script(h, &h->reqs[i], &status);
+  uint32_t sid = h->reqs[i].session, rid = h->reqs[i].rid;
+  if (h->report_usage && arag_report_usage(h->eng, sid, rid, 100, 7) != ARAG_OK)
+    h->deliver_errors++;
+  h->outstanding--;
+  if (arag_deliver(h->eng, sid, rid, status, body, strlen(body)) != ARAG_OK) h->deliver_errors++;
+  free(body);
+}
+
+static void on_fetch(void *user, uint32_t session, uint32_t request_id, const char *json,
+                     size_t len) {
+  host *h = user;
+  if (h->n == h->cap) {
+    h->cap = h->cap ? h->cap * 2 : 64;
+    h->reqs = realloc(h->reqs, (size_t)h->cap * sizeof *h->reqs);
+  }
+  req *r = &h->reqs[h->n];
+  memset(r, 0, sizeof *r);
+  r->session = session;
+  r->rid = request_id;
+  parse_request(r, json, len);
+  int idx = h->n++;
+  h->outstanding++;
+  if (h->outstanding > h->max_outstanding) h->max_outstanding = h->outstanding;
+  if (h->mode == M_CANCEL_IN_CB) {
+    CHECK_EQ_INT(arag_session_cancel(h->eng, session), ARAG_OK);
+    return;
+  }
+  if (h->mode == M_FREE_IN_CB) {
+    arag_session_free(h->eng, session);
+    return;
+  }
+  if (h->sync) answer(h, idx);
+}
+
+/* Answers every open request (and the ones those answers cause), oldest first. */
+static void deliver_all(host *h) {
+  for (int again = 1; again;) {
+    again = 0;
+    for (int i = 0; i < h->n; i++)
+      if (!h->reqs[i].answered) {
+        answer(h, i);
+        again = 1;
+      }
+  }
+}
+
+static int count_agent(const host *h, uint32_t session, const char *agent) {
+  int n = 0;
+  for (int i = 0; i < h->n; i++)
+    if ((!session || h->reqs[i].session == session) && strcmp(h->reqs[i].agent, agent) == 0) n++;
+  return n;
+}
+
+static const req *find_req(const host *h, uint32_t session, const char *agent) {
+  for (int i = 0; i < h->n; i++)
+    if (h->reqs[i].session == session && strcmp(h->reqs[i].agent, agent) == 0) return &h->reqs[i];
+  return NULL;
+}
+
+static void host_reset(host *h) {
+  for (int i = 0; i < h->n; i++) free(h->reqs[i].user);
+  free(h->reqs);
+  arag_engine *e = h->eng;
+  memset(h, 0, sizeof *h);
+  h->eng = e;
+}
+
+static arag_engine *make_engine(host *h, const char *config) {
+  memset(h, 0, sizeof *h);
+  arag_engine *eng = NULL;
+  CHECK_EQ_INT(arag_engine_create(config, strlen(config), &eng), ARAG_OK);
+  if (eng) arag_engine_set_fetch(eng, on_fetch, h);
+  h->eng = eng;
+  return eng;
+}
+
+static cJSON *result_of(arag_engine *eng, uint32_t sid) {
+  const char *json = NULL;
+  size_t len = 0;
+  arag_status st = arag_session_result(eng, sid, &json, &len);
+  CHECK_EQ_INT(st, ARAG_OK);
+  if (st != ARAG_OK) return NULL;
+  CHECK_EQ_INT(len, strlen(json));
+  cJSON *r = cJSON_ParseWithLength(json, len);
+  CHECK(r != NULL);
+  return r;
+}
+
+/* order is a permutation of trace.i0 and items are its first k. */
+static int check_permutation(const cJSON *res, int k) {
+  cJSON *order = cJSON_GetObjectItem(res, "order");
+  cJSON *i0 = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "i0");
+  cJSON *items = cJSON_GetObjectItem(res, "items");
+  int n = cJSON_GetArraySize(i0);
+  if (n == 0 || cJSON_GetArraySize(order) != n) return 0;
+  if (cJSON_GetArraySize(items) != (k < n ? k : n)) return 0;
+  for (int i = 0; i < n; i++) {
+    const char *id = cJSON_GetArrayItem(order, i)->valuestring;
+    int found = 0, dup = 0;
+    for (int j = 0; j < n; j++) {
+      if (strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(i0, j), "id")->valuestring, id) == 0)
+        found++;
+      if (j != i && strcmp(cJSON_GetArrayItem(order, j)->valuestring, id) == 0) dup++;
+    }
+    if (found != 1 || dup) return 0;
+    if (i < cJSON_GetArraySize(items) &&
+        strcmp(cJSON_GetObjectItem(cJSON_GetArrayItem(items, i), "id")->valuestring, id) != 0)
+      return 0;
+  }
+  return 1;
+}
+
+static int has_degraded(const cJSON *res, const char *name) {
+  cJSON *d;
+  cJSON_ArrayForEach(d, cJSON_GetObjectItem(res, "degraded")) if (strcmp(d->valuestring, name) ==
+                                                                  0) return 1;
+  return 0;
+}
+
+static const char *order_at(const cJSON *res, int i) {
+  return cJSON_GetArrayItem(cJSON_GetObjectItem(res, "order"), i)->valuestring;
+}
+
+static const char *i0_at(const cJSON *res, int i) {
+  cJSON *i0 = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "i0");
+  return cJSON_GetObjectItem(cJSON_GetArrayItem(i0, i), "id")->valuestring;
+}
+
+typedef struct fixture {
+  arag_catalog *cat;
+  arag_history *hist;
+} fixture;
+
+static fixture fx;
+
+/* Runs one session with the given mode; returns its parsed result (or NULL). */
+static cJSON *run_mode(host *h, int mode, const char *config, const char *extra) {
+  arag_engine *eng = make_engine(h, config);
+  if (!eng) return NULL;
+  h->mode = mode;
+  char *reqj = make_request(extra);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  deliver_all(h);
+  arag_session_state state = ARAG_SESSION_RUNNING;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &state), ARAG_OK);
+  CHECK_EQ_INT(state, ARAG_SESSION_DONE);
+  cJSON *res = state == ARAG_SESSION_DONE ? result_of(eng, sid) : NULL;
+  CHECK_EQ_INT(h->deliver_errors, 0);
+  return res;
+}
+
+static void finish(host *h, cJSON *res) {
+  cJSON_Delete(res);
+  arag_engine_free(h->eng);
+  host_reset(h);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Tests                                                                     */
+/* ------------------------------------------------------------------------ */
+
+static const char *HOST = "{\"backend\":\"host\",\"max_in_flight\":16}";
+
+static void test_happy_path_async(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, HOST);
+  char *reqj = make_request("\"k\":5");
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  CHECK(sid != 0);
+  /* UUA and both NLI batches are out before any answer. */
+  CHECK_EQ_INT(h.n, 3);
+  CHECK_EQ_INT(count_agent(&h, sid, "uua"), 1);
+  CHECK_EQ_INT(count_agent(&h, sid, "nli"), 2);
+  CHECK_EQ_INT(h.reqs[1].n_ids + h.reqs[2].n_ids, 20);
+  CHECK_EQ_INT(h.reqs[1].n_ids, 10);
+  arag_session_state st;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_RUNNING);
+  const char *json;
+  CHECK_EQ_INT(arag_session_result(eng, sid, &json, NULL), ARAG_E_STATE);
+  /* The UUA sees long-term and session context separately: 3 + 5 events. */
+  const req *u = find_req(&h, sid, "uua");
+  CHECK(u && strstr(u->user, "long_term: 3 events") && strstr(u->user, "session: 5 events"));
+  /* Answer NLI first, then UUA: CSA waits for both. */
+  answer(&h, 2);
+  answer(&h, 1);
+  CHECK_EQ_INT(count_agent(&h, sid, "csa"), 0);
+  answer(&h, 0);
+  CHECK_EQ_INT(count_agent(&h, sid, "csa"), 1);
+  const req *c = find_req(&h, sid, "csa");
+  /* theta 0.5: the 10 even ids pass */
+  CHECK(c && strstr(c->user, "accepted: 10 items") != NULL);
+  CHECK(c && strstr(c->user, "Likes lipstick and nail polish") != NULL);
+  for (int i = 0; c && i < c->n_ids; i++) CHECK(atoi(c->ids[i]) % 2 == 0);
+  deliver_all(&h);
+  const req *ira = find_req(&h, sid, "ira");
+  CHECK(ira && ira->n_ids == 20);
+  CHECK(ira && strstr(ira->user, "context_summary: \"Wants lip products now\"") != NULL);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 5));
+  if (res) {
+    /* The IRA answered the candidates reversed: the order is I0 reversed. */
+    for (int i = 0; i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, 19 - i)) == 0);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(res, "degraded")), 0);
+    cJSON *it0 = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "items"), 0);
+    char want[32];
+    snprintf(want, sizeof want, "because %s", order_at(res, 0));
+    CHECK(strcmp(cJSON_GetObjectItem(it0, "reason")->valuestring, want) == 0);
+    /* Scores fall with rank when the IRA gives none. */
+    double prev = 2;
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "items")) {
+      double s = cJSON_GetObjectItem(it, "score")->valuedouble;
+      CHECK(s >= 0 && s <= 1);
+      (void)prev;
+      prev = s;
+    }
+    cJSON *trace = cJSON_GetObjectItem(res, "trace");
+    CHECK(strcmp(cJSON_GetObjectItem(trace, "s_user")->valuestring,
+                 "Likes lipstick and nail polish\nInterests: lips") == 0);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(trace, "messages")), 5);
+    CHECK_EQ_INT(cJSON_GetObjectItem(trace, "accepted")->valueint, 10);
+    cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(trace, "messages")) {
+      CHECK_EQ_INT(cJSON_GetObjectItem(m, "status")->valueint, 200);
+      CHECK(cJSON_GetObjectItem(m, "ended_ms")->valuedouble >=
+            cJSON_GetObjectItem(m, "started_ms")->valuedouble);
+      CHECK(cJSON_GetObjectItem(m, "prompt_chars")->valueint > 0);
+      CHECK(cJSON_IsObject(cJSON_GetObjectItem(m, "output")));
+    }
+    cJSON *nli = cJSON_GetObjectItem(trace, "nli");
+    CHECK_EQ_INT(cJSON_GetArraySize(nli), 20);
+    cJSON *v;
+    cJSON_ArrayForEach(v, nli) {
+      int even = atoi(cJSON_GetObjectItem(v, "id")->valuestring) % 2 == 0;
+      CHECK_EQ_INT(cJSON_IsTrue(cJSON_GetObjectItem(v, "accepted")), even);
+      CHECK(strcmp(cJSON_GetObjectItem(v, "label")->valuestring,
+                   even ? "supports" : "contradicts") == 0);
+    }
+    cJSON *usage = cJSON_GetObjectItem(res, "usage");
+    CHECK_EQ_INT(cJSON_GetObjectItem(usage, "calls")->valueint, 5);
+    CHECK(cJSON_GetObjectItem(usage, "prompt_chars")->valuedouble > 1000);
+  }
+  /* Deliveries after the end, or twice, change nothing. */
+  CHECK_EQ_INT(arag_deliver(eng, sid, h.reqs[0].rid, 200, "{}", 2), ARAG_E_NOT_FOUND);
+  CHECK_EQ_INT(arag_engine_sessions(eng), 1);
+  arag_session_free(eng, sid);
+  CHECK_EQ_INT(arag_engine_sessions(eng), 0);
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_E_NOT_FOUND);
+  finish(&h, res);
+}
+
+static void test_sync_inside_callback(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, "{\"backend\":\"host\",\"max_in_flight\":1,\"nli_batch\":1}");
+  h.sync = 1;
+  char *reqj = make_request(NULL);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  arag_session_state st;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_DONE);
+  CHECK_EQ_INT(h.n, 1 + 20 + 1 + 1);
+  CHECK_EQ_INT(h.max_outstanding, 1);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 10));
+  finish(&h, res);
+}
+
+static void test_max_in_flight(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, "{\"backend\":\"host\",\"max_in_flight\":2,\"nli_batch\":3}");
+  char *reqj = make_request(NULL);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  CHECK_EQ_INT(h.n, 2);
+  /* One answer at a time, newest first: never more than 2 outstanding. */
+  for (int guard = 0; guard < 100; guard++) {
+    int open = -1;
+    for (int i = h.n - 1; i >= 0; i--)
+      if (!h.reqs[i].answered) {
+        open = i;
+        break;
+      }
+    if (open < 0) break;
+    CHECK(h.outstanding <= 2);
+    answer(&h, open);
+  }
+  CHECK_EQ_INT(h.max_outstanding, 2);
+  CHECK_EQ_INT(count_agent(&h, sid, "nli"), 7);
+  arag_session_state st;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_DONE);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 10));
+  finish(&h, res);
+}
+
+static void test_repairs(void) {
+  host h;
+  cJSON *res = run_mode(&h, M_REPAIRS, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    /* Every deviation was repaired: nothing degraded. */
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(res, "degraded")), 0);
+    for (int i = 0; i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, 19 - i)) == 0);
+    cJSON *trace = cJSON_GetObjectItem(res, "trace");
+    cJSON *v;
+    cJSON_ArrayForEach(v, cJSON_GetObjectItem(trace, "nli")) {
+      int even = atoi(cJSON_GetObjectItem(v, "id")->valuestring) % 2 == 0;
+      CHECK_NEAR(cJSON_GetObjectItem(v, "score")->valuedouble, even ? 1.0 : 0.0, 0);
+      CHECK(strcmp(cJSON_GetObjectItem(v, "label")->valuestring,
+                   even ? "supports" : "contradicts") == 0);
+      CHECK(strcmp(cJSON_GetObjectItem(v, "source")->valuestring, "agent") == 0);
+    }
+    CHECK(strcmp(cJSON_GetObjectItem(trace, "s_user")->valuestring,
+                 "Likes lipstick\nInterests: lips") == 0);
+    /* The repairs are on record in the messages. */
+    int fence = 0, prose = 0, clamped = 0, ids = 0, labels = 0;
+    cJSON *m, *r;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(trace, "messages")) {
+      cJSON_ArrayForEach(r, cJSON_GetObjectItem(m, "repairs")) {
+        const char *s = r->valuestring;
+        fence += strcmp(s, "uua:json_in_code_fence") == 0;
+        prose += strstr(s, ":json_after_prose") != NULL;
+        clamped += strstr(s, ":score_clamped:") != NULL;
+        ids += strstr(s, ":id_repaired:") != NULL;
+        labels += strstr(s, ":label_normalized:") != NULL;
+      }
+    }
+    CHECK_EQ_INT(fence, 1);
+    CHECK_EQ_INT(prose, 2);
+    CHECK_EQ_INT(clamped, 20 + 1); /* NLI scores, and one IRA score of 3 */
+    CHECK_EQ_INT(ids, 20 + 20);
+    CHECK_EQ_INT(labels, 20);
+    /* The IRA's clamped score is used as given. */
+    cJSON *it0 = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "items"), 0);
+    CHECK_NEAR(cJSON_GetObjectItem(it0, "score")->valuedouble, 1.0, 0);
+  }
+  finish(&h, res);
+}
+
+static void test_degradations(void) {
+  host h;
+  cJSON *res = run_mode(&h, M_UUA_500, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "uua:http_500") && has_degraded(res, "uua:skipped"));
+  CHECK(res && cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "s_user")));
+  const req *c = find_req(&h, 1, "csa");
+  CHECK(c && strstr(c->user, "user_summary: null") != NULL);
+  finish(&h, res);
+
+  res = run_mode(&h, M_NLI0_STATUS0, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "nli_batch_0:network_error") &&
+        has_degraded(res, "nli_batch_0:retrieval_fallback"));
+  if (res) {
+    /* The failed batch's items get neutral verdicts from retrieval similarity. */
+    cJSON *nli = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "nli");
+    cJSON *i0 = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "i0");
+    for (int i = 0; i < 10; i++) {
+      cJSON *v = cJSON_GetArrayItem(nli, i);
+      double r = cJSON_GetObjectItem(cJSON_GetArrayItem(i0, i), "retrieval")->valuedouble;
+      CHECK(strcmp(cJSON_GetObjectItem(v, "label")->valuestring, "neutral") == 0);
+      CHECK(strcmp(cJSON_GetObjectItem(v, "source")->valuestring, "retrieval_fallback") == 0);
+      CHECK_NEAR(cJSON_GetObjectItem(v, "score")->valuedouble, r < 0 ? 0 : r, 1e-3);
+    }
+    cJSON *v10 = cJSON_GetArrayItem(nli, 10);
+    CHECK(strcmp(cJSON_GetObjectItem(v10, "source")->valuestring, "agent") == 0);
+    cJSON *m0 =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "messages"), 1);
+    CHECK_EQ_INT(cJSON_GetObjectItem(m0, "status")->valueint, 0);
+    CHECK(strcmp(cJSON_GetObjectItem(m0, "response")->valuestring, "timeout") == 0);
+  }
+  finish(&h, res);
+
+  res = run_mode(&h, M_NLI_TRUNC, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "nli_batch_0:parse_error"));
+  finish(&h, res);
+
+  res = run_mode(&h, M_NLI_OFFSCHEMA, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "nli_batch_0:off_schema"));
+  finish(&h, res);
+
+  res = run_mode(&h, M_CSA_TRUNC, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "csa:parse_error") && has_degraded(res, "csa:skipped"));
+  const req *ira = find_req(&h, 1, "ira");
+  CHECK(ira && strstr(ira->user, "context_summary: null") != NULL);
+  finish(&h, res);
+
+  res = run_mode(&h, M_IRA_OFFSCHEMA, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "ira:off_schema") && has_degraded(res, "ira:fallback_order"));
+  for (int i = 0; res && i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i)) == 0);
+  finish(&h, res);
+
+  res = run_mode(&h, M_IRA_EMPTY, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "ira:empty_ranking") && has_degraded(res, "ira:fallback_order"));
+  for (int i = 0; res && i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i)) == 0);
+  finish(&h, res);
+
+  res = run_mode(&h, M_IRA_BADIDS, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(has_degraded(res, "ira:unknown_id:999"));
+    char dup[48];
+    snprintf(dup, sizeof dup, "ira:duplicate_id:%s", i0_at(res, 19));
+    CHECK(has_degraded(res, dup));
+    CHECK(has_degraded(res, "ira:missing_appended:18"));
+    /* The two ranked ids first, then the rest in fallback (I0) order. */
+    CHECK(strcmp(order_at(res, 0), i0_at(res, 19)) == 0);
+    CHECK(strcmp(order_at(res, 1), i0_at(res, 18)) == 0);
+    for (int i = 2; i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i - 2)) == 0);
+    CHECK(!has_degraded(res, "ira:fallback_order"));
+  }
+  finish(&h, res);
+}
+
+static void test_ablations(void) {
+  host h;
+  cJSON *res = run_mode(
+      &h, M_GOOD, "{\"backend\":\"host\",\"max_in_flight\":16,\"agents\":{\"nli\":false}}", NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK_EQ_INT(count_agent(&h, 0, "nli"), 0);
+  CHECK_EQ_INT(count_agent(&h, 0, "uua") + count_agent(&h, 0, "csa") + count_agent(&h, 0, "ira"),
+               3);
+  const req *c = find_req(&h, 1, "csa");
+  CHECK(c && c->n_ids == 20 && strstr(c->user, "\"retrieval\":") != NULL &&
+        strstr(c->user, "nli_score") == NULL);
+  finish(&h, res);
+
+  res = run_mode(&h, M_GOOD,
+                 "{\"backend\":\"host\",\"max_in_flight\":16,\"agents\":{\"csa\":false}}", NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK_EQ_INT(count_agent(&h, 0, "csa"), 0);
+  CHECK_EQ_INT(count_agent(&h, 0, "nli"), 2);
+  const req *ira = find_req(&h, 1, "ira");
+  CHECK(ira && strstr(ira->user, "context_summary: null") != NULL);
+  CHECK(res && cJSON_GetArraySize(cJSON_GetObjectItem(res, "degraded")) == 0);
+  finish(&h, res);
+
+  res = run_mode(&h, M_GOOD,
+                 "{\"backend\":\"host\",\"max_in_flight\":16,\"agents\":{\"uua\":false}}", NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK_EQ_INT(count_agent(&h, 0, "uua"), 0);
+  ira = find_req(&h, 1, "ira");
+  CHECK(ira && strstr(ira->user, "user_summary: null") != NULL);
+  finish(&h, res);
+
+  /* Per-request override of the same switch, and theta/min_keep. */
+  res = run_mode(&h, M_GOOD, HOST, "\"config\":{\"theta\":0.95,\"min_keep\":3}");
+  CHECK(res && check_permutation(res, 10));
+  c = find_req(&h, 1, "csa");
+  CHECK(c && strstr(c->user, "accepted: 3 items") != NULL);
+  CHECK(res && cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "accepted")->valueint == 3);
+  finish(&h, res);
+
+  /* IRA off: the order follows the NLI scores (even ids first). */
+  res = run_mode(&h, M_GOOD,
+                 "{\"backend\":\"host\",\"max_in_flight\":16,\"agents\":{\"ira\":false}}", NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK_EQ_INT(count_agent(&h, 0, "ira"), 0);
+  for (int i = 0; res && i < 20; i++) CHECK((atoi(order_at(res, i)) % 2 == 0) == (i < 10));
+  finish(&h, res);
+}
+
+static uint32_t lcg(uint32_t *s) { return *s = *s * 1664525u + 1013904223u; }
+
+static void test_many_sessions(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, "{\"backend\":\"host\",\"max_in_flight\":3,\"nli_batch\":5}");
+  enum { N = 200 };
+  uint32_t sids[N];
+  char *reqj = make_request("\"k\":3");
+  for (int i = 0; i < N; i++)
+    CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sids[i]), ARAG_OK);
+  free(reqj);
+  CHECK_EQ_INT(arag_engine_sessions(eng), N);
+  CHECK_EQ_INT(h.n, 3 * N);
+  /* Answer open requests in a pseudo-random order across sessions. */
+  uint32_t seed = 12345;
+  for (int guard = 0; guard < 100000; guard++) {
+    int open = 0;
+    for (int i = 0; i < h.n; i++) open += !h.reqs[i].answered;
+    if (!open) break;
+    int pick = (int)(lcg(&seed) % (uint32_t)open);
+    for (int i = 0; i < h.n; i++)
+      if (!h.reqs[i].answered && pick-- == 0) {
+        answer(&h, i);
+        break;
+      }
+  }
+  CHECK_EQ_INT(h.deliver_errors, 0);
+  CHECK_EQ_INT(h.n, N * (1 + 4 + 1 + 1));
+  int done = 0, perms = 0;
+  cJSON *first = NULL;
+  for (int i = 0; i < N; i++) {
+    arag_session_state st;
+    if (arag_session_state_get(eng, sids[i], &st) == ARAG_OK && st == ARAG_SESSION_DONE) done++;
+    cJSON *res = result_of(eng, sids[i]);
+    if (res && check_permutation(res, 3)) perms++;
+    /* Same inputs, same answers: same order in every session. */
+    if (i == 0) {
+      first = res;
+      continue;
+    }
+    if (res && first)
+      CHECK(
+          cJSON_Compare(cJSON_GetObjectItem(res, "order"), cJSON_GetObjectItem(first, "order"), 1));
+    cJSON_Delete(res);
+  }
+  cJSON_Delete(first);
+  CHECK_EQ_INT(done, N);
+  CHECK_EQ_INT(perms, N);
+  for (int i = 0; i < N; i += 2) arag_session_free(eng, sids[i]);
+  CHECK_EQ_INT(arag_engine_sessions(eng), N / 2);
+  finish(&h, NULL); /* the engine frees the rest */
+}
+
+static void test_cancel_and_unknown(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, HOST);
+  char *reqj = make_request(NULL);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(h.n, 3);
+  /* Unknown session or request: not found, nothing changes. */
+  CHECK_EQ_INT(arag_deliver(eng, sid + 1000, 1, 200, "{}", 2), ARAG_E_NOT_FOUND);
+  CHECK(strstr(arag_engine_last_error(eng), "session") != NULL);
+  CHECK_EQ_INT(arag_deliver(eng, sid, 9999, 200, "{}", 2), ARAG_E_NOT_FOUND);
+  CHECK_EQ_INT(arag_report_usage(eng, sid, 9999, 1, 1), ARAG_E_NOT_FOUND);
+  CHECK_EQ_INT(arag_deliver(eng, 0, 1, 200, "{}", 2), ARAG_E_NOT_FOUND);
+  CHECK_EQ_INT(h.n, 3);
+  answer(&h, 0);
+  CHECK_EQ_INT(h.deliver_errors, 0);
+  CHECK_EQ_INT(arag_deliver(eng, sid, h.reqs[0].rid, 200, "{}", 2), ARAG_E_NOT_FOUND);
+  arag_session_state st;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_RUNNING);
+  /* Cancel: later deliveries are not found, no new requests, no result. */
+  CHECK_EQ_INT(arag_session_cancel(eng, sid), ARAG_OK);
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_CANCELLED);
+  deliver_all(&h);
+  CHECK_EQ_INT(h.deliver_errors, 2);
+  CHECK_EQ_INT(h.n, 3);
+  const char *json;
+  CHECK_EQ_INT(arag_session_result(eng, sid, &json, NULL), ARAG_E_CANCELLED);
+  CHECK_EQ_INT(arag_session_cancel(eng, sid), ARAG_E_STATE);
+  arag_session_free(eng, sid);
+  CHECK_EQ_INT(arag_engine_sessions(eng), 0);
+  finish(&h, NULL);
+
+  /* Cancel from inside the callback: nothing more is sent. */
+  eng = make_engine(&h, HOST);
+  h.mode = M_CANCEL_IN_CB;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(h.n, 1);
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_CANCELLED);
+  finish(&h, NULL);
+
+  /* Free from inside the callback: the session goes away safely. */
+  eng = make_engine(&h, HOST);
+  h.mode = M_FREE_IN_CB;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(h.n, 1);
+  CHECK_EQ_INT(arag_engine_sessions(eng), 0);
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_E_NOT_FOUND);
+  finish(&h, NULL);
+  free(reqj);
+}
+
+static void test_usage(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, HOST);
+  h.report_usage = 1;
+  h.sync = 1;
+  char *reqj = make_request(NULL);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  CHECK_EQ_INT(h.deliver_errors, 0);
+  cJSON *res = result_of(eng, sid);
+  if (res) {
+    cJSON *u = cJSON_GetObjectItem(res, "usage");
+    CHECK_EQ_INT(cJSON_GetObjectItem(u, "calls")->valueint, 5);
+    CHECK_EQ_INT(cJSON_GetObjectItem(u, "prompt_tokens")->valueint, 500);
+    CHECK_EQ_INT(cJSON_GetObjectItem(u, "completion_tokens")->valueint, 35);
+    cJSON *m =
+        cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "messages"), 0);
+    CHECK_EQ_INT(cJSON_GetObjectItem(m, "prompt_tokens")->valueint, 100);
+  }
+  finish(&h, res);
+}
+
+static void test_offline_backend(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, "{}");
+  char *reqj = make_request("\"k\":4");
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  CHECK_EQ_INT(h.n, 0); /* the fetch callback is never used */
+  arag_session_state st;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_DONE);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 4));
+  if (res) {
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(res, "degraded")), 0);
+    cJSON *trace = cJSON_GetObjectItem(res, "trace");
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(trace, "s_user")));
+    CHECK(cJSON_IsString(cJSON_GetObjectItem(trace, "s_ctx")));
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(trace, "messages")), 5);
+    cJSON *m;
+    cJSON_ArrayForEach(m, cJSON_GetObjectItem(trace, "messages"))
+        CHECK_EQ_INT(cJSON_GetObjectItem(m, "status")->valueint, 200);
+    CHECK(strcmp(cJSON_GetObjectItem(cJSON_GetObjectItem(trace, "config"), "backend")->valuestring,
+                 "offline") == 0);
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "items")) {
+      CHECK(cJSON_IsString(cJSON_GetObjectItem(it, "reason")));
+      double s = cJSON_GetObjectItem(it, "score")->valuedouble;
+      CHECK(s >= 0 && s <= 1);
+    }
+  }
+  finish(&h, res);
+}
+
+static void test_catalog_mode(void) {
+  /* No candidates: top_k of the catalog, without the user's history items. */
+  host h;
+  arag_engine *eng = make_engine(&h, "{}");
+  const char *reqj = "{\"top_k\": 8, \"k\": 8}";
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 8));
+  if (res) {
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(res, "order")), 8);
+    for (int i = 0; i < 8; i++) CHECK(atoi(order_at(res, i)) >= 108);
+    /* I0 is in descending retrieval order. */
+    cJSON *i0 = cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "i0");
+    for (int i = 1; i < 8; i++)
+      CHECK(cJSON_GetObjectItem(cJSON_GetArrayItem(i0, i - 1), "retrieval")->valuedouble >=
+            cJSON_GetObjectItem(cJSON_GetArrayItem(i0, i), "retrieval")->valuedouble);
+  }
+  finish(&h, res);
+}
+
+static void test_deep_sync_chain(void) {
+  /* 200 candidates, one NLI call each, all answered inside the callback: the
+   * engine loops instead of recursing. */
+  host h;
+  arag_engine *eng = make_engine(&h, "{\"backend\":\"host\",\"nli_batch\":1,\"max_in_flight\":1}");
+  h.sync = 1;
+  arag_sb b;
+  arag_sb_init(&b);
+  arag_sb_puts(&b, "{\"candidates\":[");
+  for (int i = 0; i < 200; i++)
+    arag_sb_printf(&b, "%s{\"id\":\"%d\",\"title\":\"Item %d lipstick\"}", i ? "," : "", 1000 + i,
+                   i);
+  arag_sb_puts(&b, "]}");
+  char *reqj = arag_sb_take(&b, NULL);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, NULL, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  CHECK_EQ_INT(h.n, 203);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 10));
+  finish(&h, res);
+}
+
+int main(void) {
+  fx.cat = make_catalog();
+  fx.hist = make_history();
+  CHECK(fx.cat != NULL && fx.hist != NULL);
+  if (!fx.cat || !fx.hist) return test_report();
+  RUN(test_happy_path_async);
+  RUN(test_sync_inside_callback);
+  RUN(test_max_in_flight);
+  RUN(test_repairs);
+  RUN(test_degradations);
+  RUN(test_ablations);
+  RUN(test_many_sessions);
+  RUN(test_cancel_and_unknown);
+  RUN(test_usage);
+  RUN(test_offline_backend);
+  RUN(test_catalog_mode);
+  RUN(test_deep_sync_chain);
+  arag_catalog_free(fx.cat);
+  arag_history_free(fx.hist);
+  return test_report();
+}
