@@ -5,10 +5,10 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { prepare } from '../examples/edge-worker/prepare.mjs';
 
@@ -51,14 +51,50 @@ let mfOffline;
 let mfLlm;
 let logs = '';
 
-async function startLlmServer() {
-  // The project's OpenAI-compatible test server answers each agent in its schema.
-  const helper = join(ROOT, 'wasm-tests/helpers/openai-test-server.mjs');
-  assert.ok(existsSync(helper), 'wasm-tests/helpers/openai-test-server.mjs exists');
-  const mod = await import(pathToFileURL(helper).href);
-  const start = mod.startOpenAITestServer || mod.startServer || mod.default;
-  assert.equal(typeof start, 'function', 'the helper exports a start function');
-  return start({});
+// An OpenAI-compatible chat server on 127.0.0.1 that answers each agent in its schema:
+// the agent comes from response_format.json_schema.name, the candidate ids from the data
+// section of the prompt. The ranker answers the candidates in reverse order, so the test
+// can tell its answer was used.
+function candidateIds(content) {
+  const data = content.slice(content.indexOf('<<<DATA'), content.indexOf('DATA>>>'));
+  const lines = data.split('\n');
+  const at = lines.findIndex((l) => /^(candidates|accepted): \d+ items/.test(l));
+  if (at < 0) return [];
+  return lines.slice(at + 1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).id);
+}
+
+function startLlmServer() {
+  const seen = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => (body += d));
+    req.on('end', () => {
+      const r = JSON.parse(body);
+      const agent = r.response_format && r.response_format.json_schema ? r.response_format.json_schema.name : 'unknown';
+      seen.push({ agent, auth: req.headers.authorization, model: r.model, url: req.url });
+      const user = r.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
+      const ids = candidateIds(user);
+      let answer;
+      if (agent === 'uua') answer = { summary: 'LLM: likes hair and skin care', interests: ['hair care'] };
+      else if (agent === 'csa') answer = { summary: 'LLM: accepted items are care products' };
+      else if (agent === 'nli') {
+        answer = { items: ids.map((id, i) => ({ id, score: i % 2 ? 0.3 : 0.8, label: i % 2 ? 'neutral' : 'supports', rationale: 'LLM verdict' })) };
+      } else if (agent === 'ira') {
+        answer = { ranking: ids.slice().reverse().map((id, i) => ({ id, reason: `LLM reason ${i + 1}`, score: 1 - i / 100 })) };
+      } else answer = {};
+      res.writeHead(200, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({
+        id: 'c', object: 'chat.completion', created: 0, model: r.model,
+        choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(answer) }, finish_reason: 'stop' }],
+        usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
+      }));
+    });
+  });
+  return new Promise((ok) =>
+    server.listen(0, '127.0.0.1', () =>
+      ok({ seen, url: `http://127.0.0.1:${server.address().port}/v1`, close: () => new Promise((c) => server.close(c)) })
+    )
+  );
 }
 
 function miniflare(bindings) {
@@ -95,7 +131,7 @@ before(async () => {
     LLM_API_KEY: KEY,
     ALLOWED_ORIGINS: `${ORIGIN},https://other.example`,
     PROXY_MAX_BYTES: '4096',
-    MAX_CANDIDATES: '50',
+    MAX_CANDIDATES: '200',
     MAX_TEXT_CHARS: '1000',
     RATE_LIMIT_PER_MINUTE: '3',
   });
@@ -106,7 +142,7 @@ after(async () => {
   if (mfOffline) await mfOffline.dispose();
   if (mfLlm) await mfLlm.dispose();
   if (upstream) upstream.server.close();
-  if (llmServer && typeof llmServer.close === 'function') await llmServer.close();
+  if (llmServer) await llmServer.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -142,19 +178,49 @@ test('POST /recommend with the offline reasoner', async () => {
 
 test('POST /recommend through an OpenAI-compatible server on 127.0.0.1', async () => {
   llmServer = await startLlmServer();
-  const base = llmServer.url || llmServer.baseURL;
-  assert.ok(base, 'the test server reports its address');
-  mfLlm = miniflare({ ARAG_LLM: 'openai', LLM_BASE_URL: base, LLM_MODEL: 'test-model', LLM_API_KEY: KEY });
+  mfLlm = miniflare({ ARAG_LLM: 'openai', LLM_BASE_URL: llmServer.url, LLM_MODEL: 'test-model', LLM_API_KEY: KEY });
   await mfLlm.ready;
   const res = await post(mfLlm, '/recommend', { history, candidates, k: 5 });
   assert.equal(res.status, 200, await res.clone().text());
   const out = await res.json();
   checkRecommendation(out, 5);
-  const answered = out.trace.messages.filter((m) => m.status === 200);
-  assert.ok(answered.length >= 4, 'agent calls were answered over HTTP');
+  assert.deepEqual(out.degraded, []);
+  const agents = new Set(llmServer.seen.map((r) => r.agent));
+  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.has(a), `${a} went to the server`);
+  for (const r of llmServer.seen) {
+    assert.equal(r.auth, `Bearer ${KEY}`);
+    assert.equal(r.model, 'test-model');
+    assert.equal(r.url, '/v1/chat/completions');
+  }
+  // The ranker's answer decides the order: reasons are the server's.
+  for (const r of out.items) assert.match(r.reason, /^LLM reason \d+$/);
+  const i0 = out.trace.messages.filter((m) => m.agent === 'nli').flatMap((m) => m.output.items.map((v) => v.id));
+  assert.deepEqual(out.items.map((r) => r.id), i0.slice().reverse().slice(0, 5));
+  assert.ok(out.usage.prompt_tokens >= 100 * 4, `token usage reported: ${JSON.stringify(out.usage)}`);
+  const calls = llmServer.seen.length;
   // options.llm = offline overrides the configured model per request.
   const off = await (await post(mfLlm, '/recommend', { history, candidates, k: 5, options: { llm: 'offline' } })).json();
   checkRecommendation(off, 5);
+  assert.equal(llmServer.seen.length, calls, 'the offline request made no LLM call');
+});
+
+test('one module instance per isolate; handles are freed (memory stays flat)', async () => {
+  const health = async () => (await mfOffline.dispatchFetch('http://edge.test/health')).json();
+  // Requests alternate between 200 and 30 candidates; a leaked handle would move the top
+  // of the module's heap, which /health probes.
+  const big = { history, candidates: items.slice(0, 200).map((it) => ({ id: it.id, title: it.title, categories: it.categories })), k: 10 };
+  for (let i = 0; i < 5; i++) assert.equal((await post(mfOffline, '/recommend', big)).status, 200);
+  const warm = await health();
+  assert.equal(warm.ok, true);
+  assert.equal(warm.instances, 1);
+  assert.ok(warm.memoryBytes > 0);
+  for (let i = 0; i < 25; i++) assert.equal((await post(mfOffline, '/recommend', i % 2 ? big : { history, candidates, k: 5 })).status, 200);
+  const hot = await health();
+  assert.equal(hot.instances, 1);
+  assert.equal(hot.recommends, warm.recommends + 25);
+  // With every request's handles freed, neither the memory nor the heap grows.
+  assert.equal(hot.memoryBytes, warm.memoryBytes);
+  assert.equal(hot.heapProbe, warm.heapProbe, 'the heap did not grow');
 });
 
 test('the proxy checks the origin, adds the key, and forces the configured model', async () => {
@@ -208,7 +274,7 @@ test('bad requests get clear 4xx answers and the worker keeps serving', async ()
     [post(mfOffline, '/recommend', '{"history": [', {}), 400, /malformed JSON/],
     [post(mfOffline, '/recommend', '[1,2]'), 400, /JSON object/],
     [post(mfOffline, '/recommend', { history }), 400, /candidates/],
-    [post(mfOffline, '/recommend', { history, candidates: Array.from({ length: 51 }, (_, i) => ({ id: `c${i}`, title: 't' })) }), 413, /limit is 50/],
+    [post(mfOffline, '/recommend', { history, candidates: Array.from({ length: 201 }, (_, i) => ({ id: `c${i}`, title: 't' })) }), 413, /limit is 200/],
     [post(mfOffline, '/recommend', { history, candidates: [{ id: 'a', title: 'y'.repeat(1001) }] }), 413, /title is 1001 characters/],
     [post(mfOffline, '/recommend', { history, candidates, k: 0 }), 400, /k must be/],
     [post(mfOffline, '/recommend', { history: 'nope', candidates }), 400, /history/],

@@ -3,7 +3,7 @@
 //   POST /recommend              {history, candidates, k, options} -> {items, trace, usage, degraded}
 //   POST /v1/chat/completions    OpenAI-compatible proxy for browser clients: adds the
 //                                upstream key (a secret), origin allow-list, size and rate limits
-//   GET  /health                 {ok, version}
+//   GET  /health                 {ok, version, instances, recommends, memoryBytes, heapProbe}
 //
 // The module is imported compiled (`import wasm from './arag.wasm'`): Workers refuse to
 // compile wasm from bytes at run time. One module instance per isolate, reused across
@@ -42,6 +42,7 @@ const CONFIG_KEYS = new Set([
 // Per-isolate state: the module instance and the best-effort rate-limit windows.
 let aragPromise = null;
 const windows = new Map();
+const stats = { instances: 0, recommends: 0 };
 
 class HttpError extends Error {
   constructor(status, message, headers = {}) {
@@ -58,6 +59,7 @@ function limit(env, name) {
 
 function getArag() {
   if (!aragPromise) {
+    stats.instances++;
     aragPromise = createArag({ wasm }).catch((e) => {
       aragPromise = null; // retry on the next request
       throw e;
@@ -252,6 +254,7 @@ async function handleRecommend(request, env) {
       { candidates: input.candidates, k: input.k, topK: input.candidates.length, config: input.config },
       { signal: request.signal }
     );
+    stats.recommends++;
     const res = { items: out.items, usage: out.usage, degraded: out.degraded };
     if (input.trace) res.trace = out.trace;
     return { res, counts: { history: input.history.length, candidates: input.candidates.length, items: out.items.length, backend: kind } };
@@ -349,7 +352,17 @@ export default {
         response = cors['Access-Control-Allow-Origin'] ? new Response(null, { status: 204 }) : json(403, { error: 'origin not allowed' });
       } else if (url.pathname === '/health') {
         const arag = await getArag();
-        response = json(200, { ok: true, version: arag.version ?? null });
+        // Module instances of this isolate (1 once warm), recommendations served, and the
+        // module's linear memory (stable across requests when every handle is freed).
+        const raw = arag.raw;
+        const memoryBytes = raw && typeof raw.u8 === 'function' ? raw.u8().length : null;
+        // Where a 1 MiB allocation lands: stable between requests unless memory leaks.
+        let heapProbe = null;
+        if (raw && typeof raw.malloc === 'function') {
+          heapProbe = raw.malloc(1 << 20);
+          raw.free(heapProbe);
+        }
+        response = json(200, { ok: true, version: arag.version ?? null, ...stats, memoryBytes, heapProbe });
       } else if (url.pathname === '/recommend' || url.pathname === '/v1/chat/completions') {
         if (request.method !== 'POST') throw new HttpError(405, 'use POST', { Allow: 'POST, OPTIONS' });
         const ct = request.headers.get('Content-Type') || '';
