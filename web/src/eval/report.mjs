@@ -9,8 +9,11 @@ export function round6(x) {
   return Object.is(r, -0) ? 0 : r;
 }
 
+// Two-space indented JSON with [lo, hi] intervals kept on one line.
 export function toJSON(result) {
-  return JSON.stringify(result, null, 2) + '\n';
+  const text = JSON.stringify(result, null, 2);
+  const num = '(-?\\d+(?:\\.\\d+)?(?:[eE][-+]?\\d+)?|null)';
+  return text.replace(new RegExp(`\\[\\s*${num},\\s*${num}\\s*\\]`, 'g'), '[$1, $2]') + '\n';
 }
 
 const LABELS = { 'ndcg@5': 'NDCG@5', 'hit@5': 'Hit@5', 'ndcg@10': 'NDCG@10', 'hit@10': 'Hit@10', mrr: 'MRR' };

@@ -1,0 +1,213 @@
+// End-to-end tests of `arag eval` over the built wasm module (dist/): determinism across
+// runs and builds, agreement with the native eval tool, the OpenAI backend against a
+// local server, checkpoint/resume after a killed run, and data errors with file:line.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startEvalLlmServer } from './helpers/eval-llm-server.mjs';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const cli = join(root, 'web', 'bin', 'arag.mjs');
+const dist = process.env.ARAG_EVAL_DIST ? resolve(process.env.ARAG_EVAL_DIST) : join(root, 'dist');
+const nativeBin = process.env.ARAG_EVAL_NATIVE ? resolve(process.env.ARAG_EVAL_NATIVE) : join(root, 'build', 'native', 'eval_native');
+const beauty = join(root, '..', 'shared', 'data', 'amazon-beauty');
+const office = join(root, '..', 'shared', 'data', 'amazon-office');
+const ALL = 'recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua';
+const METRICS = ['ndcg@5', 'hit@5', 'ndcg@10', 'hit@10', 'mrr'];
+
+function run(cmd, args, { env = {}, onSpawn } = {}) {
+  return new Promise((resolveRun) => {
+    const p = spawn(cmd, args, { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (c) => (stdout += c));
+    p.stderr.on('data', (c) => (stderr += c));
+    p.on('close', (code, signal) => resolveRun({ code, signal, stdout, stderr }));
+    if (onSpawn) onSpawn(p);
+  });
+}
+
+const evalCli = (args, opts) => run(process.execPath, [cli, 'eval', '--dist', dist, '--quiet', ...args], opts);
+
+function tmp() {
+  return mkdtempSync(join(tmpdir(), 'arag-eval-e2e-'));
+}
+
+function withoutTiming(json) {
+  const o = JSON.parse(json);
+  for (const u of Object.values(o.usage || {})) delete u.wall_ms_per_user;
+  return o;
+}
+
+test('offline eval on a slice: byte-identical JSON on every run and in both wasm builds', async () => {
+  const dir = tmp();
+  try {
+    const outs = [];
+    for (const [name, kind] of [['a', 'emscripten'], ['b', 'emscripten'], ['c', 'wasi']]) {
+      const r = await evalCli([
+        '--data', beauty, '--methods', ALL, '--users', '40', '--seed', '1', '--negatives', '49', '--kind', kind,
+        '--resamples', '300', '--json', join(dir, `${name}.json`), '--md', join(dir, `${name}.md`), '--svg', join(dir, `${name}.svg`),
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      outs.push(['json', 'md', 'svg'].map((ext) => readFileSync(join(dir, `${name}.${ext}`), 'utf8')));
+      assert.ok(!existsSync(join(dir, `${name}.json.checkpoint.jsonl`)), 'checkpoint removed after a complete run');
+    }
+    assert.deepEqual(outs[1], outs[0], 'second run differs');
+    assert.deepEqual(outs[2], outs[0], 'the WASI build differs from the Emscripten build');
+    const res = JSON.parse(outs[0][0]);
+    assert.equal(res.dataset, 'amazon-beauty');
+    assert.equal(res.users, 40);
+    assert.equal(res.backend, 'offline');
+    assert.deepEqual(Object.keys(res.methods), ALL.split(','));
+    for (const [m, v] of Object.entries(res.methods)) {
+      for (const k of METRICS) {
+        assert.ok(v[k] >= 0 && v[k] <= 1, `${m} ${k} = ${v[k]}`);
+        assert.ok(v.ci[k][0] <= v[k] && v[k] <= v.ci[k][1], `${m} ${k} outside its interval`);
+      }
+      assert.ok(v['hit@5'] <= v['hit@10'] && v['ndcg@5'] <= v['ndcg@10'] && v['ndcg@5'] <= v['hit@5']);
+    }
+    // The text-based methods beat chance (Hit@5 of a random ranking of 50 is 0.1).
+    assert.ok(res.methods.rag['hit@5'] > 0.1 && res.methods.arag['hit@5'] > 0.1);
+    for (const m of ['arag', 'arag-no-nli', 'arag-no-csa', 'arag-no-uua']) {
+      assert.ok(res.usage[m].calls >= 40, `${m} made ${res.usage[m].calls} agent calls`);
+      assert.equal(res.usage[m].prompt_tokens, 0);
+      assert.equal(res.usage[m].wall_ms_per_user, undefined, 'no timing in an offline run');
+    }
+    // Switching an agent off changes the work done: no NLI means fewer calls.
+    assert.ok(res.usage['arag-no-nli'].calls < res.usage.arag.calls);
+    assert.ok(['recency', 'rag'].includes(res.best_baseline['ndcg@5']));
+    assert.equal(res.gain_over_best_baseline[res.best_baseline['ndcg@5']]['ndcg@5'], 0);
+    assert.match(outs[0][1], /^\| arag-no-uua \| /m);
+    assert.match(outs[0][2], /^<svg xmlns=/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('the wasm harness and the native eval tool give the same metrics on 50 users', async () => {
+  assert.ok(existsSync(nativeBin), `${nativeBin} is missing: build it with make native`);
+  for (const data of [office, beauty]) {
+    const dir = tmp();
+    try {
+      const js = await evalCli(['--data', data, '--methods', ALL, '--users', '50', '--resamples', '100', '--json', join(dir, 'r.json')]);
+      assert.equal(js.code, 0, js.stderr);
+      const nat = await run(nativeBin, ['--data', data, '--methods', ALL, '--users', '50', '--seed', '1', '--negatives', '49', '--resamples', '100']);
+      assert.equal(nat.code, 0, nat.stderr);
+      const line = nat.stdout.trim().split('\n').pop();
+      const n = JSON.parse(line);
+      const w = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
+      assert.equal(n.users, 50);
+      for (const m of ALL.split(',')) {
+        for (const k of METRICS) assert.equal(w.methods[m][k], n.methods[m][k], `${data}: ${m} ${k}: wasm ${w.methods[m][k]}, native ${n.methods[m][k]}`);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+});
+
+test('openai backend against a local server: usage matches what the server counted, retries are invisible in the result', async () => {
+  const dir = tmp();
+  const clean = await startEvalLlmServer();
+  const flaky = await startEvalLlmServer({ failEvery: 6 });
+  try {
+    const args = (url, out) => [
+      '--data', office, '--methods', 'recency,rag,arag,arag-no-csa', '--users', '8', '--backend', 'openai',
+      '--base-url', url, '--model', 'test-model', '--concurrency', '3', '--resamples', '100', '--json', join(dir, out),
+    ];
+    const a = await evalCli(args(clean.url, 'a.json'), { env: { OPENAI_API_KEY: 'test-key' } });
+    assert.equal(a.code, 0, a.stderr);
+    const b = await evalCli(args(flaky.url, 'b.json'), { env: { OPENAI_API_KEY: 'test-key' } });
+    assert.equal(b.code, 0, b.stderr);
+    const ra = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
+    assert.equal(ra.backend, 'openai');
+    assert.equal(ra.model, 'test-model');
+    const u = ra.usage;
+    assert.equal(u.arag.calls + u['arag-no-csa'].calls, clean.stats.completions);
+    assert.equal(u.arag.prompt_tokens + u['arag-no-csa'].prompt_tokens, clean.stats.promptTokens);
+    assert.equal(u.arag.completion_tokens + u['arag-no-csa'].completion_tokens, clean.stats.completionTokens);
+    assert.ok(clean.stats.byAgent.csa > 0 && clean.stats.byAgent.nli > 0);
+    assert.equal(u.arag.failures, 0);
+    assert.ok(u.arag.wall_ms_per_user > 0, 'LLM runs report wall time per user');
+    assert.ok(flaky.stats.failed > 0, 'the flaky server refused some requests');
+    assert.deepEqual(withoutTiming(readFileSync(join(dir, 'b.json'), 'utf8')), withoutTiming(readFileSync(join(dir, 'a.json'), 'utf8')));
+  } finally {
+    await clean.close();
+    await flaky.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a killed LLM run resumes from its checkpoint without redoing users and gives the same result', async () => {
+  const dir = tmp();
+  const server = await startEvalLlmServer({ delayMs: 15 });
+  try {
+    const args = (out) => [
+      '--data', office, '--methods', 'rag,arag', '--users', '12', '--backend', 'openai', '--base-url', server.url,
+      '--model', 'test-model', '--concurrency', '1', '--resamples', '100', '--json', join(dir, out),
+    ];
+    const full = await evalCli(args('full.json'));
+    assert.equal(full.code, 0, full.stderr);
+    const fullCalls = server.stats.completions;
+
+    const ck = join(dir, 'cut.json.checkpoint.jsonl');
+    const userLines = () => (existsSync(ck) ? readFileSync(ck, 'utf8').split('\n').filter((l) => l.startsWith('{"i"')).length : 0);
+    let poll;
+    const killed = await evalCli(args('cut.json'), {
+      onSpawn: (p) => {
+        poll = setInterval(() => {
+          if (userLines() >= 4) {
+            clearInterval(poll);
+            p.kill('SIGKILL');
+          }
+        }, 5);
+      },
+    });
+    clearInterval(poll);
+    assert.equal(killed.signal, 'SIGKILL', `the run finished before it could be killed: ${killed.stderr}`);
+    assert.ok(!existsSync(join(dir, 'cut.json')));
+    const done = userLines();
+    assert.ok(done >= 4 && done < 12, `${done} users in the checkpoint`);
+
+    const before = server.stats.completions;
+    const resumed = await run(process.execPath, [cli, 'eval', '--dist', dist, ...args('cut.json')]);
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.match(resumed.stderr, new RegExp(`resuming from .*: ${done} users done`));
+    const resumedCalls = server.stats.completions - before;
+    assert.ok(resumedCalls < fullCalls, `resume made ${resumedCalls} calls, a full run ${fullCalls}`);
+    assert.deepEqual(withoutTiming(readFileSync(join(dir, 'cut.json'), 'utf8')), withoutTiming(readFileSync(join(dir, 'full.json'), 'utf8')));
+    assert.ok(!existsSync(ck));
+  } finally {
+    await server.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a malformed data line stops the run with file:line, before anything is written', async () => {
+  const dir = tmp();
+  try {
+    const data = join(dir, 'shop');
+    mkdirSync(data);
+    writeFileSync(join(data, 'items.jsonl'), readFileSync(join(office, 'items.jsonl'), 'utf8'));
+    const lines = readFileSync(join(office, 'interactions.jsonl'), 'utf8').split('\n');
+    lines[41] = '{"user": "A1", "item": ';
+    writeFileSync(join(data, 'interactions.jsonl'), lines.join('\n'));
+    const r = await evalCli(['--data', data, '--json', join(dir, 'out.json')]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /interactions\.jsonl:42: malformed JSON/);
+    assert.ok(!existsSync(join(dir, 'out.json')));
+    assert.ok(!existsSync(join(dir, 'out.json.checkpoint.jsonl')));
+    const u = await evalCli(['--data', data, '--methods', 'rag,bm25']);
+    assert.equal(u.code, 2);
+    assert.match(u.stderr, /unknown method "bm25"/);
+    const o = await evalCli(['--data', data, '--backend', 'openai']);
+    assert.equal(o.code, 2);
+    assert.match(o.stderr, /needs --base-url/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
