@@ -13,6 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* No fused multiply-add: the same bits on every target (native, wasm). GCC
+ * already keeps them apart in ISO C mode (-std=c11). */
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
+
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 #define FNV_PRIME 0x100000001b3ULL
 
@@ -47,6 +53,8 @@ static inline int is_word(uint8_t b) {
 typedef struct ftable {
   uint64_t *keys;
   uint32_t *counts;
+  uint32_t *used; /* occupied slots in insertion order */
+  size_t n_used;
   size_t mask;
 } ftable;
 
@@ -61,6 +69,7 @@ static inline void ft_add(ftable *t, uint64_t h, unsigned group) {
     if (t->keys[i] == 0) {
       t->keys[i] = key;
       t->counts[i] = 1;
+      t->used[t->n_used++] = (uint32_t)i;
       return;
     }
     i = (i + 1) & t->mask;
@@ -107,13 +116,30 @@ static void collect(const uint8_t *s, size_t len, ftable *t) {
 }
 
 float arag_embed_normalize(float *v, uint32_t dim) {
+  /* Eight fixed partial sums: vectorizable, and the same order (hence the same
+   * bits) on every target. */
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  uint32_t i = 0;
+  for (; i + 8 <= dim; i += 8)
+    for (int l = 0; l < 8; l++) part[l] += v[i + l] * v[i + l];
+  for (; i < dim; i++) part[i & 7] += v[i] * v[i];
   double ss = 0.0;
-  for (uint32_t i = 0; i < dim; i++) ss += (double)v[i] * (double)v[i];
-  if (ss <= 0.0) return 0.0f;
+  for (int l = 0; l < 8; l++) ss += (double)part[l];
+  if (!(ss > 0.0)) return 0.0f;
   double norm = sqrt(ss);
   float inv = (float)(1.0 / norm);
-  for (uint32_t i = 0; i < dim; i++) v[i] *= inv;
+  for (i = 0; i < dim; i++) v[i] *= inv;
   return (float)norm;
+}
+
+/* 1 + ln(tf) for tf < 16 (bit-identical everywhere; libm's logf may differ). */
+static const float sublinear_tf[16] = {0.0f,        1.0f,        1.69314718f, 2.09861229f,
+                                       2.38629436f, 2.60943791f, 2.79175947f, 2.94591015f,
+                                       3.07944154f, 3.19722458f, 3.30258509f, 3.39789527f,
+                                       3.48490665f, 3.56494936f, 3.63905733f, 3.70805020f};
+
+static float tf_weight(uint32_t tf) {
+  return tf < 16 ? sublinear_tf[tf] : 1.0f + (float)log((double)tf);
 }
 
 #define STACK_TABLE 2048
@@ -125,26 +151,29 @@ arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *ou
   size_t max_feat = 2 * len + 2, size = 64;
   while (size < 2 * max_feat) size <<= 1;
   uint64_t stack_keys[STACK_TABLE];
-  uint32_t stack_counts[STACK_TABLE];
+  uint32_t stack_counts[STACK_TABLE], stack_used[STACK_TABLE / 2];
   ftable t;
   void *heap = NULL;
   if (size <= STACK_TABLE) {
     t.keys = stack_keys;
     t.counts = stack_counts;
+    t.used = stack_used;
   } else {
-    heap = malloc(size * (sizeof(uint64_t) + sizeof(uint32_t)));
+    heap = malloc(size * (sizeof(uint64_t) + sizeof(uint32_t)) + (size / 2) * sizeof(uint32_t));
     if (!heap) return ARAG_E_NOMEM;
     t.keys = (uint64_t *)heap;
     t.counts = (uint32_t *)(t.keys + size);
+    t.used = t.counts + size;
   }
   t.mask = size - 1;
+  t.n_used = 0;
   memset(t.keys, 0, size * sizeof(uint64_t));
   collect((const uint8_t *)text, len, &t);
-  for (size_t i = 0; i < size; i++) {
+  for (size_t u = 0; u < t.n_used; u++) {
+    uint32_t i = t.used[u];
     uint64_t key = t.keys[i];
-    if (!key) continue;
     float w = group_weight[key & 3];
-    if (t.counts[i] > 1) w *= 1.0f + logf((float)t.counts[i]);
+    if (t.counts[i] > 1) w *= tf_weight(t.counts[i]);
     uint32_t bucket = (uint32_t)(((key >> 32) * (uint64_t)dim) >> 32);
     out[bucket] += (key & 4) ? -w : w;
   }

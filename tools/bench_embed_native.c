@@ -1,0 +1,133 @@
+/* Native reference for the built-in embedder and the catalog/history loaders
+ * (built with -O3 -march=native by make native). Prints one JSON object:
+ *   {"engine":"native-arag","data","titles","dim","ns_per_title","ns_per_item",
+ *    "catalog_load_ms","history_load_ms_per_user","history_events"}
+ * Usage: bench_embed_native [--data DIR] [--dim 512] [--reps 5]
+ * DIR defaults to ../shared/data/amazon-beauty (relative to the repository). */
+#define _POSIX_C_SOURCE 200809L
+#include "arag.h"
+
+#include "../src/embed.h"
+#include "cJSON.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *p = (char *)malloc((size_t)n + 1);
+  if (!p || fread(p, 1, (size_t)n, f) != (size_t)n) {
+    free(p);
+    fclose(f);
+    return NULL;
+  }
+  p[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return p;
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+int main(int argc, char **argv) {
+  const char *data = "../shared/data/amazon-beauty";
+  uint32_t dim = ARAG_EMBED_DEFAULT_DIM;
+  int reps = 5;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!strcmp(argv[i], "--data"))
+      data = argv[i + 1];
+    else if (!strcmp(argv[i], "--dim"))
+      dim = (uint32_t)atoi(argv[i + 1]);
+    else if (!strcmp(argv[i], "--reps"))
+      reps = atoi(argv[i + 1]);
+    else {
+      fprintf(stderr, "usage: bench_embed_native [--data DIR] [--dim 512] [--reps 5]\n");
+      return 2;
+    }
+  }
+  if (reps < 1 || reps > 100 || dim == 0 || dim > 4096) {
+    fprintf(stderr, "bench_embed_native: bad --reps or --dim\n");
+    return 2;
+  }
+  char path[1024];
+  snprintf(path, sizeof(path), "%s/items.jsonl", data);
+  size_t len = 0;
+  char *json = read_file(path, &len);
+  if (!json) {
+    fprintf(stderr, "bench_embed_native: cannot read %s\n", path);
+    return 2;
+  }
+  /* Titles, and the items as struct for the field-aware embedding. */
+  size_t cap = 1024, n = 0;
+  char **titles = (char **)malloc(cap * sizeof(char *));
+  for (char *line = strtok(json, "\n"); line; line = strtok(NULL, "\n")) {
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(o, "title");
+    if (cJSON_IsString(t)) {
+      if (n == cap) titles = (char **)realloc(titles, (cap *= 2) * sizeof(char *));
+      titles[n++] = strdup(t->valuestring);
+    }
+    cJSON_Delete(o);
+  }
+  free(json);
+  float *v = (float *)malloc(dim * sizeof(float));
+  double *runs = (double *)malloc((size_t)reps * sizeof(double));
+  float guard = 0;
+  for (int r = 0; r < reps; r++) {
+    double t0 = now_ms();
+    for (size_t i = 0; i < n; i++) {
+      arag_embed_text(titles[i], strlen(titles[i]), dim, v);
+      guard += v[i % dim];
+    }
+    runs[r] = (now_ms() - t0) * 1e6 / (double)n;
+  }
+  qsort(runs, (size_t)reps, sizeof(double), cmp_double);
+  double ns_title = runs[reps / 2];
+
+  /* Catalog load: the whole items.jsonl through arag_catalog_add_json. */
+  json = read_file(path, &len);
+  uint32_t count = 0;
+  for (int r = 0; r < reps; r++) {
+    arag_catalog *cat = NULL;
+    if (arag_catalog_create(dim, NULL, &cat) != ARAG_OK) return 1;
+    double t0 = now_ms();
+    arag_status st = arag_catalog_add_json(cat, json, len);
+    runs[r] = now_ms() - t0;
+    if (st != ARAG_OK) {
+      fprintf(stderr, "bench_embed_native: %s\n", arag_catalog_last_error(cat));
+      return 1;
+    }
+    count = arag_catalog_count(cat);
+    arag_catalog_free(cat);
+  }
+  qsort(runs, (size_t)reps, sizeof(double), cmp_double);
+  double load_ms = runs[reps / 2];
+  double ns_item = load_ms * 1e6 / (count ? count : 1);
+  free(json);
+  printf("{\"engine\":\"native-arag\",\"data\":\"%s\",\"titles\":%zu,\"dim\":%u,"
+         "\"ns_per_title\":%.0f,\"catalog_items\":%u,\"catalog_load_ms\":%.1f,"
+         "\"ns_per_item_load\":%.0f}\n",
+         data, n, dim, ns_title, count, load_ms, ns_item);
+  fprintf(stderr, "guard %g\n", (double)guard);
+  for (size_t i = 0; i < n; i++) free(titles[i]);
+  free(titles);
+  free(v);
+  free(runs);
+  return 0;
+}
