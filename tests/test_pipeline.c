@@ -156,7 +156,7 @@ static char *script(host *h, const req *r, int *status) {
       arag_sb_puts(&b, "{\"summary\":\"Likes lipstick and nail polish\",\"interests\":[\"lips\"]}");
     }
   } else if (strcmp(r->agent, "nli") == 0) {
-    int first_batch = atoi(r->ids[0]) == atoi(r->ids[0]) && r->rid == 2;
+    int first_batch = r->rid == 2; /* request 1 is the UUA */
     if (mode == M_NLI0_STATUS0 && first_batch) {
       *status = 0;
       arag_sb_puts(&b, "timeout");
@@ -433,15 +433,13 @@ static void test_happy_path_async(void) {
     char want[32];
     snprintf(want, sizeof want, "because %s", order_at(res, 0));
     CHECK(strcmp(cJSON_GetObjectItem(it0, "reason")->valuestring, want) == 0);
-    /* Scores fall with rank when the IRA gives none. */
-    double prev = 2;
-    cJSON *it;
-    cJSON_ArrayForEach(it, cJSON_GetObjectItem(res, "items")) {
-      double s = cJSON_GetObjectItem(it, "score")->valuedouble;
-      CHECK(s >= 0 && s <= 1);
-      (void)prev;
-      prev = s;
-    }
+    /* Without an IRA score: 0.5 * (1 - rank / n) + 0.5 * NLI score. */
+    double nli_top = atoi(order_at(res, 0)) % 2 == 0 ? 0.9 : 0.2;
+    CHECK_NEAR(cJSON_GetObjectItem(it0, "score")->valuedouble, 0.5 + 0.5 * nli_top, 1e-3);
+    cJSON *it1 = cJSON_GetArrayItem(cJSON_GetObjectItem(res, "items"), 1);
+    double nli_2nd = atoi(order_at(res, 1)) % 2 == 0 ? 0.9 : 0.2;
+    CHECK_NEAR(cJSON_GetObjectItem(it1, "score")->valuedouble,
+               0.5 * (1.0 - 1.0 / 20) + 0.5 * nli_2nd, 1e-3);
     cJSON *trace = cJSON_GetObjectItem(res, "trace");
     CHECK(strcmp(cJSON_GetObjectItem(trace, "s_user")->valuestring,
                  "Likes lipstick and nail polish\nInterests: lips") == 0);
