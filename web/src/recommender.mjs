@@ -351,7 +351,7 @@ export class Recommender {
   _replayProgress(ctx, trace) {
     const msgs = trace && Array.isArray(trace.messages) ? trace.messages : [];
     for (const m of msgs) {
-      const ev = { agent: m.agent, requestId: m.request_id ?? m.requestId, batch: m.batch >= 0 ? m.batch : undefined };
+      const ev = { agent: m.agent, requestId: m.request_id ?? m.requestId, batch: Number.isInteger(m.batch) && m.batch >= 0 ? m.batch : undefined };
       this._emit(ctx, { type: 'start', ...ev });
       const ms = Number.isFinite(m.ended_ms) && Number.isFinite(m.started_ms) ? m.ended_ms - m.started_ms : 0;
       this._emit(ctx, { type: 'end', ...ev, status: m.status, ms });
