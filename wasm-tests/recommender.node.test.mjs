@@ -1,0 +1,190 @@
+// Offline recommendation end to end in Node on a slice of amazon-beauty: the built-in
+// reasoner answers the four agents inside the module.
+import { test, describe, before } from 'node:test';
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { DIST, requireFile, rng } from './helpers/common.mjs';
+import { loadSlice } from './helpers/data.mjs';
+
+requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
+const { createArag, createRecommender, AragError } = await import('../dist/index.mjs');
+
+const slice = loadSlice({ users: 4 });
+const itemById = new Map(slice.items.map((it) => [it.id, it]));
+
+function shuffle(a, seed) {
+  const r = rng(seed);
+  const b = a.slice();
+  for (let i = b.length - 1; i > 0; i--) {
+    const j = Math.floor(r() * (i + 1));
+    [b[i], b[j]] = [b[j], b[i]];
+  }
+  return b;
+}
+
+async function aragError(promiseOrFn, code) {
+  const check = (e) => {
+    assert.ok(e instanceof AragError, `expected AragError, got ${e && e.name}: ${e && e.message}`);
+    if (code) assert.equal(e.code, code, e.message);
+    assert.ok(e.message.length > 0);
+    return true;
+  };
+  if (typeof promiseOrFn === 'function') assert.throws(promiseOrFn, check);
+  else await assert.rejects(promiseOrFn, check);
+}
+
+const arags = {};
+before(async () => {
+  arags.emscripten = await createArag({ kind: 'emscripten' });
+  arags.wasi = await createArag({ kind: 'wasi' });
+});
+
+async function recFor(u, kind = 'emscripten', config = {}) {
+  const rec = await createRecommender({ arag: arags[kind], catalog: slice.items, config });
+  rec.history.add(u.events);
+  return rec;
+}
+
+describe('offline recommender', () => {
+  test('items with reasons and a trace with all four agents', async () => {
+    const u = slice.users[0];
+    const rec = await recFor(u);
+    assert.equal(rec.backend, 'offline');
+    assert.equal(rec.catalog.count, slice.items.length);
+    assert.equal(rec.history.count, u.events.length);
+    const progress = [];
+    const out = await rec.recommend({ candidates: u.candidates, k: 8 }, { onProgress: (e) => progress.push(e) });
+    assert.equal(out.items.length, 8);
+    assert.deepEqual(out.order, out.items.map((i) => i.id));
+    assert.equal(new Set(out.order).size, 8);
+    for (const it of out.items) {
+      assert.ok(u.candidates.includes(it.id));
+      assert.equal(typeof it.reason, 'string');
+      assert.ok(it.reason.length > 5, it.reason);
+      assert.ok(Number.isFinite(it.score));
+    }
+    const agents = new Set(out.trace.messages.map((m) => m.agent));
+    assert.deepEqual([...agents].sort(), ['csa', 'ira', 'nli', 'uua']);
+    assert.ok(out.trace.messages.every((m) => m.status === 200));
+    assert.equal(typeof out.trace.s_user, 'string');
+    assert.ok(out.trace.s_user.length > 0);
+    assert.deepEqual(out.degraded, []);
+    // The trace's context is the user's history, session = the last 5 events.
+    assert.deepEqual(out.trace.context.session, u.events.slice(-5).map((e) => e.id));
+    // Offline progress is reported from the trace: a start and an end per agent call.
+    assert.equal(progress.filter((e) => e.type === 'start').length, out.trace.messages.length);
+    assert.ok(progress.filter((e) => e.type === 'end').every((e) => e.status === 200));
+    assert.equal(rec.sessions, 0);
+    rec.free();
+  });
+
+  test('permutation invariant: candidate and event order do not change the result', async () => {
+    for (const u of slice.users.slice(0, 3)) {
+      const rec = await recFor(u);
+      const a = await rec.recommend({ candidates: u.candidates, k: 10 });
+      const b = await rec.recommend({ candidates: shuffle(u.candidates, 5), k: 10 });
+      assert.deepEqual(b.items, a.items);
+      const rec2 = await createRecommender({ arag: arags.emscripten, catalog: shuffle(slice.items, 9) });
+      rec2.history.add(shuffle(u.events, 3)); // events carry timestamps
+      const c = await rec2.recommend({ candidates: shuffle(u.candidates, 8), k: 10 });
+      assert.deepEqual(c.items, a.items);
+      rec.free();
+      rec2.free();
+    }
+  });
+
+  test('the Emscripten and WASI builds recommend identically', async () => {
+    const u = slice.users[1];
+    const e = await recFor(u, 'emscripten');
+    const w = await recFor(u, 'wasi');
+    const a = await e.recommend({ candidates: u.candidates, k: 10 });
+    const b = await w.recommend({ candidates: u.candidates, k: 10 });
+    assert.deepEqual(b.items, a.items);
+    assert.equal(b.trace.s_user, a.trace.s_user);
+    e.free();
+    w.free();
+  });
+
+  test('history snapshot / restore round trip', async () => {
+    const u = slice.users[2];
+    const rec = await recFor(u);
+    const want = await rec.recommend({ candidates: u.candidates });
+    const bytes = rec.history.snapshot();
+    assert.ok(bytes instanceof Uint8Array && bytes.length > 0);
+    rec.history.clear();
+    assert.equal(rec.history.count, 0);
+    rec.history.restore(bytes);
+    assert.equal(rec.history.count, u.events.length);
+    assert.deepEqual((await rec.recommend({ candidates: u.candidates })).items, want.items);
+    // Into another recommender (another module build, even).
+    const other = await createRecommender({ arag: arags.wasi, catalog: slice.items });
+    other.history.restore(bytes);
+    assert.deepEqual((await other.recommend({ candidates: u.candidates })).items, want.items);
+    // Corrupt bytes: AragError, history unchanged.
+    const bad = bytes.slice();
+    bad[bad.length >> 1] ^= 0xff;
+    await aragError(() => other.history.restore(bad), 'ARAG_E_CORRUPT');
+    await aragError(() => other.history.restore(bytes.subarray(0, 10)), 'ARAG_E_CORRUPT');
+    assert.equal(other.history.count, u.events.length);
+    rec.free();
+    other.free();
+  });
+
+  test('candidates as item objects, no catalog needed', async () => {
+    const u = slice.users[0];
+    const rec = await createRecommender({ arag: arags.emscripten });
+    rec.history.add(u.events.map((e) => ({ ...e, ...itemById.get(e.id) })));
+    const out = await rec.recommend({ candidates: u.candidates.map((id) => itemById.get(id)), k: 5 });
+    assert.equal(out.items.length, 5);
+    assert.ok(out.items.every((i) => u.candidates.includes(i.id)));
+    rec.free();
+  });
+
+  test('catalog mode: without candidates, the top_k of the catalog', async () => {
+    const u = slice.users[3];
+    const rec = await recFor(u);
+    const out = await rec.recommend({ topK: 30, k: 6 });
+    assert.equal(out.items.length, 6);
+    assert.ok(out.items.every((i) => rec.catalog.has(i.id)));
+    assert.equal(out.trace.i0.length, 30);
+    rec.free();
+  });
+
+  test('ablations switch agents off', async () => {
+    const u = slice.users[0];
+    const rec = await recFor(u, 'emscripten', { agents: { nli: false, csa: false } });
+    const out = await rec.recommend({ candidates: u.candidates });
+    const agents = new Set(out.trace.messages.map((m) => m.agent));
+    assert.deepEqual([...agents].sort(), ['ira', 'uua']);
+    const out2 = await rec.recommend({ candidates: u.candidates, config: { agents: { nli: true, csa: true, uua: false } } });
+    assert.deepEqual([...new Set(out2.trace.messages.map((m) => m.agent))].sort(), ['csa', 'ira', 'nli']);
+    rec.free();
+  });
+
+  test('errors surface as AragError and change nothing', async () => {
+    const u = slice.users[0];
+    const rec = await recFor(u);
+    await aragError(createRecommender({ arag: arags.emscripten, config: { theta: 'high' } }));
+    await aragError(createRecommender({ arag: arags.emscripten, config: { backend: 'host' } }), 'ARAG_E_INVALID');
+    await aragError(createRecommender({ arag: arags.emscripten, llm: 'gpt' }), 'ARAG_E_INVALID');
+    await aragError(rec.recommend({ candidates: [42] }));
+    await aragError(rec.recommend({ candidates: 'B0001' }), 'ARAG_E_INVALID');
+    await aragError(rec.recommend({ candidates: u.candidates, k: 0 }), 'ARAG_E_INVALID');
+    await aragError(rec.recommend({ candidates: u.candidates, config: { theta: 7 } }));
+    const n = rec.catalog.count;
+    await aragError(() => rec.catalog.add([{ id: 'ok-1', title: 'fine' }, { id: 'bad' }]));
+    await aragError(() => rec.catalog.add('{"id": "x", "title": '), 'ARAG_E_JSON');
+    assert.equal(rec.catalog.count, n, 'all or nothing');
+    const h = rec.history.count;
+    await aragError(() => rec.history.add([{ id: 'x', ts: 1 }, { id: 'y', ts: 'yesterday' }]));
+    await aragError(() => rec.history.add('not json'), 'ARAG_E_JSON');
+    await aragError(() => rec.history.add({ id: 'z', ts: 1, kind: 'stare' }));
+    assert.equal(rec.history.count, h);
+    assert.equal(rec.sessions, 0);
+    // Still works after all that.
+    assert.equal((await rec.recommend({ candidates: u.candidates })).items.length, 10);
+    rec.free();
+    await aragError(rec.recommend({ candidates: u.candidates }), 'ARAG_E_STATE');
+    rec.free();
+  });
+});
