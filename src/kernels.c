@@ -5,37 +5,41 @@
 
 #if ARAG_HAVE_SIMD
 #include <wasm_simd128.h>
+/* In SIMD builds clang would auto-vectorize the 16-lane scalar loops into
+ * SIMD128; keep the scalar path really scalar so ARAG_KERNEL_SCALAR means it. */
+#define SCALAR_FN __attribute__((target("no-simd128")))
+#else
+#define SCALAR_FN
 #endif
 
-float arag_dot_f32_scalar(const float *a, const float *b, uint32_t n) {
+SCALAR_FN float arag_dot_f32_scalar(const float *a, const float *b, uint32_t n) {
+  /* 16 lanes = four 4-lane accumulators; block b (4 floats) goes to accumulator
+   * b % 4, the order of the SIMD kernel. */
   float acc[16] = {0};
-  uint32_t nb = n / 4, blk = 0;
-  for (; blk + 4 <= nb; blk += 4) {
-    const float *x = a + (size_t)blk * 4, *y = b + (size_t)blk * 4;
-    for (int j = 0; j < 16; j++) acc[j] += x[j] * y[j];
-  }
-  for (int r = 0; blk < nb; blk++, r++) {
-    const float *x = a + (size_t)blk * 4, *y = b + (size_t)blk * 4;
-    for (int j = 0; j < 4; j++) acc[r * 4 + j] += x[j] * y[j];
-  }
+  uint32_t n16 = n / 16 * 16;
+  for (uint32_t i = 0; i < n16; i += 16)
+    for (int j = 0; j < 16; j++) acc[j] += a[i + j] * b[i + j];
+  /* Tail blocks 0..2 go to accumulators 0..2: lanes 0..(n - n16 - 1). */
+  for (uint32_t j = 0; j < n - n16; j++) acc[j] += a[n16 + j] * b[n16 + j];
   float s[4];
   for (int j = 0; j < 4; j++) s[j] = (acc[j] + acc[4 + j]) + (acc[8 + j] + acc[12 + j]);
   return (s[0] + s[1]) + (s[2] + s[3]);
 }
 
-int32_t arag_dot_i8_scalar(const int8_t *row, const int16_t *q, uint32_t n) {
+SCALAR_FN int32_t arag_dot_i8_scalar(const int8_t *row, const int16_t *q, uint32_t n) {
   int32_t acc = 0;
   for (uint32_t i = 0; i < n; i++) acc += (int32_t)row[i] * (int32_t)q[i];
   return acc;
 }
 
-void arag_scan_f32_scalar(const float *rows, size_t stride, uint32_t count, const float *q,
-                          uint32_t n, float *scores) {
+SCALAR_FN void arag_scan_f32_scalar(const float *rows, size_t stride, uint32_t count,
+                                    const float *q, uint32_t n, float *scores) {
   for (uint32_t i = 0; i < count; i++) scores[i] = arag_dot_f32_scalar(rows + i * stride, q, n);
 }
 
-void arag_scan_i8_scalar(const int8_t *rows, size_t stride, uint32_t count, const float *scales,
-                         const int16_t *q, float qscale, uint32_t n, float *scores) {
+SCALAR_FN void arag_scan_i8_scalar(const int8_t *rows, size_t stride, uint32_t count,
+                                   const float *scales, const int16_t *q, float qscale, uint32_t n,
+                                   float *scores) {
   for (uint32_t i = 0; i < count; i++)
     scores[i] = (float)arag_dot_i8_scalar(rows + i * stride, q, n) * (scales[i] * qscale);
 }
