@@ -192,16 +192,11 @@ arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *o
 
 /* out += w * normalized embedding of text (scratch: dim floats). */
 static arag_status add_field(const char *text, size_t len, float w, uint32_t dim, float *scratch,
-                             float *out, int *any) {
+                             float *out) {
   if (len == 0) return ARAG_OK;
   arag_status st = arag_embed_raw(text, len, dim, scratch);
   if (st != ARAG_OK) return st;
-  int nonzero = 0;
-  for (uint32_t i = 0; i < dim; i++) {
-    out[i] += w * scratch[i];
-    nonzero |= scratch[i] != 0.0f;
-  }
-  *any |= nonzero;
+  for (uint32_t i = 0; i < dim; i++) out[i] += w * scratch[i];
   return ARAG_OK;
 }
 
@@ -232,56 +227,36 @@ arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, flo
     if (st != ARAG_OK) goto done;
   }
   if (vec) {
-    int any = 0;
     memset(vec, 0, (size_t)dim * sizeof(float));
     if (title_vec) {
-      for (uint32_t i = 0; i < dim; i++) {
-        vec[i] = ARAG_EMBED_F_TITLE * title_vec[i];
-        any |= title_vec[i] != 0.0f;
-      }
+      for (uint32_t i = 0; i < dim; i++) vec[i] = ARAG_EMBED_F_TITLE * title_vec[i];
     } else {
-      st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, vec, &any);
+      st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, vec);
       if (st != ARAG_OK) goto done;
     }
     if (item->n_categories > 0) {
       /* Deeper (more specific) categories weigh more: weight (depth + 1). */
-      int cat_any = 0;
       memset(acc, 0, (size_t)dim * sizeof(float));
       for (uint32_t c = 0; c < item->n_categories; c++) {
         const char *cs = item->categories[c];
-        st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, acc, &cat_any);
+        st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, acc);
         if (st != ARAG_OK) goto done;
       }
-      if (cat_any) {
-        arag_embed_normalize(acc, dim);
+      if (arag_embed_normalize(acc, dim) > 0.0f)
         for (uint32_t i = 0; i < dim; i++) vec[i] += ARAG_EMBED_F_CATEGORIES * acc[i];
-        any = 1;
-      }
     }
     if (item->brand && item->brand[0]) {
-      st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, vec, &any);
+      st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, vec);
       if (st != ARAG_OK) goto done;
     }
     if (item->text && item->text[0]) {
       size_t tl = strlen(item->text);
       st = add_field(item->text, utf8_prefix(item->text, tl, ARAG_EMBED_TEXT_PREFIX),
-                     ARAG_EMBED_F_TEXT, dim, scratch, vec, &any);
+                     ARAG_EMBED_F_TEXT, dim, scratch, vec);
       if (st != ARAG_OK) goto done;
     }
-    if (!any) {
-      /* No text at all: a deterministic vector from the id (never zero: an id is
-       * non-empty; a punctuation-only id still hashes through its bytes). */
-      st = arag_embed_raw(item->id, item->id_len, dim, vec);
-      if (st != ARAG_OK) goto done;
-      int nonzero = 0;
-      for (uint32_t i = 0; i < dim; i++) nonzero |= vec[i] != 0.0f;
-      if (!nonzero && item->id_len > 0) {
-        uint64_t h = FNV_OFFSET;
-        for (uint32_t i = 0; i < item->id_len; i++) h = (h ^ (uint8_t)item->id[i]) * FNV_PRIME;
-        h = fmix64(h);
-        vec[(uint32_t)(((h >> 32) * (uint64_t)dim) >> 32)] = 1.0f;
-      }
-    }
+    /* No text at all (an event that only names an item) leaves the zero
+     * vector, "no information"; the pipeline takes such items from the catalog. */
     arag_embed_normalize(vec, dim);
   }
 done:
