@@ -204,6 +204,10 @@ const char *arag_engine_last_error(const arag_engine *eng);
 void arag_engine_set_fetch(arag_engine *eng, arag_fetch_fn fn, void *user);
 /* Current effective configuration as JSON (owned by the engine until next call). */
 const char *arag_engine_config(arag_engine *eng);
+/* Applies config keys onto the engine's configuration (same keys as create; sessions
+ * already started keep theirs). All-or-nothing; on error the message names the key.
+ * Useful to get that message, since a failing arag_engine_create has no handle. */
+arag_status arag_engine_configure(arag_engine *eng, const char *config_json, size_t len);
 
 /* Start one recommendation. request JSON:
  * {"candidates"?: [id | item object], "k"?: n, "top_k"?: n, "config"?: {overrides}}

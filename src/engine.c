@@ -210,6 +210,25 @@ arag_status arag_engine_create(const char *config_json, size_t len, arag_engine 
   return ARAG_OK;
 }
 
+arag_status arag_engine_configure(arag_engine *eng, const char *config_json, size_t len) {
+  if (!eng) return ARAG_E_INVALID;
+  if (!config_json && len) return arag_err_set(&eng->err, ARAG_E_INVALID, "config_json is NULL");
+  if (!len) return ARAG_OK;
+  cJSON *root = cJSON_ParseWithLength(config_json, len);
+  if (!root) return arag_err_set(&eng->err, ARAG_E_JSON, "config is not valid JSON");
+  arag_config cfg = eng->cfg;
+  char err[ARAG_ERRBUF_SIZE] = "";
+  arag_status st = arag_config_apply(&cfg, root, 0, err, sizeof err);
+  cJSON_Delete(root);
+  if (st == ARAG_OK && cfg.top_k > cfg.max_candidates)
+    st = cfg_fail(err, sizeof err, ARAG_E_INVALID,
+                  "config \"top_k\" (%u) is past max_candidates (%u)", cfg.top_k,
+                  cfg.max_candidates);
+  if (st != ARAG_OK) return arag_err_set(&eng->err, st, "%s", err);
+  eng->cfg = cfg;
+  return ARAG_OK;
+}
+
 void arag_engine_free(arag_engine *eng) {
   if (!eng) return;
   for (uint32_t i = 0; i < eng->n_sessions; i++) arag_pipeline_destroy(eng->sessions[i]);

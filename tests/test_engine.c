@@ -102,6 +102,29 @@ static void test_bad_config(void) {
     if (st == ARAG_OK) arag_engine_free(e);
   }
   CHECK_EQ_INT(arag_engine_create("{}", 2, NULL), ARAG_E_INVALID);
+
+  /* arag_engine_configure gives the message, all-or-nothing. */
+  arag_engine *e = engine(NULL);
+  const char *before = arag_engine_config(e);
+  char *saved = before ? arag_strndup(before, strlen(before)) : NULL;
+  const char *cfg = "{\"k\": 3, \"nli_batch\": 0}";
+  CHECK_EQ_INT(arag_engine_configure(e, cfg, strlen(cfg)), ARAG_E_INVALID);
+  CHECK(strstr(arag_engine_last_error(e), "nli_batch") != NULL);
+  CHECK(saved && strcmp(arag_engine_config(e), saved) == 0);
+  cfg = "{\"agents\": {\"uua\": 1}}";
+  CHECK_EQ_INT(arag_engine_configure(e, cfg, strlen(cfg)), ARAG_E_INVALID);
+  CHECK(strstr(arag_engine_last_error(e), "agents.uua") != NULL);
+  cfg = "{\"colour\": 1}";
+  CHECK_EQ_INT(arag_engine_configure(e, cfg, strlen(cfg)), ARAG_E_INVALID);
+  CHECK(strstr(arag_engine_last_error(e), "colour") != NULL);
+  cfg = "{\"k\": 3, \"theta\": 0.25}";
+  CHECK_EQ_INT(arag_engine_configure(e, cfg, strlen(cfg)), ARAG_OK);
+  cJSON *c = config_of(e);
+  CHECK(c && cJSON_GetObjectItem(c, "k")->valueint == 3);
+  CHECK(c && fabs(cJSON_GetObjectItem(c, "theta")->valuedouble - 0.25) < 1e-12);
+  cJSON_Delete(c);
+  free(saved);
+  arag_engine_free(e);
 }
 
 static arag_catalog *catalog(void) {
