@@ -137,6 +137,16 @@ async function cmdEval(argv) {
     // Catalog lines with "popularity" counted from the histories (never targets).
     items: withPopularity(data.items, popularityCounts(data.users)),
   });
+  // Ctrl-C: finished users are already in the checkpoint (appended one by one).
+  const onSigint = () => {
+    process.stderr.write(
+      checkpoint
+        ? `\narag eval: interrupted; finished users are in ${checkpoint}: run the same command again to resume\n`
+        : '\narag eval: interrupted (no checkpoint)\n',
+    );
+    process.exit(130);
+  };
+  process.once('SIGINT', onSigint);
   try {
     const timing = backend !== 'offline' || Boolean(args.timing);
     const { result, failures } = await runEval(data, engine, {
@@ -168,6 +178,7 @@ async function cmdEval(argv) {
     }
     return 0;
   } finally {
+    process.removeListener('SIGINT', onSigint);
     engine.free();
   }
 }

@@ -313,8 +313,9 @@ export function aggregate(records, methods, { resamples = 1000, seed = 1, timing
   return { methods: out, best_baseline: best, gain_over_best_baseline: gains, usage };
 }
 
+// "nli_batch_3:parse_error" -> "nli:parse_error": one key per agent and kind.
 function degradationKey(d) {
-  if (typeof d === 'string') return d;
+  if (typeof d === 'string') return d.replace(/_batch_\d+/, '');
   if (d && typeof d === 'object') {
     const parts = [d.agent, d.kind || d.type || d.reason || d.code].filter((x) => typeof x === 'string');
     if (parts.length) return parts.join(':');
@@ -387,6 +388,9 @@ export async function runEval(data, engine, opts) {
         else ck.write(rec);
         records[plan.i] = rec;
         bar.tick();
+        // Let timers and signals (Ctrl-C) in between users: an offline pipeline
+        // resolves in microtasks only.
+        await new Promise((r) => setImmediate(r));
         if (onUser) await onUser(rec);
       }
     } catch (e) {
