@@ -6,18 +6,28 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
+import { Miniflare } from 'miniflare';
+import { prepare } from '../examples/edge-worker/prepare.mjs';
+import { startAgentChatServer } from './helpers/agent-chat-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ARTIFACTS = join(ROOT, 'wasm-tests', 'artifacts');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
+const KEY = 'demo-upstream-key-456';
 let server;
 let baseUrl;
+let llm;
+let edge;
+let edgeUrl;
+let edgeDir;
+const edgeRequests = [];
 let profile;
 let context;
 let page;
@@ -26,12 +36,24 @@ const consoleErrors = [];
 const foreignRequests = [];
 let catalogCount = 0;
 
-function startServe() {
+function freePort() {
   return new Promise((ok, fail) => {
-    const child = spawn(process.execPath, [join(ROOT, 'web/demo/serve.mjs'), '--port', '0'], {
-      cwd: ROOT,
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const srv = createServer();
+    srv.once('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
     });
+  });
+}
+
+function startServe(port, edgeOrigin) {
+  return new Promise((ok, fail) => {
+    const child = spawn(
+      process.execPath,
+      [join(ROOT, 'web/demo/serve.mjs'), '--port', String(port), '--edge-origin', edgeOrigin],
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
+    );
     let out = '';
     let err = '';
     const timer = setTimeout(() => fail(new Error(`serve.mjs did not start: ${out}${err}`)), 20000);
@@ -64,7 +86,31 @@ async function waitSettled(expectHistory) {
 
 before(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  server = await startServe();
+  // The edge worker (workerd) in front of an OpenAI-compatible server: the page reaches
+  // the model only through it, and only the worker knows the key.
+  const demoPort = await freePort();
+  llm = await startAgentChatServer({ delayMs: 150 });
+  edgeDir = mkdtempSync(join(tmpdir(), 'arag-demo-edge-'));
+  prepare(edgeDir);
+  edge = new Miniflare({
+    modules: true,
+    scriptPath: join(edgeDir, 'worker.mjs'),
+    modulesRoot: edgeDir,
+    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+    compatibilityDate: '2025-06-01',
+    compatibilityFlags: ['nodejs_compat'],
+    host: '127.0.0.1',
+    port: 0,
+    bindings: {
+      ARAG_LLM: 'offline',
+      LLM_BASE_URL: llm.url,
+      LLM_API_KEY: KEY,
+      ALLOWED_ORIGINS: `http://127.0.0.1:${demoPort}`,
+    },
+    handleRuntimeStdio() {},
+  });
+  edgeUrl = new URL(await edge.ready).origin;
+  server = await startServe(demoPort, edgeUrl);
   baseUrl = server.url;
   profile = mkdtempSync(join(tmpdir(), 'arag-demo-profile-'));
   context = await chromium.launchPersistentContext(profile, {
@@ -79,7 +125,8 @@ before(async () => {
     if (m.type() === 'error') consoleErrors.push(m.text());
   });
   context.on('request', (r) => {
-    if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) foreignRequests.push(r.url());
+    if (r.url().startsWith(edgeUrl)) edgeRequests.push({ url: r.url(), method: r.method(), headers: r.headers() });
+    else if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) foreignRequests.push(r.url());
   });
 });
 
@@ -87,6 +134,9 @@ after(async () => {
   if (context) await context.close();
   if (server) server.child.kill();
   if (profile) rmSync(profile, { recursive: true, force: true });
+  if (edge) await edge.dispose();
+  if (llm) await llm.close();
+  if (edgeDir) rmSync(edgeDir, { recursive: true, force: true });
 });
 
 test('the page loads with a strict CSP, the sample catalog and the module in a worker', async () => {
@@ -217,6 +267,52 @@ test('phone-sized viewport: no horizontal scrolling', async () => {
   assert.ok(overflow <= 1, `page is ${overflow}px wider than the viewport`);
   await page.screenshot({ path: join(ARTIFACTS, 'demo-phone.png'), fullPage: true });
   await page.setViewportSize({ width: 1280, height: 900 });
+});
+
+test('settings: an OpenAI-compatible model through the edge worker, no key in the page', async () => {
+  assert.deepEqual(edgeRequests, [], 'the offline reasoner made no network request');
+  await page.click('#settings-open');
+  await page.waitForSelector('#settings[open]');
+  assert.equal(await page.inputValue('#edge-url'), edgeUrl, 'the edge address comes from the server');
+  await page.check('input[name="backend"][value="openai"]');
+  await page.fill('#model', 'demo-model');
+  await page.click('#settings-save');
+  await page.waitForSelector('#progress:not([hidden])', { timeout: 10000 });
+  await page.waitForFunction(
+    () =>
+      document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
+      [...document.querySelectorAll('#recs .reason')].some((e) => /^LLM reason \d+$/.test(e.textContent)),
+    null,
+    { timeout: 30000 }
+  );
+  const reasons = await page.$$eval('#recs .reason', (els) => els.map((e) => e.textContent));
+  for (const r of reasons) assert.match(r, /^LLM reason \d+$/);
+  assert.match(await page.textContent('#s-user'), /^LLM: likes hair and skin care/);
+  assert.match(await page.textContent('#s-ctx'), /^LLM: accepted items are care products/);
+  const agents = new Set(llm.seen.map((r) => r.agent));
+  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.has(a), `${a} reached the model`);
+  for (const r of llm.seen) assert.equal(r.auth, `Bearer ${KEY}`, 'the edge worker added the key');
+  const posts = edgeRequests.filter((r) => r.method === 'POST');
+  assert.ok(posts.length >= 4);
+  for (const r of edgeRequests) {
+    assert.equal(r.url, `${edgeUrl}/v1/chat/completions`);
+    assert.equal(r.headers.authorization, undefined, 'the page sends no key');
+  }
+  const timeline = await page.$$eval('#timeline .call', (els) => els.map((e) => e.dataset.agent));
+  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(timeline.includes(a));
+  assert.match(await page.textContent('#trace-meta'), /demo-model via the edge worker/);
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-llm.png') });
+  // Back to the offline reasoner for the rest of the suite.
+  await page.click('#settings-open');
+  await page.check('input[name="backend"][value="offline"]');
+  await page.click('#settings-save');
+  await page.waitForFunction(
+    () =>
+      document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
+      [...document.querySelectorAll('#recs .reason')].every((e) => !/^LLM reason/.test(e.textContent)),
+    null,
+    { timeout: 30000 }
+  );
 });
 
 test('"forget me" empties the history, also after a reload', async () => {

@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { prepare } from '../examples/edge-worker/prepare.mjs';
+import { startAgentChatServer } from './helpers/agent-chat-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const DATA = resolve(ROOT, '../shared/data/amazon-beauty');
@@ -50,52 +51,6 @@ let llmServer;
 let mfOffline;
 let mfLlm;
 let logs = '';
-
-// An OpenAI-compatible chat server on 127.0.0.1 that answers each agent in its schema:
-// the agent comes from response_format.json_schema.name, the candidate ids from the data
-// section of the prompt. The ranker answers the candidates in reverse order, so the test
-// can tell its answer was used.
-function candidateIds(content) {
-  const data = content.slice(content.indexOf('<<<DATA'), content.indexOf('DATA>>>'));
-  const lines = data.split('\n');
-  const at = lines.findIndex((l) => /^(candidates|accepted): \d+ items/.test(l));
-  if (at < 0) return [];
-  return lines.slice(at + 1).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l).id);
-}
-
-function startLlmServer() {
-  const seen = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (d) => (body += d));
-    req.on('end', () => {
-      const r = JSON.parse(body);
-      const agent = r.response_format && r.response_format.json_schema ? r.response_format.json_schema.name : 'unknown';
-      seen.push({ agent, auth: req.headers.authorization, model: r.model, url: req.url });
-      const user = r.messages.filter((m) => m.role === 'user').map((m) => m.content).join('\n');
-      const ids = candidateIds(user);
-      let answer;
-      if (agent === 'uua') answer = { summary: 'LLM: likes hair and skin care', interests: ['hair care'] };
-      else if (agent === 'csa') answer = { summary: 'LLM: accepted items are care products' };
-      else if (agent === 'nli') {
-        answer = { items: ids.map((id, i) => ({ id, score: i % 2 ? 0.3 : 0.8, label: i % 2 ? 'neutral' : 'supports', rationale: 'LLM verdict' })) };
-      } else if (agent === 'ira') {
-        answer = { ranking: ids.slice().reverse().map((id, i) => ({ id, reason: `LLM reason ${i + 1}`, score: 1 - i / 100 })) };
-      } else answer = {};
-      res.writeHead(200, { 'Content-Type': 'application/json' });
-      res.end(JSON.stringify({
-        id: 'c', object: 'chat.completion', created: 0, model: r.model,
-        choices: [{ index: 0, message: { role: 'assistant', content: JSON.stringify(answer) }, finish_reason: 'stop' }],
-        usage: { prompt_tokens: 100, completion_tokens: 20, total_tokens: 120 },
-      }));
-    });
-  });
-  return new Promise((ok) =>
-    server.listen(0, '127.0.0.1', () =>
-      ok({ seen, url: `http://127.0.0.1:${server.address().port}/v1`, close: () => new Promise((c) => server.close(c)) })
-    )
-  );
-}
 
 function miniflare(bindings) {
   return new Miniflare({
@@ -177,7 +132,7 @@ test('POST /recommend with the offline reasoner', async () => {
 });
 
 test('POST /recommend through an OpenAI-compatible server on 127.0.0.1', async () => {
-  llmServer = await startLlmServer();
+  llmServer = await startAgentChatServer();
   mfLlm = miniflare({ ARAG_LLM: 'openai', LLM_BASE_URL: llmServer.url, LLM_MODEL: 'test-model', LLM_API_KEY: KEY });
   await mfLlm.ready;
   const res = await post(mfLlm, '/recommend', { history, candidates, k: 5 });

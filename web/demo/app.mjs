@@ -309,7 +309,9 @@ function renderTrace(out, ms) {
   const agentsSeen = new Set(rows.map((r) => r.agent));
   $('#trace-meta').textContent =
     `${calls} agent call${calls === 1 ? '' : 's'} (${AGENTS.filter((a) => agentsSeen.has(a)).map((a) => a.toUpperCase()).join(', ')}) in ${fmtMs(ms)}` +
-    (usage.total_tokens ? `, ${usage.total_tokens} tokens` : '') +
+    (usage.prompt_tokens || usage.completion_tokens
+      ? `, ${(usage.prompt_tokens || 0) + (usage.completion_tokens || 0)} tokens`
+      : '') +
     (ui.settings.backend === 'offline' ? ', offline reasoner.' : `, model ${ui.settings.model} via the edge worker.`);
 }
 
