@@ -12,6 +12,7 @@ static void msg_free(arag_bb_msg *m) {
   free(m->request_json);
   free(m->response);
   cJSON_Delete(m->output);
+  cJSON_Delete(m->inputs);
   arag_strlist_free(&m->repairs);
   arag_strlist_free(&m->degraded);
 }
@@ -150,6 +151,10 @@ cJSON *arag_bb_messages_json(const arag_blackboard *bb) {
     }
     cJSON_AddItemToObject(o, "degraded", strlist_json(&m->degraded));
     cJSON_AddItemToObject(o, "repairs", strlist_json(&m->repairs));
+    if (m->inputs)
+      cJSON_AddItemToObject(o, "inputs", cJSON_Duplicate(m->inputs, 1));
+    else
+      cJSON_AddNullToObject(o, "inputs");
     if (m->request_json) {
       cJSON *req = cJSON_Parse(m->request_json);
       if (req) cJSON_AddItemToObject(o, "request", req);

@@ -32,6 +32,7 @@ typedef struct arag_bb_msg {
   int64_t completion_tokens;
   char *request_json;    /* kept only with config trace_prompts */
   char *response;        /* first bytes of the answer (or error body) */
+  cJSON *inputs;         /* what the call was given: candidate ids, summaries, context sizes */
   cJSON *output;         /* validated output, as used by the pipeline */
   arag_strlist repairs;  /* off-schema details that were repaired */
   arag_strlist degraded; /* what this answer degraded */

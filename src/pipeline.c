@@ -787,6 +787,24 @@ static int next_queued(arag_session *s) {
   return s->queue_head < s->bb.n ? (int)s->queue_head : -1;
 }
 
+/* The blackboard's record of what one call was given. */
+static cJSON *inputs_json(const arag_agent_input *in) {
+  cJSON *o = cJSON_CreateObject();
+  if (!o) return NULL;
+  cJSON_AddNumberToObject(o, "long_term", in->n_long_term);
+  cJSON_AddNumberToObject(o, "session", in->n_session);
+  if (in->agent != ARAG_AGENT_UUA) {
+    cJSON *ids = cJSON_AddArrayToObject(o, "candidates");
+    for (uint32_t j = 0; ids && j < in->n_cands; j++)
+      cJSON_AddItemToArray(ids, cJSON_CreateString(in->cands[j]->id));
+    cJSON_AddBoolToObject(o, "nli", in->nli != NULL);
+  }
+  if (in->agent == ARAG_AGENT_CSA || in->agent == ARAG_AGENT_IRA)
+    cJSON_AddBoolToObject(o, "s_user", in->s_user != NULL);
+  if (in->agent == ARAG_AGENT_IRA) cJSON_AddBoolToObject(o, "s_ctx", in->s_ctx != NULL);
+  return o;
+}
+
 static void dispatch(arag_session *s, int i) {
   arag_agent_input in;
   call_scratch cs;
@@ -800,6 +818,7 @@ static void dispatch(arag_session *s, int i) {
     handle_answer(s, i, 0, "out of memory building the agent input", 38);
     return;
   }
+  s->bb.msgs[i].inputs = inputs_json(&in);
   arag_render_opts ro = {s->cfg.max_prompt_item_chars, s->cfg.max_tokens, s->cfg.temperature};
   size_t len = 0, pchars = 0;
   char *json = arag_render_request(&in, &ro, &len, &pchars);

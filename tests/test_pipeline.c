@@ -452,6 +452,17 @@ static void test_happy_path_async(void) {
             cJSON_GetObjectItem(m, "started_ms")->valuedouble);
       CHECK(cJSON_GetObjectItem(m, "prompt_chars")->valueint > 0);
       CHECK(cJSON_IsObject(cJSON_GetObjectItem(m, "output")));
+      cJSON *in = cJSON_GetObjectItem(m, "inputs");
+      CHECK(cJSON_IsObject(in));
+      const char *ag = cJSON_GetObjectItem(m, "agent")->valuestring;
+      int n_in = cJSON_GetArraySize(cJSON_GetObjectItem(in, "candidates"));
+      CHECK_EQ_INT(n_in, strcmp(ag, "nli") == 0   ? 10
+                         : strcmp(ag, "csa") == 0 ? 10
+                         : strcmp(ag, "ira") == 0 ? 20
+                                                  : 0);
+      if (strcmp(ag, "ira") == 0)
+        CHECK(cJSON_IsTrue(cJSON_GetObjectItem(in, "s_user")) &&
+              cJSON_IsTrue(cJSON_GetObjectItem(in, "s_ctx")));
     }
     cJSON *nli = cJSON_GetObjectItem(trace, "nli");
     CHECK_EQ_INT(cJSON_GetArraySize(nli), 20);
