@@ -153,7 +153,11 @@ export async function startServer(opts = {}) {
     url,
     port,
     catalog: { source: catalog.source, items: catalog.items.length },
-    close: () => new Promise((ok) => server.close(() => ok())),
+    close: () =>
+      new Promise((ok) => {
+        server.close(() => ok());
+        server.closeAllConnections();
+      }),
   };
 }
 
