@@ -302,6 +302,19 @@ test('settings: an OpenAI-compatible model through the edge worker, no key in th
   for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(timeline.includes(a));
   assert.match(await page.textContent('#trace-meta'), /demo-model via the edge worker/);
   await page.screenshot({ path: join(ARTIFACTS, 'demo-llm.png') });
+  // A failing agent degrades the run; the page says so and the trace lists it.
+  llm.failAgents.add('csa');
+  const before = await recsSeq();
+  const n = await count();
+  await page.click('#grid .card:nth-child(5) button[data-act="cart"]');
+  await waitSettled(n + 1);
+  await page.waitForFunction((s) => Number(document.body.dataset.recs) > s, before);
+  llm.failAgents.clear();
+  const degraded = await page.$$eval('#degraded li', (els) => els.map((e) => e.textContent));
+  assert.ok(degraded.length > 0 && degraded[0] !== 'None.', `degradations listed: ${degraded}`);
+  assert.ok(degraded.some((d) => /csa/i.test(d)), degraded.join(' | '));
+  assert.match(await page.textContent('#status'), /degraded/);
+  assert.ok((await page.$$('#recs li')).length > 0, 'still recommends');
   // Back to the offline reasoner for the rest of the suite.
   await page.click('#settings-open');
   await page.check('input[name="backend"][value="offline"]');

@@ -5,14 +5,16 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startAgentChatServer } from './helpers/agent-chat-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const DATA = resolve(ROOT, '../shared/data/amazon-beauty');
 const SCRIPT = join(ROOT, 'examples/node/recommend.mjs');
 
-function run(args) {
+function run(args, env = {}) {
   return new Promise((ok) => {
-    execFile(process.execPath, [SCRIPT, ...args], { cwd: ROOT, timeout: 120000, maxBuffer: 1 << 24 }, (err, stdout, stderr) =>
+    const opts = { cwd: ROOT, timeout: 120000, maxBuffer: 1 << 24, env: { ...process.env, ...env } };
+    execFile(process.execPath, [SCRIPT, ...args], opts, (err, stdout, stderr) =>
       ok({ code: err ? (err.code ?? 1) : 0, stdout, stderr })
     );
   });
@@ -79,6 +81,31 @@ test('text output: ranked list with reasons, the actual next item line and a com
   assert.ok(marked.length <= 1);
   if (marked.length) assert.ok(marked[0].includes(target));
   else assert.match(stdout, /the actual next item is (a candidate but not in the top 5|not among the \d+ candidates)/);
+});
+
+test('--backend openai: the agents run on an OpenAI-compatible server, the key from the environment', async () => {
+  const llm = await startAgentChatServer();
+  try {
+    const args = ['--data', DATA, '--user', longUser, '--k', '5', '--top-k', '20', '--backend', 'openai',
+      '--base-url', llm.url, '--model', 'node-model', '--json'];
+    const { code, stdout, stderr } = await run(args, { OPENAI_API_KEY: 'node-key-789' });
+    assert.equal(code, 0, stderr);
+    const out = JSON.parse(stdout);
+    assert.equal(out.backend, 'openai');
+    assert.equal(out.items.length, 5);
+    for (const r of out.items) assert.match(r.reason, /^LLM reason \d+$/);
+    assert.deepEqual(out.degraded, []);
+    assert.match(out.s_user, /^LLM: /);
+    const agents = new Set(llm.seen.map((r) => r.agent));
+    for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.has(a), a);
+    for (const r of llm.seen) {
+      assert.equal(r.auth, 'Bearer node-key-789');
+      assert.equal(r.model, 'node-model');
+    }
+    assert.equal(llm.seen.filter((r) => r.agent === 'nli').length, 2, '20 candidates in batches of 10');
+  } finally {
+    await llm.close();
+  }
 });
 
 test('bad arguments and unknown users fail with a message, not a stack trace', async () => {

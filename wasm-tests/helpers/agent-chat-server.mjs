@@ -37,9 +37,13 @@ export function answerFor(agent, ids) {
   return {};
 }
 
-/** Starts the server; resolves to { url (the /v1 base), seen, close() }. */
+/**
+ * Starts the server; resolves to { url (the /v1 base), seen, failAgents, close() }.
+ * Agents added to failAgents (a Set) get HTTP 400 (not retried by the adapters).
+ */
 export function startAgentChatServer({ delayMs = 0 } = {}) {
   const seen = [];
+  const failAgents = new Set();
   const server = createServer((req, res) => {
     let body = '';
     req.on('data', (d) => (body += d));
@@ -54,6 +58,11 @@ export function startAgentChatServer({ delayMs = 0 } = {}) {
       }
       const agent = r.response_format && r.response_format.json_schema ? r.response_format.json_schema.name : 'unknown';
       seen.push({ agent, auth: req.headers.authorization, model: r.model, url: req.url });
+      if (failAgents.has(agent)) {
+        res.writeHead(400, { 'Content-Type': 'application/json' });
+        res.end('{"error":{"message":"this test server refuses the agent"}}');
+        return;
+      }
       const user = (r.messages || []).filter((m) => m.role === 'user').map((m) => m.content).join('\n');
       const content = JSON.stringify(answerFor(agent, candidateIds(user)));
       setTimeout(() => {
@@ -75,6 +84,7 @@ export function startAgentChatServer({ delayMs = 0 } = {}) {
     server.listen(0, '127.0.0.1', () =>
       ok({
         seen,
+        failAgents,
         url: `http://127.0.0.1:${server.address().port}/v1`,
         close: () => new Promise((c) => server.close(() => c())),
       })
