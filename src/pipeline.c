@@ -8,6 +8,7 @@
 #include "agent_parse.h"
 #include "item.h"
 #include "prompt_render.h"
+#include "prompts.h"
 #include "strbuf.h"
 #include <math.h>
 #include <stdarg.h>
@@ -821,7 +822,16 @@ static void dispatch(arag_session *s, int i) {
   s->bb.msgs[i].inputs = inputs_json(&in);
   arag_render_opts ro = {s->cfg.max_prompt_item_chars, s->cfg.max_tokens, s->cfg.temperature};
   size_t len = 0, pchars = 0;
-  char *json = arag_render_request(&in, &ro, &len, &pchars);
+  char *json = NULL;
+  if (s->cfg.backend == ARAG_BACKEND_HOST || s->cfg.trace_prompts) {
+    json = arag_render_request(&in, &ro, &len, &pchars);
+  } else {
+    /* Offline: only the size an LLM prompt would have. */
+    const arag_prompt *tpl = arag_prompt_get(arag_agent_name(in.agent));
+    char *user = arag_render_user_message(&in, &ro, &pchars);
+    pchars += tpl ? tpl->len : 0;
+    free(user);
+  }
   m = &s->bb.msgs[i];
   m->prompt_chars = pchars;
   if (json && s->cfg.trace_prompts) m->request_json = arag_strndup(json, len);
