@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startEvalLlmServer } from './helpers/eval-llm-server.mjs';
+import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'web', 'bin', 'arag.mjs');
@@ -35,6 +35,18 @@ const evalCli = (args, opts) => run(process.execPath, [cli, 'eval', '--dist', di
 
 function tmp() {
   return mkdtempSync(join(tmpdir(), 'arag-eval-e2e-'));
+}
+
+// What the server answered: completions and the token usage it reported.
+function served(server) {
+  const ok = server.chat().filter((e) => e.status === 200);
+  return {
+    completions: ok.length,
+    promptTokens: ok.reduce((n, e) => n + e.usage.prompt_tokens, 0),
+    completionTokens: ok.reduce((n, e) => n + e.usage.completion_tokens, 0),
+    failed: server.chat().filter((e) => e.status !== 200).length,
+    byAgent: ok.reduce((m, e) => ({ ...m, [e.agent]: (m[e.agent] || 0) + 1 }), {}),
+  };
 }
 
 function withoutTiming(json) {
@@ -112,28 +124,32 @@ test('the wasm harness and the native eval tool give the same metrics on 50 user
 
 test('openai backend against a local server: usage matches what the server counted, retries are invisible in the result', async () => {
   const dir = tmp();
-  const clean = await startEvalLlmServer();
-  const flaky = await startEvalLlmServer({ failEvery: 6 });
+  const clean = await startOpenAIServer();
+  const flaky = await startOpenAIServer();
+  flaky.setFault(({ seq }) => (seq % 6 === 0 ? { status: 503, retryAfter: 0 } : null));
   try {
     const args = (url, out) => [
       '--data', office, '--methods', 'recency,rag,arag,arag-no-csa', '--users', '8', '--backend', 'openai',
       '--base-url', url, '--model', 'test-model', '--concurrency', '3', '--resamples', '100', '--json', join(dir, out),
     ];
-    const a = await evalCli(args(clean.url, 'a.json'), { env: { OPENAI_API_KEY: 'test-key' } });
+    const a = await evalCli(args(clean.baseURL, 'a.json'), { env: { OPENAI_API_KEY: 'test-key' } });
     assert.equal(a.code, 0, a.stderr);
-    const b = await evalCli(args(flaky.url, 'b.json'), { env: { OPENAI_API_KEY: 'test-key' } });
+    const b = await evalCli(args(flaky.baseURL, 'b.json'), { env: { OPENAI_API_KEY: 'test-key' } });
     assert.equal(b.code, 0, b.stderr);
     const ra = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
     assert.equal(ra.backend, 'openai');
     assert.equal(ra.model, 'test-model');
     const u = ra.usage;
-    assert.equal(u.arag.calls + u['arag-no-csa'].calls, clean.stats.completions);
-    assert.equal(u.arag.prompt_tokens + u['arag-no-csa'].prompt_tokens, clean.stats.promptTokens);
-    assert.equal(u.arag.completion_tokens + u['arag-no-csa'].completion_tokens, clean.stats.completionTokens);
-    assert.ok(clean.stats.byAgent.csa > 0 && clean.stats.byAgent.nli > 0);
+    const st = served(clean);
+    assert.equal(st.failed, 0);
+    assert.equal(u.arag.calls + u['arag-no-csa'].calls, st.completions);
+    assert.equal(u.arag.prompt_tokens + u['arag-no-csa'].prompt_tokens, st.promptTokens);
+    assert.equal(u.arag.completion_tokens + u['arag-no-csa'].completion_tokens, st.completionTokens);
+    assert.ok(st.byAgent.csa > 0 && st.byAgent.nli > 0 && st.byAgent.uua > 0 && st.byAgent.ira > 0);
+    assert.equal(u.arag.degraded_users, 0, JSON.stringify(u.arag.degradations));
     assert.equal(u.arag.failures, 0);
     assert.ok(u.arag.wall_ms_per_user > 0, 'LLM runs report wall time per user');
-    assert.ok(flaky.stats.failed > 0, 'the flaky server refused some requests');
+    assert.ok(served(flaky).failed > 0, 'the flaky server refused some requests');
     assert.deepEqual(withoutTiming(readFileSync(join(dir, 'b.json'), 'utf8')), withoutTiming(readFileSync(join(dir, 'a.json'), 'utf8')));
   } finally {
     await clean.close();
@@ -144,15 +160,16 @@ test('openai backend against a local server: usage matches what the server count
 
 test('a killed LLM run resumes from its checkpoint without redoing users and gives the same result', async () => {
   const dir = tmp();
-  const server = await startEvalLlmServer({ delayMs: 15 });
+  const server = await startOpenAIServer();
+  server.setFault(() => ({ delayMs: 15 }));
   try {
     const args = (out) => [
-      '--data', office, '--methods', 'rag,arag', '--users', '12', '--backend', 'openai', '--base-url', server.url,
+      '--data', office, '--methods', 'rag,arag', '--users', '12', '--backend', 'openai', '--base-url', server.baseURL,
       '--model', 'test-model', '--concurrency', '1', '--resamples', '100', '--json', join(dir, out),
     ];
     const full = await evalCli(args('full.json'));
     assert.equal(full.code, 0, full.stderr);
-    const fullCalls = server.stats.completions;
+    const fullCalls = served(server).completions;
 
     const ck = join(dir, 'cut.json.checkpoint.jsonl');
     const userLines = () => (existsSync(ck) ? readFileSync(ck, 'utf8').split('\n').filter((l) => l.startsWith('{"i"')).length : 0);
@@ -173,11 +190,11 @@ test('a killed LLM run resumes from its checkpoint without redoing users and giv
     const done = userLines();
     assert.ok(done >= 4 && done < 12, `${done} users in the checkpoint`);
 
-    const before = server.stats.completions;
+    const before = served(server).completions;
     const resumed = await run(process.execPath, [cli, 'eval', '--dist', dist, ...args('cut.json')]);
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.match(resumed.stderr, new RegExp(`resuming from .*: ${done} users done`));
-    const resumedCalls = server.stats.completions - before;
+    const resumedCalls = served(server).completions - before;
     assert.ok(resumedCalls < fullCalls, `resume made ${resumedCalls} calls, a full run ${fullCalls}`);
     assert.deepEqual(withoutTiming(readFileSync(join(dir, 'cut.json'), 'utf8')), withoutTiming(readFileSync(join(dir, 'full.json'), 'utf8')));
     assert.ok(!existsSync(ck));
