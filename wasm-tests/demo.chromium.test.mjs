@@ -333,6 +333,10 @@ test('"forget me" empties the history, also after a reload', async () => {
   await waitSettled(0);
   assert.equal((await page.$$('#history li')).length, 0);
   assert.equal((await page.$$('#recs li')).length, 0);
+  // The trace quoted the history: it is cleared too.
+  assert.equal((await page.$$('#timeline .call')).length, 0);
+  assert.equal((await page.$$('#nli tbody tr')).length, 0);
+  assert.equal(await page.textContent('#s-user'), '–');
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
   await page.waitForFunction(() => /View, add to cart/.test(document.querySelector('#status').textContent));

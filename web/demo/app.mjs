@@ -315,6 +315,17 @@ function renderTrace(out, ms) {
     (ui.settings.backend === 'offline' ? ', offline reasoner.' : `, model ${ui.settings.model} via the edge worker.`);
 }
 
+// Nothing of a forgotten history stays on screen: the trace quotes it (S_user).
+function clearTrace() {
+  ui.progress = [];
+  $('#timeline').replaceChildren();
+  $('#s-user').textContent = '–';
+  $('#s-ctx').textContent = '–';
+  $('#nli tbody').replaceChildren();
+  $('#degraded').replaceChildren(el('li', { class: 'muted', text: 'None.' }));
+  $('#trace-meta').textContent = 'No recommendation yet.';
+}
+
 function renderRecs(out) {
   const list = out.items.map((r, i) => {
     const it = r.item || ui.byId.get(r.id) || { title: r.id };
@@ -369,6 +380,7 @@ worker.onmessage = (e) => {
       if (m.seq < ui.seq) break;
       ui.seq = m.seq;
       $('#recs').replaceChildren();
+      clearTrace();
       setStatus(m.reason === 'forgotten' ? 'History forgotten.' : 'View, add to cart or buy a product to get recommendations.');
       break;
     case 'settings':

@@ -173,7 +173,8 @@ async function handle(msg) {
       state.rec.history.add(ev);
       state.log.push({ id: it.id, kind, ts, title: it.title });
       if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
-      await saveHistory();
+      // Without IndexedDB (some private modes) the history still works for this visit.
+      await saveHistory().catch((e) => post(errorMsg(new Error(`history not saved: ${e && e.message}`))));
       post(historyMsg());
       await recommend();
       return;
@@ -183,7 +184,7 @@ async function handle(msg) {
       state.seq++;
       state.rec.history.clear();
       state.log = [];
-      await deleteSaved();
+      await deleteSaved().catch((e) => post(errorMsg(new Error(`saved history not deleted: ${e && e.message}`))));
       post(historyMsg());
       post({ type: 'idle', seq: state.seq, reason: 'forgotten' });
       return;
