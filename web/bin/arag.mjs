@@ -31,6 +31,7 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --json FILE           write the result JSON
   --md FILE             write the Markdown table
   --svg FILE            write the SVG chart of NDCG@5 and Hit@5
+  --ranks FILE          write each user's target rank per method (JSON lines)
   --checkpoint FILE     progress file (default: <json>.checkpoint.jsonl); a rerun of the same
                         command resumes from it; removed after a complete run
   --no-checkpoint       do not write a checkpoint
@@ -68,6 +69,7 @@ async function cmdEval(argv) {
         json: { type: 'string' },
         md: { type: 'string' },
         svg: { type: 'string' },
+        ranks: { type: 'string' },
         checkpoint: { type: 'string' },
         'no-checkpoint': { type: 'boolean' },
         timing: { type: 'boolean' },
@@ -149,7 +151,7 @@ async function cmdEval(argv) {
   process.once('SIGINT', onSigint);
   try {
     const timing = backend !== 'offline' || Boolean(args.timing);
-    const { result, failures } = await runEval(data, engine, {
+    const { result, records, failures } = await runEval(data, engine, {
       negatives,
       seed,
       users,
@@ -170,6 +172,9 @@ async function cmdEval(argv) {
     if (args.json) write(args.json, toJSON(result));
     if (args.md) write(args.md, toMarkdown(result));
     if (args.svg) write(args.svg, toSVG(result));
+    if (args.ranks) {
+      write(args.ranks, records.map((r) => JSON.stringify({ user: r.user, target: r.target, ranks: r.ranks })).join('\n') + '\n');
+    }
     process.stdout.write(toMarkdown(result));
     if (failures.length) {
       process.stderr.write(`arag eval: ${failures.length} users failed (counted as misses); first: ${failures[0].user}: ${failures[0].error}\n`);

@@ -228,7 +228,7 @@ async function rankUser(plan, methods, ctx, worker) {
       }
     }
   }
-  const rec = { i: plan.i, user: plan.user, ranks, usage };
+  const rec = { i: plan.i, user: plan.user, target: plan.target, ranks, usage };
   if (errors.length) rec.errors = errors;
   return rec;
 }
