@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Miniflare } from 'miniflare';
 import { prepare } from '../examples/edge-worker/prepare.mjs';
-import { startAgentChatServer } from './helpers/agent-chat-server.mjs';
+import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ARTIFACTS = join(ROOT, 'wasm-tests', 'artifacts');
@@ -89,7 +89,9 @@ before(async () => {
   // The edge worker (workerd) in front of an OpenAI-compatible server: the page reaches
   // the model only through it, and only the worker knows the key.
   const demoPort = await freePort();
-  llm = await startAgentChatServer({ delayMs: 150 });
+  llm = await startOpenAIServer();
+  // Slow answers, so the progress indicator is seen while calls are in flight.
+  llm.setFault(() => ({ delayMs: 150 }));
   edgeDir = mkdtempSync(join(tmpdir(), 'arag-demo-edge-'));
   prepare(edgeDir);
   edge = new Miniflare({
@@ -103,7 +105,7 @@ before(async () => {
     port: 0,
     bindings: {
       ARAG_LLM: 'offline',
-      LLM_BASE_URL: llm.url,
+      LLM_BASE_URL: llm.baseURL,
       LLM_API_KEY: KEY,
       ALLOWED_ORIGINS: `http://127.0.0.1:${demoPort}`,
     },
@@ -281,17 +283,18 @@ test('settings: an OpenAI-compatible model through the edge worker, no key in th
   await page.waitForFunction(
     () =>
       document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
-      [...document.querySelectorAll('#recs .reason')].some((e) => /^LLM reason \d+$/.test(e.textContent)),
+      [...document.querySelectorAll('#recs .reason')].some((e) => /^server rank \d+$/.test(e.textContent)),
     null,
     { timeout: 30000 }
   );
   const reasons = await page.$$eval('#recs .reason', (els) => els.map((e) => e.textContent));
-  for (const r of reasons) assert.match(r, /^LLM reason \d+$/);
-  assert.match(await page.textContent('#s-user'), /^LLM: likes hair and skin care/);
-  assert.match(await page.textContent('#s-ctx'), /^LLM: accepted items are care products/);
-  const agents = new Set(llm.seen.map((r) => r.agent));
+  reasons.forEach((r, i) => assert.equal(r, `server rank ${i + 1}`));
+  assert.match(await page.textContent('#s-user'), /^server summary of \d+ events/);
+  assert.match(await page.textContent('#s-ctx'), /^server context of \d+ accepted items/);
+  const chat = llm.chat();
+  const agents = new Set(chat.map((r) => r.agent));
   for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.has(a), `${a} reached the model`);
-  for (const r of llm.seen) assert.equal(r.auth, `Bearer ${KEY}`, 'the edge worker added the key');
+  for (const r of chat) assert.equal(r.headers.authorization, `Bearer ${KEY}`, 'the edge worker added the key');
   const posts = edgeRequests.filter((r) => r.method === 'POST');
   assert.ok(posts.length >= 4);
   for (const r of edgeRequests) {
@@ -303,13 +306,13 @@ test('settings: an OpenAI-compatible model through the edge worker, no key in th
   assert.match(await page.textContent('#trace-meta'), /demo-model via the edge worker/);
   await page.screenshot({ path: join(ARTIFACTS, 'demo-llm.png') });
   // A failing agent degrades the run; the page says so and the trace lists it.
-  llm.failAgents.add('csa');
+  llm.setFault(({ agent }) => (agent === 'csa' ? { status: 400 } : { delayMs: 150 }));
   const before = await recsSeq();
   const n = await count();
   await page.click('#grid .card:nth-child(5) button[data-act="cart"]');
   await waitSettled(n + 1);
   await page.waitForFunction((s) => Number(document.body.dataset.recs) > s, before);
-  llm.failAgents.clear();
+  llm.setFault(() => ({ delayMs: 150 }));
   const degraded = await page.$$eval('#degraded li', (els) => els.map((e) => e.textContent));
   assert.ok(degraded.length > 0 && degraded[0] !== 'None.', `degradations listed: ${degraded}`);
   assert.ok(degraded.some((d) => /csa/i.test(d)), degraded.join(' | '));
@@ -322,7 +325,7 @@ test('settings: an OpenAI-compatible model through the edge worker, no key in th
   await page.waitForFunction(
     () =>
       document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
-      [...document.querySelectorAll('#recs .reason')].every((e) => !/^LLM reason/.test(e.textContent)),
+      [...document.querySelectorAll('#recs .reason')].every((e) => !/^server rank/.test(e.textContent)),
     null,
     { timeout: 30000 }
   );

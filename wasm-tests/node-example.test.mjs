@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { startAgentChatServer } from './helpers/agent-chat-server.mjs';
+import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const DATA = resolve(ROOT, '../shared/data/amazon-beauty');
@@ -84,25 +84,26 @@ test('text output: ranked list with reasons, the actual next item line and a com
 });
 
 test('--backend openai: the agents run on an OpenAI-compatible server, the key from the environment', async () => {
-  const llm = await startAgentChatServer();
+  const llm = await startOpenAIServer();
   try {
     const args = ['--data', DATA, '--user', longUser, '--k', '5', '--top-k', '20', '--backend', 'openai',
-      '--base-url', llm.url, '--model', 'node-model', '--json'];
+      '--base-url', llm.baseURL, '--model', 'node-model', '--json'];
     const { code, stdout, stderr } = await run(args, { OPENAI_API_KEY: 'node-key-789' });
     assert.equal(code, 0, stderr);
     const out = JSON.parse(stdout);
     assert.equal(out.backend, 'openai');
     assert.equal(out.items.length, 5);
-    for (const r of out.items) assert.match(r.reason, /^LLM reason \d+$/);
+    out.items.forEach((r, i) => assert.equal(r.reason, `server rank ${i + 1}`));
     assert.deepEqual(out.degraded, []);
-    assert.match(out.s_user, /^LLM: /);
-    const agents = new Set(llm.seen.map((r) => r.agent));
+    assert.match(out.s_user, new RegExp(`^server summary of ${out.history > 55 ? 55 : out.history} events`));
+    const chat = llm.chat();
+    const agents = new Set(chat.map((r) => r.agent));
     for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.has(a), a);
-    for (const r of llm.seen) {
-      assert.equal(r.auth, 'Bearer node-key-789');
+    for (const r of chat) {
+      assert.equal(r.headers.authorization, 'Bearer node-key-789');
       assert.equal(r.model, 'node-model');
     }
-    assert.equal(llm.seen.filter((r) => r.agent === 'nli').length, 2, '20 candidates in batches of 10');
+    assert.equal(chat.filter((r) => r.agent === 'nli').length, 2, '20 candidates in batches of 10');
   } finally {
     await llm.close();
   }
