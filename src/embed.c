@@ -142,7 +142,7 @@ static float tf_weight(uint32_t tf) {
   return tf < 16 ? sublinear_tf[tf] : 1.0f + (float)log((double)tf);
 }
 
-#define STACK_TABLE 2048
+#define STACK_TABLE 1024 /* 14 KiB of stack: titles up to 255 bytes need no heap */
 
 arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *out) {
   memset(out, 0, (size_t)dim * sizeof(float));
@@ -208,7 +208,7 @@ static size_t utf8_prefix(const char *s, size_t len, size_t cap) {
   return n;
 }
 
-#define STACK_DIM 1024
+#define STACK_DIM 512 /* 4 KiB of stack (the WASI default stack is 64 KiB) */
 
 arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, float *title_vec) {
   float stack[2 * STACK_DIM];
