@@ -184,6 +184,8 @@ test('data: malformed lines are reported with file and line', async () => {
   assert.throws(() => parseItems('{"id":"a","title":"x"}\n\n{"id":"a","title":"y"}\n', 'f'), /f:3: duplicate item id "a" \(first on line 1\)/);
   assert.throws(() => parseItems('{"id":"","title":"x"}', 'f'), /f:1: "id"/);
   assert.throws(() => parseItems('[1]', 'f'), /f:1: expected a JSON object/);
+  // A byte order mark and CRLF line ends are not errors.
+  assert.deepEqual(parseItems('\ufeff{"id":"a","title":"x"}\r\n{"id":"b","title":"y"}\r\n', 'f').items.map((i) => [i.id, i.line]), [['a', 1], ['b', 2]]);
   assert.throws(() => parseInteractions('{"user":"u","item":"a","ts":"1"}', new Map([['a', 0]]), 'g'), /g:1: "ts"/);
 });
 

@@ -23,6 +23,7 @@ function isNonEmptyString(v) {
 // Splits a JSON-lines text into [{ line, text }] (1-based line numbers). Blank lines
 // (only whitespace) are skipped; a final line without newline counts.
 export function splitLines(text) {
+  if (text.charCodeAt(0) === 0xfeff) text = text.slice(1); // a UTF-8 byte order mark
   const out = [];
   let start = 0;
   let line = 1;
