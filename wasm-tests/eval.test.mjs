@@ -224,6 +224,9 @@ test('a malformed data line stops the run with file:line, before anything is wri
     const o = await evalCli(['--data', data, '--backend', 'openai']);
     assert.equal(o.code, 2);
     assert.match(o.stderr, /needs --base-url/);
+    const d = await run(process.execPath, [cli, 'eval', '--data', office, '--dist', join(dir, 'no-dist'), '--users', '1']);
+    assert.equal(d.code, 1);
+    assert.match(d.stderr, /index\.mjs not found: build the module first \(make wasm\)/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -1,6 +1,7 @@
 // The evaluation engine over the wasm module and the JS host library (dist/index.mjs):
 // catalog vectors for the baselines, and one recommender per concurrent user for the
 // pipeline methods. Ablations switch agents off through the request's config.
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
@@ -12,6 +13,9 @@ const WASM_FILE = { emscripten: 'arag.wasm', wasi: 'arag-wasi.wasm' };
 //         llm (an adapter; overrides backend), llmOptions (extra adapter options), dim }
 export async function createEvalEngine(opts) {
   const { dist, kind = 'emscripten', backend = 'offline', config = {}, items, dim = 512 } = opts;
+  for (const f of ['index.mjs', WASM_FILE[kind]]) {
+    if (!existsSync(join(dist, f))) throw new Error(`${join(dist, f)} not found: build the module first (make wasm) or pass --dist DIR`);
+  }
   const lib = await import(pathToFileURL(join(dist, 'index.mjs')).href);
   const bytes = await readFile(join(dist, WASM_FILE[kind]));
   const moduleHash = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
