@@ -815,7 +815,7 @@ static void test_cancel_and_unknown(void) {
 
 static void test_usage(void) {
   host h;
-  arag_engine *eng = make_engine(&h, HOST);
+  arag_engine *eng = make_engine(&h, "{\"backend\":\"host\",\"trace_prompts\":true}");
   h.report_usage = 1;
   h.sync = 1;
   char *reqj = make_request(NULL);
@@ -832,6 +832,10 @@ static void test_usage(void) {
     cJSON *m =
         cJSON_GetArrayItem(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "messages"), 0);
     CHECK_EQ_INT(cJSON_GetObjectItem(m, "prompt_tokens")->valueint, 100);
+    /* trace_prompts keeps each request as sent. */
+    cJSON *rq = cJSON_GetObjectItem(m, "request");
+    CHECK(cJSON_IsObject(rq) && strcmp(cJSON_GetObjectItem(rq, "agent")->valuestring, "uua") == 0 &&
+          cJSON_GetArraySize(cJSON_GetObjectItem(rq, "messages")) == 2);
   }
   finish(&h, res);
 }
