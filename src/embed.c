@@ -1,12 +1,13 @@
 /* Built-in text embedder: deterministic feature hashing.
  *
- * Text is split into words on ASCII spaces and punctuation; ASCII letters are
- * folded to lower case; bytes >= 0x80 (UTF-8 sequences) are word characters and
- * kept byte-exact. Features: word unigrams, word bigrams and character trigrams
- * over the code points of each word with begin/end markers. Each feature is
- * hashed (FNV-1a over the bytes, then a murmur3 finalizer with a per-group seed)
- * to a bucket and a sign; its value is the group weight times (1 + ln tf).
- * The result is L2-normalized. */
+ * Text is split into words on ASCII spaces and punctuation (and a few UTF-8
+ * marks, see sep_len); ASCII letters are folded to lower case; other bytes
+ * >= 0x80 (UTF-8 sequences) are word characters and kept byte-exact.
+ * Features: word unigrams, word bigrams and character trigrams over the code
+ * points of each word with begin/end markers. Each feature is hashed (FNV-1a
+ * over the bytes, then a murmur3 finalizer with a per-group seed) to a bucket
+ * and a sign; its value is the group weight times (1 + ln tf). The result is
+ * L2-normalized. */
 #include "embed.h"
 
 #include <math.h>
@@ -48,6 +49,32 @@ static inline int is_word(uint8_t b) {
   return b >= 0x80 || (b >= '0' && b <= '9') || (b >= 'a' && b <= 'z') || (b >= 'A' && b <= 'Z');
 }
 
+/* Bytes of the separator starting at s[i] (0: a word character). ASCII
+ * punctuation and space, plus a few UTF-8 marks common in product text that
+ * would otherwise glue onto words: no-break space, (C) (R) TM, middle dot,
+ * guillemets, dashes and curly quotes, bullet, ellipsis, zero-width space,
+ * ideographic space and comma/full stop, full-width punctuation, BOM. */
+static inline size_t sep_len(const uint8_t *s, size_t i, size_t len) {
+  uint8_t b = s[i];
+  if (b < 0x80) return is_word(b) ? 0 : 1;
+  if (b == 0xC2 && i + 1 < len) {
+    uint8_t c = s[i + 1];
+    return (c == 0xA0 || c == 0xA9 || c == 0xAB || c == 0xAE || c == 0xB7 || c == 0xBB) ? 2 : 0;
+  }
+  if (i + 2 >= len) return 0;
+  uint8_t c = s[i + 1], d = s[i + 2];
+  if (b == 0xE2 && c == 0x80)
+    return ((d >= 0x8B && d <= 0x8D) || (d >= 0x93 && d <= 0x9F) || d == 0xA2 || d == 0xA6) ? 3 : 0;
+  if (b == 0xE2 && c == 0x84 && d == 0xA2) return 3; /* TM */
+  if (b == 0xE3 && c == 0x80 && d <= 0x82) return 3; /* ideographic space, comma, full stop */
+  if (b == 0xEF && c == 0xBC)
+    return (d == 0x81 || d == 0x88 || d == 0x89 || d == 0x8C || d == 0x9A || d == 0x9B || d == 0x9F)
+               ? 3
+               : 0;
+  if (b == 0xEF && c == 0xBB && d == 0xBF) return 3; /* BOM */
+  return 0;
+}
+
 /* Open-addressing counter of feature keys (key 0 = empty; keys carry the group
  * in their low two bits, so a key is never 0). */
 typedef struct ftable {
@@ -81,10 +108,11 @@ static void collect(const uint8_t *s, size_t len, ftable *t) {
   uint64_t prev = 0;
   int have_prev = 0;
   while (i < len) {
-    while (i < len && !is_word(s[i])) i++;
+    size_t sep;
+    while (i < len && (sep = sep_len(s, i, len)) > 0) i += sep;
     if (i >= len) break;
     size_t start = i;
-    while (i < len && is_word(s[i])) i++;
+    while (i < len && sep_len(s, i, len) == 0) i++;
     /* Word [start, i): unigram, bigram with the previous word. */
     uint64_t hw = FNV_OFFSET;
     for (size_t j = start; j < i; j++) hw = (hw ^ fold(s[j])) * FNV_PRIME;

@@ -106,6 +106,25 @@ static void test_case_and_punctuation(void) {
   CHECK(same_embedding("hello, world!", "hello world"));
   CHECK(same_embedding("  hello\t\nworld  ", "hello world"));
   CHECK(!same_embedding("hello world", "world hello")); /* bigrams see the order */
+  /* UTF-8 marks that separate words like ASCII punctuation does. */
+  CHECK(same_embedding("Neutrogena® Hydro Boost™", "Neutrogena Hydro Boost"));
+  CHECK(same_embedding("Gardener’s “Hand” Therapy – 8 oz…", "Gardener's \"Hand\" Therapy - 8 oz"));
+  CHECK(same_embedding("no\xC2\xA0"
+                       "break",
+                       "no break"));
+  CHECK(same_embedding("口红。粉底、眼影\xE3\x80\x80睫毛膏", "口红 粉底 眼影 睫毛膏"));
+  CHECK(same_embedding("\xEF\xBB\xBF"
+                       "lipstick",
+                       "lipstick"));
+  /* ...but other non-ASCII characters stay inside words. */
+  CHECK(!same_embedding("café", "caf"));
+  CHECK(!same_embedding("a\xC2\xA1"
+                        "b",
+                        "a b")); /* inverted exclamation mark: kept */
+  /* A separator cut short at the end of the text is a word byte, not a crash. */
+  float v[D];
+  CHECK_EQ_INT(arag_embed_text("ab\xE2\x80", 4, D, v), ARAG_OK);
+  CHECK_NEAR(norm(v, D), 1.0, 1e-5);
 }
 
 static void test_non_latin(void) {
