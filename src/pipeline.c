@@ -771,6 +771,7 @@ static void finalize(arag_session *s) {
   uint32_t n_acc = 0;
   for (uint32_t j = 0; j < n; j++) n_acc += s->accepted[j];
   cJSON_AddNumberToObject(trace, "accepted", n_acc);
+  cJSON_AddNumberToObject(trace, "elapsed_ms", round4(rel_ms(s)));
   cJSON_AddItemToObject(trace, "messages", arag_bb_messages_json(&s->bb));
   free(s->result);
   s->result = cJSON_PrintUnformatted(root);

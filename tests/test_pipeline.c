@@ -445,6 +445,10 @@ static void test_happy_path_async(void) {
                  "Likes lipstick and nail polish\nInterests: lips") == 0);
     CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(trace, "messages")), 5);
     CHECK_EQ_INT(cJSON_GetObjectItem(trace, "accepted")->valueint, 10);
+    /* The whole recommendation took at least as long as its last message. */
+    cJSON *last = cJSON_GetArrayItem(cJSON_GetObjectItem(trace, "messages"), 4);
+    CHECK(cJSON_GetObjectItem(trace, "elapsed_ms")->valuedouble >=
+          cJSON_GetObjectItem(last, "ended_ms")->valuedouble - 1e-3);
     cJSON *m;
     cJSON_ArrayForEach(m, cJSON_GetObjectItem(trace, "messages")) {
       CHECK_EQ_INT(cJSON_GetObjectItem(m, "status")->valueint, 200);
