@@ -674,10 +674,15 @@ arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out
     arag_writer_u32(&w, ix->deleted[s] ? 0 : ix->id_lens[s]);
     if (!ix->deleted[s]) arag_writer_bytes(&w, ix->ids[s], ix->id_lens[s]);
   }
+  const uint16_t probe = 1;
+  int little = *(const uint8_t *)&probe == 1;
   if (uses_f32(ix))
     for (uint32_t s = 0; s < ix->n_slots; s++) {
       const float *r = ix->rows_f + (size_t)s * ix->stride_f;
-      for (uint32_t i = 0; i < ix->dim; i++) arag_writer_f32(&w, r[i]);
+      if (little)
+        arag_writer_bytes(&w, r, (size_t)ix->dim * sizeof(float)); /* the wire format */
+      else
+        for (uint32_t i = 0; i < ix->dim; i++) arag_writer_f32(&w, r[i]);
     }
   if (uses_i8(ix))
     for (uint32_t s = 0; s < ix->n_slots; s++) {
@@ -793,7 +798,11 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
       float *row = tmp.rows_f + (size_t)s * tmp.stride_f;
       const uint8_t *p = arag_reader_view(&r, (size_t)dim * 4);
       if (!p) CORRUPT("snapshot truncated in f32 rows");
-      memcpy(row, p, (size_t)dim * 4); /* the format is little endian, as is every wasm host */
+      for (uint32_t i = 0; i < dim; i++) {
+        uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
+                     (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+        memcpy(&row[i], &u, 4);
+      }
       double ss = 0;
       for (uint32_t i = 0; i < dim; i++) ss += (double)row[i] * (double)row[i];
       if (!(ss <= 3.0e38)) CORRUPT("snapshot row %u has a non-finite value or norm", s);
