@@ -85,7 +85,6 @@ typedef struct arag_session {
   uint32_t queue_head; /* first blackboard message that may still be queued */
   uint32_t in_flight;
   uint32_t pending; /* messages of the current phase not yet answered */
-  uint64_t calls, prompt_tokens, completion_tokens, prompt_chars;
 
   int busy;         /* >0 while the session runs the fetch loop */
   int free_pending; /* freed by the host while busy: free on the way out */
