@@ -234,8 +234,11 @@ typedef enum arag_session_state {
 } arag_session_state;
 
 arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_session_state *out);
-/* Result JSON once done: {"items":[{"id","score","reason"}], "degraded":[...],
- * "usage":{...}, "trace":{blackboard}}. Owned by the session. */
+/* Result JSON once done: {"items":[{"id","score","reason"}] (the top k),
+ * "order":[every id of I0, final order], "degraded":[...], "usage":{"calls",
+ * "prompt_tokens","completion_tokens","prompt_chars"}, "trace":{"config","context",
+ * "s_user","s_ctx","i0","nli","accepted","elapsed_ms","messages":[blackboard]}}.
+ * Owned by the session. ARAG_E_STATE while running, ARAG_E_CANCELLED if cancelled. */
 arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json, size_t *len);
 /* Cancel: pending requests are abandoned; later deliveries return ARAG_E_NOT_FOUND. */
 arag_status arag_session_cancel(arag_engine *eng, uint32_t session);
