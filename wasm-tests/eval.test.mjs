@@ -126,7 +126,9 @@ test('openai backend against a local server: usage matches what the server count
   const dir = tmp();
   const clean = await startOpenAIServer();
   const flaky = await startOpenAIServer();
-  flaky.setFault(({ seq }) => (seq % 6 === 0 ? { status: 503, retryAfter: 0 } : null));
+  // Slow answers let requests pile up, so the in-flight caps show.
+  clean.setFault(() => ({ delayMs: 10 }));
+  flaky.setFault(({ seq }) => (seq % 6 === 0 ? { status: 503, retryAfter: 0 } : { delayMs: 10 }));
   try {
     const args = (url, out) => [
       '--data', office, '--methods', 'recency,rag,arag,arag-no-csa', '--users', '8', '--backend', 'openai',
@@ -134,7 +136,9 @@ test('openai backend against a local server: usage matches what the server count
     ];
     const a = await evalCli(args(clean.baseURL, 'a.json'), { env: { OPENAI_API_KEY: 'test-key' } });
     assert.equal(a.code, 0, a.stderr);
-    const b = await evalCli(args(flaky.baseURL, 'b.json'), { env: { OPENAI_API_KEY: 'test-key' } });
+    const b = await evalCli([...args(flaky.baseURL, 'b.json'), '--llm-concurrency', '2', '--retries', '4', '--timeout-ms', '20000'], {
+      env: { OPENAI_API_KEY: 'test-key' },
+    });
     assert.equal(b.code, 0, b.stderr);
     const ra = JSON.parse(readFileSync(join(dir, 'a.json'), 'utf8'));
     assert.equal(ra.backend, 'openai');
@@ -150,6 +154,9 @@ test('openai backend against a local server: usage matches what the server count
     assert.equal(u.arag.failures, 0);
     assert.ok(u.arag.wall_ms_per_user > 0, 'LLM runs report wall time per user');
     assert.ok(served(flaky).failed > 0, 'the flaky server refused some requests');
+    assert.ok(flaky.maxInFlight <= 2, `--llm-concurrency 2, yet ${flaky.maxInFlight} requests were in flight`);
+    assert.ok(clean.maxInFlight > 2, 'without the cap more requests run at once');
+    assert.ok(clean.chat().every((e) => e.headers.authorization === 'Bearer test-key' && e.model === 'test-model'));
     assert.deepEqual(withoutTiming(readFileSync(join(dir, 'b.json'), 'utf8')), withoutTiming(readFileSync(join(dir, 'a.json'), 'utf8')));
   } finally {
     await clean.close();

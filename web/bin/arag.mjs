@@ -22,6 +22,9 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --backend NAME        offline (built-in reasoner, default) | openai
   --base-url URL        OpenAI-compatible endpoint (openai backend; key from OPENAI_API_KEY)
   --model NAME          chat model (openai backend)
+  --timeout-ms MS       per-request timeout of the LLM adapter (default 30000)
+  --retries N           retries on 429/5xx/network errors (default 3)
+  --llm-concurrency N   requests in flight to the endpoint, over all users (default 6)
   --negatives N         sampled negatives per user (default 49)
   --seed S              sampling and bootstrap seed (default 1)
   --users N             evaluate only the first N eligible users (default: all)
@@ -60,6 +63,9 @@ async function cmdEval(argv) {
         backend: { type: 'string' },
         'base-url': { type: 'string' },
         model: { type: 'string' },
+        'timeout-ms': { type: 'string' },
+        retries: { type: 'string' },
+        'llm-concurrency': { type: 'string' },
         negatives: { type: 'string' },
         seed: { type: 'string' },
         users: { type: 'string' },
@@ -97,8 +103,12 @@ async function cmdEval(argv) {
   if (backend === 'openai' && (!args['base-url'] || !args.model)) {
     throw new UsageError('--backend openai needs --base-url URL and --model NAME (API key from OPENAI_API_KEY)');
   }
-  if (backend === 'offline' && (args['base-url'] || args.model)) {
-    throw new UsageError('--base-url and --model apply to --backend openai only');
+  const llmOptions = {};
+  if (args['timeout-ms'] !== undefined) llmOptions.timeoutMs = int('timeout-ms', args['timeout-ms'], 1);
+  if (args.retries !== undefined) llmOptions.retries = int('retries', args.retries, 0);
+  if (args['llm-concurrency'] !== undefined) llmOptions.concurrency = int('llm-concurrency', args['llm-concurrency'], 1);
+  if (backend === 'offline' && (args['base-url'] || args.model || Object.keys(llmOptions).length)) {
+    throw new UsageError('--base-url, --model, --timeout-ms, --retries and --llm-concurrency apply to --backend openai only');
   }
   const kind = args.kind || 'emscripten';
   if (!['emscripten', 'wasi'].includes(kind)) throw new UsageError(`--kind: expected emscripten or wasi, got "${kind}"`);
@@ -135,6 +145,7 @@ async function cmdEval(argv) {
     baseURL: args['base-url'],
     model: args.model,
     apiKey: process.env.OPENAI_API_KEY,
+    llmOptions,
     config,
     // Catalog lines with "popularity" counted from the histories (never targets).
     items: withPopularity(data.items, popularityCounts(data.users)),
