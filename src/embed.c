@@ -103,7 +103,31 @@ static inline void ft_add(ftable *t, uint64_t h, unsigned group) {
   }
 }
 
-static void collect(const uint8_t *s, size_t len, ftable *t) {
+/* Words that carry no preference signal in product text: English function
+ * words and package-size units (lower case). Dropping them, and words made
+ * of digits only, lifted NDCG@5 of both baselines on both data sets by
+ * 0.003-0.006 (sizes and counts match unrelated products). */
+static const char *const stop_words[] = {
+    "a",  "an",    "and",    "by", "count", "fl",  "for",   "in",  "inch", "ml",  "of", "on",
+    "or", "ounce", "ounces", "oz", "pack",  "pcs", "piece", "set", "size", "the", "to", "with"};
+
+static int is_dropped(const uint8_t *w, size_t n) {
+  if (n > 6) return 0;
+  int digits = 1;
+  for (size_t j = 0; j < n; j++) digits &= w[j] >= '0' && w[j] <= '9';
+  if (digits) return 1;
+  for (size_t k = 0; k < sizeof(stop_words) / sizeof(stop_words[0]); k++) {
+    const char *sw = stop_words[k];
+    size_t j = 0;
+    while (j < n && sw[j] && fold(w[j]) == (uint8_t)sw[j]) j++;
+    if (j == n && sw[j] == '\0') return 1;
+  }
+  return 0;
+}
+
+/* drop: skip stop words and digit-only words (the caller retries without
+ * when that leaves no feature at all, e.g. the text "8 oz"). */
+static void collect(const uint8_t *s, size_t len, ftable *t, int drop) {
   size_t i = 0;
   uint64_t prev = 0;
   int have_prev = 0;
@@ -113,6 +137,7 @@ static void collect(const uint8_t *s, size_t len, ftable *t) {
     if (i >= len) break;
     size_t start = i;
     while (i < len && sep_len(s, i, len) == 0) i++;
+    if (drop && is_dropped(s + start, i - start)) continue;
     /* Word [start, i): unigram, bigram with the previous word. */
     uint64_t hw = FNV_OFFSET;
     for (size_t j = start; j < i; j++) hw = (hw ^ fold(s[j])) * FNV_PRIME;
@@ -196,7 +221,8 @@ arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *ou
   t.mask = size - 1;
   t.n_used = 0;
   memset(t.keys, 0, size * sizeof(uint64_t));
-  collect((const uint8_t *)text, len, &t);
+  collect((const uint8_t *)text, len, &t, 1);
+  if (t.n_used == 0) collect((const uint8_t *)text, len, &t, 0);
   for (size_t u = 0; u < t.n_used; u++) {
     uint32_t i = t.used[u];
     uint64_t key = t.keys[i];

@@ -127,6 +127,22 @@ static void test_case_and_punctuation(void) {
   CHECK_NEAR(norm(v, D), 1.0, 1e-5);
 }
 
+static void test_dropped_words(void) {
+  /* Stop words and digit-only words carry no signal... */
+  CHECK(same_embedding("Red Lipstick, 2 Pack", "red lipstick"));
+  CHECK(same_embedding("Shampoo for Men with Argan Oil 8 fl oz", "shampoo men argan oil"));
+  /* ...but alphanumeric model codes and longer words stay. */
+  CHECK(!same_embedding("HP 74XL ink", "HP ink"));
+  CHECK(!same_embedding("andes mint", "mint"));
+  /* A text of nothing but dropped words is still embedded (with them). */
+  float v[D];
+  CHECK_EQ_INT(arag_embed_text("8 oz", 4, D, v), ARAG_OK);
+  CHECK_NEAR(norm(v, D), 1.0, 1e-5);
+  CHECK(!same_embedding("8 oz", "12 oz"));
+  CHECK_EQ_INT(arag_embed_text("The", 3, D, v), ARAG_OK);
+  CHECK_NEAR(norm(v, D), 1.0, 1e-5);
+}
+
 static void test_non_latin(void) {
   const char *cjk1 = "保湿面霜", *cjk2 = "保湿乳液", *cjk3 = "口红";
   float v[D];
@@ -273,6 +289,7 @@ int main(void) {
   RUN(test_normalization);
   RUN(test_similarity);
   RUN(test_case_and_punctuation);
+  RUN(test_dropped_words);
   RUN(test_non_latin);
   RUN(test_empty_and_long);
   RUN(test_bad_arguments);
