@@ -14,7 +14,7 @@ import { bootstrapCI, pairedGain, resampleIndices, quantile } from '../web/src/e
 import { recencyScores, ragScores, popularityCounts, popularityScores, cosine } from '../web/src/eval/baselines.mjs';
 import { loadDataset, parseItems, parseInteractions, DataError } from '../web/src/eval/data.mjs';
 import { toMarkdown, toSVG, toJSON } from '../web/src/eval/report.mjs';
-import { runEval, parseMethods, readCheckpoint } from '../web/src/eval/run.mjs';
+import { runEval, parseMethods, readCheckpoint, Progress } from '../web/src/eval/run.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const tiny = join(here, 'fixtures', 'eval-tiny');
@@ -291,4 +291,35 @@ test('reports: Markdown rows per method, self-contained SVG', async () => {
   assert.doesNotMatch(svg, /href|url\(|@import|@font-face|<script/);
   assert.equal((svg.match(/<rect [^>]*fill="#3b6fb6"><title>/g) || []).length, 3);
   assert.equal((svg.match(/<rect [^>]*fill="#e08a2c"><title>/g) || []).length, 3);
+});
+
+test('progress: users done, rate and ETA; a line per 10% in logs, redrawn in place on a terminal', () => {
+  let t = 0;
+  const lines = [];
+  const log = { isTTY: false, write: (x) => lines.push(x) };
+  const p = new Progress(200, { stream: log, now: () => t });
+  p.skip(50); // resumed: 50 from a checkpoint
+  for (let i = 0; i < 150; i++) {
+    t += 100; // 10 users per second
+    p.tick();
+  }
+  p.finish();
+  assert.equal(lines.length, 9, lines.join('')); // the first tick, then deciles 3..10
+  assert.ok(lines.every((l) => l.endsWith('\n')));
+  assert.match(lines[0], /^\[#+\.+\] 51\/200 users {2}10\.0 users\/s {2}ETA 15s\n$/);
+  assert.match(lines[1], /^\[#+\.+\] 60\/200 users {2}10\.0 users\/s {2}ETA 14s\n$/);
+  assert.match(lines.at(-1), /^\[#{24}\] 200\/200 users {2}10\.0 users\/s {2}ETA 0s\n$/);
+  const tty = [];
+  const term = { isTTY: true, write: (x) => tty.push(x) };
+  t = 0;
+  const q = new Progress(1000, { stream: term, now: () => t });
+  for (let i = 0; i < 1000; i++) {
+    t += 1;
+    q.tick();
+  }
+  q.finish();
+  assert.ok(tty.length >= 10 && tty.length < 30, `${tty.length} redraws`); // throttled to 10/s
+  assert.ok(tty.slice(0, -1).every((x) => x.startsWith('\r') && x.endsWith('\x1b[K')));
+  assert.equal(tty.at(-1), '\n');
+  assert.match(tty.at(-2), /1000\/1000 users {2}1000\.0 users\/s {2}ETA 0s/);
 });
