@@ -92,11 +92,7 @@ async function cmdEval(argv) {
     process.stdout.write(EVAL_HELP);
     return 0;
   }
-  const { loadDataset } = await import('../src/eval/data.mjs');
-  const { runEval, parseMethods } = await import('../src/eval/run.mjs');
-  const { toJSON, toMarkdown, toSVG } = await import('../src/eval/report.mjs');
-  const { createEvalEngine } = await import('../src/eval/engine.mjs');
-  const { popularityCounts, withPopularity } = await import('../src/eval/baselines.mjs');
+  const { evaluate, parseMethods, toJSON, toMarkdown, toSVG } = await import('../src/eval/index.mjs');
 
   const backend = args.backend || 'offline';
   if (!['offline', 'openai'].includes(backend)) throw new UsageError(`--backend: expected offline or openai, got "${backend}"`);
@@ -137,19 +133,6 @@ async function cmdEval(argv) {
   }
   const checkpoint = args['no-checkpoint'] ? null : args.checkpoint || (args.json ? `${args.json}.checkpoint.jsonl` : null);
   const dataDir = args.data || join(repoRoot, '..', 'shared', 'data', 'amazon-beauty');
-  const data = await loadDataset(dataDir);
-  const engine = await createEvalEngine({
-    dist: args.dist || join(repoRoot, 'dist'),
-    kind,
-    backend,
-    baseURL: args['base-url'],
-    model: args.model,
-    apiKey: process.env.OPENAI_API_KEY,
-    llmOptions,
-    config,
-    // Catalog lines with "popularity" counted from the histories (never targets).
-    items: withPopularity(data.items, popularityCounts(data.users)),
-  });
   // Ctrl-C: finished users are already in the checkpoint (appended one by one).
   const onSigint = () => {
     process.stderr.write(
@@ -161,8 +144,16 @@ async function cmdEval(argv) {
   };
   process.once('SIGINT', onSigint);
   try {
-    const timing = backend !== 'offline' || Boolean(args.timing);
-    const { result, records, failures } = await runEval(data, engine, {
+    const { result, records, failures } = await evaluate({
+      data: dataDir,
+      dist: args.dist || join(repoRoot, 'dist'),
+      kind,
+      backend,
+      baseURL: args['base-url'] || null,
+      model: args.model || null,
+      apiKey: process.env.OPENAI_API_KEY,
+      llmOptions,
+      config,
       negatives,
       seed,
       users,
@@ -170,10 +161,7 @@ async function cmdEval(argv) {
       concurrency,
       resamples,
       checkpoint,
-      backend,
-      model: backend === 'offline' ? null : args.model,
-      fingerprint: { module: engine.moduleHash, kind, config, base_url: args['base-url'] || null },
-      timing,
+      timing: backend !== 'offline' || Boolean(args.timing),
       progress: args.quiet ? null : process.stderr,
     });
     const write = (file, text) => {
@@ -195,7 +183,6 @@ async function cmdEval(argv) {
     return 0;
   } finally {
     process.removeListener('SIGINT', onSigint);
-    engine.free();
   }
 }
 

@@ -50,15 +50,18 @@ export async function createEvalEngine(opts) {
     vectors: (ids) => ids.map(vector),
     createWorker() {
       // One recommender (its own engine, catalog and history) per concurrent user, all
-      // in the one module instance.
-      let recPromise = (async () => {
-        const rec = await lib.createRecommender({ arag, llm, config: baseConfig });
-        addItems(rec.catalog.handle, items);
-        return rec;
-      })();
+      // in the one module instance; made on first use (baseline-only runs need none).
+      let recPromise = null;
       let lastHistory = null;
       const worker = {
         async rankArag(history, candidates, agents) {
+          if (!recPromise) {
+            recPromise = (async () => {
+              const r = await lib.createRecommender({ arag, llm, config: baseConfig });
+              addItems(r.catalog.handle, items);
+              return r;
+            })();
+          }
           const rec = await recPromise;
           if (lastHistory !== history) {
             rec.history.clear();

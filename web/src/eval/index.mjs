@@ -1,0 +1,75 @@
+// The evaluation harness as a library: evaluate() is what `arag eval` runs.
+import { loadDataset } from './data.mjs';
+import { createEvalEngine } from './engine.mjs';
+import { popularityCounts, withPopularity } from './baselines.mjs';
+import { parseMethods, runEval } from './run.mjs';
+
+export { loadDataset, parseItems, parseInteractions, DataError } from './data.mjs';
+export { fnv1a64, SplitMix64, userGenerator, sampleCandidates } from './sampler.mjs';
+export { METRICS, ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from './metrics.mjs';
+export { resampleIndices, bootstrapCI, pairedGain, quantile } from './bootstrap.mjs';
+export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, withPopularity } from './baselines.mjs';
+export { METHODS, PROTOCOL_VERSION, parseMethods, runEval, aggregate, planUsers, Progress } from './run.mjs';
+export { toJSON, toMarkdown, toSVG } from './report.mjs';
+export { createEvalEngine } from './engine.mjs';
+
+/**
+ * Runs the protocol. opts.data: a folder (items.jsonl + interactions.jsonl) or a data set
+ * from loadDataset(). opts.dist: the built module folder. Backends: 'offline' (default),
+ * 'openai' (baseURL, model, apiKey, llmOptions), or any adapter as opts.llm (opts.backend
+ * then names it in the result, e.g. 'workers-ai').
+ */
+export async function evaluate(opts) {
+  const {
+    dist,
+    kind = 'emscripten',
+    backend = opts.llm ? 'custom' : 'offline',
+    baseURL = null,
+    model = null,
+    apiKey,
+    llm,
+    llmOptions = {},
+    config = {},
+    negatives = 49,
+    seed = 1,
+    users = 0,
+    resamples = 1000,
+    checkpoint = null,
+    progress = null,
+  } = opts;
+  const methods = Array.isArray(opts.methods) ? parseMethods(opts.methods.join(',')) : parseMethods(opts.methods || 'recency,rag,arag');
+  const concurrency = opts.concurrency ?? (backend === 'offline' ? 1 : 4);
+  const timing = opts.timing ?? backend !== 'offline';
+  const data = typeof opts.data === 'string' ? await loadDataset(opts.data) : opts.data;
+  const engine = await createEvalEngine({
+    dist,
+    kind,
+    backend,
+    baseURL,
+    model,
+    apiKey,
+    llm,
+    llmOptions,
+    config,
+    // Catalog lines with "popularity" counted from the histories (never targets).
+    items: withPopularity(data.items, popularityCounts(data.users)),
+  });
+  try {
+    return await runEval(data, engine, {
+      negatives,
+      seed,
+      users,
+      methods,
+      concurrency,
+      resamples,
+      checkpoint,
+      backend,
+      model: backend === 'offline' ? null : model,
+      fingerprint: { module: engine.moduleHash, kind, config, base_url: baseURL },
+      timing,
+      progress,
+    });
+  } finally {
+    engine.free();
+  }
+}
