@@ -14,7 +14,9 @@
 #include <string.h>
 
 #define ALIGN 16
-#define CHUNK 256             /* rows scored per kernel call before selection */
+#ifndef CHUNK
+#define CHUNK 256 /* rows scored per kernel call before selection */
+#endif
 #define MAX_DIM_CAP 65536     /* int8 dot products stay inside int32 */
 #define SNAP_MAGIC "ARAGIDX1" /* 8 bytes */
 #define SNAP_VERSION 1u
@@ -543,9 +545,12 @@ static void scan_all(const arag_index *ix, int exact_f32, float qscale, topk *t,
         arag_scan_i8_scalar(rows, ix->stride_q, cnt, ix->scales + base, ix->qq, qscale,
                             ix->stride_q, buf);
     }
+    /* Most chunks hold nothing better than the worst kept hit: skip them whole. */
+    if (t->n == t->cap && arag_max_f32(buf, cnt) < t->h[0].score) continue;
     const uint8_t *del = ix->deleted + base;
+    int any_deleted = ix->n_live != ix->n_slots;
     for (uint32_t i = 0; i < cnt; i++) {
-      if (del[i]) continue;
+      if (any_deleted && del[i]) continue;
       if (t->n == t->cap && buf[i] < t->h[0].score) continue; /* fast reject */
       topk_push(t, buf[i], base + i);
     }

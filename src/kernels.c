@@ -132,6 +132,31 @@ float arag_quantize_i16q(const float *x, uint32_t n, int16_t *out) {
   return m / 127.0f;
 }
 
+float arag_max_f32(const float *x, uint32_t n) {
+  uint32_t i = 0;
+  float m = -INFINITY;
+#if ARAG_HAVE_SIMD
+  if (n >= 8) {
+    v128_t m0 = wasm_v128_load(x), m1 = wasm_v128_load(x + 4);
+    for (i = 8; i + 8 <= n; i += 8) {
+      m0 = wasm_f32x4_pmax(m0, wasm_v128_load(x + i));
+      m1 = wasm_f32x4_pmax(m1, wasm_v128_load(x + i + 4));
+    }
+    m0 = wasm_f32x4_pmax(m0, m1);
+    for (int j = 0; j < 4; j++) {
+      float v = j == 0   ? wasm_f32x4_extract_lane(m0, 0)
+                : j == 1 ? wasm_f32x4_extract_lane(m0, 1)
+                : j == 2 ? wasm_f32x4_extract_lane(m0, 2)
+                         : wasm_f32x4_extract_lane(m0, 3);
+      if (v > m) m = v;
+    }
+  }
+#endif
+  for (; i < n; i++)
+    if (x[i] > m) m = x[i];
+  return m;
+}
+
 float arag_sum_f32(const float *x, size_t n) {
   size_t i = 0;
 #if ARAG_HAVE_SIMD

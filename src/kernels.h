@@ -50,6 +50,11 @@ float arag_quantize_i8(const float *x, uint32_t n, int8_t *out);
 /* The same for a query, into int16 lanes (for i32x4.dot_i16x8). */
 float arag_quantize_i16q(const float *x, uint32_t n, int16_t *out);
 
+/* Largest of n floats (-INFINITY for n = 0; inputs are never NaN). SIMD when
+ * available: the search uses it to skip a chunk of scores that cannot enter
+ * the current top-k. */
+float arag_max_f32(const float *x, uint32_t n);
+
 /* Sum of n floats (a bandwidth probe for benchmarks; SIMD when available). */
 float arag_sum_f32(const float *x, size_t n);
 

@@ -115,6 +115,22 @@ static void test_scans(void) {
   free(qq);
 }
 
+static void test_max(void) {
+  float x[45];
+  for (uint32_t n = 0; n <= 45; n++) {
+    float want = -INFINITY;
+    for (uint32_t i = 0; i < n; i++) {
+      x[i] = frand() - 2.0f; /* all negative: a 0 default would be wrong */
+      if (x[i] > want) want = x[i];
+    }
+    CHECK(arag_max_f32(x, n) == want);
+  }
+  x[44] = 5.0f; /* the maximum in the scalar tail */
+  CHECK(arag_max_f32(x, 45) == 5.0f);
+  x[3] = 6.0f; /* in the first vector */
+  CHECK(arag_max_f32(x, 45) == 6.0f);
+}
+
 static void test_sum(void) {
   size_t n = 1003;
   float *x = aalloc(n * sizeof(float));
@@ -133,6 +149,7 @@ int main(void) {
   RUN(test_dot_i8_exact);
   RUN(test_quantize);
   RUN(test_scans);
+  RUN(test_max);
   RUN(test_sum);
   return test_report();
 }
