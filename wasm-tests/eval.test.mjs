@@ -238,3 +238,25 @@ test('a malformed data line stops the run with file:line, before anything is wri
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('evaluate() from code with a function adapter: broken answers are counted as degradations, not hidden', async () => {
+  const { evaluate } = await import('../web/src/eval/index.mjs');
+  const lib = await import(join(dist, 'index.mjs'));
+  let asked = 0;
+  const llm = lib.fromFunction(async () => {
+    asked++;
+    return { content: 'I would rather not answer in JSON.', usage: { prompt_tokens: 5, completion_tokens: 2 } };
+  });
+  const { result, records } = await evaluate({ data: office, dist, methods: ['rag', 'arag'], users: 6, backend: 'broken-llm', model: 'none', llm, resamples: 50 });
+  assert.equal(result.backend, 'broken-llm');
+  assert.equal(records.length, 6);
+  const u = result.usage.arag;
+  assert.equal(u.calls, asked);
+  assert.equal(u.prompt_tokens, 5 * asked);
+  assert.equal(u.completion_tokens, 2 * asked);
+  assert.equal(u.degraded_users, 6);
+  for (const agent of ['uua', 'nli', 'csa', 'ira']) assert.ok(u.degradations[`${agent}:parse_error`] > 0, JSON.stringify(u.degradations));
+  // Every answer failed, yet each user still got a full ranking (the fallback order).
+  assert.ok(records.every((r) => Number.isInteger(r.ranks.arag) && r.ranks.arag >= 1 && r.ranks.arag <= 50));
+  assert.equal(result.failed_users, 0);
+});
