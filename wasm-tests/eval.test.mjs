@@ -231,6 +231,15 @@ test('a malformed data line stops the run with file:line, before anything is wri
     const o = await evalCli(['--data', data, '--backend', 'openai']);
     assert.equal(o.code, 2);
     assert.match(o.stderr, /needs --base-url/);
+    // An item the catalog refuses (a vector of the wrong dimension) is named by its line.
+    const items = readFileSync(join(office, 'items.jsonl'), 'utf8').split('\n');
+    const third = JSON.parse(items[2]);
+    items[2] = JSON.stringify({ ...third, vector: [1, 2, 3] });
+    writeFileSync(join(data, 'items.jsonl'), items.join('\n'));
+    writeFileSync(join(data, 'interactions.jsonl'), readFileSync(join(office, 'interactions.jsonl'), 'utf8'));
+    const v = await evalCli(['--data', data, '--users', '2', '--methods', 'rag']);
+    assert.equal(v.code, 1);
+    assert.match(v.stderr, new RegExp(`items\\.jsonl:3: the catalog refused item "${third.id}": ARAG_E_DIM: "vector" has 3 numbers`));
     const d = await run(process.execPath, [cli, 'eval', '--data', office, '--dist', join(dir, 'no-dist'), '--users', '1']);
     assert.equal(d.code, 1);
     assert.match(d.stderr, /index\.mjs not found: build the module first \(make wasm\)/);

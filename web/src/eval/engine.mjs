@@ -12,7 +12,7 @@ const WASM_FILE = { emscripten: 'arag.wasm', wasi: 'arag-wasi.wasm' };
 // opts: { dist, kind, backend: 'offline'|'openai', baseURL, model, apiKey, config, items,
 //         llm (an adapter; overrides backend), llmOptions (extra adapter options), dim }
 export async function createEvalEngine(opts) {
-  const { dist, kind = 'emscripten', backend = 'offline', config = {}, items, dim = 512 } = opts;
+  const { dist, kind = 'emscripten', backend = 'offline', config = {}, items, dim = 512, itemsFile = 'items.jsonl' } = opts;
   for (const f of ['index.mjs', WASM_FILE[kind]]) {
     if (!existsSync(join(dist, f))) throw new Error(`${join(dist, f)} not found: build the module first (make wasm) or pass --dist DIR`);
   }
@@ -32,7 +32,7 @@ export async function createEvalEngine(opts) {
   // The catalog the baselines read their vectors from gets the same item lines as the
   // pipeline's catalogs: the same vectors (index.get returns the stored, normalized row).
   const catalog = arag.createCatalog({ dim });
-  addItems(catalog, items);
+  addItems(catalog, items, itemsFile);
   const vecCache = new Map();
   function vector(id) {
     let v = vecCache.get(id);
@@ -58,7 +58,7 @@ export async function createEvalEngine(opts) {
           if (!recPromise) {
             recPromise = (async () => {
               const r = await lib.createRecommender({ arag, llm, config: baseConfig });
-              addItems(r.catalog.handle, items);
+              addItems(r.catalog.handle, items, itemsFile);
               return r;
             })();
           }
@@ -93,7 +93,7 @@ export async function createEvalEngine(opts) {
   };
 }
 
-function addItems(catalog, items) {
+function addItems(catalog, items, file) {
   // Batches of JSON lines keep the calls few; a refused batch is retried line by line so
   // the error names the item's line (the catalog is all-or-nothing per call).
   const B = 512;
@@ -106,7 +106,9 @@ function addItems(catalog, items) {
         try {
           catalog.add(it.json);
         } catch (e) {
-          throw new Error(`items.jsonl:${it.line}: the catalog refused item "${it.id}": ${e.message}`);
+          // The item went in alone: the parser's "line 1" is this line.
+          const why = String(e.message).replace(/(^|: )line 1: /, '$1');
+          throw new Error(`${file}:${it.line}: the catalog refused item "${it.id}": ${why}`);
         }
       }
     }

@@ -165,6 +165,8 @@ export function createEvalEngine(opts: {
   llmOptions?: { timeoutMs?: number; retries?: number; concurrency?: number };
   config?: Record<string, unknown>;
   items: ItemLine[];
+  /** named in errors about an item line */
+  itemsFile?: string;
   dim?: number;
 }): Promise<EvalEngine>;
 

@@ -1,4 +1,5 @@
 // The evaluation harness as a library: evaluate() is what `arag eval` runs.
+import { join } from 'node:path';
 import { loadDataset } from './data.mjs';
 import { createEvalEngine } from './engine.mjs';
 import { popularityCounts, withPopularity } from './baselines.mjs';
@@ -53,6 +54,7 @@ export async function evaluate(opts) {
     config,
     // Catalog lines with "popularity" counted from the histories (never targets).
     items: withPopularity(data.items, popularityCounts(data.users)),
+    itemsFile: join(data.dir, 'items.jsonl'),
   });
   try {
     return await runEval(data, engine, {
