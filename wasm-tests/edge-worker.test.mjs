@@ -50,6 +50,7 @@ let upstream;
 let llmServer;
 let mfOffline;
 let mfLlm;
+let mfAI;
 let logs = '';
 
 function miniflare(bindings) {
@@ -79,6 +80,7 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'arag-edge-'));
   prepare(dir);
   upstream = await startEchoUpstream();
+  llmServer = await startOpenAIServer();
   mfOffline = miniflare({
     ARAG_LLM: 'offline',
     LLM_BASE_URL: upstream.url,
@@ -96,6 +98,7 @@ before(async () => {
 after(async () => {
   if (mfOffline) await mfOffline.dispose();
   if (mfLlm) await mfLlm.dispose();
+  if (mfAI) await mfAI.dispose();
   if (upstream) upstream.server.close();
   if (llmServer) await llmServer.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
@@ -132,7 +135,6 @@ test('POST /recommend with the offline reasoner', async () => {
 });
 
 test('POST /recommend through an OpenAI-compatible server on 127.0.0.1', async () => {
-  llmServer = await startOpenAIServer();
   mfLlm = miniflare({ ARAG_LLM: 'openai', LLM_BASE_URL: llmServer.baseURL, LLM_MODEL: 'test-model', LLM_API_KEY: KEY });
   await mfLlm.ready;
   const res = await post(mfLlm, '/recommend', { history, candidates, k: 5 });
@@ -158,6 +160,88 @@ test('POST /recommend through an OpenAI-compatible server on 127.0.0.1', async (
   const off = await (await post(mfLlm, '/recommend', { history, candidates, k: 5, options: { llm: 'offline' } })).json();
   checkRecommendation(off, 5);
   assert.equal(llmServer.chat().length, calls, 'the offline request made no LLM call');
+});
+
+// A stand-in for the Workers AI binding: a wrapped binding whose run() calls the test
+// server's Workers AI-shaped route.
+const AI_STANDIN = `
+export default function (env) {
+  return {
+    async run(model, inputs) {
+      const res = await fetch(env.BASE + '/ai/run/' + encodeURIComponent(model), {
+        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(inputs),
+      });
+      const body = await res.json();
+      if (!res.ok || !body.success) {
+        const e = new Error('AI ' + res.status);
+        e.status = res.status;
+        throw e;
+      }
+      return body.result;
+    },
+  };
+}`;
+
+// A stand-in for a rate-limiting binding: allows two calls, then refuses.
+const LIMITER_STANDIN = `
+export default function () {
+  let calls = 0;
+  return { async limit({ key }) { calls++; return { success: calls <= 2 && typeof key === 'string' }; } };
+}`;
+
+test('ARAG_LLM = workers-ai: /recommend and the proxy through the AI binding, a rate-limiting binding', async () => {
+  mfAI = new Miniflare({
+    workers: [
+      {
+        name: 'edge',
+        modules: true,
+        scriptPath: join(dir, 'worker.mjs'),
+        modulesRoot: dir,
+        modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
+        compatibilityDate: '2025-06-01',
+        compatibilityFlags: ['nodejs_compat'],
+        bindings: { ARAG_LLM: 'workers-ai', WORKERS_AI_MODEL: '@cf/test/model', ALLOWED_ORIGINS: ORIGIN },
+        wrappedBindings: {
+          AI: { scriptName: 'ai-standin', bindings: { BASE: llmServer.url } },
+          RATE_LIMITER: { scriptName: 'limiter-standin' },
+        },
+      },
+      { name: 'ai-standin', modules: true, script: AI_STANDIN },
+      { name: 'limiter-standin', modules: true, script: LIMITER_STANDIN },
+    ],
+    handleRuntimeStdio(stdout, stderr) {
+      stdout.on('data', (d) => (logs += d));
+      stderr.on('data', (d) => (logs += d));
+    },
+  });
+  await mfAI.ready;
+  llmServer.reset();
+  const res = await post(mfAI, '/recommend', { history, candidates, k: 4 });
+  assert.equal(res.status, 200, await res.clone().text());
+  const out = await res.json();
+  checkRecommendation(out, 4);
+  assert.deepEqual(out.degraded, []);
+  out.items.forEach((r, i) => assert.equal(r.reason, `server rank ${i + 1}`));
+  const chat = llmServer.chat();
+  assert.deepEqual([...new Set(chat.map((r) => r.agent))].sort(), ['csa', 'ira', 'nli', 'uua']);
+  for (const r of chat) {
+    assert.equal(r.path, '/ai/run/%40cf%2Ftest%2Fmodel');
+    assert.equal(r.model, '@cf/test/model');
+  }
+  // The proxy answers browser clients from the binding too, in the OpenAI shape.
+  const p = await post(mfAI, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { Origin: ORIGIN });
+  assert.equal(p.status, 200, await p.clone().text());
+  const body = await p.json();
+  assert.equal(body.object, 'chat.completion');
+  assert.equal(body.model, '@cf/test/model');
+  assert.equal(typeof body.choices[0].message.content, 'string');
+  assert.ok(body.usage.prompt_tokens > 0);
+  // The binding said no to the third call (the recommendation and the proxy call used two).
+  const third = await post(mfAI, '/v1/chat/completions', { messages: [{ role: 'user', content: 'hi' }] }, { Origin: ORIGIN });
+  assert.equal(third.status, 429);
+  assert.equal(third.headers.get('Retry-After'), '60');
+  const offline = await post(mfAI, '/recommend', { history, candidates, k: 4, options: { llm: 'offline' } });
+  assert.equal(offline.status, 200, 'offline recommendations are not rate-limited');
 });
 
 test('one module instance per isolate; handles are freed (memory stays flat)', async () => {
