@@ -16,6 +16,9 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->nli_bias = -2.0f;
   p->nli_brand = 4.0f;
   p->nli_cat = 2.5f;
+  p->nli_brandn = 0.0f;
+  p->nli_sess = 0.0f;
+  p->sim_decay = 1.0f;
   p->nli_sim = 3.0f;
   p->nli_psim = 2.0f;
   p->nli_rep = 3.0f;
@@ -42,6 +45,9 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
   RS_P(nli_bias)
   RS_P(nli_brand)
   RS_P(nli_cat)
+  RS_P(nli_brandn)
+  RS_P(nli_sess)
+  RS_P(sim_decay)
   RS_P(nli_sim)
   RS_P(nli_psim)
   RS_P(nli_rep)
@@ -231,8 +237,9 @@ done:
 /* ------------------------------------------------------------------------ */
 
 static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
-  float x = p->nli_bias + p->nli_brand * m->brand_w + p->nli_cat * m->cat + p->nli_sim * m->sim +
-            p->nli_psim * m->psim + p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
+  float x = p->nli_bias + p->nli_brand * m->brand_w + p->nli_brandn * logf(1.0f + m->brand_n) +
+            p->nli_cat * m->cat + p->nli_sess * (float)((m->brand_sess_n > 0) + (m->cat_sess > 0)) +
+            p->nli_sim * m->wsim + p->nli_psim * m->psim + p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
   return 1.0f / (1.0f + expf(-x));
 }
 

@@ -31,7 +31,8 @@ typedef struct arag_reasoner_params {
   float sess_boost;    /* extra weight of the session events (multiplier) */
   uint32_t sim_window; /* most recent events used for nearest-title evidence */
   /* NLI: score = sigmoid(bias + sum of weight * feature) */
-  float nli_bias, nli_brand, nli_cat, nli_sim, nli_psim, nli_rep;
+  float nli_bias, nli_brand, nli_brandn, nli_cat, nli_sess, nli_sim, nli_psim, nli_rep;
+  float sim_decay; /* nearest-title evidence of an event of age a counts sim * sim_decay^a */
   /* IRA */
   float ira_nli, ira_ret, ira_pop;
   float ira_u_brand, ira_u_cat, ira_u_kw, ira_u_sess;

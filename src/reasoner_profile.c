@@ -145,6 +145,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   pr->n_sess = in->n_session;
   pr->decay = p->decay;
   pr->sess_boost = p->sess_boost;
+  pr->sim_decay = p->sim_decay;
   pr->sim_window = p->sim_window;
   pr->n_sim = n < p->sim_window ? n : p->sim_window;
   pr->sim_ev0 = n - pr->n_sim;
@@ -228,7 +229,7 @@ rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_param
     rs_profile *pr = *in->scratch;
     if (pr->n_ev == in->n_long_term + in->n_session && pr->n_sess == in->n_session &&
         pr->dim == in->dim && pr->decay == p->decay && pr->sess_boost == p->sess_boost &&
-        pr->sim_window == p->sim_window)
+        pr->sim_decay == p->sim_decay && pr->sim_window == p->sim_window)
       return pr;
   }
   rs_profile *pr = rs_profile_build(in, p);
@@ -269,12 +270,14 @@ void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *
   }
   const float *tv = it->title_vec ? it->title_vec : it->vec;
   if (tv) {
-    for (uint32_t k = 0; k < pr->n_sim; k++) {
+    float fac = 1.0f;
+    for (uint32_t k = pr->n_sim; k-- > 0; fac *= pr->sim_decay) {
       float s = rs_dot(tv, pr->simvec + (size_t)k * pr->dim, pr->dim);
       if (m->sim_ev < 0 || s > m->sim) {
         m->sim = s;
         m->sim_ev = (int32_t)(pr->sim_ev0 + k);
       }
+      if (s * fac > m->wsim) m->wsim = s * fac;
     }
   }
   if (it->vec) m->psim = rs_dot(it->vec, pr->pvec, pr->dim);

@@ -47,7 +47,7 @@ typedef struct rs_profile {
   uint32_t n_price;
   char *strs;
   size_t strs_len, strs_cap;
-  float decay, sess_boost; /* the parameters it was built with */
+  float decay, sess_boost, sim_decay; /* the parameters it was built with */
   uint32_t sim_window;
 } rs_profile;
 
@@ -69,6 +69,7 @@ typedef struct rs_match {
   uint32_t cat_depth, cat_n,
       cat_sess;   /* deepest shared depth; events sharing >= 2 levels; of them in session */
   float sim;      /* best title cosine with a recent event */
+  float wsim;     /* best of cosine * sim_decay^age */
   int32_t sim_ev; /* that event, -1 if none */
   float psim;     /* cosine with the profile vector */
 } rs_match;

@@ -1,0 +1,507 @@
+/* The offline reasoner: every agent's answer follows its schema, answers are
+ * deterministic, degenerate users and odd texts work, and the explanations
+ * name real evidence from the user's history. */
+#include "agents.h"
+#include "reasoner.h"
+#include "test.h"
+
+#include "cJSON.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DIM 64
+
+typedef struct fx_item {
+  arag_item it;
+  char *cats[6];
+  float vec[DIM];
+  float tvec[DIM];
+} fx_item;
+
+/* An item with its own storage; categories is a "A|B|C" path or NULL. */
+static fx_item *mk(const char *id, const char *title, const char *brand, const char *path,
+                   double pop) {
+  fx_item *f = calloc(1, sizeof *f);
+  f->it.id = (char *)id;
+  f->it.id_len = (uint32_t)strlen(id);
+  f->it.title = (char *)title;
+  f->it.text = (char *)"";
+  f->it.brand = (char *)(brand ? brand : "");
+  f->it.price = NAN;
+  f->it.popularity = pop;
+  if (path) {
+    char *p = malloc(strlen(path) + 1);
+    strcpy(p, path);
+    for (char *tok = strtok(p, "|"); tok && f->it.n_categories < 6; tok = strtok(NULL, "|"))
+      f->cats[f->it.n_categories++] = tok;
+  }
+  f->it.categories = f->cats;
+  arag_embed_text(title, strlen(title), DIM, f->tvec);
+  memcpy(f->vec, f->tvec, sizeof f->vec);
+  f->it.vec = f->vec;
+  f->it.title_vec = f->tvec;
+  return f;
+}
+
+static void fx_free(fx_item *f) {
+  if (f->it.n_categories) free(f->cats[0]);
+  free(f);
+}
+
+typedef struct fixture {
+  fx_item *hist[8];
+  arag_event ev[8];
+  const arag_event *evp[8];
+  uint32_t n_hist, n_long;
+  fx_item *cand[8];
+  const arag_item *candp[8];
+  uint32_t n_cand;
+  void *scratch;
+  void (*free_scratch)(void *);
+} fixture;
+
+static void fx_add_event(fixture *x, fx_item *f) {
+  x->hist[x->n_hist] = f;
+  x->ev[x->n_hist].item = f->it;
+  x->ev[x->n_hist].ts = x->n_hist;
+  x->ev[x->n_hist].kind = ARAG_EV_PURCHASE;
+  x->ev[x->n_hist].rating = NAN;
+  x->evp[x->n_hist] = &x->ev[x->n_hist];
+  x->n_hist++;
+}
+
+static void fx_add_cand(fixture *x, fx_item *f) {
+  x->cand[x->n_cand] = f;
+  x->candp[x->n_cand] = &f->it;
+  x->n_cand++;
+}
+
+/* History: three Maybelline eyeliners long ago, then a session of nail polish. */
+static void fx_build(fixture *x) {
+  memset(x, 0, sizeof *x);
+  fx_add_event(x, mk("h1", "Maybelline Eyeliner Black", "Maybelline New York",
+                     "Beauty|Makeup|Eyes|Eyeliner", 3));
+  fx_add_event(x, mk("h2", "Maybelline Liquid Liner Brown", "Maybelline New York",
+                     "Beauty|Makeup|Eyes|Eyeliner", 2));
+  fx_add_event(x, mk("h3", "Maybelline Brow Pencil", "Maybelline New York",
+                     "Beauty|Makeup|Eyes|Eyebrow Color", 1));
+  fx_add_event(x, mk("h4", "OPI Nail Lacquer Red", "OPI", "Beauty|Makeup|Nails|Nail Polish", 5));
+  fx_add_event(x,
+               mk("h5", "Essie Nail Polish Pink", "Essie", "Beauty|Makeup|Nails|Nail Polish", 4));
+  x->n_long = 3;
+  /* c1: shares the brand; c2: shares the session's category; c3: nothing; c4: a repeat. */
+  fx_add_cand(x, mk("c1", "Maybelline Mascara Volum Express", "Maybelline New York",
+                    "Beauty|Makeup|Eyes|Mascara", 2));
+  fx_add_cand(
+      x, mk("c2", "Sally Hansen Top Coat", "Sally Hansen", "Beauty|Makeup|Nails|Nail Polish", 1));
+  fx_add_cand(x, mk("c3", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0));
+  fx_add_cand(x, mk("h4", "OPI Nail Lacquer Red", "OPI", "Beauty|Makeup|Nails|Nail Polish", 5));
+}
+
+static void fx_clear(fixture *x) {
+  for (uint32_t i = 0; i < x->n_hist; i++) fx_free(x->hist[i]);
+  for (uint32_t i = 0; i < x->n_cand; i++) fx_free(x->cand[i]);
+  if (x->scratch && x->free_scratch) x->free_scratch(x->scratch);
+  x->scratch = NULL;
+}
+
+static arag_agent_input fx_input(fixture *x, arag_agent a) {
+  arag_agent_input in;
+  memset(&in, 0, sizeof in);
+  in.agent = a;
+  in.dim = DIM;
+  in.long_term = x->evp;
+  in.n_long_term = x->n_long;
+  in.session = x->evp + x->n_long;
+  in.n_session = x->n_hist - x->n_long;
+  in.cands = x->candp;
+  in.n_cands = x->n_cand;
+  in.scratch = &x->scratch;
+  in.free_scratch = &x->free_scratch;
+  return in;
+}
+
+static cJSON *answer(const arag_agent_input *in) {
+  size_t len = 0;
+  char *s = arag_reasoner_answer(in, &len);
+  CHECK(s != NULL);
+  if (!s) return NULL;
+  CHECK_EQ_INT(len, strlen(s));
+  cJSON *o = cJSON_ParseWithLength(s, len);
+  CHECK(o != NULL);
+  if (!o) fprintf(stderr, "bad JSON: %s\n", s);
+  free(s);
+  return o;
+}
+
+static const char *str_field(const cJSON *o, const char *k) {
+  const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
+  return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/* Schema checks. Returns the summary / nothing. */
+static void check_uua(const cJSON *o) {
+  CHECK(cJSON_IsObject(o));
+  CHECK(str_field(o, "summary") != NULL);
+  const cJSON *in = cJSON_GetObjectItemCaseSensitive(o, "interests");
+  CHECK(cJSON_IsArray(in));
+  const cJSON *x;
+  cJSON_ArrayForEach(x, in) CHECK(cJSON_IsString(x) && x->valuestring[0]);
+}
+
+static void check_nli(const cJSON *o, const arag_agent_input *in) {
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  CHECK(cJSON_IsArray(items));
+  CHECK_EQ_INT(cJSON_GetArraySize(items), in->n_cands);
+  uint32_t i = 0;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, items) {
+    const char *id = str_field(x, "id");
+    CHECK(id && i < in->n_cands && strcmp(id, in->cands[i]->id) == 0);
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(x, "score");
+    CHECK(cJSON_IsNumber(sc) && sc->valuedouble >= 0 && sc->valuedouble <= 1);
+    const char *label = str_field(x, "label");
+    CHECK(label && (strcmp(label, "supports") == 0 || strcmp(label, "neutral") == 0 ||
+                    strcmp(label, "contradicts") == 0));
+    const char *r = str_field(x, "rationale");
+    CHECK(r && r[0]);
+    i++;
+  }
+}
+
+static void check_csa(const cJSON *o) {
+  CHECK(cJSON_IsObject(o));
+  const char *s = str_field(o, "summary");
+  CHECK(s && s[0]);
+}
+
+static void check_ira(const cJSON *o, const arag_agent_input *in) {
+  const cJSON *r = cJSON_GetObjectItemCaseSensitive(o, "ranking");
+  CHECK(cJSON_IsArray(r));
+  CHECK_EQ_INT(cJSON_GetArraySize(r), in->n_cands);
+  int seen[16] = {0};
+  const cJSON *x;
+  cJSON_ArrayForEach(x, r) {
+    const char *id = str_field(x, "id");
+    CHECK(id != NULL);
+    int found = -1;
+    for (uint32_t i = 0; id && i < in->n_cands; i++)
+      if (strcmp(id, in->cands[i]->id) == 0 && !seen[i]) found = (int)i;
+    CHECK(found >= 0); /* no foreign or repeated id */
+    if (found >= 0) seen[found]++;
+    const char *reason = str_field(x, "reason");
+    CHECK(reason && reason[0]);
+    const cJSON *sc = cJSON_GetObjectItemCaseSensitive(x, "score");
+    CHECK(!sc || (cJSON_IsNumber(sc) && isfinite(sc->valuedouble)));
+  }
+  for (uint32_t i = 0; i < in->n_cands; i++) CHECK_EQ_INT(seen[i], 1);
+}
+
+/* Runs the four agents the way the pipeline chains them; checks every answer.
+ * Returns the IRA answer. */
+static cJSON *run_all(fixture *x, int nli_on, int csa_on, int uua_on) {
+  arag_agent_input in = fx_input(x, ARAG_AGENT_UUA);
+  char *s_user = NULL, *s_ctx = NULL;
+  if (uua_on) {
+    cJSON *u = answer(&in);
+    check_uua(u);
+    const char *s = str_field(u, "summary");
+    if (s) s_user = strcpy(malloc(strlen(s) + 1), s);
+    cJSON_Delete(u);
+  }
+  arag_nli_verdict v[8];
+  char *rat[8] = {0};
+  if (nli_on) {
+    in = fx_input(x, ARAG_AGENT_NLI);
+    cJSON *o = answer(&in);
+    check_nli(o, &in);
+    uint32_t i = 0;
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(o, "items")) {
+      if (i >= 8) break;
+      v[i].score = (float)cJSON_GetObjectItemCaseSensitive(it, "score")->valuedouble;
+      v[i].label = ARAG_NLI_NEUTRAL;
+      const char *r = str_field(it, "rationale");
+      rat[i] = strcpy(malloc(strlen(r) + 1), r);
+      v[i].rationale = rat[i];
+      i++;
+    }
+    cJSON_Delete(o);
+  }
+  if (csa_on) {
+    in = fx_input(x, ARAG_AGENT_CSA);
+    in.nli = nli_on ? v : NULL;
+    in.s_user = s_user;
+    cJSON *o = answer(&in);
+    check_csa(o);
+    const char *s = str_field(o, "summary");
+    if (s) s_ctx = strcpy(malloc(strlen(s) + 1), s);
+    cJSON_Delete(o);
+  }
+  in = fx_input(x, ARAG_AGENT_IRA);
+  float ret[8];
+  for (uint32_t i = 0; i < x->n_cand; i++) ret[i] = 0.1f * (float)i;
+  in.retrieval = ret;
+  in.nli = nli_on ? v : NULL;
+  in.s_user = s_user;
+  in.s_ctx = s_ctx;
+  cJSON *o = answer(&in);
+  check_ira(o, &in);
+  for (int i = 0; i < 8; i++) free(rat[i]);
+  free(s_user);
+  free(s_ctx);
+  return o;
+}
+
+static int rank_of(const cJSON *ira, const char *id) {
+  int k = 0;
+  const cJSON *x;
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(ira, "ranking")) {
+    k++;
+    const char *s = str_field(x, "id");
+    if (s && strcmp(s, id) == 0) return k;
+  }
+  return -1;
+}
+
+static double score_of(const cJSON *ira, const char *id) {
+  const cJSON *x;
+  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(ira, "ranking")) {
+    const char *s = str_field(x, "id");
+    if (s && strcmp(s, id) == 0) return cJSON_GetObjectItemCaseSensitive(x, "score")->valuedouble;
+  }
+  return NAN;
+}
+
+static void test_schemas_full_and_ablations(void) {
+  for (int mode = 0; mode < 4; mode++) {
+    fixture x;
+    fx_build(&x);
+    cJSON *o = run_all(&x, mode != 1, mode != 2, mode != 3);
+    CHECK(o != NULL);
+    /* The unrelated garden item never beats the brand match or the repeat. */
+    CHECK(rank_of(o, "c3") > rank_of(o, "c1"));
+    CHECK(rank_of(o, "c3") > rank_of(o, "h4"));
+    cJSON_Delete(o);
+    fx_clear(&x);
+  }
+}
+
+static char *raw(const arag_agent_input *in) {
+  size_t len;
+  return arag_reasoner_answer(in, &len);
+}
+
+static void test_determinism(void) {
+  fixture x;
+  fx_build(&x);
+  for (int a = 0; a < 4; a++) {
+    arag_agent_input in = fx_input(&x, (arag_agent)a);
+    char *s1 = raw(&in); /* builds the cached profile */
+    char *s2 = raw(&in); /* uses it */
+    void *saved = x.scratch;
+    in.scratch = NULL; /* no cache at all */
+    in.free_scratch = NULL;
+    char *s3 = raw(&in);
+    CHECK(s1 && s2 && s3);
+    if (s1 && s2 && s3) {
+      CHECK(strcmp(s1, s2) == 0);
+      CHECK(strcmp(s1, s3) == 0);
+    }
+    CHECK(x.scratch == saved);
+    free(s1);
+    free(s2);
+    free(s3);
+  }
+  CHECK(x.scratch != NULL && x.free_scratch != NULL);
+  fx_clear(&x);
+}
+
+static void test_evidence(void) {
+  fixture x;
+  fx_build(&x);
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_NLI);
+  cJSON *o = answer(&in);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  const char *r1 = str_field(cJSON_GetArrayItem(items, 0), "rationale");
+  const char *r2 = str_field(cJSON_GetArrayItem(items, 1), "rationale");
+  const char *r3 = str_field(cJSON_GetArrayItem(items, 2), "rationale");
+  const char *r4 = str_field(cJSON_GetArrayItem(items, 3), "rationale");
+  CHECK(r1 && strstr(r1, "shares brand Maybelline New York with 3 of your recent items"));
+  CHECK(r2 && strstr(r2, "same category as your session (Nail Polish)"));
+  CHECK(r2 && !strstr(r2, "brand"));
+  CHECK(r3 && strstr(r3, "no clear link"));
+  CHECK(r4 && strstr(r4, "already bought this item (1 time)"));
+  double s1 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 0), "score")->valuedouble;
+  double s3 = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 2), "score")->valuedouble;
+  CHECK(s1 > s3);
+  cJSON_Delete(o);
+
+  in = fx_input(&x, ARAG_AGENT_UUA);
+  o = answer(&in);
+  const char *sum = str_field(o, "summary");
+  CHECK(sum && strstr(sum, "Brands: Maybelline New York (3 of 5"));
+  CHECK(sum && strstr(sum, "Beauty > Makeup > Nails > Nail Polish (2 of 5"));
+  CHECK(sum && strstr(sum, "Session brands:"));
+  cJSON_Delete(o);
+
+  /* CSA over the two nail items and the repeat: they share the category. */
+  in = fx_input(&x, ARAG_AGENT_CSA);
+  const arag_item *acc[3] = {x.candp[1], x.candp[3], x.candp[0]};
+  in.cands = acc;
+  in.n_cands = 3;
+  o = answer(&in);
+  sum = str_field(o, "summary");
+  if (getenv("VERBOSE")) fprintf(stderr, "CSA: %s\n", sum);
+  CHECK(sum && strstr(sum, "share category Makeup (3)"));
+  CHECK(sum && strstr(sum, "Categories: Beauty > Makeup (3 of 3, 100%); Beauty > Makeup > Nails > "
+                           "Nail Polish (2 of 3"));
+  cJSON_Delete(o);
+  fx_clear(&x);
+}
+
+/* IRA reads S_user as text: with NLI and CSA off, the brand in S_user decides. */
+static void test_ira_reads_summaries(void) {
+  fixture x;
+  fx_build(&x);
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_IRA);
+  in.s_user = "Brands: Gilmour (5 of 5, 100%)";
+  cJSON *o = answer(&in);
+  CHECK_EQ_INT(rank_of(o, "c3"), 1);
+  const char *reason =
+      str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "ranking"), 0), "reason");
+  CHECK(reason && strstr(reason, "matches your brand Gilmour"));
+  cJSON_Delete(o);
+  in.s_user = NULL;
+  cJSON *base = answer(&in);
+  in.s_ctx = "Categories: Beauty > Makeup > Nails > Nail Polish (2 of 3, 70%)";
+  o = answer(&in);
+  CHECK(score_of(o, "c2") > score_of(base, "c2")); /* the shared category counts */
+  CHECK(score_of(o, "c1") > score_of(base, "c1")); /* partly: Beauty > Makeup */
+  CHECK(score_of(o, "c2") - score_of(base, "c2") > score_of(o, "c1") - score_of(base, "c1"));
+  CHECK_NEAR(score_of(o, "c3"), score_of(base, "c3"), 1e-6);
+  cJSON_Delete(o);
+  /* Prose from an LLM (no trait lines) still counts its words. */
+  in.s_ctx = NULL;
+  in.s_user = "The shopper loves mascara and volume.";
+  o = answer(&in);
+  CHECK(score_of(o, "c1") > score_of(base, "c1"));
+  CHECK_NEAR(score_of(o, "c2"), score_of(base, "c2"), 1e-6);
+  cJSON_Delete(o);
+  cJSON_Delete(base);
+  fx_clear(&x);
+}
+
+static void test_degenerate_users(void) {
+  /* No history at all. */
+  fixture x;
+  fx_build(&x);
+  x.n_long = 0;
+  uint32_t keep = x.n_hist;
+  x.n_hist = 0;
+  cJSON *o = run_all(&x, 1, 1, 1);
+  CHECK(o != NULL);
+  cJSON_Delete(o);
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_UUA);
+  o = answer(&in);
+  CHECK(str_field(o, "summary") && strstr(str_field(o, "summary"), "No history"));
+  cJSON_Delete(o);
+  x.n_hist = keep;
+  fx_clear(&x);
+
+  /* One event. */
+  fx_build(&x);
+  x.n_long = 0;
+  keep = x.n_hist;
+  x.n_hist = 1;
+  o = run_all(&x, 1, 1, 1);
+  cJSON_Delete(o);
+  x.n_hist = keep;
+  fx_clear(&x);
+
+  /* Every event the same item. */
+  fx_build(&x);
+  for (uint32_t i = 0; i < x.n_hist; i++) x.ev[i].item = x.hist[3]->it;
+  o = run_all(&x, 1, 1, 1);
+  CHECK_EQ_INT(rank_of(o, "h4"), 1);
+  cJSON_Delete(o);
+  fx_clear(&x);
+
+  /* Empty, very long and non-Latin texts, no categories, zero vectors. */
+  fx_build(&x);
+  size_t big = 200000;
+  char *longt = malloc(big + 1);
+  for (size_t i = 0; i < big; i++) longt[i] = "Abc; def\n\"x\" "[i % 14];
+  longt[big] = 0;
+  fx_item *e1 = mk("e1", "", "", NULL, NAN);
+  memset(e1->vec, 0, sizeof e1->vec);
+  memset(e1->tvec, 0, sizeof e1->tvec);
+  fx_item *e2 = mk("e2", longt, longt, "A;B|C\nD|E (x)", INFINITY);
+  fx_item *e3 = mk("e3", "Шампунь Чистая Линия для волос", "", "Красота|Волосы", 7);
+  fx_item *e4 = mk("e4", "資生堂 シャンプー 500ml", "資生堂", "美容|ヘアケア", 2);
+  fx_item *e5 = mk("e5", "Bad \xff\xfe utf8 \xc3", "", NULL, 0);
+  x.ev[0].item = e2->it;
+  x.ev[1].item = e3->it;
+  x.ev[2].item = e4->it;
+  x.ev[3].item = e1->it;
+  x.ev[4].item = e5->it;
+  x.candp[0] = &e1->it;
+  x.candp[1] = &e2->it;
+  x.candp[2] = &e3->it;
+  fx_item *e6 = mk("e6", "資生堂 ボディソープ", "", "美容|ボディ", 1);
+  x.candp[3] = &e6->it;
+  o = run_all(&x, 1, 1, 1);
+  CHECK(o != NULL);
+  cJSON_Delete(o);
+  in = fx_input(&x, ARAG_AGENT_NLI);
+  o = answer(&in);
+  const char *r =
+      str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 3), "rationale");
+  CHECK(r && strstr(r, "shares brand 資生堂 with 1 of your recent items"));
+  CHECK(r && strstr(r, "same category as your session (美容)") == NULL); /* root only */
+  cJSON_Delete(o);
+  fx_free(e1);
+  fx_free(e2);
+  fx_free(e3);
+  fx_free(e4);
+  fx_free(e5);
+  fx_free(e6);
+  free(longt);
+  fx_clear(&x);
+}
+
+static void test_bad_input(void) {
+  size_t len = 123;
+  CHECK(arag_reasoner_answer(NULL, &len) == NULL);
+  CHECK_EQ_INT(len, 0);
+  arag_agent_input in;
+  memset(&in, 0, sizeof in);
+  in.agent = ARAG_AGENT_NLI;
+  in.dim = DIM;
+  in.n_cands = 3; /* but no candidate array */
+  CHECK(arag_reasoner_answer(&in, &len) == NULL);
+  in.agent = (arag_agent)42;
+  in.n_cands = 0;
+  CHECK(arag_reasoner_answer(&in, &len) == NULL);
+  /* Zero candidates is fine: empty lists. */
+  in.agent = ARAG_AGENT_IRA;
+  char *s = arag_reasoner_answer(&in, &len);
+  CHECK(s && strcmp(s, "{\"ranking\":[]}") == 0);
+  free(s);
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  CHECK(arag_reasoner_params_set(&p, "nli_brand", 2.5) == 0 && p.nli_brand == 2.5f);
+  CHECK(arag_reasoner_params_set(&p, "no_such_weight", 1) == -1);
+}
+
+int main(void) {
+  RUN(test_schemas_full_and_ablations);
+  RUN(test_determinism);
+  RUN(test_evidence);
+  RUN(test_ira_reads_summaries);
+  RUN(test_degenerate_users);
+  RUN(test_bad_input);
+  return test_report();
+}

@@ -1,0 +1,895 @@
+/* eval_native: the evaluation protocol of the design notes, natively.
+ *
+ *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua
+ *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
+ *               [--param name=value ...] [--resamples 1000] [--ranks FILE]
+ *
+ * Items go into a catalog through arag_catalog_add_json (so the item vectors are
+ * the product's), each with a "popularity" field counted over all eligible users'
+ * histories (never targets). Each user's history goes into an arag_history, and
+ * the arag methods run arag_recommend_start with the backend "offline" and the
+ * candidates as ids; the ablations switch one agent off in the config.
+ *
+ * --via chain runs the four agents with the reasoner directly (no engine), with
+ * reasoner parameters from --param, for tuning; the default is the pipeline.
+ *
+ * Prints a table (per method: NDCG@5 with a bootstrap interval, Hit@5, NDCG@10,
+ * Hit@10, MRR, gain over the best of recency/rag with a paired bootstrap interval)
+ * and one JSON line. */
+#define _POSIX_C_SOURCE 200809L
+#include "arag.h"
+
+#include "../src/agents.h"
+#include "../src/model.h"
+#include "../src/reasoner.h"
+#include "cJSON.h"
+
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DIM ARAG_EMBED_DEFAULT_DIM
+#define SESSION_LEN 5
+#define LONG_TERM_LEN 50
+
+static void die(const char *msg, const char *detail) {
+  fprintf(stderr, "eval_native: %s%s%s\n", msg, detail ? ": " : "", detail ? detail : "");
+  exit(2);
+}
+
+static double now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static char *read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) die("cannot open", path);
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *p = malloc((size_t)n + 1);
+  if (!p || fread(p, 1, (size_t)n, f) != (size_t)n) die("cannot read", path);
+  p[n] = 0;
+  fclose(f);
+  *len = (size_t)n;
+  return p;
+}
+
+/* ------------------------------------------------------------------------ */
+/* String -> index map (open addressing)                                     */
+/* ------------------------------------------------------------------------ */
+
+typedef struct smap {
+  char **keys;
+  uint32_t *vals;
+  uint32_t cap, n;
+} smap;
+
+static uint64_t fnv64(const char *s, size_t n) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (size_t i = 0; i < n; i++) {
+    h ^= (unsigned char)s[i];
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+static void smap_init(smap *m, uint32_t cap) {
+  m->cap = cap;
+  m->n = 0;
+  m->keys = calloc(cap, sizeof *m->keys);
+  m->vals = calloc(cap, sizeof *m->vals);
+  if (!m->keys || !m->vals) die("out of memory", NULL);
+}
+
+static uint32_t *smap_slot(smap *m, const char *k, int insert) {
+  uint32_t i = (uint32_t)(fnv64(k, strlen(k)) & (m->cap - 1));
+  while (m->keys[i]) {
+    if (strcmp(m->keys[i], k) == 0) return &m->vals[i];
+    i = (i + 1) & (m->cap - 1);
+  }
+  if (!insert) return NULL;
+  if (m->n * 2 >= m->cap) die("map full", NULL);
+  size_t l = strlen(k);
+  m->keys[i] = malloc(l + 1);
+  memcpy(m->keys[i], k, l + 1);
+  m->n++;
+  m->vals[i] = UINT32_MAX;
+  return &m->vals[i];
+}
+
+/* ------------------------------------------------------------------------ */
+/* Data                                                                      */
+/* ------------------------------------------------------------------------ */
+
+typedef struct item_rec {
+  char *id;
+  char *json; /* the line, with "popularity" added */
+  uint32_t pop;
+  const arag_item *it;
+} item_rec;
+
+typedef struct inter {
+  uint32_t item;
+  double ts;
+  uint32_t order;
+} inter;
+
+typedef struct user_rec {
+  char *id;
+  inter *ev;
+  uint32_t n, cap;
+} user_rec;
+
+typedef struct data {
+  item_rec *items;
+  uint32_t n_items;
+  smap item_ix;
+  user_rec *users;
+  uint32_t n_users;
+} data;
+
+static int inter_cmp(const void *a, const void *b) {
+  const inter *x = a, *y = b;
+  if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
+  return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static void load(const char *dir, data *d) {
+  char path[4096];
+  size_t len;
+  snprintf(path, sizeof path, "%s/items.jsonl", dir);
+  char *txt = read_file(path, &len);
+  uint32_t cap = 1024;
+  d->items = malloc(cap * sizeof *d->items);
+  d->n_items = 0;
+  smap_init(&d->item_ix, 1u << 20);
+  char *line = txt;
+  uint32_t lineno = 0;
+  while (line && *line) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    lineno++;
+    if (strspn(line, " \t\r") != strlen(line)) {
+      cJSON *o = cJSON_Parse(line);
+      const cJSON *id = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
+      if (!cJSON_IsString(id)) {
+        fprintf(stderr, "%s:%u: ", path, lineno);
+        die("item without a string id", NULL);
+      }
+      if (d->n_items == cap) d->items = realloc(d->items, (cap *= 2) * sizeof *d->items);
+      item_rec *r = &d->items[d->n_items];
+      memset(r, 0, sizeof *r);
+      r->id = strdup(id->valuestring);
+      uint32_t *slot = smap_slot(&d->item_ix, r->id, 1);
+      if (*slot != UINT32_MAX) die("duplicate item id", r->id);
+      *slot = d->n_items++;
+      cJSON_Delete(o);
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  free(txt);
+
+  snprintf(path, sizeof path, "%s/interactions.jsonl", dir);
+  txt = read_file(path, &len);
+  smap users;
+  smap_init(&users, 1u << 20);
+  uint32_t ucap = 1024;
+  d->users = malloc(ucap * sizeof *d->users);
+  d->n_users = 0;
+  line = txt;
+  lineno = 0;
+  uint32_t order = 0;
+  while (line && *line) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    lineno++;
+    if (strspn(line, " \t\r") != strlen(line)) {
+      cJSON *o = cJSON_Parse(line);
+      const cJSON *u = o ? cJSON_GetObjectItemCaseSensitive(o, "user") : NULL;
+      const cJSON *it = o ? cJSON_GetObjectItemCaseSensitive(o, "item") : NULL;
+      const cJSON *ts = o ? cJSON_GetObjectItemCaseSensitive(o, "ts") : NULL;
+      if (!cJSON_IsString(u) || !cJSON_IsString(it) || !cJSON_IsNumber(ts)) {
+        fprintf(stderr, "%s:%u: ", path, lineno);
+        die("interaction needs user, item (strings) and ts (number)", NULL);
+      }
+      uint32_t *ii = smap_slot(&d->item_ix, it->valuestring, 0);
+      if (!ii) die("interaction with an unknown item", it->valuestring);
+      uint32_t *us = smap_slot(&users, u->valuestring, 1);
+      if (*us == UINT32_MAX) {
+        if (d->n_users == ucap) d->users = realloc(d->users, (ucap *= 2) * sizeof *d->users);
+        user_rec *nu = &d->users[d->n_users];
+        memset(nu, 0, sizeof *nu);
+        nu->id = strdup(u->valuestring);
+        *us = d->n_users++;
+      }
+      user_rec *ur = &d->users[*us];
+      if (ur->n == ur->cap)
+        ur->ev = realloc(ur->ev, (ur->cap = ur->cap ? ur->cap * 2 : 8) * sizeof *ur->ev);
+      ur->ev[ur->n++] = (inter){*ii, ts->valuedouble, order++};
+      cJSON_Delete(o);
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  free(txt);
+  /* Eligible users (>= 5 interactions), first-appearance order; events by (ts, file order). */
+  uint32_t k = 0;
+  for (uint32_t i = 0; i < d->n_users; i++) {
+    if (d->users[i].n < 5) {
+      free(d->users[i].id);
+      free(d->users[i].ev);
+      continue;
+    }
+    qsort(d->users[i].ev, d->users[i].n, sizeof(inter), inter_cmp);
+    d->users[k++] = d->users[i];
+  }
+  d->n_users = k;
+  for (uint32_t i = 0; i < users.cap; i++) free(users.keys[i]);
+  free(users.keys);
+  free(users.vals);
+  /* Popularity: occurrences in the eligible users' histories (never targets). */
+  for (uint32_t i = 0; i < d->n_users; i++)
+    for (uint32_t j = 0; j + 1 < d->users[i].n; j++) d->items[d->users[i].ev[j].item].pop++;
+}
+
+/* Catalog lines with "popularity" added. */
+static arag_catalog *build_catalog(const char *dir, data *d) {
+  char path[4096];
+  size_t len;
+  snprintf(path, sizeof path, "%s/items.jsonl", dir);
+  char *txt = read_file(path, &len);
+  size_t cap = len * 2 + 1024, n = 0;
+  char *all = malloc(cap);
+  char *line = txt;
+  uint32_t k = 0;
+  while (line && *line) {
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    if (strspn(line, " \t\r") != strlen(line)) {
+      cJSON *o = cJSON_Parse(line);
+      cJSON_DeleteItemFromObjectCaseSensitive(o, "popularity");
+      cJSON_AddNumberToObject(o, "popularity", d->items[k].pop);
+      char *s = cJSON_PrintUnformatted(o);
+      size_t sl = strlen(s);
+      if (n + sl + 2 > cap) all = realloc(all, cap = (n + sl + 2) * 2);
+      memcpy(all + n, s, sl);
+      n += sl;
+      all[n++] = '\n';
+      cJSON_free(s);
+      cJSON_Delete(o);
+      k++;
+    }
+    line = nl ? nl + 1 : NULL;
+  }
+  free(txt);
+  arag_limits lim;
+  arag_limits_default(&lim);
+  arag_catalog *cat;
+  if (arag_catalog_create(DIM, &lim, &cat) != ARAG_OK) die("catalog_create failed", NULL);
+  arag_status st = arag_catalog_add_json(cat, all, n);
+  if (st != ARAG_OK) die("catalog_add_json failed", arag_catalog_last_error(cat));
+  free(all);
+  for (uint32_t i = 0; i < d->n_items; i++) {
+    d->items[i].it = arag_catalog_find(cat, d->items[i].id, strlen(d->items[i].id));
+    if (!d->items[i].it || !d->items[i].it->vec) die("catalog lost an item", d->items[i].id);
+  }
+  return cat;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Protocol: per-user generator, negatives, candidate list                   */
+/* ------------------------------------------------------------------------ */
+
+typedef struct gen {
+  uint64_t state;
+} gen;
+
+static uint64_t gen_next(gen *g) {
+  g->state += 0x9e3779b97f4a7c15ull;
+  uint64_t z = g->state;
+  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+  z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+  return z ^ (z >> 31);
+}
+
+/* cands: out, up to negatives + 1; returns the count and the target's index. */
+static uint32_t sample(const data *d, const user_rec *u, uint32_t seed, uint32_t negatives,
+                       uint32_t *pool, uint8_t *mark, uint32_t *cands, uint32_t *target_ix) {
+  char key[600];
+  int kl = snprintf(key, sizeof key, "%u:%s", seed, u->id);
+  gen g = {fnv64(key, (size_t)kl)};
+  uint32_t target = u->ev[u->n - 1].item;
+  for (uint32_t j = 0; j < u->n; j++) mark[u->ev[j].item] = 1;
+  uint32_t np = 0;
+  for (uint32_t i = 0; i < d->n_items; i++)
+    if (!mark[i]) pool[np++] = i;
+  for (uint32_t j = 0; j < u->n; j++) mark[u->ev[j].item] = 0;
+  uint32_t n = negatives < np ? negatives : np;
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t j = i + (uint32_t)(gen_next(&g) % (uint64_t)(np - i));
+    uint32_t t = pool[i];
+    pool[i] = pool[j];
+    pool[j] = t;
+  }
+  memcpy(cands, pool, n * sizeof *cands);
+  cands[n] = target;
+  uint32_t len = n + 1;
+  for (uint32_t i = len - 1; i >= 1; i--) {
+    uint32_t j = (uint32_t)(gen_next(&g) % (uint64_t)(i + 1));
+    uint32_t t = cands[i];
+    cands[i] = cands[j];
+    cands[j] = t;
+  }
+  for (uint32_t i = 0; i < len; i++)
+    if (cands[i] == target) *target_ix = i;
+  return len;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Baselines                                                                 */
+/* ------------------------------------------------------------------------ */
+
+static double cos_fd(const float *a, const double *b) {
+  double s = 0, na = 0, nb = 0;
+  for (uint32_t i = 0; i < DIM; i++) {
+    s += a[i] * b[i];
+    na += (double)a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  if (na == 0 || nb == 0) return 0;
+  return s / (sqrt(na) * sqrt(nb));
+}
+
+static double cosd(const float *a, const float *b) {
+  double s = 0, na = 0, nb = 0;
+  for (uint32_t i = 0; i < DIM; i++) {
+    s += (double)a[i] * b[i];
+    na += (double)a[i] * a[i];
+    nb += (double)b[i] * b[i];
+  }
+  if (na == 0 || nb == 0) return 0;
+  return s / (sqrt(na) * sqrt(nb));
+}
+
+/* Rank (1-based) of cands[t] by descending score, ties by list order. */
+static uint32_t rank_of(const double *score, uint32_t n, uint32_t t) {
+  uint32_t r = 1;
+  for (uint32_t i = 0; i < n; i++)
+    if (score[i] > score[t] || (score[i] == score[t] && i < t)) r++;
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* arag through the pipeline                                                 */
+/* ------------------------------------------------------------------------ */
+
+typedef struct method {
+  const char *name;
+  int kind; /* 0 recency, 1 rag, 2 popularity, 3 arag */
+  int uua, nli, csa;
+  arag_engine *eng;
+  double *val; /* n_users x 5 metrics */
+  double ms;
+  uint32_t calls, degraded;
+} method;
+
+static uint32_t rank_pipeline(method *m, const arag_catalog *cat, const data *d, const user_rec *u,
+                              const uint32_t *cands, uint32_t n, uint32_t t) {
+  arag_history *h;
+  if (arag_history_create(DIM, NULL, &h) != ARAG_OK) die("history_create failed", NULL);
+  /* History events as JSON lines: id and ts; the text comes from the catalog. */
+  size_t cap = 64 + (size_t)u->n * 300, len = 0;
+  char *js = malloc(cap);
+  for (uint32_t j = 0; j + 1 < u->n; j++) {
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "id", d->items[u->ev[j].item].id);
+    cJSON_AddNumberToObject(o, "ts", u->ev[j].ts);
+    char *s = cJSON_PrintUnformatted(o);
+    size_t sl = strlen(s);
+    if (len + sl + 2 > cap) js = realloc(js, cap = (len + sl + 2) * 2);
+    memcpy(js + len, s, sl);
+    len += sl;
+    js[len++] = '\n';
+    cJSON_free(s);
+    cJSON_Delete(o);
+  }
+  arag_status st = arag_history_add_json(h, js, len);
+  if (st != ARAG_OK) die("history_add_json failed", arag_history_last_error(h));
+  free(js);
+  cJSON *req = cJSON_CreateObject();
+  cJSON *ids = cJSON_AddArrayToObject(req, "candidates");
+  for (uint32_t i = 0; i < n; i++)
+    cJSON_AddItemToArray(ids, cJSON_CreateString(d->items[cands[i]].id));
+  cJSON_AddNumberToObject(req, "k", n);
+  cJSON_AddNumberToObject(req, "top_k", n);
+  char *rs = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  double t0 = now_ms();
+  uint32_t sess;
+  st = arag_recommend_start(m->eng, cat, h, rs, strlen(rs), &sess);
+  if (st != ARAG_OK) die("recommend_start failed", arag_engine_last_error(m->eng));
+  arag_session_state state;
+  if (arag_session_state_get(m->eng, sess, &state) != ARAG_OK || state != ARAG_SESSION_DONE)
+    die("offline session did not finish inside recommend_start", NULL);
+  const char *res;
+  size_t res_len;
+  if (arag_session_result(m->eng, sess, &res, &res_len) != ARAG_OK) die("no result", NULL);
+  m->ms += now_ms() - t0;
+  m->calls++;
+  cJSON *o = cJSON_ParseWithLength(res, res_len);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  const cJSON *deg = cJSON_GetObjectItemCaseSensitive(o, "degraded");
+  if (cJSON_GetArraySize(deg) > 0) m->degraded++;
+  uint32_t r = 0, k = 0;
+  const cJSON *x;
+  const char *tid = d->items[cands[t]].id;
+  cJSON_ArrayForEach(x, items) {
+    k++;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(x, "id");
+    if (cJSON_IsString(id) && strcmp(id->valuestring, tid) == 0 && !r) r = k;
+  }
+  if (!r) die("target missing from the arag result", tid);
+  cJSON_Delete(o);
+  free(rs);
+  arag_session_free(m->eng, sess);
+  arag_history_free(h);
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* arag by chaining the reasoner's agents directly (tuning)                  */
+/* ------------------------------------------------------------------------ */
+
+typedef struct scratch_box {
+  void *p;
+  void (*f)(void *);
+} scratch_box;
+
+static cJSON *ask(arag_agent_input *in, const arag_reasoner_params *p) {
+  size_t len;
+  char *s = arag_reasoner_answer_with(in, p, &len);
+  if (!s) die("reasoner returned NULL", NULL);
+  cJSON *o = cJSON_ParseWithLength(s, len);
+  if (!o) die("reasoner returned bad JSON", s);
+  free(s);
+  return o;
+}
+
+typedef struct ord_ent {
+  uint32_t i;
+  float s;
+} ord_ent;
+
+static int ord_cmp(const void *a, const void *b) {
+  const ord_ent *x = a, *y = b;
+  if (x->s != y->s) return x->s > y->s ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+
+static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const data *d,
+                           const user_rec *u, const uint32_t *cands, uint32_t n, uint32_t t) {
+  double t0 = now_ms();
+  uint32_t nh = u->n - 1;
+  uint32_t ns = nh < SESSION_LEN ? nh : SESSION_LEN;
+  uint32_t nl = nh - ns < LONG_TERM_LEN ? nh - ns : LONG_TERM_LEN;
+  arag_event *ev = calloc(nl + ns + 1, sizeof *ev);
+  const arag_event **evp = calloc(nl + ns + 1, sizeof *evp);
+  for (uint32_t j = 0; j < nl + ns; j++) {
+    const inter *x = &u->ev[nh - (nl + ns) + j];
+    ev[j].item = *d->items[x->item].it;
+    ev[j].ts = x->ts;
+    ev[j].kind = ARAG_EV_PURCHASE;
+    ev[j].rating = NAN;
+    evp[j] = &ev[j];
+  }
+  /* I0: candidates by retrieval similarity (cosine to the mean context vector). */
+  float *q = calloc(DIM, sizeof *q);
+  for (uint32_t j = 0; j < nl + ns; j++)
+    for (uint32_t k = 0; k < DIM; k++) q[k] += ev[j].item.vec[k];
+  ord_ent *o = malloc(n * sizeof *o);
+  for (uint32_t i = 0; i < n; i++) o[i] = (ord_ent){i, (float)cosd(d->items[cands[i]].it->vec, q)};
+  qsort(o, n, sizeof *o, ord_cmp);
+  const arag_item **ci = malloc(n * sizeof *ci);
+  float *ret = malloc(n * sizeof *ret);
+  uint32_t *orig = malloc(n * sizeof *orig);
+  for (uint32_t i = 0; i < n; i++) {
+    ci[i] = d->items[cands[o[i].i]].it;
+    ret[i] = o[i].s;
+    orig[i] = o[i].i;
+  }
+  scratch_box sb = {NULL, NULL};
+  arag_agent_input in;
+  memset(&in, 0, sizeof in);
+  in.dim = DIM;
+  in.long_term = evp;
+  in.n_long_term = nl;
+  in.session = evp + nl;
+  in.n_session = ns;
+  in.scratch = &sb.p;
+  in.free_scratch = &sb.f;
+  char *s_user = NULL, *s_ctx = NULL;
+  if (m->uua) {
+    in.agent = ARAG_AGENT_UUA;
+    cJSON *a = ask(&in, p);
+    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(a, "summary");
+    s_user = strdup(cJSON_IsString(sm) ? sm->valuestring : "");
+    cJSON_Delete(a);
+  }
+  arag_nli_verdict *nli = NULL;
+  char **rat = NULL;
+  if (m->nli) {
+    nli = calloc(n, sizeof *nli);
+    rat = calloc(n, sizeof *rat);
+    in.agent = ARAG_AGENT_NLI;
+    in.cands = ci;
+    in.n_cands = n;
+    cJSON *a = ask(&in, p);
+    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(a, "items");
+    uint32_t i = 0;
+    const cJSON *x;
+    cJSON_ArrayForEach(x, arr) {
+      if (i >= n) break;
+      nli[i].score = (float)cJSON_GetObjectItemCaseSensitive(x, "score")->valuedouble;
+      rat[i] = strdup(cJSON_GetObjectItemCaseSensitive(x, "rationale")->valuestring);
+      nli[i].rationale = rat[i];
+      nli[i].label = ARAG_NLI_NEUTRAL;
+      i++;
+    }
+    cJSON_Delete(a);
+  }
+  if (m->csa) {
+    /* I+: NLI score >= 0.5, at least 3 (the best by score); without NLI the top 10 by retrieval. */
+    const arag_item **acc = malloc(n * sizeof *acc);
+    arag_nli_verdict *av = malloc(n * sizeof *av);
+    uint32_t na = 0;
+    if (nli) {
+      ord_ent *b = malloc(n * sizeof *b);
+      for (uint32_t i = 0; i < n; i++) b[i] = (ord_ent){i, nli[i].score};
+      qsort(b, n, sizeof *b, ord_cmp);
+      uint8_t *keep = calloc(n, 1);
+      for (uint32_t i = 0; i < n; i++)
+        if (nli[b[i].i].score >= 0.5f || i < 3) keep[b[i].i] = 1;
+      for (uint32_t i = 0; i < n; i++)
+        if (keep[i]) acc[na] = ci[i], av[na++] = nli[i];
+      free(keep);
+      free(b);
+    } else {
+      for (uint32_t i = 0; i < n && i < 10; i++) acc[na++] = ci[i];
+    }
+    in.agent = ARAG_AGENT_CSA;
+    in.cands = acc;
+    in.n_cands = na;
+    in.nli = nli ? av : NULL;
+    in.s_user = s_user;
+    cJSON *a = ask(&in, p);
+    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(a, "summary");
+    s_ctx = strdup(cJSON_IsString(sm) ? sm->valuestring : "");
+    cJSON_Delete(a);
+    free(acc);
+    free(av);
+  }
+  in.agent = ARAG_AGENT_IRA;
+  in.cands = ci;
+  in.n_cands = n;
+  in.nli = nli;
+  in.s_user = s_user;
+  in.s_ctx = s_ctx;
+  in.retrieval = ret;
+  cJSON *a = ask(&in, p);
+  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(a, "ranking");
+  uint32_t r = 0, k = 0;
+  const cJSON *x;
+  const char *tid = d->items[cands[t]].id;
+  cJSON_ArrayForEach(x, arr) {
+    k++;
+    if (strcmp(cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring, tid) == 0 && !r) r = k;
+  }
+  if (!r || k != n) die("IRA ranking is not a permutation", tid);
+  cJSON_Delete(a);
+  if (sb.p && sb.f) sb.f(sb.p);
+  m->ms += now_ms() - t0;
+  m->calls++;
+  for (uint32_t i = 0; rat && i < n; i++) free(rat[i]);
+  free(rat);
+  free(nli);
+  free(s_user);
+  free(s_ctx);
+  free(orig);
+  free(ret);
+  free(ci);
+  free(o);
+  free(q);
+  free(ev);
+  free(evp);
+  return r;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Metrics and bootstrap                                                     */
+/* ------------------------------------------------------------------------ */
+
+enum { M_NDCG5, M_HIT5, M_NDCG10, M_HIT10, M_MRR, N_METRICS };
+static const char *const METRIC_NAMES[N_METRICS] = {"ndcg@5", "hit@5", "ndcg@10", "hit@10", "mrr"};
+
+static void metrics_of(uint32_t r, double *v) {
+  v[M_NDCG5] = r <= 5 ? 1.0 / log2(r + 1.0) : 0;
+  v[M_HIT5] = r <= 5;
+  v[M_NDCG10] = r <= 10 ? 1.0 / log2(r + 1.0) : 0;
+  v[M_HIT10] = r <= 10;
+  v[M_MRR] = 1.0 / r;
+}
+
+static double mean_metric(const method *m, uint32_t nu, int k) {
+  double s = 0;
+  for (uint32_t i = 0; i < nu; i++) s += m->val[i * N_METRICS + k];
+  return nu ? s / nu : 0;
+}
+
+static int dcmp(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double quant(const double *s, uint32_t n, double p) {
+  double h = (n - 1) * p;
+  uint32_t lo = (uint32_t)floor(h);
+  uint32_t hi = lo + 1 < n ? lo + 1 : n - 1;
+  return s[lo] + (h - lo) * (s[hi] - s[lo]);
+}
+
+/* Percentile interval of mean(a) (b NULL) or of mean(a)/mean(b) - 1 (paired). */
+static void bootstrap(const method *a, const method *b, uint32_t nu, int k, uint32_t resamples,
+                      double *lo, double *hi) {
+  double *v = malloc(resamples * sizeof *v);
+  gen g = {fnv64("bootstrap", 9)};
+  uint32_t nv = 0;
+  for (uint32_t r = 0; r < resamples; r++) {
+    double sa = 0, sb = 0;
+    for (uint32_t i = 0; i < nu; i++) {
+      uint32_t j = (uint32_t)(gen_next(&g) % nu);
+      sa += a->val[j * N_METRICS + k];
+      if (b) sb += b->val[j * N_METRICS + k];
+    }
+    if (!b)
+      v[nv++] = sa / nu;
+    else if (sb > 0)
+      v[nv++] = sa / sb - 1;
+  }
+  qsort(v, nv, sizeof *v, dcmp);
+  *lo = nv ? quant(v, nv, 0.025) : NAN;
+  *hi = nv ? quant(v, nv, 0.975) : NAN;
+  free(v);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void usage(void) {
+  fprintf(stderr,
+          "usage: eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,"
+          "arag-no-uua\n"
+          "                   [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]\n"
+          "                   [--param name=value]... [--resamples 1000]\n");
+  exit(2);
+}
+
+int main(int argc, char **argv) {
+  const char *dir = NULL, *methods = NULL, *via = "pipeline";
+  uint32_t max_users = UINT32_MAX, seed = 1, negatives = 49, resamples = 1000;
+  arag_reasoner_params params;
+  arag_reasoner_params_default(&params);
+  for (int i = 1; i < argc; i += 2) {
+    const char *a = argv[i];
+    const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+    if (!v) usage();
+    if (strcmp(a, "--data") == 0)
+      dir = v;
+    else if (strcmp(a, "--methods") == 0)
+      methods = v;
+    else if (strcmp(a, "--users") == 0)
+      max_users = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--seed") == 0)
+      seed = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--negatives") == 0)
+      negatives = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--resamples") == 0)
+      resamples = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--via") == 0)
+      via = v;
+    else if (strcmp(a, "--param") == 0) {
+      char name[64];
+      const char *eq = strchr(v, '=');
+      if (!eq || (size_t)(eq - v) >= sizeof name) usage();
+      memcpy(name, v, (size_t)(eq - v));
+      name[eq - v] = 0;
+      if (arag_reasoner_params_set(&params, name, atof(eq + 1)) != 0) die("unknown --param", name);
+    } else
+      usage();
+  }
+  if (!dir || !methods) usage();
+  int chain = strcmp(via, "chain") == 0;
+  if (!chain && strcmp(via, "pipeline") != 0) usage();
+  if (resamples < 10) resamples = 10;
+
+  method ms[16];
+  uint32_t nm = 0;
+  char *mlist = strdup(methods);
+  for (char *tok = strtok(mlist, ","); tok; tok = strtok(NULL, ",")) {
+    if (nm == 16) die("too many methods", NULL);
+    method *m = &ms[nm];
+    memset(m, 0, sizeof *m);
+    m->name = tok;
+    m->uua = m->nli = m->csa = 1;
+    if (strcmp(tok, "recency") == 0)
+      m->kind = 0;
+    else if (strcmp(tok, "rag") == 0)
+      m->kind = 1;
+    else if (strcmp(tok, "popularity") == 0)
+      m->kind = 2;
+    else if (strcmp(tok, "arag") == 0)
+      m->kind = 3;
+    else if (strcmp(tok, "arag-no-nli") == 0)
+      m->kind = 3, m->nli = 0;
+    else if (strcmp(tok, "arag-no-csa") == 0)
+      m->kind = 3, m->csa = 0;
+    else if (strcmp(tok, "arag-no-uua") == 0)
+      m->kind = 3, m->uua = 0;
+    else
+      die("unknown method", tok);
+    for (uint32_t j = 0; j < nm; j++)
+      if (strcmp(ms[j].name, tok) == 0) die("method given twice", tok);
+    nm++;
+  }
+
+  double t_load = now_ms();
+  data d;
+  load(dir, &d);
+  arag_catalog *cat = build_catalog(dir, &d);
+  t_load = now_ms() - t_load;
+  uint32_t nu = d.n_users < max_users ? d.n_users : max_users;
+  fprintf(stderr, "eval_native: %u items, %u eligible users, evaluating %u (catalog %.0f ms)\n",
+          d.n_items, d.n_users, nu, t_load);
+
+  for (uint32_t j = 0; j < nm; j++) {
+    ms[j].val = calloc((size_t)nu * N_METRICS, sizeof(double));
+    if (ms[j].kind == 3 && !chain) {
+      char cfg[256];
+      snprintf(cfg, sizeof cfg,
+               "{\"backend\":\"offline\",\"session_len\":%d,\"long_term_len\":%d,"
+               "\"agents\":{\"uua\":%s,\"nli\":%s,\"csa\":%s,\"ira\":true}}",
+               SESSION_LEN, LONG_TERM_LEN, ms[j].uua ? "true" : "false",
+               ms[j].nli ? "true" : "false", ms[j].csa ? "true" : "false");
+      if (arag_engine_create(cfg, strlen(cfg), &ms[j].eng) != ARAG_OK)
+        die("engine_create failed", cfg);
+    }
+  }
+
+  uint32_t *pool = malloc(d.n_items * sizeof *pool);
+  uint8_t *mark = calloc(d.n_items, 1);
+  uint32_t *cands = malloc((negatives + 1) * sizeof *cands);
+  double *score = malloc((negatives + 1) * sizeof *score);
+  double *qd = malloc(DIM * sizeof *qd);
+  for (uint32_t ui = 0; ui < nu; ui++) {
+    const user_rec *u = &d.users[ui];
+    uint32_t t;
+    uint32_t n = sample(&d, u, seed, negatives, pool, mark, cands, &t);
+    uint32_t nh = u->n - 1;
+    for (uint32_t j = 0; j < nm; j++) {
+      method *m = &ms[j];
+      uint32_t r;
+      if (m->kind == 0) {
+        for (uint32_t i = 0; i < n; i++) {
+          double s = 0, w = 1;
+          for (uint32_t a = 0; a < 5 && a < nh; a++, w *= 0.5)
+            s += w * cosd(d.items[cands[i]].it->vec, d.items[u->ev[nh - 1 - a].item].it->vec);
+          score[i] = s;
+        }
+        r = rank_of(score, n, t);
+      } else if (m->kind == 1) {
+        memset(qd, 0, DIM * sizeof *qd);
+        for (uint32_t a = 0; a < nh; a++)
+          for (uint32_t k = 0; k < DIM; k++) qd[k] += d.items[u->ev[a].item].it->vec[k];
+        for (uint32_t k = 0; k < DIM; k++) qd[k] /= nh;
+        for (uint32_t i = 0; i < n; i++) score[i] = cos_fd(d.items[cands[i]].it->vec, qd);
+        r = rank_of(score, n, t);
+      } else if (m->kind == 2) {
+        for (uint32_t i = 0; i < n; i++) score[i] = d.items[cands[i]].pop;
+        r = rank_of(score, n, t);
+      } else if (chain) {
+        r = rank_chain(m, &params, &d, u, cands, n, t);
+      } else {
+        r = rank_pipeline(m, cat, &d, u, cands, n, t);
+      }
+      metrics_of(r, &m->val[(size_t)ui * N_METRICS]);
+    }
+  }
+
+  /* Best baseline of recency/rag by NDCG@5. */
+  int best = -1;
+  for (uint32_t j = 0; j < nm; j++)
+    if (ms[j].kind <= 1 &&
+        (best < 0 || mean_metric(&ms[j], nu, M_NDCG5) > mean_metric(&ms[best], nu, M_NDCG5)))
+      best = (int)j;
+  printf("data: %s  users: %u  candidates: %u  seed: %u  via: %s\n", dir, nu, negatives + 1, seed,
+         via);
+  printf("%-13s %-24s %7s %7s %7s %7s  %-28s %-10s %8s\n", "method", "NDCG@5 [95% CI]", "Hit@5",
+         "NDCG@10", "Hit@10", "MRR", "gain NDCG@5 [95% CI]", "gain Hit@5", "ms/rec");
+  cJSON *js = cJSON_CreateObject();
+  cJSON_AddStringToObject(js, "data", dir);
+  cJSON_AddNumberToObject(js, "users", nu);
+  cJSON_AddNumberToObject(js, "seed", seed);
+  cJSON_AddNumberToObject(js, "negatives", negatives);
+  cJSON_AddStringToObject(js, "via", via);
+  if (best >= 0) cJSON_AddStringToObject(js, "best_baseline", ms[best].name);
+  cJSON *jm = cJSON_AddObjectToObject(js, "methods");
+  for (uint32_t j = 0; j < nm; j++) {
+    method *m = &ms[j];
+    double lo, hi, glo = NAN, ghi = NAN, g = NAN, gh = NAN;
+    bootstrap(m, NULL, nu, M_NDCG5, resamples, &lo, &hi);
+    cJSON *o = cJSON_AddObjectToObject(jm, m->name);
+    for (int k = 0; k < N_METRICS; k++)
+      cJSON_AddNumberToObject(o, METRIC_NAMES[k], round(mean_metric(m, nu, k) * 1e6) / 1e6);
+    cJSON *ci = cJSON_AddArrayToObject(o, "ndcg@5_ci");
+    cJSON_AddItemToArray(ci, cJSON_CreateNumber(round(lo * 1e6) / 1e6));
+    cJSON_AddItemToArray(ci, cJSON_CreateNumber(round(hi * 1e6) / 1e6));
+    if (best >= 0 && (int)j != best) {
+      double b5 = mean_metric(&ms[best], nu, M_NDCG5), bh = mean_metric(&ms[best], nu, M_HIT5);
+      g = b5 > 0 ? mean_metric(m, nu, M_NDCG5) / b5 - 1 : NAN;
+      gh = bh > 0 ? mean_metric(m, nu, M_HIT5) / bh - 1 : NAN;
+      bootstrap(m, &ms[best], nu, M_NDCG5, resamples, &glo, &ghi);
+      cJSON_AddNumberToObject(o, "gain_ndcg@5", round(g * 1e4) / 1e4);
+      cJSON_AddNumberToObject(o, "gain_hit@5", round(gh * 1e4) / 1e4);
+      cJSON *gci = cJSON_AddArrayToObject(o, "gain_ndcg@5_ci");
+      cJSON_AddItemToArray(gci, cJSON_CreateNumber(round(glo * 1e4) / 1e4));
+      cJSON_AddItemToArray(gci, cJSON_CreateNumber(round(ghi * 1e4) / 1e4));
+    }
+    double msr = m->calls ? m->ms / m->calls : NAN;
+    if (m->calls) {
+      cJSON_AddNumberToObject(o, "ms_per_rec", round(msr * 1e4) / 1e4);
+      cJSON_AddNumberToObject(o, "degraded_users", m->degraded);
+    }
+    char gbuf[64] = "", hbuf[16] = "", mbuf[16] = "";
+    if (!isnan(g))
+      snprintf(gbuf, sizeof gbuf, "%+6.1f%% [%+.1f%%, %+.1f%%]", g * 100, glo * 100, ghi * 100);
+    if (!isnan(gh)) snprintf(hbuf, sizeof hbuf, "%+6.1f%%", gh * 100);
+    if (m->calls) snprintf(mbuf, sizeof mbuf, "%.3f", msr);
+    printf("%-13s %.4f [%.4f, %.4f] %7.4f %7.4f %7.4f %7.4f  %-28s %-10s %8s\n", m->name,
+           mean_metric(m, nu, M_NDCG5), lo, hi, mean_metric(m, nu, M_HIT5),
+           mean_metric(m, nu, M_NDCG10), mean_metric(m, nu, M_HIT10), mean_metric(m, nu, M_MRR),
+           gbuf, hbuf, mbuf);
+  }
+  char *line = cJSON_PrintUnformatted(js);
+  printf("%s\n", line);
+  cJSON_free(line);
+  cJSON_Delete(js);
+
+  for (uint32_t j = 0; j < nm; j++) {
+    free(ms[j].val);
+    if (ms[j].eng) arag_engine_free(ms[j].eng);
+  }
+  free(mlist);
+  free(pool);
+  free(mark);
+  free(cands);
+  free(score);
+  free(qd);
+  arag_catalog_free(cat);
+  for (uint32_t i = 0; i < d.n_items; i++) {
+    free(d.items[i].id);
+    free(d.items[i].json);
+  }
+  free(d.items);
+  for (uint32_t i = 0; i < d.item_ix.cap; i++) free(d.item_ix.keys[i]);
+  free(d.item_ix.keys);
+  free(d.item_ix.vals);
+  for (uint32_t i = 0; i < d.n_users; i++) {
+    free(d.users[i].id);
+    free(d.users[i].ev);
+  }
+  free(d.users);
+  return 0;
+}
