@@ -335,9 +335,12 @@ fail:
  *   "ARHS" | u32 version (1) | u32 dim | u32 n_events | u64 next_seq | u64 total_len
  *   per event: u64 seq | f64 ts | u8 kind | f64 rating | f64 price | f64 popularity |
  *              str id | str title | str text | str brand | u32 n_categories | str... |
- *              f32[dim] vec
+ *              u8 has_vec | f32[dim] vec (only when has_vec is 1)
  *   u64 FNV-1a 64 checksum of every byte before it.
- * str = u32 length + bytes. title_vec is recomputed on restore (deterministic). */
+ * str = u32 length + bytes. A vector that is the built-in embedding of the
+ * event's fields is not stored (has_vec 0) but recomputed on restore, as is
+ * title_vec: the embedder is deterministic, and snapshots stay small (a
+ * supplied vector costs 4*dim bytes, a text-embedded one nothing). */
 
 #define SNAP_MAGIC "ARHS"
 #define SNAP_VERSION 1u
@@ -372,20 +375,37 @@ static void put_str(wbuf *w, const char *s, size_t n) {
   w->n += n;
 }
 
-static size_t event_bytes(const arag_event *e, uint32_t dim) {
+static size_t event_bytes(const arag_event *e, uint32_t dim, int has_vec) {
   const arag_item *it = &e->item;
   size_t n = 8 + 8 + 1 + 8 + 8 + 8 + 4 * 4 + it->id_len + strlen(it->title) + strlen(it->text) +
-             strlen(it->brand) + 4 + 4 * (size_t)dim;
+             strlen(it->brand) + 4 + 1 + (has_vec ? 4 * (size_t)dim : 0);
   for (uint32_t c = 0; c < it->n_categories; c++) n += 4 + strlen(it->categories[c]);
   return n;
 }
 
 arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *out_len) {
   if (!h || !out || !out_len) return ARAG_E_INVALID;
+  /* Which vectors differ from the built-in embedding of their event's fields. */
+  uint8_t *has_vec = (uint8_t *)malloc(h->n ? h->n : 1);
+  float *derived = (float *)malloc((size_t)h->dim * sizeof(float));
+  if (!has_vec || !derived) {
+    free(has_vec);
+    free(derived);
+    return ARAG_E_NOMEM;
+  }
   size_t total = SNAP_HEADER + 8;
-  for (size_t i = 0; i < h->n; i++) total += event_bytes(&h->events[i], h->dim);
+  for (size_t i = 0; i < h->n; i++) {
+    const arag_item *it = &h->events[i].item;
+    has_vec[i] = arag_embed_item(it, h->dim, derived, NULL) != ARAG_OK ||
+                 memcmp(derived, it->vec, (size_t)h->dim * sizeof(float)) != 0;
+    total += event_bytes(&h->events[i], h->dim, has_vec[i]);
+  }
+  free(derived);
   wbuf w = {(uint8_t *)malloc(total), 0};
-  if (!w.p) return ARAG_E_NOMEM;
+  if (!w.p) {
+    free(has_vec);
+    return ARAG_E_NOMEM;
+  }
   memcpy(w.p, SNAP_MAGIC, 4);
   w.n = 4;
   put_u32(&w, SNAP_VERSION);
@@ -409,12 +429,14 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
     put_u32(&w, it->n_categories);
     for (uint32_t c = 0; c < it->n_categories; c++)
       put_str(&w, it->categories[c], strlen(it->categories[c]));
-    for (uint32_t d = 0; d < h->dim; d++) {
+    put_u8(&w, has_vec[i]);
+    for (uint32_t d = 0; has_vec[i] && d < h->dim; d++) {
       uint32_t v;
       memcpy(&v, &it->vec[d], 4);
       put_u32(&w, v);
     }
   }
+  free(has_vec);
   put_u64(&w, fnv64(w.p, w.n));
   *out = w.p;
   *out_len = w.n;
@@ -503,10 +525,19 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
       it->n_categories = c + 1;
     }
   }
-  if (r->n - r->off < 4 * (size_t)h->dim) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  uint8_t has_vec;
+  if (!get_u8(r, &has_vec)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  if (has_vec > 1) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad vector flag");
+  if (has_vec && r->n - r->off < 4 * (size_t)h->dim)
+    return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
   it->vec = (float *)malloc(4 * (size_t)h->dim);
   it->title_vec = (float *)malloc(4 * (size_t)h->dim);
   if (!it->vec || !it->title_vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
+  if (!has_vec) {
+    if (arag_embed_item(it, h->dim, it->vec, it->title_vec) != ARAG_OK)
+      return set_err(h, ARAG_E_NOMEM, "out of memory");
+    return ARAG_OK;
+  }
   for (uint32_t d = 0; d < h->dim; d++) {
     uint32_t v = 0;
     get_u32(r, &v); /* cannot fail: the length was checked above */
@@ -544,8 +575,8 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
     return set_err(h, ARAG_E_DIM, "snapshot dimension %u, history dimension %u", dim, h->dim);
   if (n > h->lim.max_rows)
     return set_err(h, ARAG_E_LIMIT, "snapshot has %u events, over max_rows %u", n, h->lim.max_rows);
-  /* Each event takes at least 61 + 4*dim bytes: refuse counts the bytes cannot hold. */
-  if ((uint64_t)n * (61 + 4 * (uint64_t)dim) > len)
+  /* Each event takes at least 62 bytes: refuse counts the bytes cannot hold. */
+  if ((uint64_t)n * 62 > len)
     return set_err(h, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
 
   arag_status st = ARAG_OK;

@@ -260,6 +260,15 @@ static void test_snapshot_round_trip(void) {
   CHECK_EQ_INT(add(r, "{\"id\":\"B9\",\"ts\":4}"), ARAG_OK);
   CHECK(events_equal(h, r));
   CHECK(strcmp(order(r), "B2 B3 B1 B1 B9") == 0);
+  /* Text-embedded vectors are recomputed, not stored: only the supplied one
+   * (event B3) costs 4*dim bytes. */
+  CHECK(len > 4 * D && len < 4 * D + 700);
+  arag_history *big = make(512, 0);
+  CHECK_EQ_INT(add(big, "{\"id\":\"t\",\"title\":\"Red Lipstick\"}"), ARAG_OK);
+  CHECK_EQ_INT(arag_history_snapshot(big, &snap2, &len2), ARAG_OK);
+  CHECK(len2 < 200);
+  arag_free(snap2);
+  arag_history_free(big);
   /* Empty history round trip. */
   arag_history *e = make(D, 0);
   CHECK_EQ_INT(arag_history_snapshot(e, &snap2, &len2), ARAG_OK);
