@@ -321,6 +321,9 @@ test('bad requests get clear 4xx answers and the worker keeps serving', async ()
     [post(mfOffline, '/recommend', { history, candidates: [{ title: 'no id' }] }), 400, /id/],
     [post(mfOffline, '/recommend', { history, candidates, options: { config: { theta: 0.5, evil: 1 } } }), 400, /not a known setting/],
     [post(mfOffline, '/recommend', { history, candidates }, { 'Content-Type': 'text/plain' }), 415, /Content-Type/],
+    [post(mfOffline, '/recommend', { history: [{ id: 'h', title: 't', kind: 'stolen' }], candidates }), 400, /ARAG_E_/],
+    [post(mfOffline, '/recommend', { history, candidates: [{ id: 'a', title: 't', categories: 'x' }] }), 400, /categories/],
+    [post(mfOffline, '/recommend', { history, candidates: [{ id: 'a', title: 't', vector: [1, 2] }] }), 400, /vector/],
     [mfOffline.dispatchFetch('http://edge.test/recommend'), 405, /POST/],
     [mfOffline.dispatchFetch('http://edge.test/nope'), 404, /not found/],
   ];
