@@ -158,7 +158,7 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
   }
   if (st != ARAG_OK) {
     /* Roll back in reverse order: restore replaced items, drop new ones. */
-    set_err(cat, st, "element %zu: index: %s", applied, arag_index_last_error(cat->ix));
+    set_err(cat, st, "item %zu of the batch: index: %s", applied, arag_index_last_error(cat->ix));
     for (size_t i = applied; i-- > 0;) {
       arag_item *it = b.items[i], *old = undo[i];
       if (old) {
