@@ -316,6 +316,7 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
   if (!json && len) return fail(ARAG_E_INVALID, err, err_len, "NULL JSON text");
   const char *end = json + len;
   size_t line = 1;
+  if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) json += 3; /* UTF-8 byte order mark */
   const char *p = json ? skip_space(json, end, &line) : NULL;
   if (!p || p == end) return fail(ARAG_E_JSON, err, err_len, "empty input: no JSON value");
   if (*p == '[') {

@@ -276,6 +276,9 @@ static void test_json_each(void) {
   CHECK_EQ_INT(each("{\"id\":\"a\"}\n{\"id\":\"b\"}\r\n\n{\"id\":\"c\"}\n", &c, -1), ARAG_OK);
   CHECK_EQ_INT(c.n, 3);
   CHECK(strcmp(c.ids[2], "c") == 0);
+  /* A UTF-8 byte order mark (files saved on some systems) is skipped. */
+  CHECK_EQ_INT(each("\xEF\xBB\xBF{\"id\":\"a\"}\r\n{\"id\":\"b\"}\r\n", &c, -1), ARAG_OK);
+  CHECK_EQ_INT(c.n, 2);
   CHECK_EQ_INT(each("[]", &c, -1), ARAG_OK);
   CHECK_EQ_INT(c.n, 0);
   /* errors name the place */
