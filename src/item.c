@@ -310,6 +310,23 @@ static arag_status prefixed(arag_status st, char *err, size_t err_len, const cha
   return st;
 }
 
+/* Line of the first \u0000 escape in JSON text (0: none). Strings are
+ * NUL-terminated C strings inside the library, so an escaped NUL would cut an
+ * id or a title short without notice: it is refused instead. */
+static size_t nul_escape_line(const char *s, size_t len) {
+  size_t line = 1;
+  for (size_t i = 0; i < len; i++) {
+    if (s[i] == '\n') line++;
+    if (s[i] != '\\') continue;
+    /* An escape: "\\" is a backslash, "\u0000" the NUL. */
+    if (i + 1 < len && s[i + 1] == 'u' && i + 5 < len && s[i + 2] == '0' && s[i + 3] == '0' &&
+        s[i + 4] == '0' && s[i + 5] == '0')
+      return line;
+    i++; /* skip the escaped character */
+  }
+  return 0;
+}
+
 arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
                            char *err, size_t err_len) {
   if (err && err_len) err[0] = '\0';
@@ -319,6 +336,10 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
   if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) json += 3; /* UTF-8 byte order mark */
   const char *p = json ? skip_space(json, end, &line) : NULL;
   if (!p || p == end) return fail(ARAG_E_JSON, err, err_len, "empty input: no JSON value");
+  size_t nul_line = nul_escape_line(p, (size_t)(end - p));
+  if (nul_line)
+    return fail(ARAG_E_JSON, err, err_len, "line %zu: a string contains \\u0000 (NUL)",
+                line + nul_line - 1);
   if (*p == '[') {
     const char *stop = NULL;
     cJSON *arr = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);

@@ -276,6 +276,15 @@ static void test_json_each(void) {
   CHECK_EQ_INT(each("{\"id\":\"a\"}\n{\"id\":\"b\"}\r\n\n{\"id\":\"c\"}\n", &c, -1), ARAG_OK);
   CHECK_EQ_INT(c.n, 3);
   CHECK(strcmp(c.ids[2], "c") == 0);
+  /* An escaped NUL would silently cut a string short: refused. An escaped
+   * backslash followed by "u0000" is ordinary text. */
+  CHECK_EQ_INT(each("{\"id\":\"a\"}\n{\"id\":\"b\\u0000c\"}", &c, -1), ARAG_E_JSON);
+  CHECK(strstr(err, "line 2") != NULL && strstr(err, "u0000") != NULL);
+  CHECK_EQ_INT(c.n, 0);
+  CHECK_EQ_INT(each("{\"id\":\"b\\\\u0000c\"}", &c, -1), ARAG_OK);
+  CHECK(strcmp(c.ids[0], "b\\u0000c") == 0);
+  CHECK_EQ_INT(each("{\"id\":\"b\\u0041\"}", &c, -1), ARAG_OK);
+  CHECK(strcmp(c.ids[0], "bA") == 0);
   /* A UTF-8 byte order mark (files saved on some systems) is skipped. */
   CHECK_EQ_INT(each("\xEF\xBB\xBF{\"id\":\"a\"}\r\n{\"id\":\"b\"}\r\n", &c, -1), ARAG_OK);
   CHECK_EQ_INT(c.n, 2);
