@@ -1,7 +1,8 @@
 /* Native reference for the built-in embedder and the catalog/history loaders
  * (built with -O3 -march=native by make native). Prints one JSON object:
- *   {"engine":"native-arag","data","titles","dim","ns_per_title","ns_per_item",
- *    "catalog_load_ms","history_load_ms_per_user","history_events"}
+ *   {"engine":"native-arag","data","titles","dim","ns_per_title","catalog_items",
+ *    "catalog_load_ms","ns_per_item_load","history_events","us_per_event_add",
+ *    "history_snapshot_bytes","history_snapshot_ms","history_restore_ms"}
  * Usage: bench_embed_native [--data DIR] [--dim 512] [--reps 5]
  * DIR defaults to ../shared/data/amazon-beauty (relative to the repository). */
 #define _POSIX_C_SOURCE 200809L
@@ -120,10 +121,51 @@ int main(int argc, char **argv) {
   double load_ms = runs[reps / 2];
   double ns_item = load_ms * 1e6 / (count ? count : 1);
   free(json);
+
+  /* History: 2,000 events added one at a time (titles of the data set),
+   * then a snapshot and a restore. */
+  arag_history *h = NULL, *r = NULL;
+  if (arag_history_create(dim, NULL, &h) != ARAG_OK ||
+      arag_history_create(dim, NULL, &r) != ARAG_OK)
+    return 1;
+  size_t n_ev = 2000;
+  double t0 = now_ms();
+  for (size_t i = 0; i < n_ev; i++) {
+    cJSON *o = cJSON_CreateObject();
+    char id[32];
+    snprintf(id, sizeof(id), "item%zu", i % 500);
+    cJSON_AddStringToObject(o, "id", id);
+    cJSON_AddStringToObject(o, "title", titles[i % n]);
+    cJSON_AddStringToObject(o, "kind", "view");
+    char *ev = cJSON_PrintUnformatted(o);
+    arag_status st = arag_history_add_json(h, ev, strlen(ev));
+    cJSON_free(ev);
+    cJSON_Delete(o);
+    if (st != ARAG_OK) {
+      fprintf(stderr, "bench_embed_native: %s\n", arag_history_last_error(h));
+      return 1;
+    }
+  }
+  double add_us = (now_ms() - t0) * 1e3 / (double)n_ev;
+  uint8_t *snap = NULL;
+  size_t snap_len = 0;
+  t0 = now_ms();
+  if (arag_history_snapshot(h, &snap, &snap_len) != ARAG_OK) return 1;
+  double snap_ms = now_ms() - t0;
+  t0 = now_ms();
+  if (arag_history_restore(r, snap, snap_len) != ARAG_OK) return 1;
+  double restore_ms = now_ms() - t0;
+  arag_free(snap);
+  arag_history_free(h);
+  arag_history_free(r);
+
   printf("{\"engine\":\"native-arag\",\"data\":\"%s\",\"titles\":%zu,\"dim\":%u,"
          "\"ns_per_title\":%.0f,\"catalog_items\":%u,\"catalog_load_ms\":%.1f,"
-         "\"ns_per_item_load\":%.0f}\n",
-         data, n, dim, ns_title, count, load_ms, ns_item);
+         "\"ns_per_item_load\":%.0f,\"history_events\":%zu,\"us_per_event_add\":%.1f,"
+         "\"history_snapshot_bytes\":%zu,\"history_snapshot_ms\":%.2f,"
+         "\"history_restore_ms\":%.2f}\n",
+         data, n, dim, ns_title, count, load_ms, ns_item, n_ev, add_us, snap_len, snap_ms,
+         restore_ms);
   fprintf(stderr, "guard %g\n", (double)guard);
   for (size_t i = 0; i < n; i++) free(titles[i]);
   free(titles);
