@@ -420,6 +420,10 @@ function fmt(x, d = 3) {
 
 async function main() {
   const opts = parseArgs(process.argv);
+  // Peers print their own diagnostics (hnswlib-wasm's loader reports that IndexedDB
+  // is missing in Node): keep stdout for the table by sending console output to stderr.
+  const say = (s) => process.stdout.write(`${s}\n`);
+  console.log = (...a) => process.stderr.write(`${a.join(' ')}\n`);
   const { dim, k } = opts;
   const started = performance.now();
   const runs = [];
@@ -544,7 +548,8 @@ async function main() {
       'gbps: bytes of vector data a query scans / ms_per_query (peers assumed f32 rows).',
       'bytes_per_vector: vector storage per row (arag: padded row + int8 scale; peers: dim*4); memory_bytes_per_vector: arag_index_memory_bytes / n.',
       'usearch: exactSearch, native addon, 1 thread. native-arag: tools/bench_index_native (make native), its own query counts and recall.',
-      'hnswlib-wasm: BruteforceSearch, inner product. @orama/orama: vector mode, similarity -1.',
+      'hnswlib-wasm: BruteforceSearch, inner product (its loader prints an IndexedDB assertion in Node; search works). @orama/orama: vector mode, similarity -1.',
+      'edgevec 0.9.0: its Flat index takes binary vectors only (the error is reported); its HNSW index is approximate and not measured here.',
     ],
     seconds: (performance.now() - started) / 1000,
   };
@@ -562,7 +567,7 @@ async function main() {
   lines.push(`dist/arag.wasm: ${wasmBinary.length} bytes, ${gzip} gzipped`);
   for (const [key, v] of Object.entries(summary)) lines.push(`${key}: ${typeof v === 'object' ? `${fmt(v.ratio, 2)} (${v.peer})` : fmt(v, 3)}`);
   lines.push(`total ${out.seconds.toFixed(1)} s`);
-  console.log(lines.join('\n'));
+  say(lines.join('\n'));
 
   if (opts.json) {
     await writeFile(opts.json, `${JSON.stringify(out, null, 2)}\n`);
