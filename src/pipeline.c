@@ -827,11 +827,14 @@ static void dispatch(arag_session *s, int i) {
   if (s->cfg.backend == ARAG_BACKEND_HOST || s->cfg.trace_prompts) {
     json = arag_render_request(&in, &ro, &len, &pchars);
   } else {
-    /* Offline: only the size an LLM prompt would have. */
+    /* Offline: only the size an LLM prompt would have, measured without building it. */
     const arag_prompt *tpl = arag_prompt_get(arag_agent_name(in.agent));
-    char *user = arag_render_user_message(&in, &ro, &pchars);
-    pchars += tpl ? tpl->len : 0;
-    free(user);
+    uint32_t n_ev = s->n_long + s->n_sess;
+    if (!s->ev_chars && n_ev) s->ev_chars = calloc(n_ev, sizeof *s->ev_chars);
+    if (!s->cand_chars && s->n_cands) s->cand_chars = calloc(s->n_cands, sizeof *s->cand_chars);
+    arag_render_memo memo = {s->events, s->ev_chars,   s->ev_chars ? n_ev : 0,
+                             s->cands,  s->cand_chars, s->cand_chars ? s->n_cands : 0};
+    pchars = arag_render_user_message_len(&in, &ro, &memo) + (tpl ? tpl->len : 0);
   }
   m = &s->bb.msgs[i];
   m->prompt_chars = pchars;
@@ -906,6 +909,8 @@ void arag_pipeline_destroy(arag_session *s) {
     for (uint32_t i = 0; i < s->n_long + s->n_sess; i++) arag_item_clear(&s->events[i].item);
   free(s->events);
   free(s->ev_ptrs);
+  free(s->ev_chars);
+  free(s->cand_chars);
   if (s->cands)
     for (uint32_t i = 0; i < s->n_cands; i++) arag_item_clear(&s->cands[i]);
   free(s->cands);

@@ -80,6 +80,11 @@ typedef struct arag_session {
   float *ira_score;
   char **ira_reason;
 
+  /* Offline backend: rendered lengths of the events and candidate fields (prompt
+   * sizes are measured, not built; see arag_render_memo). */
+  size_t *ev_chars;
+  size_t *cand_chars;
+
   arag_blackboard bb;
   uint32_t next_request_id;
   uint32_t queue_head; /* first blackboard message that may still be queued */

@@ -91,16 +91,46 @@ static void put_item_fields(arag_sb *b, const arag_item *it, uint32_t max) {
   }
 }
 
+/* The memoized length of a part when b only counts, or NULL (then render it). */
+static size_t *memo_slot(const arag_sb *b, const void *base, size_t elem, uint32_t n, size_t *lens,
+                         const void *p) {
+  if (!b->count_only || !base || !lens) return NULL;
+  const char *c = (const char *)p, *lo = (const char *)base;
+  if (c < lo || c >= lo + (size_t)n * elem) return NULL;
+  return &lens[(size_t)(c - lo) / elem];
+}
+
+/* put_item_fields of a candidate, counted once per memo. */
+static void put_cand_fields(arag_sb *b, const arag_item *it, uint32_t max, arag_render_memo *memo) {
+  size_t *slot =
+      memo ? memo_slot(b, memo->items, sizeof *it, memo->n_items, memo->item_len, it) : NULL;
+  if (slot && *slot) {
+    b->len += *slot;
+    return;
+  }
+  size_t before = b->len;
+  put_item_fields(b, it, max);
+  if (slot) *slot = b->len - before;
+}
+
 static void put_events(arag_sb *b, const char *label, const arag_event *const *ev, uint32_t n,
-                       uint32_t max) {
+                       uint32_t max, arag_render_memo *memo) {
   arag_sb_printf(b, "%s: %u events, oldest first\n", label, n);
   for (uint32_t i = 0; i < n; i++) {
     const arag_event *e = ev[i];
+    size_t *slot =
+        memo ? memo_slot(b, memo->events, sizeof *e, memo->n_events, memo->event_len, e) : NULL;
+    if (slot && *slot) {
+      b->len += *slot;
+      continue;
+    }
+    size_t before = b->len;
     arag_sb_printf(b, "{\"kind\":\"%s\"", kind_name(e->kind));
     put_num(b, "rating", e->rating);
     arag_sb_puts(b, ",");
     put_item_fields(b, &e->item, max);
     arag_sb_puts(b, "}\n");
+    if (slot) *slot = b->len - before;
   }
 }
 
@@ -124,72 +154,85 @@ static const char *label_name(arag_nli_label l) {
   }
 }
 
-char *arag_render_user_message(const arag_agent_input *in, const arag_render_opts *o, size_t *len) {
+static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_render_opts *o,
+                        arag_render_memo *memo) {
   uint32_t max = o->max_item_chars;
   uint32_t smax = max ? max * 4 : 0;
-  arag_sb b;
-  arag_sb_init(&b);
-  arag_sb_puts(&b, ARAG_FENCE_OPEN "\n");
+  arag_sb_puts(bp, ARAG_FENCE_OPEN "\n");
   switch (in->agent) {
   case ARAG_AGENT_UUA:
-    put_events(&b, "long_term", in->long_term, in->n_long_term, max);
-    put_events(&b, "session", in->session, in->n_session, max);
+    put_events(bp, "long_term", in->long_term, in->n_long_term, max, memo);
+    put_events(bp, "session", in->session, in->n_session, max, memo);
     break;
   case ARAG_AGENT_NLI:
-    put_events(&b, "long_term", in->long_term, in->n_long_term, max);
-    put_events(&b, "session", in->session, in->n_session, max);
-    arag_sb_printf(&b, "candidates: %u items\n", in->n_cands);
+    put_events(bp, "long_term", in->long_term, in->n_long_term, max, memo);
+    put_events(bp, "session", in->session, in->n_session, max, memo);
+    arag_sb_printf(bp, "candidates: %u items\n", in->n_cands);
     for (uint32_t i = 0; i < in->n_cands; i++) {
-      arag_sb_puts(&b, "{");
-      put_item_fields(&b, in->cands[i], max);
-      arag_sb_puts(&b, "}\n");
+      arag_sb_puts(bp, "{");
+      put_cand_fields(bp, in->cands[i], max, memo);
+      arag_sb_puts(bp, "}\n");
     }
     break;
   case ARAG_AGENT_CSA:
-    put_summary(&b, "user_summary", in->s_user, smax);
-    arag_sb_printf(&b, "accepted: %u items\n", in->n_cands);
+    put_summary(bp, "user_summary", in->s_user, smax);
+    arag_sb_printf(bp, "accepted: %u items\n", in->n_cands);
     for (uint32_t i = 0; i < in->n_cands; i++) {
-      arag_sb_puts(&b, "{");
-      put_item_fields(&b, in->cands[i], max);
-      if (in->retrieval) put_num(&b, "retrieval", in->retrieval[i]);
+      arag_sb_puts(bp, "{");
+      put_cand_fields(bp, in->cands[i], max, memo);
+      if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
       if (in->nli) {
-        put_num(&b, "nli_score", in->nli[i].score);
-        arag_sb_printf(&b, ",\"label\":\"%s\",\"rationale\":", label_name(in->nli[i].label));
-        put_text(&b, in->nli[i].rationale, max);
+        put_num(bp, "nli_score", in->nli[i].score);
+        arag_sb_printf(bp, ",\"label\":\"%s\",\"rationale\":", label_name(in->nli[i].label));
+        put_text(bp, in->nli[i].rationale, max);
       }
-      arag_sb_puts(&b, "}\n");
+      arag_sb_puts(bp, "}\n");
     }
     break;
   case ARAG_AGENT_IRA:
-    put_summary(&b, "user_summary", in->s_user, smax);
-    put_summary(&b, "context_summary", in->s_ctx, smax);
-    arag_sb_printf(&b, "candidates: %u items\n", in->n_cands);
+    put_summary(bp, "user_summary", in->s_user, smax);
+    put_summary(bp, "context_summary", in->s_ctx, smax);
+    arag_sb_printf(bp, "candidates: %u items\n", in->n_cands);
     for (uint32_t i = 0; i < in->n_cands; i++) {
-      arag_sb_puts(&b, "{");
-      put_item_fields(&b, in->cands[i], max);
-      if (in->retrieval) put_num(&b, "retrieval", in->retrieval[i]);
+      arag_sb_puts(bp, "{");
+      put_cand_fields(bp, in->cands[i], max, memo);
+      if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
       if (in->nli) {
-        put_num(&b, "nli_score", in->nli[i].score);
-        arag_sb_printf(&b, ",\"label\":\"%s\"", label_name(in->nli[i].label));
+        put_num(bp, "nli_score", in->nli[i].score);
+        arag_sb_printf(bp, ",\"label\":\"%s\"", label_name(in->nli[i].label));
       }
-      arag_sb_puts(&b, "}\n");
+      arag_sb_puts(bp, "}\n");
     }
     break;
   }
-  arag_sb_puts(&b, ARAG_FENCE_CLOSE "\n");
+  arag_sb_puts(bp, ARAG_FENCE_CLOSE "\n");
   switch (in->agent) {
   case ARAG_AGENT_NLI:
-    arag_sb_printf(&b, "Judge each of the %u candidates. Reply with the JSON object only.",
+    arag_sb_printf(bp, "Judge each of the %u candidates. Reply with the JSON object only.",
                    in->n_cands);
     break;
   case ARAG_AGENT_IRA:
-    arag_sb_printf(&b, "Rank all %u candidates. Reply with the JSON object only.", in->n_cands);
+    arag_sb_printf(bp, "Rank all %u candidates. Reply with the JSON object only.", in->n_cands);
     break;
   default:
-    arag_sb_puts(&b, "Reply with the JSON object only.");
+    arag_sb_puts(bp, "Reply with the JSON object only.");
     break;
   }
+}
+
+char *arag_render_user_message(const arag_agent_input *in, const arag_render_opts *o, size_t *len) {
+  arag_sb b;
+  arag_sb_init(&b);
+  render_user(&b, in, o, NULL);
   return arag_sb_take(&b, len);
+}
+
+size_t arag_render_user_message_len(const arag_agent_input *in, const arag_render_opts *o,
+                                    arag_render_memo *memo) {
+  arag_sb b;
+  arag_sb_init_counter(&b);
+  render_user(&b, in, o, memo);
+  return b.len;
 }
 
 char *arag_render_request(const arag_agent_input *in, const arag_render_opts *o, size_t *len,

@@ -27,6 +27,24 @@ const char *arag_response_schema(arag_agent agent);
 /* The user message (data section) alone. malloc'ed, NULL when out of memory. */
 char *arag_render_user_message(const arag_agent_input *in, const arag_render_opts *o, size_t *len);
 
+/* Lengths of the parts one session renders again and again (its events, and the
+ * item fields of its candidates), measured once: event_len[i] belongs to
+ * events[i], item_len[j] to items[j]; 0 means not measured yet. Parts outside
+ * these arrays are measured each time. */
+typedef struct arag_render_memo {
+  const arag_event *events;
+  size_t *event_len;
+  uint32_t n_events;
+  const arag_item *items;
+  size_t *item_len;
+  uint32_t n_items;
+} arag_render_memo;
+
+/* Bytes of arag_render_user_message's output, without building it. memo may be
+ * NULL; with one, the session's repeated parts are measured only once. */
+size_t arag_render_user_message_len(const arag_agent_input *in, const arag_render_opts *o,
+                                    arag_render_memo *memo);
+
 /* The whole request JSON. malloc'ed, NULL when out of memory or the template is
  * missing. prompt_chars (may be NULL) receives the bytes of both message contents. */
 char *arag_render_request(const arag_agent_input *in, const arag_render_opts *o, size_t *len,

@@ -7,6 +7,11 @@
 
 void arag_sb_init(arag_sb *b) { memset(b, 0, sizeof *b); }
 
+void arag_sb_init_counter(arag_sb *b) {
+  memset(b, 0, sizeof *b);
+  b->count_only = 1;
+}
+
 void arag_sb_free(arag_sb *b) {
   free(b->p);
   memset(b, 0, sizeof *b);
@@ -34,6 +39,10 @@ static int sb_reserve(arag_sb *b, size_t extra) {
 }
 
 void arag_sb_append(arag_sb *b, const char *s, size_t n) {
+  if (b->count_only) {
+    b->len += n;
+    return;
+  }
   if (!sb_reserve(b, n)) return;
   if (n) memcpy(b->p + b->len, s, n);
   b->len += n;
@@ -49,6 +58,10 @@ void arag_sb_printf(arag_sb *b, const char *fmt, ...) {
   int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
   va_end(ap);
   if (n < 0) return;
+  if (b->count_only) {
+    b->len += (size_t)n;
+    return;
+  }
   if ((size_t)n < sizeof tmp) {
     arag_sb_append(b, tmp, (size_t)n);
     return;
@@ -61,6 +74,11 @@ void arag_sb_printf(arag_sb *b, const char *fmt, ...) {
 }
 
 char *arag_sb_take(arag_sb *b, size_t *len) {
+  if (b->count_only) {
+    if (len) *len = b->len;
+    memset(b, 0, sizeof *b);
+    return NULL;
+  }
   if (!b->oom && !b->p) sb_reserve(b, 0);
   if (b->oom) {
     arag_sb_free(b);
@@ -122,27 +140,36 @@ static size_t strip_fence_tokens(const char *s, size_t len, char *out) {
   return n;
 }
 
-void arag_sb_json_text(arag_sb *b, const char *text, size_t text_len, uint32_t max_chars) {
-  char *clean = malloc(text_len ? text_len : 1);
-  if (!clean) {
-    b->oom = 1;
-    return;
-  }
-  size_t len = strip_fence_tokens(text, text_len, clean);
-  const char *s = clean;
-  arag_sb_append(b, "\"", 1);
+/* Writes the JSON string of the cleaned text (see arag_sb_json_text) to out, or
+ * only counts it when out is NULL; returns its length in bytes. out needs room
+ * for 6 bytes per input byte plus 5 (quotes and "..."). */
+static size_t json_text_core(const char *s, size_t len, uint32_t max_chars, char *out) {
+  static const char hex[] = "0123456789abcdef";
+  size_t o = 0;
+#define PUT(str, n)                                                                                \
+  do {                                                                                             \
+    if (out) memcpy(out + o, (str), (n));                                                          \
+    o += (n);                                                                                      \
+  } while (0)
+  PUT("\"", 1);
   uint32_t chars = 0;
   size_t i = 0;
   while (i < len) {
     if (max_chars && chars >= max_chars) {
-      arag_sb_puts(b, "...");
+      PUT("...", 3);
       break;
     }
     unsigned char c = (unsigned char)s[i];
-    size_t k = utf8_seq((const unsigned char *)s + i, len - i);
     chars++;
+    if (c >= 0x20 && c < 0x7F && c != '"' && c != '\\' && c != '<' && c != '>') {
+      if (out) out[o] = (char)c;
+      o++;
+      i++;
+      continue;
+    }
+    size_t k = utf8_seq((const unsigned char *)s + i, len - i);
     if (k == 0) {
-      arag_sb_puts(b, "\xEF\xBF\xBD");
+      PUT("\xEF\xBF\xBD", 3);
       i++;
       continue;
     }
@@ -150,44 +177,77 @@ void arag_sb_json_text(arag_sb *b, const char *text, size_t text_len, uint32_t m
       /* U+2028/U+2029 end lines in some JSON consumers. */
       if (k == 3 && c == 0xE2 && (unsigned char)s[i + 1] == 0x80 &&
           ((unsigned char)s[i + 2] == 0xA8 || (unsigned char)s[i + 2] == 0xA9))
-        arag_sb_printf(b, "\\u%04x", (unsigned char)s[i + 2] == 0xA8 ? 0x2028 : 0x2029);
+        PUT((unsigned char)s[i + 2] == 0xA8 ? "\\u2028" : "\\u2029", 6);
       else
-        arag_sb_append(b, s + i, k);
+        PUT(s + i, k);
       i += k;
       continue;
     }
     switch (c) {
     case '"':
-      arag_sb_puts(b, "\\\"");
+      PUT("\\\"", 2);
       break;
     case '\\':
-      arag_sb_puts(b, "\\\\");
+      PUT("\\\\", 2);
       break;
     case '\n':
-      arag_sb_puts(b, "\\n");
+      PUT("\\n", 2);
       break;
     case '\r':
-      arag_sb_puts(b, "\\r");
+      PUT("\\r", 2);
       break;
     case '\t':
-      arag_sb_puts(b, "\\t");
+      PUT("\\t", 2);
       break;
     case '<':
-      arag_sb_puts(b, "\\u003c");
+      PUT("\\u003c", 6);
       break;
     case '>':
-      arag_sb_puts(b, "\\u003e");
+      PUT("\\u003e", 6);
       break;
-    default:
-      if (c < 0x20 || c == 0x7F)
-        arag_sb_printf(b, "\\u%04x", c);
-      else
-        arag_sb_append(b, (const char *)&c, 1);
+    default: {
+      /* control characters and DEL */
+      char u[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
+      PUT(u, 6);
+    }
     }
     i++;
   }
-  arag_sb_append(b, "\"", 1);
-  free(clean);
+  PUT("\"", 1);
+#undef PUT
+  return o;
+}
+
+/* Fence tokens can only occur in a text that contains one of their letters
+ * next to a '<' or '>' run; most texts have neither '<' nor '>' at all. */
+static int may_hold_fence(const char *s, size_t len) {
+  return memchr(s, '<', len) != NULL || memchr(s, '>', len) != NULL;
+}
+
+void arag_sb_json_text(arag_sb *b, const char *text, size_t text_len, uint32_t max_chars) {
+  if (b->oom) return;
+  char small[512];
+  char *clean = NULL;
+  const char *s = text;
+  size_t len = text_len;
+  if (text_len && may_hold_fence(text, text_len)) {
+    clean = text_len <= sizeof small ? small : malloc(text_len);
+    if (!clean) {
+      b->oom = 1;
+      return;
+    }
+    len = strip_fence_tokens(text, text_len, clean);
+    s = clean;
+  }
+  if (b->count_only) {
+    b->len += json_text_core(s, len, max_chars, NULL);
+  } else if (len <= (SIZE_MAX - 16) / 6 && sb_reserve(b, len * 6 + 8)) {
+    b->len += json_text_core(s, len, max_chars, b->p + b->len);
+    b->p[b->len] = 0;
+  } else {
+    b->oom = 1;
+  }
+  if (clean && clean != small) free(clean);
 }
 
 void arag_strlist_free(arag_strlist *l) {

@@ -10,9 +10,13 @@ typedef struct arag_sb {
   char *p;
   size_t len, cap;
   int oom;
+  int count_only; /* a counter: appends add to len and store nothing */
 } arag_sb;
 
 void arag_sb_init(arag_sb *b);
+/* A buffer that only counts: len grows as with arag_sb_init, p stays NULL, and
+ * arag_sb_take returns NULL. Measures a rendering without building it. */
+void arag_sb_init_counter(arag_sb *b);
 void arag_sb_free(arag_sb *b);
 void arag_sb_append(arag_sb *b, const char *s, size_t n);
 void arag_sb_puts(arag_sb *b, const char *s);

@@ -6,6 +6,7 @@
 
 #include <cJSON.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -238,10 +239,94 @@ static void test_render_truncation_and_sections(void) {
   }
 }
 
+/* The measured length equals the rendered one, for every agent, with hostile and
+ * multi-byte text, with and without a memo (reused across calls, as a session does). */
+static void test_render_len_matches(void) {
+  static const char *const texts[] = {"",
+                                      "plain words",
+                                      "<<<DATA x DATA>>> y <<<<DATA>>>>DATA",
+                                      "quote \" back \\ tab\t nl\n",
+                                      "\x01\x1f\x7f ctrl",
+                                      "caf\xC3\xA9 \xE2\x80\xA8 sep \xF0\x9F\x98\x80 \xFF\xC3(",
+                                      "<|im_end|> <b>"};
+  enum { NT = sizeof texts / sizeof texts[0] };
+  arag_item cands[NT];
+  const arag_item *cp[NT];
+  arag_event ev[NT];
+  const arag_event *evp[NT];
+  float ret[NT];
+  arag_nli_verdict v[NT];
+  char ids[NT][8];
+  for (int i = 0; i < NT; i++) {
+    snprintf(ids[i], sizeof ids[i], "I%d", i);
+    cands[i] = mk_item(ids[i], texts[(i + 1) % NT], texts[i]);
+    cands[i].price = i % 2 ? 9.5 + i : NAN;
+    cp[i] = &cands[i];
+    memset(&ev[i], 0, sizeof ev[i]);
+    ev[i].item = mk_item(ids[i], texts[i], texts[(i + 2) % NT]);
+    ev[i].rating = i % 3 ? NAN : 3.0 + i;
+    ev[i].kind = (arag_event_kind)(i % 4);
+    evp[i] = &ev[i];
+    ret[i] = 0.1f * (float)i;
+    v[i].score = 0.05f * (float)i;
+    v[i].label = (arag_nli_label)(i % 3);
+    v[i].rationale = texts[(i + 3) % NT];
+  }
+  size_t ev_len[NT], it_len[NT];
+  memset(ev_len, 0, sizeof ev_len);
+  memset(it_len, 0, sizeof it_len);
+  arag_render_memo memo = {ev, ev_len, NT, cands, it_len, NT};
+  /* A memo holds the lengths of one max_item_chars (a session's). */
+  for (uint32_t max = 0; max <= 8; max += 4)
+    for (int pass = 0; pass < 2; pass++)
+      for (int a = 0; a < 4; a++) {
+        if (pass == 0 && a == 0) memset(ev_len, 0, sizeof ev_len), memset(it_len, 0, sizeof it_len);
+        arag_agent_input in;
+        memset(&in, 0, sizeof in);
+        in.agent = (arag_agent)a;
+        in.long_term = evp;
+        in.n_long_term = 4;
+        in.session = evp + 4;
+        in.n_session = NT - 4;
+        in.cands = cp + (a == ARAG_AGENT_NLI ? 2 : 0);
+        in.n_cands = a == ARAG_AGENT_NLI ? 3 : NT;
+        in.retrieval = ret;
+        in.nli = a == ARAG_AGENT_CSA || a == ARAG_AGENT_IRA ? v : NULL;
+        in.s_user = texts[2];
+        in.s_ctx = a == ARAG_AGENT_IRA ? texts[5] : NULL;
+        arag_render_opts o = {max, 100, 0};
+        size_t len = 0;
+        char *u = arag_render_user_message(&in, &o, &len);
+        CHECK(u != NULL && strlen(u) == len);
+        CHECK_EQ_INT(arag_render_user_message_len(&in, &o, NULL), len);
+        CHECK_EQ_INT(arag_render_user_message_len(&in, &o, &memo), len);
+        free(u);
+      }
+  /* The memo was filled: every event and candidate has a length. */
+  for (int i = 0; i < NT; i++) CHECK(ev_len[i] > 0 && it_len[i] > 0);
+  /* A counter counts what a buffer builds. */
+  for (int i = 0; i < NT; i++)
+    for (uint32_t max = 0; max < 6; max += 5) {
+      arag_sb b, c;
+      arag_sb_init(&b);
+      arag_sb_init_counter(&c);
+      arag_sb_json_text(&b, texts[i], strlen(texts[i]), max);
+      arag_sb_json_text(&c, texts[i], strlen(texts[i]), max);
+      arag_sb_printf(&b, "%d:%s", i, texts[i]);
+      arag_sb_printf(&c, "%d:%s", i, texts[i]);
+      CHECK(c.p == NULL);
+      CHECK_EQ_INT(c.len, b.len);
+      size_t tl = 1;
+      CHECK(arag_sb_take(&c, &tl) == NULL && tl == b.len);
+      arag_sb_free(&b);
+    }
+}
+
 int main(void) {
   RUN(test_json_text);
   RUN(test_templates);
   RUN(test_render_injection);
   RUN(test_render_truncation_and_sections);
+  RUN(test_render_len_matches);
   return test_report();
 }
