@@ -593,7 +593,7 @@ arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, 
   }
   float qscale = 0;
   if (quant) {
-    qscale = arag_quantize_i16q(ix->qf, ix->dim, ix->qq);
+    qscale = arag_quantize_i16q(ix->qf, ix->dim, arag_query_levels(ix->stride_q), ix->qq);
     for (uint32_t i = ix->dim; i < ix->stride_q; i++) ix->qq[i] = 0;
   }
 

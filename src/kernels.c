@@ -103,10 +103,10 @@ static float max_abs(const float *x, uint32_t n) {
   return m;
 }
 
-static int quant1(float x, float inv) {
+static int quant1(float x, float inv, float lim) {
   float v = roundf(x * inv);
-  if (v > 127.0f) v = 127.0f;
-  if (v < -127.0f) v = -127.0f;
+  if (v > lim) v = lim;
+  if (v < -lim) v = -lim;
   return (int)v;
 }
 
@@ -117,19 +117,27 @@ float arag_quantize_i8(const float *x, uint32_t n, int8_t *out) {
     return 0.0f;
   }
   float inv = 127.0f / m;
-  for (uint32_t i = 0; i < n; i++) out[i] = (int8_t)quant1(x[i], inv);
+  for (uint32_t i = 0; i < n; i++) out[i] = (int8_t)quant1(x[i], inv, 127.0f);
   return m / 127.0f;
 }
 
-float arag_quantize_i16q(const float *x, uint32_t n, int16_t *out) {
+uint32_t arag_query_levels(uint32_t n) {
+  uint64_t lim = (uint64_t)INT32_MAX / (127u * (uint64_t)(n ? n : 1));
+  if (lim > 32767) lim = 32767;
+  if (lim < 1) lim = 1;
+  return (uint32_t)lim;
+}
+
+float arag_quantize_i16q(const float *x, uint32_t n, uint32_t levels, int16_t *out) {
   float m = max_abs(x, n);
-  if (m == 0.0f) {
+  if (m == 0.0f || levels == 0) {
     for (uint32_t i = 0; i < n; i++) out[i] = 0;
     return 0.0f;
   }
-  float inv = 127.0f / m;
-  for (uint32_t i = 0; i < n; i++) out[i] = (int16_t)quant1(x[i], inv);
-  return m / 127.0f;
+  if (levels > 32767) levels = 32767;
+  float inv = (float)levels / m;
+  for (uint32_t i = 0; i < n; i++) out[i] = (int16_t)quant1(x[i], inv, (float)levels);
+  return m / (float)levels;
 }
 
 float arag_max_f32(const float *x, uint32_t n) {

@@ -47,8 +47,13 @@ void arag_scan_i8_simd(const int8_t *rows, size_t stride, uint32_t count, const 
 /* Symmetric quantization of n floats to int8 in -127..127 (scale = max|x| / 127,
  * 0 for an all-zero vector). Writes out[0..n) and returns the scale. */
 float arag_quantize_i8(const float *x, uint32_t n, int8_t *out);
-/* The same for a query, into int16 lanes (for i32x4.dot_i16x8). */
-float arag_quantize_i16q(const float *x, uint32_t n, int16_t *out);
+/* The same for a query, into int16 lanes (for i32x4.dot_i16x8) with values in
+ * -levels..levels (levels <= 32767): a finer grid than the rows' removes most of
+ * the query's share of the quantization error. */
+float arag_quantize_i16q(const float *x, uint32_t n, uint32_t levels, int16_t *out);
+/* The largest query levels for rows of n int8 values such that an int8 x int16
+ * dot product of n terms cannot overflow int32: min(32767, INT32_MAX / (127 n)). */
+uint32_t arag_query_levels(uint32_t n);
 
 /* Largest of n floats (-INFINITY for n = 0; inputs are never NaN). SIMD when
  * available: the search uses it to skip a chunk of scores that cannot enter

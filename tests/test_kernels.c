@@ -82,9 +82,22 @@ static void test_quantize(void) {
     CHECK(q[i] >= -127 && q[i] <= 127);
     CHECK(fabsf(q[i] * s - x[i]) <= 0.5f * s + 1e-6f);
   }
-  float s2 = arag_quantize_i16q(x, 37, qq);
+  /* With 127 levels the query grid is the rows' grid. */
+  float s2 = arag_quantize_i16q(x, 37, 127, qq);
   CHECK(s2 == s);
   for (int i = 0; i < 37; i++) CHECK_EQ_INT(qq[i], q[i]);
+  /* A finer grid: error within half a (smaller) step. */
+  float s3 = arag_quantize_i16q(x, 37, 4000, qq);
+  CHECK_NEAR(s3, 4.0 / 4000.0, 1e-8);
+  CHECK_EQ_INT(qq[5], -4000);
+  for (int i = 0; i < 37; i++) CHECK(fabsf(qq[i] * s3 - x[i]) <= 0.5f * s3 + 1e-6f);
+  /* Levels keep a dot product of n int8 x int16 terms inside int32. */
+  for (uint32_t n = 16; n <= 65536; n *= 2) {
+    uint32_t l = arag_query_levels(n);
+    CHECK(l >= 127 && l <= 32767);
+    CHECK(127.0 * l * n <= 2147483647.0);
+  }
+  CHECK_EQ_INT(arag_query_levels(384), 32767);
   float z[8] = {0};
   CHECK(arag_quantize_i8(z, 8, q) == 0.0f);
   for (int i = 0; i < 8; i++) CHECK_EQ_INT(q[i], 0);
