@@ -15,7 +15,7 @@ WASI_DIR := build/wasi
 FUZZ_DIR := build/fuzz
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: all setup native asan wasm test test-native test-wasm demo bench fuzz format format-check clean
+.PHONY: all setup native asan wasm test test-native test-wasm demo bench fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
 
@@ -48,7 +48,7 @@ test-wasm: wasm native
 	npx tsc -p web/tsconfig.json
 	node --test --test-concurrency=1 wasm-tests/
 
-test: format-check test-native test-wasm
+test: format-check test-native test-wasm fuzz-smoke
 
 # The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
 demo: wasm
@@ -59,10 +59,25 @@ bench: wasm native
 	node wasm-tests/bench/index.bench.mjs --json bench-results/index.json
 	node wasm-tests/bench/pipeline.bench.mjs --json bench-results/pipeline.json
 
-fuzz: setup
+fuzz-build: setup
 	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DARAG_FUZZ=ON >/dev/null
-	cmake --build $(FUZZ_DIR) -j $(JOBS)
+	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
+
+# Each libFuzzer target for FUZZ_SECONDS (default 60): executions and coverage per target.
+fuzz: fuzz-build
 	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+# Part of `make test`: replays fuzz/regressions/ and runs each target for 10 s.
+fuzz-smoke: fuzz-build
+	bash scripts/fuzz.sh $(FUZZ_DIR) 10
+
+# Soak: SOAK_N recommendations through the edge worker in workerd with mixed faults
+# (memory curve, handles), and natively under LeakSanitizer (and valgrind when present).
+SOAK_N ?= 10000
+soak: wasm native asan
+	node wasm-tests/soak/edge-soak.mjs --n $(SOAK_N) --json build/soak-edge.json
+	$(ASAN_DIR)/soak_native --n $(SOAK_N)
+	@if command -v valgrind >/dev/null; then valgrind --leak-check=full --error-exitcode=1 $(NATIVE_DIR)/soak_native --n $$(( $(SOAK_N) / 10 )); else echo "valgrind not installed: skipped"; fi
 
 FORMAT_FILES = $(shell git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'src/**/*.c' 'tests/*.c' 'tests/*.h' 'tools/*.c' 'fuzz/*.c' 2>/dev/null)
 format:
