@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Miniflare } from 'miniflare';
-import { prepare } from '../examples/edge-worker/prepare.mjs';
+import { prepare, miniflareModules } from '../examples/edge-worker/prepare.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -28,6 +28,7 @@ let edge;
 let edgeUrl;
 let edgeDir;
 const edgeRequests = [];
+const servedOrigins = new Set(); // the demo servers this suite started
 let profile;
 let context;
 let page;
@@ -47,11 +48,11 @@ function freePort() {
   });
 }
 
-function startServe(port, edgeOrigin) {
+function startServe(port, edgeOrigin, extra = []) {
   return new Promise((ok, fail) => {
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'web/demo/serve.mjs'), '--port', String(port), '--edge-origin', edgeOrigin],
+      [join(ROOT, 'web/demo/serve.mjs'), '--port', String(port), '--edge-origin', edgeOrigin, ...extra],
       { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
     );
     let out = '';
@@ -95,10 +96,8 @@ before(async () => {
   edgeDir = mkdtempSync(join(tmpdir(), 'arag-demo-edge-'));
   prepare(edgeDir);
   edge = new Miniflare({
-    modules: true,
-    scriptPath: join(edgeDir, 'worker.mjs'),
+    modules: miniflareModules(edgeDir),
     modulesRoot: edgeDir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-06-01',
     compatibilityFlags: ['nodejs_compat'],
     host: '127.0.0.1',
@@ -114,6 +113,7 @@ before(async () => {
   edgeUrl = new URL(await edge.ready).origin;
   server = await startServe(demoPort, edgeUrl);
   baseUrl = server.url;
+  servedOrigins.add(baseUrl);
   profile = mkdtempSync(join(tmpdir(), 'arag-demo-profile-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -128,7 +128,7 @@ before(async () => {
   });
   context.on('request', (r) => {
     if (r.url().startsWith(edgeUrl)) edgeRequests.push({ url: r.url(), method: r.method(), headers: r.headers() });
-    else if (!r.url().startsWith(baseUrl) && !r.url().startsWith('data:')) foreignRequests.push(r.url());
+    else if (![...servedOrigins].some((o) => r.url().startsWith(o)) && !r.url().startsWith('data:')) foreignRequests.push(r.url());
   });
 });
 
@@ -344,6 +344,37 @@ test('"forget me" empties the history, also after a reload', async () => {
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
   await page.waitForFunction(() => /View, add to cart/.test(document.querySelector('#status').textContent));
   assert.equal(await count(), 0);
+});
+
+test('--data: the amazon-beauty data set in the same page', async () => {
+  const data = await startServe(0, edgeUrl, ['--data', '../shared/data/amazon-beauty']);
+  servedOrigins.add(data.url);
+  const p = await context.newPage();
+  const errors = [];
+  p.on('pageerror', (e) => errors.push(e.message));
+  try {
+    await p.goto(data.url);
+    await p.waitForSelector('body[data-ready="true"]', { timeout: 60000 });
+    const cat = await (await fetch(new URL('catalog.json', data.url))).json();
+    assert.equal(cat.source, 'amazon-beauty');
+    assert.equal(await p.textContent('#grid-count'), `(${cat.items.length})`);
+    assert.match(await p.textContent('#catalog-info'), /data set amazon-beauty/);
+    // The category filter uses the first level with several values ("Beauty" is the root).
+    const options = await p.$$eval('#category option', (els) => els.map((e) => e.value).filter(Boolean));
+    assert.ok(options.includes('Makeup') && !options.includes('Beauty'), options.join(', '));
+    await p.fill('#search', 'shampoo');
+    const first = await p.$eval('#grid .card', (e) => e.dataset.id);
+    await p.click(`#grid .card[data-id="${first}"] button[data-act="purchase"]`);
+    await p.waitForFunction(() => document.querySelectorAll('#recs li').length > 0, null, { timeout: 30000 });
+    const ids = await p.$$eval('#recs li', (els) => els.map((e) => e.dataset.id));
+    const known = new Set(cat.items.map((it) => it.id));
+    for (const id of ids) assert.ok(known.has(id), id);
+    assert.ok(!ids.includes(first), 'the purchased item is not recommended back');
+    assert.deepEqual(errors, []);
+  } finally {
+    await p.close();
+    data.child.kill();
+  }
 });
 
 test('no page errors, no CSP violations, no request leaves the origin', () => {

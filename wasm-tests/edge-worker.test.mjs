@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Miniflare } from 'miniflare';
-import { prepare } from '../examples/edge-worker/prepare.mjs';
+import { prepare, miniflareModules } from '../examples/edge-worker/prepare.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
@@ -55,10 +55,8 @@ let logs = '';
 
 function miniflare(bindings) {
   return new Miniflare({
-    modules: true,
-    scriptPath: join(dir, 'worker.mjs'),
+    modules: miniflareModules(dir),
     modulesRoot: dir,
-    modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
     compatibilityDate: '2025-06-01',
     compatibilityFlags: ['nodejs_compat'], // as in wrangler.toml
     bindings,
@@ -194,10 +192,8 @@ test('ARAG_LLM = workers-ai: /recommend and the proxy through the AI binding, a 
     workers: [
       {
         name: 'edge',
-        modules: true,
-        scriptPath: join(dir, 'worker.mjs'),
+        modules: miniflareModules(dir),
         modulesRoot: dir,
-        modulesRules: [{ type: 'CompiledWasm', include: ['**/*.wasm'] }],
         compatibilityDate: '2025-06-01',
         compatibilityFlags: ['nodejs_compat'],
         bindings: { ARAG_LLM: 'workers-ai', WORKERS_AI_MODEL: '@cf/test/model', ALLOWED_ORIGINS: ORIGIN },

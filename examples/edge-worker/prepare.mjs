@@ -24,6 +24,24 @@ export function prepare(outDir = HERE) {
   return outDir;
 }
 
+/**
+ * The modules of a prepared bundle, listed for Miniflare (`modules: miniflareModules(dir)`,
+ * `modulesRoot: dir`): the worker first, the host library, the compiled module. Listing
+ * them spares Miniflare from following imports itself (it cannot follow the host
+ * library's computed, Node-only import).
+ */
+export function miniflareModules(dir) {
+  const lib = readdirSync(join(dir, 'lib'))
+    .filter((f) => f.endsWith('.mjs'))
+    .sort()
+    .map((f) => ({ type: 'ESModule', path: join(dir, 'lib', f) }));
+  return [
+    { type: 'ESModule', path: join(dir, 'worker.mjs') },
+    ...lib,
+    { type: 'CompiledWasm', path: join(dir, 'arag.wasm') },
+  ];
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   try {
     const out = prepare(process.argv[2] ? resolve(process.argv[2]) : HERE);
