@@ -247,7 +247,7 @@ async function handleRecommend(request, env) {
   const { kind, llm } = llmFor(env, input.llm);
   if (kind !== 'offline') await rateLimit(request, env, 'recommend');
   const arag = await getArag();
-  const rec = await createRecommender({ arag, wasm, llm });
+  const rec = await createRecommender({ arag, llm });
   try {
     if (input.history.length) rec.history.add(input.history.map((ev, i) => ({ ts: i, ...ev })));
     const out = await rec.recommend(
