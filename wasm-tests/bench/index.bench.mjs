@@ -228,22 +228,28 @@ async function runArag(M, variant, ctx) {
   };
 }
 
-function readBandwidth(M) {
+// Read bandwidth of the module: a SIMD sum over a 256 MB buffer (kept for the
+// whole run, so it can be re-measured next to each arag run: this machine is
+// shared and its bandwidth drifts).
+function readProbe(M) {
   const bytes = 256 * 1024 * 1024;
   const p = M._malloc(bytes);
   if (!p) throw new Error('malloc(256 MB) failed');
   M.HEAPF32.fill(1, p >> 2, (p + bytes) >> 2);
-  const runs = [];
-  for (let r = 0; r < 7; r++) {
+  const once = () => {
     const t = performance.now();
     const s = M._arag_bench_read_sum(p, bytes / 4);
     const ms = performance.now() - t;
     if (!(s > 0)) throw new Error(`unexpected sum ${s}`);
-    runs.push(bytes / (ms * 1e-3) / 1e9);
-  }
-  M._free(p);
-  runs.sort((a, b) => a - b);
-  return { median: runs[3], best: runs[6], runs };
+    return bytes / (ms * 1e-3) / 1e9;
+  };
+  const measure = (reps) => {
+    const runs = [];
+    for (let r = 0; r < reps; r++) runs.push(once());
+    runs.sort((a, b) => a - b);
+    return { median: runs[Math.floor(reps / 2)], best: runs[reps - 1], runs };
+  };
+  return { measure, free: () => M._free(p) };
 }
 
 // ---------------------------------------------------------------------------
@@ -395,10 +401,10 @@ const peerKind = {
 // ---------------------------------------------------------------------------
 // native reference (child process)
 
-function runNative(opts) {
+function runNative(opts, sizes) {
   const exe = path.join(ROOT, 'build', 'native', 'bench_index_native');
   if (!existsSync(exe)) return { error: 'build/native/bench_index_native missing: run make native' };
-  const r = spawnSync(exe, ['--n', opts.sizes.join(','), '--dim', String(opts.dim), '--k', String(opts.k), '--dtype', 'both'], {
+  const r = spawnSync(exe, ['--n', sizes.join(','), '--dim', String(opts.dim), '--k', String(opts.k), '--dtype', 'both'], {
     encoding: 'utf8',
     maxBuffer: 1 << 20,
   });
@@ -431,7 +437,8 @@ async function main() {
   const log = (s) => process.stderr.write(`${s}\n`);
 
   const { M, wasmBinary } = await loadArag();
-  const bw = readBandwidth(M);
+  const probe = readProbe(M);
+  const bw = probe.measure(7);
   log(`wasm read bandwidth: median ${bw.median.toFixed(2)} GB/s, best ${bw.best.toFixed(2)} GB/s`);
 
   const libs = {};
@@ -480,10 +487,25 @@ async function main() {
     };
     for (const v of ['arag-f32', 'arag-int8', 'arag-int8-rerank']) {
       try {
-        record(v, 'wasm', await runArag(M, v, ctx), 0);
+        const before = probe.measure(3).median;
+        const r = await runArag(M, v, ctx);
+        const after = probe.measure(3).median;
+        record(v, 'wasm', r, 0);
+        runs.at(-1).read_gbps_adjacent = (before + after) / 2;
       } catch (e) {
         failures.push({ engine: v, n, stage: 'run', error: String(e.message || e) });
         log(`  ${v}: ${e.message}`);
+      }
+    }
+    // The native reference right after arag's runs at this size (similar machine load).
+    const nat = runNative(opts, [n]);
+    if (nat.error) {
+      failures.push({ engine: 'native-arag', n, stage: 'run', error: nat.error });
+      log(`  native-arag: ${nat.error}`);
+    } else {
+      for (const r of nat.runs) {
+        runs.push({ ...r, kind: 'native' });
+        log(`  ${r.engine.padEnd(18)} ${fmt(r.ms_per_query, 4)} ms/query  recall ${fmt(r.recall_at_k)}  ${fmt(r.gbps, 2)} GB/s`);
       }
     }
     record('js-loop', 'js', { t: await runJsLoop(ctx) }, n * dim * 4);
@@ -499,14 +521,7 @@ async function main() {
     }
   }
 
-  log('native reference (child process)...');
-  const nat = runNative(opts);
-  if (nat.error) {
-    failures.push({ engine: 'native-arag', stage: 'run', error: nat.error });
-    log(`native-arag: ${nat.error}`);
-  } else {
-    for (const r of nat.runs) runs.push({ ...r, kind: 'native' });
-  }
+  probe.free();
 
   const gzip = gzipSync(wasmBinary, { level: 9 }).length;
   const find = (engine, n) => runs.find((r) => r.engine === engine && r.n === n);
@@ -523,7 +538,10 @@ async function main() {
   const nat100 = find('native-arag', n100);
   const i100 = find('arag-int8', n100);
   if (f100 && nat100) summary.f32_vs_native_at_100k = f100.ms_per_query / nat100.ms_per_query;
-  if (f100) summary.f32_fraction_of_read_bandwidth_at_100k = f100.gbps / bw.median;
+  if (f100) {
+    summary.f32_fraction_of_read_bandwidth_at_100k = f100.gbps / bw.median;
+    summary.f32_fraction_of_adjacent_read_bandwidth_at_100k = f100.gbps / f100.read_gbps_adjacent;
+  }
   if (f100 && i100) {
     summary.int8_bytes_fraction_of_f32 = i100.bytes_per_vector / f100.bytes_per_vector;
     summary.int8_speedup_vs_f32_at_100k = f100.ms_per_query / i100.ms_per_query;
@@ -546,6 +564,7 @@ async function main() {
     notes: [
       'ms_per_query: mean over the timed queries (after warm-up); ms_p50: median.',
       'gbps: bytes of vector data a query scans / ms_per_query (peers assumed f32 rows).',
+      'read_gbps: median of 7 SIMD sums over 256 MB at start; read_gbps_adjacent (arag runs): median of 3 right before and 3 right after that run, averaged.',
       'bytes_per_vector: vector storage per row (arag: padded row + int8 scale; peers: dim*4); memory_bytes_per_vector: arag_index_memory_bytes / n.',
       'usearch: exactSearch, native addon, 1 thread. native-arag: tools/bench_index_native (make native), its own query counts and recall.',
       'hnswlib-wasm: BruteforceSearch, inner product (its loader prints an IndexedDB assertion in Node; search works). @orama/orama: vector mode, similarity -1.',
