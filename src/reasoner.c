@@ -9,29 +9,43 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The defaults: one configuration for every catalog, chosen on two Amazon review
+ * data sets (a catalog with category paths and titles only, and one with titles,
+ * brands and descriptions) with tools/eval_native, keeping only weights that
+ * helped on both. */
 void arag_reasoner_params_default(arag_reasoner_params *p) {
-  p->decay = 0.85f;
-  p->sess_boost = 1.5f;
-  p->sim_window = 10;
-  p->nli_bias = -2.0f;
-  p->nli_brand = 4.0f;
-  p->nli_cat = 2.5f;
-  p->nli_brandn = 0.0f;
+  /* Profile: recency weight 0.7^age, session events count 2.5x. */
+  p->decay = 0.7f;
+  p->sess_boost = 2.5f;
+  /* NLI evidence: brand shared with n events (log 1 + n), the best title cosine
+   * with the 20 most recent events (slowly decayed), the category depth score,
+   * a repeat purchase. */
+  p->sim_window = 20;
+  p->sim_decay = 0.95f;
+  p->nli_bias = -3.0f;
+  p->nli_brand = 0.0f;
+  p->nli_brandn = 2.0f;
+  p->nli_cat = 1.0f;
   p->nli_sess = 0.0f;
-  p->sim_decay = 1.0f;
-  p->nli_sim = 3.0f;
-  p->nli_psim = 2.0f;
+  p->nli_sim = 6.0f;
+  p->nli_rsim = 0.0f;
+  p->nli_psim = 0.0f;
   p->nli_rep = 3.0f;
+  /* IRA: NLI score, standardized retrieval similarity, popularity among the
+   * candidates, S_user's brands, category paths and keywords (keywords weighed
+   * by rarity among the candidates), S_ctx's shared category paths. */
   p->ira_nli = 1.0f;
-  p->ira_ret = 0.1f;
+  p->ira_nli_logit = 0.0f;
+  p->ira_ret = 0.05f;
   p->ira_pop = 0.5f;
-  p->ira_u_brand = 0.5f;
-  p->ira_u_cat = 0.5f;
-  p->ira_u_kw = 0.5f;
-  p->ira_u_sess = 0.3f;
-  p->ira_c_brand = 0.2f;
+  p->ira_idf = 1.0f;
+  p->ira_u_brand = 1.0f;
+  p->ira_u_cat = 0.25f;
+  p->ira_u_kw = 0.25f;
+  p->ira_u_sess = 0.0f;
+  p->ira_c_brand = 0.0f;
   p->ira_c_cat = 0.2f;
-  p->ira_c_kw = 0.2f;
+  p->ira_c_kw = 0.0f;
 }
 
 int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v) {
@@ -46,6 +60,7 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
   RS_P(nli_brand)
   RS_P(nli_cat)
   RS_P(nli_brandn)
+  RS_P(nli_rsim)
   RS_P(nli_sess)
   RS_P(sim_decay)
   RS_P(nli_sim)
@@ -54,6 +69,8 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
   RS_P(ira_nli)
   RS_P(ira_ret)
   RS_P(ira_pop)
+  RS_P(ira_idf)
+  RS_P(ira_nli_logit)
   RS_P(ira_u_brand)
   RS_P(ira_u_cat)
   RS_P(ira_u_kw)
@@ -239,7 +256,8 @@ done:
 static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
   float x = p->nli_bias + p->nli_brand * m->brand_w + p->nli_brandn * logf(1.0f + m->brand_n) +
             p->nli_cat * m->cat + p->nli_sess * (float)((m->brand_sess_n > 0) + (m->cat_sess > 0)) +
-            p->nli_sim * m->wsim + p->nli_psim * m->psim + p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
+            p->nli_sim * m->wsim + p->nli_rsim * m->rsim + p->nli_psim * m->psim +
+            p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
   return 1.0f / (1.0f + expf(-x));
 }
 
@@ -537,13 +555,34 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   rs_traits *tc = malloc(sizeof *tc);
   ira_ent *e = malloc((n ? n : 1) * sizeof *e);
   float *ret = malloc((n ? n : 1) * sizeof *ret);
+  rs_feat *fs = malloc((n ? n : 1) * sizeof *fs);
   arag_sb out, r;
   arag_sb_init(&out);
   arag_sb_init(&r);
   char *res = NULL;
-  if (!tu || !tc || !e || !ret) goto done;
+  if (!tu || !tc || !e || !ret || !fs) goto done;
   rs_traits_parse(in->s_user, tu);
   rs_traits_parse(in->s_ctx, tc);
+  for (uint32_t i = 0; i < n; i++) rs_item_features(in->cands[i], &fs[i]);
+  if (p->ira_idf != 0 && n > 1) {
+    /* A keyword most candidates carry says little: weigh keyword traits by their
+     * rarity among the candidates (an inverse document frequency over the list). */
+    rs_traits *ts[2] = {tu, tc};
+    for (int t = 0; t < 2; t++)
+      for (uint32_t k = 0; k < ts[t]->n; k++) {
+        rs_trait *tr = &ts[t]->v[k];
+        if (tr->kind != RS_T_KW && tr->kind != RS_T_SKW) continue;
+        uint32_t df = 0;
+        for (uint32_t i = 0; i < n; i++)
+          for (uint32_t q = 0; q < fs[i].n_tok; q++)
+            if (fs[i].tok_h[q] == tr->key) {
+              df++;
+              break;
+            }
+        float idf = logf((float)(n + 1) / ((float)df + 0.5f)) / logf((float)(n + 1));
+        tr->w *= (1.0f - p->ira_idf) + p->ira_idf * idf;
+      }
+  }
   /* Retrieval similarity, standardized over the candidates. */
   double mean = 0, var = 0, popmax = 0;
   for (uint32_t i = 0; i < n; i++) {
@@ -559,13 +598,15 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   double lpmax = log1p(popmax);
   for (uint32_t i = 0; i < n; i++) {
     const arag_item *it = in->cands[i];
-    rs_feat f;
-    rs_item_features(it, &f);
     rs_tmatch mu, mc;
-    rs_traits_match(tu, &f, &mu);
-    rs_traits_match(tc, &f, &mc);
+    rs_traits_match(tu, &fs[i], &mu);
+    rs_traits_match(tc, &fs[i], &mc);
     float s = 0;
-    if (in->nli) s += p->ira_nli * (isfinite(in->nli[i].score) ? in->nli[i].score : 0.0f);
+    if (in->nli) {
+      float v = isfinite(in->nli[i].score) ? in->nli[i].score : 0.0f;
+      v = v < 1e-4f ? 1e-4f : v > 1 - 1e-4f ? 1 - 1e-4f : v;
+      s += p->ira_nli * v + p->ira_nli_logit * logf(v / (1 - v));
+    }
     if (sd > 1e-9) s += p->ira_ret * (float)((ret[i] - mean) / sd);
     double pop = it->popularity;
     if (lpmax > 0 && isfinite(pop) && pop > 0) s += p->ira_pop * (float)(log1p(pop) / lpmax);
@@ -579,11 +620,9 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   for (uint32_t k = 0; k < n; k++) {
     uint32_t i = e[k].i;
     const arag_item *it = in->cands[i];
-    rs_feat f;
-    rs_item_features(it, &f);
     rs_tmatch mu, mc;
-    rs_traits_match(tu, &f, &mu);
-    rs_traits_match(tc, &f, &mc);
+    rs_traits_match(tu, &fs[i], &mu);
+    rs_traits_match(tc, &fs[i], &mc);
     r.len = 0;
     if (r.p) r.p[0] = 0;
     int parts = 0;
@@ -628,6 +667,7 @@ done:
   free(tc);
   free(e);
   free(ret);
+  free(fs);
   arag_sb_free(&r);
   arag_sb_free(&out);
   return res;

@@ -31,10 +31,11 @@ typedef struct arag_reasoner_params {
   float sess_boost;    /* extra weight of the session events (multiplier) */
   uint32_t sim_window; /* most recent events used for nearest-title evidence */
   /* NLI: score = sigmoid(bias + sum of weight * feature) */
-  float nli_bias, nli_brand, nli_brandn, nli_cat, nli_sess, nli_sim, nli_psim, nli_rep;
+  float nli_bias, nli_brand, nli_brandn, nli_rsim, nli_cat, nli_sess, nli_sim, nli_psim, nli_rep;
   float sim_decay; /* nearest-title evidence of an event of age a counts sim * sim_decay^a */
   /* IRA */
-  float ira_nli, ira_ret, ira_pop;
+  float ira_nli, ira_nli_logit, ira_ret, ira_pop;
+  float ira_idf; /* 0..1: how much keyword traits are weighed by rarity among the candidates */
   float ira_u_brand, ira_u_cat, ira_u_kw, ira_u_sess;
   float ira_c_brand, ira_c_cat, ira_c_kw;
 } arag_reasoner_params;

@@ -278,6 +278,8 @@ void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *
         m->sim_ev = (int32_t)(pr->sim_ev0 + k);
       }
       if (s * fac > m->wsim) m->wsim = s * fac;
+      uint32_t age = pr->n_sim - 1 - k;
+      if (age < 5) m->rsim += s * (float)(1.0 / (1u << age));
     }
   }
   if (it->vec) m->psim = rs_dot(it->vec, pr->pvec, pr->dim);

@@ -69,6 +69,7 @@ typedef struct rs_match {
   uint32_t cat_depth, cat_n,
       cat_sess;   /* deepest shared depth; events sharing >= 2 levels; of them in session */
   float sim;      /* best title cosine with a recent event */
+  float rsim;     /* sum over the 5 most recent events of cosine * 0.5^age */
   float wsim;     /* best of cosine * sim_decay^age */
   int32_t sim_ev; /* that event, -1 if none */
   float psim;     /* cosine with the profile vector */

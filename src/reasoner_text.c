@@ -30,29 +30,30 @@ uint64_t rs_word_key(const char *s, size_t n) {
   return h ? h : 1;
 }
 
-/* Common words that never name a brand or an interest (lower case). */
-static const char *const STOP[] = {
-    "a",      "an",    "and",    "the",    "for",      "with",  "of",    "in",    "on",
-    "to",     "by",    "or",     "from",   "at",       "as",    "is",    "it",    "its",
-    "this",   "that",  "your",   "you",    "our",      "all",   "new",   "oz",    "ounce",
-    "ounces", "fl",    "ml",     "pack",   "packs",    "count", "ct",    "set",   "pcs",
-    "pc",     "piece", "pieces", "inch",   "inches",   "size",  "lb",    "lbs",   "g",
-    "mg",     "kg",    "x",      "per",    "each",     "one",   "two",   "three", "box",
-    "value",  "total", "color",  "colors", "assorted", "item",  "items", "pound", "gram",
-    "grams",  "oz.",   "mm",     "cm",     "ft",       "feet",  "size",  "sizes", "vol",
-    "volume", "qty",   "de",     "la",     "le",       "et",    "w",     "plus",  "only",
+/* Common words that never name a brand or an interest (lower case), grouped by
+ * length: entry n holds the words of n bytes back to back. */
+#define RS_STOP_MAX 8
+static const char *const STOP_BY_LEN[RS_STOP_MAX + 1] = {
+    "",
+    "agwx",
+    "anasatbycmctdeetflftinisitkglalblemgmlmmofonorozpcto",
+    "allandboxforitslbsnewoneourpcsperqtysetthetwovolyou",
+    "eachfeetfromgraminchitemonlypackplussizethatthiswithyour",
+    "colorcountgramsitemsouncepackspiecepoundsizesthreetotalvalue",
+    "colorsinchesouncespiecesvolume",
+    "",
+    "assorted",
 };
 
 static int is_stop(const char *s, size_t n) {
-  char buf[16];
-  if (n >= sizeof buf) return 0;
+  if (n == 0 || n > RS_STOP_MAX) return 0;
+  char buf[RS_STOP_MAX];
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
     buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
   }
-  buf[n] = 0;
-  for (size_t i = 0; i < sizeof STOP / sizeof STOP[0]; i++)
-    if (strcmp(buf, STOP[i]) == 0) return 1;
+  for (const char *w = STOP_BY_LEN[n]; *w; w += n)
+    if (memcmp(w, buf, n) == 0) return 1;
   return 0;
 }
 

@@ -543,24 +543,21 @@ static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const data 
     cJSON_Delete(a);
   }
   if (m->csa) {
-    /* I+: NLI score >= 0.5, at least 3 (the best by score); without NLI the top 10 by retrieval. */
+    /* I+ as the pipeline builds it: NLI score >= 0.5, at least the best 3, best
+     * score first (ties: retrieval order); without NLI every candidate. */
     const arag_item **acc = malloc(n * sizeof *acc);
     arag_nli_verdict *av = malloc(n * sizeof *av);
     uint32_t na = 0;
-    if (nli) {
-      ord_ent *b = malloc(n * sizeof *b);
-      for (uint32_t i = 0; i < n; i++) b[i] = (ord_ent){i, nli[i].score};
-      qsort(b, n, sizeof *b, ord_cmp);
-      uint8_t *keep = calloc(n, 1);
-      for (uint32_t i = 0; i < n; i++)
-        if (nli[b[i].i].score >= 0.5f || i < 3) keep[b[i].i] = 1;
-      for (uint32_t i = 0; i < n; i++)
-        if (keep[i]) acc[na] = ci[i], av[na++] = nli[i];
-      free(keep);
-      free(b);
-    } else {
-      for (uint32_t i = 0; i < n && i < 10; i++) acc[na++] = ci[i];
-    }
+    ord_ent *b = malloc(n * sizeof *b);
+    for (uint32_t i = 0; i < n; i++) b[i] = (ord_ent){i, nli ? nli[i].score : 0.0f};
+    qsort(b, n, sizeof *b, ord_cmp);
+    for (uint32_t i = 0; i < n; i++)
+      if (!nli || nli[b[i].i].score >= 0.5f || i < 3) {
+        acc[na] = ci[b[i].i];
+        if (nli) av[na] = nli[b[i].i];
+        na++;
+      }
+    free(b);
     in.agent = ARAG_AGENT_CSA;
     in.cands = acc;
     in.n_cands = na;
@@ -590,6 +587,20 @@ static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const data 
     if (strcmp(cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring, tid) == 0 && !r) r = k;
   }
   if (!r || k != n) die("IRA ranking is not a permutation", tid);
+  if (getenv("EVAL_DUMP")) { /* debugging aid: the top of the ranking and the target */
+    fprintf(stderr, "USER %s rank %u\n", u->id, r);
+    uint32_t shown = 0;
+    cJSON_ArrayForEach(x, arr) {
+      if (shown++ >= 3) break;
+      const arag_item *it =
+          d->items[*smap_slot((smap *)&d->item_ix,
+                              cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring, 0)]
+              .it;
+      fprintf(stderr, "  top: %.70s | %s\n", it->title,
+              cJSON_GetObjectItemCaseSensitive(x, "reason")->valuestring);
+    }
+    fprintf(stderr, "  target: %.70s\n", d->items[cands[t]].it->title);
+  }
   cJSON_Delete(a);
   if (sb.p && sb.f) sb.f(sb.p);
   m->ms += now_ms() - t0;
