@@ -14,8 +14,12 @@ const LIMIT_KEYS = [
   ['maxTextBytes', 'max_text_bytes'],
 ];
 
+// workerd offers FinalizationRegistry only from newer compatibility dates: without it,
+// handles are freed by free() alone.
+const NO_REGISTRY = { register() {}, unregister() {} };
 const registries = new WeakMap();
 function registryOf(raw) {
+  if (typeof FinalizationRegistry !== 'function') return NO_REGISTRY;
   let r = registries.get(raw);
   if (!r) {
     r = new FinalizationRegistry(({ freeName, ptr }) => {

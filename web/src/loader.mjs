@@ -12,6 +12,15 @@ import { wasiImports } from './wasi-shim.mjs';
 
 const DEFAULT_FILES = { emscripten: './arag.wasm', wasi: './arag-wasi.wasm' };
 
+// Node only: read a file. No import() of a Node built-in appears in this module, so
+// bundlers and workerd's module collector never try to resolve one.
+async function readFileNode(pathOrUrl) {
+  let fs = null;
+  if (typeof process.getBuiltinModule === 'function') fs = process.getBuiltinModule('node:fs/promises');
+  if (!fs) fs = await new Function('s', 'return import(s)')('node:fs/promises');
+  return fs.readFile(pathOrUrl);
+}
+
 function isNodeLike() {
   return typeof process === 'object' && !!(process.versions && process.versions.node);
 }
@@ -40,14 +49,8 @@ export async function compileWasm(source) {
     } catch {
       url = null;
     }
-    if (url && url.protocol === 'file:' && isNodeLike()) {
-      const { readFile } = await import('node:fs/promises');
-      return WebAssembly.compile(await readFile(url));
-    }
-    if (!url && isNodeLike()) {
-      const { readFile } = await import('node:fs/promises');
-      return WebAssembly.compile(await readFile(String(source)));
-    }
+    if (url && url.protocol === 'file:' && isNodeLike()) return WebAssembly.compile(await readFileNode(url));
+    if (!url && isNodeLike()) return WebAssembly.compile(await readFileNode(String(source)));
     return compileResponse(await fetch(url || String(source)));
   }
   throw new AragError(
