@@ -1,5 +1,7 @@
 #include "blackboard.h"
 
+#include "json_write.h"
+
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -89,11 +91,13 @@ void arag_bb_answer(arag_blackboard *bb, int i, int status, double ended_ms, con
   m->response = body ? arag_strndup(body, keep) : arag_strndup("", 0);
 }
 
-static cJSON *strlist_json(const arag_strlist *l) {
-  cJSON *a = cJSON_CreateArray();
-  if (!a) return NULL;
-  for (uint32_t i = 0; i < l->n; i++) cJSON_AddItemToArray(a, cJSON_CreateString(l->v[i]));
-  return a;
+static void strlist_write(arag_sb *b, const arag_strlist *l) {
+  arag_sb_append(b, "[", 1);
+  for (uint32_t i = 0; i < l->n; i++) {
+    if (i) arag_sb_append(b, ",", 1);
+    arag_jw_string(b, l->v[i]);
+  }
+  arag_sb_append(b, "]", 1);
 }
 
 static double ms3(double ms) { return ms < 0 ? ms : floor(ms * 1000.0 + 0.5) / 1000.0; }
@@ -111,62 +115,73 @@ static const char *state_name(arag_msg_state s) {
   }
 }
 
-cJSON *arag_bb_messages_json(const arag_blackboard *bb) {
-  cJSON *arr = cJSON_CreateArray();
-  if (!arr) return NULL;
+/* Optional numbers: null when negative. */
+static void num_or_null(arag_sb *b, int *first, const char *key, double v) {
+  arag_jw_key(b, first, key);
+  if (v >= 0)
+    arag_jw_number(b, v);
+  else
+    arag_sb_append(b, "null", 4);
+}
+
+void arag_bb_messages_write(const arag_blackboard *bb, arag_sb *b) {
+  arag_sb_append(b, "[", 1);
   for (uint32_t i = 0; i < bb->n; i++) {
     const arag_bb_msg *m = &bb->msgs[i];
-    cJSON *o = cJSON_CreateObject();
-    if (!o) {
-      cJSON_Delete(arr);
-      return NULL;
-    }
-    cJSON_AddItemToArray(arr, o);
-    cJSON_AddNumberToObject(o, "request_id", m->request_id);
-    cJSON_AddStringToObject(o, "agent", arag_agent_name(m->agent));
-    if (m->batch >= 0)
-      cJSON_AddNumberToObject(o, "batch", m->batch);
-    else
-      cJSON_AddNullToObject(o, "batch");
-    cJSON_AddStringToObject(o, "state", state_name(m->state));
-    if (m->status >= 0)
-      cJSON_AddNumberToObject(o, "status", m->status);
-    else
-      cJSON_AddNullToObject(o, "status");
-    cJSON_AddNumberToObject(o, "started_ms", ms3(m->started_ms));
-    cJSON_AddNumberToObject(o, "ended_ms", ms3(m->ended_ms));
-    cJSON_AddNumberToObject(o, "prompt_chars", (double)m->prompt_chars);
-    cJSON_AddNumberToObject(o, "response_chars", (double)m->response_chars);
-    if (m->prompt_tokens >= 0)
-      cJSON_AddNumberToObject(o, "prompt_tokens", (double)m->prompt_tokens);
-    else
-      cJSON_AddNullToObject(o, "prompt_tokens");
-    if (m->completion_tokens >= 0)
-      cJSON_AddNumberToObject(o, "completion_tokens", (double)m->completion_tokens);
-    else
-      cJSON_AddNullToObject(o, "completion_tokens");
+    int first = 1;
+    arag_sb_append(b, i ? ",{" : "{", i ? 2 : 1);
+    arag_jw_key(b, &first, "request_id");
+    arag_jw_number(b, m->request_id);
+    arag_jw_key(b, &first, "agent");
+    arag_jw_string(b, arag_agent_name(m->agent));
+    num_or_null(b, &first, "batch", m->batch);
+    arag_jw_key(b, &first, "state");
+    arag_jw_string(b, state_name(m->state));
+    num_or_null(b, &first, "status", m->status);
+    arag_jw_key(b, &first, "started_ms");
+    arag_jw_number(b, ms3(m->started_ms));
+    arag_jw_key(b, &first, "ended_ms");
+    arag_jw_number(b, ms3(m->ended_ms));
+    arag_jw_key(b, &first, "prompt_chars");
+    arag_jw_number(b, (double)m->prompt_chars);
+    arag_jw_key(b, &first, "response_chars");
+    arag_jw_number(b, (double)m->response_chars);
+    num_or_null(b, &first, "prompt_tokens", (double)m->prompt_tokens);
+    num_or_null(b, &first, "completion_tokens", (double)m->completion_tokens);
     if (m->agent == ARAG_AGENT_NLI) {
-      cJSON_AddNumberToObject(o, "first", m->first);
-      cJSON_AddNumberToObject(o, "count", m->count);
+      arag_jw_key(b, &first, "first");
+      arag_jw_number(b, m->first);
+      arag_jw_key(b, &first, "count");
+      arag_jw_number(b, m->count);
     }
-    cJSON_AddItemToObject(o, "degraded", strlist_json(&m->degraded));
-    cJSON_AddItemToObject(o, "repairs", strlist_json(&m->repairs));
+    arag_jw_key(b, &first, "degraded");
+    strlist_write(b, &m->degraded);
+    arag_jw_key(b, &first, "repairs");
+    strlist_write(b, &m->repairs);
+    arag_jw_key(b, &first, "inputs");
     if (m->inputs)
-      cJSON_AddItemToObject(o, "inputs", cJSON_Duplicate(m->inputs, 1));
+      arag_jw_value(b, m->inputs);
     else
-      cJSON_AddNullToObject(o, "inputs");
+      arag_sb_append(b, "null", 4);
     if (m->request_json) {
       cJSON *req = cJSON_Parse(m->request_json);
-      if (req) cJSON_AddItemToObject(o, "request", req);
+      if (req) {
+        arag_jw_key(b, &first, "request");
+        arag_jw_value(b, req);
+        cJSON_Delete(req);
+      }
     }
+    arag_jw_key(b, &first, "response");
     if (m->response)
-      cJSON_AddStringToObject(o, "response", m->response);
+      arag_jw_string(b, m->response);
     else
-      cJSON_AddNullToObject(o, "response");
+      arag_sb_append(b, "null", 4);
+    arag_jw_key(b, &first, "output");
     if (m->output)
-      cJSON_AddItemToObject(o, "output", cJSON_Duplicate(m->output, 1));
+      arag_jw_value(b, m->output);
     else
-      cJSON_AddNullToObject(o, "output");
+      arag_sb_append(b, "null", 4);
+    arag_sb_append(b, "}", 1);
   }
-  return arr;
+  arag_sb_append(b, "]", 1);
 }

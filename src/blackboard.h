@@ -62,7 +62,7 @@ void arag_bb_degrade(arag_blackboard *bb, int i, const char *fmt, ...)
 /* Stores status, end time and an excerpt of the answer on message i. */
 void arag_bb_answer(arag_blackboard *bb, int i, int status, double ended_ms, const char *body,
                     size_t len);
-/* The messages as a JSON array (NULL when out of memory). */
-cJSON *arag_bb_messages_json(const arag_blackboard *bb);
+/* Appends the messages as a JSON array (the trace's "messages"). */
+void arag_bb_messages_write(const arag_blackboard *bb, arag_sb *b);
 
 #endif

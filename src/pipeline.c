@@ -7,6 +7,7 @@
 
 #include "agent_parse.h"
 #include "item.h"
+#include "json_write.h"
 #include "prompt_render.h"
 #include "prompts.h"
 #include "strbuf.h"
@@ -683,11 +684,13 @@ static void advance(arag_session *s) {
   }
 }
 
-static cJSON *event_ids(const arag_session *s, uint32_t from, uint32_t n) {
-  cJSON *a = cJSON_CreateArray();
-  for (uint32_t i = 0; a && i < n; i++)
-    cJSON_AddItemToArray(a, cJSON_CreateString(s->events[from + i].item.id));
-  return a;
+static void event_ids(arag_sb *b, const arag_session *s, uint32_t from, uint32_t n) {
+  arag_sb_append(b, "[", 1);
+  for (uint32_t i = 0; i < n; i++) {
+    if (i) arag_sb_append(b, ",", 1);
+    arag_jw_string(b, s->events[from + i].item.id);
+  }
+  arag_sb_append(b, "]", 1);
 }
 
 static const char *label_str(arag_nli_label l) {
@@ -696,33 +699,52 @@ static const char *label_str(arag_nli_label l) {
                                      : "neutral";
 }
 
+/* The result JSON, written directly (the same bytes cJSON_PrintUnformatted gives
+ * for the same values; see json_write.h). */
 static void finalize(arag_session *s) {
   uint32_t n = s->n_cands;
   uint32_t k = s->cfg.k < n ? s->cfg.k : n;
   s->state = ARAG_SESSION_DONE;
   s->catalog = NULL;
-  cJSON *root = cJSON_CreateObject();
-  if (!root) return;
-  cJSON *items = cJSON_AddArrayToObject(root, "items");
-  cJSON *order = cJSON_AddArrayToObject(root, "order");
-  for (uint32_t r = 0; r < n; r++) {
+  arag_sb sb;
+  arag_sb *b = &sb;
+  arag_sb_init(b);
+  int first = 1;
+  arag_sb_append(b, "{", 1);
+  arag_jw_key(b, &first, "items");
+  arag_sb_append(b, "[", 1);
+  for (uint32_t r = 0; r < k; r++) {
     uint32_t j = s->order[r];
-    cJSON_AddItemToArray(order, cJSON_CreateString(s->cand_ids[j]));
-    if (r >= k) continue;
     double score = s->ira_score[j];
     if (isnan(score)) score = 0.5 * (1.0 - (double)r / (double)n) + 0.5 * (double)base_score(s, j);
     const char *reason = s->ira_reason[j]                              ? s->ira_reason[j]
                          : s->nli_from_model[j] && s->nli_rationale[j] ? s->nli_rationale[j]
                                                                        : "";
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", s->cand_ids[j]);
-    cJSON_AddNumberToObject(o, "score", round4(score));
-    cJSON_AddStringToObject(o, "reason", reason);
-    cJSON_AddItemToArray(items, o);
+    int f = 1;
+    arag_sb_append(b, r ? ",{" : "{", r ? 2 : 1);
+    arag_jw_key(b, &f, "id");
+    arag_jw_string(b, s->cand_ids[j]);
+    arag_jw_key(b, &f, "score");
+    arag_jw_number(b, round4(score));
+    arag_jw_key(b, &f, "reason");
+    arag_jw_string(b, reason);
+    arag_sb_append(b, "}", 1);
   }
-  cJSON *deg = cJSON_AddArrayToObject(root, "degraded");
-  for (uint32_t i = 0; i < s->bb.degraded.n; i++)
-    cJSON_AddItemToArray(deg, cJSON_CreateString(s->bb.degraded.v[i]));
+  arag_sb_append(b, "]", 1);
+  arag_jw_key(b, &first, "order");
+  arag_sb_append(b, "[", 1);
+  for (uint32_t r = 0; r < n; r++) {
+    if (r) arag_sb_append(b, ",", 1);
+    arag_jw_string(b, s->cand_ids[s->order[r]]);
+  }
+  arag_sb_append(b, "]", 1);
+  arag_jw_key(b, &first, "degraded");
+  arag_sb_append(b, "[", 1);
+  for (uint32_t i = 0; i < s->bb.degraded.n; i++) {
+    if (i) arag_sb_append(b, ",", 1);
+    arag_jw_string(b, s->bb.degraded.v[i]);
+  }
+  arag_sb_append(b, "]", 1);
   uint64_t pt = 0, ct = 0, pc = 0, calls = 0;
   for (uint32_t i = 0; i < s->bb.n; i++) {
     const arag_bb_msg *m = &s->bb.msgs[i];
@@ -731,52 +753,92 @@ static void finalize(arag_session *s) {
     if (m->prompt_tokens > 0) pt += (uint64_t)m->prompt_tokens;
     if (m->completion_tokens > 0) ct += (uint64_t)m->completion_tokens;
   }
-  cJSON *usage = cJSON_AddObjectToObject(root, "usage");
-  cJSON_AddNumberToObject(usage, "calls", (double)calls);
-  cJSON_AddNumberToObject(usage, "prompt_tokens", (double)pt);
-  cJSON_AddNumberToObject(usage, "completion_tokens", (double)ct);
-  cJSON_AddNumberToObject(usage, "prompt_chars", (double)pc);
-  cJSON *trace = cJSON_AddObjectToObject(root, "trace");
-  cJSON_AddItemToObject(trace, "config", arag_config_json(&s->cfg));
-  cJSON *ctx = cJSON_AddObjectToObject(trace, "context");
-  cJSON_AddItemToObject(ctx, "long_term", event_ids(s, 0, s->n_long));
-  cJSON_AddItemToObject(ctx, "session", event_ids(s, s->n_long, s->n_sess));
+  arag_jw_key(b, &first, "usage");
+  int f = 1;
+  arag_sb_append(b, "{", 1);
+  arag_jw_key(b, &f, "calls");
+  arag_jw_number(b, (double)calls);
+  arag_jw_key(b, &f, "prompt_tokens");
+  arag_jw_number(b, (double)pt);
+  arag_jw_key(b, &f, "completion_tokens");
+  arag_jw_number(b, (double)ct);
+  arag_jw_key(b, &f, "prompt_chars");
+  arag_jw_number(b, (double)pc);
+  arag_sb_append(b, "}", 1);
+
+  arag_jw_key(b, &first, "trace");
+  int t = 1;
+  arag_sb_append(b, "{", 1);
+  cJSON *cfg = arag_config_json(&s->cfg);
+  if (cfg) {
+    arag_jw_key(b, &t, "config");
+    arag_jw_value(b, cfg);
+    cJSON_Delete(cfg);
+  }
+  arag_jw_key(b, &t, "context");
+  f = 1;
+  arag_sb_append(b, "{", 1);
+  arag_jw_key(b, &f, "long_term");
+  event_ids(b, s, 0, s->n_long);
+  arag_jw_key(b, &f, "session");
+  event_ids(b, s, s->n_long, s->n_sess);
+  arag_sb_append(b, "}", 1);
+  arag_jw_key(b, &t, "s_user");
   if (s->s_user)
-    cJSON_AddStringToObject(trace, "s_user", s->s_user);
+    arag_jw_string(b, s->s_user);
   else
-    cJSON_AddNullToObject(trace, "s_user");
+    arag_sb_append(b, "null", 4);
+  arag_jw_key(b, &t, "s_ctx");
   if (s->s_ctx)
-    cJSON_AddStringToObject(trace, "s_ctx", s->s_ctx);
+    arag_jw_string(b, s->s_ctx);
   else
-    cJSON_AddNullToObject(trace, "s_ctx");
-  cJSON *i0 = cJSON_AddArrayToObject(trace, "i0");
+    arag_sb_append(b, "null", 4);
+  arag_jw_key(b, &t, "i0");
+  arag_sb_append(b, "[", 1);
   for (uint32_t j = 0; j < n; j++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", s->cand_ids[j]);
-    cJSON_AddStringToObject(o, "title", s->cands[j].title);
-    cJSON_AddNumberToObject(o, "retrieval", round4(s->retrieval[j]));
-    cJSON_AddItemToArray(i0, o);
+    f = 1;
+    arag_sb_append(b, j ? ",{" : "{", j ? 2 : 1);
+    arag_jw_key(b, &f, "id");
+    arag_jw_string(b, s->cand_ids[j]);
+    arag_jw_key(b, &f, "title");
+    arag_jw_string(b, s->cands[j].title);
+    arag_jw_key(b, &f, "retrieval");
+    arag_jw_number(b, round4(s->retrieval[j]));
+    arag_sb_append(b, "}", 1);
   }
-  cJSON *nli = cJSON_AddArrayToObject(trace, "nli");
+  arag_sb_append(b, "]", 1);
+  arag_jw_key(b, &t, "nli");
+  arag_sb_append(b, "[", 1);
   for (uint32_t j = 0; s->cfg.agents[ARAG_AGENT_NLI] && j < n; j++) {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", s->cand_ids[j]);
-    cJSON_AddNumberToObject(o, "score", round4(s->nli[j].score));
-    cJSON_AddStringToObject(o, "label", label_str(s->nli[j].label));
-    cJSON_AddStringToObject(o, "rationale", s->nli[j].rationale ? s->nli[j].rationale : "");
-    cJSON_AddBoolToObject(o, "accepted", s->accepted[j]);
-    cJSON_AddStringToObject(o, "source", s->nli_from_model[j] ? "agent" : "retrieval_fallback");
-    cJSON_AddItemToArray(nli, o);
+    f = 1;
+    arag_sb_append(b, j ? ",{" : "{", j ? 2 : 1);
+    arag_jw_key(b, &f, "id");
+    arag_jw_string(b, s->cand_ids[j]);
+    arag_jw_key(b, &f, "score");
+    arag_jw_number(b, round4(s->nli[j].score));
+    arag_jw_key(b, &f, "label");
+    arag_jw_string(b, label_str(s->nli[j].label));
+    arag_jw_key(b, &f, "rationale");
+    arag_jw_string(b, s->nli[j].rationale ? s->nli[j].rationale : "");
+    arag_jw_key(b, &f, "accepted");
+    arag_sb_puts(b, s->accepted[j] ? "true" : "false");
+    arag_jw_key(b, &f, "source");
+    arag_jw_string(b, s->nli_from_model[j] ? "agent" : "retrieval_fallback");
+    arag_sb_append(b, "}", 1);
   }
+  arag_sb_append(b, "]", 1);
   uint32_t n_acc = 0;
   for (uint32_t j = 0; j < n; j++) n_acc += s->accepted[j];
-  cJSON_AddNumberToObject(trace, "accepted", n_acc);
-  cJSON_AddNumberToObject(trace, "elapsed_ms", round4(rel_ms(s)));
-  cJSON_AddItemToObject(trace, "messages", arag_bb_messages_json(&s->bb));
+  arag_jw_key(b, &t, "accepted");
+  arag_jw_number(b, n_acc);
+  arag_jw_key(b, &t, "elapsed_ms");
+  arag_jw_number(b, round4(rel_ms(s)));
+  arag_jw_key(b, &t, "messages");
+  arag_bb_messages_write(&s->bb, b);
+  arag_sb_append(b, "}}", 2);
   free(s->result);
-  s->result = cJSON_PrintUnformatted(root);
-  s->result_len = s->result ? strlen(s->result) : 0;
-  cJSON_Delete(root);
+  s->result = arag_sb_take(b, &s->result_len);
+  if (!s->result) s->result_len = 0;
 }
 
 /* ------------------------------------------------------------------------ */
