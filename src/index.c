@@ -10,6 +10,7 @@
 #include "snapshot_io.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -115,52 +116,56 @@ static int init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric
   return 1;
 }
 
-/* Moves the row storage to exactly cap slots (cap >= n_slots). Returns 0 on
- * failure, with the index unchanged. */
+/* Resizes *p to bytes, keeping its first keep bytes, with realloc (which can
+ * grow or shrink in place: no second copy of the rows at the peak). On failure
+ * *p is unchanged and 0 is returned. With aligned, a block the allocator did not
+ * put on a 16-byte boundary is moved to one when possible (SIMD loads tolerate
+ * any alignment, so a misaligned block is slower, never wrong). */
+static int re_alloc(void **p, size_t bytes, size_t keep, int aligned) {
+  if (bytes == 0) bytes = ALIGN;
+  void *q = realloc(*p, bytes);
+  if (!q) return 0;
+  *p = q;
+  if (aligned && ((uintptr_t)q & (ALIGN - 1))) {
+    void *a = alloc_aligned(bytes);
+    if (a) {
+      if (keep) memcpy(a, q, keep < bytes ? keep : bytes);
+      free(q);
+      *p = a;
+    }
+  }
+  return 1;
+}
+
+#define RE_ALLOC(field, bytes, keep, aligned)                                                      \
+  do {                                                                                             \
+    void *t_ = ix->field;                                                                          \
+    if (re_alloc(&t_, (bytes), (keep), (aligned)))                                                 \
+      ix->field = t_;                                                                              \
+    else                                                                                           \
+      ok = 0;                                                                                      \
+  } while (0)
+
+/* Resizes the row storage to cap slots (cap >= n_slots). Growing fails with 0
+ * and leaves cap as it was (arrays already enlarged are just roomier); shrinking
+ * never fails (an array that cannot shrink keeps its larger block). */
 static int resize(arag_index *ix, uint32_t cap) {
-  size_t c = cap ? (size_t)cap : 1, bf = 0, bq = 0;
+  size_t c = cap ? (size_t)cap : 1, n = ix->n_slots, bf = 0, bq = 0, bi = 0;
   if (uses_f32(ix) && !arag_size_mul(c, (size_t)ix->stride_f * sizeof(float), &bf)) return 0;
   if (uses_i8(ix) && !arag_size_mul(c, ix->stride_q, &bq)) return 0;
-  float *rf = NULL, *sc = NULL;
-  int8_t *rq = NULL;
-  uint8_t *del = NULL;
-  char **ids = NULL;
-  uint32_t *lens = NULL;
-  if (uses_f32(ix) && !(rf = alloc_aligned(bf))) goto fail;
-  if (uses_i8(ix) && (!(rq = alloc_aligned(bq)) || !(sc = malloc(c * sizeof *sc)))) goto fail;
-  if (!(del = malloc(c)) || !(ids = malloc(c * sizeof *ids)) || !(lens = malloc(c * sizeof *lens)))
-    goto fail;
-  size_t n = ix->n_slots;
-  if (rf && n) memcpy(rf, ix->rows_f, n * ix->stride_f * sizeof(float));
-  if (rq && n) memcpy(rq, ix->rows_q, n * ix->stride_q);
-  if (sc && n) memcpy(sc, ix->scales, n * sizeof *sc);
-  if (n) {
-    memcpy(del, ix->deleted, n);
-    memcpy(ids, ix->ids, n * sizeof *ids);
-    memcpy(lens, ix->id_lens, n * sizeof *lens);
+  if (!arag_size_mul(c, sizeof(char *), &bi)) return 0;
+  int ok = 1;
+  if (uses_f32(ix)) RE_ALLOC(rows_f, bf, n * ix->stride_f * sizeof(float), 1);
+  if (uses_i8(ix)) {
+    RE_ALLOC(rows_q, bq, n * ix->stride_q, 1);
+    RE_ALLOC(scales, c * sizeof(float), n * sizeof(float), 0);
   }
-  free(ix->rows_f);
-  free(ix->rows_q);
-  free(ix->scales);
-  free(ix->deleted);
-  free(ix->ids);
-  free(ix->id_lens);
-  ix->rows_f = rf;
-  ix->rows_q = rq;
-  ix->scales = sc;
-  ix->deleted = del;
-  ix->ids = ids;
-  ix->id_lens = lens;
+  RE_ALLOC(deleted, c, n, 0);
+  RE_ALLOC(ids, bi, n * sizeof(char *), 0);
+  RE_ALLOC(id_lens, c * sizeof(uint32_t), n * sizeof(uint32_t), 0);
+  if (!ok && cap > ix->cap) return 0;
   ix->cap = cap;
   return 1;
-fail:
-  free(rf);
-  free(rq);
-  free(sc);
-  free(del);
-  free(ids);
-  free(lens);
-  return 0;
 }
 
 /* Grows the row storage (doubling, capped by max_rows) to hold want slots. */
