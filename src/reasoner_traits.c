@@ -156,7 +156,7 @@ void rs_traits_parse(const char *text, rs_traits *t) {
   if (!structured) add_words(t, text, strlen(text));
 }
 
-void rs_traits_match(const rs_traits *t, const rs_feat *f, rs_tmatch *m) {
+void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6], rs_tmatch *m) {
   memset(m, 0, sizeof *m);
   for (uint32_t i = 0; i < t->n; i++) {
     const rs_trait *tr = &t->v[i];
@@ -193,8 +193,9 @@ void rs_traits_match(const rs_traits *t, const rs_feat *f, rs_tmatch *m) {
       m->sess += got;
       break;
     }
-    if (got > m->best_w) {
-      m->best_w = got;
+    float contrib = got * kind_w[tr->kind];
+    if (contrib > m->best_w) {
+      m->best_w = contrib;
       m->best = tr;
     }
   }

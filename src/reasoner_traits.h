@@ -42,10 +42,12 @@ void rs_traits_parse(const char *text, rs_traits *t);
 
 typedef struct rs_tmatch {
   float brand, cat, kw, sess;
-  const rs_trait *best; /* the heaviest matched trait, for a reason */
+  const rs_trait *best; /* the matched trait that adds most to the score, for a reason */
   float best_w;
 } rs_tmatch;
 
-void rs_traits_match(const rs_traits *t, const rs_feat *f, rs_tmatch *m);
+/* kind_w: the scorer's weight of each rs_trait_kind (best is chosen by weighted
+ * contribution; a kind with weight 0 is never named). */
+void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6], rs_tmatch *m);
 
 #endif

@@ -377,7 +377,15 @@ static void test_ira_reads_summaries(void) {
   in.s_user = NULL;
   cJSON *base = answer(&in);
   in.s_ctx = "Categories: Beauty > Makeup > Nails > Nail Polish (2 of 3, 70%)";
-  o = answer(&in);
+  /* The default gives S_ctx no weight (see reasoner.c); the mechanism with one. */
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  p.ira_c_cat = 0.5f;
+  size_t len;
+  char *txt = arag_reasoner_answer_with(&in, &p, &len);
+  o = txt ? cJSON_ParseWithLength(txt, len) : NULL;
+  free(txt);
+  CHECK(o != NULL);
   CHECK(score_of(o, "c2") > score_of(base, "c2")); /* the shared category counts */
   CHECK(score_of(o, "c1") > score_of(base, "c1")); /* partly: Beauty > Makeup */
   CHECK(score_of(o, "c2") - score_of(base, "c2") > score_of(o, "c1") - score_of(base, "c1"));
