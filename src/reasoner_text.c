@@ -1,6 +1,9 @@
 #include "reasoner_text.h"
 
 #include <string.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 uint64_t rs_hash(const char *s, size_t n) {
   uint64_t h = 0xcbf29ce484222325ull;
@@ -166,15 +169,40 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
   }
 }
 
+/* The scalar and SIMD paths add in the same order (8 lanes, lane l into
+ * accumulator l, then lanes l and l + 4, then the same tree), and nothing is
+ * contracted into FMA, so native and WebAssembly builds give the same bits. */
+#pragma STDC FP_CONTRACT OFF
 float rs_dot(const float *a, const float *b, uint32_t n) {
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   uint32_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += a[i] * b[i];
-    s1 += a[i + 1] * b[i + 1];
-    s2 += a[i + 2] * b[i + 2];
-    s3 += a[i + 3] * b[i + 3];
+  float s0, s1, s2, s3;
+#ifdef __wasm_simd128__
+  v128_t acc0 = wasm_f32x4_splat(0.0f), acc1 = wasm_f32x4_splat(0.0f);
+  for (; i + 8 <= n; i += 8) {
+    acc0 = wasm_f32x4_add(acc0, wasm_f32x4_mul(wasm_v128_load(a + i), wasm_v128_load(b + i)));
+    acc1 =
+        wasm_f32x4_add(acc1, wasm_f32x4_mul(wasm_v128_load(a + i + 4), wasm_v128_load(b + i + 4)));
   }
-  for (; i < n; i++) s0 += a[i] * b[i];
+  v128_t acc = wasm_f32x4_add(acc0, acc1);
+  s0 = wasm_f32x4_extract_lane(acc, 0);
+  s1 = wasm_f32x4_extract_lane(acc, 1);
+  s2 = wasm_f32x4_extract_lane(acc, 2);
+  s3 = wasm_f32x4_extract_lane(acc, 3);
+#else
+  float l[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (; i + 8 <= n; i += 8)
+    for (int k = 0; k < 8; k++) {
+      float m = a[i + k] * b[i + k];
+      l[k] = l[k] + m;
+    }
+  s0 = l[0] + l[4];
+  s1 = l[1] + l[5];
+  s2 = l[2] + l[6];
+  s3 = l[3] + l[7];
+#endif
+  for (; i < n; i++) {
+    float m = a[i] * b[i];
+    s0 = s0 + m;
+  }
   return (s0 + s1) + (s2 + s3);
 }
