@@ -61,11 +61,19 @@ function toBytes(b) {
   throw invalid('snapshot bytes must be a Uint8Array, an ArrayBuffer or a typed array');
 }
 
+// A lone UTF-16 surrogate (possible in any JS string, e.g. a third-party product title)
+// is written by JSON.stringify as a "\ud800" escape, which the C parser refuses: the whole
+// call would fail on one bad character. It becomes U+FFFD, as TextEncoder does.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const wellFormed = (s) => (typeof s.toWellFormed === 'function' ? s.toWellFormed() : s.replace(LONE_SURROGATE, '\uFFFD'));
+
 /** JSON text for the C parsers: typed arrays become arrays; strings pass through. */
 export function toJsonText(value, what) {
   if (typeof value === 'string') return value;
   if (value === null || typeof value !== 'object') throw invalid(`${what} must be an object, an array or JSON text`);
-  return JSON.stringify(value, (_k, v) => (ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v) : v));
+  return JSON.stringify(value, (_k, v) =>
+    typeof v === 'string' ? wellFormed(v) : ArrayBuffer.isView(v) && !(v instanceof DataView) ? Array.from(v) : v
+  );
 }
 
 /** Writes an arag_limits struct (4 x u32) for a JS limits object over the defaults. */
