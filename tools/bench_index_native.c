@@ -7,7 +7,8 @@
  * memory_bytes_per_vector: arag_index_memory_bytes / n (ids and hash map too).
  * Usage: bench_index_native [--n 1000,10000,100000] [--dim 384] [--k 10]
  *        [--queries Q] [--seed S] [--dtype f32|i8|both]
- * Q defaults to about 2 s worth of scanning per size (at least 20 queries). */
+ * Q defaults to about 0.7 s worth of scanning per size (at least 20 queries);
+ * the queries run in three passes and the fastest pass is reported. */
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
 
@@ -96,10 +97,15 @@ static int run(uint32_t n, uint32_t dim, uint32_t k, uint32_t queries, arag_dtyp
   uint32_t *slots = malloc(k * sizeof *slots), *ref = malloc(k * sizeof *ref), got;
   float *scores = malloc(k * sizeof *scores);
   arag_index_search(ix, qs, dim, k, NULL, 0, 0, slots, scores, &got); /* warm-up */
-  double t0 = now_ms();
-  for (uint32_t q = 0; q < queries; q++)
-    arag_index_search(ix, qs + (size_t)q * dim, dim, k, NULL, 0, 0, slots, scores, &got);
-  double ms = (now_ms() - t0) / queries;
+  /* Three passes; the fastest is reported (the machine may be shared). */
+  double ms = 0;
+  for (int pass = 0; pass < 3; pass++) {
+    double t0 = now_ms();
+    for (uint32_t q = 0; q < queries; q++)
+      arag_index_search(ix, qs + (size_t)q * dim, dim, k, NULL, 0, 0, slots, scores, &got);
+    double m = (now_ms() - t0) / queries;
+    if (pass == 0 || m < ms) ms = m;
+  }
   /* Recall on up to 20 queries against a double-precision exact scan. */
   uint32_t rq = queries < 20 ? queries : 20, hits = 0;
   for (uint32_t q = 0; q < rq; q++) {
@@ -158,7 +164,7 @@ int main(int argc, char **argv) {
     uint32_t q = queries;
     if (!q) {
       double per = (double)n * dim * 4 / 10e9 * 1e3; /* ms per query at 10 GB/s */
-      q = (uint32_t)(2000.0 / per);
+      q = (uint32_t)(700.0 / per);                   /* about 0.7 s a pass */
       if (q < 20) q = 20;
       if (q > 2000) q = 2000;
     }
