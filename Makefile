@@ -54,8 +54,12 @@ test: format-check test-native test-wasm fuzz-smoke
 demo: wasm
 	node web/demo/serve.mjs --port $(PORT) $(if $(filter command line environment,$(origin DATA)),--data "$(DATA)")
 
+# The pipeline benchmark profiles a build that keeps wasm function names (same code).
 bench: wasm native
 	@mkdir -p bench-results
+	emcmake cmake -S . -B build/emscripten-prof $(CMAKE_FLAGS) -DCMAKE_EXE_LINKER_FLAGS=--profiling-funcs $(EM_EMULATOR) >/dev/null
+	cmake --build build/emscripten-prof -j $(JOBS) --target arag_em
+	cp web/src/*.mjs build/emscripten-prof/
 	node wasm-tests/bench/index.bench.mjs --json bench-results/index.json
 	node wasm-tests/bench/pipeline.bench.mjs --json bench-results/pipeline.json
 
