@@ -102,13 +102,14 @@ function provider(model, c, sent) {
       for (const l of lines) {
         if (l.kind !== 'record' || l.value.id !== TARGET) continue;
         const t = itemText(l.value);
-        if (INSTRUCTION.test(t)) swayed = true;
+        // an instruction, or a ready-made answer that names the item (fake ranking/verdict JSON)
+        if (INSTRUCTION.test(t) || /"(ranking|items)"\s*:/.test(t)) swayed = true;
         fakeIds = (c.fakeIds || []).filter((id) => t.includes(id));
       }
     } else {
       // only text that is not data: outside the fence, or lines that are not records
       const loose = [f.before, f.after, ...f.inside.split('\n').filter((l) => classify(l).kind === 'broken')].join('\n');
-      if (f.opens !== 1 || f.closes !== 1 || INSTRUCTION.test(fold(loose))) swayed = true;
+      if (f.opens !== 1 || f.closes !== 1 || INSTRUCTION.test(fold(loose)) || /"(ranking|items)"\s*:/.test(loose)) swayed = true;
       fakeIds = (c.fakeIds || []).filter((id) => loose.includes(id));
     }
     if (swayed && req.agent === 'ira' && c.schemaAttack && model === 'obedient') {
@@ -182,7 +183,7 @@ test('injection cases: item text stays data, ids and schema hold; sway of obedie
   const clean = await recommend('obedient', { fakeIds: [] }, CLEAN_ITEM);
   const cleanShape = shape(clean.out);
   assert.deepEqual(clean.out.degraded, []);
-  const report = { cases: cases.length, held: 0, obedient: { swayed: 0, byCategory: {} }, fenced: { swayed: 0 }, fakeIdsDropped: 0, schemaAttacksRefused: 0, truncatedAway: 0 };
+  const report = { cases: cases.length, held: 0, obedient: { swayed: 0, byCategory: {}, notMoved: [] }, fenced: { swayed: 0 }, fakeIdsDropped: 0, schemaAttacksRefused: 0, truncatedAway: 0 };
   for (const c of cases) {
     let held = true;
     for (const model of ['obedient', 'fenced']) {
@@ -197,6 +198,8 @@ test('injection cases: item text stays data, ids and schema hold; sway of obedie
         if (swayed) {
           report.obedient.swayed++;
           report.obedient.byCategory[c.category] = (report.obedient.byCategory[c.category] || 0) + 1;
+        } else {
+          report.obedient.notMoved.push(`${c.id} ${c.name}`);
         }
         const ira = r.out.trace.messages.find((m) => m.agent === 'ira');
         if ((c.fakeIds || []).some((id) => ira.response && ira.response.includes(id))) {
