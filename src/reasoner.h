@@ -9,8 +9,9 @@
  *     title keywords, price band, the session's focus) as S_user, a short
  *     readable text with one trait list per line;
  *   - NLI scores each candidate from item-to-item evidence against the history
- *     (shared brand with n events, deepest shared category level, nearest
- *     history title, repeat purchase) and names that evidence;
+ *     (nearest history title, deepest shared category level, repeat purchase)
+ *     and names its evidence, a shared brand included (brand loyalty itself is
+ *     weighed by IRA from S_user, so it counts once);
  *   - CSA reads what the accepted candidates have in common (brands, category
  *     paths, keywords, weighted by their NLI scores) into S_ctx;
  *   - IRA reads S_user and S_ctx back as text (reasoner_traits.c), matches every
