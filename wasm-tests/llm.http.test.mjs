@@ -265,6 +265,34 @@ describe('openAIChat against the test server', () => {
   });
 });
 
+describe('sessions', () => {
+  test('two recommendations in flight on one recommender', async () => {
+    server.setFault(() => ({ delayMs: 30 }));
+    const rec = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast }));
+    const other = slice.users[1].candidates;
+    const [a, b] = await within(20000, Promise.all([rec.recommend({ candidates: user.candidates }), rec.recommend({ candidates: other })]));
+    assert.equal(server.chat().length, 10);
+    assert.ok(a.order.every((id) => user.candidates.includes(id)));
+    assert.ok(b.order.every((id) => other.includes(id)));
+    assert.deepEqual(a.degraded, []);
+    assert.deepEqual(b.degraded, []);
+    // The same answers one at a time.
+    const a2 = await rec.recommend({ candidates: user.candidates });
+    assert.deepEqual(a2.items, a.items);
+    rec.free();
+  });
+
+  test('free() during a recommendation rejects it with ARAG_E_CANCELLED', async () => {
+    server.setFault(({ agent }) => (agent === 'nli' ? { hang: true } : null));
+    const rec = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast }));
+    const p = rec.recommend({ candidates: user.candidates });
+    const t0 = Date.now();
+    while (byAgent(server.chat(), 'nli').length < 2 && Date.now() - t0 < 5000) await new Promise((r) => setTimeout(r, 10));
+    rec.free();
+    await assert.rejects(within(2000, p), (e) => e instanceof AragError && e.code === 'ARAG_E_CANCELLED');
+  });
+});
+
 describe('other adapters over HTTP', () => {
   test('fromFunction wrapping fetch to the server', async () => {
     const llm = fromFunction(async (req, { signal }) => {
@@ -329,6 +357,12 @@ describe('other adapters over HTTP', () => {
     v.forEach((x, i) => assert.ok(Math.abs(x - stored[i]) < 1e-6));
     const out = await within(20000, rec.recommend({ candidates: user.candidates }));
     assert.equal(out.items.length, 10);
+    // Events naming a catalog item (no text) take the catalog's vector: no request.
+    const calls = server.log.length;
+    rec.history.clear();
+    await rec.history.add(slice.users[0].events);
+    assert.equal(server.log.length, calls);
+    assert.equal(rec.history.count, slice.users[0].events.length);
     // Errors: a failing embeddings server rejects add() and changes nothing.
     server.setFault(() => ({ status: 400 }));
     const before = rec.catalog.count;

@@ -68,7 +68,15 @@ class HistoryView {
   add(events) {
     const emb = this._rec._embed;
     if (!emb) return this.handle.add(events);
-    return withVectors(emb, events).then((v) => this.handle.add(v));
+    // Events that name a catalog item without its text take the catalog's vector.
+    const idx = this._rec.catalog.handle.index;
+    const fromCatalog = (e) => {
+      if (!e || typeof e !== 'object' || e.vector != null || itemText(e) || typeof e.id !== 'string') return e;
+      const v = idx.get(e.id);
+      return v ? { ...e, vector: v } : e;
+    };
+    const filled = typeof events === 'string' ? events : Array.isArray(events) ? events.map(fromCatalog) : fromCatalog(events);
+    return withVectors(emb, filled).then((v) => this.handle.add(v));
   }
   clear() {
     this.handle.clear();
