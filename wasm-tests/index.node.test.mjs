@@ -5,6 +5,8 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { join } from 'node:path';
 import { ROOT, DIST, requireFile, randomVectors, bruteTopK, rng } from './helpers/common.mjs';
 
@@ -270,6 +272,29 @@ for (const kind of KINDS) {
     });
   });
 }
+
+describe('handles left to the garbage collector', () => {
+  test('the FinalizationRegistry frees dropped indexes', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = vm.runInNewContext('gc');
+    for (const kind of KINDS) {
+      const a = arags[kind];
+      const v = new Float32Array(256).fill(0.5);
+      const startBytes = a.raw.u8().length;
+      // 30 indexes of about 1.5 MB each, never freed explicitly.
+      for (let i = 0; i < 30; i++) {
+        (() => {
+          const ix = a.createIndex({ dim: 256 });
+          for (let j = 0; j < 1500; j++) ix.add(`x${j}`, v);
+        })();
+        gc();
+        await new Promise((r) => setTimeout(r, 5));
+      }
+      const grown = a.raw.u8().length - startBytes;
+      assert.ok(grown < 16 * 1024 * 1024, `${kind}: memory grew by ${grown} bytes for 45 MB of dropped indexes`);
+    }
+  });
+});
 
 describe('cross-check: Emscripten, WASI and native return identical top-k', () => {
   const exe = join(ROOT, 'build', 'native', 'xcheck_native');
