@@ -159,10 +159,11 @@ let arag;
 const candidates = (item) => [...user.candidates.slice(1), item];
 const allIds = [...user.candidates.slice(1), TARGET].sort();
 
-async function recommend(model, c, item) {
+async function recommend(model, c, item, historyItem = null) {
   const sent = [];
   const rec = await createRecommender({ arag, catalog: slice.items, llm: fromFunction(provider(model, c, sent), { retries: 0 }) });
   rec.history.add(user.events);
+  if (historyItem) rec.history.add({ ...historyItem, id: 'INJ-HISTORY', ts: 1e9, kind: 'purchase' });
   const out = await rec.recommend({ candidates: candidates(item), k: allIds.length });
   rec.free();
   return { out, sent, rank: out.order.indexOf(TARGET) };
@@ -238,4 +239,26 @@ test('a lone surrogate in item text does not fail the call (it becomes U+FFFD)',
   const ira = out.trace.messages.find((m) => m.agent === 'ira');
   assert.equal(ira.status, 200);
   rec.free();
+});
+
+test('the same texts in the shopper\'s history stay data too (the UUA, NLI and CSA prompts quote it)', async () => {
+  for (const c of cases) {
+    if (JSON.stringify(hostileItem(c)).includes('\\u0000')) {
+      // history (like the catalog) refuses an escaped NUL: it would cut the string short
+      const rec = await createRecommender({ arag, catalog: slice.items });
+      rec.history.add(user.events);
+      const n = rec.history.count;
+      assert.throws(() => rec.history.add({ ...hostileItem(c), id: 'INJ-HISTORY', ts: 1e9 }), (e) => e.code === 'ARAG_E_JSON' && /NUL/.test(e.message));
+      assert.equal(rec.history.count, n);
+      rec.free();
+      continue;
+    }
+    const r = await recommend('fenced', c, CLEAN_ITEM, hostileItem(c));
+    checkRequests(c, r.sent);
+    assert.deepEqual([...r.out.order].sort(), allIds, `${c.id}: a permutation of the candidates`);
+    assert.ok(!r.out.order.includes('INJ-HISTORY'));
+    // the hostile event did reach the prompts (as data), unless it was cut before the canary
+    const quoted = r.sent.some((q) => q.messages.some((m) => m.content.includes(c.canary)));
+    if (c.category !== 'long') assert.ok(quoted, `${c.id}: the event reached a prompt`);
+  }
 });
