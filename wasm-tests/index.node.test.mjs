@@ -278,7 +278,7 @@ describe('handles left to the garbage collector', () => {
     v8.setFlagsFromString('--expose-gc');
     const gc = vm.runInNewContext('gc');
     for (const kind of KINDS) {
-      const a = arags[kind];
+      const a = await createArag({ kind }); // a fresh module: no free space left by other tests
       const v = new Float32Array(256).fill(0.5);
       const startBytes = a.raw.u8().length;
       // 30 indexes of about 1.5 MB each, never freed explicitly.
