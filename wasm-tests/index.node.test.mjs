@@ -273,6 +273,22 @@ for (const kind of KINDS) {
   });
 }
 
+describe('loading', () => {
+  test('from bytes, a compiled module, a path; kind detected from the module', async () => {
+    const { readFileSync } = await import('node:fs');
+    const wasiBytes = readFileSync(join(DIST, 'arag-wasi.wasm'));
+    const emBytes = readFileSync(join(DIST, 'arag.wasm'));
+    assert.equal((await createArag({ wasm: wasiBytes })).kind, 'wasi');
+    assert.equal((await createArag({ wasm: await WebAssembly.compile(wasiBytes) })).kind, 'wasi');
+    assert.equal((await createArag({ wasm: new Uint8Array(emBytes) })).kind, 'emscripten');
+    assert.equal((await createArag({ wasm: join(DIST, 'arag.wasm') })).kind, 'emscripten');
+    await assert.rejects(createArag({ wasm: wasiBytes, kind: 'emscripten' }), (e) => e instanceof AragError && e.code === 'ARAG_E_INVALID');
+    await assert.rejects(createArag({ kind: 'wasm64' }), (e) => e instanceof AragError && e.code === 'ARAG_E_INVALID');
+    await assert.rejects(createArag({ wasm: 42 }), (e) => e instanceof AragError && e.code === 'ARAG_E_INVALID');
+    await assert.rejects(createArag({ wasm: new Uint8Array([0, 97, 115, 109, 9, 9]) }), WebAssembly.CompileError);
+  });
+});
+
 describe('handles left to the garbage collector', () => {
   test('the FinalizationRegistry frees dropped indexes', async () => {
     v8.setFlagsFromString('--expose-gc');

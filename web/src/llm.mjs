@@ -386,7 +386,7 @@ export function workersAI(ai, opts = {}) {
       if (mt !== undefined) inputs.max_tokens = mt;
       let out;
       try {
-        out = await raceAbort(ai.run(model, inputs, { signal }), signal);
+        out = await raceAbort(ai.run(model, inputs), signal);
       } catch (e) {
         if (isAbortError(e) || (signal && signal.aborted)) throw e;
         const st = workersAIStatus(e);

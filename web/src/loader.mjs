@@ -251,7 +251,11 @@ export async function loadModule(opts = {}) {
   }
   if (wasm === undefined || wasm === null) wasm = new URL(DEFAULT_FILES[kind || 'emscripten'], import.meta.url);
   const mod = await compileWasm(wasm);
-  if (!kind) kind = detectKind(mod);
+  const actual = detectKind(mod);
+  if (!kind) kind = actual;
+  else if (kind !== actual) {
+    throw new AragError(Status.ARAG_E_INVALID, `the wasm module is the ${actual} build, but kind is '${kind}'`);
+  }
 
   if (kind === 'wasi') {
     let memory = null;
