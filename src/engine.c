@@ -285,6 +285,20 @@ static arag_session *find_session(arag_engine *eng, uint32_t id) {
   return i < 0 ? NULL : eng->sessions[i];
 }
 
+/* Whether JSON text holds a \u0000 escape. Strings are NUL-terminated inside the
+ * library, so a candidate id "b\u0000c" would silently become "b" (and come back in
+ * the result as an id the caller never sent): refused, as item batches refuse it. */
+static int has_nul_escape(const char *s, size_t len) {
+  for (size_t i = 0; i + 1 < len; i++) {
+    if (s[i] != '\\') continue;
+    if (s[i + 1] == 'u' && i + 5 < len && s[i + 2] == '0' && s[i + 3] == '0' && s[i + 4] == '0' &&
+        s[i + 5] == '0')
+      return 1;
+    i++; /* skip the escaped character ("\\" is a backslash) */
+  }
+  return 0;
+}
+
 arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
                                  const arag_history *history, const char *request_json, size_t len,
                                  uint32_t *session_out) {
@@ -299,6 +313,10 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
   if (len) {
     req = cJSON_ParseWithLength(request_json, len);
     if (!req) return arag_err_set(&eng->err, ARAG_E_JSON, "request is not valid JSON");
+    if (has_nul_escape(request_json, len)) {
+      cJSON_Delete(req);
+      return arag_err_set(&eng->err, ARAG_E_JSON, "request: a string contains \\u0000 (NUL)");
+    }
   }
   if (eng->n_sessions == eng->cap_sessions) {
     uint32_t cap = eng->cap_sessions ? eng->cap_sessions * 2 : 16;
