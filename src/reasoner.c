@@ -17,12 +17,12 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   /* Profile: recency weight 0.7^age, session events count 2.5x. */
   p->decay = 0.7f;
   p->sess_boost = 2.5f;
-  /* NLI scores item-level evidence: the best title cosine with the 20 most
+  /* NLI scores item-level evidence: the best title cosine with the 10 most
    * recent events (slowly decayed), the category depth score, a repeat
    * purchase. Its rationale also names a shared brand, but brand loyalty is
    * weighed once, by IRA, from S_user: that keeps the agents' signals distinct
    * (each ablation costs on both data sets) at no cost in quality. */
-  p->sim_window = 20;
+  p->sim_window = 10;
   p->sim_decay = 0.95f;
   p->nli_bias = -3.0f;
   p->nli_brand = 0.0f;
