@@ -137,7 +137,7 @@ export class Recommender {
    * @param {object} [opts] {signal?: AbortSignal, onProgress?: (ev) => void, budget?}
    */
   async recommend(input = {}, opts = {}) {
-    const engine = this._enginePtr();
+    this._enginePtr();
     const { signal, onProgress } = opts;
     if (input === null || typeof input !== 'object' || Array.isArray(input)) throw invalid('recommend: input must be an object');
     if (signal && signal.aborted) throw abortError(signal);
@@ -172,6 +172,7 @@ export class Recommender {
       ctx.reject = reject;
     });
     const raw = this._raw;
+    const engineNow = this._enginePtr(); // may have been freed while embedding
     const catalog = this.catalog.handle.ptr;
     const history = this.history.handle.ptr;
     const text = toJsonText(req, 'request');
@@ -182,7 +183,7 @@ export class Recommender {
       started = raw.scope((s) => {
         const [p, n] = s.str(text);
         const out = s.alloc(4);
-        this._check(raw.fn.arag_recommend_start(engine, catalog, history, p, n, out));
+        this._check(raw.fn.arag_recommend_start(engineNow, catalog, history, p, n, out));
         return raw.getU32(out);
       });
     } finally {
@@ -210,7 +211,8 @@ export class Recommender {
     }
     const ctx = this._sessions.get(session);
     if (!ctx) {
-      this._deliverRaw(session, requestId, 0, 'request from an unknown session');
+      // Not from inside the engine's own callback: answer on the next microtask.
+      Promise.resolve().then(() => this._deliverRaw(session, requestId, 0, 'request from an unknown session'));
       return;
     }
     this._dispatch(ctx, requestId, json);
