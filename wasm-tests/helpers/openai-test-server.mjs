@@ -223,6 +223,8 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
     entry.agent = agent;
     entry.agentSeq = agentSeq[agent] = (agentSeq[agent] || 0) + 1;
     entry.responseFormat = body.response_format ? body.response_format.type : null;
+    entry.maxTokens = body.max_tokens;
+    entry.temperature = body.temperature;
     entry.model = isAI ? decodeURIComponent(req.url.slice(8)) : body.model;
     const f = state.fault({ agent, seq: entry.seq, agentSeq: entry.agentSeq, body, path: req.url }) || {};
     entry.fault = f;
