@@ -42,6 +42,7 @@ function hostileItem(c) {
   if (c.categories) it.categories = c.categories.map(expand);
   return it;
 }
+const hasNul = (c) => JSON.stringify(hostileItem(c)).includes('\\u0000');
 const CLEAN_ITEM = { id: TARGET, title: 'Plain Cotton Swabs', categories: ['Beauty', 'Tools'] };
 
 // What a model reading the text would take as "rank it first" (after folding the tricks
@@ -184,9 +185,16 @@ test('injection cases: item text stays data, ids and schema hold; sway of obedie
   const clean = await recommend('obedient', { fakeIds: [] }, CLEAN_ITEM);
   const cleanShape = shape(clean.out);
   assert.deepEqual(clean.out.degraded, []);
-  const report = { cases: cases.length, held: 0, obedient: { swayed: 0, byCategory: {}, notMoved: [] }, fenced: { swayed: 0 }, fakeIdsDropped: 0, schemaAttacksRefused: 0, truncatedAway: 0 };
+  const report = { cases: cases.length, held: 0, obedient: { swayed: 0, byCategory: {}, notMoved: [] }, fenced: { swayed: 0 }, fakeIdsDropped: 0, schemaAttacksRefused: 0, truncatedAway: 0, refusedNul: 0 };
   for (const c of cases) {
     let held = true;
+    if (hasNul(c)) {
+      // an escaped NUL would cut the string short inside: the request is refused, nothing runs
+      await assert.rejects(recommend('obedient', c, hostileItem(c)), (e) => e.code === 'ARAG_E_JSON' && /NUL/.test(e.message));
+      report.refusedNul++;
+      report.held++;
+      continue;
+    }
     for (const model of ['obedient', 'fenced']) {
       const r = await recommend(model, c, hostileItem(c));
       checkRequests(c, r.sent);
@@ -228,6 +236,7 @@ test('injection cases: item text stays data, ids and schema hold; sway of obedie
   // add ids or change the schema (asserted per case above).
   assert.ok(report.obedient.swayed > 0);
   assert.ok(report.obedient.swayed < cases.length, 'some cases are cut off or unreadable');
+  assert.equal(report.refusedNul, cases.filter(hasNul).length);
 });
 
 test('a lone surrogate in item text does not fail the call (it becomes U+FFFD)', async () => {
@@ -243,7 +252,7 @@ test('a lone surrogate in item text does not fail the call (it becomes U+FFFD)',
 
 test('the same texts in the shopper\'s history stay data too (the UUA, NLI and CSA prompts quote it)', async () => {
   for (const c of cases) {
-    if (JSON.stringify(hostileItem(c)).includes('\\u0000')) {
+    if (hasNul(c)) {
       // history (like the catalog) refuses an escaped NUL: it would cut the string short
       const rec = await createRecommender({ arag, catalog: slice.items });
       rec.history.add(user.events);
