@@ -45,7 +45,7 @@ async function nodeSearch(kind) {
   return out;
 }
 
-describe('chromium', () => {
+describe('chromium', { timeout: 120000 }, () => {
   for (const [kind, source] of [
     ['emscripten', 'default'],
     ['wasi', 'default'],

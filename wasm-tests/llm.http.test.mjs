@@ -40,7 +40,7 @@ function assertPermutationOf(order, candidates) {
 
 const byAgent = (log, a) => log.filter((e) => e.agent === a);
 
-describe('openAIChat against the test server', () => {
+describe('openAIChat against the test server', { timeout: 120000 }, () => {
   test('success: four agents, usage reported, server ranking used', async () => {
     const llm = openAIChat({ baseURL: server.baseURL, model: 'test-model', apiKey: 'sk-test', headers: { 'x-test': 'hdr' }, maxTokens: 333, ...fast });
     const rec = await makeRec(llm);
@@ -266,7 +266,7 @@ describe('openAIChat against the test server', () => {
   });
 });
 
-describe('sessions', () => {
+describe('sessions', { timeout: 60000 }, () => {
   test('two recommendations in flight on one recommender', async () => {
     server.setFault(() => ({ delayMs: 30 }));
     const rec = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast }));
@@ -294,7 +294,7 @@ describe('sessions', () => {
   });
 });
 
-describe('other adapters over HTTP', () => {
+describe('other adapters over HTTP', { timeout: 60000 }, () => {
   test('fromFunction wrapping fetch to the server', async () => {
     const llm = fromFunction(async (req, { signal }) => {
       const r = await fetch(`${server.baseURL}/chat/completions`, {

@@ -41,7 +41,7 @@ async function post(path, body) {
   return { status: r.status, body: j };
 }
 
-describe('workerd', () => {
+describe('workerd', { timeout: 120000 }, () => {
   for (const kind of ['emscripten', 'wasi']) {
     test(`search with the ${kind} module matches Node`, async () => {
       const { status, body } = await post('/search', { kind, docs, queries, k: 5 });
