@@ -476,6 +476,54 @@ describe('retry logic (in-process fetch)', () => {
     assert.throws(() => new lib.Budget({ calls: -1 }), AragError);
   });
 
+  test('response_format falls back json_schema -> json_object -> none, with the schema in a message', async () => {
+    const seen = [];
+    const llm = openAIChat({
+      baseURL: 'http://fake/v1',
+      fetch: async (_u, init) => {
+        const body = JSON.parse(init.body);
+        const type = body.response_format ? body.response_format.type : 'none';
+        seen.push({ type, messages: body.messages.length });
+        if (type !== 'none') return reply(400, { error: { message: `response_format ${type} is unsupported` } });
+        return ok();
+      },
+    });
+    const r = await llm.complete(req);
+    assert.equal(r.status, 200);
+    assert.deepEqual(seen.map((x) => x.type), ['json_schema', 'json_object', 'none']);
+    assert.equal(seen[2].messages, 2, 'the schema travels as a system message');
+    assert.equal(llm.responseFormat, 'none');
+    assert.equal(r.attempts, 1);
+    await llm.complete(req);
+    assert.equal(seen.length, 4, 'the fallback sticks');
+    // A 400 that is not about the format is an answer, not a fallback.
+    const plain = openAIChat({ baseURL: 'http://fake/v1', fetch: async () => reply(400, { error: { message: 'context length exceeded' } }) });
+    assert.equal((await plain.complete(req)).status, 400);
+    assert.equal(plain.responseFormat, 'json_schema');
+  });
+
+  test('workersAI: JSON mode refused falls back; capacity errors retried; object responses serialized', async () => {
+    const inputs = [];
+    let n = 0;
+    const AI = {
+      async run(_model, input) {
+        inputs.push(input);
+        n++;
+        if (n === 1) throw new Error('3040: Capacity temporarily exceeded, please try again.');
+        if (input.response_format) throw new Error('5006: response_format json_schema is not supported by this model');
+        return { response: { summary: 'ok' }, usage: { prompt_tokens: 7, completion_tokens: 3 } };
+      },
+    };
+    const llm = workersAI(AI, { model: '@cf/x', backoffMs: 1 });
+    const r = await llm.complete(req);
+    assert.equal(r.status, 200);
+    assert.equal(r.content, '{"summary":"ok"}');
+    assert.deepEqual(r.usage, { promptTokens: 7, completionTokens: 3 });
+    assert.equal(r.retries, 1);
+    assert.equal(inputs.length, 3);
+    assert.ok(!inputs[2].response_format);
+  });
+
   test('adapter options are validated', () => {
     assert.throws(() => openAIChat({}), AragError);
     assert.throws(() => openAIChat({ baseURL: 'http://x/v1', concurrency: 0 }), AragError);
