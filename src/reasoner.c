@@ -18,16 +18,17 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->decay = 0.7f;
   p->sess_boost = 2.5f;
   /* NLI scores item-level evidence: the best title cosine with the 10 most
-   * recent events (slowly decayed), the category depth score, a repeat
-   * purchase. Its rationale also names a shared brand, but brand loyalty is
-   * weighed once, by IRA, from S_user: that keeps the agents' signals distinct
-   * (each ablation costs on both data sets) at no cost in quality. */
+   * recent events (slowly decayed), the category depth score, the same product
+   * line (2+ leading title words shared with a past item), a repeat purchase. Its rationale also
+   * names a shared brand, but brand loyalty is weighed once, by IRA, from S_user: that keeps the
+   * agents' signals distinct (each ablation costs on both data sets) at no cost in quality. */
   p->sim_window = 10;
   p->sim_decay = 0.95f;
   p->nli_bias = -3.0f;
   p->nli_brand = 0.0f;
   p->nli_brandn = 0.0f;
   p->nli_cat = 1.0f;
+  p->nli_line = 5.0f;
   p->nli_sess = 0.0f;
   p->nli_sim = 6.0f;
   p->nli_rsim = 0.0f;
@@ -65,6 +66,7 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
   RS_P(nli_bias)
   RS_P(nli_brand)
   RS_P(nli_cat)
+  RS_P(nli_line)
   RS_P(nli_brandn)
   RS_P(nli_rsim)
   RS_P(nli_sess)
@@ -261,7 +263,9 @@ done:
 
 static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
   float x = p->nli_bias + p->nli_brand * m->brand_w + p->nli_brandn * logf(1.0f + m->brand_n) +
-            p->nli_cat * m->cat + p->nli_sess * (float)((m->brand_sess_n > 0) + (m->cat_sess > 0)) +
+            p->nli_cat * m->cat +
+            p->nli_line * (m->line >= 2 ? (float)(m->line - 1) / (RS_LEAD - 1) : 0.0f) +
+            p->nli_sess * (float)((m->brand_sess_n > 0) + (m->cat_sess > 0)) +
             p->nli_sim * m->wsim + p->nli_rsim * m->rsim + p->nli_psim * m->psim +
             p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
   return 1.0f / (1.0f + expf(-x));
@@ -292,7 +296,16 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_item *it,
     arag_sb_puts(r, ")");
     parts++;
   }
-  if (m->sim_ev >= 0 && m->sim >= 0.3f && !m->rep_n) {
+  int line_said = 0;
+  if (m->line >= 2 && m->line_ev >= 0 && !m->rep_n) {
+    const rs_event *e = &pr->ev[m->line_ev];
+    arag_sb_printf(r, "%ssame product line as your \"", parts ? "; " : "");
+    put_clean(r, rs_str(pr, e->title_off), e->title_len);
+    arag_sb_printf(r, "\" (first %u words of the title)", m->line);
+    parts++;
+    line_said = m->line_ev == m->sim_ev;
+  }
+  if (m->sim_ev >= 0 && m->sim >= 0.3f && !m->rep_n && !line_said) {
     const rs_event *e = &pr->ev[m->sim_ev];
     arag_sb_printf(r, "%ssimilar to your \"", parts ? "; " : "");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);

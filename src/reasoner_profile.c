@@ -175,6 +175,8 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     re->brand_h = f.brand_h;
     memcpy(re->cat_h, f.cat_h, sizeof f.cat_h);
     re->n_cat = f.n_cat;
+    memcpy(re->lead_h, f.lead_h, sizeof f.lead_h);
+    re->n_lead = f.n_lead;
     const char *t = it->title ? it->title : "";
     size_t tl = utf8_cut(t, strlen(t), RS_TITLE_KEEP);
     re->title_off = put_str(pr, t, tl);
@@ -247,6 +249,7 @@ rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_param
 void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *f, rs_match *m) {
   memset(m, 0, sizeof *m);
   m->sim_ev = -1;
+  m->line_ev = -1;
   float cat_w = 0;
   for (uint32_t i = 0; i < pr->n_ev; i++) {
     const rs_event *e = &pr->ev[i];
@@ -255,6 +258,11 @@ void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *
       m->brand_n++;
       m->brand_sess_n += e->sess ? 1u : 0u;
       m->brand_w += e->w;
+    }
+    uint32_t lw = rs_shared_depth(f->lead_h, f->n_lead, e->lead_h, e->n_lead);
+    if (lw && lw >= m->line) {
+      m->line = lw;
+      m->line_ev = (int32_t)i;
     }
     uint32_t d = rs_shared_depth(f->cat_h, f->n_cat, e->cat_h, e->n_cat);
     if (d >= 2) {

@@ -20,6 +20,8 @@ typedef struct rs_event {
   float w;
   int sess;
   uint32_t title_off, title_len; /* in strs */
+  uint64_t lead_h[RS_LEAD];
+  uint32_t n_lead;
 } rs_event;
 
 typedef struct rs_agg {
@@ -67,12 +69,14 @@ typedef struct rs_match {
   float brand_w;                  /* their weight / total weight */
   float cat;                      /* weighted mean depth score over events */
   uint32_t cat_depth, cat_n,
-      cat_sess;   /* deepest shared depth; events sharing >= 2 levels; of them in session */
-  float sim;      /* best title cosine with a recent event */
-  float rsim;     /* sum over the 5 most recent events of cosine * 0.5^age */
-  float wsim;     /* best of cosine * sim_decay^age */
-  int32_t sim_ev; /* that event, -1 if none */
-  float psim;     /* cosine with the profile vector */
+      cat_sess;    /* deepest shared depth; events sharing >= 2 levels; of them in session */
+  float sim;       /* best title cosine with a recent event */
+  float rsim;      /* sum over the 5 most recent events of cosine * 0.5^age */
+  float wsim;      /* best of cosine * sim_decay^age */
+  int32_t sim_ev;  /* that event, -1 if none */
+  float psim;      /* cosine with the profile vector */
+  uint32_t line;   /* most leading title words shared with one event */
+  int32_t line_ev; /* that event (the most recent of ties), -1 if none */
 } rs_match;
 
 void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *f, rs_match *m);

@@ -155,6 +155,11 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
   }
   size_t pos = 0;
   rs_span w;
+  while (f->n_lead < RS_LEAD && next_word(title, tlen, &pos, &w)) {
+    uint64_t k = rs_word_key(w.s, w.len);
+    if (k) f->lead_h[f->n_lead++] = k;
+  }
+  pos = 0;
   while (f->n_tok < RS_MAX_TOK && next_word(title, tlen, &pos, &w)) {
     if (w.len < 2 || w.len > RS_MAX_WORD) continue;
     if (has_digit(w.s, w.len) || is_stop(w.s, w.len)) continue;

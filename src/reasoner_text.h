@@ -17,6 +17,7 @@
 #define RS_MAX_CAT 8
 #define RS_MAX_TOK 24
 #define RS_MAX_WORD 40
+#define RS_LEAD 4
 
 typedef struct rs_span {
   const char *s;
@@ -32,6 +33,8 @@ typedef struct rs_feat {
   uint64_t tok_h[RS_MAX_TOK];
   rs_span tok[RS_MAX_TOK]; /* display (into the item title) */
   uint32_t n_tok;
+  uint64_t lead_h[RS_LEAD]; /* the title's first words (any), for product-line matches */
+  uint32_t n_lead;
 } rs_feat;
 
 uint64_t rs_hash(const char *s, size_t n);

@@ -339,6 +339,18 @@ static void test_evidence(void) {
   CHECK(s1 > s3);
   cJSON_Delete(o);
 
+  /* A variant of a past item: the same product line, named with that item. */
+  fx_item *v = mk("c5", "OPI Nail Lacquer Blue", "OPI", "Beauty|Makeup|Nails|Nail Polish", 1);
+  const arag_item *vp[1] = {&v->it};
+  in.cands = vp;
+  in.n_cands = 1;
+  o = answer(&in);
+  const char *rv =
+      str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0), "rationale");
+  CHECK(rv && strstr(rv, "same product line as your \"OPI Nail Lacquer Red\" (first 3 words"));
+  cJSON_Delete(o);
+  fx_free(v);
+
   in = fx_input(&x, ARAG_AGENT_UUA);
   o = answer(&in);
   const char *sum = str_field(o, "summary");
