@@ -176,8 +176,8 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
 
 /* The scalar and SIMD paths add in the same order (8 lanes, lane l into
  * accumulator l, then lanes l and l + 4, then the same tree), and nothing is
- * contracted into FMA, so native and WebAssembly builds give the same bits. */
-#pragma STDC FP_CONTRACT OFF
+ * contracted into FMA (the build passes -ffp-contract=off), so native and
+ * WebAssembly builds give the same bits. */
 float rs_dot(const float *a, const float *b, uint32_t n) {
   uint32_t i = 0;
   float s0, s1, s2, s3;
