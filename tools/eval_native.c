@@ -786,7 +786,7 @@ int main(int argc, char **argv) {
   double *qd = malloc(DIM * sizeof *qd);
   for (uint32_t ui = 0; ui < nu; ui++) {
     const user_rec *u = &d.users[ui];
-    uint32_t t;
+    uint32_t t = 0;
     uint32_t n = sample(&d, u, seed, negatives, pool, mark, cands, &t);
     uint32_t nh = u->n - 1;
     for (uint32_t j = 0; j < nm; j++) {
