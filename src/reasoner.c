@@ -462,12 +462,14 @@ static char *answer_csa(const arag_agent_input *in, const arag_reasoner_params *
     uint32_t kb = k < 5 ? k : 5;
     memcpy(tb, tr, kb * sizeof *tb);
     uint32_t kp = csa_group(op, np, w, min_n, tr);
-    /* Drop a path when a deeper one with the same count is listed. */
+    /* Drop a path when a deeper one with the same count is listed. Such a path
+     * covers the same candidates, so it has the same weight and count and a
+     * greater depth: it sorts first, and only earlier entries need a look. */
     csa_trait tp[4];
     uint32_t mp = 0;
     for (uint32_t i = 0; i < kp && mp < 4; i++) {
       int covered = 0;
-      for (uint32_t j = 0; j < kp && !covered; j++) {
+      for (uint32_t j = 0; j < i && !covered; j++) {
         if (tr[j].o->depth <= tr[i].o->depth || tr[j].n != tr[i].n) continue;
         const rs_feat *fj = &f[tr[j].o->cand];
         covered = fj->cat_h[tr[i].o->depth - 1] == tr[i].o->key;

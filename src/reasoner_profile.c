@@ -184,9 +184,6 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     re->title_len = (uint32_t)tl;
     pr->w_total += re->w;
     if (re->sess) pr->w_sess += re->w;
-    int seen = 0;
-    for (uint32_t j = 0; j < i && !seen; j++) seen = pr->ev[j].id_h == re->id_h;
-    pr->n_distinct += seen ? 0u : 1u;
     if (f.brand_h) ob[nb++] = (occ){f.brand_h, i, f.brand, 0};
     if (f.n_cat) op[np++] = (occ){f.cat_h[f.n_cat - 1], i, {0, 0}, f.n_cat};
     for (uint32_t k = 0; k < f.n_tok; k++) ot[nt++] = (occ){f.tok_h[k], i, f.tok[k], 0};

@@ -35,7 +35,7 @@ typedef struct rs_agg {
 
 typedef struct rs_profile {
   uint32_t dim;
-  uint32_t n_ev, n_sess, n_distinct;
+  uint32_t n_ev, n_sess;
   rs_event *ev;
   float w_total, w_sess;
   rs_agg *brands, *paths, *terms;

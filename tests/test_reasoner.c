@@ -492,6 +492,39 @@ static void test_degenerate_users(void) {
   fx_clear(&x);
 }
 
+/* A long history (past the default long_term_len): every agent still answers. */
+static void test_long_history(void) {
+  fixture x;
+  fx_build(&x);
+  enum { N = 3000 };
+  arag_event *ev = calloc(N, sizeof *ev);
+  const arag_event **evp = calloc(N, sizeof *evp);
+  for (uint32_t i = 0; i < N; i++) {
+    ev[i] = x.ev[i % x.n_hist];
+    ev[i].ts = i;
+    evp[i] = &ev[i];
+  }
+  for (int a = 0; a < 4; a++) {
+    arag_agent_input in = fx_input(&x, (arag_agent)a);
+    in.long_term = evp;
+    in.n_long_term = N - 5;
+    in.session = evp + N - 5;
+    in.n_session = 5;
+    cJSON *o = answer(&in);
+    CHECK(o != NULL);
+    if (a == ARAG_AGENT_NLI) check_nli(o, &in);
+    if (a == ARAG_AGENT_IRA) check_ira(o, &in);
+    if (a == ARAG_AGENT_UUA) {
+      const char *sum = str_field(o, "summary");
+      CHECK(sum && strstr(sum, "Based on 3000 past items (5 in this session)"));
+    }
+    cJSON_Delete(o);
+  }
+  free(ev);
+  free(evp);
+  fx_clear(&x);
+}
+
 static void test_bad_input(void) {
   size_t len = 123;
   CHECK(arag_reasoner_answer(NULL, &len) == NULL);
@@ -522,6 +555,7 @@ int main(void) {
   RUN(test_evidence);
   RUN(test_ira_reads_summaries);
   RUN(test_degenerate_users);
+  RUN(test_long_history);
   RUN(test_bad_input);
   return test_report();
 }
