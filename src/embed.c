@@ -197,8 +197,10 @@ static float tf_weight(uint32_t tf) {
 
 #define STACK_TABLE 1024 /* 14 KiB of stack: titles up to 255 bytes need no heap */
 
-arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *out) {
-  memset(out, 0, (size_t)dim * sizeof(float));
+/* Adds the (unnormalized) feature weights of text into out. touched (may be NULL)
+ * gets the bit of every bucket written. */
+static arag_status embed_accum(const char *text, size_t len, uint32_t dim, float *out,
+                               uint64_t *touched) {
   if (len == 0 || text == NULL) return ARAG_OK;
   /* Features <= words (unigrams) + words (bigrams) + code points (trigrams). */
   size_t max_feat = 2 * len + 2, size = 64;
@@ -230,8 +232,16 @@ arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *ou
     if (t.counts[i] > 1) w *= tf_weight(t.counts[i]);
     uint32_t bucket = (uint32_t)(((key >> 32) * (uint64_t)dim) >> 32);
     out[bucket] += (key & 4) ? -w : w;
+    if (touched) touched[bucket >> 6] |= 1ull << (bucket & 63);
   }
   free(heap);
+  return ARAG_OK;
+}
+
+arag_status arag_embed_raw(const char *text, size_t len, uint32_t dim, float *out) {
+  memset(out, 0, (size_t)dim * sizeof(float));
+  arag_status st = embed_accum(text, len, dim, out, NULL);
+  if (st != ARAG_OK) return st;
   arag_embed_normalize(out, dim);
   return ARAG_OK;
 }
@@ -244,14 +254,35 @@ arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *o
   return arag_embed_raw(text, len, dim, out);
 }
 
-/* out += w * normalized embedding of text (scratch: dim floats). */
+/* out += w * normalized embedding of text. scratch: dim floats, all zero on entry
+ * and on return; bits: (dim + 63) / 64 words. Only the buckets the text writes are
+ * visited, in ascending order, so the sums are those of arag_embed_raw,
+ * arag_embed_normalize and a dense loop (adding zeros changes no bit). */
 static arag_status add_field(const char *text, size_t len, float w, uint32_t dim, float *scratch,
-                             float *out) {
+                             uint64_t *bits, float *out) {
   if (len == 0) return ARAG_OK;
-  arag_status st = arag_embed_raw(text, len, dim, scratch);
-  if (st != ARAG_OK) return st;
-  for (uint32_t i = 0; i < dim; i++) out[i] += w * scratch[i];
-  return ARAG_OK;
+  uint32_t words = (dim + 63) / 64;
+  memset(bits, 0, words * sizeof *bits);
+  arag_status st = embed_accum(text, len, dim, scratch, bits);
+  float part[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  for (uint32_t wi = 0; wi < words; wi++)
+    for (uint64_t m = bits[wi]; m; m &= m - 1) {
+      uint32_t i = wi * 64 + (uint32_t)__builtin_ctzll(m);
+      part[i & 7] += scratch[i] * scratch[i];
+    }
+  double ss = 0.0;
+  for (int l = 0; l < 8; l++) ss += (double)part[l];
+  float inv = ss > 0.0 ? (float)(1.0 / sqrt(ss)) : 1.0f;
+  for (uint32_t wi = 0; wi < words; wi++)
+    for (uint64_t m = bits[wi]; m; m &= m - 1) {
+      uint32_t i = wi * 64 + (uint32_t)__builtin_ctzll(m);
+      if (st == ARAG_OK) {
+        if (ss > 0.0) scratch[i] *= inv;
+        out[i] += w * scratch[i];
+      }
+      scratch[i] = 0.0f;
+    }
+  return st;
 }
 
 /* Length of a prefix of at most cap bytes that does not split a UTF-8 sequence. */
@@ -266,13 +297,18 @@ static size_t utf8_prefix(const char *s, size_t len, size_t cap) {
 
 arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, float *title_vec) {
   float stack[2 * STACK_DIM];
+  uint64_t stack_bits[STACK_DIM / 64];
   float *scratch = stack, *heap = NULL;
+  uint64_t *bits = stack_bits;
   if (dim > STACK_DIM) {
-    heap = (float *)malloc(2 * (size_t)dim * sizeof(float));
+    size_t words = ((size_t)dim + 63) / 64;
+    heap = (float *)malloc(2 * (size_t)dim * sizeof(float) + words * sizeof(uint64_t));
     if (!heap) return ARAG_E_NOMEM;
     scratch = heap;
+    bits = (uint64_t *)(heap + 2 * (size_t)dim);
   }
-  float *acc = scratch + dim; /* category accumulator */
+  memset(scratch, 0, (size_t)dim * sizeof(float)); /* add_field keeps it zero */
+  float *acc = scratch + dim;                      /* category accumulator */
   arag_status st = ARAG_OK;
   const char *title = item->title ? item->title : "";
   size_t title_len = strlen(title);
@@ -285,7 +321,7 @@ arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, flo
     if (title_vec) {
       for (uint32_t i = 0; i < dim; i++) vec[i] = ARAG_EMBED_F_TITLE * title_vec[i];
     } else {
-      st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, vec);
+      st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, bits, vec);
       if (st != ARAG_OK) goto done;
     }
     if (item->n_categories > 0) {
@@ -293,20 +329,20 @@ arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, flo
       memset(acc, 0, (size_t)dim * sizeof(float));
       for (uint32_t c = 0; c < item->n_categories; c++) {
         const char *cs = item->categories[c];
-        st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, acc);
+        st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, bits, acc);
         if (st != ARAG_OK) goto done;
       }
       if (arag_embed_normalize(acc, dim) > 0.0f)
         for (uint32_t i = 0; i < dim; i++) vec[i] += ARAG_EMBED_F_CATEGORIES * acc[i];
     }
     if (item->brand && item->brand[0]) {
-      st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, vec);
+      st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, bits, vec);
       if (st != ARAG_OK) goto done;
     }
     if (item->text && item->text[0]) {
       size_t tl = strlen(item->text);
       st = add_field(item->text, utf8_prefix(item->text, tl, ARAG_EMBED_TEXT_PREFIX),
-                     ARAG_EMBED_F_TEXT, dim, scratch, vec);
+                     ARAG_EMBED_F_TEXT, dim, scratch, bits, vec);
       if (st != ARAG_OK) goto done;
     }
     /* No text at all (an event that only names an item) leaves the zero
