@@ -73,7 +73,7 @@ async function runMany(arag, llm, log, n) {
   return { stats, warm, end, curve, base, freed };
 }
 
-describe('fault injection, in process', () => {
+describe('fault injection, in process', { timeout: 180000 }, () => {
   const arags = {};
   before(async () => {
     arags.emscripten = await createArag({ kind: 'emscripten' });
@@ -118,7 +118,7 @@ describe('fault injection, in process', () => {
   });
 });
 
-describe('fault injection over HTTP (openAIChat)', () => {
+describe('fault injection over HTTP (openAIChat)', { timeout: 120000 }, () => {
   let server;
   let arag;
   before(async () => {

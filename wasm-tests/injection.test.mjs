@@ -181,7 +181,7 @@ test(`fixture: at least 30 cases over every category`, () => {
   assert.equal(new Set(cases.map((c) => c.canary)).size, cases.length);
 });
 
-test('injection cases: item text stays data, ids and schema hold; sway of obedient models', async () => {
+test('injection cases: item text stays data, ids and schema hold; sway of obedient models', { timeout: 60000 }, async () => {
   const clean = await recommend('obedient', { fakeIds: [] }, CLEAN_ITEM);
   const cleanShape = shape(clean.out);
   assert.deepEqual(clean.out.degraded, []);
@@ -250,7 +250,7 @@ test('a lone surrogate in item text does not fail the call (it becomes U+FFFD)',
   rec.free();
 });
 
-test('the same texts in the shopper\'s history stay data too (the UUA, NLI and CSA prompts quote it)', async () => {
+test('the same texts in the shopper\'s history stay data too (the UUA, NLI and CSA prompts quote it)', { timeout: 60000 }, async () => {
   for (const c of cases) {
     if (hasNul(c)) {
       // history (like the catalog) refuses an escaped NUL: it would cut the string short

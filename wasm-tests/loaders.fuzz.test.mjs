@@ -64,7 +64,7 @@ before(async () => {
   arag = await createArag();
 });
 
-test('JS data-set loader: 3000 mutated items/interactions texts give records or a DataError with a line', () => {
+test('JS data-set loader: 3000 mutated items/interactions texts give records or a DataError with a line', { timeout: 60000 }, () => {
   const r = rng(2026);
   let accepted = 0;
   let refused = 0;
@@ -95,7 +95,7 @@ test('JS data-set loader: 3000 mutated items/interactions texts give records or 
   assert.ok(accepted > 100 && refused > 100, `accepted ${accepted}, refused ${refused}`);
 });
 
-test(`module catalog/history loaders: ${N_MODULE} mutated JSON-lines batches, all-or-nothing`, () => {
+test(`module catalog/history loaders: ${N_MODULE} mutated JSON-lines batches, all-or-nothing`, { timeout: 120000 }, () => {
   const r = rng(7);
   const cat = arag.createCatalog({ dim: 64 });
   const hist = arag.createHistory({ dim: 64 });

@@ -8,7 +8,7 @@ import { runEdgeSoak } from './edge-soak.mjs';
 
 requireFile(join(DIST, 'arag.wasm'), 'run `make wasm` first');
 
-test('edge worker soak: 300 requests with faults, no failed response, memory flat, one instance', async () => {
+test('edge worker soak: 300 requests with faults, no failed response, memory flat, one instance', { timeout: 240000 }, async () => {
   const r = await runEdgeSoak({ n: 300, concurrency: 16, seed: 2, log: () => {} });
   assert.deepEqual(r.failures, []);
   assert.equal(r.failed, 0);
