@@ -2,6 +2,7 @@
 
 #include <float.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,45 +13,56 @@ void arag_jw_string(arag_sb *b, const char *s) {
     arag_sb_append(b, "\"\"", 2);
     return;
   }
-  arag_sb_append(b, "\"", 1);
-  const unsigned char *p = (const unsigned char *)s, *run = p;
-  for (;; p++) {
-    unsigned char c = *p;
-    if (c > 31 && c != '"' && c != '\\') continue;
-    if (p > run) arag_sb_append(b, (const char *)run, (size_t)(p - run));
-    run = p + 1;
-    if (c == 0) break;
-    char e[6] = {'\\', 0, 0, 0, 0, 0};
+  size_t len = strlen(s);
+  if (b->count_only) {
     size_t n = 2;
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+      n += *p > 31 && *p != '"' && *p != '\\' ? 1 : strchr("\"\\\b\f\n\r\t", *p) ? 2 : 6;
+    b->len += n;
+    return;
+  }
+  if (len > (SIZE_MAX - 8) / 6 || !arag_sb_reserve(b, len * 6 + 2)) {
+    b->oom = 1;
+    return;
+  }
+  char *o = b->p + b->len;
+  *o++ = '"';
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+    unsigned char c = *p;
+    if (c > 31 && c != '"' && c != '\\') {
+      *o++ = (char)c;
+      continue;
+    }
+    *o++ = '\\';
     switch (c) {
     case '"':
-      e[1] = '"';
+      *o++ = '"';
       break;
     case '\\':
-      e[1] = '\\';
+      *o++ = '\\';
       break;
     case '\b':
-      e[1] = 'b';
+      *o++ = 'b';
       break;
     case '\f':
-      e[1] = 'f';
+      *o++ = 'f';
       break;
     case '\n':
-      e[1] = 'n';
+      *o++ = 'n';
       break;
     case '\r':
-      e[1] = 'r';
+      *o++ = 'r';
       break;
     case '\t':
-      e[1] = 't';
+      *o++ = 't';
       break;
     default:
-      e[1] = 'u', e[2] = '0', e[3] = '0', e[4] = hex[c >> 4], e[5] = hex[c & 15];
-      n = 6;
+      *o++ = 'u', *o++ = '0', *o++ = '0', *o++ = hex[c >> 4], *o++ = hex[c & 15];
     }
-    arag_sb_append(b, e, n);
   }
-  arag_sb_append(b, "\"", 1);
+  *o++ = '"';
+  b->len = (size_t)(o - b->p);
+  b->p[b->len] = 0;
 }
 
 /* cJSON's check that a printed number reads back. */

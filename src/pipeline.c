@@ -709,6 +709,8 @@ static void finalize(arag_session *s) {
   arag_sb sb;
   arag_sb *b = &sb;
   arag_sb_init(b);
+  /* About 1 KB per candidate (trace included): one allocation, no regrowth copies. */
+  arag_sb_reserve(b, 8192 + (size_t)n * 1024);
   int first = 1;
   arag_sb_append(b, "{", 1);
   arag_jw_key(b, &first, "items");

@@ -38,7 +38,9 @@ static int sb_reserve(arag_sb *b, size_t extra) {
   return 1;
 }
 
-void arag_sb_append(arag_sb *b, const char *s, size_t n) {
+int arag_sb_reserve(arag_sb *b, size_t extra) { return b->count_only ? 1 : sb_reserve(b, extra); }
+
+void arag_sb_append_slow(arag_sb *b, const char *s, size_t n) {
   if (b->count_only) {
     b->len += n;
     return;

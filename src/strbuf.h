@@ -5,6 +5,7 @@
 #define ARAG_STRBUF_H
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct arag_sb {
   char *p;
@@ -18,7 +19,20 @@ void arag_sb_init(arag_sb *b);
  * arag_sb_take returns NULL. Measures a rendering without building it. */
 void arag_sb_init_counter(arag_sb *b);
 void arag_sb_free(arag_sb *b);
-void arag_sb_append(arag_sb *b, const char *s, size_t n);
+/* Room for extra more bytes (and the NUL): 1, or 0 after an allocation failure
+ * (sticky). A counter always has room. */
+int arag_sb_reserve(arag_sb *b, size_t extra);
+void arag_sb_append_slow(arag_sb *b, const char *s, size_t n);
+/* Appends n bytes; the common case (room left) is inline. */
+static inline void arag_sb_append(arag_sb *b, const char *s, size_t n) {
+  if (!b->count_only && !b->oom && b->len + n < b->cap) {
+    if (n) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = 0;
+    return;
+  }
+  arag_sb_append_slow(b, s, n);
+}
 void arag_sb_puts(arag_sb *b, const char *s);
 void arag_sb_printf(arag_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Detaches the NUL-terminated contents (malloc'ed; NULL after an allocation failure). */

@@ -99,6 +99,18 @@ static void test_strings(void) {
   cJSON *v = cJSON_CreateString(all);
   CHECK(same_as_cjson(v));
   cJSON_Delete(v);
+  /* A counter counts what a buffer builds. */
+  for (size_t i = 0; i < sizeof s / sizeof s[0]; i++) {
+    arag_sb b, c;
+    arag_sb_init(&b);
+    arag_sb_init_counter(&c);
+    arag_jw_string(&b, s[i]);
+    arag_jw_string(&c, s[i]);
+    arag_jw_string(&b, all);
+    arag_jw_string(&c, all);
+    CHECK(c.p == NULL && c.len == b.len);
+    arag_sb_free(&b);
+  }
   /* A NULL string prints "" in both. */
   arag_sb b;
   arag_sb_init(&b);
