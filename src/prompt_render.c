@@ -62,7 +62,12 @@ static void put_text(arag_sb *b, const char *s, uint32_t max) {
 
 static void put_num(arag_sb *b, const char *key, double v) {
   if (!isfinite(v)) return;
-  arag_sb_printf(b, ",\"%s\":%.4g", key, v);
+  char num[32];
+  size_t n = arag_fmt_g4(num, v);
+  arag_sb_append(b, ",\"", 2);
+  arag_sb_puts(b, key);
+  arag_sb_append(b, "\":", 2);
+  arag_sb_append(b, num, n);
 }
 
 /* The item fields every line shares: id, title, categories, brand, price, text. */
@@ -183,7 +188,9 @@ static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_rend
       if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
       if (in->nli) {
         put_num(bp, "nli_score", in->nli[i].score);
-        arag_sb_printf(bp, ",\"label\":\"%s\",\"rationale\":", label_name(in->nli[i].label));
+        arag_sb_puts(bp, ",\"label\":\"");
+        arag_sb_puts(bp, label_name(in->nli[i].label));
+        arag_sb_puts(bp, "\",\"rationale\":");
         put_text(bp, in->nli[i].rationale, max);
       }
       arag_sb_puts(bp, "}\n");
@@ -199,7 +206,9 @@ static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_rend
       if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
       if (in->nli) {
         put_num(bp, "nli_score", in->nli[i].score);
-        arag_sb_printf(bp, ",\"label\":\"%s\"", label_name(in->nli[i].label));
+        arag_sb_puts(bp, ",\"label\":\"");
+        arag_sb_puts(bp, label_name(in->nli[i].label));
+        arag_sb_puts(bp, "\"");
       }
       arag_sb_puts(bp, "}\n");
     }

@@ -1,5 +1,6 @@
 #include "strbuf.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -250,6 +251,43 @@ void arag_sb_json_text(arag_sb *b, const char *text, size_t text_len, uint32_t m
     b->oom = 1;
   }
   if (clean && clean != small) free(clean);
+}
+
+size_t arag_fmt_g4(char *out, double v) {
+  static const double pow10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4};
+  static const double scale[] = {1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1e0}; /* 10^(3 - x) */
+  double a = v < 0 ? -v : v;
+  if (a >= 1e-4 && a < 9999.5) {
+    int x = -4; /* decimal exponent of a */
+    while (x < 3 && a >= pow10[x + 5]) x++;
+    double t = a * scale[x + 4]; /* 4 significant digits before the point */
+    double fl = floor(t), frac = t - fl;
+    if (t >= 1000.0 && t < 9999.5 && (frac < 0.5 - 1e-6 || frac > 0.5 + 1e-6)) {
+      unsigned r = (unsigned)fl + (frac > 0.5);
+      if (r >= 1000 && r <= 9999) {
+        char d[4] = {(char)('0' + r / 1000), (char)('0' + r / 100 % 10), (char)('0' + r / 10 % 10),
+                     (char)('0' + r % 10)};
+        size_t n = 0, nd = 4, keep = x >= 0 ? (size_t)x + 1 : 1;
+        while (nd > keep && d[nd - 1] == '0') nd--; /* trailing zeros of the fraction */
+        if (v < 0) out[n++] = '-';
+        if (x >= 0) {
+          for (size_t i = 0; i < nd; i++) {
+            if (i == (size_t)x + 1) out[n++] = '.';
+            out[n++] = d[i];
+          }
+        } else {
+          out[n++] = '0';
+          out[n++] = '.';
+          for (int z = 0; z < -x - 1; z++) out[n++] = '0';
+          for (size_t i = 0; i < nd; i++) out[n++] = d[i];
+        }
+        out[n] = 0;
+        return n;
+      }
+    }
+  }
+  int n = snprintf(out, 32, "%.4g", v);
+  return n < 0 ? 0 : (size_t)n;
 }
 
 void arag_strlist_free(arag_strlist *l) {

@@ -46,6 +46,11 @@ char *arag_sb_take(arag_sb *b, size_t *len);
  * the cleaned text are kept (0: no limit); a cut text ends with "...". */
 void arag_sb_json_text(arag_sb *b, const char *s, size_t len, uint32_t max_chars);
 
+/* Writes v as printf's "%.4g" would (out: at least 32 bytes); returns the length.
+ * Values from 1e-4 to 9999 that are not within 1e-6 of a rounding tie take a path
+ * without printf; the others go through snprintf. */
+size_t arag_fmt_g4(char *out, double v);
+
 typedef struct arag_strlist {
   char **v;
   uint32_t n, cap;

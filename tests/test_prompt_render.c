@@ -6,6 +6,7 @@
 
 #include <cJSON.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -322,11 +323,60 @@ static void test_render_len_matches(void) {
     }
 }
 
+/* arag_fmt_g4 prints what printf's "%.4g" prints. */
+static void test_fmt_g4(void) {
+  static const double fixed[] = {
+      0,        -0.0,   1,       -1,        0.5,        0.1,      0.12345,
+      0.00015,  0.0001, 1e-4,    9.9995e-5, 0.00099995, 0.015625, 0.125,
+      1234.5,   9999.5, 9999.4,  9999.6,    0.99995,    99.995,   1e-5,
+      12345678, 1e300,  -2.5e-7, 4.0,       0.75,       0.3579,   0.30000001192092896,
+      5e-324};
+  char want[64], got[64];
+  int bad = 0;
+  for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++) {
+    snprintf(want, sizeof want, "%.4g", fixed[i]);
+    size_t n = arag_fmt_g4(got, fixed[i]);
+    if (strcmp(want, got) != 0 || n != strlen(want)) {
+      bad++;
+      fprintf(stderr, "  %.17g: printf %s, ours %s\n", fixed[i], want, got);
+    }
+  }
+  CHECK_EQ_INT(bad, 0);
+  /* Scores, prices and floats widened to double, over every magnitude. */
+  uint64_t r = 0x9E3779B97F4A7C15ull;
+  bad = 0;
+  for (int i = 0; i < 200000; i++) {
+    r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+    double v;
+    switch (i % 4) {
+    case 0:
+      v = (double)(float)((double)(r >> 11) / 9007199254740992.0);
+      break;
+    case 1:
+      v = (double)(r % 2000000) / 100.0 - 10000.0;
+      break;
+    case 2:
+      v = ldexp((double)(r >> 11) / 9007199254740992.0, (int)(r % 40) - 20);
+      break;
+    default:
+      v = (double)(r % 100000) / 10000.0 + 0.00005; /* near the 5th digit */
+    }
+    snprintf(want, sizeof want, "%.4g", v);
+    arag_fmt_g4(got, v);
+    if (strcmp(want, got) != 0) {
+      if (bad < 5) fprintf(stderr, "  %.17g: printf %s, ours %s\n", v, want, got);
+      bad++;
+    }
+  }
+  CHECK_EQ_INT(bad, 0);
+}
+
 int main(void) {
   RUN(test_json_text);
   RUN(test_templates);
   RUN(test_render_injection);
   RUN(test_render_truncation_and_sections);
   RUN(test_render_len_matches);
+  RUN(test_fmt_g4);
   return test_report();
 }

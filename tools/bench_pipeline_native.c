@@ -2,7 +2,7 @@
  * make native), and a profiling / regression harness for the pipeline.
  *
  *   bench_pipeline_native [--data DIR] [--users 50] [--reps 5] [--events 50] [--cands 50]
- *                         [--mode both|text|catalog] [--dump FILE]
+ *                         [--mode both|text|catalog] [--dump FILE] [--trace-prompts 1]
  *
  * For each of the first --users users of DIR (ts order, at least 5 interactions) the
  * target is the last interaction, the history the --events interactions before it,
@@ -19,7 +19,9 @@
  *    "offline_ms_per_rec_catalog","history_add_ms","history_add_ms_catalog"} (medians).
  * --dump FILE writes each user's result JSON (text mode, then catalog mode) as the
  * module returned it but for the values of the timing keys, one line each: two builds agree on
- * their rankings, summaries and traces when their dumps are byte-identical. DIR defaults to
+ * their rankings, summaries and traces when their dumps are byte-identical.
+ * --trace-prompts 1 keeps every rendered request (what an LLM would get) in the
+ * traces, so the dumps compare the prompts too. DIR defaults to
  * ../shared/data/amazon-beauty (relative to the repository). */
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
@@ -174,7 +176,7 @@ int main(int argc, char **argv) {
   const char *dir = "../shared/data/amazon-beauty";
   const char *dump_path = NULL;
   const char *mode = "both";
-  int users = 50, reps = 5, n_events = 50, n_cands = 50;
+  int users = 50, reps = 5, n_events = 50, n_cands = 50, trace_prompts = 0;
   for (int i = 1; i < argc; i += 2) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -193,6 +195,8 @@ int main(int argc, char **argv) {
       mode = v;
     else if (!strcmp(a, "--dump"))
       dump_path = v;
+    else if (!strcmp(a, "--trace-prompts"))
+      trace_prompts = atoi(v);
     else
       die("unknown option", a);
   }
@@ -324,8 +328,9 @@ int main(int argc, char **argv) {
   if (!n_cases) die("no user with 5 interactions", dir);
 
   arag_engine *eng = NULL;
-  static const char cfg[] = "{\"backend\":\"offline\"}";
-  if (arag_engine_create(cfg, sizeof cfg - 1, &eng) != ARAG_OK) die("engine", NULL);
+  const char *cfg = trace_prompts ? "{\"backend\":\"offline\",\"trace_prompts\":true}"
+                                  : "{\"backend\":\"offline\"}";
+  if (arag_engine_create(cfg, strlen(cfg), &eng) != ARAG_OK) die("engine", NULL);
   arag_history *h = NULL;
   if (arag_history_create(ARAG_EMBED_DEFAULT_DIM, NULL, &h) != ARAG_OK) die("history", NULL);
 
