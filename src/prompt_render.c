@@ -1,8 +1,8 @@
 #include "prompt_render.h"
 
+#include "json_write.h"
 #include "prompts.h"
 #include "strbuf.h"
-#include <cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,36 +248,36 @@ char *arag_render_request(const arag_agent_input *in, const arag_render_opts *o,
                           size_t *prompt_chars) {
   const arag_prompt *tpl = arag_prompt_get(arag_agent_name(in->agent));
   if (!tpl) return NULL;
+  arag_sb u;
+  arag_sb_init(&u);
+  render_user(&u, in, o, NULL);
   size_t ulen = 0;
-  char *user = arag_render_user_message(in, o, &ulen);
+  char *user = arag_sb_take(&u, &ulen);
   if (!user) return NULL;
-  char *out = NULL;
-  cJSON *req = cJSON_CreateObject();
-  cJSON *msgs = req ? cJSON_AddArrayToObject(req, "messages") : NULL;
-  cJSON *sys = cJSON_CreateObject(), *usr = cJSON_CreateObject();
-  cJSON *schema = cJSON_Parse(arag_response_schema(in->agent));
-  if (msgs && sys && usr && schema) {
-    cJSON_AddStringToObject(req, "agent", arag_agent_name(in->agent));
-    cJSON_AddStringToObject(sys, "role", "system");
-    cJSON_AddStringToObject(sys, "content", tpl->text);
-    cJSON_AddItemToArray(msgs, sys);
-    cJSON_AddStringToObject(usr, "role", "user");
-    cJSON_AddStringToObject(usr, "content", user);
-    cJSON_AddItemToArray(msgs, usr);
-    sys = usr = NULL;
-    cJSON_AddItemToObject(req, "response_schema", schema);
-    schema = NULL;
-    cJSON_AddNumberToObject(req, "max_tokens", o->max_tokens);
-    cJSON_AddNumberToObject(req, "temperature", o->temperature);
-    out = cJSON_PrintUnformatted(req);
-  }
-  cJSON_Delete(sys);
-  cJSON_Delete(usr);
-  cJSON_Delete(schema);
-  cJSON_Delete(req);
+  /* Written directly: the bytes cJSON_PrintUnformatted gives for the object
+   * {"messages":[system, user], "agent", "response_schema", "max_tokens",
+   * "temperature"} (the schemas are compact JSON texts already). */
+  arag_sb b;
+  arag_sb_init(&b);
+  arag_sb_reserve(&b, tpl->len + ulen + ulen / 8 + 1024);
+  arag_sb_puts(&b, "{\"messages\":[{\"role\":\"system\",\"content\":");
+  arag_jw_string(&b, tpl->text);
+  arag_sb_puts(&b, "},{\"role\":\"user\",\"content\":");
+  arag_jw_string(&b, user);
+  arag_sb_puts(&b, "}],\"agent\":");
+  arag_jw_string(&b, arag_agent_name(in->agent));
+  arag_sb_puts(&b, ",\"response_schema\":");
+  arag_sb_puts(&b, arag_response_schema(in->agent));
+  arag_sb_puts(&b, ",\"max_tokens\":");
+  arag_jw_number(&b, o->max_tokens);
+  arag_sb_puts(&b, ",\"temperature\":");
+  arag_jw_number(&b, o->temperature);
+  arag_sb_puts(&b, "}");
   free(user);
+  size_t n = 0;
+  char *out = arag_sb_take(&b, &n);
   if (out) {
-    if (len) *len = strlen(out);
+    if (len) *len = n;
     if (prompt_chars) *prompt_chars = tpl->len + ulen;
   }
   return out;

@@ -371,6 +371,66 @@ static void test_fmt_g4(void) {
   CHECK_EQ_INT(bad, 0);
 }
 
+/* The request as the renderer writes it is the text cJSON prints for the same
+ * object (built here the way the renderer used to build it). */
+static char *request_via_cjson(const arag_agent_input *in, const arag_render_opts *o) {
+  const arag_prompt *tpl = arag_prompt_get(arag_agent_name(in->agent));
+  char *user = arag_render_user_message(in, o, NULL);
+  cJSON *req = cJSON_CreateObject();
+  cJSON *msgs = cJSON_AddArrayToObject(req, "messages");
+  cJSON *sys = cJSON_CreateObject(), *usr = cJSON_CreateObject();
+  cJSON_AddStringToObject(req, "agent", arag_agent_name(in->agent));
+  cJSON_AddStringToObject(sys, "role", "system");
+  cJSON_AddStringToObject(sys, "content", tpl->text);
+  cJSON_AddItemToArray(msgs, sys);
+  cJSON_AddStringToObject(usr, "role", "user");
+  cJSON_AddStringToObject(usr, "content", user);
+  cJSON_AddItemToArray(msgs, usr);
+  cJSON_AddItemToObject(req, "response_schema", cJSON_Parse(arag_response_schema(in->agent)));
+  cJSON_AddNumberToObject(req, "max_tokens", o->max_tokens);
+  cJSON_AddNumberToObject(req, "temperature", o->temperature);
+  char *out = cJSON_PrintUnformatted(req);
+  cJSON_Delete(req);
+  free(user);
+  return out;
+}
+
+static void test_request_bytes(void) {
+  arag_item c[2] = {mk_item("C1", "T \"q\" <b>", "caf\xC3\xA9\n\x01"), mk_item("C2", "x", "")};
+  const arag_item *cp[2] = {&c[0], &c[1]};
+  arag_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.item = mk_item("E1", "old \\ title", "t\tx");
+  ev.rating = 4.5;
+  const arag_event *evp[1] = {&ev};
+  float ret[2] = {0.25f, -0.125f};
+  arag_nli_verdict v[2] = {{0.75f, ARAG_NLI_SUPPORTS, "fits \"well\""},
+                           {0.1f, ARAG_NLI_CONTRADICTS, ""}};
+  static const double temps[] = {0, 0.2, 1e-7};
+  for (int a = 0; a < 4; a++)
+    for (int t = 0; t < 3; t++) {
+      arag_agent_input in;
+      memset(&in, 0, sizeof in);
+      in.agent = (arag_agent)a;
+      in.long_term = evp;
+      in.n_long_term = 1;
+      in.cands = cp;
+      in.n_cands = 2;
+      in.retrieval = ret;
+      in.nli = a >= ARAG_AGENT_CSA ? v : NULL;
+      in.s_user = "likes \"x\"";
+      arag_render_opts o = {40, 300 + (uint32_t)t, temps[t]};
+      size_t len = 0, pc = 0;
+      char *got = arag_render_request(&in, &o, &len, &pc);
+      char *want = request_via_cjson(&in, &o);
+      CHECK(got && want && strcmp(got, want) == 0 && len == strlen(want));
+      CHECK_EQ_INT(pc, arag_render_user_message_len(&in, &o, NULL) +
+                           arag_prompt_get(arag_agent_name(in.agent))->len);
+      free(got);
+      free(want);
+    }
+}
+
 int main(void) {
   RUN(test_json_text);
   RUN(test_templates);
@@ -378,5 +438,6 @@ int main(void) {
   RUN(test_render_truncation_and_sections);
   RUN(test_render_len_matches);
   RUN(test_fmt_g4);
+  RUN(test_request_bytes);
   return test_report();
 }
