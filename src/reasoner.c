@@ -34,6 +34,9 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->nli_rsim = 0.0f;
   p->nli_psim = 0.0f;
   p->nli_rep = 3.0f;
+  /* A price near the user's typical price (the recency-weighted mean): neutral on
+   * the two data sets above, which carry no prices. */
+  p->nli_price = 0.5f;
   /* IRA: NLI score, standardized retrieval similarity, popularity among the
    * candidates, S_user's brands, category paths and keywords (keywords weighed
    * by rarity among the candidates). S_ctx's traits are read but weigh 0: with
@@ -74,6 +77,7 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
   RS_P(nli_sim)
   RS_P(nli_psim)
   RS_P(nli_rep)
+  RS_P(nli_price)
   RS_P(ira_nli)
   RS_P(ira_ret)
   RS_P(ira_pop)
@@ -267,7 +271,7 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
             p->nli_line * (m->line >= 2 ? (float)(m->line - 1) / (RS_LEAD - 1) : 0.0f) +
             p->nli_sess * (float)((m->brand_sess_n > 0) + (m->cat_sess > 0)) +
             p->nli_sim * m->wsim + p->nli_rsim * m->rsim + p->nli_psim * m->psim +
-            p->nli_rep * (m->rep_n ? 1.0f : 0.0f);
+            p->nli_rep * (m->rep_n ? 1.0f : 0.0f) + p->nli_price * m->price;
   return 1.0f / (1.0f + expf(-x));
 }
 
@@ -310,6 +314,11 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_item *it,
     arag_sb_printf(r, "%ssimilar to your \"", parts ? "; " : "");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
     arag_sb_printf(r, "\" (%.2f)", m->sim);
+    parts++;
+  }
+  if (m->price >= 0.5f && pr->price_w > 0) {
+    arag_sb_printf(r, "%sclose to your usual price (about %.2f)", parts ? "; " : "",
+                   pr->price_sum_w / pr->price_w);
     parts++;
   }
   if (!parts) {

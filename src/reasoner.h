@@ -10,7 +10,7 @@
  *     readable text with one trait list per line;
  *   - NLI scores each candidate from item-to-item evidence against the history
  *     (nearest history title, deepest shared category level, same product line,
- *     repeat purchase)
+ *     repeat purchase, a price close to the user's typical one)
  *     and names its evidence, a shared brand included (brand loyalty itself is
  *     weighed by IRA from S_user, so it counts once);
  *   - CSA reads what the accepted candidates have in common (brands, category
@@ -35,6 +35,7 @@ typedef struct arag_reasoner_params {
   /* NLI: score = sigmoid(bias + sum of weight * feature) */
   float nli_bias, nli_brand, nli_brandn, nli_rsim, nli_line, nli_cat, nli_sess, nli_sim, nli_psim,
       nli_rep;
+  float nli_price; /* price close to the user's typical price (items with prices only) */
   float sim_decay; /* nearest-title evidence of an event of age a counts sim * sim_decay^a */
   /* IRA */
   float ira_nli, ira_nli_logit, ira_ret, ira_pop;

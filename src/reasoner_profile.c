@@ -273,6 +273,10 @@ void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *
     m->brand_w /= pr->w_total;
     m->cat = cat_w / pr->w_total;
   }
+  if (pr->price_w > 0 && pr->price_sum_w > 0 && isfinite(it->price) && it->price > 0) {
+    double r = fabs(log(it->price * pr->price_w / pr->price_sum_w)) / log(4.0);
+    m->price = r < 1 ? (float)(1 - r) : 0.0f;
+  }
   const float *tv = it->title_vec ? it->title_vec : it->vec;
   if (tv) {
     float fac = 1.0f;

@@ -374,6 +374,61 @@ static void test_evidence(void) {
   fx_clear(&x);
 }
 
+/* Price: with priced history (typical price about 10), a candidate at that price
+ * scores above the same candidate at ten times it, and its rationale says why;
+ * without prices on either side the score is the same as before. */
+static void test_price(void) {
+  fixture x;
+  fx_build(&x);
+  double prices[5] = {8, 12, 9, 11, 10};
+  for (uint32_t i = 0; i < x.n_hist; i++) x.ev[i].item.price = prices[i];
+  fx_item *a = mk("p1", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  fx_item *b = mk("p2", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  fx_item *c = mk("p3", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  a->it.price = 10;
+  b->it.price = 100;
+  const arag_item *cp[3] = {&a->it, &b->it, &c->it};
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_NLI);
+  in.cands = cp;
+  in.n_cands = 3;
+  cJSON *o = answer(&in);
+  check_nli(o, &in);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  double sa = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 0), "score")->valuedouble;
+  double sb = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 1), "score")->valuedouble;
+  double sc = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 2), "score")->valuedouble;
+  const char *ra = str_field(cJSON_GetArrayItem(items, 0), "rationale");
+  const char *rb = str_field(cJSON_GetArrayItem(items, 1), "rationale");
+  CHECK(sa > sb);
+  CHECK(sb == sc); /* 10x away: no price evidence, like an item without a price */
+  CHECK(ra && strstr(ra, "close to your usual price (about "));
+  CHECK(rb && !strstr(rb, "price"));
+  cJSON_Delete(o);
+  fx_free(a);
+  fx_free(b);
+  fx_free(c);
+  fx_clear(&x);
+
+  /* No priced history: a priced candidate gets no price evidence. */
+  fx_build(&x);
+  fx_item *d = mk("p4", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  fx_item *e = mk("p5", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  d->it.price = 10;
+  const arag_item *dp[2] = {&d->it, &e->it};
+  in = fx_input(&x, ARAG_AGENT_NLI);
+  in.cands = dp;
+  in.n_cands = 2;
+  o = answer(&in);
+  items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  double sd = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 0), "score")->valuedouble;
+  double se = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 1), "score")->valuedouble;
+  CHECK(sd == se);
+  cJSON_Delete(o);
+  fx_free(d);
+  fx_free(e);
+  fx_clear(&x);
+}
+
 /* IRA reads S_user as text: with NLI and CSA off, the brand in S_user decides. */
 static void test_ira_reads_summaries(void) {
   fixture x;
@@ -553,6 +608,7 @@ int main(void) {
   RUN(test_schemas_full_and_ablations);
   RUN(test_determinism);
   RUN(test_evidence);
+  RUN(test_price);
   RUN(test_ira_reads_summaries);
   RUN(test_degenerate_users);
   RUN(test_long_history);
