@@ -274,8 +274,11 @@ void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *
     m->cat = cat_w / pr->w_total;
   }
   if (pr->price_w > 0 && pr->price_sum_w > 0 && isfinite(it->price) && it->price > 0) {
-    double r = fabs(log(it->price * pr->price_w / pr->price_sum_w)) / log(4.0);
-    m->price = r < 1 ? (float)(1 - r) : 0.0f;
+    /* Ratio to the typical price, either way, with basic arithmetic only (the
+     * same bits on every target): 1 at the typical price, 0 from 4x away. */
+    double q = it->price * pr->price_w / pr->price_sum_w;
+    if (q > 0 && q < 1) q = 1 / q;
+    m->price = q >= 1 && q < 4 ? (float)(1 - (q - 1) / 3) : 0.0f;
   }
   const float *tv = it->title_vec ? it->title_vec : it->vec;
   if (tv) {

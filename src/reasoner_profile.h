@@ -73,7 +73,7 @@ typedef struct rs_match {
   float sim;       /* best title cosine with a recent event */
   float rsim;      /* sum over the 5 most recent events of cosine * 0.5^age */
   float wsim;      /* best of cosine * sim_decay^age */
-  float price;     /* 1 at the profile's typical price, down to 0 at 4x away (either way) */
+  float price;     /* 1 at the typical price, linearly down to 0 at 4x away (either way) */
   int32_t sim_ev;  /* that event, -1 if none */
   float psim;      /* cosine with the profile vector */
   uint32_t line;   /* most leading title words shared with one event */
