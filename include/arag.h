@@ -146,7 +146,11 @@ arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *o
 
 /* Item JSON: {"id": str, "title": str, "text"?: str, "categories"?: [str],
  *             "brand"?: str, "price"?: number, "popularity"?: number,
- *             "vector"?: [number]} */
+ *             "related"?: {"<item id>": number, ...}, "vector"?: [number]}
+ * "related": items bought together with this one and a weight each (say, how many
+ * shoppers bought both; finite, >= 0), at most 64 entries (more: ARAG_E_LIMIT),
+ * ids within max_id_bytes. Catalog-side data: the offline reasoner names it as
+ * evidence; history snapshots do not keep it. */
 typedef struct arag_catalog arag_catalog;
 
 /* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). */

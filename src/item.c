@@ -38,6 +38,11 @@ void arag_item_clear(arag_item *it) {
     for (uint32_t i = 0; i < it->n_categories; i++) free(it->categories[i]);
     free(it->categories);
   }
+  if (it->related_ids) {
+    for (uint32_t i = 0; i < it->n_related; i++) free(it->related_ids[i]);
+    free(it->related_ids);
+  }
+  free(it->related_w);
   free(it->vec);
   free(it->title_vec);
   memset(it, 0, sizeof(*it));
@@ -94,6 +99,43 @@ static char *brand_from_text(const char *text) {
   size_t n = (size_t)(e - s);
   if (n > 200) n = 0; /* no sentence end near the start: not a brand */
   return dup_bytes(s, n);
+}
+
+/* "related": {"<item id>": weight, ...}: at most ARAG_ITEM_MAX_RELATED entries,
+ * ids of 1..max_id_bytes bytes, weights finite and >= 0 (as f32). */
+static arag_status get_related(const cJSON *obj, const arag_limits *lim, arag_item *it, char *err,
+                               size_t err_len) {
+  const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "related");
+  if (!rel || cJSON_IsNull(rel)) return ARAG_OK;
+  if (!cJSON_IsObject(rel))
+    return fail(ARAG_E_JSON, err, err_len, "\"related\" must be an object of id: weight");
+  int n = cJSON_GetArraySize(rel);
+  if (n > ARAG_ITEM_MAX_RELATED)
+    return fail(ARAG_E_LIMIT, err, err_len, "\"related\" has %d entries, over the limit of %d", n,
+                ARAG_ITEM_MAX_RELATED);
+  if (n == 0) return ARAG_OK;
+  it->related_ids = (char **)calloc((size_t)n, sizeof(char *));
+  it->related_w = (float *)calloc((size_t)n, sizeof(float));
+  if (!it->related_ids || !it->related_w) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  const cJSON *r;
+  cJSON_ArrayForEach(r, rel) {
+    const char *key = r->string ? r->string : "";
+    size_t kl = strlen(key);
+    if (kl == 0) return fail(ARAG_E_INVALID, err, err_len, "\"related\" has an empty id");
+    if (kl > lim->max_id_bytes)
+      return fail(ARAG_E_LIMIT, err, err_len, "\"related\" id is %zu bytes, over max_id_bytes %u",
+                  kl, lim->max_id_bytes);
+    if (!cJSON_IsNumber(r))
+      return fail(ARAG_E_JSON, err, err_len, "\"related\"[\"%.64s\"] must be a number", key);
+    float w = (float)r->valuedouble;
+    if (!isfinite(r->valuedouble) || !isfinite(w) || !(w >= 0.0f))
+      return fail(ARAG_E_INVALID, err, err_len,
+                  "\"related\"[\"%.64s\"] must be a finite number >= 0", key);
+    it->related_ids[it->n_related] = dup_bytes(key, kl);
+    if (!it->related_ids[it->n_related]) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+    it->related_w[it->n_related++] = w;
+  }
+  return ARAG_OK;
 }
 
 static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32_t dim,
@@ -157,6 +199,7 @@ static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32
   if ((st = get_number(obj, "price", &it->price, NULL, err, err_len)) != ARAG_OK) return st;
   if ((st = get_number(obj, "popularity", &it->popularity, NULL, err, err_len)) != ARAG_OK)
     return st;
+  if ((st = get_related(obj, lim, it, err, err_len)) != ARAG_OK) return st;
 
   if (dim == 0) return fail(ARAG_E_INVALID, err, err_len, "dimension 0");
   it->title_vec = (float *)malloc((size_t)dim * sizeof(float));
@@ -270,6 +313,17 @@ arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim) {
       dst->categories[i] = dup_str(src->categories[i]);
       ok = dst->categories[i] != NULL;
       dst->n_categories = i + 1;
+    }
+  }
+  if (ok && src->n_related) {
+    dst->related_ids = (char **)calloc(src->n_related, sizeof(char *));
+    dst->related_w = (float *)malloc(src->n_related * sizeof(float));
+    ok = dst->related_ids && dst->related_w;
+    if (ok) memcpy(dst->related_w, src->related_w, src->n_related * sizeof(float));
+    for (uint32_t i = 0; ok && i < src->n_related; i++) {
+      dst->related_ids[i] = dup_str(src->related_ids[i]);
+      ok = dst->related_ids[i] != NULL;
+      dst->n_related = i + 1;
     }
   }
   size_t vb = (size_t)dim * sizeof(float);

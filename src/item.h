@@ -9,6 +9,7 @@
 
 /* Most categories one item may carry. */
 #define ARAG_ITEM_MAX_CATEGORIES 64
+#define ARAG_ITEM_MAX_RELATED 64
 
 /* Parse one item object into *out (zeroed first; on error *out holds nothing and
  * err gets a message naming the field). require_title: catalog items need a

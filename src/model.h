@@ -21,6 +21,12 @@ typedef struct arag_item {
   uint32_t n_categories;
   double price;
   double popularity;
+  /* Related items ("bought together"): ids with weights (finite, >= 0), in the
+   * order given; NULL / 0 when absent. Catalog-side data, not kept in history
+   * snapshots. */
+  char **related_ids;
+  float *related_w;
+  uint32_t n_related;
   float *vec;
   float *title_vec;
 } arag_item;

@@ -266,6 +266,67 @@ static arag_status each(const char *json, collected *c, int fail_at) {
   return arag_json_each(json, strlen(json), collect, c, err, sizeof(err));
 }
 
+static void test_related(void) {
+  arag_item it, cp;
+  CHECK_EQ_INT(parse_item("{\"id\":\"B1\",\"title\":\"Lipstick\","
+                          "\"related\":{\"B2\":3,\"B9\":0.5,\"B3\":0}}",
+                          1, &it),
+               ARAG_OK);
+  CHECK_EQ_INT(it.n_related, 3);
+  CHECK(it.related_ids && strcmp(it.related_ids[0], "B2") == 0 &&
+        strcmp(it.related_ids[1], "B9") == 0 && strcmp(it.related_ids[2], "B3") == 0);
+  CHECK(it.related_w && it.related_w[0] == 3.0f && it.related_w[1] == 0.5f &&
+        it.related_w[2] == 0.0f);
+  CHECK_EQ_INT(arag_item_copy(&cp, &it, D), ARAG_OK);
+  CHECK_EQ_INT(cp.n_related, 3);
+  CHECK(cp.related_ids != it.related_ids && strcmp(cp.related_ids[1], "B9") == 0);
+  CHECK(cp.related_ids[1] != it.related_ids[1] && cp.related_w[1] == 0.5f);
+  arag_item_clear(&it);
+  CHECK(it.related_ids == NULL && it.related_w == NULL && it.n_related == 0);
+  CHECK(strcmp(cp.related_ids[0], "B2") == 0); /* the copy outlives the original */
+  arag_item_clear(&cp);
+
+  /* Absent, null and empty: no related items. */
+  CHECK_EQ_INT(parse_item("{\"id\":\"B1\",\"title\":\"x\",\"related\":null}", 1, &it), ARAG_OK);
+  CHECK(it.n_related == 0 && it.related_ids == NULL);
+  arag_item_clear(&it);
+  CHECK_EQ_INT(parse_item("{\"id\":\"B1\",\"title\":\"x\",\"related\":{}}", 1, &it), ARAG_OK);
+  CHECK(it.n_related == 0 && it.related_ids == NULL);
+  arag_item_clear(&it);
+
+  /* Wrong types and values. */
+  expect_fail("{\"id\":\"B1\",\"title\":\"x\",\"related\":[\"B2\"]}", 1, ARAG_E_JSON, "related");
+  expect_fail("{\"id\":\"B1\",\"title\":\"x\",\"related\":\"B2\"}", 1, ARAG_E_JSON, "related");
+  expect_fail("{\"id\":\"B1\",\"title\":\"x\",\"related\":{\"B2\":\"3\"}}", 1, ARAG_E_JSON,
+              "related");
+  expect_fail("{\"id\":\"B1\",\"title\":\"x\",\"related\":{\"B2\":1,\"B3\":-1}}", 1, ARAG_E_INVALID,
+              "B3");
+  expect_fail("{\"id\":\"B1\",\"title\":\"x\",\"related\":{\"B2\":1e39}}", 1, ARAG_E_INVALID,
+              "related");
+  expect_fail("{\"id\":\"B1\",\"title\":\"x\",\"related\":{\"\":1}}", 1, ARAG_E_INVALID, "related");
+
+  /* Limits: 64 entries pass, 65 do not; an id over max_id_bytes does not. */
+  char buf[4096];
+  for (int n = 64; n <= 65; n++) {
+    size_t o = (size_t)snprintf(buf, sizeof buf, "{\"id\":\"B1\",\"title\":\"x\",\"related\":{");
+    for (int i = 0; i < n; i++)
+      o += (size_t)snprintf(buf + o, sizeof buf - o, "%s\"R%d\":%d", i ? "," : "", i, i);
+    snprintf(buf + o, sizeof buf - o, "}}");
+    if (n == 64) {
+      CHECK_EQ_INT(parse_item(buf, 1, &it), ARAG_OK);
+      CHECK_EQ_INT(it.n_related, 64);
+      CHECK(strcmp(it.related_ids[63], "R63") == 0 && it.related_w[63] == 63.0f);
+      arag_item_clear(&it);
+    } else {
+      expect_fail(buf, 1, ARAG_E_LIMIT, "related");
+    }
+  }
+  size_t o = (size_t)snprintf(buf, sizeof buf, "{\"id\":\"B1\",\"title\":\"x\",\"related\":{\"");
+  for (uint32_t i = 0; i <= lim.max_id_bytes && o + 8 < sizeof buf; i++) buf[o++] = 'a';
+  snprintf(buf + o, sizeof buf - o, "\":1}}");
+  expect_fail(buf, 1, ARAG_E_LIMIT, "max_id_bytes");
+}
+
 static void test_json_each(void) {
   collected c;
   CHECK_EQ_INT(each("{\"id\":\"a\"}", &c, -1), ARAG_OK);
@@ -324,6 +385,7 @@ int main(void) {
   RUN(test_brand_from_text);
   RUN(test_events);
   RUN(test_copy);
+  RUN(test_related);
   RUN(test_json_each);
   return test_report();
 }

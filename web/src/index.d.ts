@@ -102,6 +102,10 @@ export interface Item {
   brand?: string;
   price?: number;
   popularity?: number;
+  /** Items bought together with this one, each with a weight (finite, >= 0; say, how
+   * many shoppers bought both). At most 64 entries. Catalog-side: not kept in history
+   * snapshots. */
+  related?: Record<string, number>;
   vector?: Vector;
 }
 
