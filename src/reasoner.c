@@ -37,6 +37,15 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   /* A price near the user's typical price (the recency-weighted mean): neutral on
    * the two data sets above, which carry no prices. */
   p->nli_price = 0.5f;
+  /* Bought together: a candidate and one of the 10 most recent events on each
+   * other's "related" lists (catalog co-occurrence, like popularity), weighed by
+   * log(1 + shoppers) and 0.9^age. NDCG@5 through the chained agents, Beauty /
+   * Office: 0.346 / 0.329 without it; weight 1: 0.350 / 0.333; 3: 0.355 / 0.342;
+   * 4 or more: no better on either; window 3 or 5 and decay 0.6 to 1.0 within
+   * 0.004; raising ira_nli to 2 with it trades one data set for the other. */
+  p->nli_rel = 3.0f;
+  p->rel_decay = 0.9f;
+  p->rel_window = 10;
   /* IRA: NLI score, standardized retrieval similarity, popularity among the
    * candidates, S_user's brands, category paths and keywords (keywords weighed
    * by rarity among the candidates). S_ctx's traits are read but weigh 0: with
@@ -92,6 +101,8 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
   RS_P(nli_psim)
   RS_P(nli_rep)
   RS_P(nli_price)
+  RS_P(nli_rel)
+  RS_P(rel_decay)
   RS_P(ira_nli)
   RS_P(ira_ret)
   RS_P(ira_pop)
@@ -107,6 +118,10 @@ int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v
 #undef RS_P
   if (strcmp(name, "sim_window") == 0 && v >= 0 && v <= 10000) {
     p->sim_window = (uint32_t)v;
+    return 0;
+  }
+  if (strcmp(name, "rel_window") == 0 && v >= 0 && v <= 10000) {
+    p->rel_window = (uint32_t)v;
     return 0;
   }
   return -1;
@@ -285,7 +300,7 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
             p->nli_line * (m->line >= 2 ? (float)(m->line - 1) / (RS_LEAD - 1) : 0.0f) +
             p->nli_sess * (float)((m->brand_sess_n > 0) + (m->cat_sess > 0)) +
             p->nli_sim * m->wsim + p->nli_rsim * m->rsim + p->nli_psim * m->psim +
-            p->nli_rep * (m->rep_n ? 1.0f : 0.0f) + p->nli_price * m->price;
+            p->nli_rep * (m->rep_n ? 1.0f : 0.0f) + p->nli_price * m->price + p->nli_rel * m->rel;
   return 1.0f / (1.0f + expf(-x));
 }
 
@@ -328,6 +343,16 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_item *it,
     arag_sb_printf(r, "%ssimilar to your \"", parts ? "; " : "");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
     arag_sb_printf(r, "\" (%.2f)", m->sim);
+    parts++;
+  }
+  if (m->rel_ev >= 0 && m->rel > 0) {
+    const rs_event *e = &pr->ev[m->rel_ev];
+    arag_sb_printf(r, "%sbought together with your \"", parts ? "; " : "");
+    put_clean(r, rs_str(pr, e->title_off), e->title_len);
+    if (m->rel_w >= 1.0f && m->rel_w < 1e9f && m->rel_w == floorf(m->rel_w))
+      arag_sb_printf(r, "\" by %u shopper%s", (unsigned)m->rel_w, m->rel_w == 1.0f ? "" : "s");
+    else
+      arag_sb_printf(r, "\" (weight %.2f)", m->rel_w);
     parts++;
   }
   if (m->price >= 0.5f && pr->price_w > 0) {

@@ -10,7 +10,8 @@
  *     readable text with one trait list per line;
  *   - NLI scores each candidate from item-to-item evidence against the history
  *     (nearest history title, deepest shared category level, same product line,
- *     repeat purchase, a price close to the user's typical one)
+ *     repeat purchase, a price close to the user's typical one, bought together
+ *     with a recent item by other shoppers)
  *     and names its evidence, a shared brand included (brand loyalty itself is
  *     weighed by IRA from S_user, so it counts once);
  *   - CSA reads what the accepted candidates have in common (brands, category
@@ -36,6 +37,11 @@ typedef struct arag_reasoner_params {
   float nli_bias, nli_brand, nli_brandn, nli_rsim, nli_line, nli_cat, nli_sess, nli_sim, nli_psim,
       nli_rep;
   float nli_price; /* price close to the user's typical price (items with prices only) */
+  /* Bought together: the candidate's "related" list names one of the rel_window most
+   * recent events, or such an event's list names the candidate; each such event of
+   * age a adds log(1 + weight) * rel_decay^a to the feature nli_rel weighs. */
+  float nli_rel, rel_decay;
+  uint32_t rel_window;
   float sim_decay; /* nearest-title evidence of an event of age a counts sim * sim_decay^a */
   /* IRA */
   float ira_nli, ira_nli_logit, ira_ret, ira_pop;

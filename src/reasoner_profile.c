@@ -1,5 +1,7 @@
 #include "reasoner_profile.h"
 
+#include "item.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,6 +125,7 @@ void rs_profile_free(void *p) {
   free(pr->paths);
   free(pr->terms);
   free(pr->pvec);
+  free(pr->rel);
   free(pr->strs);
   free(pr);
 }
@@ -147,6 +150,9 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   pr->sess_boost = p->sess_boost;
   pr->sim_decay = p->sim_decay;
   pr->sim_window = p->sim_window;
+  pr->rel_decay = p->rel_decay;
+  pr->rel_window = p->rel_window;
+  pr->rel_ev0 = n < p->rel_window ? 0 : n - p->rel_window;
   pr->n_sim = n < p->sim_window ? n : p->sim_window;
   pr->sim_ev0 = n - pr->n_sim;
   pr->ev = calloc(n ? n : 1, sizeof *pr->ev);
@@ -204,6 +210,21 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   }
   normalize(pr->pvec, dim);
   normalize(pr->ptvec, dim);
+  uint32_t n_rel = 0;
+  for (uint32_t i = pr->rel_ev0; i < n; i++) n_rel += event_at(in, i)->item.n_related;
+  if (n_rel) {
+    pr->rel = malloc(n_rel * sizeof *pr->rel);
+    if (!pr->rel) goto fail;
+    for (uint32_t i = pr->rel_ev0; i < n; i++) {
+      const arag_item *it = &event_at(in, i)->item;
+      for (uint32_t k = 0; k < it->n_related; k++) {
+        const char *rid = it->related_ids[k] ? it->related_ids[k] : "";
+        float w = it->related_w[k];
+        if (!(w > 0) || !isfinite(w)) continue;
+        pr->rel[pr->n_rel++] = (rs_rel){rs_hash(rid, strlen(rid)), w, i};
+      }
+    }
+  }
   pr->brands = merge(pr, in, ob, nb, disp_span, &pr->n_brands);
   if (!pr->brands) goto fail;
   pr->paths = merge(pr, in, op, np, disp_path, &pr->n_paths);
@@ -295,4 +316,33 @@ void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *
     }
   }
   if (it->vec) m->psim = rs_dot(it->vec, pr->pvec, pr->dim);
+  /* Bought together with a recent event: the larger weight of the two lists
+   * (either may be absent), independent of list order. */
+  m->rel_ev = -1;
+  uint64_t rh[ARAG_ITEM_MAX_RELATED];
+  uint32_t nr = it->n_related < ARAG_ITEM_MAX_RELATED ? it->n_related : ARAG_ITEM_MAX_RELATED;
+  for (uint32_t k = 0; k < nr; k++) {
+    const char *rid = it->related_ids[k] ? it->related_ids[k] : "";
+    rh[k] = rs_hash(rid, strlen(rid));
+  }
+  if (!nr && !pr->n_rel) return;
+  float best = 0;
+  for (uint32_t i = pr->rel_ev0; i < pr->n_ev; i++) {
+    const rs_event *e = &pr->ev[i];
+    if (e->id_h == f->id_h) continue;
+    float w = 0;
+    for (uint32_t k = 0; k < nr; k++)
+      if (rh[k] == e->id_h && isfinite(it->related_w[k]) && it->related_w[k] > w)
+        w = it->related_w[k];
+    for (uint32_t k = 0; k < pr->n_rel; k++)
+      if (pr->rel[k].ev == i && pr->rel[k].id_h == f->id_h && pr->rel[k].w > w) w = pr->rel[k].w;
+    if (!(w > 0)) continue;
+    float c = logf(1.0f + w) * powf(pr->rel_decay, (float)(pr->n_ev - 1 - i));
+    m->rel += c;
+    if (c >= best) {
+      best = c;
+      m->rel_w = w;
+      m->rel_ev = (int32_t)i;
+    }
+  }
 }

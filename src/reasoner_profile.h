@@ -33,6 +33,13 @@ typedef struct rs_agg {
   uint32_t off, len; /* display in strs */
 } rs_agg;
 
+/* One entry of a recent event's "related" list. */
+typedef struct rs_rel {
+  uint64_t id_h; /* the related item */
+  float w;
+  uint32_t ev; /* the event */
+} rs_rel;
+
 typedef struct rs_profile {
   uint32_t dim;
   uint32_t n_ev, n_sess;
@@ -47,10 +54,13 @@ typedef struct rs_profile {
   uint32_t n_sim, sim_ev0;
   double price_lo, price_hi, price_sum_w, price_w;
   uint32_t n_price;
+  /* Related lists of the last rel_window events (events rel_ev0 .. n_ev - 1). */
+  rs_rel *rel;
+  uint32_t n_rel, rel_ev0;
   char *strs;
   size_t strs_len, strs_cap;
-  float decay, sess_boost, sim_decay; /* the parameters it was built with */
-  uint32_t sim_window;
+  float decay, sess_boost, sim_decay, rel_decay; /* the parameters it was built with */
+  uint32_t sim_window, rel_window;
 } rs_profile;
 
 /* Builds the profile (NULL when out of memory). */
@@ -76,6 +86,9 @@ typedef struct rs_match {
   float price;     /* 1 at the typical price, linearly down to 0 at 4x away (either way) */
   int32_t sim_ev;  /* that event, -1 if none */
   float psim;      /* cosine with the profile vector */
+  float rel;       /* bought-together evidence: sum of log(1 + w) * rel_decay^age */
+  float rel_w;     /* the weight of the event adding most to rel */
+  int32_t rel_ev;  /* that event, -1 if none */
   uint32_t line;   /* most leading title words shared with one event */
   int32_t line_ev; /* that event (the most recent of ties), -1 if none */
 } rs_match;

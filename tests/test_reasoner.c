@@ -429,6 +429,90 @@ static void test_price(void) {
   fx_clear(&x);
 }
 
+static char *answer_text(const arag_agent_input *in) {
+  size_t len = 0;
+  char *s = arag_reasoner_answer(in, &len);
+  CHECK(s != NULL);
+  return s;
+}
+
+/* Bought together: the candidate's "related" list names a recent event, or a
+ * recent event's list names the candidate; the rationale names that event and the
+ * number of shoppers. Related data that links nothing changes no byte. */
+static void test_related(void) {
+  fixture x;
+  fx_build(&x);
+  fx_item *a = mk("r1", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  fx_item *b = mk("r2", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  fx_item *c = mk("r3", "Garden Hose Nozzle", "Gilmour", "Tools|Garden|Watering", 0);
+  char *a_ids[2] = {(char *)"zz", (char *)"h5"};
+  float a_w[2] = {9, 7};
+  a->it.related_ids = a_ids;
+  a->it.related_w = a_w;
+  a->it.n_related = 2;
+  char *h3_ids[1] = {(char *)"r2"};
+  float h3_w[1] = {1};
+  x.ev[2].item.related_ids = h3_ids;
+  x.ev[2].item.related_w = h3_w;
+  x.ev[2].item.n_related = 1;
+  const arag_item *cp[3] = {&a->it, &b->it, &c->it};
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_NLI);
+  in.cands = cp;
+  in.n_cands = 3;
+  cJSON *o = answer(&in);
+  check_nli(o, &in);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  double sa = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 0), "score")->valuedouble;
+  double sb = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 1), "score")->valuedouble;
+  double sc = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(items, 2), "score")->valuedouble;
+  const char *ra = str_field(cJSON_GetArrayItem(items, 0), "rationale");
+  const char *rb = str_field(cJSON_GetArrayItem(items, 1), "rationale");
+  const char *rc = str_field(cJSON_GetArrayItem(items, 2), "rationale");
+  CHECK(sa > sc && sb > sc);
+  CHECK(sa > sb); /* 7 shoppers on the latest item beat 1 on an older one */
+  CHECK(ra && strstr(ra, "bought together with your \"Essie Nail Polish Pink\" by 7 shoppers"));
+  CHECK(rb && strstr(rb, "bought together with your \"Maybelline Brow Pencil\" by 1 shopper"));
+  CHECK(rb && !strstr(rb, "1 shoppers"));
+  CHECK(rc && !strstr(rc, "bought together"));
+  cJSON_Delete(o);
+  fx_clear(&x);
+
+  /* Related lists that name nothing in the history (or with weight 0): every
+   * agent's answer is byte-identical to the one without any related data. */
+  char *none_ids[2] = {(char *)"zz", (char *)"h4"};
+  float none_w[2] = {5, 0};
+  for (int agent = ARAG_AGENT_UUA; agent <= ARAG_AGENT_IRA; agent++) {
+    char *plain, *with;
+    fx_build(&x);
+    in = fx_input(&x, (arag_agent)agent);
+    in.cands = cp;
+    in.n_cands = 3;
+    a->it.n_related = 0;
+    b->it.n_related = 0;
+    plain = answer_text(&in);
+    fx_clear(&x);
+    fx_build(&x);
+    in = fx_input(&x, (arag_agent)agent);
+    in.cands = cp;
+    in.n_cands = 3;
+    a->it.related_ids = none_ids;
+    a->it.related_w = none_w;
+    a->it.n_related = 2;
+    x.ev[4].item.related_ids = none_ids; /* h5 names zz and h4: no candidate */
+    x.ev[4].item.related_w = none_w;
+    x.ev[4].item.n_related = 2;
+    with = answer_text(&in);
+    CHECK(plain && with && strcmp(plain, with) == 0);
+    free(plain);
+    free(with);
+    fx_clear(&x);
+  }
+  a->it.n_related = 0;
+  fx_free(a);
+  fx_free(b);
+  fx_free(c);
+}
+
 /* IRA reads S_user as text: with NLI and CSA off, the brand in S_user decides. */
 static void test_ira_reads_summaries(void) {
   fixture x;
@@ -609,6 +693,7 @@ int main(void) {
   RUN(test_determinism);
   RUN(test_evidence);
   RUN(test_price);
+  RUN(test_related);
   RUN(test_ira_reads_summaries);
   RUN(test_degenerate_users);
   RUN(test_long_history);
