@@ -5,8 +5,8 @@
  *               [--param name=value ...] [--resamples 1000] [--ranks FILE]
  *
  * Items go into a catalog through arag_catalog_add_json (so the item vectors are
- * the product's), each with a "popularity" field counted over all eligible users'
- * histories (never targets). Each user's history goes into an arag_history, and
+ * the product's), each with "popularity" and "related" fields counted over all
+ * eligible users' histories (never targets). Each user's history goes into an arag_history, and
  * the arag methods run arag_recommend_start with the backend "offline" and the
  * candidates as ids; the ablations switch one agent off in the config.
  *
@@ -111,6 +111,8 @@ typedef struct item_rec {
   char *id;
   char *json; /* the line, with "popularity" added */
   uint32_t pop;
+  uint32_t *rel, *rel_n; /* related items (best first) and their co-occurrence counts */
+  uint32_t n_rel;
   const arag_item *it;
 } item_rec;
 
@@ -138,6 +140,72 @@ static int inter_cmp(const void *a, const void *b) {
   const inter *x = a, *y = b;
   if (x->ts != y->ts) return x->ts < y->ts ? -1 : 1;
   return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* Related items: co-occurrence in the eligible users' histories (never targets).
+ * Every pair of different items at most REL_WINDOW positions apart in a history
+ * counts once for both; each item keeps its REL_TOP partners by count (ties: id
+ * byte order). The JS harness (web/src/eval/baselines.mjs relatedCounts) computes
+ * the same lists. */
+#define REL_WINDOW 3
+#define REL_TOP 20
+
+typedef struct pair {
+  uint32_t a, b;
+} pair;
+
+static int pair_cmp(const void *x, const void *y) {
+  const pair *p = x, *q = y;
+  if (p->a != q->a) return p->a < q->a ? -1 : 1;
+  return p->b < q->b ? -1 : p->b > q->b;
+}
+
+typedef struct partner {
+  uint32_t item, n;
+  const char *id;
+} partner;
+
+static int partner_cmp(const void *x, const void *y) {
+  const partner *p = x, *q = y;
+  if (p->n != q->n) return p->n > q->n ? -1 : 1;
+  return strcmp(p->id, q->id);
+}
+
+static void related_counts(data *d) {
+  size_t cap = 1024, n = 0;
+  pair *pr = malloc(cap * sizeof *pr);
+  for (uint32_t i = 0; i < d->n_users; i++) {
+    const user_rec *u = &d->users[i];
+    uint32_t h = u->n - 1; /* the history: all but the target */
+    for (uint32_t x = 0; x < h; x++)
+      for (uint32_t y = x + 1; y < h && y - x <= REL_WINDOW; y++) {
+        uint32_t a = u->ev[x].item, b = u->ev[y].item;
+        if (a == b) continue;
+        if (n + 2 > cap) pr = realloc(pr, (cap *= 2) * sizeof *pr);
+        pr[n++] = (pair){a, b};
+        pr[n++] = (pair){b, a};
+      }
+  }
+  if (!pr) die("out of memory", NULL);
+  qsort(pr, n, sizeof *pr, pair_cmp);
+  partner *tmp = malloc((d->n_items + 1) * sizeof *tmp);
+  for (size_t i = 0; i < n;) {
+    uint32_t a = pr[i].a, m = 0;
+    while (i < n && pr[i].a == a) {
+      size_t j = i;
+      while (j < n && pr[j].a == a && pr[j].b == pr[i].b) j++;
+      tmp[m++] = (partner){pr[i].b, (uint32_t)(j - i), d->items[pr[i].b].id};
+      i = j;
+    }
+    qsort(tmp, m, sizeof *tmp, partner_cmp);
+    item_rec *r = &d->items[a];
+    r->n_rel = m < REL_TOP ? m : REL_TOP;
+    r->rel = malloc(r->n_rel * sizeof *r->rel);
+    r->rel_n = malloc(r->n_rel * sizeof *r->rel_n);
+    for (uint32_t k = 0; k < r->n_rel; k++) r->rel[k] = tmp[k].item, r->rel_n[k] = tmp[k].n;
+  }
+  free(tmp);
+  free(pr);
 }
 
 static void load(const char *dir, data *d) {
@@ -235,6 +303,7 @@ static void load(const char *dir, data *d) {
   /* Popularity: occurrences in the eligible users' histories (never targets). */
   for (uint32_t i = 0; i < d->n_users; i++)
     for (uint32_t j = 0; j + 1 < d->users[i].n; j++) d->items[d->users[i].ev[j].item].pop++;
+  related_counts(d);
 }
 
 /* Catalog lines with "popularity" added. */
@@ -254,6 +323,12 @@ static arag_catalog *build_catalog(const char *dir, data *d) {
       cJSON *o = cJSON_Parse(line);
       cJSON_DeleteItemFromObjectCaseSensitive(o, "popularity");
       cJSON_AddNumberToObject(o, "popularity", d->items[k].pop);
+      cJSON_DeleteItemFromObjectCaseSensitive(o, "related");
+      if (d->items[k].n_rel) {
+        cJSON *rel = cJSON_AddObjectToObject(o, "related");
+        for (uint32_t q = 0; q < d->items[k].n_rel; q++)
+          cJSON_AddNumberToObject(rel, d->items[d->items[k].rel[q]].id, d->items[k].rel_n[q]);
+      }
       char *s = cJSON_PrintUnformatted(o);
       size_t sl = strlen(s);
       if (n + sl + 2 > cap) all = realloc(all, cap = (n + sl + 2) * 2);

@@ -63,13 +63,51 @@ export function popularityCounts(users) {
   return counts;
 }
 
+// Co-occurrence ("bought together") from the histories only (never targets): over each
+// user's history, every pair of different items at most `window` positions apart counts
+// once for both items; each item keeps its `top` partners by count (ties: id string
+// order). Returns Map id -> [[partner id, count], ...], best first. The native eval
+// tool computes the same lists.
+export function relatedCounts(users, window = 3, top = 20) {
+  const pairs = new Map();
+  const add = (a, b) => {
+    let m = pairs.get(a);
+    if (!m) pairs.set(a, (m = new Map()));
+    m.set(b, (m.get(b) || 0) + 1);
+  };
+  for (const u of users) {
+    const h = u.history;
+    for (let i = 0; i < h.length; i++)
+      for (let j = i + 1; j < h.length && j - i <= window; j++) {
+        const a = h[i].item;
+        const b = h[j].item;
+        if (a === b) continue;
+        add(a, b);
+        add(b, a);
+      }
+  }
+  const out = new Map();
+  for (const [id, m] of pairs) {
+    const list = [...m.entries()].sort((x, y) => y[1] - x[1] || (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0));
+    out.set(id, list.slice(0, top));
+  }
+  return out;
+}
+
 // The catalog lines the pipeline gets: each item with "popularity" set to its history
-// count (replacing any given value), so the reasoner sees only history statistics.
-export function withPopularity(items, counts) {
+// count (replacing any given value), and, when `related` (from relatedCounts) is given,
+// "related" set to its co-occurrence list (replacing any given one; absent when the item
+// has none), so the reasoner sees only history statistics.
+export function withPopularity(items, counts, related = null) {
   return items.map((it) => {
     const o = JSON.parse(it.json);
     delete o.popularity;
     o.popularity = counts.get(it.id) || 0;
+    if (related) {
+      delete o.related;
+      const list = related.get(it.id);
+      if (list && list.length) o.related = Object.fromEntries(list);
+    }
     return { ...it, json: JSON.stringify(o) };
   });
 }

@@ -89,7 +89,16 @@ export function recencyScores(candVecs: Vec[], historyVecs: Vec[], window?: numb
 export function ragScores(candVecs: Vec[], historyVecs: Vec[]): number[];
 export function popularityCounts(users: ReadonlyArray<{ history: ReadonlyArray<{ item: string }> }>): Map<string, number>;
 export function popularityScores(candidateIds: readonly string[], counts: Map<string, number>): number[];
-export function withPopularity(items: ItemLine[], counts: Map<string, number>): ItemLine[];
+export function relatedCounts(
+  users: ReadonlyArray<{ history: ReadonlyArray<{ item: string }> }>,
+  window?: number,
+  top?: number,
+): Map<string, Array<[string, number]>>;
+export function withPopularity(
+  items: ItemLine[],
+  counts: Map<string, number>,
+  related?: Map<string, Array<[string, number]>> | null,
+): ItemLine[];
 
 export interface MethodResult extends Record<MetricName, number> {
   ci: Record<MetricName, Interval>;

@@ -2,14 +2,14 @@
 import { join } from 'node:path';
 import { loadDataset } from './data.mjs';
 import { createEvalEngine } from './engine.mjs';
-import { popularityCounts, withPopularity } from './baselines.mjs';
+import { popularityCounts, relatedCounts, withPopularity } from './baselines.mjs';
 import { parseMethods, runEval } from './run.mjs';
 
 export { loadDataset, parseItems, parseInteractions, DataError } from './data.mjs';
 export { fnv1a64, SplitMix64, userGenerator, sampleCandidates } from './sampler.mjs';
 export { METRICS, ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from './metrics.mjs';
 export { resampleIndices, bootstrapCI, pairedGain, quantile } from './bootstrap.mjs';
-export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, withPopularity } from './baselines.mjs';
+export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, relatedCounts, withPopularity } from './baselines.mjs';
 export { METHODS, PROTOCOL_VERSION, parseMethods, runEval, aggregate, planUsers, Progress } from './run.mjs';
 export { toJSON, toMarkdown, toSVG } from './report.mjs';
 export { createEvalEngine } from './engine.mjs';
@@ -52,8 +52,8 @@ export async function evaluate(opts) {
     llm,
     llmOptions,
     config,
-    // Catalog lines with "popularity" counted from the histories (never targets).
-    items: withPopularity(data.items, popularityCounts(data.users)),
+    // Catalog lines with "popularity" and "related" counted from the histories (never targets).
+    items: withPopularity(data.items, popularityCounts(data.users), relatedCounts(data.users)),
     itemsFile: join(data.dir, 'items.jsonl'),
   });
   try {
