@@ -10,36 +10,13 @@
 
 #include "../src/embed.h"
 #include "cJSON.h"
+#include "tool_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = (char *)malloc((size_t)n + 1);
-  if (!p || fread(p, 1, (size_t)n, f) != (size_t)n) {
-    free(p);
-    fclose(f);
-    return NULL;
-  }
-  p[n] = 0;
-  fclose(f);
-  *len = (size_t)n;
-  return p;
-}
 
 static int cmp_double(const void *a, const void *b) {
   double x = *(const double *)a, y = *(const double *)b;

@@ -27,6 +27,7 @@
 #include "arag.h"
 
 #include "cJSON.h"
+#include "tool_util.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -34,33 +35,9 @@
 #include <string.h>
 #include <time.h>
 
-static double now_ms(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
-}
-
 static void die(const char *msg, const char *detail) {
   fprintf(stderr, "bench_pipeline_native: %s%s%s\n", msg, detail ? ": " : "", detail ? detail : "");
   exit(2);
-}
-
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *p = (char *)malloc((size_t)n + 1);
-  if (!p || fread(p, 1, (size_t)n, f) != (size_t)n) {
-    free(p);
-    fclose(f);
-    return NULL;
-  }
-  p[n] = 0;
-  fclose(f);
-  *len = (size_t)n;
-  return p;
 }
 
 /* Items: their JSON line and id, in file order. */
