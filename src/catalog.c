@@ -1,9 +1,9 @@
 /* Catalog: items with metadata, an id map and a cosine f32 index over item vectors. */
 #include "embed.h"
 #include "errbuf.h"
+#include "id_map.h"
 #include "item.h"
 #include "model.h"
-#include "strmap.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,7 +14,7 @@ struct arag_catalog {
   uint32_t dim;
   arag_limits lim;
   arag_index *ix;
-  arag_strmap map; /* id -> arag_item* (owned) */
+  arag_id_map map; /* id -> arag_item* (owned) */
   arag_errbuf err;
 };
 
@@ -60,9 +60,9 @@ arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_ca
 
 void arag_catalog_free(arag_catalog *cat) {
   if (!cat) return;
-  for (size_t i = 0; i < cat->map.cap; i++)
-    if (cat->map.slots[i].key) item_free((arag_item *)cat->map.slots[i].value);
-  arag_strmap_free(&cat->map);
+  for (uint32_t i = 0; i < cat->map.cap; i++)
+    if (cat->map.e[i].key) item_free((arag_item *)cat->map.e[i].v.ptr);
+  arag_id_map_free(&cat->map);
   arag_index_free(cat->ix);
   free(cat);
 }
@@ -122,27 +122,27 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
     return set_err(cat, st, "%s", msg);
   }
   /* Distinct new ids (a batch may repeat an id: the later element wins). */
-  arag_strmap seen = {0};
+  arag_id_map seen = {0};
   size_t n_new = 0;
-  if (arag_strmap_reserve(&seen, b.n) != 0) {
+  if (b.n > UINT32_MAX || !arag_id_map_reserve(&seen, (uint32_t)b.n)) {
     batch_free(&b, 0);
     return set_err(cat, ARAG_E_NOMEM, "out of memory");
   }
   for (size_t i = 0; i < b.n; i++) {
     const arag_item *it = b.items[i];
-    if (arag_strmap_get(&cat->map, it->id, it->id_len)) continue;
+    if (arag_id_map_get(&cat->map, it->id, it->id_len)) continue;
     void *old = NULL;
-    arag_strmap_put(&seen, it->id, it->id_len, b.items[i], &old);
+    arag_id_map_put(&seen, it->id, (uint32_t)it->id_len, b.items[i], &old);
     if (!old) n_new++;
   }
-  arag_strmap_free(&seen);
-  if (cat->map.count + n_new > cat->lim.max_rows) {
+  arag_id_map_free(&seen);
+  if (cat->map.n + n_new > cat->lim.max_rows) {
     batch_free(&b, 0);
     return set_err(cat, ARAG_E_LIMIT, "catalog would hold %zu items, over max_rows %u",
-                   cat->map.count + n_new, cat->lim.max_rows);
+                   cat->map.n + n_new, cat->lim.max_rows);
   }
   arag_item **undo = (arag_item **)calloc(b.n ? b.n : 1, sizeof(*undo));
-  if (!undo || arag_strmap_reserve(&cat->map, cat->map.count + n_new) != 0) {
+  if (!undo || !arag_id_map_reserve(&cat->map, (uint32_t)(cat->map.n + n_new))) {
     free(undo);
     batch_free(&b, 0);
     return set_err(cat, ARAG_E_NOMEM, "out of memory");
@@ -154,7 +154,7 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
     if (st == ARAG_E_LIMIT && arag_index_compact(cat->ix) == ARAG_OK)
       st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim); /* deleted rows freed */
     if (st != ARAG_OK) break;
-    arag_strmap_put(&cat->map, it->id, it->id_len, it, (void **)&undo[applied]);
+    arag_id_map_put(&cat->map, it->id, (uint32_t)it->id_len, it, (void **)&undo[applied]);
   }
   if (st != ARAG_OK) {
     /* Roll back in reverse order: restore replaced items, drop new ones. */
@@ -163,10 +163,10 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
       arag_item *it = b.items[i], *old = undo[i];
       if (old) {
         arag_index_add(cat->ix, old->id, old->id_len, old->vec, cat->dim);
-        arag_strmap_put(&cat->map, old->id, old->id_len, old, NULL);
+        arag_id_map_put(&cat->map, old->id, (uint32_t)old->id_len, old, NULL);
       } else {
         arag_index_remove(cat->ix, it->id, it->id_len);
-        arag_strmap_remove(&cat->map, it->id, it->id_len);
+        arag_id_map_remove(&cat->map, it->id, it->id_len);
       }
     }
     free(undo);
@@ -182,24 +182,24 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
 arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len) {
   if (!cat) return ARAG_E_INVALID;
   if (!id || id_len == 0) return set_err(cat, ARAG_E_INVALID, "empty id");
-  arag_item *it = (arag_item *)arag_strmap_get(&cat->map, id, id_len);
+  arag_item *it = (arag_item *)arag_id_map_get(&cat->map, id, id_len);
   if (!it)
     return set_err(cat, ARAG_E_NOT_FOUND, "no item with id \"%.*s\"",
                    (int)(id_len > 64 ? 64 : id_len), id);
   arag_status st = arag_index_remove(cat->ix, id, id_len);
   if (st != ARAG_OK) return set_err(cat, st, "index: %s", arag_index_last_error(cat->ix));
-  arag_strmap_remove(&cat->map, id, id_len);
+  arag_id_map_remove(&cat->map, id, id_len);
   item_free(it);
   return ARAG_OK;
 }
 
-uint32_t arag_catalog_count(const arag_catalog *cat) { return cat ? (uint32_t)cat->map.count : 0; }
+uint32_t arag_catalog_count(const arag_catalog *cat) { return cat ? cat->map.n : 0; }
 
 arag_index *arag_catalog_index(arag_catalog *cat) { return cat ? cat->ix : NULL; }
 
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len) {
   if (!cat || !id) return NULL;
-  return (const arag_item *)arag_strmap_get(&cat->map, id, id_len);
+  return (const arag_item *)arag_id_map_get(&cat->map, id, id_len);
 }
 
 uint32_t arag_catalog_dim(const arag_catalog *cat) { return cat ? cat->dim : 0; }

@@ -2,9 +2,9 @@
  * latest event vector of each distinct item, and snapshot/restore bytes. */
 #include "embed.h"
 #include "errbuf.h"
+#include "id_map.h"
 #include "item.h"
 #include "model.h"
-#include "strmap.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -28,7 +28,7 @@ struct arag_history {
   uint64_t *seqs;     /* insertion number of each event */
   size_t n;
   uint64_t next_seq;
-  arag_strmap latest; /* id -> latest_rec* (owned) */
+  arag_id_map latest; /* id -> latest_rec* (owned) */
   arag_errbuf err;
 };
 
@@ -46,15 +46,15 @@ static int later(double ts_a, uint64_t seq_a, double ts_b, uint64_t seq_b) {
   return ts_a > ts_b || (ts_a == ts_b && seq_a > seq_b);
 }
 
-static void latest_free_all(arag_strmap *m) {
-  for (size_t i = 0; i < m->cap; i++) {
-    latest_rec *r = (latest_rec *)m->slots[i].value;
-    if (m->slots[i].key && r) {
+static void latest_free_all(arag_id_map *m) {
+  for (uint32_t i = 0; i < m->cap; i++) {
+    latest_rec *r = (latest_rec *)m->e[i].v.ptr;
+    if (m->e[i].key && r) {
       free(r->id);
       free(r);
     }
   }
-  arag_strmap_free(m);
+  arag_id_map_free(m);
 }
 
 static void events_free(arag_event *ev, size_t n) {
@@ -113,9 +113,8 @@ void arag_history_clear(arag_history *h) {
     arag_index_free(h->ix);
     h->ix = fresh;
   } else {
-    for (size_t i = 0; i < h->latest.cap; i++)
-      if (h->latest.slots[i].key)
-        arag_index_remove(h->ix, h->latest.slots[i].key, h->latest.slots[i].key_len);
+    for (uint32_t i = 0; i < h->latest.cap; i++)
+      if (h->latest.e[i].key) arag_index_remove(h->ix, h->latest.e[i].key, h->latest.e[i].len);
     arag_index_compact(h->ix);
   }
   events_free(h->events, h->n);
@@ -189,7 +188,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
   update *ups = NULL;
   arag_event *merged = NULL;
   uint64_t *mseqs = NULL;
-  arag_strmap pending = {0};
+  arag_id_map pending = {0};
   size_t n_ups = 0, n_new_ids = 0;
   if (st != ARAG_OK) {
     set_err(h, st, "%s", msg);
@@ -204,7 +203,9 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
   ups = (update *)calloc(b.n, sizeof(*ups));
   merged = (arag_event *)malloc((h->n + b.n) * sizeof(*merged));
   mseqs = (uint64_t *)malloc((h->n + b.n) * sizeof(*mseqs));
-  if (!keys || !ups || !merged || !mseqs || arag_strmap_reserve(&pending, b.n) != 0) goto nomem;
+  if (!keys || !ups || !merged || !mseqs || b.n > UINT32_MAX ||
+      !arag_id_map_reserve(&pending, (uint32_t)b.n))
+    goto nomem;
   for (size_t i = 0; i < b.n; i++) {
     if (!b.has_ts[i]) b.ev[i].ts = have ? max_ts + 1.0 : 0.0;
     if (!have || b.ev[i].ts > max_ts) max_ts = b.ev[i].ts;
@@ -217,15 +218,15 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
   /* Latest event per id within the batch, then against the stored latest. */
   for (size_t i = 0; i < b.n; i++) {
     const arag_item *it = &b.ev[i].item;
-    update *u = (update *)arag_strmap_get(&pending, it->id, it->id_len);
+    update *u = (update *)arag_id_map_get(&pending, it->id, it->id_len);
     if (u) {
       if (later(keys[i].ts, keys[i].seq, keys[u->idx].ts, keys[u->idx].seq)) u->idx = i;
       continue;
     }
     u = &ups[n_ups++];
     u->idx = i;
-    u->rec = (latest_rec *)arag_strmap_get(&h->latest, it->id, it->id_len);
-    arag_strmap_put(&pending, it->id, it->id_len, u, NULL);
+    u->rec = (latest_rec *)arag_id_map_get(&h->latest, it->id, it->id_len);
+    arag_id_map_put(&pending, it->id, it->id_len, u, NULL);
   }
   /* Keep only updates that are newer than the indexed event; allocate records. */
   size_t kept = 0;
@@ -248,7 +249,9 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
     ups[kept++] = up;
   }
   n_ups = kept;
-  if (arag_strmap_reserve(&h->latest, h->latest.count + n_new_ids) != 0) goto nomem;
+  if (h->latest.n + n_new_ids > UINT32_MAX ||
+      !arag_id_map_reserve(&h->latest, (uint32_t)(h->latest.n + n_new_ids)))
+    goto nomem;
 
   /* Index changes (rolled back on failure). */
   size_t applied = 0;
@@ -277,7 +280,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
     latest_rec *r = ups[u].rec ? ups[u].rec : ups[u].fresh;
     r->ts = keys[ups[u].idx].ts;
     r->seq = keys[ups[u].idx].seq;
-    if (!ups[u].rec) arag_strmap_put(&h->latest, r->id, r->id_len, r, NULL);
+    if (!ups[u].rec) arag_id_map_put(&h->latest, r->id, r->id_len, r, NULL);
     ups[u].fresh = NULL;
   }
   qsort(keys, b.n, sizeof(*keys), cmp_key);
@@ -309,7 +312,7 @@ done:
   free(b.has_ts);
   free(keys);
   free(ups);
-  arag_strmap_free(&pending);
+  arag_id_map_free(&pending);
   return ARAG_OK;
 nomem:
   st = set_err(h, ARAG_E_NOMEM, "out of memory");
@@ -326,7 +329,7 @@ fail:
   free(ups);
   free(merged);
   free(mseqs);
-  arag_strmap_free(&pending);
+  arag_id_map_free(&pending);
   return st;
 }
 
@@ -582,10 +585,10 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   arag_status st = ARAG_OK;
   arag_event *ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
   uint64_t *seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*seqs));
-  arag_strmap latest = {0};
+  arag_id_map latest = {0};
   arag_index *ix = NULL;
   size_t got = 0;
-  if (!ev || !seqs || arag_strmap_reserve(&latest, n) != 0) {
+  if (!ev || !seqs || !arag_id_map_reserve(&latest, n)) {
     st = set_err(h, ARAG_E_NOMEM, "out of memory");
     goto fail;
   }
@@ -608,7 +611,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   /* Latest event per id: the last occurrence in (ts, seq) order. */
   for (size_t i = 0; i < n; i++) {
     const arag_item *it = &ev[i].item;
-    latest_rec *rec = (latest_rec *)arag_strmap_get(&latest, it->id, it->id_len);
+    latest_rec *rec = (latest_rec *)arag_id_map_get(&latest, it->id, it->id_len);
     if (!rec) {
       rec = (latest_rec *)calloc(1, sizeof(*rec));
       if (rec) rec->id = (char *)malloc(it->id_len + 1);
@@ -619,7 +622,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
       }
       memcpy(rec->id, it->id, it->id_len + 1);
       rec->id_len = it->id_len;
-      arag_strmap_put(&latest, rec->id, rec->id_len, rec, NULL);
+      arag_id_map_put(&latest, rec->id, rec->id_len, rec, NULL);
     }
     rec->ts = ev[i].ts;
     rec->seq = seqs[i];
@@ -631,7 +634,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   }
   for (size_t i = 0; i < n; i++) {
     const latest_rec *rec =
-        (const latest_rec *)arag_strmap_get(&latest, ev[i].item.id, ev[i].item.id_len);
+        (const latest_rec *)arag_id_map_get(&latest, ev[i].item.id, ev[i].item.id_len);
     if (rec->seq != seqs[i]) continue;
     st = arag_index_add(ix, ev[i].item.id, ev[i].item.id_len, ev[i].item.vec, h->dim);
     if (st != ARAG_OK) {

@@ -1,4 +1,4 @@
-/* String id -> slot hash map (see id_map.h). */
+/* String id -> value hash map (see id_map.h). */
 #include "id_map.h"
 
 #include <stdlib.h>
@@ -64,13 +64,34 @@ static int locate(const arag_id_map *m, const char *key, size_t len, uint32_t *a
 int arag_id_map_find(const arag_id_map *m, const char *key, size_t len, uint32_t *slot) {
   uint32_t at;
   if (!locate(m, key, len, &at)) return 0;
-  if (slot) *slot = m->e[at].slot;
+  if (slot) *slot = m->e[at].v.slot;
   return 1;
 }
 
 int arag_id_map_insert(arag_id_map *m, const char *key, uint32_t len, uint32_t slot) {
   if (m->n + 1 > m->cap / 2) return 0;
-  arag_id_entry x = {key, len, arag_id_hash(key, len), slot};
+  arag_id_entry x = {key, len, arag_id_hash(key, len), {.slot = slot}};
+  put(m->e, m->cap, &x);
+  m->n++;
+  return 1;
+}
+
+void *arag_id_map_get(const arag_id_map *m, const char *key, size_t len) {
+  uint32_t at;
+  return locate(m, key, len, &at) ? m->e[at].v.ptr : NULL;
+}
+
+int arag_id_map_put(arag_id_map *m, const char *key, uint32_t len, void *ptr, void **old) {
+  uint32_t at;
+  if (old) *old = NULL;
+  if (locate(m, key, len, &at)) {
+    if (old) *old = m->e[at].v.ptr;
+    m->e[at].key = key; /* the new value's bytes: the old owner may go away */
+    m->e[at].v.ptr = ptr;
+    return 1;
+  }
+  if (m->n + 1 > m->cap / 2) return 0;
+  arag_id_entry x = {key, len, arag_id_hash(key, len), {.ptr = ptr}};
   put(m->e, m->cap, &x);
   m->n++;
   return 1;

@@ -1,6 +1,9 @@
-/* String id -> slot hash map (open addressing, linear probing, backward-shift
+/* String id -> value hash map (open addressing, linear probing, backward-shift
  * deletion: no tombstones). Keys are not copied: each entry points at bytes the
- * owner keeps alive (the index's id strings) until the entry is removed.
+ * owner keeps alive (the index's id strings, an item's or record's id) until
+ * the entry is removed or replaced. The value is a slot number (the index:
+ * find/insert) or a pointer (the catalog and the history: get/put); one map
+ * uses one kind.
  *
  * Insertions never allocate: call arag_id_map_reserve() first (it is the only
  * call that can fail), so an owner can reserve, then mutate without a failure
@@ -15,7 +18,10 @@ typedef struct arag_id_entry {
   const char *key; /* NULL: empty */
   uint32_t len;
   uint32_t hash;
-  uint32_t slot;
+  union {
+    uint32_t slot;
+    void *ptr;
+  } v;
 } arag_id_entry;
 
 typedef struct arag_id_map {
@@ -33,6 +39,12 @@ int arag_id_map_reserve(arag_id_map *m, uint32_t n);
 int arag_id_map_find(const arag_id_map *m, const char *key, size_t len, uint32_t *slot);
 /* Adds a key that is not present; requires reserved room (returns 0 otherwise). */
 int arag_id_map_insert(arag_id_map *m, const char *key, uint32_t len, uint32_t slot);
+/* The pointer stored under key, or NULL when absent. */
+void *arag_id_map_get(const arag_id_map *m, const char *key, size_t len);
+/* Inserts or replaces (key and value); the replaced value (NULL if none) in
+ * *old. A new key requires reserved room (returns 0 otherwise); a replacement
+ * always succeeds. */
+int arag_id_map_put(arag_id_map *m, const char *key, uint32_t len, void *ptr, void **old);
 /* Returns 1 when the key was present. */
 int arag_id_map_remove(arag_id_map *m, const char *key, size_t len);
 /* Empties the map, keeping its table. */

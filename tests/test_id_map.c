@@ -1,11 +1,14 @@
 /* The string-id hash map: insert/find/remove against a plain array model,
- * including removals that shift probe runs, and a reserve that never fails
- * the following inserts. */
+ * including removals that shift probe runs, a reserve that never fails the
+ * following inserts, and pointer values (get/put: insert or replace, the
+ * replaced value returned, the key taken from the replacement) against a model
+ * too. */
 #include "id_map.h"
 #include "test.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define N 3000
 
@@ -62,8 +65,81 @@ static void test_insert_needs_reserve(void) {
   arag_id_map_free(&m);
 }
 
+static void test_pointer_values(void) {
+  static char keys[N][16], again[N][16];
+  static int vals[N];
+  static int *present[N];
+  arag_id_map m;
+  arag_id_map_init(&m);
+  for (int i = 0; i < N; i++) {
+    snprintf(keys[i], sizeof keys[i], "p%d", i * 613 % 99991);
+    memcpy(again[i], keys[i], sizeof keys[i]);
+  }
+  CHECK(arag_id_map_get(&m, "p0", 2) == NULL); /* empty table */
+  uint32_t x = 777;
+  for (int step = 0; step < 30000; step++) {
+    x = x * 1103515245u + 12345u;
+    int i = (int)((x >> 8) % N);
+    /* Alternate the key's bytes between two copies to see the key replaced. */
+    const char *key = ((x >> 3) & 1) ? again[i] : keys[i];
+    uint32_t len = (uint32_t)strlen(key);
+    if ((x >> 4) % 3 != 0) {
+      CHECK(arag_id_map_reserve(&m, m.n + 1));
+      void *old = (void *)&m;
+      CHECK(arag_id_map_put(&m, key, len, &vals[i], &old));
+      CHECK(old == (void *)present[i]);
+      present[i] = &vals[i];
+      uint32_t at = arag_id_hash(key, len) & (m.cap - 1);
+      while (m.e[at].len != len || memcmp(m.e[at].key, key, len) != 0) at = (at + 1) & (m.cap - 1);
+      CHECK(m.e[at].key == key);
+    } else {
+      CHECK_EQ_INT(arag_id_map_remove(&m, key, len), present[i] != NULL);
+      present[i] = NULL;
+    }
+    if (step % 991 == 0) {
+      uint32_t live = 0;
+      for (int j = 0; j < N; j++) {
+        CHECK(arag_id_map_get(&m, keys[j], strlen(keys[j])) == (void *)present[j]);
+        live += present[j] != NULL;
+      }
+      CHECK_EQ_INT(m.n, live);
+    }
+  }
+  arag_id_map_free(&m);
+}
+
+static void test_put_needs_reserve_for_new_keys(void) {
+  arag_id_map m;
+  arag_id_map_init(&m);
+  int a = 1, b = 2;
+  void *old = &m;
+  CHECK(!arag_id_map_put(&m, "a", 1, &a, &old)); /* no room reserved */
+  CHECK(old == NULL);
+  CHECK_EQ_INT(m.n, 0);
+  CHECK(arag_id_map_reserve(&m, 1));
+  CHECK(arag_id_map_put(&m, "a", 1, &a, NULL));
+  uint32_t cap = m.cap;
+  while (m.n < cap / 2) { /* fill to the reserved room */
+    char k[16];
+    snprintf(k, sizeof k, "k%u", m.n);
+    char *copy = malloc(sizeof k);
+    memcpy(copy, k, sizeof k);
+    CHECK(arag_id_map_put(&m, copy, (uint32_t)strlen(copy), copy, NULL));
+  }
+  CHECK(!arag_id_map_put(&m, "new", 3, &b, NULL)); /* full: a new key fails */
+  CHECK(arag_id_map_get(&m, "new", 3) == NULL);
+  CHECK(arag_id_map_put(&m, "a", 1, &b, &old)); /* a replacement does not */
+  CHECK(old == (void *)&a);
+  CHECK(arag_id_map_get(&m, "a", 1) == (void *)&b);
+  for (uint32_t i = 0; i < m.cap; i++)
+    if (m.e[i].key && m.e[i].v.ptr == (void *)m.e[i].key) free(m.e[i].v.ptr);
+  arag_id_map_free(&m);
+}
+
 int main(void) {
   RUN(test_against_model);
   RUN(test_insert_needs_reserve);
+  RUN(test_pointer_values);
+  RUN(test_put_needs_reserve_for_new_keys);
   return test_report();
 }
