@@ -38,18 +38,10 @@ static void item_free(arag_item *it) {
 arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out) {
   if (!out) return ARAG_E_INVALID;
   *out = NULL;
-  arag_limits lim;
-  if (limits)
-    lim = *limits;
-  else
-    arag_limits_default(&lim);
-  if (dim == 0) return ARAG_E_INVALID;
-  if (dim > lim.max_dim) return ARAG_E_LIMIT;
   arag_catalog *cat = (arag_catalog *)calloc(1, sizeof(*cat));
   if (!cat) return ARAG_E_NOMEM;
   cat->dim = dim;
-  cat->lim = lim;
-  arag_status st = arag_index_create(dim, ARAG_F32, ARAG_COSINE, 0, &lim, &cat->ix);
+  arag_status st = arag_item_index_create(dim, limits, &cat->lim, &cat->ix);
   if (st != ARAG_OK) {
     free(cat);
     return st;

@@ -65,18 +65,10 @@ static void events_free(arag_event *ev, size_t n) {
 arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_history **out) {
   if (!out) return ARAG_E_INVALID;
   *out = NULL;
-  arag_limits lim;
-  if (limits)
-    lim = *limits;
-  else
-    arag_limits_default(&lim);
-  if (dim == 0) return ARAG_E_INVALID;
-  if (dim > lim.max_dim) return ARAG_E_LIMIT;
   arag_history *h = (arag_history *)calloc(1, sizeof(*h));
   if (!h) return ARAG_E_NOMEM;
   h->dim = dim;
-  h->lim = lim;
-  arag_status st = arag_index_create(dim, ARAG_F32, ARAG_COSINE, 0, &lim, &h->ix);
+  arag_status st = arag_item_index_create(dim, limits, &h->lim, &h->ix);
   if (st != ARAG_OK) {
     free(h);
     return st;
