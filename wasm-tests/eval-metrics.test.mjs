@@ -17,7 +17,12 @@ import { toMarkdown, toSVG, toJSON } from '../web/src/eval/report.mjs';
 import { runEval, parseMethods, readCheckpoint, Progress } from '../web/src/eval/run.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
-const tiny = join(here, 'fixtures', 'eval-tiny');
+// The hand-made tiny data set is kept as one JSON file (file name -> text) and laid out
+// as a data folder for the tests.
+const tiny = mkdtempSync(join(tmpdir(), 'arag-eval-tiny-'));
+for (const [name, text] of Object.entries(JSON.parse(readFileSync(join(here, 'fixtures', 'eval-tiny.json'), 'utf8'))))
+  writeFileSync(join(tiny, name), text);
+process.on('exit', () => rmSync(tiny, { recursive: true, force: true }));
 const close = (a, b, eps = 1e-12) => assert.ok(Math.abs(a - b) <= eps, `${a} != ${b}`);
 
 test('metrics: rank 1, rank 5, rank 6, rank 10, rank 11, missing', () => {
