@@ -3,6 +3,7 @@
 #include "embed.h"
 #include "model.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <stdlib.h>
 #include <time.h>
@@ -185,29 +186,10 @@ static void test_remove(void) {
   arag_catalog_free(cat);
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = (char *)malloc((size_t)n + 1);
-  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf) {
-    buf[n] = '\0';
-    *len = (size_t)n;
-  }
-  return buf;
-}
-
 static void test_amazon_beauty(void) {
   const char *path = "../shared/data/amazon-beauty/items.jsonl";
   size_t len = 0;
-  char *json = read_file(path, &len);
+  char *json = test_read_file(path, &len);
   CHECK(json != NULL);
   if (!json) {
     fprintf(stderr, "cannot read %s (run from the repository root, data next to it)\n", path);
@@ -248,7 +230,7 @@ static void test_amazon_beauty(void) {
 static void test_amazon_office_brand(void) {
   const char *path = "../shared/data/amazon-office/items.jsonl";
   size_t len = 0;
-  char *json = read_file(path, &len);
+  char *json = test_read_file(path, &len);
   CHECK(json != NULL);
   if (!json) {
     fprintf(stderr, "cannot read %s (run from the repository root, data next to it)\n", path);

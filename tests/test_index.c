@@ -4,18 +4,13 @@
  * error path leaving the index as it was. */
 #include "arag.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
 static uint64_t rng_state = 0x243f6a8885a308d3ull;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 32);
-}
-static float frand(void) { return (float)((rnd() >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0); }
+static float frand(void) { return test_frand(&rng_state); }
 static float *rand_vecs(uint32_t n, uint32_t dim) {
   float *v = malloc((size_t)n * dim * sizeof(float));
   for (size_t i = 0; i < (size_t)n * dim; i++) v[i] = frand();

@@ -3,18 +3,14 @@
  * scan helpers against the single-row kernels. */
 #include "kernels.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15ull;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 32);
-}
-static float frand(void) { return (float)((rnd() >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0); }
+static uint32_t rnd(void) { return test_rnd(&rng_state); }
+static float frand(void) { return test_frand(&rng_state); }
 
 static void *aalloc(size_t n) { return aligned_alloc(16, (n + 15) / 16 * 16); }
 

@@ -6,18 +6,13 @@
 #include "arag.h"
 #include "snapshot_io.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 
 static uint64_t rng_state = 0x452821e638d01377ull;
-static uint32_t rnd(void) {
-  rng_state ^= rng_state << 13;
-  rng_state ^= rng_state >> 7;
-  rng_state ^= rng_state << 17;
-  return (uint32_t)(rng_state >> 32);
-}
-static float frand(void) { return (float)((rnd() >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0); }
+static float frand(void) { return test_frand(&rng_state); }
 
 static void test_fnv_vectors(void) {
   /* Reference values from the FNV specification's test suite. */

@@ -1,0 +1,42 @@
+/* Helpers shared by the C tests (header-only): a xorshift64 generator whose
+ * state each test file owns (so each keeps its own fixed sequence), uniform
+ * floats in [-1, 1), and reading a whole data file. */
+#ifndef ARAG_TEST_UTIL_H
+#define ARAG_TEST_UTIL_H
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+static inline uint32_t test_rnd(uint64_t *state) {
+  *state ^= *state << 13;
+  *state ^= *state >> 7;
+  *state ^= *state << 17;
+  return (uint32_t)(*state >> 32);
+}
+
+static inline float test_frand(uint64_t *state) {
+  return (float)((test_rnd(state) >> 8) * (1.0 / 16777216.0) * 2.0 - 1.0);
+}
+
+/* The file's bytes plus a NUL (caller frees) and their count in *len, or NULL. */
+static inline char *test_read_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = n >= 0 ? (char *)malloc((size_t)n + 1) : NULL;
+  if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  if (buf) {
+    buf[n] = '\0';
+    *len = (size_t)n;
+  }
+  return buf;
+}
+
+#endif
