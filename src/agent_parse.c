@@ -238,6 +238,30 @@ static int find_id(const char *const *ids, uint32_t n, const char *id) {
   return -1;
 }
 
+/* The candidate index an entry's id names, or -1 with the reason recorded: no
+ * readable id, an id not among the candidates, or one already taken. A repaired
+ * id is recorded too. The id is left in id[300]. */
+static int entry_candidate(const cJSON *idv, const char *const *ids, uint32_t n,
+                           const uint8_t *taken, const char *step, char id[300],
+                           arag_strlist *repairs, arag_strlist *degraded) {
+  int r = read_id(idv, id, 300);
+  if (r < 0) {
+    arag_strlist_add(degraded, "%s:entry_without_id", step);
+    return -1;
+  }
+  if (r > 0) arag_strlist_add(repairs, "%s:id_repaired:%s", step, id);
+  int k = find_id(ids, n, id);
+  if (k < 0) {
+    arag_strlist_add(degraded, "%s:unknown_id:%s", step, id);
+    return -1;
+  }
+  if (taken[k]) {
+    arag_strlist_add(degraded, "%s:duplicate_id:%s", step, id);
+    return -1;
+  }
+  return k;
+}
+
 /* A number, or a string holding one. Returns 1 if repaired from a string. */
 static int read_number(const cJSON *v, double *out) {
   if (cJSON_IsNumber(v) && isfinite(v->valuedouble)) {
@@ -314,21 +338,13 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
       break;
     }
     char id[300];
-    int r = cJSON_IsObject(e) ? read_id(cJSON_GetObjectItem(e, "id"), id, sizeof id) : -1;
-    if (r < 0) {
+    if (!cJSON_IsObject(e)) {
       arag_strlist_add(degraded, "%s:entry_without_id", step);
       continue;
     }
-    if (r > 0) arag_strlist_add(repairs, "%s:id_repaired:%s", step, id);
-    int k = find_id(ids, n, id);
-    if (k < 0) {
-      arag_strlist_add(degraded, "%s:unknown_id:%s", step, id);
-      continue;
-    }
-    if (have[k]) {
-      arag_strlist_add(degraded, "%s:duplicate_id:%s", step, id);
-      continue;
-    }
+    int k =
+        entry_candidate(cJSON_GetObjectItem(e, "id"), ids, n, have, step, id, repairs, degraded);
+    if (k < 0) continue;
     double score = NAN;
     int label = -1, changed = 0;
     cJSON *sv = cJSON_GetObjectItem(e, "score");
@@ -427,21 +443,8 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
       idv = cJSON_GetObjectItem(e, "id");
     else
       bare = 1;
-    int r = read_id(idv, id, sizeof id);
-    if (r < 0) {
-      arag_strlist_add(degraded, "%s:entry_without_id", step);
-      continue;
-    }
-    if (r > 0) arag_strlist_add(repairs, "%s:id_repaired:%s", step, id);
-    int k = find_id(ids, n, id);
-    if (k < 0) {
-      arag_strlist_add(degraded, "%s:unknown_id:%s", step, id);
-      continue;
-    }
-    if (placed[k]) {
-      arag_strlist_add(degraded, "%s:duplicate_id:%s", step, id);
-      continue;
-    }
+    int k = entry_candidate(idv, ids, n, placed, step, id, repairs, degraded);
+    if (k < 0) continue;
     placed[k] = 1;
     order[m++] = (uint32_t)k;
     cJSON *o = cJSON_CreateObject();
