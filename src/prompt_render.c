@@ -159,6 +159,27 @@ static const char *label_name(arag_nli_label l) {
   }
 }
 
+/* One candidate line of the CSA and IRA prompts: its fields, then its retrieval
+ * score and NLI verdict when the input has them (the rationale for the CSA). */
+static void put_scored_cand(arag_sb *bp, const arag_agent_input *in, uint32_t i, uint32_t max,
+                            arag_render_memo *memo, int with_rationale) {
+  arag_sb_puts(bp, "{");
+  put_cand_fields(bp, in->cands[i], max, memo);
+  if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
+  if (in->nli) {
+    put_num(bp, "nli_score", in->nli[i].score);
+    arag_sb_puts(bp, ",\"label\":\"");
+    arag_sb_puts(bp, label_name(in->nli[i].label));
+    if (with_rationale) {
+      arag_sb_puts(bp, "\",\"rationale\":");
+      put_text(bp, in->nli[i].rationale, max);
+    } else {
+      arag_sb_puts(bp, "\"");
+    }
+  }
+  arag_sb_puts(bp, "}\n");
+}
+
 static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_render_opts *o,
                         arag_render_memo *memo) {
   uint32_t max = o->max_item_chars;
@@ -182,36 +203,13 @@ static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_rend
   case ARAG_AGENT_CSA:
     put_summary(bp, "user_summary", in->s_user, smax);
     arag_sb_printf(bp, "accepted: %u items\n", in->n_cands);
-    for (uint32_t i = 0; i < in->n_cands; i++) {
-      arag_sb_puts(bp, "{");
-      put_cand_fields(bp, in->cands[i], max, memo);
-      if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
-      if (in->nli) {
-        put_num(bp, "nli_score", in->nli[i].score);
-        arag_sb_puts(bp, ",\"label\":\"");
-        arag_sb_puts(bp, label_name(in->nli[i].label));
-        arag_sb_puts(bp, "\",\"rationale\":");
-        put_text(bp, in->nli[i].rationale, max);
-      }
-      arag_sb_puts(bp, "}\n");
-    }
+    for (uint32_t i = 0; i < in->n_cands; i++) put_scored_cand(bp, in, i, max, memo, 1);
     break;
   case ARAG_AGENT_IRA:
     put_summary(bp, "user_summary", in->s_user, smax);
     put_summary(bp, "context_summary", in->s_ctx, smax);
     arag_sb_printf(bp, "candidates: %u items\n", in->n_cands);
-    for (uint32_t i = 0; i < in->n_cands; i++) {
-      arag_sb_puts(bp, "{");
-      put_cand_fields(bp, in->cands[i], max, memo);
-      if (in->retrieval) put_num(bp, "retrieval", in->retrieval[i]);
-      if (in->nli) {
-        put_num(bp, "nli_score", in->nli[i].score);
-        arag_sb_puts(bp, ",\"label\":\"");
-        arag_sb_puts(bp, label_name(in->nli[i].label));
-        arag_sb_puts(bp, "\"");
-      }
-      arag_sb_puts(bp, "}\n");
-    }
+    for (uint32_t i = 0; i < in->n_cands; i++) put_scored_cand(bp, in, i, max, memo, 0);
     break;
   }
   arag_sb_puts(bp, ARAG_FENCE_CLOSE "\n");
