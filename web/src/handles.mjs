@@ -137,6 +137,35 @@ class Handle {
     }
     this._ptr = 0;
   }
+  /** Calls fn(handle, &ptr, &len) and returns a copy of the library-owned bytes. */
+  _snapshotWith(fnName) {
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const out = s.alloc(8);
+      this._check(raw.fn[fnName](this.ptr, out, out + 4));
+      const p = raw.getU32(out);
+      const bytes = raw.getBytes(p, raw.getU32(out + 4));
+      raw.fn.arag_free(p);
+      return bytes;
+    });
+  }
+  _restoreWith(fnName, bytes) {
+    const b = toBytes(bytes);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const p = s.bytes(b);
+      this._check(raw.fn[fnName](this.ptr, p, b.length));
+    });
+    return this;
+  }
+  /** Passes a string (id or JSON text) to fn(handle, ptr, len). */
+  _callWithString(fnName, text) {
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [p, n] = s.str(text);
+      this._check(raw.fn[fnName](this.ptr, p, n));
+    });
+  }
 }
 
 export class Index extends Handle {
@@ -285,25 +314,11 @@ export class Index extends Handle {
   }
   /** Versioned, checksummed bytes of the whole index. */
   snapshot() {
-    const raw = this._raw;
-    return raw.scope((s) => {
-      const out = s.alloc(8);
-      this._check(raw.fn.arag_index_snapshot(this.ptr, out, out + 4));
-      const p = raw.getU32(out);
-      const bytes = raw.getBytes(p, raw.getU32(out + 4));
-      raw.fn.arag_free(p);
-      return bytes;
-    });
+    return this._snapshotWith('arag_index_snapshot');
   }
   /** Replaces the contents with a snapshot; on error nothing changes. */
   restore(bytes) {
-    const b = toBytes(bytes);
-    const raw = this._raw;
-    raw.scope((s) => {
-      const p = s.bytes(b);
-      this._check(raw.fn.arag_index_restore(this.ptr, p, b.length));
-    });
-    return this;
+    return this._restoreWith('arag_index_restore', bytes);
   }
 }
 
@@ -323,21 +338,12 @@ export class Catalog extends Handle {
   }
   /** Adds one item, an array of items, or JSON / JSON lines text. All or nothing. */
   add(items) {
-    const text = toJsonText(items, 'items');
-    const raw = this._raw;
-    raw.scope((s) => {
-      const [p, n] = s.str(text);
-      this._check(raw.fn.arag_catalog_add_json(this.ptr, p, n));
-    });
+    this._callWithString('arag_catalog_add_json', toJsonText(items, 'items'));
     return this.count;
   }
   remove(id) {
     checkId(id);
-    const raw = this._raw;
-    raw.scope((s) => {
-      const [p, n] = s.str(id);
-      this._check(raw.fn.arag_catalog_remove(this.ptr, p, n));
-    });
+    this._callWithString('arag_catalog_remove', id);
     return this;
   }
   has(id) {
@@ -354,12 +360,7 @@ export class History extends Handle {
   }
   /** Adds one event, an array of events, or JSON / JSON lines text. All or nothing. */
   add(events) {
-    const text = toJsonText(events, 'events');
-    const raw = this._raw;
-    raw.scope((s) => {
-      const [p, n] = s.str(text);
-      this._check(raw.fn.arag_history_add_json(this.ptr, p, n));
-    });
+    this._callWithString('arag_history_add_json', toJsonText(events, 'events'));
     return this.count;
   }
   clear() {
@@ -367,24 +368,10 @@ export class History extends Handle {
     return this;
   }
   snapshot() {
-    const raw = this._raw;
-    return raw.scope((s) => {
-      const out = s.alloc(8);
-      this._check(raw.fn.arag_history_snapshot(this.ptr, out, out + 4));
-      const p = raw.getU32(out);
-      const bytes = raw.getBytes(p, raw.getU32(out + 4));
-      raw.fn.arag_free(p);
-      return bytes;
-    });
+    return this._snapshotWith('arag_history_snapshot');
   }
   restore(bytes) {
-    const b = toBytes(bytes);
-    const raw = this._raw;
-    raw.scope((s) => {
-      const p = s.bytes(b);
-      this._check(raw.fn.arag_history_restore(this.ptr, p, b.length));
-    });
-    return this;
+    return this._restoreWith('arag_history_restore', bytes);
   }
 }
 
