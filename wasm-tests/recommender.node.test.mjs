@@ -165,6 +165,9 @@ describe('offline recommender', () => {
     const u = slice.users[0];
     const rec = await recFor(u);
     await aragError(createRecommender({ arag: arags.emscripten, config: { theta: 'high' } }));
+    // A refused engine config names the key, not only the status.
+    await assert.rejects(createRecommender({ arag: arags.emscripten, config: { thetaa: 0.2 } }), (e) =>
+      e.code === 'ARAG_E_INVALID' && /unknown config key "thetaa"/.test(e.message));
     await aragError(createRecommender({ arag: arags.emscripten, config: { backend: 'host' } }), 'ARAG_E_INVALID');
     await aragError(createRecommender({ arag: arags.emscripten, llm: 'gpt' }), 'ARAG_E_INVALID');
     await aragError(rec.recommend({ candidates: [42] }));

@@ -408,6 +408,22 @@ export class Recommender {
  *   loaded module to share), llm ('offline' | adapter), embed (openAIEmbeddings(...)),
  *   config (engine config), catalog (items to load), limits.
  */
+/* A failing arag_engine_create has no handle to hold its message: apply the same
+ * config to a default engine, whose last error names the offending key. */
+function configError(raw, p, n) {
+  return raw.scope((s) => {
+    const out = s.alloc(4);
+    if (raw.need('arag_engine_create')(0, 0, out) !== 0) return '';
+    const eng = raw.getU32(out);
+    try {
+      if (raw.need('arag_engine_configure')(eng, p, n) === 0) return '';
+      return raw.getCString(raw.need('arag_engine_last_error')(eng));
+    } finally {
+      raw.need('arag_engine_free')(eng);
+    }
+  });
+}
+
 export async function createRecommender(opts = {}) {
   const { llm, embed, config = {}, limits } = opts;
   if (llm !== undefined && llm !== null && llm !== 'offline' && !isLlmAdapter(llm)) {
@@ -439,7 +455,7 @@ export async function createRecommender(opts = {}) {
       const [p, n] = s.str(cfg);
       const out = s.alloc(4);
       const st = raw.need('arag_engine_create')(p, n, out);
-      if (st !== 0) throw new AragError(st, `engine config: ${arag.strerror(st)}`);
+      if (st !== 0) throw new AragError(st, `engine config: ${configError(raw, p, n) || arag.strerror(st)}`);
       return raw.getU32(out);
     });
   } catch (e) {
