@@ -60,6 +60,20 @@ static char *read_file(const char *path, size_t *len) {
   return p;
 }
 
+/* Next non-blank line of JSON-lines text (terminated in place), or NULL at the end;
+ * *lineno counts every line read, blank ones too, for file:line messages. */
+static char *next_jsonl_line(char **cursor, uint32_t *lineno) {
+  while (*cursor && **cursor) {
+    char *line = *cursor;
+    char *nl = strchr(line, '\n');
+    if (nl) *nl = 0;
+    *cursor = nl ? nl + 1 : NULL;
+    (*lineno)++;
+    if (strspn(line, " \t\r") != strlen(line)) return line;
+  }
+  return NULL;
+}
+
 /* ------------------------------------------------------------------------ */
 /* String -> index map (open addressing)                                     */
 /* ------------------------------------------------------------------------ */
@@ -217,29 +231,23 @@ static void load(const char *dir, data *d) {
   d->items = malloc(cap * sizeof *d->items);
   d->n_items = 0;
   smap_init(&d->item_ix, 1u << 20);
-  char *line = txt;
+  char *cur = txt;
   uint32_t lineno = 0;
-  while (line && *line) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = 0;
-    lineno++;
-    if (strspn(line, " \t\r") != strlen(line)) {
-      cJSON *o = cJSON_Parse(line);
-      const cJSON *id = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
-      if (!cJSON_IsString(id)) {
-        fprintf(stderr, "%s:%u: ", path, lineno);
-        die("item without a string id", NULL);
-      }
-      if (d->n_items == cap) d->items = realloc(d->items, (cap *= 2) * sizeof *d->items);
-      item_rec *r = &d->items[d->n_items];
-      memset(r, 0, sizeof *r);
-      r->id = strdup(id->valuestring);
-      uint32_t *slot = smap_slot(&d->item_ix, r->id, 1);
-      if (*slot != UINT32_MAX) die("duplicate item id", r->id);
-      *slot = d->n_items++;
-      cJSON_Delete(o);
+  for (char *line; (line = next_jsonl_line(&cur, &lineno));) {
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *id = o ? cJSON_GetObjectItemCaseSensitive(o, "id") : NULL;
+    if (!cJSON_IsString(id)) {
+      fprintf(stderr, "%s:%u: ", path, lineno);
+      die("item without a string id", NULL);
     }
-    line = nl ? nl + 1 : NULL;
+    if (d->n_items == cap) d->items = realloc(d->items, (cap *= 2) * sizeof *d->items);
+    item_rec *r = &d->items[d->n_items];
+    memset(r, 0, sizeof *r);
+    r->id = strdup(id->valuestring);
+    uint32_t *slot = smap_slot(&d->item_ix, r->id, 1);
+    if (*slot != UINT32_MAX) die("duplicate item id", r->id);
+    *slot = d->n_items++;
+    cJSON_Delete(o);
   }
   free(txt);
 
@@ -250,39 +258,33 @@ static void load(const char *dir, data *d) {
   uint32_t ucap = 1024;
   d->users = malloc(ucap * sizeof *d->users);
   d->n_users = 0;
-  line = txt;
+  cur = txt;
   lineno = 0;
   uint32_t order = 0;
-  while (line && *line) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = 0;
-    lineno++;
-    if (strspn(line, " \t\r") != strlen(line)) {
-      cJSON *o = cJSON_Parse(line);
-      const cJSON *u = o ? cJSON_GetObjectItemCaseSensitive(o, "user") : NULL;
-      const cJSON *it = o ? cJSON_GetObjectItemCaseSensitive(o, "item") : NULL;
-      const cJSON *ts = o ? cJSON_GetObjectItemCaseSensitive(o, "ts") : NULL;
-      if (!cJSON_IsString(u) || !cJSON_IsString(it) || !cJSON_IsNumber(ts)) {
-        fprintf(stderr, "%s:%u: ", path, lineno);
-        die("interaction needs user, item (strings) and ts (number)", NULL);
-      }
-      uint32_t *ii = smap_slot(&d->item_ix, it->valuestring, 0);
-      if (!ii) die("interaction with an unknown item", it->valuestring);
-      uint32_t *us = smap_slot(&users, u->valuestring, 1);
-      if (*us == UINT32_MAX) {
-        if (d->n_users == ucap) d->users = realloc(d->users, (ucap *= 2) * sizeof *d->users);
-        user_rec *nu = &d->users[d->n_users];
-        memset(nu, 0, sizeof *nu);
-        nu->id = strdup(u->valuestring);
-        *us = d->n_users++;
-      }
-      user_rec *ur = &d->users[*us];
-      if (ur->n == ur->cap)
-        ur->ev = realloc(ur->ev, (ur->cap = ur->cap ? ur->cap * 2 : 8) * sizeof *ur->ev);
-      ur->ev[ur->n++] = (inter){*ii, ts->valuedouble, order++};
-      cJSON_Delete(o);
+  for (char *line; (line = next_jsonl_line(&cur, &lineno));) {
+    cJSON *o = cJSON_Parse(line);
+    const cJSON *u = o ? cJSON_GetObjectItemCaseSensitive(o, "user") : NULL;
+    const cJSON *it = o ? cJSON_GetObjectItemCaseSensitive(o, "item") : NULL;
+    const cJSON *ts = o ? cJSON_GetObjectItemCaseSensitive(o, "ts") : NULL;
+    if (!cJSON_IsString(u) || !cJSON_IsString(it) || !cJSON_IsNumber(ts)) {
+      fprintf(stderr, "%s:%u: ", path, lineno);
+      die("interaction needs user, item (strings) and ts (number)", NULL);
     }
-    line = nl ? nl + 1 : NULL;
+    uint32_t *ii = smap_slot(&d->item_ix, it->valuestring, 0);
+    if (!ii) die("interaction with an unknown item", it->valuestring);
+    uint32_t *us = smap_slot(&users, u->valuestring, 1);
+    if (*us == UINT32_MAX) {
+      if (d->n_users == ucap) d->users = realloc(d->users, (ucap *= 2) * sizeof *d->users);
+      user_rec *nu = &d->users[d->n_users];
+      memset(nu, 0, sizeof *nu);
+      nu->id = strdup(u->valuestring);
+      *us = d->n_users++;
+    }
+    user_rec *ur = &d->users[*us];
+    if (ur->n == ur->cap)
+      ur->ev = realloc(ur->ev, (ur->cap = ur->cap ? ur->cap * 2 : 8) * sizeof *ur->ev);
+    ur->ev[ur->n++] = (inter){*ii, ts->valuedouble, order++};
+    cJSON_Delete(o);
   }
   free(txt);
   /* Eligible users (>= 5 interactions), first-appearance order; events by (ts, file order). */
@@ -314,32 +316,28 @@ static arag_catalog *build_catalog(const char *dir, data *d) {
   char *txt = read_file(path, &len);
   size_t cap = len * 2 + 1024, n = 0;
   char *all = malloc(cap);
-  char *line = txt;
+  char *cur = txt;
   uint32_t k = 0;
-  while (line && *line) {
-    char *nl = strchr(line, '\n');
-    if (nl) *nl = 0;
-    if (strspn(line, " \t\r") != strlen(line)) {
-      cJSON *o = cJSON_Parse(line);
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "popularity");
-      cJSON_AddNumberToObject(o, "popularity", d->items[k].pop);
-      cJSON_DeleteItemFromObjectCaseSensitive(o, "related");
-      if (d->items[k].n_rel) {
-        cJSON *rel = cJSON_AddObjectToObject(o, "related");
-        for (uint32_t q = 0; q < d->items[k].n_rel; q++)
-          cJSON_AddNumberToObject(rel, d->items[d->items[k].rel[q]].id, d->items[k].rel_n[q]);
-      }
-      char *s = cJSON_PrintUnformatted(o);
-      size_t sl = strlen(s);
-      if (n + sl + 2 > cap) all = realloc(all, cap = (n + sl + 2) * 2);
-      memcpy(all + n, s, sl);
-      n += sl;
-      all[n++] = '\n';
-      cJSON_free(s);
-      cJSON_Delete(o);
-      k++;
+  uint32_t lineno = 0;
+  for (char *line; (line = next_jsonl_line(&cur, &lineno));) {
+    cJSON *o = cJSON_Parse(line);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "popularity");
+    cJSON_AddNumberToObject(o, "popularity", d->items[k].pop);
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "related");
+    if (d->items[k].n_rel) {
+      cJSON *rel = cJSON_AddObjectToObject(o, "related");
+      for (uint32_t q = 0; q < d->items[k].n_rel; q++)
+        cJSON_AddNumberToObject(rel, d->items[d->items[k].rel[q]].id, d->items[k].rel_n[q]);
     }
-    line = nl ? nl + 1 : NULL;
+    char *s = cJSON_PrintUnformatted(o);
+    size_t sl = strlen(s);
+    if (n + sl + 2 > cap) all = realloc(all, cap = (n + sl + 2) * 2);
+    memcpy(all + n, s, sl);
+    n += sl;
+    all[n++] = '\n';
+    cJSON_free(s);
+    cJSON_Delete(o);
+    k++;
   }
   free(txt);
   arag_limits lim;
