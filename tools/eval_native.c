@@ -308,6 +308,20 @@ static void load(const char *dir, data *d) {
   related_counts(d);
 }
 
+/* Appends o as one JSON line to a growing buffer and deletes o. */
+static void put_json_line(char **buf, size_t *len, size_t *cap, cJSON *o) {
+  char *s = cJSON_PrintUnformatted(o);
+  if (!s) die("out of memory", NULL);
+  size_t sl = strlen(s);
+  if (*len + sl + 2 > *cap) *buf = realloc(*buf, *cap = (*len + sl + 2) * 2);
+  if (!*buf) die("out of memory", NULL);
+  memcpy(*buf + *len, s, sl);
+  *len += sl;
+  (*buf)[(*len)++] = '\n';
+  cJSON_free(s);
+  cJSON_Delete(o);
+}
+
 /* Catalog lines with "popularity" added. */
 static arag_catalog *build_catalog(const char *dir, data *d) {
   char path[4096];
@@ -329,14 +343,7 @@ static arag_catalog *build_catalog(const char *dir, data *d) {
       for (uint32_t q = 0; q < d->items[k].n_rel; q++)
         cJSON_AddNumberToObject(rel, d->items[d->items[k].rel[q]].id, d->items[k].rel_n[q]);
     }
-    char *s = cJSON_PrintUnformatted(o);
-    size_t sl = strlen(s);
-    if (n + sl + 2 > cap) all = realloc(all, cap = (n + sl + 2) * 2);
-    memcpy(all + n, s, sl);
-    n += sl;
-    all[n++] = '\n';
-    cJSON_free(s);
-    cJSON_Delete(o);
+    put_json_line(&all, &n, &cap, o);
     k++;
   }
   free(txt);
@@ -462,14 +469,7 @@ static uint32_t rank_pipeline(method *m, const arag_catalog *cat, const data *d,
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "id", d->items[u->ev[j].item].id);
     cJSON_AddNumberToObject(o, "ts", u->ev[j].ts);
-    char *s = cJSON_PrintUnformatted(o);
-    size_t sl = strlen(s);
-    if (len + sl + 2 > cap) js = realloc(js, cap = (len + sl + 2) * 2);
-    memcpy(js + len, s, sl);
-    len += sl;
-    js[len++] = '\n';
-    cJSON_free(s);
-    cJSON_Delete(o);
+    put_json_line(&js, &len, &cap, o);
   }
   arag_status st = arag_history_add_json(h, js, len);
   if (st != ARAG_OK) die("history_add_json failed", arag_history_last_error(h));
