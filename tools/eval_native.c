@@ -2,7 +2,7 @@
  *
  *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua
  *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
- *               [--param name=value ...] [--resamples 1000] [--ranks FILE]
+ *               [--param name=value ...] [--resamples 1000]
  *
  * Items go into a catalog through arag_catalog_add_json (so the item vectors are
  * the product's), each with "popularity" and "related" fields counted over all
