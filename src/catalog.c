@@ -4,6 +4,7 @@
 #include "id_map.h"
 #include "item.h"
 #include "model.h"
+#include "term_df.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@ struct arag_catalog {
   arag_limits lim;
   arag_index *ix;
   arag_id_map map; /* id -> arag_item* (owned) */
+  arag_term_df terms;
   arag_errbuf err;
 };
 
@@ -55,6 +57,7 @@ void arag_catalog_free(arag_catalog *cat) {
   for (uint32_t i = 0; i < cat->map.cap; i++)
     if (cat->map.e[i].key) item_free((arag_item *)cat->map.e[i].v.ptr);
   arag_id_map_free(&cat->map);
+  arag_term_df_free(&cat->terms);
   arag_index_free(cat->ix);
   free(cat);
 }
@@ -104,6 +107,26 @@ static void batch_free(batch *b, size_t from) {
   free(b->items);
 }
 
+/* Room in the term table for every title term of the batch it does not hold yet
+ * (counted exactly through a scratch table, so a big batch of known words does
+ * not inflate the table). */
+static int reserve_terms(arag_term_df *t, const batch *b) {
+  arag_term_df fresh = {0};
+  int ok = 1;
+  for (size_t i = 0; i < b->n && ok; i++) {
+    uint64_t keys[ARAG_TERM_MAX];
+    uint32_t m = arag_title_terms(b->items[i], keys);
+    for (uint32_t k = 0; k < m && ok; k++) {
+      if (arag_term_df_get(t, keys[k]) || arag_term_df_get(&fresh, keys[k])) continue;
+      ok = arag_term_df_reserve(&fresh, 1);
+      if (ok) arag_term_df_bump(&fresh, keys[k]);
+    }
+  }
+  ok = ok && arag_term_df_reserve(t, fresh.used);
+  arag_term_df_free(&fresh);
+  return ok;
+}
+
 arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len) {
   if (!cat) return ARAG_E_INVALID;
   batch b = {cat, NULL, 0, 0};
@@ -134,7 +157,8 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
                    cat->map.n + n_new, cat->lim.max_rows);
   }
   arag_item **undo = (arag_item **)calloc(b.n ? b.n : 1, sizeof(*undo));
-  if (!undo || !arag_id_map_reserve(&cat->map, (uint32_t)(cat->map.n + n_new))) {
+  if (!undo || !arag_id_map_reserve(&cat->map, (uint32_t)(cat->map.n + n_new)) ||
+      !reserve_terms(&cat->terms, &b)) {
     free(undo);
     batch_free(&b, 0);
     return set_err(cat, ARAG_E_NOMEM, "out of memory");
@@ -165,7 +189,11 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
     batch_free(&b, 0);
     return st;
   }
-  for (size_t i = 0; i < b.n; i++) item_free(undo[i]);
+  for (size_t i = 0; i < b.n; i++) {
+    if (undo[i]) arag_term_df_count(&cat->terms, undo[i], -1);
+    arag_term_df_count(&cat->terms, b.items[i], +1);
+    item_free(undo[i]);
+  }
   free(undo);
   free(b.items);
   return ARAG_OK;
@@ -181,6 +209,7 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
   arag_status st = arag_index_remove(cat->ix, id, id_len);
   if (st != ARAG_OK) return set_err(cat, st, "index: %s", arag_index_last_error(cat->ix));
   arag_id_map_remove(&cat->map, id, id_len);
+  arag_term_df_count(&cat->terms, it, -1);
   item_free(it);
   return ARAG_OK;
 }
@@ -195,6 +224,8 @@ const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size
 }
 
 uint32_t arag_catalog_dim(const arag_catalog *cat) { return cat ? cat->dim : 0; }
+
+const arag_term_df *arag_catalog_terms(const arag_catalog *cat) { return cat ? &cat->terms : NULL; }
 
 const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot) {
   if (!cat) return NULL;

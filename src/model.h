@@ -50,6 +50,9 @@ const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size
 uint32_t arag_catalog_dim(const arag_catalog *cat);
 /* Item at an index slot of arag_catalog_index(); NULL for a free slot. */
 const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot);
+/* Title-term document frequencies over the catalog's items (src/term_df.h). */
+struct arag_term_df;
+const struct arag_term_df *arag_catalog_terms(const arag_catalog *cat);
 
 /* History accessors (src/history.c): events in ascending (ts, insertion) order. */
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);

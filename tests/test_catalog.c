@@ -2,6 +2,7 @@
  * batches, limits, accessors, and the real amazon-beauty catalog. */
 #include "embed.h"
 #include "model.h"
+#include "term_df.h"
 #include "test.h"
 #include "test_util.h"
 
@@ -137,6 +138,64 @@ static void test_all_or_nothing(void) {
   arag_catalog_free(cat);
 }
 
+/* Items of the catalog whose title holds a word (the reasoner's term statistics). */
+static uint32_t df_of(const arag_catalog *cat, const char *word) {
+  arag_item it;
+  memset(&it, 0, sizeof it);
+  it.title = (char *)word;
+  uint64_t key;
+  CHECK_EQ_INT(arag_title_terms(&it, &key), 1);
+  return arag_term_df_get(arag_catalog_terms(cat), key);
+}
+
+static void test_term_df(void) {
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"Argan Oil Shampoo, argan\"},"
+                        "{\"id\":\"b\",\"title\":\"Argan Oil Conditioner\"},"
+                        "{\"id\":\"c\",\"title\":\"Red Lipstick\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_terms(cat)->docs, 3);
+  CHECK_EQ_INT(df_of(cat, "ARGAN"), 2); /* once per item, any case */
+  CHECK_EQ_INT(df_of(cat, "shampoo"), 1);
+  CHECK_EQ_INT(df_of(cat, "toothbrush"), 0);
+  /* An upsert moves the counts from the old title to the new one. */
+  CHECK_EQ_INT(add(cat, "{\"id\":\"a\",\"title\":\"Bamboo Toothbrush\"}"), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_terms(cat)->docs, 3);
+  CHECK_EQ_INT(df_of(cat, "argan"), 1);
+  CHECK_EQ_INT(df_of(cat, "shampoo"), 0);
+  CHECK_EQ_INT(df_of(cat, "toothbrush"), 1);
+  /* The same id twice in a batch counts once, with the later title. */
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"d\",\"title\":\"Lipstick One\"},"
+                        "{\"id\":\"d\",\"title\":\"Lipstick Two\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(df_of(cat, "lipstick"), 2);
+  CHECK_EQ_INT(df_of(cat, "one"), 0);
+  CHECK_EQ_INT(df_of(cat, "two"), 1);
+  CHECK_EQ_INT(arag_catalog_terms(cat)->docs, 4);
+  /* A refused batch changes nothing. */
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"e\",\"title\":\"Argan Mask\"},{\"id\":\"f\",\"title\":7}]"),
+               ARAG_E_JSON);
+  CHECK_EQ_INT(df_of(cat, "argan"), 1);
+  CHECK_EQ_INT(df_of(cat, "mask"), 0);
+  CHECK_EQ_INT(arag_catalog_terms(cat)->docs, 4);
+  /* Removal counts the item out. */
+  CHECK_EQ_INT(arag_catalog_remove(cat, "b", 1), ARAG_OK);
+  CHECK_EQ_INT(df_of(cat, "argan"), 0);
+  CHECK_EQ_INT(df_of(cat, "lipstick"), 2);
+  CHECK_EQ_INT(arag_catalog_terms(cat)->docs, 3);
+  /* Many items: the table grows and keeps every count. */
+  char buf[128];
+  for (int i = 0; i < 3000; i++) {
+    snprintf(buf, sizeof buf, "{\"id\":\"g%d\",\"title\":\"Gadget w%d w%d\"}", i, i, i / 2);
+    CHECK_EQ_INT(add(cat, buf), ARAG_OK);
+  }
+  CHECK_EQ_INT(df_of(cat, "gadget"), 3000);
+  CHECK_EQ_INT(df_of(cat, "w2999"), 1);
+  CHECK_EQ_INT(df_of(cat, "w1000"), 3); /* g1000, g2000, g2001 */
+  CHECK(arag_term_df_bytes(arag_catalog_terms(cat)) > 0);
+  arag_catalog_free(cat);
+}
+
 static void test_limits(void) {
   arag_catalog *cat = make(D, 3);
   CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"a\"},{\"id\":\"b\",\"title\":\"b\"}]"),
@@ -252,6 +311,7 @@ int main(void) {
   RUN(test_add_forms);
   RUN(test_upsert);
   RUN(test_all_or_nothing);
+  RUN(test_term_df);
   RUN(test_limits);
   RUN(test_remove);
   RUN(test_amazon_beauty);
