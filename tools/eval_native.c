@@ -124,7 +124,7 @@ static uint32_t *smap_slot(smap *m, const char *k, int insert) {
 typedef struct item_rec {
   char *id;
   char *json; /* the line, with "popularity" added */
-  uint32_t pop;
+  double pop;
   uint32_t *rel, *rel_n; /* related items (best first) and their co-occurrence counts */
   uint32_t n_rel;
   const arag_item *it;
@@ -163,6 +163,7 @@ static int inter_cmp(const void *a, const void *b) {
  * the same lists. */
 #define REL_WINDOW 3
 #define REL_TOP 20
+#define POPULARITY_DECAY 0.7
 
 typedef struct pair {
   uint32_t a, b;
@@ -302,9 +303,14 @@ static void load(const char *dir, data *d) {
   for (uint32_t i = 0; i < users.cap; i++) free(users.keys[i]);
   free(users.keys);
   free(users.vals);
-  /* Popularity: occurrences in the eligible users' histories (never targets). */
-  for (uint32_t i = 0; i < d->n_users; i++)
-    for (uint32_t j = 0; j + 1 < d->users[i].n; j++) d->items[d->users[i].ev[j].item].pop++;
+  /* Popularity: occurrences in the eligible users' histories (never targets), each
+   * weighted POPULARITY_DECAY^k, k the user's later history items (as the JS
+   * harness: the same additions in the same order, so the same doubles). */
+  for (uint32_t i = 0; i < d->n_users; i++) {
+    double w = 1;
+    for (uint32_t j = d->users[i].n - 1; j-- > 0; w *= POPULARITY_DECAY)
+      d->items[d->users[i].ev[j].item].pop += w;
+  }
   related_counts(d);
 }
 
@@ -544,8 +550,9 @@ static int ord_cmp(const void *a, const void *b) {
   return x->i < y->i ? -1 : x->i > y->i;
 }
 
-static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const data *d,
-                           const user_rec *u, const uint32_t *cands, uint32_t n, uint32_t t) {
+static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const arag_catalog *cat,
+                           const data *d, const user_rec *u, const uint32_t *cands, uint32_t n,
+                           uint32_t t) {
   double t0 = now_ms();
   uint32_t nh = u->n - 1;
   uint32_t ns = nh < SESSION_LEN ? nh : SESSION_LEN;
@@ -579,6 +586,7 @@ static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const data 
   arag_agent_input in;
   memset(&in, 0, sizeof in);
   in.dim = DIM;
+  in.catalog = cat;
   in.long_term = evp;
   in.n_long_term = nl;
   in.session = evp + nl;
@@ -884,7 +892,7 @@ int main(int argc, char **argv) {
         for (uint32_t i = 0; i < n; i++) score[i] = d.items[cands[i]].pop;
         r = rank_of(score, n, t);
       } else if (chain) {
-        r = rank_chain(m, &params, &d, u, cands, n, t);
+        r = rank_chain(m, &params, cat, &d, u, cands, n, t);
       } else {
         r = rank_pipeline(m, cat, &d, u, cands, n, t);
       }

@@ -161,8 +161,12 @@ test('baselines: recency decays by 0.5 per step, rag uses the mean direction, po
     { history: [{ item: 'a' }, { item: 'b' }], target: { item: 'z' } },
     { history: [{ item: 'a' }], target: { item: 'z' } },
   ];
-  const counts = popularityCounts(users);
-  assert.deepEqual(popularityScores(['a', 'b', 'z'], counts), [2, 1, 0]);
+  // Plain counts (decay 1), then the default: 0.7 per later item of the same history.
+  assert.deepEqual(popularityScores(['a', 'b', 'z'], popularityCounts(users, 1)), [2, 1, 0]);
+  const decayed = popularityScores(['a', 'b', 'z'], popularityCounts(users));
+  close(decayed[0], 0.7 + 1);
+  close(decayed[1], 1);
+  assert.equal(decayed[2], 0);
 });
 
 test('data: malformed lines are reported with file and line', async () => {

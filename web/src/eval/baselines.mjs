@@ -2,7 +2,9 @@
 //   recency:    sum over the last 5 history items h_a (a = 0 most recent) of 0.5^a cos(c, h_a)
 //   rag:        cos(c, mean of all history item vectors) (normalizing the mean does not
 //               change a cosine, so it is left out: fewer roundings)
-//   popularity: occurrences in all eligible users' histories (never targets)
+//   popularity: occurrences in all eligible users' histories (never targets), each
+//               weighted 0.7^k, k the number of that user's later history items, so
+//               what shoppers bought lately counts more (the data carry no dates)
 // Arithmetic is in double precision, accumulated in index order; a zero vector has
 // cosine 0 with everything. Ties are broken by candidate list order (see metrics.mjs).
 
@@ -57,9 +59,16 @@ export function ragScores(candVecs, historyVecs) {
 
 // users: [{ history: [{ item }] }] (all eligible users, whatever --users says).
 // Returns Map id -> count.
-export function popularityCounts(users) {
+export const POPULARITY_DECAY = 0.7;
+
+export function popularityCounts(users, decay = POPULARITY_DECAY) {
   const counts = new Map();
-  for (const u of users) for (const e of u.history) counts.set(e.item, (counts.get(e.item) || 0) + 1);
+  for (const u of users) {
+    const h = u.history;
+    // Powers by repeated multiplication from the end: the native eval tool does the same.
+    let w = 1;
+    for (let i = h.length - 1; i >= 0; i--, w *= decay) counts.set(h[i].item, (counts.get(h[i].item) || 0) + w);
+  }
   return counts;
 }
 

@@ -87,7 +87,9 @@ type Vec = ArrayLike<number>;
 export function cosine(a: Vec, b: Vec): number;
 export function recencyScores(candVecs: Vec[], historyVecs: Vec[], window?: number): number[];
 export function ragScores(candVecs: Vec[], historyVecs: Vec[]): number[];
-export function popularityCounts(users: ReadonlyArray<{ history: ReadonlyArray<{ item: string }> }>): Map<string, number>;
+/** Recency-weighted history counts: each occurrence weighs decay^k, k = the user's later history items. */
+export const POPULARITY_DECAY: number;
+export function popularityCounts(users: ReadonlyArray<{ history: ReadonlyArray<{ item: string }> }>, decay?: number): Map<string, number>;
 export function popularityScores(candidateIds: readonly string[], counts: Map<string, number>): number[];
 export function relatedCounts(
   users: ReadonlyArray<{ history: ReadonlyArray<{ item: string }> }>,

@@ -9,7 +9,7 @@ export { loadDataset, parseItems, parseInteractions, DataError } from './data.mj
 export { fnv1a64, SplitMix64, userGenerator, sampleCandidates } from './sampler.mjs';
 export { METRICS, ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from './metrics.mjs';
 export { resampleIndices, bootstrapCI, pairedGain, quantile } from './bootstrap.mjs';
-export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, relatedCounts, withPopularity } from './baselines.mjs';
+export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, relatedCounts, withPopularity, POPULARITY_DECAY } from './baselines.mjs';
 export { METHODS, PROTOCOL_VERSION, parseMethods, runEval, aggregate, planUsers, Progress } from './run.mjs';
 export { toJSON, toMarkdown, toSVG } from './report.mjs';
 export { createEvalEngine } from './engine.mjs';
