@@ -35,7 +35,7 @@ typedef struct arag_reasoner_params {
   uint32_t sim_window; /* most recent events used for nearest-title evidence */
   /* NLI: score = sigmoid(bias + sum of weight * feature) */
   float nli_bias, nli_brand, nli_brandn, nli_rsim, nli_line, nli_cat, nli_sess, nli_sim, nli_psim,
-      nli_rep;
+      nli_rep, nli_isim;
   float nli_price; /* price close to the user's typical price (items with prices only) */
   /* Bought together: the candidate's "related" list names one of the rel_window most
    * recent events, or such an event's list names the candidate; each such event of

@@ -138,11 +138,36 @@ static void normalize(float *v, uint32_t dim) {
   for (uint32_t i = 0; i < dim; i++) v[i] *= inv;
 }
 
+float rs_term_idf(const arag_term_df *df, uint64_t key) {
+  if (!df || !df->docs) return 1.0f;
+  return logf(((float)df->docs + 1.0f) / ((float)arag_term_df_get(df, key) + 0.5f));
+}
+
+static void weigh_terms(rs_terms *t, const arag_term_df *df) {
+  float s = 0;
+  for (uint32_t k = 0; k < t->n; k++) s += t->w[k] = rs_term_idf(df, t->key[k]);
+  t->norm = sqrtf(s);
+}
+
+/* Rarity-weighted overlap of two term sets, in [0, 1]. */
+static float terms_sim(const rs_terms *a, const rs_terms *b) {
+  if (!(a->norm > 0) || !(b->norm > 0)) return 0.0f;
+  float s = 0;
+  for (uint32_t i = 0; i < a->n; i++)
+    for (uint32_t j = 0; j < b->n; j++)
+      if (a->key[i] == b->key[j]) {
+        s += a->w[i];
+        break;
+      }
+  return s / (a->norm * b->norm);
+}
+
 rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_params *p) {
   rs_profile *pr = calloc(1, sizeof *pr);
   if (!pr) return NULL;
   uint32_t n = in->n_long_term + in->n_session;
   uint32_t dim = in->dim;
+  const arag_term_df *df = arag_catalog_terms(in->catalog);
   pr->dim = dim;
   pr->n_ev = n;
   pr->n_sess = in->n_session;
@@ -183,6 +208,10 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     re->n_cat = f.n_cat;
     memcpy(re->lead_h, f.lead_h, sizeof f.lead_h);
     re->n_lead = f.n_lead;
+    if (i >= pr->sim_ev0) {
+      re->terms.n = arag_title_terms(it, re->terms.key);
+      weigh_terms(&re->terms, df);
+    }
     const char *t = it->title ? it->title : "";
     size_t tl = utf8_cut(t, strlen(t), RS_TITLE_KEEP);
     re->title_off = put_str(pr, t, tl);
@@ -264,9 +293,25 @@ rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_param
   return pr;
 }
 
-void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *f, rs_match *m) {
+void rs_profile_match(const rs_profile *pr, const arag_term_df *df, const arag_item *it,
+                      const rs_feat *f, rs_match *m) {
   memset(m, 0, sizeof *m);
   m->sim_ev = -1;
+  m->isim_ev = -1;
+  {
+    rs_terms tt;
+    tt.n = arag_title_terms(it, tt.key);
+    weigh_terms(&tt, df);
+    float fac = 1.0f;
+    for (uint32_t i = pr->n_ev; i-- > pr->sim_ev0; fac *= pr->sim_decay) {
+      const rs_event *e = &pr->ev[i];
+      float s = terms_sim(&tt, &e->terms) * fac;
+      if (s > m->isim) {
+        m->isim = s;
+        m->isim_ev = (int32_t)i;
+      }
+    }
+  }
   m->line_ev = -1;
   float cat_w = 0;
   for (uint32_t i = 0; i < pr->n_ev; i++) {

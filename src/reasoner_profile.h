@@ -11,6 +11,15 @@
 
 #include "reasoner.h"
 #include "reasoner_text.h"
+#include "term_df.h"
+
+/* Terms with their rarity weights (idf) and the norm sqrt(sum of weights). */
+typedef struct rs_terms {
+  uint64_t key[ARAG_TERM_MAX];
+  float w[ARAG_TERM_MAX];
+  uint32_t n;
+  float norm;
+} rs_terms;
 
 typedef struct rs_event {
   uint64_t id_h;
@@ -22,6 +31,7 @@ typedef struct rs_event {
   uint32_t title_off, title_len; /* in strs */
   uint64_t lead_h[RS_LEAD];
   uint32_t n_lead;
+  rs_terms terms; /* title terms (events of the similarity window only) */
 } rs_event;
 
 typedef struct rs_agg {
@@ -83,6 +93,8 @@ typedef struct rs_match {
   float sim;       /* best title cosine with a recent event */
   float rsim;      /* sum over the 5 most recent events of cosine * 0.5^age */
   float wsim;      /* best of cosine * sim_decay^age */
+  float isim;      /* best of term-rarity-weighted title overlap * sim_decay^age */
+  int32_t isim_ev; /* that event, -1 if none */
   float price;     /* 1 at the typical price, linearly down to 0 at 4x away (either way) */
   int32_t sim_ev;  /* that event, -1 if none */
   float psim;      /* cosine with the profile vector */
@@ -93,6 +105,11 @@ typedef struct rs_match {
   int32_t line_ev; /* that event (the most recent of ties), -1 if none */
 } rs_match;
 
-void rs_profile_match(const rs_profile *pr, const arag_item *it, const rs_feat *f, rs_match *m);
+/* Weight of a title term: log((items + 1) / (df + 0.5)) over the catalog's
+ * items, 1 without a catalog. */
+float rs_term_idf(const arag_term_df *df, uint64_t key);
+
+void rs_profile_match(const rs_profile *pr, const arag_term_df *df, const arag_item *it,
+                      const rs_feat *f, rs_match *m);
 
 #endif

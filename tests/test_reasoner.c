@@ -351,6 +351,19 @@ static void test_evidence(void) {
   cJSON_Delete(o);
   fx_free(v);
 
+  /* Title words shared with a past item, but not its leading words: named with that
+   * item and the overlap (2 of 4 words each, all equally rare without a catalog). */
+  v = mk("c6", "Essie Gel Couture Pink", "Essie", NULL, 1);
+  vp[0] = &v->it;
+  o = answer(&in);
+  const cJSON *vi = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0);
+  rv = str_field(vi, "rationale");
+  CHECK(rv &&
+        strstr(rv, "shares distinctive title words with your \"Essie Nail Polish Pink\" (0.50)"));
+  CHECK(cJSON_GetObjectItemCaseSensitive(vi, "score")->valuedouble > s3);
+  cJSON_Delete(o);
+  fx_free(v);
+
   in = fx_input(&x, ARAG_AGENT_UUA);
   o = answer(&in);
   const char *sum = str_field(o, "summary");
