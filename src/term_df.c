@@ -42,9 +42,14 @@ void arag_term_df_free(arag_term_df *t) {
 }
 
 int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
-  uint64_t need = (uint64_t)t->used + more;
-  if (need * 2 <= t->cap) return 1;
-  uint64_t cap = t->cap ? t->cap : 64;
+  if (((uint64_t)t->used + more) * 2 <= t->cap) return 1;
+  /* Growing: keys whose count fell to zero (words of removed items) are dropped
+   * here, so a catalog that churns through new words keeps a table sized by the
+   * words it holds now. */
+  uint32_t live = 0;
+  for (uint32_t i = 0; i < t->cap; i++) live += t->key[i] && t->n[i];
+  uint64_t need = (uint64_t)live + more;
+  uint64_t cap = 64;
   while (cap < need * 2) cap *= 2;
   if (cap > (1u << 30)) return 0;
   uint64_t *key = calloc(cap, sizeof *key);
@@ -55,7 +60,7 @@ int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
     return 0;
   }
   for (uint32_t i = 0; i < t->cap; i++) {
-    if (!t->key[i]) continue;
+    if (!t->key[i] || !t->n[i]) continue;
     uint32_t j = slot_of(t->key[i], (uint32_t)cap);
     while (key[j]) j = (j + 1) & (uint32_t)(cap - 1);
     key[j] = t->key[i];
@@ -66,6 +71,7 @@ int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
   t->key = key;
   t->n = n;
   t->cap = (uint32_t)cap;
+  t->used = live;
   return 1;
 }
 

@@ -3,9 +3,10 @@
  * words by their rarity in the catalog (an inverse document frequency), so "HP
  * 65" or "retinol" count for more than "black" or "cream".
  *
- * Open addressing over 64-bit keys; counts fall to zero but keys stay, so
- * removal never moves entries. Growth happens only in reserve(), so a caller can
- * reserve, then apply a whole batch with no failure path. */
+ * Open addressing over 64-bit keys; counts fall to zero but keys stay until the
+ * table next grows (then they are dropped), so removal never moves entries.
+ * Growth happens only in reserve(), so a caller can reserve, then apply a whole
+ * batch with no failure path. */
 #ifndef ARAG_TERM_DF_H
 #define ARAG_TERM_DF_H
 
@@ -30,7 +31,8 @@ typedef struct arag_term_df {
 uint32_t arag_title_terms(const arag_item *it, uint64_t *keys);
 
 void arag_term_df_free(arag_term_df *t);
-/* Room for `more` new keys at a load factor <= 1/2; 0 when out of memory (unchanged). */
+/* Room for `more` new keys at a load factor <= 1/2; 0 when out of memory (unchanged).
+ * May move entries: not while a batch is being applied. */
 int arag_term_df_reserve(arag_term_df *t, uint32_t more);
 /* Counts an item in (sign +1) or out (-1). Adding needs reserved room for its
  * terms; it never allocates. */

@@ -194,6 +194,34 @@ static void test_term_df(void) {
   CHECK_EQ_INT(df_of(cat, "w1000"), 3); /* g1000, g2000, g2001 */
   CHECK(arag_term_df_bytes(arag_catalog_terms(cat)) > 0);
   arag_catalog_free(cat);
+
+  /* Churn: rounds of 400 items with words never seen before, each round removed
+   * before the next. The words of removed items are dropped as the table grows,
+   * so it stays the size that one round needs instead of growing every round. */
+  cat = make(D, 0);
+  size_t bytes_round2 = 0;
+  for (int round = 0; round < 12; round++) {
+    for (int i = 0; i < 400; i++) {
+      snprintf(buf, sizeof buf, "{\"id\":\"r%d\",\"title\":\"Kit q%dx%d z%dx%d\"}", i, round, i,
+               round, i);
+      CHECK_EQ_INT(add(cat, buf), ARAG_OK);
+    }
+    CHECK_EQ_INT(df_of(cat, "kit"), 400);
+    snprintf(buf, sizeof buf, "q%dx7", round);
+    CHECK_EQ_INT(df_of(cat, buf), 1);
+    if (round > 0) {
+      snprintf(buf, sizeof buf, "q%dx7", round - 1);
+      CHECK_EQ_INT(df_of(cat, buf), 0);
+    }
+    if (round == 2) bytes_round2 = arag_term_df_bytes(arag_catalog_terms(cat));
+    if (round > 2) CHECK(arag_term_df_bytes(arag_catalog_terms(cat)) <= bytes_round2);
+    for (int i = 0; i < 400; i++) {
+      snprintf(buf, sizeof buf, "r%d", i);
+      CHECK_EQ_INT(arag_catalog_remove(cat, buf, strlen(buf)), ARAG_OK);
+    }
+  }
+  CHECK_EQ_INT(arag_catalog_terms(cat)->docs, 0);
+  arag_catalog_free(cat);
 }
 
 static void test_limits(void) {
