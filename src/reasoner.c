@@ -322,8 +322,33 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
   return 1.0f / (1.0f + expf(-x));
 }
 
-static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_item *it, const rs_feat *f,
-                          const rs_match *m) {
+/* Up to three of the candidate's title words that the event's title also holds,
+ * rarest first (ties in title order), as written in the candidate's title. */
+static void put_shared_words(arag_sb *r, const rs_event *e, const arag_item *it,
+                             const arag_term_df *df) {
+  uint64_t keys[ARAG_TERM_MAX];
+  uint32_t at[ARAG_TERM_MAX], len[ARAG_TERM_MAX], pick[3];
+  float w[3];
+  uint32_t n = arag_title_terms_at(it, keys, at, len), np = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    int shared = 0;
+    for (uint32_t j = 0; j < e->terms.n && !shared; j++) shared = e->terms.key[j] == keys[k];
+    if (!shared) continue;
+    float wk = rs_term_idf(df, keys[k]);
+    if (np == 3 && !(wk > w[2])) continue;
+    uint32_t q = np < 3 ? np++ : 2; /* take the last place, then move up past lighter words */
+    for (; q > 0 && w[q - 1] < wk; q--) pick[q] = pick[q - 1], w[q] = w[q - 1];
+    pick[q] = k, w[q] = wk;
+  }
+  for (uint32_t q = 0; q < np; q++) {
+    arag_sb_puts(r, q ? ", \"" : "\"");
+    put_clean(r, it->title + at[pick[q]], len[pick[q]] > 40 ? 40 : len[pick[q]]);
+    arag_sb_puts(r, "\"");
+  }
+}
+
+static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *df,
+                          const arag_item *it, const rs_feat *f, const rs_match *m) {
   int parts = 0;
   if (m->rep_n) {
     arag_sb_printf(r, "you already bought this item (%u time%s)", m->rep_n,
@@ -359,9 +384,11 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_item *it,
   int sim_said = 0;
   if (m->isim_ev >= 0 && m->isim >= 0.25f && !m->rep_n && m->isim_ev != line_said) {
     const rs_event *e = &pr->ev[m->isim_ev];
-    arag_sb_printf(r, "%sshares distinctive title words with your \"", parts ? "; " : "");
+    arag_sb_printf(r, "%sshares title words ", parts ? "; " : "");
+    put_shared_words(r, e, it, df);
+    arag_sb_puts(r, " with your \"");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_printf(r, "\" (%.2f)", m->isim);
+    arag_sb_printf(r, "\" (overlap %.2f)", m->isim);
     parts++;
     sim_said = 1;
   }
@@ -413,7 +440,7 @@ static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *
     float s = pr->n_ev ? nli_score(p, &m) : 0.5f;
     const char *label = s >= 0.6f ? "supports" : (s < 0.25f ? "contradicts" : "neutral");
     r.len = 0;
-    nli_rationale(&r, pr, it, &f, &m);
+    nli_rationale(&r, pr, arag_catalog_terms(in->catalog), it, &f, &m);
     if (i) arag_sb_puts(&out, ",");
     arag_sb_puts(&out, "{\"id\":");
     arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);

@@ -7,14 +7,14 @@ static int is_term_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-uint32_t arag_title_terms(const arag_item *it, uint64_t *keys) {
+uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len_out) {
   const char *s = it && it->title ? it->title : "";
   uint32_t n = 0;
   size_t i = 0;
   while (s[i] && n < ARAG_TERM_MAX) {
     while (s[i] && !is_term_byte((unsigned char)s[i])) i++;
     uint64_t h = 0xcbf29ce484222325ull;
-    size_t len = 0;
+    size_t start = i, len = 0;
     for (; s[i] && is_term_byte((unsigned char)s[i]); i++, len++) {
       unsigned char c = (unsigned char)s[i];
       if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
@@ -25,9 +25,16 @@ uint32_t arag_title_terms(const arag_item *it, uint64_t *keys) {
     if (!h) h = 1;
     int dup = 0;
     for (uint32_t k = 0; k < n && !dup; k++) dup = keys[k] == h;
-    if (!dup) keys[n++] = h;
+    if (dup) continue;
+    if (at) at[n] = (uint32_t)start;
+    if (len_out) len_out[n] = (uint32_t)len;
+    keys[n++] = h;
   }
   return n;
+}
+
+uint32_t arag_title_terms(const arag_item *it, uint64_t *keys) {
+  return arag_title_terms_at(it, keys, NULL, NULL);
 }
 
 static uint32_t slot_of(uint64_t key, uint32_t cap) {

@@ -29,6 +29,9 @@ typedef struct arag_term_df {
  * digits and non-ASCII bytes, two bytes or more), at most ARAG_TERM_MAX, in
  * title order. Returns their number. */
 uint32_t arag_title_terms(const arag_item *it, uint64_t *keys);
+/* The same, with each term's byte offset and length in the title in `at` and
+ * `len` (each when not NULL). */
+uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len);
 
 void arag_term_df_free(arag_term_df *t);
 /* Room for `more` new keys at a load factor <= 1/2; 0 when out of memory (unchanged).

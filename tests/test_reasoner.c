@@ -358,10 +358,32 @@ static void test_evidence(void) {
   o = answer(&in);
   const cJSON *vi = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0);
   rv = str_field(vi, "rationale");
-  CHECK(rv &&
-        strstr(rv, "shares distinctive title words with your \"Essie Nail Polish Pink\" (0.50)"));
+  CHECK(rv && strstr(rv, "shares title words \"Essie\", \"Pink\" with your \"Essie Nail Polish "
+                         "Pink\" (overlap 0.50)"));
   CHECK(cJSON_GetObjectItemCaseSensitive(vi, "score")->valuedouble > s3);
   cJSON_Delete(o);
+  /* With a catalog where "essie" is common and "pink" rare, the rarer word is named
+   * first and the overlap is weighed by rarity. */
+  arag_limits lim;
+  arag_limits_default(&lim);
+  arag_catalog *cat = NULL;
+  CHECK_EQ_INT(arag_catalog_create(DIM, &lim, &cat), ARAG_OK);
+  const char *lines = "[{\"id\":\"k1\",\"title\":\"Essie Nail Polish Pink\"},"
+                      "{\"id\":\"k2\",\"title\":\"Essie Gel Couture Pink\"},"
+                      "{\"id\":\"k3\",\"title\":\"Essie Top Coat\"},"
+                      "{\"id\":\"k4\",\"title\":\"Essie Base Coat\"},"
+                      "{\"id\":\"k5\",\"title\":\"Essie Cuticle Oil\"}]";
+  CHECK_EQ_INT(arag_catalog_add_json(cat, lines, strlen(lines)), ARAG_OK);
+  arag_agent_input ic = in;
+  ic.catalog = cat;
+  ic.scratch = NULL; /* the cached profile was weighed without the catalog */
+  ic.free_scratch = NULL;
+  o = answer(&ic);
+  rv = str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0), "rationale");
+  CHECK(rv && strstr(rv, "shares title words \"Pink\", \"Essie\" with your"));
+  CHECK(rv && !strstr(rv, "(overlap 0.50)"));
+  cJSON_Delete(o);
+  arag_catalog_free(cat);
   fx_free(v);
 
   in = fx_input(&x, ARAG_AGENT_UUA);
