@@ -58,7 +58,7 @@ export function ragScores(candVecs, historyVecs) {
 }
 
 // users: [{ history: [{ item }] }] (all eligible users, whatever --users says).
-// Returns Map id -> count.
+// Returns Map id -> recency-weighted count.
 export const POPULARITY_DECAY = 0.7;
 
 export function popularityCounts(users, decay = POPULARITY_DECAY) {

@@ -14,7 +14,8 @@ import { popularityCounts, popularityScores, ragScores, recencyScores } from './
 import { bootstrapCI, pairedGain, resampleIndices } from './bootstrap.mjs';
 import { round6 } from './report.mjs';
 
-export const PROTOCOL_VERSION = 1;
+// 2: catalog popularity weighted by recency within each history (was plain counts).
+export const PROTOCOL_VERSION = 2;
 
 // Method name -> how it ranks. Ablations are the pipeline with one agent switched off
 // through the config (agents.<name> = false), not a separate code path.
