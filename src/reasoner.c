@@ -329,7 +329,7 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
 
 /* Up to three of the candidate's title words that the event's title also holds,
  * rarest first (ties in title order), as written in the candidate's title. */
-static void put_shared_words(arag_sb *r, const rs_event *e, const arag_item *it,
+static void put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it,
                              const arag_term_df *df) {
   uint64_t keys[ARAG_TERM_MAX];
   uint32_t at[ARAG_TERM_MAX], len[ARAG_TERM_MAX], pick[3];
@@ -337,7 +337,7 @@ static void put_shared_words(arag_sb *r, const rs_event *e, const arag_item *it,
   uint32_t n = arag_title_terms_at(it, keys, at, len), np = 0;
   for (uint32_t k = 0; k < n; k++) {
     int shared = 0;
-    for (uint32_t j = 0; j < e->terms.n && !shared; j++) shared = e->terms.key[j] == keys[k];
+    for (uint32_t j = 0; j < et->n && !shared; j++) shared = et->key[j] == keys[k];
     if (!shared) continue;
     float wk = rs_term_idf(df, keys[k]);
     if (np == 3 && !(wk > w[2])) continue;
@@ -390,7 +390,7 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
   if (m->isim_ev >= 0 && m->isim >= 0.25f && !m->rep_n && m->isim_ev != line_said) {
     const rs_event *e = &pr->ev[m->isim_ev];
     arag_sb_printf(r, "%sshares title words ", parts ? "; " : "");
-    put_shared_words(r, e, it, df);
+    put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, df);
     arag_sb_puts(r, " with your \"");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
     arag_sb_printf(r, "\" (overlap %.2f)", m->isim);

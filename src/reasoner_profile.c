@@ -121,6 +121,7 @@ void rs_profile_free(void *p) {
   rs_profile *pr = p;
   if (!pr) return;
   free(pr->ev);
+  free(pr->sim_terms);
   free(pr->brands);
   free(pr->paths);
   free(pr->terms);
@@ -181,13 +182,14 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   pr->n_sim = n < p->sim_window ? n : p->sim_window;
   pr->sim_ev0 = n - pr->n_sim;
   pr->ev = calloc(n ? n : 1, sizeof *pr->ev);
+  pr->sim_terms = calloc(pr->n_sim ? pr->n_sim : 1, sizeof *pr->sim_terms);
   /* pvec, ptvec and the recent title vectors in one block. */
   pr->pvec = calloc((size_t)dim * (2 + pr->n_sim) + 1, sizeof(float));
   occ *ob = calloc(n ? n : 1, sizeof(occ));
   occ *op = calloc(n ? n : 1, sizeof(occ));
   occ *ot = calloc((size_t)(n ? n : 1) * RS_MAX_TOK, sizeof(occ));
   uint32_t nb = 0, np = 0, nt = 0;
-  if (!pr->ev || !pr->pvec || !ob || !op || !ot) goto fail;
+  if (!pr->ev || !pr->sim_terms || !pr->pvec || !ob || !op || !ot) goto fail;
   pr->ptvec = pr->pvec + dim;
   pr->simvec = pr->ptvec + dim;
   pr->price_lo = INFINITY;
@@ -209,8 +211,9 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     memcpy(re->lead_h, f.lead_h, sizeof f.lead_h);
     re->n_lead = f.n_lead;
     if (i >= pr->sim_ev0) {
-      re->terms.n = arag_title_terms(it, re->terms.key);
-      weigh_terms(&re->terms, df);
+      rs_terms *t = &pr->sim_terms[i - pr->sim_ev0];
+      t->n = arag_title_terms(it, t->key);
+      weigh_terms(t, df);
     }
     const char *t = it->title ? it->title : "";
     size_t tl = utf8_cut(t, strlen(t), RS_TITLE_KEEP);
@@ -304,8 +307,7 @@ void rs_profile_match(const rs_profile *pr, const arag_term_df *df, const arag_i
     weigh_terms(&tt, df);
     float fac = 1.0f;
     for (uint32_t i = pr->n_ev; i-- > pr->sim_ev0; fac *= pr->sim_decay) {
-      const rs_event *e = &pr->ev[i];
-      float s = terms_sim(&tt, &e->terms) * fac;
+      float s = terms_sim(&tt, rs_event_terms(pr, i)) * fac;
       if (s > m->isim) {
         m->isim = s;
         m->isim_ev = (int32_t)i;

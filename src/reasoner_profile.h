@@ -31,7 +31,6 @@ typedef struct rs_event {
   uint32_t title_off, title_len; /* in strs */
   uint64_t lead_h[RS_LEAD];
   uint32_t n_lead;
-  rs_terms terms; /* title terms (events of the similarity window only) */
 } rs_event;
 
 typedef struct rs_agg {
@@ -61,6 +60,7 @@ typedef struct rs_profile {
   float *ptvec; /* the same over title vectors */
   /* Title vectors of the last n_sim events (n_sim * dim), event index sim_ev0 + k. */
   float *simvec;
+  rs_terms *sim_terms; /* title terms of the same events (n_sim entries) */
   uint32_t n_sim, sim_ev0;
   double price_lo, price_hi, price_sum_w, price_w;
   uint32_t n_price;
@@ -81,6 +81,10 @@ void rs_profile_free(void *prof);
 rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_params *p, int *owned);
 
 static inline const char *rs_str(const rs_profile *pr, uint32_t off) { return pr->strs + off; }
+/* Title terms of event i, one of the last n_sim events (i >= sim_ev0). */
+static inline const rs_terms *rs_event_terms(const rs_profile *pr, uint32_t i) {
+  return &pr->sim_terms[i - pr->sim_ev0];
+}
 
 /* Evidence for one candidate against the profile. */
 typedef struct rs_match {
