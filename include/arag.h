@@ -200,7 +200,10 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  * {"backend": "offline"|"host", "theta": 0.5, "min_keep": 3, "nli_batch": 10,
  *  "max_in_flight": 6, "top_k": 50, "k": 10, "session_len": 5, "long_term_len": 50,
  *  "agents": {"uua": true, "nli": true, "csa": true, "ira": true},
- *  "max_prompt_item_chars": 300, "max_tokens": 800, "temperature": 0} */
+ *  "max_prompt_item_chars": 300, "max_tokens": 800, "temperature": 0,
+ *  "reasoner": {"nli_isim": 9, ...}}
+ * "reasoner" sets weights of the offline reasoner by name (any subset; the effective
+ * config lists them all); an unknown name or a value out of range is refused. */
 arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
 void arag_engine_free(arag_engine *eng);
 const char *arag_engine_last_error(const arag_engine *eng);

@@ -47,6 +47,7 @@ void arag_config_default(arag_config *c) {
   c->max_candidates = DEFAULT_MAX_CANDIDATES;
   c->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
   c->trace_prompts = 0;
+  arag_reasoner_params_default(&c->reasoner);
 }
 
 typedef struct uint_key {
@@ -152,6 +153,24 @@ arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request,
         arag_status st = read_bool(a, name, &t.agents[which], err, err_len);
         if (st != ARAG_OK) return st;
       }
+    } else if (strcmp(key, "reasoner") == 0) {
+      if (!cJSON_IsObject(v))
+        return cfg_fail(err, err_len, ARAG_E_INVALID,
+                        "config \"reasoner\" must be an object like {\"nli_isim\": 9}");
+      const cJSON *w;
+      cJSON_ArrayForEach(w, v) {
+        const char *name = w->string ? w->string : "";
+        double lo = 0, hi = 0;
+        int rc = cJSON_IsNumber(w)
+                     ? arag_reasoner_params_set(&t.reasoner, name, w->valuedouble, &lo, &hi)
+                     : arag_reasoner_params_set(&t.reasoner, name, NAN, &lo, &hi);
+        if (rc == -1)
+          return cfg_fail(err, err_len, ARAG_E_INVALID,
+                          "config \"reasoner.%.40s\": unknown parameter", name);
+        if (rc != 0)
+          return cfg_fail(err, err_len, ARAG_E_INVALID,
+                          "config \"reasoner.%.40s\" must be a number in [%g, %g]", name, lo, hi);
+      }
     } else {
       return cfg_fail(err, err_len, ARAG_E_INVALID, "unknown config key \"%.60s\"", key);
     }
@@ -173,6 +192,13 @@ cJSON *arag_config_json(const arag_config *c) {
   for (int i = 0; i < 4; i++)
     cJSON_AddBoolToObject(a, arag_agent_name((arag_agent)i), c->agents[i]);
   cJSON_AddBoolToObject(o, "trace_prompts", c->trace_prompts);
+  cJSON *r = cJSON_AddObjectToObject(o, "reasoner");
+  for (uint32_t i = 0; i < arag_reasoner_params_count(); i++) {
+    /* Single-precision weights, shown as the shortest decimal that reads back. */
+    char num[32];
+    snprintf(num, sizeof num, "%.7g", arag_reasoner_params_get(&c->reasoner, i));
+    cJSON_AddNumberToObject(r, arag_reasoner_params_name(i), strtod(num, NULL));
+  }
   return o;
 }
 

@@ -906,7 +906,7 @@ static void dispatch(arag_session *s, int i) {
   if (s->cfg.backend == ARAG_BACKEND_OFFLINE) {
     free(json);
     size_t alen = 0;
-    char *ans = arag_reasoner_answer(&in, &alen);
+    char *ans = arag_reasoner_answer_with(&in, &s->cfg.reasoner, &alen);
     scratch_free(&cs);
     if (ans)
       handle_answer(s, i, 200, ans, alen);

@@ -6,6 +6,7 @@
 #include "agents.h"
 #include "blackboard.h"
 #include "errbuf.h"
+#include "reasoner.h"
 #include <cJSON.h>
 #include <stdint.h>
 
@@ -25,9 +26,10 @@ typedef struct arag_config {
   uint32_t max_prompt_item_chars;
   uint32_t max_tokens;
   double temperature;
-  uint32_t max_candidates;    /* engine-level only */
-  uint32_t max_request_bytes; /* engine-level only */
-  int trace_prompts;          /* keep every request JSON in the trace */
+  uint32_t max_candidates;       /* engine-level only */
+  uint32_t max_request_bytes;    /* engine-level only */
+  int trace_prompts;             /* keep every request JSON in the trace */
+  arag_reasoner_params reasoner; /* the offline reasoner's weights */
 } arag_config;
 
 void arag_config_default(arag_config *c);

@@ -6,6 +6,7 @@
 #include "strbuf.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,7 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
    * 0.365 / 0.343; both: 0.373 / 0.344. Alone as a ranking the overlap scores
    * 0.333 / 0.312, the cosine 0.317 / 0.299. Product line 5 and category 1 (the
    * weights before the overlap): 0.370 / 0.350. The cosine weight stays for
-   * hosts whose embeddings carry meaning. */
+   * hosts whose embeddings carry meaning (engine config "reasoner": {"nli_sim"}). */
   p->sim_window = 10;
   p->sim_decay = 0.95f;
   p->nli_bias = -3.0f;
@@ -102,48 +103,59 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
    * to build natively on the sample catalogs. */
 }
 
-int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v) {
-#define RS_P(field)                                                                                \
-  if (strcmp(name, #field) == 0) {                                                                 \
-    p->field = (float)v;                                                                           \
-    return 0;                                                                                      \
-  }
-  RS_P(decay)
-  RS_P(sess_boost)
-  RS_P(nli_bias)
-  RS_P(nli_brand)
-  RS_P(nli_cat)
-  RS_P(nli_line)
-  RS_P(nli_brandn)
-  RS_P(nli_rsim)
-  RS_P(nli_sess)
-  RS_P(sim_decay)
-  RS_P(nli_sim)
-  RS_P(nli_psim)
-  RS_P(nli_isim)
-  RS_P(nli_rep)
-  RS_P(nli_price)
-  RS_P(nli_rel)
-  RS_P(rel_decay)
-  RS_P(ira_nli)
-  RS_P(ira_ret)
-  RS_P(ira_pop)
-  RS_P(ira_idf)
-  RS_P(ira_nli_logit)
-  RS_P(ira_u_brand)
-  RS_P(ira_u_cat)
-  RS_P(ira_u_kw)
-  RS_P(ira_u_sess)
-  RS_P(ira_c_brand)
-  RS_P(ira_c_cat)
-  RS_P(ira_c_kw)
-#undef RS_P
-  if (strcmp(name, "sim_window") == 0 && v >= 0 && v <= 10000) {
-    p->sim_window = (uint32_t)v;
-    return 0;
-  }
-  if (strcmp(name, "rel_window") == 0 && v >= 0 && v <= 10000) {
-    p->rel_window = (uint32_t)v;
+/* Every parameter by name, with its range (weights may be negative; rates and
+ * shares are in [0, 1]; windows are event counts). */
+typedef struct rs_param {
+  const char *name;
+  size_t off;
+  int is_uint;
+  float lo, hi;
+} rs_param;
+
+#define RS_W(f)                                                                                    \
+  { #f, offsetof(arag_reasoner_params, f), 0, -1000.0f, 1000.0f }
+#define RS_R(f)                                                                                    \
+  { #f, offsetof(arag_reasoner_params, f), 0, 0.0f, 1.0f }
+#define RS_N(f)                                                                                    \
+  { #f, offsetof(arag_reasoner_params, f), 1, 0.0f, 10000.0f }
+static const rs_param PARAMS[] = {
+    RS_R(decay),         RS_W(sess_boost), RS_N(sim_window), RS_R(sim_decay),   RS_W(nli_bias),
+    RS_W(nli_brand),     RS_W(nli_brandn), RS_W(nli_rsim),   RS_W(nli_line),    RS_W(nli_cat),
+    RS_W(nli_sess),      RS_W(nli_sim),    RS_W(nli_psim),   RS_W(nli_rep),     RS_W(nli_isim),
+    RS_W(nli_price),     RS_W(nli_rel),    RS_R(rel_decay),  RS_N(rel_window),  RS_W(ira_nli),
+    RS_W(ira_nli_logit), RS_W(ira_ret),    RS_W(ira_pop),    RS_R(ira_idf),     RS_W(ira_u_brand),
+    RS_W(ira_u_cat),     RS_W(ira_u_kw),   RS_W(ira_u_sess), RS_W(ira_c_brand), RS_W(ira_c_cat),
+    RS_W(ira_c_kw),
+};
+#undef RS_W
+#undef RS_R
+#undef RS_N
+
+uint32_t arag_reasoner_params_count(void) { return sizeof PARAMS / sizeof PARAMS[0]; }
+
+const char *arag_reasoner_params_name(uint32_t i) {
+  return i < arag_reasoner_params_count() ? PARAMS[i].name : NULL;
+}
+
+double arag_reasoner_params_get(const arag_reasoner_params *p, uint32_t i) {
+  if (i >= arag_reasoner_params_count()) return NAN;
+  const char *at = (const char *)p + PARAMS[i].off;
+  return PARAMS[i].is_uint ? (double)*(const uint32_t *)at : (double)*(const float *)at;
+}
+
+int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double v, double *lo,
+                             double *hi) {
+  for (uint32_t i = 0; i < arag_reasoner_params_count(); i++) {
+    const rs_param *q = &PARAMS[i];
+    if (strcmp(name, q->name) != 0) continue;
+    if (lo) *lo = q->lo;
+    if (hi) *hi = q->hi;
+    if (!isfinite(v) || v < q->lo || v > q->hi || (q->is_uint && v != floor(v))) return -2;
+    char *at = (char *)p + q->off;
+    if (q->is_uint)
+      *(uint32_t *)at = (uint32_t)v;
+    else
+      *(float *)at = (float)v;
     return 0;
   }
   return -1;

@@ -51,8 +51,15 @@ typedef struct arag_reasoner_params {
 } arag_reasoner_params;
 
 void arag_reasoner_params_default(arag_reasoner_params *p);
-/* Sets one parameter by name ("decay", "nli_brand", ...); 0 on success, -1 unknown. */
-int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double value);
+/* Sets one parameter by name ("decay", "nli_isim", ...): 0 on success, -1 for an
+ * unknown name, -2 for a value out of its range (*lo, *hi when not NULL: the range;
+ * windows take integers). On error *p is unchanged. */
+int arag_reasoner_params_set(arag_reasoner_params *p, const char *name, double value, double *lo,
+                             double *hi);
+/* The parameters in a fixed order: their number, the i-th name and value. */
+uint32_t arag_reasoner_params_count(void);
+const char *arag_reasoner_params_name(uint32_t i);
+double arag_reasoner_params_get(const arag_reasoner_params *p, uint32_t i);
 
 char *arag_reasoner_answer_with(const arag_agent_input *in, const arag_reasoner_params *p,
                                 size_t *len);

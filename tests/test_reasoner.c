@@ -719,8 +719,28 @@ static void test_bad_input(void) {
   free(s);
   arag_reasoner_params p;
   arag_reasoner_params_default(&p);
-  CHECK(arag_reasoner_params_set(&p, "nli_brand", 2.5) == 0 && p.nli_brand == 2.5f);
-  CHECK(arag_reasoner_params_set(&p, "no_such_weight", 1) == -1);
+  CHECK(arag_reasoner_params_set(&p, "nli_brand", 2.5, NULL, NULL) == 0 && p.nli_brand == 2.5f);
+  CHECK(arag_reasoner_params_set(&p, "no_such_weight", 1, NULL, NULL) == -1);
+  /* Out of range, not finite, or a fractional window: refused, nothing changes. */
+  double lo = 0, hi = 0;
+  arag_reasoner_params before = p;
+  CHECK(arag_reasoner_params_set(&p, "decay", 1.5, &lo, &hi) == -2 && lo == 0 && hi == 1);
+  CHECK(arag_reasoner_params_set(&p, "nli_isim", NAN, NULL, NULL) == -2);
+  CHECK(arag_reasoner_params_set(&p, "nli_isim", 1e9, NULL, NULL) == -2);
+  CHECK(arag_reasoner_params_set(&p, "sim_window", 2.5, NULL, NULL) == -2);
+  CHECK(memcmp(&before, &p, sizeof p) == 0);
+  CHECK(arag_reasoner_params_set(&p, "sim_window", 4, NULL, NULL) == 0 && p.sim_window == 4);
+  /* Every parameter is listed once, and reads back what was set. */
+  uint32_t n = arag_reasoner_params_count();
+  CHECK(n >= 30);
+  for (uint32_t i = 0; i < n; i++) {
+    const char *name = arag_reasoner_params_name(i);
+    CHECK(name != NULL);
+    for (uint32_t j = 0; j < i; j++) CHECK(strcmp(name, arag_reasoner_params_name(j)) != 0);
+    CHECK(arag_reasoner_params_set(&p, name, 1, NULL, NULL) == 0);
+    CHECK(arag_reasoner_params_get(&p, i) == 1.0);
+  }
+  CHECK(arag_reasoner_params_name(n) == NULL);
 }
 
 int main(void) {

@@ -798,7 +798,8 @@ int main(int argc, char **argv) {
       if (!eq || (size_t)(eq - v) >= sizeof name) usage();
       memcpy(name, v, (size_t)(eq - v));
       name[eq - v] = 0;
-      if (arag_reasoner_params_set(&params, name, atof(eq + 1)) != 0) die("unknown --param", name);
+      if (arag_reasoner_params_set(&params, name, atof(eq + 1), NULL, NULL) != 0)
+        die("unknown --param or value out of range", name);
     } else
       usage();
   }

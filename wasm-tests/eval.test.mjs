@@ -240,6 +240,12 @@ test('a malformed data line stops the run with file:line, before anything is wri
     const v = await evalCli(['--data', data, '--users', '2', '--methods', 'rag']);
     assert.equal(v.code, 1);
     assert.match(v.stderr, new RegExp(`items\\.jsonl:3: the catalog refused item "${third.id}": ARAG_E_DIM: "vector" has 3 numbers`));
+    // A reasoner weight out of range stops the run at the first user, naming the weight.
+    const w = await evalCli(['--data', office, '--users', '50', '--methods', 'rag,arag', '--config', '{"reasoner":{"decay":3}}', '--json', join(dir, 'w.json')]);
+    assert.equal(w.code, 1);
+    assert.match(w.stderr, /config "reasoner\.decay" must be a number in \[0, 1\]/);
+    assert.doesNotMatch(w.stderr, /users failed/);
+    assert.ok(!existsSync(join(dir, 'w.json')));
     const d = await run(process.execPath, [cli, 'eval', '--data', office, '--dist', join(dir, 'no-dist'), '--users', '1']);
     assert.equal(d.code, 1);
     assert.match(d.stderr, /index\.mjs not found: build the module first \(make wasm\)/);

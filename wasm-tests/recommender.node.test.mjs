@@ -161,6 +161,35 @@ describe('offline recommender', () => {
     rec.free();
   });
 
+  test('offline reasoner weights are config: engine-wide, per request, validated', async () => {
+    const catalog = [
+      { id: 'a', title: 'Essie Nail Polish Pink' },
+      { id: 'b', title: 'Essie Gel Couture Pink' },
+      { id: 'c', title: 'Garden Hose Nozzle' },
+    ];
+    const rec = await createRecommender({ arag: arags.emscripten, catalog, config: { reasoner: { nli_rep: 4 } } });
+    rec.history.add([{ id: 'a', ts: 1 }]);
+    assert.equal(rec.config.reasoner.nli_rep, 4);
+    assert.equal(rec.config.reasoner.nli_isim, 9, 'unset weights keep their defaults');
+    const nliScore = (out, id) => out.trace.nli.find((n) => n.id === id).score;
+    const base = await rec.recommend({ candidates: ['b', 'c'] });
+    assert.ok(nliScore(base, 'b') > nliScore(base, 'c'), 'shared title words count by default');
+    // With every item-level weight at 0, NLI scores are the bias alone: the same for both.
+    const off = { nli_isim: 0, nli_cat: 0, nli_line: 0, nli_rel: 0, nli_rep: 0, nli_price: 0 };
+    const flat = await rec.recommend({ candidates: ['b', 'c'], config: { reasoner: off } });
+    assert.equal(nliScore(flat, 'b'), nliScore(flat, 'c'));
+    assert.equal(flat.trace.config.reasoner.nli_isim, 0);
+    // A bad weight names itself and changes nothing.
+    await assert.rejects(createRecommender({ arag: arags.emscripten, config: { reasoner: { nli_isimm: 1 } } }), (e) =>
+      e.code === 'ARAG_E_INVALID' && /reasoner\.nli_isimm.*unknown parameter/.test(e.message));
+    await assert.rejects(rec.recommend({ candidates: ['b', 'c'], config: { reasoner: { decay: 2 } } }), (e) =>
+      e.code === 'ARAG_E_INVALID' && /reasoner\.decay.*\[0, 1\]/.test(e.message));
+    await assert.rejects(rec.recommend({ candidates: ['b', 'c'], config: { reasoner: { sim_window: 'ten' } } }), (e) => e.code === 'ARAG_E_INVALID');
+    const again = await rec.recommend({ candidates: ['b', 'c'] });
+    assert.deepEqual(again.trace.nli, base.trace.nli);
+    rec.free();
+  });
+
   test('errors surface as AragError and change nothing', async () => {
     const u = slice.users[0];
     const rec = await recFor(u);

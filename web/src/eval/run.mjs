@@ -353,7 +353,8 @@ export async function runEval(data, engine, opts) {
     clock,
     popularity: methods.includes('popularity') ? popularityCounts(data.users) : null,
     // Errors that no retry can fix stop the run instead of being counted per user.
-    fatal: (e) => Boolean(e && /does not export|was freed/.test(String(e.message))),
+    // A refused engine config (say, --config '{"reasoner": {"decay": 3}}') fails every user alike.
+    fatal: (e) => Boolean(e && /does not export|was freed|engine config:/.test(String(e.message))),
   };
   const header = {
     protocol: PROTOCOL_VERSION,
