@@ -194,9 +194,14 @@ cJSON *arag_config_json(const arag_config *c) {
   cJSON_AddBoolToObject(o, "trace_prompts", c->trace_prompts);
   cJSON *r = cJSON_AddObjectToObject(o, "reasoner");
   for (uint32_t i = 0; i < arag_reasoner_params_count(); i++) {
-    /* Single-precision weights, shown as the shortest decimal that reads back. */
+    /* Single-precision weights, shown as the shortest decimal that reads back as
+     * the same float (0.7, not 0.699999988), so the JSON re-applies to itself. */
+    double v = arag_reasoner_params_get(&c->reasoner, i);
     char num[32];
-    snprintf(num, sizeof num, "%.7g", arag_reasoner_params_get(&c->reasoner, i));
+    for (int prec = 6; prec <= 9; prec++) {
+      snprintf(num, sizeof num, "%.*g", prec, v);
+      if ((float)strtod(num, NULL) == (float)v) break;
+    }
     cJSON_AddNumberToObject(r, arag_reasoner_params_name(i), strtod(num, NULL));
   }
   return o;
