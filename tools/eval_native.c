@@ -22,6 +22,7 @@
 #include "../src/agents.h"
 #include "../src/model.h"
 #include "../src/reasoner.h"
+#include "../src/term_df.h"
 #include "cJSON.h"
 
 #include <math.h>
@@ -844,8 +845,11 @@ int main(int argc, char **argv) {
   arag_catalog *cat = build_catalog(dir, &d);
   t_load = now_ms() - t_load;
   uint32_t nu = d.n_users < max_users ? d.n_users : max_users;
-  fprintf(stderr, "eval_native: %u items, %u eligible users, evaluating %u (catalog %.0f ms)\n",
-          d.n_items, d.n_users, nu, t_load);
+  const arag_term_df *words = arag_catalog_terms(cat);
+  fprintf(stderr,
+          "eval_native: %u items, %u eligible users, evaluating %u (catalog %.0f ms; %u title "
+          "words, table %zu bytes)\n",
+          d.n_items, d.n_users, nu, t_load, words->used, arag_term_df_bytes(words));
 
   for (uint32_t j = 0; j < nm; j++) {
     ms[j].val = calloc((size_t)nu * N_METRICS, sizeof(double));
