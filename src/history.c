@@ -5,6 +5,7 @@
 #include "id_map.h"
 #include "item.h"
 #include "model.h"
+#include "sort.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -157,12 +158,12 @@ typedef struct sort_key {
   size_t idx;
 } sort_key;
 
-static int cmp_key(const void *a, const void *b) {
-  const sort_key *x = (const sort_key *)a, *y = (const sort_key *)b;
+static int cmp_key(const sort_key *x, const sort_key *y) {
   if (x->ts < y->ts) return -1;
   if (x->ts > y->ts) return 1;
   return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
+ARAG_DEFINE_SORT(sort_keys, sort_key, cmp_key)
 
 /* One index change: the id's latest event becomes batch event `idx`. */
 typedef struct update {
@@ -275,7 +276,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
     if (!ups[u].rec) arag_id_map_put(&h->latest, r->id, r->id_len, r, NULL);
     ups[u].fresh = NULL;
   }
-  qsort(keys, b.n, sizeof(*keys), cmp_key);
+  sort_keys(keys, b.n);
   size_t i = 0, j = 0, m = 0;
   while (i < h->n || j < b.n) {
     int take_old =

@@ -10,6 +10,7 @@
 #include "json_write.h"
 #include "prompt_render.h"
 #include "prompts.h"
+#include "sort.h"
 #include "strbuf.h"
 #include <math.h>
 #include <stdarg.h>
@@ -72,11 +73,11 @@ typedef struct ranked {
   uint32_t idx;
 } ranked;
 
-static int ranked_cmp(const void *a, const void *b) {
-  const ranked *x = a, *y = b;
+static int ranked_cmp(const ranked *x, const ranked *y) {
   if (x->score != y->score) return x->score > y->score ? -1 : 1;
   return x->idx < y->idx ? -1 : x->idx > y->idx ? 1 : 0;
 }
+ARAG_DEFINE_SORT(sort_ranked, ranked, ranked_cmp)
 
 /* Copies the context events out of the history, filling item fields from the catalog. */
 static arag_status resolve_events(arag_session *s, const arag_catalog *cat, const arag_history *h,
@@ -297,7 +298,7 @@ static arag_status order_i0(arag_session *s, const float *u, double unorm, char 
     r[i].score = cosine(u, unorm, s->cands[i].vec, s->dim);
     r[i].idx = i;
   }
-  qsort(r, n, sizeof *r, ranked_cmp);
+  sort_ranked(r, n);
   for (uint32_t i = 0; i < n; i++) {
     sorted[i] = s->cands[r[i].idx];
     s->retrieval[i] = r[i].score;
@@ -457,7 +458,7 @@ static int build_input(arag_session *s, int i, arag_agent_input *in, call_scratc
       return -1;
     }
     for (uint32_t j = 0; j < k; j++) r[j].score = s->nli[idx[j]].score, r[j].idx = idx[j];
-    if (nli_on) qsort(r, k, sizeof *r, ranked_cmp);
+    if (nli_on) sort_ranked(r, k);
     for (uint32_t j = 0; j < k; j++) {
       c->cands[j] = s->cand_ptrs[r[j].idx];
       c->retrieval[j] = s->retrieval[r[j].idx];
@@ -632,7 +633,7 @@ static void filter_theta(arag_session *s) {
   uint32_t m = 0;
   for (uint32_t j = 0; j < n; j++)
     if (!s->accepted[j]) r[m].score = s->nli[j].score, r[m].idx = j, m++;
-  qsort(r, m, sizeof *r, ranked_cmp);
+  sort_ranked(r, m);
   for (uint32_t j = 0; j < m && kept < want; j++, kept++) s->accepted[r[j].idx] = 1;
   free(r);
 }
@@ -668,7 +669,7 @@ static void advance(arag_session *s) {
         ranked *r = malloc(s->n_cands * sizeof *r);
         if (r) {
           for (uint32_t j = 0; j < s->n_cands; j++) r[j].score = s->nli[j].score, r[j].idx = j;
-          qsort(r, s->n_cands, sizeof *r, ranked_cmp);
+          sort_ranked(r, s->n_cands);
           for (uint32_t j = 0; j < s->n_cands; j++) s->order[j] = r[j].idx;
           free(r);
         }

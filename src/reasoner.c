@@ -3,6 +3,7 @@
 
 #include "reasoner_profile.h"
 #include "reasoner_traits.h"
+#include "sort.h"
 #include "strbuf.h"
 
 #include <math.h>
@@ -193,12 +194,12 @@ typedef struct rank_ent {
   float key;
 } rank_ent;
 
-static int rank_cmp(const void *x, const void *y) {
-  const rank_ent *a = x, *b = y;
+static int rank_cmp(const rank_ent *a, const rank_ent *b) {
   if (a->key != b->key) return a->key > b->key ? -1 : 1;
   if (a->a->last != b->a->last) return a->a->last > b->a->last ? -1 : 1;
   return a->a->key < b->a->key ? -1 : a->a->key > b->a->key;
 }
+ARAG_DEFINE_SORT(sort_ranks, rank_ent, rank_cmp)
 
 /* The top k aggregates by weight (or by session weight), ties: most recent, key. */
 static uint32_t top_aggs(const rs_profile *pr, const rs_agg *a, uint32_t n, int session,
@@ -216,7 +217,7 @@ static uint32_t top_aggs(const rs_profile *pr, const rs_agg *a, uint32_t n, int 
     out[m++] = (rank_ent){&a[i], w};
   }
   (void)pr;
-  qsort(out, m, sizeof *out, rank_cmp);
+  sort_ranks(out, m);
   return m < k ? m : k;
 }
 
@@ -401,24 +402,28 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
   int sim_said = 0;
   if (m->isim_ev >= 0 && m->isim >= 0.25f && !m->rep_n && m->isim_ev != line_said) {
     const rs_event *e = &pr->ev[m->isim_ev];
-    arag_sb_printf(r, "%sshares title words ", parts ? "; " : "");
+    arag_sb_puts(r, parts ? "; shares title words " : "shares title words ");
     put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, df);
     arag_sb_puts(r, " with your \"");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_printf(r, "\" (overlap %.2f)", m->isim);
+    arag_sb_puts(r, "\" (overlap ");
+    arag_sb_fixed(r, m->isim, 2);
+    arag_sb_puts(r, ")");
     parts++;
     sim_said = 1;
   }
   if (m->sim_ev >= 0 && m->sim >= 0.3f && !m->rep_n && m->sim_ev != line_said && !sim_said) {
     const rs_event *e = &pr->ev[m->sim_ev];
-    arag_sb_printf(r, "%ssimilar to your \"", parts ? "; " : "");
+    arag_sb_puts(r, parts ? "; similar to your \"" : "similar to your \"");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_printf(r, "\" (%.2f)", m->sim);
+    arag_sb_puts(r, "\" (");
+    arag_sb_fixed(r, m->sim, 2);
+    arag_sb_puts(r, ")");
     parts++;
   }
   if (m->rel_ev >= 0 && m->rel > 0) {
     const rs_event *e = &pr->ev[m->rel_ev];
-    arag_sb_printf(r, "%sbought together with your \"", parts ? "; " : "");
+    arag_sb_puts(r, parts ? "; bought together with your \"" : "bought together with your \"");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
     if (m->rel_w >= 1.0f && m->rel_w < 1e9f && m->rel_w == floorf(m->rel_w))
       arag_sb_printf(r, "\" by %u shopper%s", (unsigned)m->rel_w, m->rel_w == 1.0f ? "" : "s");
@@ -434,9 +439,11 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
   if (!parts) {
     if (!pr->n_ev)
       arag_sb_puts(r, "no history to compare with");
-    else
-      arag_sb_printf(r, "no clear link to your history (closest match %.2f)",
-                     m->sim_ev >= 0 ? m->sim : 0.0f);
+    else {
+      arag_sb_puts(r, "no clear link to your history (closest match ");
+      arag_sb_fixed(r, m->sim_ev >= 0 ? m->sim : 0.0f, 2);
+      arag_sb_puts(r, ")");
+    }
   }
 }
 
@@ -461,7 +468,11 @@ static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *
     if (i) arag_sb_puts(&out, ",");
     arag_sb_puts(&out, "{\"id\":");
     arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
-    arag_sb_printf(&out, ",\"score\":%.4f,\"label\":\"%s\",\"rationale\":", s, label);
+    arag_sb_puts(&out, ",\"score\":");
+    arag_sb_fixed(&out, s, 4);
+    arag_sb_puts(&out, ",\"label\":\"");
+    arag_sb_puts(&out, label);
+    arag_sb_puts(&out, "\",\"rationale\":");
     arag_sb_json_text(&out, r.p ? r.p : "", r.len, 0);
     arag_sb_puts(&out, "}");
   }
@@ -487,11 +498,11 @@ typedef struct csa_occ {
   rs_span disp;
 } csa_occ;
 
-static int csa_cmp(const void *a, const void *b) {
-  const csa_occ *x = a, *y = b;
+static int csa_cmp(const csa_occ *x, const csa_occ *y) {
   if (x->key != y->key) return x->key < y->key ? -1 : 1;
   return x->cand < y->cand ? -1 : x->cand > y->cand;
 }
+ARAG_DEFINE_SORT(sort_csa_occs, csa_occ, csa_cmp)
 
 typedef struct csa_trait {
   const csa_occ *o; /* first occurrence */
@@ -499,17 +510,17 @@ typedef struct csa_trait {
   float w;
 } csa_trait;
 
-static int csa_trait_cmp(const void *a, const void *b) {
-  const csa_trait *x = a, *y = b;
+static int csa_trait_cmp(const csa_trait *x, const csa_trait *y) {
   if (x->w != y->w) return x->w > y->w ? -1 : 1;
   if (x->n != y->n) return x->n > y->n ? -1 : 1;
   if (x->o->depth != y->o->depth) return x->o->depth > y->o->depth ? -1 : 1;
   return x->o->key < y->o->key ? -1 : x->o->key > y->o->key;
 }
+ARAG_DEFINE_SORT(sort_csa_traits, csa_trait, csa_trait_cmp)
 
 /* Groups sorted occurrences into traits shared by at least min_n candidates. */
 static uint32_t csa_group(csa_occ *o, uint32_t n, const float *w, uint32_t min_n, csa_trait *out) {
-  qsort(o, n, sizeof *o, csa_cmp);
+  sort_csa_occs(o, n);
   uint32_t k = 0;
   for (uint32_t i = 0; i < n;) {
     uint32_t j = i, cnt = 0, prev = UINT32_MAX;
@@ -521,7 +532,7 @@ static uint32_t csa_group(csa_occ *o, uint32_t n, const float *w, uint32_t min_n
     if (cnt >= min_n) out[k++] = (csa_trait){&o[i], cnt, sw};
     i = j;
   }
-  qsort(out, k, sizeof *out, csa_trait_cmp);
+  sort_csa_traits(out, k);
   return k;
 }
 
@@ -676,11 +687,11 @@ typedef struct ira_ent {
   float s;
 } ira_ent;
 
-static int ira_cmp(const void *a, const void *b) {
-  const ira_ent *x = a, *y = b;
+static int ira_cmp(const ira_ent *x, const ira_ent *y) {
   if (x->s != y->s) return x->s > y->s ? -1 : 1;
   return x->i < y->i ? -1 : x->i > y->i;
 }
+ARAG_DEFINE_SORT(sort_ira, ira_ent, ira_cmp)
 
 static void put_first_clause(arag_sb *b, const char *s) {
   size_t n = strlen(s);
@@ -758,7 +769,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     s += p->ira_c_brand * mc.brand + p->ira_c_cat * mc.cat + p->ira_c_kw * mc.kw;
     e[i] = (ira_ent){i, s};
   }
-  qsort(e, n, sizeof *e, ira_cmp);
+  sort_ira(e, n);
   arag_sb_puts(&out, "{\"ranking\":[");
   for (uint32_t k = 0; k < n; k++) {
     uint32_t i = e[k].i;
@@ -791,9 +802,11 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
       double pop = it->popularity;
       if (isfinite(pop) && pop > 0 && lpmax > 0 && log1p(pop) >= 0.5 * lpmax)
         arag_sb_printf(&r, "popular item (%.0f)", pop);
-      else if (in->retrieval)
-        arag_sb_printf(&r, "ranked by similarity to your history (%.2f)", ret[i]);
-      else
+      else if (in->retrieval) {
+        arag_sb_puts(&r, "ranked by similarity to your history (");
+        arag_sb_fixed(&r, ret[i], 2);
+        arag_sb_puts(&r, ")");
+      } else
         arag_sb_puts(&r, "no specific evidence");
     }
     if (k) arag_sb_puts(&out, ",");
@@ -801,7 +814,9 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
     arag_sb_puts(&out, ",\"reason\":");
     arag_sb_json_text(&out, r.p ? r.p : "", r.len, 0);
-    arag_sb_printf(&out, ",\"score\":%.4f}", e[k].s);
+    arag_sb_puts(&out, ",\"score\":");
+    arag_sb_fixed(&out, e[k].s, 4);
+    arag_sb_puts(&out, "}");
   }
   arag_sb_puts(&out, "]}");
   if (!r.oom) res = arag_sb_take(&out, len);

@@ -1,6 +1,7 @@
 #include "reasoner_profile.h"
 
 #include "item.h"
+#include "sort.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -40,11 +41,11 @@ typedef struct occ {
   uint32_t ncat; /* paths: depth used */
 } occ;
 
-static int occ_cmp(const void *a, const void *b) {
-  const occ *x = a, *y = b;
+static int occ_cmp(const occ *x, const occ *y) {
   if (x->key != y->key) return x->key < y->key ? -1 : 1;
   return x->ev < y->ev ? -1 : x->ev > y->ev;
 }
+ARAG_DEFINE_SORT(sort_occs, occ, occ_cmp)
 
 static const arag_event *event_at(const arag_agent_input *in, uint32_t i) {
   return i < in->n_long_term ? in->long_term[i] : in->session[i - in->n_long_term];
@@ -86,7 +87,7 @@ static rs_agg *merge(rs_profile *pr, const arag_agent_input *in, occ *o, uint32_
                      uint32_t *n_out) {
   *n_out = 0;
   if (!n) return calloc(1, sizeof(rs_agg));
-  qsort(o, n, sizeof *o, occ_cmp);
+  sort_occs(o, n);
   rs_agg *a = calloc(n, sizeof *a);
   if (!a) return NULL;
   uint32_t k = 0;
