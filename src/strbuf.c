@@ -253,6 +253,26 @@ void arag_sb_json_text(arag_sb *b, const char *text, size_t text_len, uint32_t m
   if (clean && clean != small) free(clean);
 }
 
+void arag_sb_fixed(arag_sb *b, double v, int decimals) {
+  static const double pow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6};
+  if (decimals >= 0 && decimals <= 6 && fabs(v) < 1e9) {
+    double x = fabs(v) * pow10[decimals], whole = floor(x), frac = x - whole;
+    if (x < 1e9 && fabs(frac - 0.5) > 1e-6) {
+      unsigned long k = (unsigned long)whole + (frac > 0.5);
+      char tmp[24];
+      size_t n = sizeof tmp;
+      for (int d = 0; d < decimals; d++, k /= 10) tmp[--n] = (char)('0' + k % 10);
+      if (decimals) tmp[--n] = '.';
+      do tmp[--n] = (char)('0' + k % 10);
+      while (k /= 10);
+      if (signbit(v)) tmp[--n] = '-';
+      arag_sb_append(b, tmp + n, sizeof tmp - n);
+      return;
+    }
+  }
+  arag_sb_printf(b, "%.*f", decimals, v);
+}
+
 size_t arag_fmt_g4(char *out, double v) {
   static const double pow10[] = {1e-4, 1e-3, 1e-2, 1e-1, 1e0, 1e1, 1e2, 1e3, 1e4};
   static const double scale[] = {1e7, 1e6, 1e5, 1e4, 1e3, 1e2, 1e1, 1e0}; /* 10^(3 - x) */

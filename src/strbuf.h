@@ -51,6 +51,11 @@ void arag_sb_json_text(arag_sb *b, const char *s, size_t len, uint32_t max_chars
  * without printf; the others go through snprintf. */
 size_t arag_fmt_g4(char *out, double v);
 
+/* Appends v as printf's "%.*f" would with decimals from 0 to 6, in the same way:
+ * values below 1e9 after scaling that are not within 1e-6 of a rounding tie take a
+ * path without printf (whose long-double arithmetic wasm emulates in software). */
+void arag_sb_fixed(arag_sb *b, double v, int decimals);
+
 typedef struct arag_strlist {
   char **v;
   uint32_t n, cap;

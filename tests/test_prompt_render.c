@@ -371,6 +371,48 @@ static void test_fmt_g4(void) {
   CHECK_EQ_INT(bad, 0);
 }
 
+/* arag_sb_fixed prints what printf's "%.*f" prints, ties and large values included. */
+static void test_sb_fixed(void) {
+  static const double fixed[] = {
+      0,       -0.0, 1,     -1,    0.5,     0.125,    0.015625,
+      0.0625,  2.5,  0.005, 0.045, 0.99995, -0.00001, 1e-9,
+      999.995, 1e8,  1e9,   -3e12, 1e300,   0.3579,   0.30000001192092896};
+  uint64_t r = 0x2545F4914F6CDD1Dull;
+  int bad = 0;
+  for (int i = 0; i < 200000 + 7 * (int)(sizeof fixed / sizeof fixed[0]); i++) {
+    double v;
+    int dec;
+    if (i < 7 * (int)(sizeof fixed / sizeof fixed[0])) {
+      v = fixed[i / 7];
+      dec = i % 7;
+    } else {
+      r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+      dec = (int)(r % 7);
+      switch (i % 3) {
+      case 0: /* scores: floats in [0, 1] widened to double */
+        v = (double)(float)((double)(r >> 11) / 9007199254740992.0);
+        break;
+      case 1: /* prices */
+        v = (double)(r % 2000000) / 100.0 - 10000.0;
+        break;
+      default: /* every magnitude */
+        v = ldexp((double)(r >> 11) / 9007199254740992.0, (int)(r % 60) - 20);
+      }
+    }
+    char want[512];
+    snprintf(want, sizeof want, "%.*f", dec, v);
+    arag_sb b;
+    arag_sb_init(&b);
+    arag_sb_fixed(&b, v, dec);
+    if (b.oom || strcmp(want, b.p ? b.p : "") != 0) {
+      if (bad < 5) fprintf(stderr, "  %.17g, %d decimals: printf %s, ours %s\n", v, dec, want, b.p);
+      bad++;
+    }
+    arag_sb_free(&b);
+  }
+  CHECK_EQ_INT(bad, 0);
+}
+
 /* The request as the renderer writes it is the text cJSON prints for the same
  * object (built here the way the renderer used to build it). */
 static char *request_via_cjson(const arag_agent_input *in, const arag_render_opts *o) {
@@ -438,6 +480,7 @@ int main(void) {
   RUN(test_render_truncation_and_sections);
   RUN(test_render_len_matches);
   RUN(test_fmt_g4);
+  RUN(test_sb_fixed);
   RUN(test_request_bytes);
   return test_report();
 }
