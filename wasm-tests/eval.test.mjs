@@ -128,7 +128,15 @@ test('openai backend against a local server: usage matches what the server count
   const flaky = await startOpenAIServer();
   // Slow answers let requests pile up, so the in-flight caps show.
   clean.setFault(() => ({ delayMs: 10 }));
-  flaky.setFault(({ seq }) => (seq % 6 === 0 ? { status: 503, retryAfter: 0 } : { delayMs: 10 }));
+  // Every 6th request is refused once: its retry (a request with the same body) is
+  // answered, so no call can run out of retries however the requests interleave.
+  const refused = new Set();
+  flaky.setFault(({ seq, body }) => {
+    const key = JSON.stringify(body.messages);
+    if (seq % 6 !== 0 || refused.has(key)) return { delayMs: 10 };
+    refused.add(key);
+    return { status: 503, retryAfter: 0 };
+  });
   try {
     const args = (url, out) => [
       '--data', office, '--methods', 'recency,rag,arag,arag-no-csa', '--users', '8', '--backend', 'openai',
