@@ -1,5 +1,7 @@
 #include "agent_parse.h"
 
+#include "fast_strtod.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdio.h>
@@ -270,7 +272,7 @@ static int read_number(const cJSON *v, double *out) {
   }
   if (cJSON_IsString(v) && v->valuestring) {
     char *end = NULL;
-    double d = strtod(v->valuestring, &end);
+    double d = arag_strtod(v->valuestring, &end);
     if (end != v->valuestring && isfinite(d)) {
       while (*end && is_ws(*end)) end++;
       if (*end == '%') d /= 100.0, end++;

@@ -1,5 +1,7 @@
 #include "reasoner_traits.h"
 
+#include "fast_strtod.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,15 +37,15 @@ static float entry_weight(const char *s, size_t *n) {
   *n = i - 1;
   while (*n && s[*n - 1] == ' ') (*n)--;
   char *end;
-  double a = strtod(buf, &end);
+  double a = arag_strtod(buf, &end);
   double b = 0, pct = -1;
   char *of = strstr(buf, "of");
-  if (of) b = strtod(of + 2, NULL);
+  if (of) b = arag_strtod(of + 2, NULL);
   char *pc = strchr(buf, '%');
   if (pc) {
     char *q = pc;
     while (q > buf && ((q[-1] >= '0' && q[-1] <= '9') || q[-1] == '.')) q--;
-    pct = strtod(q, NULL);
+    pct = arag_strtod(q, NULL);
   }
   if (pct >= 0) return (float)(pct / 100.0);
   if (end != buf && b > 0) return (float)(a / b);
