@@ -131,6 +131,15 @@ static void test_dropped_words(void) {
   /* Stop words and digit-only words carry no signal... */
   CHECK(same_embedding("Red Lipstick, 2 Pack", "red lipstick"));
   CHECK(same_embedding("Shampoo for Men with Argan Oil 8 fl oz", "shampoo men argan oil"));
+  /* Every stop word, in any case, next to words of the same lengths that stay. */
+  CHECK(
+      same_embedding("A an AND by Count FL for in INCH ml of ON or Ounce OUNCES oz Pack pcs Piece "
+                     "set Size the TO With shampoo",
+                     "shampoo"));
+  static const char *const kept[] = {"b shampoo",    "ax shampoo",    "bye shampoo",
+                                     "inks shampoo", "ounze shampoo", "piecee shampoo"};
+  for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++)
+    CHECK(!same_embedding(kept[i], "shampoo"));
   /* ...but alphanumeric model codes and longer words stay. */
   CHECK(!same_embedding("HP 74XL ink", "HP ink"));
   CHECK(!same_embedding("andes mint", "mint"));
