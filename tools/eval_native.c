@@ -850,6 +850,17 @@ int main(int argc, char **argv) {
           "eval_native: %u items, %u eligible users, evaluating %u (catalog %.0f ms; %u title "
           "words, table %zu bytes)\n",
           d.n_items, d.n_users, nu, t_load, words->used, arag_term_df_bytes(words));
+  /* The sample catalogs hold only items some user touched, so an item in no history
+   * is some user's target: the share of such targets against the catalog's share
+   * shows how far history popularity is from the targets' own. */
+  uint32_t zero_t = 0, zero_c = 0;
+  for (uint32_t i = 0; i < d.n_users; i++)
+    zero_t += d.items[d.users[i].ev[d.users[i].n - 1].item].pop == 0;
+  for (uint32_t k = 0; k < d.n_items; k++) zero_c += d.items[k].pop == 0;
+  fprintf(stderr,
+          "eval_native: in no history: %u of %u targets (%.1f%%), %u of %u items (%.1f%%)\n",
+          zero_t, d.n_users, 100.0 * zero_t / (d.n_users ? d.n_users : 1), zero_c, d.n_items,
+          100.0 * zero_c / (d.n_items ? d.n_items : 1));
 
   for (uint32_t j = 0; j < nm; j++) {
     ms[j].val = calloc((size_t)nu * N_METRICS, sizeof(double));
