@@ -34,17 +34,23 @@ function checkResult(out, candidates, k) {
   return failed;
 }
 
-/** Memory stays flat after warm-up: linear memory does not grow and a 1 MiB probe block
- * does not land above where it landed after warm-up (memory held by a leak pushes it up;
- * it may land lower when blocks live at warm-up are freed later). With `everyPoint`, the
- * probe is checked at every point of the curve, not only at the end (over HTTP one point
- * in between has been seen 200 KB higher and back at the next, so there only the end,
- * where a leak accumulates, is checked). */
+/** Memory stays flat after warm-up: linear memory does not grow, and a 1 MiB probe block
+ * lands no higher in the second half of the run than it did by the end of the first half
+ * (warm-up included). Without a leak the probe may move between a few places, as which
+ * blocks are live at a checkpoint varies with the user and the faults just served (seen:
+ * two addresses 10 KB apart, alternating). This catches what outgrows the heap's free
+ * space, such as sessions never freed; a small leak (1 KiB per recommendation, tried) is
+ * carved from free space and leaves the probe where it was: LeakSanitizer finds those in
+ * the native fault test (tests/test_faults.c). With `everyPoint`, every point of the
+ * second half is checked, not only the end (over HTTP one point has been seen 200 KB
+ * higher and back at the next, so there only the end is checked). */
 function assertFlat({ warm, end, curve }, { everyPoint = false } = {}) {
   assert.equal(end.bytes, warm.bytes, `linear memory grew: ${JSON.stringify(curve)}`);
-  const points = everyPoint ? curve.filter(([i]) => i > 50) : [];
-  for (const [i, , probe] of points) assert.ok(probe <= warm.probe, `heap probe rose after ${i} recommendations (a leak): ${JSON.stringify(curve)}`);
-  assert.ok(end.probe <= warm.probe, `heap probe rose (a leak): ${JSON.stringify(curve)}`);
+  const half = Math.floor(curve.length / 2);
+  const early = Math.max(warm.probe, ...curve.slice(0, half).map(([, , probe]) => probe));
+  const points = everyPoint ? curve.slice(half) : [];
+  for (const [i, , probe] of points) assert.ok(probe <= early, `heap probe rose after ${i} recommendations (a leak): ${JSON.stringify(curve)}`);
+  assert.ok(end.probe <= early, `heap probe rose (a leak): ${JSON.stringify(curve)}`);
 }
 
 function heap(arag) {
