@@ -23,10 +23,12 @@
 // 4. Offline backend: one recommendation with 50 candidates and 50 history events,
 //    events and candidates as item objects with their text (embedded inside the
 //    timed region: history add + recommend), and with catalog ids.
+// 5. Catalog memory: wasm memory a fresh module grows by to hold the data set's catalog.
 //
 // Writes {"cpu_ms_per_rec", "latency_runs": [{"batch", "call_latency_ms", "wall_ms",
 // "calls", "prompt_chars", ...}], "concurrent": {"recs", "recs_per_s",
-// "peak_wasm_bytes", ...}, "offline_ms_per_rec", "offline_ms_per_rec_catalog", ...}
+// "peak_wasm_bytes", ...}, "offline_ms_per_rec", "offline_ms_per_rec_catalog", ...,
+// "catalog_wasm_bytes", "catalog_wasm_bytes_per_item"}
 // and prints Markdown tables. Numbers only: nothing here asserts a timing.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -425,6 +427,17 @@ async function main() {
   off.free();
   offCat.free();
 
+  // 5. Catalog memory ------------------------------------------------------------------
+  // A fresh module: wasm memory before and after loading the data set's whole catalog
+  // (wasm memory never shrinks, so this is the peak while loading).
+  const arag5 = await createArag({ kind: 'emscripten' });
+  const memBefore = arag5.raw.u8().buffer.byteLength;
+  const withCatalog = await createRecommender({ arag: arag5, catalog: data.items });
+  out.catalog_items = data.items.length;
+  out.catalog_wasm_bytes = arag5.raw.u8().buffer.byteLength - memBefore;
+  out.catalog_wasm_bytes_per_item = Math.round(out.catalog_wasm_bytes / data.items.length);
+  withCatalog.free();
+
   report(out);
   if (o.json) {
     await writeFile(o.json, JSON.stringify(out, null, 2) + '\n');
@@ -503,6 +516,7 @@ function report(out) {
   console.log(`| module time not JSON or prompt building | ${p ? `${(p.other * 100).toFixed(1)}% (JSON ${(p.json * 100).toFixed(1)}%, prompts ${(p.prompt * 100).toFixed(1)}%)` : 'n/a (no profiling build)'} |`);
   console.log(`| offline ms per recommendation, ${out.offline_history_events} events + ${out.candidates} candidates with text (wall; module; CPU) | ${out.offline_ms_per_rec}; ${out.offline_ms_per_rec_module}; ${out.offline_cpu_ms_per_rec} |`);
   console.log(`| offline ms per recommendation, catalog ids (wall; module; CPU) | ${out.offline_ms_per_rec_catalog}; ${out.offline_ms_per_rec_catalog_module}; ${out.offline_cpu_ms_per_rec_catalog} |`);
+  console.log(`| wasm memory for the whole catalog (${out.catalog_items} items), bytes; per item | ${out.catalog_wasm_bytes}; ${out.catalog_wasm_bytes_per_item} |`);
   console.log('\n| NLI batch | max_in_flight | adapter concurrency | call latency ms | wall ms | rounds | calls | prompt chars |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of out.latency_runs) {
