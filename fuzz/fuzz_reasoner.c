@@ -49,7 +49,6 @@ static void mk(arag_item *it, char *id, char *title, char *brand, char **cats, u
   it->popularity = 2.0;
   arag_embed_text(title, strlen(title), DIM, vec);
   it->vec = vec;
-  it->title_vec = vec;
 }
 
 static cJSON *run(const arag_agent_input *in) {

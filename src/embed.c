@@ -297,7 +297,7 @@ static size_t utf8_prefix(const char *s, size_t len, size_t cap) {
 
 #define STACK_DIM 512 /* 4 KiB of stack (the WASI default stack is 64 KiB) */
 
-arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, float *title_vec) {
+arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec) {
   float stack[2 * STACK_DIM];
   uint64_t stack_bits[STACK_DIM / 64];
   float *scratch = stack, *heap = NULL;
@@ -314,43 +314,33 @@ arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, flo
   arag_status st = ARAG_OK;
   const char *title = item->title ? item->title : "";
   size_t title_len = strlen(title);
-  if (title_vec) {
-    st = arag_embed_raw(title, title_len, dim, title_vec);
+  memset(vec, 0, (size_t)dim * sizeof(float));
+  st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, bits, vec);
+  if (st != ARAG_OK) goto done;
+  if (item->n_categories > 0) {
+    /* Deeper (more specific) categories weigh more: weight (depth + 1). */
+    memset(acc, 0, (size_t)dim * sizeof(float));
+    for (uint32_t c = 0; c < item->n_categories; c++) {
+      const char *cs = item->categories[c];
+      st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, bits, acc);
+      if (st != ARAG_OK) goto done;
+    }
+    if (arag_embed_normalize(acc, dim) > 0.0f)
+      for (uint32_t i = 0; i < dim; i++) vec[i] += ARAG_EMBED_F_CATEGORIES * acc[i];
+  }
+  if (item->brand && item->brand[0]) {
+    st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, bits, vec);
     if (st != ARAG_OK) goto done;
   }
-  if (vec) {
-    memset(vec, 0, (size_t)dim * sizeof(float));
-    if (title_vec) {
-      for (uint32_t i = 0; i < dim; i++) vec[i] = ARAG_EMBED_F_TITLE * title_vec[i];
-    } else {
-      st = add_field(title, title_len, ARAG_EMBED_F_TITLE, dim, scratch, bits, vec);
-      if (st != ARAG_OK) goto done;
-    }
-    if (item->n_categories > 0) {
-      /* Deeper (more specific) categories weigh more: weight (depth + 1). */
-      memset(acc, 0, (size_t)dim * sizeof(float));
-      for (uint32_t c = 0; c < item->n_categories; c++) {
-        const char *cs = item->categories[c];
-        st = add_field(cs, strlen(cs), (float)(c + 1), dim, scratch, bits, acc);
-        if (st != ARAG_OK) goto done;
-      }
-      if (arag_embed_normalize(acc, dim) > 0.0f)
-        for (uint32_t i = 0; i < dim; i++) vec[i] += ARAG_EMBED_F_CATEGORIES * acc[i];
-    }
-    if (item->brand && item->brand[0]) {
-      st = add_field(item->brand, strlen(item->brand), ARAG_EMBED_F_BRAND, dim, scratch, bits, vec);
-      if (st != ARAG_OK) goto done;
-    }
-    if (item->text && item->text[0]) {
-      size_t tl = strlen(item->text);
-      st = add_field(item->text, utf8_prefix(item->text, tl, ARAG_EMBED_TEXT_PREFIX),
-                     ARAG_EMBED_F_TEXT, dim, scratch, bits, vec);
-      if (st != ARAG_OK) goto done;
-    }
-    /* No text at all (an event that only names an item) leaves the zero
-     * vector, "no information"; the pipeline takes such items from the catalog. */
-    arag_embed_normalize(vec, dim);
+  if (item->text && item->text[0]) {
+    size_t tl = strlen(item->text);
+    st = add_field(item->text, utf8_prefix(item->text, tl, ARAG_EMBED_TEXT_PREFIX),
+                   ARAG_EMBED_F_TEXT, dim, scratch, bits, vec);
+    if (st != ARAG_OK) goto done;
   }
+  /* No text at all (an event that only names an item) leaves the zero
+   * vector, "no information"; the pipeline takes such items from the catalog. */
+  arag_embed_normalize(vec, dim);
 done:
   free(heap);
   return st;

@@ -59,9 +59,9 @@ float arag_embed_normalize(float *v, uint32_t dim);
 
 /* Field-aware item embedding: vec = normalized weighted sum of the embeddings
  * of the title, the category path (deeper categories weigh more), the brand
- * and the first ARAG_EMBED_TEXT_PREFIX bytes of the text; title_vec = the
- * embedding of the title alone. When every text field is empty (an event that
- * only names an item), vec is the zero vector. Either output may be NULL. */
-arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec, float *title_vec);
+ * and the first ARAG_EMBED_TEXT_PREFIX bytes of the text. When every text field
+ * is empty (an event that only names an item), vec is the zero vector. (The
+ * title alone, as the offline reasoner compares titles: arag_embed_raw.) */
+arag_status arag_embed_item(const arag_item *item, uint32_t dim, float *vec);
 
 #endif

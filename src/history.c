@@ -334,8 +334,8 @@ fail:
  *              u8 has_vec | f32[dim] vec (only when has_vec is 1)
  *   u64 FNV-1a 64 checksum of every byte before it.
  * str = u32 length + bytes. A vector that is the built-in embedding of the
- * event's fields is not stored (has_vec 0) but recomputed on restore, as is
- * title_vec: the embedder is deterministic, and snapshots stay small (a
+ * event's fields is not stored (has_vec 0) but recomputed on restore: the
+ * embedder is deterministic, and snapshots stay small (a
  * supplied vector costs 4*dim bytes, a text-embedded one nothing). */
 
 #define SNAP_MAGIC "ARHS"
@@ -392,7 +392,7 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
   size_t total = SNAP_HEADER + 8;
   for (size_t i = 0; i < h->n; i++) {
     const arag_item *it = &h->events[i].item;
-    has_vec[i] = arag_embed_item(it, h->dim, derived, NULL) != ARAG_OK ||
+    has_vec[i] = arag_embed_item(it, h->dim, derived) != ARAG_OK ||
                  memcmp(derived, it->vec, (size_t)h->dim * sizeof(float)) != 0;
     total += event_bytes(&h->events[i], h->dim, has_vec[i]);
   }
@@ -527,10 +527,9 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   if (has_vec && r->n - r->off < 4 * (size_t)h->dim)
     return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
   it->vec = (float *)malloc(4 * (size_t)h->dim);
-  it->title_vec = (float *)malloc(4 * (size_t)h->dim);
-  if (!it->vec || !it->title_vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
+  if (!it->vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
   if (!has_vec) {
-    if (arag_embed_item(it, h->dim, it->vec, it->title_vec) != ARAG_OK)
+    if (arag_embed_item(it, h->dim, it->vec) != ARAG_OK)
       return set_err(h, ARAG_E_NOMEM, "out of memory");
     return ARAG_OK;
   }
@@ -540,8 +539,6 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
     memcpy(&it->vec[d], &v, 4);
     if (!isfinite(it->vec[d])) return set_err(h, ARAG_E_CORRUPT, "snapshot: non-finite vector");
   }
-  if (arag_embed_item(it, h->dim, NULL, it->title_vec) != ARAG_OK)
-    return set_err(h, ARAG_E_NOMEM, "out of memory");
   return ARAG_OK;
 }
 

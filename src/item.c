@@ -44,7 +44,6 @@ void arag_item_clear(arag_item *it) {
   }
   free(it->related_w);
   free(it->vec);
-  free(it->title_vec);
   memset(it, 0, sizeof(*it));
   it->price = NAN;
   it->popularity = NAN;
@@ -202,9 +201,8 @@ static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32
   if ((st = get_related(obj, lim, it, err, err_len)) != ARAG_OK) return st;
 
   if (dim == 0) return fail(ARAG_E_INVALID, err, err_len, "dimension 0");
-  it->title_vec = (float *)malloc((size_t)dim * sizeof(float));
   it->vec = (float *)malloc((size_t)dim * sizeof(float));
-  if (!it->title_vec || !it->vec) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  if (!it->vec) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
 
   const cJSON *vecj = cJSON_GetObjectItemCaseSensitive(obj, "vector");
   if (vecj && !cJSON_IsNull(vecj)) {
@@ -230,10 +228,9 @@ static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32
     }
     if (!(ss <= 3.0e38))
       return fail(ARAG_E_NONFINITE, err, err_len, "\"vector\" norm overflows float");
-    st = arag_embed_item(it, dim, NULL, it->title_vec);
-  } else {
-    st = arag_embed_item(it, dim, it->vec, it->title_vec);
+    return ARAG_OK;
   }
+  st = arag_embed_item(it, dim, it->vec);
   if (st != ARAG_OK) return fail(st, err, err_len, "out of memory while embedding");
   return ARAG_OK;
 }
@@ -330,10 +327,6 @@ arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim) {
   if (ok && src->vec) {
     dst->vec = (float *)malloc(vb);
     if ((ok = dst->vec != NULL)) memcpy(dst->vec, src->vec, vb);
-  }
-  if (ok && src->title_vec) {
-    dst->title_vec = (float *)malloc(vb);
-    if ((ok = dst->title_vec != NULL)) memcpy(dst->title_vec, src->title_vec, vb);
   }
   if (!ok) {
     arag_item_clear(dst);

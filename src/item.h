@@ -15,9 +15,8 @@
  * err gets a message naming the field). require_title: catalog items need a
  * "title" string; events do not. dim: the owner's dimension; a "vector" must
  * have exactly dim finite numbers (ARAG_E_DIM / ARAG_E_NONFINITE). After the
- * fields are read, vec and title_vec are computed (title_vec = built-in
- * embedding of the title at dim; vec = the supplied vector or the field-aware
- * built-in embedding, see arag_embed_item). Brand: "brand" when present, else
+ * fields are read, vec is set: the supplied vector or the field-aware built-in
+ * embedding at dim (arag_embed_item). Brand: "brand" when present, else
  * X when "text" starts with "Brand: X.". Unknown fields are ignored. */
 arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
                             int require_title, arag_item *out, char *err, size_t err_len);

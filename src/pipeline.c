@@ -111,8 +111,7 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
     if (!from_catalog && hdim != s->dim) {
       /* The history's vectors live in another space: take the catalog's. */
       free(dst->item.vec);
-      free(dst->item.title_vec);
-      dst->item.vec = dst->item.title_vec = NULL;
+      dst->item.vec = NULL;
     }
     if (!from_catalog && ci && !vec_nonzero(dst->item.vec, s->dim) && ci->vec) {
       free(dst->item.vec);

@@ -1,5 +1,6 @@
 #include "reasoner_profile.h"
 
+#include "embed.h"
 #include "item.h"
 #include "sort.h"
 
@@ -184,15 +185,15 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   pr->sim_ev0 = n - pr->n_sim;
   pr->ev = calloc(n ? n : 1, sizeof *pr->ev);
   pr->sim_terms = calloc(pr->n_sim ? pr->n_sim : 1, sizeof *pr->sim_terms);
-  /* pvec, ptvec and the recent title vectors in one block. */
+  /* pvec, the recent title embeddings and the candidate's in one block. */
   pr->pvec = calloc((size_t)dim * (2 + pr->n_sim) + 1, sizeof(float));
   occ *ob = calloc(n ? n : 1, sizeof(occ));
   occ *op = calloc(n ? n : 1, sizeof(occ));
   occ *ot = calloc((size_t)(n ? n : 1) * RS_MAX_TOK, sizeof(occ));
   uint32_t nb = 0, np = 0, nt = 0;
   if (!pr->ev || !pr->sim_terms || !pr->pvec || !ob || !op || !ot) goto fail;
-  pr->ptvec = pr->pvec + dim;
-  pr->simvec = pr->ptvec + dim;
+  pr->simvec = pr->pvec + dim;
+  pr->title_tmp = pr->simvec + (size_t)dim * pr->n_sim;
   pr->price_lo = INFINITY;
   pr->price_hi = -INFINITY;
 
@@ -228,11 +229,9 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     for (uint32_t k = 0; k < f.n_tok; k++) ot[nt++] = (occ){f.tok_h[k], i, f.tok[k], 0};
     if (it->vec)
       for (uint32_t d = 0; d < dim; d++) pr->pvec[d] += re->w * it->vec[d];
-    const float *tv = it->title_vec ? it->title_vec : it->vec;
-    if (tv) {
-      for (uint32_t d = 0; d < dim; d++) pr->ptvec[d] += re->w * tv[d];
-      if (i >= pr->sim_ev0) memcpy(pr->simvec + (size_t)(i - pr->sim_ev0) * dim, tv, dim * 4u);
-    }
+    if (i >= pr->sim_ev0 &&
+        arag_embed_raw(t, strlen(t), dim, pr->simvec + (size_t)(i - pr->sim_ev0) * dim) != ARAG_OK)
+      goto fail;
     if (isfinite(it->price) && it->price >= 0) {
       if (it->price < pr->price_lo) pr->price_lo = it->price;
       if (it->price > pr->price_hi) pr->price_hi = it->price;
@@ -242,7 +241,6 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     }
   }
   normalize(pr->pvec, dim);
-  normalize(pr->ptvec, dim);
   uint32_t n_rel = 0;
   for (uint32_t i = pr->rel_ev0; i < n; i++) n_rel += event_at(in, i)->item.n_related;
   if (n_rel) {
@@ -297,8 +295,8 @@ rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_param
   return pr;
 }
 
-void rs_profile_match(const rs_profile *pr, const arag_term_df *df, const arag_item *it,
-                      const rs_feat *f, rs_match *m) {
+void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *it, const rs_feat *f,
+                      rs_match *m) {
   memset(m, 0, sizeof *m);
   m->sim_ev = -1;
   m->isim_ev = -1;
@@ -349,8 +347,9 @@ void rs_profile_match(const rs_profile *pr, const arag_term_df *df, const arag_i
     if (q > 0 && q < 1) q = 1 / q;
     m->price = q >= 1 && q < 4 ? (float)(1 - (q - 1) / 3) : 0.0f;
   }
-  const float *tv = it->title_vec ? it->title_vec : it->vec;
-  if (tv) {
+  const char *title = it->title ? it->title : "";
+  const float *tv = pr->title_tmp;
+  if (arag_embed_raw(title, strlen(title), pr->dim, pr->title_tmp) == ARAG_OK) {
     float fac = 1.0f;
     for (uint32_t k = pr->n_sim; k-- > 0; fac *= pr->sim_decay) {
       float s = rs_dot(tv, pr->simvec + (size_t)k * pr->dim, pr->dim);

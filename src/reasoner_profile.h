@@ -56,10 +56,10 @@ typedef struct rs_profile {
   float w_total, w_sess;
   rs_agg *brands, *paths, *terms;
   uint32_t n_brands, n_paths, n_terms;
-  float *pvec;  /* normalized weighted mean of item vectors (dim), zero if none */
-  float *ptvec; /* the same over title vectors */
-  /* Title vectors of the last n_sim events (n_sim * dim), event index sim_ev0 + k. */
+  float *pvec; /* normalized weighted mean of item vectors (dim), zero if none */
+  /* Title embeddings of the last n_sim events (n_sim * dim), event index sim_ev0 + k. */
   float *simvec;
+  float *title_tmp;    /* dim floats: a candidate's title embedding in rs_profile_match */
   rs_terms *sim_terms; /* title terms of the same events (n_sim entries) */
   uint32_t n_sim, sim_ev0;
   double price_lo, price_hi, price_sum_w, price_w;
@@ -113,7 +113,9 @@ typedef struct rs_match {
  * items, 1 without a catalog. */
 float rs_term_idf(const arag_term_df *df, uint64_t key);
 
-void rs_profile_match(const rs_profile *pr, const arag_term_df *df, const arag_item *it,
-                      const rs_feat *f, rs_match *m);
+/* Evidence for one candidate (pr is not const: the candidate's title is embedded into
+ * pr->title_tmp). */
+void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *it, const rs_feat *f,
+                      rs_match *m);
 
 #endif

@@ -57,11 +57,9 @@ static void test_all_fields(void) {
   CHECK(strcmp(it.categories[0], "Beauty") == 0 && strcmp(it.categories[2], "Lips") == 0);
   CHECK_NEAR(it.price, 12.5, 0);
   CHECK_NEAR(it.popularity, 3, 0);
-  CHECK(it.vec != NULL && it.title_vec != NULL);
-  float tv[D], v[D];
-  arag_embed_text("Red Lipstick", 12, D, tv);
-  CHECK(memcmp(tv, it.title_vec, sizeof(tv)) == 0);
-  CHECK_EQ_INT(arag_embed_item(&it, D, v, NULL), ARAG_OK);
+  CHECK(it.vec != NULL);
+  float v[D];
+  CHECK_EQ_INT(arag_embed_item(&it, D, v), ARAG_OK);
   CHECK(memcmp(v, it.vec, sizeof(v)) == 0);
   arag_item_clear(&it);
   CHECK(it.id == NULL);
@@ -83,9 +81,6 @@ static void test_vector_field(void) {
   arag_item it;
   CHECK_EQ_INT(parse_item(json, 1, &it), ARAG_OK);
   for (int i = 0; i < D; i++) CHECK(it.vec[i] == (float)i);
-  float tv[D];
-  arag_embed_text("Blue Shampoo", 12, D, tv);
-  CHECK(memcmp(tv, it.title_vec, sizeof(tv)) == 0);
   arag_item_clear(&it);
 
   expect_fail("{\"id\":\"v\",\"title\":\"t\",\"vector\":[1,2,3]}", 1, ARAG_E_DIM, "vector");
@@ -236,7 +231,6 @@ static void test_copy(void) {
   CHECK_EQ_INT(b.n_categories, 2);
   CHECK(strcmp(b.categories[1], "B") == 0);
   CHECK(memcmp(a.vec, b.vec, D * sizeof(float)) == 0);
-  CHECK(memcmp(a.title_vec, b.title_vec, D * sizeof(float)) == 0);
   CHECK_NEAR(b.price, 2, 0);
   arag_item_clear(&a);
   arag_item_clear(&b);

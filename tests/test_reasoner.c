@@ -41,7 +41,6 @@ static fx_item *mk(const char *id, const char *title, const char *brand, const c
   arag_embed_text(title, strlen(title), DIM, f->tvec);
   memcpy(f->vec, f->tvec, sizeof f->vec);
   f->it.vec = f->vec;
-  f->it.title_vec = f->tvec;
   return f;
 }
 
