@@ -388,32 +388,41 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
     return fail(ARAG_E_JSON, err, err_len, "line %zu: a string contains \\u0000 (NUL)",
                 line + nul_line - 1);
   if (*p == '[') {
-    const char *stop = NULL;
-    cJSON *arr = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
-    if (!arr || !stop || !only_space(stop, end)) {
-      size_t eline = line;
-      if (stop)
-        for (const char *q = p; q < stop && q < end; q++) eline += *q == '\n';
-      cJSON_Delete(arr);
-      return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", eline);
-    }
+    /* Element by element, so that only one element's tree exists at a time (a
+     * catalog of thousands of items would otherwise be parsed whole first). A
+     * syntax error after good elements still fails the call: callers roll back. */
     size_t i = 0;
-    arag_status st = ARAG_OK;
-    const cJSON *el;
-    cJSON_ArrayForEach(el, arr) {
-      if (!cJSON_IsObject(el)) {
-        st = fail(ARAG_E_JSON, err, err_len, "element %zu: expected a JSON object", i);
-        break;
-      }
-      st = fn(user, el, err, err_len);
-      if (st != ARAG_OK) {
-        prefixed(st, err, err_len, "element", i);
-        break;
-      }
-      i++;
+    p = skip_space(p + 1, end, &line);
+    if (p < end && *p == ']') {
+      p = skip_space(p + 1, end, &line);
+      if (p != end) return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
+      return ARAG_OK;
     }
-    cJSON_Delete(arr);
-    return st;
+    for (;;) {
+      const char *stop = NULL;
+      cJSON *el = p < end ? cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0) : NULL;
+      if (!el) {
+        if (stop)
+          for (const char *q = p; q < stop && q < end; q++) line += *q == '\n';
+        return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
+      }
+      if (!cJSON_IsObject(el)) {
+        cJSON_Delete(el);
+        return fail(ARAG_E_JSON, err, err_len, "element %zu: expected a JSON object", i);
+      }
+      arag_status st = fn(user, el, err, err_len);
+      cJSON_Delete(el);
+      if (st != ARAG_OK) return prefixed(st, err, err_len, "element", i);
+      i++;
+      for (const char *q = p; q < stop; q++) line += *q == '\n';
+      p = skip_space(stop, end, &line);
+      if (p < end && *p == ',') {
+        p = skip_space(p + 1, end, &line);
+        continue;
+      }
+      if (p < end && *p == ']' && only_space(p + 1, end)) return ARAG_OK;
+      return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
+    }
   }
   while (p < end) {
     const char *stop = NULL;

@@ -40,7 +40,9 @@ const char *arag_event_kind_name(arag_event_kind kind);
  * object; stops at the first status other than ARAG_OK and prefixes fn's
  * message with the position ("element N" for arrays, 0-based; "line N"
  * otherwise, 1-based). A syntax error, a non-object value or empty input gives
- * ARAG_E_JSON with a message naming the line or element. */
+ * ARAG_E_JSON with a message naming the line or element. Objects are parsed one
+ * at a time, in arrays too (a big array is never parsed whole), so fn may have
+ * seen earlier objects when a later one fails: all-or-nothing callers undo them. */
 typedef arag_status (*arag_json_each_fn)(void *user, const cJSON *obj, char *err, size_t err_len);
 /* The item store of a catalog or history: *lim from limits (the defaults when
  * NULL), then a dim-dimensional f32 cosine index in *ix. ARAG_E_INVALID for

@@ -356,7 +356,18 @@ static void test_json_each(void) {
   CHECK(strstr(err, "element 1") != NULL);
   CHECK_EQ_INT(each("[{\"id\":\"a\"}", &c, -1), ARAG_E_JSON);
   CHECK_EQ_INT(each("[{\"id\":\"a\"}] x", &c, -1), ARAG_E_JSON);
-  CHECK_EQ_INT(c.n, 0);
+  CHECK(strstr(err, "line 1") != NULL && strstr(err, "malformed JSON array") != NULL);
+  /* Elements are parsed one at a time: the callback saw "a" before the error. */
+  CHECK_EQ_INT(c.n, 1);
+  CHECK_EQ_INT(each("[{\"id\":\"a\"},\n{\"id\":\"b\"}\n,]", &c, -1), ARAG_E_JSON);
+  CHECK(strstr(err, "line 3") != NULL);
+  CHECK_EQ_INT(c.n, 2);
+  CHECK_EQ_INT(each("[ ]", &c, -1), ARAG_OK);
+  CHECK_EQ_INT(each("[ ] ,", &c, -1), ARAG_E_JSON);
+  CHECK_EQ_INT(each("[,]", &c, -1), ARAG_E_JSON);
+  CHECK_EQ_INT(each("[{\"id\":\"a\"} {\"id\":\"b\"}]", &c, -1), ARAG_E_JSON);
+  CHECK_EQ_INT(each("[\n{\"id\":\"a\"}\n,\n{\"id\":\"b\"}\n]\n", &c, -1), ARAG_OK);
+  CHECK_EQ_INT(c.n, 2);
   /* the callback's status and message come back with the position */
   CHECK_EQ_INT(each("[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]", &c, 1), ARAG_E_INVALID);
   CHECK(strstr(err, "element 1") != NULL && strstr(err, "refused") != NULL);
