@@ -1,7 +1,8 @@
 /* libFuzzer target: any bytes as catalog and history JSON (object, array, JSON
  * lines), and as text for the embedder. Invariants: no crash or leak; a failed
- * add changes nothing (count and snapshot bytes); a successful add leaves every
- * item findable with a finite vector; embeddings are unit length or zero. */
+ * add changes nothing (count, the seed items' vectors, snapshot bytes); a
+ * successful add leaves every item findable with a finite vector in the index; embeddings are unit
+ * length or zero. */
 #include "embed.h"
 #include "model.h"
 
@@ -27,9 +28,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (arag_catalog_create(D, &lim, &cat) != ARAG_OK) abort();
   if (arag_catalog_add_json(cat, seed_items, sizeof(seed_items) - 1) != ARAG_OK) abort();
   uint32_t before = arag_catalog_count(cat);
+  float va[D], vb[D], v[D];
+  if (arag_catalog_vector(cat, arag_catalog_find(cat, "a", 1), va) != ARAG_OK ||
+      arag_catalog_vector(cat, arag_catalog_find(cat, "b", 1), vb) != ARAG_OK)
+    abort();
   arag_status st = arag_catalog_add_json(cat, text, size);
   if (st != ARAG_OK) {
     if (arag_catalog_count(cat) != before) abort();
+    if (arag_catalog_vector(cat, arag_catalog_find(cat, "a", 1), v) != ARAG_OK ||
+        memcmp(v, va, sizeof v) != 0)
+      abort();
+    if (arag_catalog_vector(cat, arag_catalog_find(cat, "b", 1), v) != ARAG_OK ||
+        memcmp(v, vb, sizeof v) != 0)
+      abort();
     if (!arag_catalog_find(cat, "a", 1) ||
         strcmp(arag_catalog_find(cat, "a", 1)->title, "Red Lipstick") != 0)
       abort();
@@ -39,9 +50,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   for (uint32_t s = 0; s < 200; s++) {
     const arag_item *it = arag_catalog_item_at(cat, s);
     if (!it) continue;
-    if (arag_catalog_find(cat, it->id, it->id_len) != it) abort();
+    if (arag_catalog_find(cat, it->id, it->id_len) != it || it->vec) abort();
+    if (arag_catalog_vector(cat, it, v) != ARAG_OK) abort();
     for (uint32_t d = 0; d < D; d++)
-      if (!isfinite(it->vec[d])) abort();
+      if (!isfinite(v[d])) abort();
   }
   arag_catalog_free(cat);
 
@@ -72,7 +84,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   arag_history_free(r);
   arag_history_free(h);
 
-  float v[D];
   if (arag_embed_text(text, size, D, v) == ARAG_OK) {
     double ss = 0;
     for (int i = 0; i < D; i++) ss += (double)v[i] * v[i];

@@ -2,6 +2,7 @@
 #include "embed.h"
 #include "errbuf.h"
 #include "id_map.h"
+#include "index_private.h"
 #include "item.h"
 #include "model.h"
 #include "term_df.h"
@@ -66,45 +67,104 @@ const char *arag_catalog_last_error(const arag_catalog *cat) {
   return cat ? cat->err.msg : "NULL catalog";
 }
 
+/* A batch is applied item by item as it is parsed, so that each item's vector goes
+ * into the index (its only copy) and is freed at once: loading a catalog never
+ * holds a second copy of every vector. What it replaced is kept until the batch
+ * commits, to roll back to on any error. */
 typedef struct batch {
   arag_catalog *cat;
-  arag_item **items;
+  arag_item **items; /* applied, in order */
+  arag_item **undo;  /* per item: the item it replaced, or NULL for a new id */
   size_t n, cap;
+  float *undo_rows; /* the index rows of the replaced items (n_saved of them) */
+  size_t n_saved, cap_rows;
 } batch;
 
-static arag_status batch_add(void *user, const cJSON *obj, char *err, size_t err_len) {
-  batch *b = (batch *)user;
-  if (b->n >= b->cat->lim.max_rows) {
-    snprintf(err, err_len, "more than max_rows (%u) items in one batch", b->cat->lim.max_rows);
-    return ARAG_E_LIMIT;
-  }
+static int batch_grow(batch *b, int replaces) {
   if (b->n == b->cap) {
     size_t cap = b->cap ? 2 * b->cap : 64;
     arag_item **items = (arag_item **)realloc(b->items, cap * sizeof(*items));
-    if (!items) {
-      snprintf(err, err_len, "out of memory");
-      return ARAG_E_NOMEM;
-    }
-    b->items = items;
+    if (items) b->items = items;
+    arag_item **undo = items ? (arag_item **)realloc(b->undo, cap * sizeof(*undo)) : NULL;
+    if (!undo) return 0;
+    b->undo = undo;
     b->cap = cap;
   }
+  if (replaces && b->n_saved == b->cap_rows) {
+    size_t cap = b->cap_rows ? 2 * b->cap_rows : 4;
+    float *rows = (float *)realloc(b->undo_rows, cap * b->cat->dim * sizeof(float));
+    if (!rows) return 0;
+    b->undo_rows = rows;
+    b->cap_rows = cap;
+  }
+  return 1;
+}
+
+static arag_status batch_add(void *user, const cJSON *obj, char *err, size_t err_len) {
+  batch *b = (batch *)user;
+  arag_catalog *cat = b->cat;
   arag_item *it = (arag_item *)malloc(sizeof(*it));
   if (!it) {
     snprintf(err, err_len, "out of memory");
     return ARAG_E_NOMEM;
   }
-  arag_status st = arag_item_parse(obj, &b->cat->lim, b->cat->dim, 1, it, err, err_len);
+  arag_status st = arag_item_parse(obj, &cat->lim, cat->dim, 1, it, err, err_len);
   if (st != ARAG_OK) {
     free(it);
     return st;
   }
-  b->items[b->n++] = it;
+  uint32_t slot = 0;
+  int replaces = arag_id_map_get(&cat->map, it->id, it->id_len) != NULL &&
+                 arag_index_slot(cat->ix, it->id, it->id_len, &slot) == ARAG_OK;
+  if (!replaces && cat->map.n >= cat->lim.max_rows) {
+    snprintf(err, err_len, "the catalog is full: max_rows %u items", cat->lim.max_rows);
+    st = ARAG_E_LIMIT;
+  } else if (!batch_grow(b, replaces) || !arag_id_map_reserve(&cat->map, cat->map.n + 1)) {
+    snprintf(err, err_len, "out of memory");
+    st = ARAG_E_NOMEM;
+  } else {
+    if (replaces) arag_index_vector(cat->ix, slot, b->undo_rows + b->n_saved * cat->dim, cat->dim);
+    st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim);
+    if (st == ARAG_E_LIMIT && arag_index_compact(cat->ix) == ARAG_OK)
+      st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim); /* deleted rows freed */
+    if (st != ARAG_OK) snprintf(err, err_len, "index: %s", arag_index_last_error(cat->ix));
+  }
+  if (st != ARAG_OK) {
+    item_free(it);
+    return st;
+  }
+  b->n_saved += (size_t)replaces;
+  free(it->vec);
+  it->vec = NULL;
+  b->items[b->n] = it;
+  arag_id_map_put(&cat->map, it->id, (uint32_t)it->id_len, it, (void **)&b->undo[b->n]);
+  b->n++;
   return ARAG_OK;
 }
 
-static void batch_free(batch *b, size_t from) {
-  for (size_t i = from; i < b->n; i++) item_free(b->items[i]);
+/* Undoes the applied items in reverse order: replaced items come back with their
+ * index rows bit for bit, new ones go. Then frees the batch's items. */
+static void batch_roll_back(batch *b) {
+  arag_catalog *cat = b->cat;
+  for (size_t i = b->n; i-- > 0;) {
+    arag_item *it = b->items[i], *old = b->undo[i];
+    if (old) {
+      b->n_saved--;
+      arag_index_put_stored(cat->ix, old->id, old->id_len, b->undo_rows + b->n_saved * cat->dim,
+                            cat->dim);
+      arag_id_map_put(&cat->map, old->id, (uint32_t)old->id_len, old, NULL);
+    } else {
+      arag_index_unadd(cat->ix, it->id, it->id_len);
+      arag_id_map_remove(&cat->map, it->id, it->id_len);
+    }
+  }
+  for (size_t i = 0; i < b->n; i++) item_free(b->items[i]);
+}
+
+static void batch_free(batch *b) {
   free(b->items);
+  free(b->undo);
+  free(b->undo_rows);
 }
 
 /* Room in the term table for every title term of the batch it does not hold yet
@@ -129,73 +189,24 @@ static int reserve_terms(arag_term_df *t, const batch *b) {
 
 arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len) {
   if (!cat) return ARAG_E_INVALID;
-  batch b = {cat, NULL, 0, 0};
+  batch b = {cat, NULL, NULL, 0, 0, NULL, 0, 0};
   char msg[ARAG_ERRBUF_SIZE];
   arag_status st = arag_json_each(json, len, batch_add, &b, msg, sizeof(msg));
+  if (st == ARAG_OK && !reserve_terms(&cat->terms, &b)) {
+    st = ARAG_E_NOMEM;
+    snprintf(msg, sizeof msg, "out of memory");
+  }
   if (st != ARAG_OK) {
-    batch_free(&b, 0);
+    batch_roll_back(&b);
+    batch_free(&b);
     return set_err(cat, st, "%s", msg);
   }
-  /* Distinct new ids (a batch may repeat an id: the later element wins). */
-  arag_id_map seen = {0};
-  size_t n_new = 0;
-  if (b.n > UINT32_MAX || !arag_id_map_reserve(&seen, (uint32_t)b.n)) {
-    batch_free(&b, 0);
-    return set_err(cat, ARAG_E_NOMEM, "out of memory");
-  }
   for (size_t i = 0; i < b.n; i++) {
-    const arag_item *it = b.items[i];
-    if (arag_id_map_get(&cat->map, it->id, it->id_len)) continue;
-    void *old = NULL;
-    arag_id_map_put(&seen, it->id, (uint32_t)it->id_len, b.items[i], &old);
-    if (!old) n_new++;
-  }
-  arag_id_map_free(&seen);
-  if (cat->map.n + n_new > cat->lim.max_rows) {
-    batch_free(&b, 0);
-    return set_err(cat, ARAG_E_LIMIT, "catalog would hold %zu items, over max_rows %u",
-                   cat->map.n + n_new, cat->lim.max_rows);
-  }
-  arag_item **undo = (arag_item **)calloc(b.n ? b.n : 1, sizeof(*undo));
-  if (!undo || !arag_id_map_reserve(&cat->map, (uint32_t)(cat->map.n + n_new)) ||
-      !reserve_terms(&cat->terms, &b)) {
-    free(undo);
-    batch_free(&b, 0);
-    return set_err(cat, ARAG_E_NOMEM, "out of memory");
-  }
-  size_t applied = 0;
-  for (; applied < b.n; applied++) {
-    arag_item *it = b.items[applied];
-    st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim);
-    if (st == ARAG_E_LIMIT && arag_index_compact(cat->ix) == ARAG_OK)
-      st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim); /* deleted rows freed */
-    if (st != ARAG_OK) break;
-    arag_id_map_put(&cat->map, it->id, (uint32_t)it->id_len, it, (void **)&undo[applied]);
-  }
-  if (st != ARAG_OK) {
-    /* Roll back in reverse order: restore replaced items, drop new ones. */
-    set_err(cat, st, "item %zu of the batch: index: %s", applied, arag_index_last_error(cat->ix));
-    for (size_t i = applied; i-- > 0;) {
-      arag_item *it = b.items[i], *old = undo[i];
-      if (old) {
-        arag_index_add(cat->ix, old->id, old->id_len, old->vec, cat->dim);
-        arag_id_map_put(&cat->map, old->id, (uint32_t)old->id_len, old, NULL);
-      } else {
-        arag_index_remove(cat->ix, it->id, it->id_len);
-        arag_id_map_remove(&cat->map, it->id, it->id_len);
-      }
-    }
-    free(undo);
-    batch_free(&b, 0);
-    return st;
-  }
-  for (size_t i = 0; i < b.n; i++) {
-    if (undo[i]) arag_term_df_count(&cat->terms, undo[i], -1);
+    if (b.undo[i]) arag_term_df_count(&cat->terms, b.undo[i], -1);
     arag_term_df_count(&cat->terms, b.items[i], +1);
-    item_free(undo[i]);
+    item_free(b.undo[i]);
   }
-  free(undo);
-  free(b.items);
+  batch_free(&b);
   return ARAG_OK;
 }
 
@@ -226,6 +237,24 @@ const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size
 uint32_t arag_catalog_dim(const arag_catalog *cat) { return cat ? cat->dim : 0; }
 
 const arag_term_df *arag_catalog_terms(const arag_catalog *cat) { return cat ? &cat->terms : NULL; }
+
+arag_status arag_catalog_vector(const arag_catalog *cat, const arag_item *it, float *out) {
+  uint32_t slot;
+  if (!cat || !it || !out) return ARAG_E_INVALID;
+  arag_status st = arag_index_slot(cat->ix, it->id, it->id_len, &slot);
+  return st == ARAG_OK ? arag_index_vector(cat->ix, slot, out, cat->dim) : st;
+}
+
+arag_status arag_catalog_item_copy(const arag_catalog *cat, const arag_item *it, arag_item *dst) {
+  if (!cat || !it || !dst) return ARAG_E_INVALID;
+  arag_status st = arag_item_copy(dst, it, cat->dim);
+  if (st != ARAG_OK) return st;
+  free(dst->vec); /* NULL for items held by a catalog */
+  dst->vec = (float *)malloc((size_t)cat->dim * sizeof(float));
+  st = dst->vec ? arag_catalog_vector(cat, it, dst->vec) : ARAG_E_NOMEM;
+  if (st != ARAG_OK) arag_item_clear(dst);
+  return st;
+}
 
 const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot) {
   if (!cat) return NULL;

@@ -6,6 +6,7 @@
  * a failing call changes nothing. */
 #include "errbuf.h"
 #include "id_map.h"
+#include "index_private.h"
 #include "kernels.h"
 #include "snapshot_io.h"
 
@@ -350,6 +351,17 @@ arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const 
   return ARAG_OK;
 }
 
+arag_status arag_index_put_stored(arag_index *ix, const char *id, size_t id_len, const float *row,
+                                  uint32_t dim) {
+  if (!ix || !row || dim != ix->dim || ix->dtype != ARAG_F32) return ARAG_E_INVALID;
+  uint32_t slot;
+  if (!id || !arag_id_map_find(&ix->map, id, id_len, &slot)) return ARAG_E_NOT_FOUND;
+  float *dst = ix->rows_f + (size_t)slot * ix->stride_f;
+  memcpy(dst, row, (size_t)dim * sizeof(float));
+  for (uint32_t i = dim; i < ix->stride_f; i++) dst[i] = 0;
+  return ARAG_OK;
+}
+
 arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len) {
   if (!ix) return ARAG_E_INVALID;
   if (!id || id_len == 0) return arag_err_set(&ix->err, ARAG_E_INVALID, "id is empty");
@@ -365,6 +377,17 @@ arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len) {
   ix->deleted[slot] = 1;
   ix->n_live--;
   return ARAG_OK;
+}
+
+arag_status arag_index_unadd(arag_index *ix, const char *id, size_t id_len) {
+  uint32_t slot;
+  if (!ix || !id || !arag_id_map_find(&ix->map, id, id_len, &slot)) return ARAG_E_NOT_FOUND;
+  arag_status st = arag_index_remove(ix, id, id_len);
+  if (st == ARAG_OK && slot + 1 == ix->n_slots) {
+    ix->deleted[slot] = 0; /* a free slot again, as before the add */
+    ix->n_slots--;
+  }
+  return st;
 }
 
 arag_status arag_index_compact(arag_index *ix) {

@@ -8,10 +8,11 @@
 
 /* One product. Strings are NUL-terminated, owned by the item, never NULL (empty
  * string when absent). Numbers are NAN when absent. vec is the item's vector of
- * the owner's dimension (supplied, or the built-in embedding of its text). The
- * embedding of the title alone is not kept: the offline reasoner computes it for
- * the few items it compares (2 KiB per item at dimension 512 saved in catalogs
- * and histories). */
+ * the owner's dimension (supplied, or the built-in embedding of its text); NULL
+ * for items held by a catalog, whose index row is the only copy of the vector
+ * (read it with arag_catalog_vector). The embedding of the title alone is not
+ * kept either: the offline reasoner computes it for the few items it compares.
+ * Each saves 2 KiB per item at dimension 512. */
 typedef struct arag_item {
   char *id;
   uint32_t id_len;
@@ -48,6 +49,12 @@ typedef struct arag_event {
 /* Catalog accessors (src/catalog.c). NULL when absent. Valid until the catalog changes. */
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len);
 uint32_t arag_catalog_dim(const arag_catalog *cat);
+/* A catalog item's vector as its index row stores it (L2-normalized), into out
+ * (arag_catalog_dim floats). */
+arag_status arag_catalog_vector(const arag_catalog *cat, const arag_item *it, float *out);
+/* Deep copy of a catalog item into dst, with its vector (arag_catalog_vector). On
+ * error dst is cleared. */
+arag_status arag_catalog_item_copy(const arag_catalog *cat, const arag_item *it, arag_item *dst);
 /* Item at an index slot of arag_catalog_index(); NULL for a free slot. */
 const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot);
 /* Title-term document frequencies over the catalog's items (src/term_df.h). */

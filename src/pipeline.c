@@ -104,7 +104,7 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
     int from_catalog =
         ci && (!src->item.title || !src->item.title[0]) && (!src->item.text || !src->item.text[0]);
     if (from_catalog)
-      st = arag_item_copy(&dst->item, ci, s->dim);
+      st = arag_catalog_item_copy(cat, ci, &dst->item);
     else
       st = arag_item_copy(&dst->item, &src->item, hdim == s->dim ? s->dim : hdim);
     if (st != ARAG_OK) return fail(err, err_len, st, "out of memory copying events");
@@ -113,11 +113,12 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
       free(dst->item.vec);
       dst->item.vec = NULL;
     }
-    if (!from_catalog && ci && !vec_nonzero(dst->item.vec, s->dim) && ci->vec) {
+    if (!from_catalog && ci && !vec_nonzero(dst->item.vec, s->dim)) {
       free(dst->item.vec);
       dst->item.vec = malloc(s->dim * sizeof(float));
       if (!dst->item.vec) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
-      memcpy(dst->item.vec, ci->vec, s->dim * sizeof(float));
+      st = arag_catalog_vector(cat, ci, dst->item.vec);
+      if (st != ARAG_OK) return fail(err, err_len, st, "catalog vector of an event");
     }
     dst->ts = src->ts;
     dst->kind = src->kind;
@@ -177,8 +178,8 @@ static arag_status load_candidates(arag_session *s, const arag_catalog *cat, con
       if (!ci)
         return fail(err, err_len, ARAG_E_NOT_FOUND, "candidate %u: id \"%.64s\" not in catalog", i,
                     e->valuestring);
-      st = arag_item_copy(&s->cands[i], ci, s->dim);
-      if (st != ARAG_OK) return fail(err, err_len, st, "out of memory");
+      st = arag_catalog_item_copy(cat, ci, &s->cands[i]);
+      if (st != ARAG_OK) return fail(err, err_len, st, "candidate %u: copying the catalog item", i);
     } else if (cJSON_IsObject(e)) {
       const cJSON *idv = cJSON_GetObjectItemCaseSensitive(e, "id");
       const arag_item *ci =
@@ -186,8 +187,9 @@ static arag_status load_candidates(arag_session *s, const arag_catalog *cat, con
               ? arag_catalog_find(cat, idv->valuestring, strlen(idv->valuestring))
               : NULL;
       if (ci) {
-        st = arag_item_copy(&s->cands[i], ci, s->dim);
-        if (st != ARAG_OK) return fail(err, err_len, st, "out of memory");
+        st = arag_catalog_item_copy(cat, ci, &s->cands[i]);
+        if (st != ARAG_OK)
+          return fail(err, err_len, st, "candidate %u: copying the catalog item", i);
       } else {
         char msg[200];
         msg[0] = 0;
@@ -246,9 +248,9 @@ static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
   for (uint32_t i = 0; st == ARAG_OK && i < got && s->n_cands < s->cfg.top_k; i++) {
     const arag_item *it = arag_catalog_item_at(cat, slots[i]);
     if (!it || in_history(h, it->id, it->id_len)) continue;
-    st = arag_item_copy(&s->cands[s->n_cands], it, s->dim);
+    st = arag_catalog_item_copy(cat, it, &s->cands[s->n_cands]);
     if (st != ARAG_OK)
-      fail(err, err_len, st, "out of memory");
+      fail(err, err_len, st, "copying a retrieved catalog item");
     else
       s->n_cands++;
   }

@@ -128,7 +128,10 @@ typedef struct item_rec {
   double pop;
   uint32_t *rel, *rel_n; /* related items (best first) and their co-occurrence counts */
   uint32_t n_rel;
-  const arag_item *it;
+  /* The catalog's item, with a vector of its own: catalog items keep theirs only
+   * in the index, and the baselines and the agent chain read item->vec. */
+  arag_item item;
+  const arag_item *it; /* &item */
 } item_rec;
 
 typedef struct inter {
@@ -362,8 +365,13 @@ static arag_catalog *build_catalog(const char *dir, data *d) {
   if (st != ARAG_OK) die("catalog_add_json failed", arag_catalog_last_error(cat));
   free(all);
   for (uint32_t i = 0; i < d->n_items; i++) {
-    d->items[i].it = arag_catalog_find(cat, d->items[i].id, strlen(d->items[i].id));
-    if (!d->items[i].it || !d->items[i].it->vec) die("catalog lost an item", d->items[i].id);
+    const arag_item *found = arag_catalog_find(cat, d->items[i].id, strlen(d->items[i].id));
+    if (!found) die("catalog lost an item", d->items[i].id);
+    d->items[i].item = *found;
+    d->items[i].item.vec = malloc(DIM * sizeof(float));
+    if (!d->items[i].item.vec || arag_catalog_vector(cat, found, d->items[i].item.vec) != ARAG_OK)
+      die("no vector for an item", d->items[i].id);
+    d->items[i].it = &d->items[i].item;
   }
   return cat;
 }
@@ -1009,6 +1017,7 @@ int main(int argc, char **argv) {
   for (uint32_t i = 0; i < d.n_items; i++) {
     free(d.items[i].id);
     free(d.items[i].json);
+    free(d.items[i].item.vec);
   }
   free(d.items);
   for (uint32_t i = 0; i < d.item_ix.cap; i++) free(d.item_ix.keys[i]);
