@@ -3,6 +3,7 @@
  * allow-lists, k up to n, update/remove/compact keeping ids, limits, and every
  * error path leaving the index as it was. */
 #include "arag.h"
+#include "index_private.h"
 #include "test.h"
 #include "test_util.h"
 
@@ -486,6 +487,44 @@ static void test_zero_vector_and_kernels(void) {
   free(v);
 }
 
+/* The roll-back operations of a catalog batch: a row read out and written back
+ * keeps its bits; undoing the last insert frees its slot, an earlier one is
+ * soft-deleted. */
+static void test_private_roll_back_ops(void) {
+  const uint32_t dim = 8;
+  float *v = rand_vecs(3, dim);
+  arag_index *ix = make(dim, ARAG_F32, ARAG_COSINE, 0, v, 2);
+  float before[8], after[8];
+  CHECK_EQ_INT(arag_index_vector(ix, 0, before, dim), ARAG_OK);
+  CHECK_EQ_INT(arag_index_add(ix, "id-0", 4, v + 2 * dim, dim), ARAG_OK);
+  CHECK_EQ_INT(arag_index_put_stored(ix, "id-0", 4, before, dim), ARAG_OK);
+  CHECK_EQ_INT(arag_index_vector(ix, 0, after, dim), ARAG_OK);
+  CHECK(memcmp(before, after, sizeof before) == 0);
+  CHECK_EQ_INT(arag_index_put_stored(ix, "nope", 4, before, dim), ARAG_E_NOT_FOUND);
+  CHECK_EQ_INT(arag_index_put_stored(ix, "id-0", 4, before, dim - 1), ARAG_E_INVALID);
+  size_t bytes = arag_index_memory_bytes(ix);
+  CHECK_EQ_INT(arag_index_add(ix, "new", 3, v + 2 * dim, dim), ARAG_OK);
+  CHECK_EQ_INT(arag_index_unadd(ix, "new", 3), ARAG_OK);
+  CHECK_EQ_INT(arag_index_count(ix), 2);
+  uint32_t slot;
+  CHECK_EQ_INT(arag_index_slot(ix, "new", 3, &slot), ARAG_E_NOT_FOUND);
+  /* The freed slot is used again: the next insert lands where "new" was. */
+  CHECK_EQ_INT(arag_index_add(ix, "again", 5, v + 2 * dim, dim), ARAG_OK);
+  CHECK_EQ_INT(arag_index_slot(ix, "again", 5, &slot), ARAG_OK);
+  CHECK_EQ_INT(slot, 2);
+  CHECK(arag_index_memory_bytes(ix) >= bytes);
+  /* Not the last slot: soft-deleted as by arag_index_remove. */
+  CHECK_EQ_INT(arag_index_unadd(ix, "id-1", 4), ARAG_OK);
+  CHECK(arag_index_id(ix, 1, NULL) == NULL);
+  CHECK_EQ_INT(arag_index_count(ix), 2);
+  CHECK_EQ_INT(arag_index_unadd(ix, "id-1", 4), ARAG_E_NOT_FOUND);
+  arag_index_free(ix);
+  arag_index *q = make(dim, ARAG_I8, ARAG_COSINE, 1, v, 1);
+  CHECK_EQ_INT(arag_index_put_stored(q, "id-0", 4, before, dim), ARAG_E_INVALID);
+  arag_index_free(q);
+  free(v);
+}
+
 static void test_status_and_version(void) {
   for (int s = 0; s <= ARAG_E_CANCELLED; s++) {
     const char *m = arag_strerror((arag_status)s);
@@ -516,6 +555,7 @@ int main(void) {
   RUN(test_update_remove_compact);
   RUN(test_errors_change_nothing);
   RUN(test_zero_vector_and_kernels);
+  RUN(test_private_roll_back_ops);
   RUN(test_status_and_version);
   return test_report();
 }
