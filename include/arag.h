@@ -153,8 +153,14 @@ arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *o
  * evidence; history snapshots do not keep it. */
 typedef struct arag_catalog arag_catalog;
 
-/* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). */
+/* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). The
+ * index stores f32 rows. */
 arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out);
+/* The same with the index's row type: ARAG_F32, or ARAG_I8 (dim + 4 bytes per item
+ * instead of 4 * dim; searches score the int8 rows, and the vectors the pipeline
+ * reads back are dequantized). ARAG_E_INVALID for another dtype. */
+arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
+                                      arag_catalog **out);
 void arag_catalog_free(arag_catalog *cat);
 const char *arag_catalog_last_error(const arag_catalog *cat);
 /* One item object, or an array of them, or JSON lines. All-or-nothing. */

@@ -39,12 +39,17 @@ static void item_free(arag_item *it) {
 }
 
 arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out) {
+  return arag_catalog_create_dtype(dim, ARAG_F32, limits, out);
+}
+
+arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
+                                      arag_catalog **out) {
   if (!out) return ARAG_E_INVALID;
   *out = NULL;
   arag_catalog *cat = (arag_catalog *)calloc(1, sizeof(*cat));
   if (!cat) return ARAG_E_NOMEM;
   cat->dim = dim;
-  arag_status st = arag_item_index_create(dim, limits, &cat->lim, &cat->ix);
+  arag_status st = arag_item_index_create(dim, dtype, limits, &cat->lim, &cat->ix);
   if (st != ARAG_OK) {
     free(cat);
     return st;
@@ -76,7 +81,7 @@ typedef struct batch {
   arag_item **items; /* applied, in order */
   arag_item **undo;  /* per item: the item it replaced, or NULL for a new id */
   size_t n, cap;
-  float *undo_rows; /* the index rows of the replaced items (n_saved of them) */
+  uint8_t *undo_rows; /* the index rows of the replaced items (n_saved of them), stored form */
   size_t n_saved, cap_rows;
 } batch;
 
@@ -92,7 +97,7 @@ static int batch_grow(batch *b, int replaces) {
   }
   if (replaces && b->n_saved == b->cap_rows) {
     size_t cap = b->cap_rows ? 2 * b->cap_rows : 4;
-    float *rows = (float *)realloc(b->undo_rows, cap * b->cat->dim * sizeof(float));
+    uint8_t *rows = (uint8_t *)realloc(b->undo_rows, cap * arag_index_row_bytes(b->cat->ix));
     if (!rows) return 0;
     b->undo_rows = rows;
     b->cap_rows = cap;
@@ -113,9 +118,7 @@ static arag_status batch_add(void *user, const cJSON *obj, char *err, size_t err
     free(it);
     return st;
   }
-  uint32_t slot = 0;
-  int replaces = arag_id_map_get(&cat->map, it->id, it->id_len) != NULL &&
-                 arag_index_slot(cat->ix, it->id, it->id_len, &slot) == ARAG_OK;
+  int replaces = arag_id_map_get(&cat->map, it->id, it->id_len) != NULL;
   if (!replaces && cat->map.n >= cat->lim.max_rows) {
     snprintf(err, err_len, "the catalog is full: max_rows %u items", cat->lim.max_rows);
     st = ARAG_E_LIMIT;
@@ -123,7 +126,9 @@ static arag_status batch_add(void *user, const cJSON *obj, char *err, size_t err
     snprintf(err, err_len, "out of memory");
     st = ARAG_E_NOMEM;
   } else {
-    if (replaces) arag_index_vector(cat->ix, slot, b->undo_rows + b->n_saved * cat->dim, cat->dim);
+    size_t row_bytes = arag_index_row_bytes(cat->ix);
+    if (replaces)
+      arag_index_row_save(cat->ix, it->id, it->id_len, b->undo_rows + b->n_saved * row_bytes);
     st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim);
     if (st == ARAG_E_LIMIT && arag_index_compact(cat->ix) == ARAG_OK)
       st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim); /* deleted rows freed */
@@ -150,8 +155,8 @@ static void batch_roll_back(batch *b) {
     arag_item *it = b->items[i], *old = b->undo[i];
     if (old) {
       b->n_saved--;
-      arag_index_put_stored(cat->ix, old->id, old->id_len, b->undo_rows + b->n_saved * cat->dim,
-                            cat->dim);
+      arag_index_row_load(cat->ix, old->id, old->id_len,
+                          b->undo_rows + b->n_saved * arag_index_row_bytes(cat->ix));
       arag_id_map_put(&cat->map, old->id, (uint32_t)old->id_len, old, NULL);
     } else {
       arag_index_unadd(cat->ix, it->id, it->id_len);

@@ -69,7 +69,7 @@ arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_hi
   arag_history *h = (arag_history *)calloc(1, sizeof(*h));
   if (!h) return ARAG_E_NOMEM;
   h->dim = dim;
-  arag_status st = arag_item_index_create(dim, limits, &h->lim, &h->ix);
+  arag_status st = arag_item_index_create(dim, ARAG_F32, limits, &h->lim, &h->ix);
   if (st != ARAG_OK) {
     free(h);
     return st;

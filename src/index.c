@@ -351,15 +351,40 @@ arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const 
   return ARAG_OK;
 }
 
-arag_status arag_index_put_stored(arag_index *ix, const char *id, size_t id_len, const float *row,
-                                  uint32_t dim) {
-  if (!ix || !row || dim != ix->dim || ix->dtype != ARAG_F32) return ARAG_E_INVALID;
+size_t arag_index_row_bytes(const arag_index *ix) {
+  if (!ix) return 0;
+  return (uses_f32(ix) ? ix->stride_f * sizeof(float) : 0) +
+         (uses_i8(ix) ? ix->stride_q + sizeof(float) : 0);
+}
+
+static arag_status row_copy(arag_index *ix, const char *id, size_t id_len, uint8_t *buf, int save) {
   uint32_t slot;
+  if (!ix || !buf) return ARAG_E_INVALID;
   if (!id || !arag_id_map_find(&ix->map, id, id_len, &slot)) return ARAG_E_NOT_FOUND;
-  float *dst = ix->rows_f + (size_t)slot * ix->stride_f;
-  memcpy(dst, row, (size_t)dim * sizeof(float));
-  for (uint32_t i = dim; i < ix->stride_f; i++) dst[i] = 0;
+  struct {
+    void *at;
+    size_t n;
+  } parts[3] = {{uses_f32(ix) ? ix->rows_f + (size_t)slot * ix->stride_f : NULL,
+                 ix->stride_f * sizeof(float)},
+                {uses_i8(ix) ? ix->rows_q + (size_t)slot * ix->stride_q : NULL, ix->stride_q},
+                {uses_i8(ix) ? &ix->scales[slot] : NULL, sizeof(float)}};
+  for (int i = 0; i < 3; i++) {
+    if (!parts[i].at) continue;
+    if (save)
+      memcpy(buf, parts[i].at, parts[i].n);
+    else
+      memcpy(parts[i].at, buf, parts[i].n);
+    buf += parts[i].n;
+  }
   return ARAG_OK;
+}
+
+arag_status arag_index_row_save(const arag_index *ix, const char *id, size_t id_len, void *buf) {
+  return row_copy((arag_index *)ix, id, id_len, (uint8_t *)buf, 1); /* reads only */
+}
+
+arag_status arag_index_row_load(arag_index *ix, const char *id, size_t id_len, const void *buf) {
+  return row_copy(ix, id, id_len, (uint8_t *)buf, 0); /* reads buf only */
 }
 
 arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len) {

@@ -4,12 +4,13 @@
 
 #include "arag.h"
 
-/* Overwrites the row of an id already in an f32 index with a row in stored form
- * (as arag_index_vector copied it out): no normalization, so a row read out and
- * written back keeps its bits. ARAG_E_NOT_FOUND for an absent id, ARAG_E_INVALID
- * for an int8 index. */
-arag_status arag_index_put_stored(arag_index *ix, const char *id, size_t id_len, const float *row,
-                                  uint32_t dim);
+/* The stored forms of one row as the index keeps them (the f32 row, the int8 row
+ * and its scale), for a roll back to write back bit for bit: row_save copies them
+ * out (arag_index_row_bytes bytes), row_load into the row of an id still present.
+ * ARAG_E_NOT_FOUND for an absent id. */
+size_t arag_index_row_bytes(const arag_index *ix);
+arag_status arag_index_row_save(const arag_index *ix, const char *id, size_t id_len, void *buf);
+arag_status arag_index_row_load(arag_index *ix, const char *id, size_t id_len, const void *buf);
 
 /* Removes the row of an id added last (rolling back an insert): when it is in the
  * last slot the slot is freed as if never used, else soft-deleted as by

@@ -49,8 +49,8 @@ typedef struct arag_event {
 /* Catalog accessors (src/catalog.c). NULL when absent. Valid until the catalog changes. */
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len);
 uint32_t arag_catalog_dim(const arag_catalog *cat);
-/* A catalog item's vector as its index row stores it (L2-normalized), into out
- * (arag_catalog_dim floats). */
+/* A catalog item's vector as its index row stores it (L2-normalized; dequantized
+ * in an int8 catalog), into out (arag_catalog_dim floats). */
 arag_status arag_catalog_vector(const arag_catalog *cat, const arag_item *it, float *out);
 /* Deep copy of a catalog item into dst, with its vector (arag_catalog_vector). On
  * error dst is cleared. */

@@ -2,13 +2,16 @@
  *
  *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua
  *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
- *               [--param name=value ...] [--resamples 1000]
+ *               [--param name=value ...] [--resamples 1000] [--catalog f32|int8]
  *
  * Items go into a catalog through arag_catalog_add_json (so the item vectors are
  * the product's), each with "popularity" and "related" fields counted over all
  * eligible users' histories (never targets). Each user's history goes into an arag_history, and
  * the arag methods run arag_recommend_start with the backend "offline" and the
  * candidates as ids; the ablations switch one agent off in the config.
+ *
+ * --catalog int8 gives the pipeline an int8 catalog of the same items (the baselines
+ * keep the f32 vectors), to measure what the smaller index costs in quality.
  *
  * --via chain runs the four agents with the reasoner directly (no engine), with
  * reasoner parameters from --param, for tuning; the default is the pipeline.
@@ -333,7 +336,9 @@ static void put_json_line(char **buf, size_t *len, size_t *cap, cJSON *o) {
 }
 
 /* Catalog lines with "popularity" added. */
-static arag_catalog *build_catalog(const char *dir, data *d) {
+/* The f32 catalog (the items' vectors for the baselines and the agent chain) and, for
+ * --catalog int8, an int8 catalog of the same items for the pipeline in *pipe. */
+static arag_catalog *build_catalog(const char *dir, data *d, int int8, arag_catalog **pipe) {
   char path[4096];
   size_t len;
   snprintf(path, sizeof path, "%s/items.jsonl", dir);
@@ -363,6 +368,12 @@ static arag_catalog *build_catalog(const char *dir, data *d) {
   if (arag_catalog_create(DIM, &lim, &cat) != ARAG_OK) die("catalog_create failed", NULL);
   arag_status st = arag_catalog_add_json(cat, all, n);
   if (st != ARAG_OK) die("catalog_add_json failed", arag_catalog_last_error(cat));
+  *pipe = cat;
+  if (int8) {
+    if (arag_catalog_create_dtype(DIM, ARAG_I8, &lim, pipe) != ARAG_OK ||
+        arag_catalog_add_json(*pipe, all, n) != ARAG_OK)
+      die("int8 catalog failed", NULL);
+  }
   free(all);
   for (uint32_t i = 0; i < d->n_items; i++) {
     const arag_item *found = arag_catalog_find(cat, d->items[i].id, strlen(d->items[i].id));
@@ -774,12 +785,13 @@ static void usage(void) {
           "usage: eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,"
           "arag-no-uua\n"
           "                   [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]\n"
-          "                   [--param name=value]... [--resamples 1000]\n");
+          "                   [--param name=value]... [--resamples 1000] [--catalog f32|int8]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   const char *dir = NULL, *methods = NULL, *via = "pipeline";
+  int int8 = 0;
   uint32_t max_users = UINT32_MAX, seed = 1, negatives = 49, resamples = 1000;
   arag_reasoner_params params;
   arag_reasoner_params_default(&params);
@@ -801,6 +813,8 @@ int main(int argc, char **argv) {
       resamples = (uint32_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--via") == 0)
       via = v;
+    else if (strcmp(a, "--catalog") == 0 && (strcmp(v, "f32") == 0 || strcmp(v, "int8") == 0))
+      int8 = strcmp(v, "int8") == 0;
     else if (strcmp(a, "--param") == 0) {
       char name[64];
       const char *eq = strchr(v, '=');
@@ -850,7 +864,8 @@ int main(int argc, char **argv) {
   double t_load = now_ms();
   data d;
   load(dir, &d);
-  arag_catalog *cat = build_catalog(dir, &d);
+  arag_catalog *pipe_cat = NULL;
+  arag_catalog *cat = build_catalog(dir, &d, int8, &pipe_cat);
   t_load = now_ms() - t_load;
   uint32_t nu = d.n_users < max_users ? d.n_users : max_users;
   const arag_term_df *words = arag_catalog_terms(cat);
@@ -918,7 +933,7 @@ int main(int argc, char **argv) {
       } else if (chain) {
         r = rank_chain(m, &params, cat, &d, u, cands, n, t);
       } else {
-        r = rank_pipeline(m, cat, &d, u, cands, n, t);
+        r = rank_pipeline(m, pipe_cat, &d, u, cands, n, t);
       }
       metrics_of(r, &m->val[(size_t)ui * N_METRICS]);
     }
@@ -1013,6 +1028,7 @@ int main(int argc, char **argv) {
   free(cands);
   free(score);
   free(qd);
+  if (pipe_cat != cat) arag_catalog_free(pipe_cat);
   arag_catalog_free(cat);
   for (uint32_t i = 0; i < d.n_items; i++) {
     free(d.items[i].id);
