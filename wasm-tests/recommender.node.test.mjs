@@ -150,6 +150,31 @@ describe('offline recommender', () => {
     rec.free();
   });
 
+  test('an int8 catalog: smaller index, the same kind of answer, in both builds', async () => {
+    const u = slice.users[3];
+    for (const kind of ['emscripten', 'wasi']) {
+      const f32 = await recFor(u, kind);
+      const i8 = await createRecommender({ arag: arags[kind], catalog: slice.items, catalogDtype: 'int8' });
+      i8.history.add(u.events);
+      const idx8 = i8.catalog.index, idx32 = f32.catalog.index;
+      assert.equal(idx8.count, idx32.count);
+      assert.ok(idx8.memoryBytes < idx32.memoryBytes / 2, `${idx8.memoryBytes} vs ${idx32.memoryBytes}`);
+      const a = await f32.recommend({ candidates: u.candidates, k: 10 });
+      const b = await i8.recommend({ candidates: u.candidates, k: 10 });
+      assert.equal(b.items.length, 10);
+      assert.ok(b.items.every((i) => u.candidates.includes(i.id)));
+      // Quantization moves scores a little, not the profile; most of the top 10 stays.
+      assert.equal(b.trace.s_user, a.trace.s_user);
+      const same = b.items.filter((i) => a.items.some((j) => j.id === i.id)).length;
+      assert.ok(same >= 7, `${same} of 10 shared`);
+      const top = await i8.recommend({ topK: 20, k: 5 });
+      assert.equal(top.items.length, 5);
+      f32.free();
+      i8.free();
+    }
+    await aragError(() => arags.emscripten.createCatalog({ dtype: 'f16' }), 'ARAG_E_INVALID');
+  });
+
   test('ablations switch agents off', async () => {
     const u = slice.users[0];
     const rec = await recFor(u, 'emscripten', { agents: { nli: false, csa: false } });

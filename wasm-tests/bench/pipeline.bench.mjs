@@ -24,13 +24,14 @@
 //    events and candidates as item objects with their text (embedded inside the
 //    timed region: history add + recommend), and with catalog ids.
 // 5. Catalog memory: the wasm memory of a fresh module that holds the data set's
-//    catalog (its peak while loading), and the heap in use for the catalog.
+//    catalog (its peak while loading), and the heap in use for the catalog; f32 and
+//    int8 catalogs.
 //
 // Writes {"cpu_ms_per_rec", "latency_runs": [{"batch", "call_latency_ms", "wall_ms",
 // "calls", "prompt_chars", ...}], "concurrent": {"recs", "recs_per_s",
 // "peak_wasm_bytes", ...}, "offline_ms_per_rec", "offline_ms_per_rec_catalog", ...,
 // "catalog_wasm_bytes", "catalog_wasm_growth_bytes", "catalog_heap_bytes",
-// "catalog_heap_bytes_per_item"}
+// "catalog_heap_bytes_per_item", "catalog_int8_heap_bytes", ...}
 // and prints Markdown tables. Numbers only: nothing here asserts a timing.
 import { existsSync, readFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
@@ -433,10 +434,10 @@ async function main() {
   // Fresh modules, one without and one with the data set's whole catalog: the wasm
   // memory (it never shrinks, so this is the peak while loading; the module starts
   // with 16 MiB) and the heap in use after loading.
-  const fresh = async (items) => {
+  const fresh = async (items, catalogDtype = 'f32') => {
     const a = await createArag({ kind: 'emscripten' });
     const before = a.raw.u8().buffer.byteLength;
-    const r = await createRecommender({ arag: a, catalog: items });
+    const r = await createRecommender({ arag: a, catalog: items, catalogDtype });
     const after = a.raw.u8().buffer.byteLength;
     const inUse = heapInUse(a.raw);
     r.free();
@@ -449,6 +450,10 @@ async function main() {
   out.catalog_wasm_growth_bytes = full.after - full.before;
   out.catalog_heap_bytes = full.inUse - empty.inUse;
   out.catalog_heap_bytes_per_item = Math.round(out.catalog_heap_bytes / data.items.length);
+  const full8 = await fresh(data.items, 'int8');
+  out.catalog_int8_wasm_bytes = full8.after;
+  out.catalog_int8_heap_bytes = full8.inUse - empty.inUse;
+  out.catalog_int8_heap_bytes_per_item = Math.round(out.catalog_int8_heap_bytes / data.items.length);
 
   report(out);
   if (o.json) {
@@ -543,6 +548,7 @@ function report(out) {
   console.log(`| offline ms per recommendation, catalog ids (wall; module; CPU) | ${out.offline_ms_per_rec_catalog}; ${out.offline_ms_per_rec_catalog_module}; ${out.offline_cpu_ms_per_rec_catalog} |`);
   console.log(`| fresh module holding the whole catalog (${out.catalog_items} items): wasm memory, bytes (grown by) | ${out.catalog_wasm_bytes} (${out.catalog_wasm_growth_bytes}) |`);
   console.log(`| heap in use for the catalog, bytes; per item | ${out.catalog_heap_bytes}; ${out.catalog_heap_bytes_per_item} |`);
+  console.log(`| the same with an int8 catalog (catalogDtype 'int8'): heap bytes; per item; wasm memory | ${out.catalog_int8_heap_bytes}; ${out.catalog_int8_heap_bytes_per_item}; ${out.catalog_int8_wasm_bytes} |`);
   console.log('\n| NLI batch | max_in_flight | adapter concurrency | call latency ms | wall ms | rounds | calls | prompt chars |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of out.latency_runs) {

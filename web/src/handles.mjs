@@ -428,10 +428,16 @@ export class Arag {
     return new Index(this.raw, ptr);
   }
   createCatalog(opts = {}) {
-    const { dim = 512, limits } = opts;
+    const { dim = 512, dtype = 'f32', limits } = opts;
     checkU32('dim', dim, { min: 1 });
+    if (!(dtype in DTYPES)) throw invalid(`dtype must be 'f32' or 'int8', got ${JSON.stringify(dtype)}`);
     const ptr = this.raw.scope((s) =>
-      this._create('arag_catalog_create', s, [dim, writeLimits(this.raw, s, limits)], 'createCatalog')
+      this._create(
+        'arag_catalog_create_dtype',
+        s,
+        [dim, DTYPES[dtype], writeLimits(this.raw, s, limits)],
+        'createCatalog'
+      )
     );
     return new Catalog(this.raw, ptr);
   }

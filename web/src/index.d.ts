@@ -174,7 +174,7 @@ export declare class Arag {
   /** Built-in feature-hashing embedding (L2-normalized; zeros for empty text). */
   embed(text: string, dim?: number): Float32Array;
   createIndex(opts: IndexOptions): Index;
-  createCatalog(opts?: { dim?: number; limits?: Partial<Limits> }): Catalog;
+  createCatalog(opts?: { dim?: number; dtype?: 'f32' | 'int8'; limits?: Partial<Limits> }): Catalog;
   createHistory(opts?: { dim?: number; limits?: Partial<Limits> }): History;
 }
 
@@ -409,6 +409,9 @@ export interface RecommenderOptions extends LoadOptions {
   embed?: EmbeddingsAdapter;
   config?: EngineConfig;
   catalog?: Item[];
+  /** The catalog index's row type: 'f32' (default) or 'int8' (a quarter of the bytes
+   * per vector; same NDCG@5 on the sample data sets). */
+  catalogDtype?: 'f32' | 'int8';
   limits?: Partial<Limits>;
 }
 

@@ -406,7 +406,8 @@ export class Recommender {
 /**
  * @param {object} [opts] wasm, kind (module source, see createArag), arag (an already
  *   loaded module to share), llm ('offline' | adapter), embed (openAIEmbeddings(...)),
- *   config (engine config), catalog (items to load), limits.
+ *   config (engine config), catalog (items to load), catalogDtype ('f32' | 'int8':
+ *   the catalog index's row type), limits.
  */
 /* A failing arag_engine_create has no handle to hold its message: apply the same
  * config to a default engine, whose last error names the offending key. */
@@ -425,7 +426,7 @@ function configError(raw, p, n) {
 }
 
 export async function createRecommender(opts = {}) {
-  const { llm, embed, config = {}, limits } = opts;
+  const { llm, embed, config = {}, limits, catalogDtype = 'f32' } = opts;
   if (llm !== undefined && llm !== null && llm !== 'offline' && !isLlmAdapter(llm)) {
     throw invalid("llm must be 'offline' or an adapter (openAIChat, workersAI, fromFunction)");
   }
@@ -445,7 +446,7 @@ export async function createRecommender(opts = {}) {
     dim = embed.dim;
   }
   const raw = arag.raw;
-  const catalog = arag.createCatalog({ dim, limits });
+  const catalog = arag.createCatalog({ dim, dtype: catalogDtype, limits });
   let history;
   let enginePtr = 0;
   try {
