@@ -458,6 +458,11 @@ size_t arag_index_memory_bytes(const arag_index *ix) {
   return b;
 }
 
+int arag_index_has(const arag_index *ix, const char *id, size_t id_len) {
+  uint32_t slot;
+  return ix && id && id_len && arag_id_map_find(&ix->map, id, id_len, &slot);
+}
+
 arag_status arag_index_slot(const arag_index *ix, const char *id, size_t id_len, uint32_t *slot) {
   if (!ix) return ARAG_E_INVALID;
   if (!id || !id_len || !slot)

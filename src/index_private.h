@@ -17,4 +17,8 @@ arag_status arag_index_row_load(arag_index *ix, const char *id, size_t id_len, c
  * arag_index_remove. */
 arag_status arag_index_unadd(arag_index *ix, const char *id, size_t id_len);
 
+/* 1 when the index holds a row for id (no error message is written: a miss is an
+ * answer, not a failure). */
+int arag_index_has(const arag_index *ix, const char *id, size_t id_len);
+
 #endif

@@ -6,6 +6,7 @@
 #include "pipeline.h"
 
 #include "agent_parse.h"
+#include "index_private.h"
 #include "item.h"
 #include "json_write.h"
 #include "prompt_render.h"
@@ -144,12 +145,10 @@ static double user_vector(const arag_session *s, float *u) {
   return sqrt(dotf(u, u, s->dim));
 }
 
+/* The history's index holds one row per distinct item id: a lookup, not a scan of
+ * the events. */
 static int in_history(const arag_history *h, const char *id, size_t id_len) {
-  uint32_t n = 0;
-  const arag_event *ev = h ? arag_history_events(h, &n) : NULL;
-  for (uint32_t i = 0; ev && i < n; i++)
-    if (ev[i].item.id_len == id_len && memcmp(ev[i].item.id, id, id_len) == 0) return 1;
-  return 0;
+  return h && arag_index_has(arag_history_index(h), id, id_len);
 }
 
 /* Candidates from the request: ids resolved in the catalog, objects parsed. */

@@ -534,6 +534,9 @@ static void test_private_roll_back_ops(void) {
   CHECK(arag_index_id(ix, 1, NULL) == NULL);
   CHECK_EQ_INT(arag_index_count(ix), 2);
   CHECK_EQ_INT(arag_index_unadd(ix, "id-1", 4), ARAG_E_NOT_FOUND);
+  CHECK(arag_index_has(ix, "again", 5) && arag_index_has(ix, "id-0", 4));
+  CHECK(!arag_index_has(ix, "id-1", 4) && !arag_index_has(ix, "again", 4));
+  CHECK(!arag_index_has(ix, "", 0) && !arag_index_has(NULL, "id-0", 4));
   arag_index_free(ix);
   free(v);
 }
