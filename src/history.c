@@ -30,8 +30,24 @@ struct arag_history {
   size_t n;
   uint64_t next_seq;
   arag_id_map latest; /* id -> latest_rec* (owned) */
+  /* An event whose vector is all zeros (an id-only event: its text, and the vector,
+   * come from the catalog at recommendation time) keeps vec NULL, not 4*dim bytes of
+   * zeros; zeros stands in for it where a vector is read. */
+  float *zeros;
   arag_errbuf err;
 };
+
+static const float *ev_vec(const arag_history *h, const arag_item *it) {
+  return it->vec ? it->vec : h->zeros;
+}
+
+static void drop_zero_vec(arag_item *it, uint32_t dim) {
+  if (!it->vec) return;
+  for (uint32_t d = 0; d < dim; d++)
+    if (it->vec[d] != 0.0f) return;
+  free(it->vec);
+  it->vec = NULL;
+}
 
 static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) ARAG_PRINTF(3, 4);
 static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) {
@@ -74,6 +90,12 @@ arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_hi
     free(h);
     return st;
   }
+  h->zeros = (float *)calloc(dim, sizeof(float));
+  if (!h->zeros) {
+    arag_index_free(h->ix);
+    free(h);
+    return ARAG_E_NOMEM;
+  }
   *out = h;
   return ARAG_OK;
 }
@@ -84,6 +106,7 @@ void arag_history_free(arag_history *h) {
   free(h->seqs);
   latest_free_all(&h->latest);
   arag_index_free(h->ix);
+  free(h->zeros);
   free(h);
 }
 
@@ -263,7 +286,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
       }
       for (size_t e = 0; e < h->n; e++)
         if (h->seqs[e] == ups[u].rec->seq)
-          arag_index_add(h->ix, it->id, it->id_len, h->events[e].item.vec, h->dim);
+          arag_index_add(h->ix, it->id, it->id_len, ev_vec(h, &h->events[e].item), h->dim);
     }
     goto fail;
   }
@@ -276,6 +299,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
     if (!ups[u].rec) arag_id_map_put(&h->latest, r->id, r->id_len, r, NULL);
     ups[u].fresh = NULL;
   }
+  for (size_t k = 0; k < b.n; k++) drop_zero_vec(&b.ev[k].item, h->dim);
   sort_keys(keys, b.n);
   size_t i = 0, j = 0, m = 0;
   while (i < h->n || j < b.n) {
@@ -393,7 +417,7 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
   for (size_t i = 0; i < h->n; i++) {
     const arag_item *it = &h->events[i].item;
     has_vec[i] = arag_embed_item(it, h->dim, derived) != ARAG_OK ||
-                 memcmp(derived, it->vec, (size_t)h->dim * sizeof(float)) != 0;
+                 memcmp(derived, ev_vec(h, it), (size_t)h->dim * sizeof(float)) != 0;
     total += event_bytes(&h->events[i], h->dim, has_vec[i]);
   }
   free(derived);
@@ -428,7 +452,7 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
     put_u8(&w, has_vec[i]);
     for (uint32_t d = 0; has_vec[i] && d < h->dim; d++) {
       uint32_t v;
-      memcpy(&v, &it->vec[d], 4);
+      memcpy(&v, &ev_vec(h, it)[d], 4);
       put_u32(&w, v);
     }
   }
@@ -632,6 +656,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
       goto fail;
     }
   }
+  for (size_t i = 0; i < n; i++) drop_zero_vec(&ev[i].item, h->dim);
   /* Swap in. */
   events_free(h->events, h->n);
   free(h->seqs);

@@ -215,7 +215,8 @@ static int events_equal(const arag_history *x, const arag_history *y) {
     if (p->n_categories != q->n_categories) return 0;
     for (uint32_t c = 0; c < p->n_categories; c++)
       if (!str_eq(p->categories[c], q->categories[c])) return 0;
-    if (memcmp(p->vec, q->vec, D * sizeof(float)) != 0) return 0;
+    if ((p->vec == NULL) != (q->vec == NULL)) return 0;
+    if (p->vec && memcmp(p->vec, q->vec, D * sizeof(float)) != 0) return 0;
   }
   return 1;
 }
@@ -238,6 +239,11 @@ static void test_snapshot_round_trip(void) {
   CHECK_EQ_INT(add(r, "{\"id\":\"other\"}"), ARAG_OK);
   CHECK_EQ_INT(arag_history_restore(r, snap, len), ARAG_OK);
   CHECK(events_equal(h, r));
+  /* The id-only event (B1 at ts 4) keeps no vector of zeros, before and after. */
+  uint32_t n_ev = 0;
+  const arag_event *evs = arag_history_events(r, &n_ev);
+  CHECK(n_ev == 4 && strcmp(evs[3].item.id, "B1") == 0 && evs[3].item.vec == NULL);
+  CHECK(evs[2].item.vec != NULL && arag_history_events(h, &n_ev)[3].item.vec == NULL);
   CHECK_EQ_INT(arag_index_count(arag_history_index(r)), 3);
   CHECK(arag_index_slot(arag_history_index(r), "other", 5, &(uint32_t){0}) == ARAG_E_NOT_FOUND);
   /* The latest vector of each id is the same in both indexes. */

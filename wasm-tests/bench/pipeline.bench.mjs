@@ -25,7 +25,7 @@
 //    timed region: history add + recommend), and with catalog ids.
 // 5. Catalog memory: the wasm memory of a fresh module that holds the data set's
 //    catalog (its peak while loading), and the heap in use for the catalog; f32 and
-//    int8 catalogs.
+//    int8 catalogs; the heap that 100 histories of 200 events take.
 //
 // Writes {"cpu_ms_per_rec", "latency_runs": [{"batch", "call_latency_ms", "wall_ms",
 // "calls", "prompt_chars", ...}], "concurrent": {"recs", "recs_per_s",
@@ -450,6 +450,26 @@ async function main() {
   out.catalog_wasm_growth_bytes = full.after - full.before;
   out.catalog_heap_bytes = full.inUse - empty.inUse;
   out.catalog_heap_bytes_per_item = Math.round(out.catalog_heap_bytes / data.items.length);
+  // Histories: 100 shoppers with 200 events each in one module, events as catalog ids
+  // only (the usual storefront form: text and vector come from the catalog) and with
+  // their text.
+  const histories = async (idOnly) => {
+    const a = await createArag({ kind: 'emscripten' });
+    const rs = [];
+    for (let u = 0; u < 100; u++) {
+      const r = await createRecommender({ arag: a });
+      const evs = [];
+      for (let i = 0; i < 200; i++) {
+        const it = data.items[(u * 50 + i) % data.items.length];
+        evs.push(idOnly ? { id: it.id, ts: i } : { ...it, ts: i });
+      }
+      r.history.add(evs);
+      rs.push(r);
+    }
+    return heapInUse(a.raw) - empty.inUse;
+  };
+  out.histories_id_only_heap_bytes = await histories(true);
+  out.histories_text_heap_bytes = await histories(false);
   const full8 = await fresh(data.items, 'int8');
   out.catalog_int8_wasm_bytes = full8.after;
   out.catalog_int8_heap_bytes = full8.inUse - empty.inUse;
@@ -549,6 +569,7 @@ function report(out) {
   console.log(`| fresh module holding the whole catalog (${out.catalog_items} items): wasm memory, bytes (grown by) | ${out.catalog_wasm_bytes} (${out.catalog_wasm_growth_bytes}) |`);
   console.log(`| heap in use for the catalog, bytes; per item | ${out.catalog_heap_bytes}; ${out.catalog_heap_bytes_per_item} |`);
   console.log(`| the same with an int8 catalog (catalogDtype 'int8'): heap bytes; per item; wasm memory | ${out.catalog_int8_heap_bytes}; ${out.catalog_int8_heap_bytes_per_item}; ${out.catalog_int8_wasm_bytes} |`);
+  console.log(`| 100 histories of 200 events in one module, heap bytes: events as ids only; with their text | ${out.histories_id_only_heap_bytes}; ${out.histories_text_heap_bytes} |`);
   console.log('\n| NLI batch | max_in_flight | adapter concurrency | call latency ms | wall ms | rounds | calls | prompt chars |');
   console.log('|---|---|---|---|---|---|---|---|');
   for (const r of out.latency_runs) {
