@@ -374,6 +374,33 @@ static size_t nul_escape_line(const char *s, size_t len) {
   return 0;
 }
 
+/* Parses the object at *p and hands it to fn. On success *p is past it and the white
+ * space after it, with *line counting the lines crossed. Errors name the object as
+ * "<where> <n>" (an array element, 0-based, or the line it starts on) and a syntax
+ * error as "line L: <bad>". */
+static arag_status each_one(const char **p, const char *end, size_t *line, const char *where,
+                            size_t n, const char *bad, arag_json_each_fn fn, void *user, char *err,
+                            size_t err_len) {
+  const char *stop = NULL;
+  cJSON *obj = *p < end ? cJSON_ParseWithLengthOpts(*p, (size_t)(end - *p), &stop, 0) : NULL;
+  if (!obj) {
+    size_t eline = *line;
+    if (stop)
+      for (const char *q = *p; q < stop && q < end; q++) eline += *q == '\n';
+    return fail(ARAG_E_JSON, err, err_len, "line %zu: %s", eline, bad);
+  }
+  if (!cJSON_IsObject(obj)) {
+    cJSON_Delete(obj);
+    return fail(ARAG_E_JSON, err, err_len, "%s %zu: expected a JSON object", where, n);
+  }
+  arag_status st = fn(user, obj, err, err_len);
+  cJSON_Delete(obj);
+  if (st != ARAG_OK) return prefixed(st, err, err_len, where, n);
+  for (const char *q = *p; q < stop; q++) *line += *q == '\n';
+  *p = skip_space(stop, end, line);
+  return ARAG_OK;
+}
+
 arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
                            char *err, size_t err_len) {
   if (err && err_len) err[0] = '\0';
@@ -391,31 +418,16 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
     /* Element by element, so that only one element's tree exists at a time (a
      * catalog of thousands of items would otherwise be parsed whole first). A
      * syntax error after good elements still fails the call: callers roll back. */
-    size_t i = 0;
     p = skip_space(p + 1, end, &line);
     if (p < end && *p == ']') {
       p = skip_space(p + 1, end, &line);
       if (p != end) return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
       return ARAG_OK;
     }
-    for (;;) {
-      const char *stop = NULL;
-      cJSON *el = p < end ? cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0) : NULL;
-      if (!el) {
-        if (stop)
-          for (const char *q = p; q < stop && q < end; q++) line += *q == '\n';
-        return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
-      }
-      if (!cJSON_IsObject(el)) {
-        cJSON_Delete(el);
-        return fail(ARAG_E_JSON, err, err_len, "element %zu: expected a JSON object", i);
-      }
-      arag_status st = fn(user, el, err, err_len);
-      cJSON_Delete(el);
-      if (st != ARAG_OK) return prefixed(st, err, err_len, "element", i);
-      i++;
-      for (const char *q = p; q < stop; q++) line += *q == '\n';
-      p = skip_space(stop, end, &line);
+    for (size_t i = 0;; i++) {
+      arag_status st =
+          each_one(&p, end, &line, "element", i, "malformed JSON array", fn, user, err, err_len);
+      if (st != ARAG_OK) return st;
       if (p < end && *p == ',') {
         p = skip_space(p + 1, end, &line);
         continue;
@@ -425,23 +437,9 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
     }
   }
   while (p < end) {
-    const char *stop = NULL;
-    cJSON *obj = cJSON_ParseWithLengthOpts(p, (size_t)(end - p), &stop, 0);
-    if (!obj) {
-      size_t eline = line;
-      if (stop)
-        for (const char *q = p; q < stop && q < end; q++) eline += *q == '\n';
-      return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON", eline);
-    }
-    if (!cJSON_IsObject(obj)) {
-      cJSON_Delete(obj);
-      return fail(ARAG_E_JSON, err, err_len, "line %zu: expected a JSON object", line);
-    }
-    arag_status st = fn(user, obj, err, err_len);
-    cJSON_Delete(obj);
-    if (st != ARAG_OK) return prefixed(st, err, err_len, "line", line);
-    for (const char *q = p; q < stop; q++) line += *q == '\n';
-    p = skip_space(stop, end, &line);
+    arag_status st =
+        each_one(&p, end, &line, "line", line, "malformed JSON", fn, user, err, err_len);
+    if (st != ARAG_OK) return st;
   }
   return ARAG_OK;
 }
