@@ -113,7 +113,7 @@ static void test_all_or_nothing(void) {
   uint32_t slot_before;
   arag_index_slot(arag_catalog_index(cat), "keep", 4, &slot_before);
   float before[D], after[D];
-  arag_index_vector(arag_catalog_index(cat), slot_before, before, D);
+  CHECK_EQ_INT(arag_catalog_vector(cat, arag_catalog_find(cat, "keep", 4), before), ARAG_OK);
 
   /* Array with a bad element in the middle (an upsert of "keep" before it). */
   CHECK_EQ_INT(add(cat, "[{\"id\":\"n1\",\"title\":\"x\"},{\"id\":\"keep\",\"title\":\"Changed\"},"
@@ -133,9 +133,7 @@ static void test_all_or_nothing(void) {
   CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 1);
   CHECK(arag_catalog_find(cat, "n1", 2) == NULL);
   CHECK(strcmp(title_of(cat, "keep"), "Original Title") == 0);
-  uint32_t slot_after;
-  CHECK_EQ_INT(arag_index_slot(arag_catalog_index(cat), "keep", 4, &slot_after), ARAG_OK);
-  arag_index_vector(arag_catalog_index(cat), slot_after, after, D);
+  CHECK_EQ_INT(arag_catalog_vector(cat, arag_catalog_find(cat, "keep", 4), after), ARAG_OK);
   CHECK(memcmp(before, after, sizeof(before)) == 0);
 
   /* A failure in the index, after "keep" was already replaced there: the index's own
@@ -154,9 +152,10 @@ static void test_all_or_nothing(void) {
   CHECK_EQ_INT(arag_index_count(arag_catalog_index(cat)), 2);
   CHECK(arag_catalog_find(cat, "n9", 2) == NULL);
   CHECK(strcmp(title_of(cat, "keep"), "Original Title") == 0);
+  uint32_t slot_after;
   CHECK_EQ_INT(arag_index_slot(arag_catalog_index(cat), "keep", 4, &slot_after), ARAG_OK);
   CHECK_EQ_INT(slot_after, slot_before);
-  arag_index_vector(arag_catalog_index(cat), slot_after, after, D);
+  CHECK_EQ_INT(arag_catalog_vector(cat, arag_catalog_find(cat, "keep", 4), after), ARAG_OK);
   CHECK(memcmp(before, after, sizeof(before)) == 0);
   CHECK(strcmp(nearest(cat, "Original Title"), "keep") == 0);
   arag_catalog_free(cat);
@@ -364,13 +363,11 @@ static void test_int8_catalog(void) {
   CHECK(strcmp(nearest(c8, "argan shampoo"), "b") == 0);
   CHECK(strcmp(nearest(c8, "ballpoint pen"), "c") == 0);
   /* A refused batch after an upsert of "a": a's int8 row and scale come back. */
-  uint32_t slot;
   float before[D], after[D];
-  CHECK_EQ_INT(arag_index_slot(arag_catalog_index(c8), "a", 1, &slot), ARAG_OK);
-  arag_index_vector(arag_catalog_index(c8), slot, before, D);
+  CHECK_EQ_INT(arag_catalog_vector(c8, arag_catalog_find(c8, "a", 1), before), ARAG_OK);
   CHECK_EQ_INT(add(c8, "[{\"id\":\"a\",\"title\":\"Green Tea Soap\"},{\"id\":\"d\",\"title\":5}]"),
                ARAG_E_JSON);
-  arag_index_vector(arag_catalog_index(c8), slot, after, D);
+  CHECK_EQ_INT(arag_catalog_vector(c8, arag_catalog_find(c8, "a", 1), after), ARAG_OK);
   CHECK(memcmp(before, after, sizeof before) == 0);
   CHECK(strcmp(nearest(c8, "red lipstick"), "a") == 0);
   arag_catalog_free(c8);
