@@ -3,6 +3,7 @@
  *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua
  *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
  *               [--param name=value ...] [--resamples 1000] [--catalog f32|int8]
+ *               [--split test|valid]
  *
  * Items go into a catalog through arag_catalog_add_json (so the item vectors are
  * the product's), each with "popularity" and "related" fields counted over all
@@ -12,6 +13,9 @@
  *
  * --catalog int8 gives the pipeline an int8 catalog of the same items (the baselines
  * keep the f32 vectors), to measure what the smaller index costs in quality.
+ *
+ * --split valid holds out each user's next-to-last interaction and drops the last (as
+ * `arag eval --split valid`): tune on it, report on the default test split.
  *
  * --via chain runs the four agents with the reasoner directly (no engine), with
  * reasoner parameters from --param, for tuning; the default is the pipeline.
@@ -230,7 +234,7 @@ static void related_counts(data *d) {
   free(pr);
 }
 
-static void load(const char *dir, data *d) {
+static void load(const char *dir, uint32_t drop, data *d) {
   char path[4096];
   size_t len;
   snprintf(path, sizeof path, "%s/items.jsonl", dir);
@@ -295,15 +299,17 @@ static void load(const char *dir, data *d) {
     cJSON_Delete(o);
   }
   free(txt);
-  /* Eligible users (>= 5 interactions), first-appearance order; events by (ts, file order). */
+  /* Eligible users (>= 5 interactions after the split drops `drop` from the end),
+   * first-appearance order; events by (ts, file order). */
   uint32_t k = 0;
   for (uint32_t i = 0; i < d->n_users; i++) {
-    if (d->users[i].n < 5) {
+    if (d->users[i].n < 5 + drop) {
       free(d->users[i].id);
       free(d->users[i].ev);
       continue;
     }
     qsort(d->users[i].ev, d->users[i].n, sizeof(inter), inter_cmp);
+    d->users[i].n -= drop;
     d->users[k++] = d->users[i];
   }
   d->n_users = k;
@@ -785,13 +791,15 @@ static void usage(void) {
           "usage: eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,"
           "arag-no-uua\n"
           "                   [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]\n"
-          "                   [--param name=value]... [--resamples 1000] [--catalog f32|int8]\n");
+          "                   [--param name=value]... [--resamples 1000] [--catalog f32|int8]\n"
+          "                   [--split test|valid]\n");
   exit(2);
 }
 
 int main(int argc, char **argv) {
   const char *dir = NULL, *methods = NULL, *via = "pipeline";
   int int8 = 0;
+  uint32_t drop = 0; /* --split valid: each user's last interaction is dropped first */
   uint32_t max_users = UINT32_MAX, seed = 1, negatives = 49, resamples = 1000;
   arag_reasoner_params params;
   arag_reasoner_params_default(&params);
@@ -813,6 +821,8 @@ int main(int argc, char **argv) {
       resamples = (uint32_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--via") == 0)
       via = v;
+    else if (strcmp(a, "--split") == 0 && (strcmp(v, "test") == 0 || strcmp(v, "valid") == 0))
+      drop = strcmp(v, "valid") == 0;
     else if (strcmp(a, "--catalog") == 0 && (strcmp(v, "f32") == 0 || strcmp(v, "int8") == 0))
       int8 = strcmp(v, "int8") == 0;
     else if (strcmp(a, "--param") == 0) {
@@ -863,7 +873,7 @@ int main(int argc, char **argv) {
 
   double t_load = now_ms();
   data d;
-  load(dir, &d);
+  load(dir, drop, &d);
   arag_catalog *pipe_cat = NULL;
   arag_catalog *cat = build_catalog(dir, &d, int8, &pipe_cat);
   t_load = now_ms() - t_load;
@@ -945,12 +955,13 @@ int main(int argc, char **argv) {
     if (ms[j].kind <= 1 &&
         (best < 0 || mean_metric(&ms[j], nu, M_NDCG5) > mean_metric(&ms[best], nu, M_NDCG5)))
       best = (int)j;
-  printf("data: %s  users: %u  candidates: %u  seed: %u  via: %s\n", dir, nu, negatives + 1, seed,
-         via);
+  printf("data: %s  split: %s  users: %u  candidates: %u  seed: %u  via: %s\n", dir,
+         drop ? "valid" : "test", nu, negatives + 1, seed, via);
   printf("%-13s %-24s %7s %7s %7s %7s  %-28s %-10s %8s\n", "method", "NDCG@5 [95% CI]", "Hit@5",
          "NDCG@10", "Hit@10", "MRR", "gain NDCG@5 [95% CI]", "gain Hit@5", "ms/rec");
   cJSON *js = cJSON_CreateObject();
   cJSON_AddStringToObject(js, "data", dir);
+  cJSON_AddStringToObject(js, "split", drop ? "valid" : "test");
   cJSON_AddNumberToObject(js, "users", nu);
   cJSON_AddNumberToObject(js, "seed", seed);
   cJSON_AddNumberToObject(js, "negatives", negatives);

@@ -12,7 +12,7 @@ import { ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from '..
 import { fnv1a64, SplitMix64, sampleCandidates } from '../web/src/eval/sampler.mjs';
 import { bootstrapCI, pairedGain, resampleIndices, quantile } from '../web/src/eval/bootstrap.mjs';
 import { recencyScores, ragScores, popularityCounts, popularityScores, cosine } from '../web/src/eval/baselines.mjs';
-import { loadDataset, parseItems, parseInteractions, DataError } from '../web/src/eval/data.mjs';
+import { loadDataset, parseItems, parseInteractions, DataError, SPLITS } from '../web/src/eval/data.mjs';
 import { toMarkdown, toSVG, toJSON } from '../web/src/eval/report.mjs';
 import { runEval, parseMethods, readCheckpoint, Progress } from '../web/src/eval/run.mjs';
 
@@ -196,6 +196,36 @@ test('data: malformed lines are reported with file and line', async () => {
   // A byte order mark and CRLF line ends are not errors.
   assert.deepEqual(parseItems('\ufeff{"id":"a","title":"x"}\r\n{"id":"b","title":"y"}\r\n', 'f').items.map((i) => [i.id, i.line]), [['a', 1], ['b', 2]]);
   assert.throws(() => parseInteractions('{"user":"u","item":"a","ts":"1"}', new Map([['a', 0]]), 'g'), /g:1: "ts"/);
+});
+
+test('the valid split holds out the next-to-last interaction and drops the last', async () => {
+  const byId = new Map(['a', 'b', 'c', 'd', 'e', 'f'].map((id, i) => [id, i]));
+  // u4 has 4 interactions, u5 5, u6 6 (given out of order: ts decides).
+  const lines = [];
+  for (const [user, n] of [['u4', 4], ['u5', 5], ['u6', 6]])
+    for (let t = n - 1; t >= 0; t--) lines.push(JSON.stringify({ user, item: 'abcdef'[t], ts: t }));
+  const text = lines.join('\n');
+  const test = parseInteractions(text, byId, 'g', 5, SPLITS.test);
+  assert.deepEqual(test.users.map((u) => [u.user, u.history.map((e) => e.item).join(''), u.target.item]), [
+    ['u5', 'abcd', 'e'],
+    ['u6', 'abcde', 'f'],
+  ]);
+  const valid = parseInteractions(text, byId, 'g', 5, SPLITS.valid);
+  // u5 keeps 4 interactions: too few. u6's last ("f") is in neither history nor target.
+  assert.deepEqual(valid.users.map((u) => [u.user, u.history.map((e) => e.item).join(''), u.target.item]), [['u6', 'abcd', 'e']]);
+  assert.equal(valid.interactions, test.interactions, 'the file is counted whole either way');
+  const dir = mkdtempSync(join(tmpdir(), 'arag-split-'));
+  try {
+    writeFileSync(join(dir, 'items.jsonl'), [...byId.keys()].map((id) => JSON.stringify({ id, title: id })).join('\n'));
+    writeFileSync(join(dir, 'interactions.jsonl'), text);
+    assert.equal((await loadDataset(dir)).split, 'test');
+    assert.equal((await loadDataset(dir, { split: 'valid' })).users.length, 1);
+    await assert.rejects(loadDataset(dir, { split: 'train' }), /unknown split "train"/);
+    writeFileSync(join(dir, 'interactions.jsonl'), lines.filter((l) => !l.includes('u6')).join('\n'));
+    await assert.rejects(loadDataset(dir, { split: 'valid' }), /no user has >= 6 interactions/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test('methods list: unknown and repeated names are refused', () => {

@@ -100,25 +100,67 @@ test('offline eval on a slice: byte-identical JSON on every run and in both wasm
   }
 });
 
-test('the wasm harness and the native eval tool give the same metrics on 50 users', async () => {
+test('the wasm harness and the native eval tool give the same metrics on 50 users, in both splits', async () => {
   assert.ok(existsSync(nativeBin), `${nativeBin} is missing: build it with make native`);
-  for (const data of [office, beauty]) {
+  for (const [data, split] of [[office, 'test'], [beauty, 'test'], [office, 'valid']]) {
     const dir = tmp();
     try {
-      const js = await evalCli(['--data', data, '--methods', ALL, '--users', '50', '--resamples', '100', '--json', join(dir, 'r.json')]);
+      const js = await evalCli(['--data', data, '--split', split, '--methods', ALL, '--users', '50', '--resamples', '100', '--json', join(dir, 'r.json')]);
       assert.equal(js.code, 0, js.stderr);
-      const nat = await run(nativeBin, ['--data', data, '--methods', ALL, '--users', '50', '--seed', '1', '--negatives', '49', '--resamples', '100']);
+      const nat = await run(nativeBin, ['--data', data, '--split', split, '--methods', ALL, '--users', '50', '--seed', '1', '--negatives', '49', '--resamples', '100']);
       assert.equal(nat.code, 0, nat.stderr);
       const line = nat.stdout.trim().split('\n').pop();
       const n = JSON.parse(line);
       const w = JSON.parse(readFileSync(join(dir, 'r.json'), 'utf8'));
       assert.equal(n.users, 50);
+      assert.equal(w.split, split);
+      assert.equal(n.split, split);
       for (const m of ALL.split(',')) {
-        for (const k of METRICS) assert.equal(w.methods[m][k], n.methods[m][k], `${data}: ${m} ${k}: wasm ${w.methods[m][k]}, native ${n.methods[m][k]}`);
+        for (const k of METRICS) assert.equal(w.methods[m][k], n.methods[m][k], `${data} ${split}: ${m} ${k}: wasm ${w.methods[m][k]}, native ${n.methods[m][k]}`);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+});
+
+test('--split valid is the test protocol on every sequence without its last interaction', async () => {
+  const dir = tmp();
+  try {
+    // The same data with each user's last interaction (by ts, then file order) deleted.
+    const lines = readFileSync(join(office, 'interactions.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const last = new Map();
+    lines.forEach((l, i) => {
+      const v = JSON.parse(l);
+      const p = last.get(v.user);
+      if (!p || v.ts >= p.ts) last.set(v.user, { ts: v.ts, i });
+    });
+    const drop = new Set([...last.values()].map((p) => p.i));
+    const cut = join(dir, 'cut');
+    mkdirSync(cut);
+    writeFileSync(join(cut, 'items.jsonl'), readFileSync(join(office, 'items.jsonl')));
+    writeFileSync(join(cut, 'interactions.jsonl'), lines.filter((_, i) => !drop.has(i)).join('\n') + '\n');
+    const common = ['--methods', ALL, '--users', '40', '--resamples', '100', '--no-checkpoint'];
+    const a = await evalCli(['--data', office, '--split', 'valid', ...common, '--json', join(dir, 'valid.json'), '--md', join(dir, 'valid.md')]);
+    assert.equal(a.code, 0, a.stderr);
+    const b = await evalCli(['--data', cut, ...common, '--json', join(dir, 'cut.json')]);
+    assert.equal(b.code, 0, b.stderr);
+    const valid = JSON.parse(readFileSync(join(dir, 'valid.json'), 'utf8'));
+    const test = JSON.parse(readFileSync(join(dir, 'cut.json'), 'utf8'));
+    assert.equal(valid.split, 'valid');
+    assert.equal(test.split, 'test');
+    assert.deepEqual(valid.methods, test.methods);
+    assert.deepEqual(valid.gain_over_best_baseline, test.gain_over_best_baseline);
+    assert.match(readFileSync(join(dir, 'valid.md'), 'utf8'), /^\*\*amazon-office\*\* \(valid split\): 40 users/);
+    // And it is not the test split of the full data.
+    const c = await evalCli(['--data', office, ...common, '--json', join(dir, 'full.json')]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.notDeepEqual(JSON.parse(readFileSync(join(dir, 'full.json'), 'utf8')).methods, valid.methods);
+    const bad = await evalCli(['--data', office, '--split', 'train', '--methods', 'rag']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--split: expected test or valid, got "train"/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

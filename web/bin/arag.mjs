@@ -25,6 +25,9 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --timeout-ms MS       per-request timeout of the LLM adapter (default 30000)
   --retries N           retries on 429/5xx/network errors (default 3)
   --llm-concurrency N   requests in flight to the endpoint, over all users (default 6)
+  --split NAME          test (default): hold out each user's last interaction; valid: the
+                        one before it, the last dropped as if not yet made. Tune weights on
+                        valid, report on test
   --negatives N         sampled negatives per user (default 49)
   --seed S              sampling and bootstrap seed (default 1)
   --users N             evaluate only the first N eligible users (default: all)
@@ -66,6 +69,7 @@ async function cmdEval(argv) {
         'timeout-ms': { type: 'string' },
         retries: { type: 'string' },
         'llm-concurrency': { type: 'string' },
+        split: { type: 'string' },
         negatives: { type: 'string' },
         seed: { type: 'string' },
         users: { type: 'string' },
@@ -123,6 +127,8 @@ async function cmdEval(argv) {
     }
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError('--config: expected a JSON object');
   }
+  const split = args.split || 'test';
+  if (!['test', 'valid'].includes(split)) throw new UsageError(`--split: expected test or valid, got "${split}"`);
   const negatives = int('negatives', args.negatives, 1) ?? 49;
   const seed = int('seed', args.seed, 0) ?? 1;
   const users = int('users', args.users, 1) ?? 0;
@@ -146,6 +152,7 @@ async function cmdEval(argv) {
   try {
     const { result, records, failures } = await evaluate({
       data: dataDir,
+      split,
       dist: args.dist || join(repoRoot, 'dist'),
       kind,
       backend,

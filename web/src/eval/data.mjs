@@ -83,11 +83,18 @@ export function parseItems(text, file = 'items.jsonl') {
   return { items, byId };
 }
 
+// The splits: 'test' holds out each user's last interaction, 'valid' the one before it,
+// with the last dropped as if it had not happened yet (it is in no history, in no
+// statistic, and may be drawn as a negative): the test protocol on every sequence
+// without its last interaction. Tune on 'valid', report on 'test'.
+export const SPLITS = { test: 0, valid: 1 };
+
 // Parses interactions.jsonl text against the item ids. Returns the eligible users
-// (>= minInteractions) in order of first appearance, each { user, history, target }
-// where history/target are { item, ts, line }: target is the last interaction by ts
-// (ties by file order), history all before it.
-export function parseInteractions(text, byId, file = 'interactions.jsonl', minInteractions = 5) {
+// (>= minInteractions after the split's dropped interactions) in order of first
+// appearance, each { user, history, target } where history/target are { item, ts, line }:
+// target is the last interaction by ts (ties by file order) left after dropping
+// `dropLast`, history all before it.
+export function parseInteractions(text, byId, file = 'interactions.jsonl', minInteractions = 5, dropLast = 0) {
   const perUser = new Map();
   let count = 0;
   for (const rec of splitLines(text)) {
@@ -108,16 +115,17 @@ export function parseInteractions(text, byId, file = 'interactions.jsonl', minIn
   if (count === 0) throw new DataError(file, 0, 'no interactions');
   const users = [];
   for (const [user, list] of perUser) {
-    if (list.length < minInteractions) continue;
+    if (list.length - dropLast < minInteractions) continue;
     list.sort((a, b) => a.ts - b.ts || a.order - b.order);
-    const events = list.map(({ item, ts, line }) => ({ item, ts, line }));
+    const events = list.slice(0, list.length - dropLast).map(({ item, ts, line }) => ({ item, ts, line }));
     users.push({ user, history: events.slice(0, -1), target: events[events.length - 1] });
   }
   return { users, interactions: count, allUsers: perUser.size };
 }
 
 // Loads a data folder. Throws DataError (with file:line) on the first malformed line.
-export async function loadDataset(dir, { minInteractions = 5 } = {}) {
+export async function loadDataset(dir, { minInteractions = 5, split = 'test' } = {}) {
+  if (!Object.hasOwn(SPLITS, split)) throw new Error(`unknown split "${split}" (test or valid)`);
   const itemsFile = join(dir, 'items.jsonl');
   const interFile = join(dir, 'interactions.jsonl');
   let itemsText, interText;
@@ -132,13 +140,15 @@ export async function loadDataset(dir, { minInteractions = 5 } = {}) {
     throw new DataError(interFile, 0, `cannot read (${e.code || e.message})`);
   }
   const { items, byId } = parseItems(itemsText, itemsFile);
-  const { users, interactions, allUsers } = parseInteractions(interText, byId, interFile, minInteractions);
+  const drop = SPLITS[split];
+  const { users, interactions, allUsers } = parseInteractions(interText, byId, interFile, minInteractions, drop);
   if (users.length === 0) {
-    throw new DataError(interFile, 0, `no user has >= ${minInteractions} interactions`);
+    throw new DataError(interFile, 0, `no user has >= ${minInteractions + drop} interactions`);
   }
   return {
     name: basename(dir.replace(/[\\/]+$/, '')) || dir,
     dir,
+    split,
     items,
     byId,
     users,

@@ -22,12 +22,18 @@ export interface EvalUser {
   history: Interaction[];
   target: Interaction;
 }
+/** test: each user's last interaction is the target; valid: the one before it (the last
+ * is dropped as if not yet made). Tune on valid, report on test. */
+export type Split = 'test' | 'valid';
+/** interactions each split drops from the end of every sequence before holding one out */
+export const SPLITS: Record<Split, number>;
 export interface Dataset {
   name: string;
   dir: string;
+  split: Split;
   items: ItemLine[];
   byId: Map<string, number>;
-  /** users with >= 5 interactions, in order of first appearance */
+  /** users with >= 5 interactions left after the split's drop, in order of first appearance */
   users: EvalUser[];
   interactions: number;
   allUsers: number;
@@ -39,13 +45,15 @@ export class DataError extends Error {
   /** 1-based; 0 when the error is about the whole file */
   readonly line: number;
 }
-export function loadDataset(dir: string, opts?: { minInteractions?: number }): Promise<Dataset>;
+export function loadDataset(dir: string, opts?: { minInteractions?: number; split?: Split }): Promise<Dataset>;
 export function parseItems(text: string, file?: string): { items: ItemLine[]; byId: Map<string, number> };
 export function parseInteractions(
   text: string,
   byId: Map<string, number>,
   file?: string,
   minInteractions?: number,
+  /** interactions dropped from the end of each sequence first (SPLITS[split]) */
+  dropLast?: number,
 ): { users: EvalUser[]; interactions: number; allUsers: number };
 
 export function fnv1a64(str: string): bigint;
@@ -124,6 +132,7 @@ export interface MethodUsage {
 }
 export interface EvalResult {
   dataset: string;
+  split: Split;
   users: number;
   negatives: number;
   seed: number;
@@ -229,6 +238,8 @@ export function toSVG(result: EvalResult): string;
 export interface EvaluateOptions extends Omit<RunOptions, 'methods' | 'fingerprint' | 'backend' | 'model'> {
   /** a folder with items.jsonl and interactions.jsonl, or a loaded data set */
   data: string | Dataset;
+  /** for a folder; a loaded data set carries its own (a different one is an error) */
+  split?: Split;
   /** the built module folder (dist/) */
   dist: string;
   kind?: 'emscripten' | 'wasi';

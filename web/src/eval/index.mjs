@@ -5,7 +5,7 @@ import { createEvalEngine } from './engine.mjs';
 import { popularityCounts, relatedCounts, withPopularity } from './baselines.mjs';
 import { parseMethods, runEval } from './run.mjs';
 
-export { loadDataset, parseItems, parseInteractions, DataError } from './data.mjs';
+export { loadDataset, parseItems, parseInteractions, DataError, SPLITS } from './data.mjs';
 export { fnv1a64, SplitMix64, userGenerator, sampleCandidates } from './sampler.mjs';
 export { METRICS, ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from './metrics.mjs';
 export { resampleIndices, bootstrapCI, pairedGain, quantile } from './bootstrap.mjs';
@@ -16,7 +16,8 @@ export { createEvalEngine } from './engine.mjs';
 
 /**
  * Runs the protocol. opts.data: a folder (items.jsonl + interactions.jsonl) or a data set
- * from loadDataset(). opts.dist: the built module folder. Backends: 'offline' (default),
+ * from loadDataset(). opts.split: 'test' (default) or 'valid' (see SPLITS in data.mjs), for a
+ * folder. opts.dist: the built module folder. Backends: 'offline' (default),
  * 'openai' (baseURL, model, apiKey, llmOptions), or any adapter as opts.llm (opts.backend
  * then names it in the result, e.g. 'workers-ai').
  */
@@ -41,7 +42,10 @@ export async function evaluate(opts) {
   const methods = Array.isArray(opts.methods) ? parseMethods(opts.methods.join(',')) : parseMethods(opts.methods || 'recency,rag,arag');
   const concurrency = opts.concurrency ?? (backend === 'offline' ? 1 : 4);
   const timing = opts.timing ?? backend !== 'offline';
-  const data = typeof opts.data === 'string' ? await loadDataset(opts.data) : opts.data;
+  const data = typeof opts.data === 'string' ? await loadDataset(opts.data, { split: opts.split }) : opts.data;
+  if (opts.split && (data.split ?? 'test') !== opts.split) {
+    throw new Error(`split "${opts.split}" asked for a data set loaded with split "${data.split ?? 'test'}"`);
+  }
   const engine = await createEvalEngine({
     dist,
     kind,

@@ -28,11 +28,16 @@ function pct(x) {
   return (x >= 0 ? '+' : '') + s + '%';
 }
 
+// The test split is the protocol's default and goes unnamed.
+function splitNote(result) {
+  return result.split && result.split !== 'test' ? ` (${result.split} split)` : '';
+}
+
 export function toMarkdown(result) {
   const lines = [];
   const model = result.model ? `, model ${result.model}` : '';
   lines.push(
-    `**${result.dataset}**: ${result.users} users, ${result.negatives} negatives + target, ` +
+    `**${result.dataset}**${splitNote(result)}: ${result.users} users, ${result.negatives} negatives + target, ` +
       `seed ${result.seed}, backend ${result.backend}${model}; ` +
       `95% bootstrap intervals over users (${result.resamples} resamples).`,
   );
@@ -125,7 +130,7 @@ export function toSVG(result) {
   out.push(`<rect width="${width}" height="${height}" fill="#ffffff"/>`);
   const model = result.model ? ` ${result.model}` : '';
   out.push(
-    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(result.dataset)}: NDCG@5 and Hit@5, 95% bootstrap intervals</text>`,
+    `<text x="${left}" y="20" font-size="14" font-weight="bold">${esc(result.dataset + splitNote(result))}: NDCG@5 and Hit@5, 95% bootstrap intervals</text>`,
   );
   out.push(
     `<text x="${left}" y="38" fill="#555">${esc(`${result.users} users, ${result.negatives} negatives + target, seed ${result.seed}, backend ${result.backend}${model}`)}</text>`,

@@ -356,9 +356,11 @@ export async function runEval(data, engine, opts) {
     // A refused engine config (say, --config '{"reasoner": {"decay": 3}}') fails every user alike.
     fatal: (e) => Boolean(e && /does not export|was freed|engine config:/.test(String(e.message))),
   };
+  const split = data.split ?? 'test';
   const header = {
     protocol: PROTOCOL_VERSION,
     dataset: data.name,
+    split,
     data: data.fingerprint || null,
     users: plans.length,
     negatives,
@@ -413,6 +415,7 @@ export async function runEval(data, engine, opts) {
   const agg = aggregate(records, methods, { resamples, seed, timing });
   const result = {
     dataset: data.name,
+    split,
     users: plans.length,
     negatives,
     seed,
