@@ -26,7 +26,8 @@ static const char schema_csa[] =
 static const char schema_ira[] =
     "{\"type\":\"object\",\"properties\":{\"ranking\":{\"type\":\"array\",\"items\":{"
     "\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
-    "\"reason\":{\"type\":\"string\"},\"score\":{\"type\":\"number\"}},"
+    "\"reason\":{\"type\":\"string\"},"
+    "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}},"
     "\"required\":[\"id\"]}}},\"required\":[\"ranking\"]}";
 
 const char *arag_response_schema(arag_agent agent) {

@@ -700,6 +700,12 @@ static void put_first_clause(arag_sb *b, const char *s) {
   put_clean(b, s, n > 160 ? 160 : n);
 }
 
+/* IRA's score in [0, 1], as its schema asks: a logistic of the linear score, so the
+ * order is the same and scores compare across requests. On the sample data sets the
+ * linear score of a candidate has median 0.3 (score 0.20) and the top item's median is
+ * 1.35-1.7 (0.67-0.80); a strong match with a brand and repeat near 4 gives 0.998. */
+static float ira_prob(float s) { return 1.0f / (1.0f + expf(-2.0f * (s - 1.0f))); }
+
 static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
   uint32_t n = in->n_cands;
   rs_traits *tu = malloc(sizeof *tu);
@@ -815,7 +821,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     arag_sb_puts(&out, ",\"reason\":");
     arag_sb_json_text(&out, r.p ? r.p : "", r.len, 0);
     arag_sb_puts(&out, ",\"score\":");
-    arag_sb_fixed(&out, e[k].s, 4);
+    arag_sb_fixed(&out, ira_prob(e[k].s), 4);
     arag_sb_puts(&out, "}");
   }
   arag_sb_puts(&out, "]}");

@@ -181,6 +181,7 @@ static void check_ira(const cJSON *o, const arag_agent_input *in) {
   CHECK(cJSON_IsArray(r));
   CHECK_EQ_INT(cJSON_GetArraySize(r), in->n_cands);
   int seen[16] = {0};
+  double prev = 1.0;
   const cJSON *x;
   cJSON_ArrayForEach(x, r) {
     const char *id = str_field(x, "id");
@@ -192,8 +193,14 @@ static void check_ira(const cJSON *o, const arag_agent_input *in) {
     if (found >= 0) seen[found]++;
     const char *reason = str_field(x, "reason");
     CHECK(reason && reason[0]);
+    /* The score is in [0, 1] (the schema's range: out of it, the parser would clamp
+     * and note a repair) and does not rise down the ranking. */
     const cJSON *sc = cJSON_GetObjectItemCaseSensitive(x, "score");
-    CHECK(!sc || (cJSON_IsNumber(sc) && isfinite(sc->valuedouble)));
+    CHECK(cJSON_IsNumber(sc) && sc->valuedouble >= 0 && sc->valuedouble <= 1);
+    if (cJSON_IsNumber(sc)) {
+      CHECK(sc->valuedouble <= prev);
+      prev = sc->valuedouble;
+    }
   }
   for (uint32_t i = 0; i < in->n_cands; i++) CHECK_EQ_INT(seen[i], 1);
 }
