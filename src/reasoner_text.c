@@ -134,6 +134,8 @@ static uint64_t title_brand(const char *t, size_t n, rs_span *word) {
   return rs_word_key(w.s, w.len);
 }
 
+#define RS_BRAND_WORDS 8
+
 void rs_item_features(const arag_item *it, rs_feat *f) {
   memset(f, 0, sizeof *f);
   f->id_h = rs_hash(it->id ? it->id : "", it->id ? strlen(it->id) : 0);
@@ -159,13 +161,28 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
     uint64_t k = rs_word_key(w.s, w.len);
     if (k) f->lead_h[f->n_lead++] = k;
   }
+  /* Every word of the brand stays out of the keywords ("Glow" and "Works" of "Puffin
+   * Glow Works" as well as "Puffin"): the brand is a trait of its own. */
+  uint64_t brand_w[RS_BRAND_WORDS];
+  uint32_t n_bw = 0;
+  if (f->brand_h) brand_w[n_bw++] = f->brand_h;
+  if (it->brand && it->brand[0]) {
+    size_t blen = strlen(it->brand);
+    pos = 0;
+    while (n_bw < RS_BRAND_WORDS && next_word(it->brand, blen, &pos, &w)) {
+      uint64_t k = w.len <= RS_MAX_WORD ? rs_word_key(w.s, w.len) : 0;
+      if (k) brand_w[n_bw++] = k;
+    }
+  }
   pos = 0;
   while (f->n_tok < RS_MAX_TOK && next_word(title, tlen, &pos, &w)) {
     if (w.len < 2 || w.len > RS_MAX_WORD) continue;
     if (has_digit(w.s, w.len) || is_stop(w.s, w.len)) continue;
     uint64_t k = rs_word_key(w.s, w.len);
-    if (!k || k == f->brand_h) continue;
+    if (!k) continue;
     int dup = 0;
+    for (uint32_t i = 0; i < n_bw; i++) dup |= brand_w[i] == k;
+    if (dup) continue;
     for (uint32_t i = 0; i < f->n_tok; i++) dup |= f->tok_h[i] == k;
     if (dup) continue;
     f->tok_h[f->n_tok] = k;

@@ -672,6 +672,38 @@ static void test_degenerate_users(void) {
   fx_clear(&x);
 }
 
+/* A brand of several words is a brand trait, and none of its words is a keyword:
+ * S_user's interests name the brand once and then what the items are, not "glow"
+ * or "works". */
+static void test_brand_words_not_keywords(void) {
+  fixture x;
+  fx_build(&x);
+  fx_item *b[3] = {
+      mk("b1", "Puffin Glow Works Hyaluronic Serum", "Puffin Glow Works", NULL, 1),
+      mk("b2", "Puffin Glow Works Mineral Sunscreen", "Puffin Glow Works", NULL, 1),
+      mk("b3", "Puffin Glow Works Tinted Sunscreen Fluid", "Puffin Glow Works", NULL, 1),
+  };
+  for (int i = 0; i < 3; i++) x.ev[2 + i].item = b[i]->it;
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_UUA);
+  cJSON *o = answer(&in);
+  const char *sum = str_field(o, "summary");
+  CHECK(sum && strstr(sum, "Puffin Glow Works"));
+  int sunscreen = 0;
+  const cJSON *v;
+  cJSON_ArrayForEach(v, cJSON_GetObjectItemCaseSensitive(o, "interests")) {
+    const char *t = cJSON_IsString(v) ? v->valuestring : "";
+    if (strcmp(t, "Puffin Glow Works") == 0) continue; /* the brand itself */
+    CHECK(strstr(t, "Glow") == NULL && strstr(t, "glow") == NULL);
+    CHECK(strstr(t, "Works") == NULL && strstr(t, "works") == NULL);
+    CHECK(strstr(t, "Puffin") == NULL && strstr(t, "puffin") == NULL);
+    sunscreen += strstr(t, "unscreen") != NULL;
+  }
+  CHECK_EQ_INT(sunscreen, 1);
+  cJSON_Delete(o);
+  for (int i = 0; i < 3; i++) fx_free(b[i]);
+  fx_clear(&x);
+}
+
 /* A long history (past the default long_term_len): every agent still answers. */
 static void test_long_history(void) {
   fixture x;
@@ -757,6 +789,7 @@ int main(void) {
   RUN(test_related);
   RUN(test_ira_reads_summaries);
   RUN(test_degenerate_users);
+  RUN(test_brand_words_not_keywords);
   RUN(test_long_history);
   RUN(test_bad_input);
   return test_report();
