@@ -72,6 +72,7 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->ira_nli_logit = 0.0f;
   p->ira_ret = 0.05f;
   p->ira_pop = 0.7f;
+  p->ira_div = 0.0f;
   p->ira_idf = 1.0f;
   p->ira_u_brand = 2.0f;
   p->ira_u_cat = 0.25f;
@@ -120,13 +121,13 @@ typedef struct rs_param {
 #define RS_N(f)                                                                                    \
   { #f, offsetof(arag_reasoner_params, f), 1, 0.0f, 10000.0f }
 static const rs_param PARAMS[] = {
-    RS_R(decay),         RS_W(sess_boost), RS_N(sim_window), RS_R(sim_decay),   RS_W(nli_bias),
-    RS_W(nli_brand),     RS_W(nli_brandn), RS_W(nli_rsim),   RS_W(nli_line),    RS_W(nli_cat),
-    RS_W(nli_sess),      RS_W(nli_sim),    RS_W(nli_psim),   RS_W(nli_rep),     RS_W(nli_isim),
-    RS_W(nli_price),     RS_W(nli_rel),    RS_R(rel_decay),  RS_N(rel_window),  RS_W(ira_nli),
-    RS_W(ira_nli_logit), RS_W(ira_ret),    RS_W(ira_pop),    RS_R(ira_idf),     RS_W(ira_u_brand),
-    RS_W(ira_u_cat),     RS_W(ira_u_kw),   RS_W(ira_u_sess), RS_W(ira_c_brand), RS_W(ira_c_cat),
-    RS_W(ira_c_kw),
+    RS_R(decay),         RS_W(sess_boost), RS_N(sim_window), RS_R(sim_decay),  RS_W(nli_bias),
+    RS_W(nli_brand),     RS_W(nli_brandn), RS_W(nli_rsim),   RS_W(nli_line),   RS_W(nli_cat),
+    RS_W(nli_sess),      RS_W(nli_sim),    RS_W(nli_psim),   RS_W(nli_rep),    RS_W(nli_isim),
+    RS_W(nli_price),     RS_W(nli_rel),    RS_R(rel_decay),  RS_N(rel_window), RS_W(ira_nli),
+    RS_W(ira_nli_logit), RS_W(ira_ret),    RS_W(ira_pop),    RS_R(ira_div),    RS_R(ira_idf),
+    RS_W(ira_u_brand),   RS_W(ira_u_cat),  RS_W(ira_u_kw),   RS_W(ira_u_sess), RS_W(ira_c_brand),
+    RS_W(ira_c_cat),     RS_W(ira_c_kw),
 };
 #undef RS_W
 #undef RS_R
@@ -706,6 +707,66 @@ static void put_first_clause(arag_sb *b, const char *s) {
  * 1.35-1.7 (0.67-0.80); a strong match with a brand and repeat near 4 gives 0.998. */
 static float ira_prob(float s) { return 1.0f / (1.0f + expf(-2.0f * (s - 1.0f))); }
 
+/* How alike two candidates are, in [0, 1]: half for the same brand, half for the
+ * share of title keywords they have in common (Jaccard). Variants of one product
+ * ("Mineral Sunscreen SPF 30" and "..., Coral") come near 1. */
+static float cand_sim(const rs_feat *a, const rs_feat *b) {
+  float s = a->brand_h && a->brand_h == b->brand_h ? 0.5f : 0.0f;
+  uint32_t common = 0;
+  for (uint32_t x = 0; x < a->n_tok; x++)
+    for (uint32_t y = 0; y < b->n_tok; y++)
+      if (a->tok_h[x] == b->tok_h[y]) {
+        common++;
+        break;
+      }
+  uint32_t uni = a->n_tok + b->n_tok - common;
+  if (uni) s += 0.5f * (float)common / (float)uni;
+  return s;
+}
+
+/* Greedy diversification (maximal marginal relevance) of the sorted list: each next
+ * place goes to the candidate whose score minus w times its similarity to the most
+ * alike candidate already placed is highest; e[k].s becomes that adjusted score, so
+ * scores still do not rise down the list. Only the first RS_DIV_TOP places are
+ * chosen this way (quadratic work); the rest keep their order below them. */
+#define RS_DIV_TOP 100
+static void diversify(ira_ent *e, uint32_t n, const rs_feat *fs, float w) {
+  uint32_t m = n < RS_DIV_TOP ? n : RS_DIV_TOP;
+  float red[RS_DIV_TOP] = {0};
+  for (uint32_t k = 0; k + 1 < m; k++) {
+    if (k) {
+      const rs_feat *last = &fs[e[k - 1].i];
+      for (uint32_t c = k; c < m; c++) {
+        float v = cand_sim(&fs[e[c].i], last);
+        if (v > red[c]) red[c] = v;
+      }
+    }
+    uint32_t best = k;
+    float bs = e[k].s - w * red[k];
+    for (uint32_t c = k + 1; c < m; c++) {
+      float v = e[c].s - w * red[c];
+      if (v > bs) best = c, bs = v; /* ties: the earlier (better unadjusted) one */
+    }
+    /* Move it up, the others keeping their order (so ties stay in score order). */
+    ira_ent t = e[best];
+    float tr = red[best];
+    memmove(&e[k + 1], &e[k], (best - k) * sizeof *e);
+    memmove(&red[k + 1], &red[k], (best - k) * sizeof *red);
+    e[k] = t;
+    red[k] = tr;
+    e[k].s = bs;
+  }
+  if (m > 1) {
+    /* The last chosen place: its similarity to the one before it. */
+    float v = cand_sim(&fs[e[m - 1].i], &fs[e[m - 2].i]);
+    if (v > red[m - 1]) red[m - 1] = v;
+    e[m - 1].s -= w * red[m - 1];
+  }
+  /* Below the chosen places nothing is adjusted; keep them from scoring above. */
+  for (uint32_t k = m; k < n; k++)
+    if (e[k].s > e[m - 1].s) e[k].s = e[m - 1].s;
+}
+
 static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
   uint32_t n = in->n_cands;
   rs_traits *tu = malloc(sizeof *tu);
@@ -776,6 +837,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     e[i] = (ira_ent){i, s};
   }
   sort_ira(e, n);
+  if (p->ira_div > 0) diversify(e, n, fs, p->ira_div);
   arag_sb_puts(&out, "{\"ranking\":[");
   for (uint32_t k = 0; k < n; k++) {
     uint32_t i = e[k].i;

@@ -704,6 +704,40 @@ static void test_brand_words_not_keywords(void) {
   fx_clear(&x);
 }
 
+/* IRA's diversity step (ira_div): off by default, variants of one product rank
+ * together; on, a different product moves up between them, and the scores still
+ * fall down the list. */
+static void test_ira_diversity(void) {
+  fixture x;
+  fx_build(&x);
+  fx_item *c[4] = {
+      mk("v1", "Lumen Mineral Sunscreen Lotion", "Lumen", NULL, 5),
+      mk("v2", "Lumen Mineral Sunscreen Lotion, Coral", "Lumen", NULL, 5),
+      mk("v3", "Lumen Mineral Sunscreen Lotion, Honey", "Lumen", NULL, 5),
+      mk("d1", "Aster Hydrating Face Cream", "Aster", NULL, 4),
+  };
+  for (int i = 0; i < 4; i++) x.candp[i] = &c[i]->it;
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_IRA);
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  CHECK(p.ira_div == 0.0f);
+  const char *want[2][4] = {{"v1", "v2", "v3", "d1"}, {"v1", "d1", "v2", "v3"}};
+  for (int on = 0; on < 2; on++) {
+    p.ira_div = on ? 1.0f : 0.0f;
+    size_t len = 0;
+    char *raw_ira = arag_reasoner_answer_with(&in, &p, &len);
+    cJSON *o = raw_ira ? cJSON_ParseWithLength(raw_ira, len) : NULL;
+    free(raw_ira);
+    CHECK(o != NULL);
+    check_ira(o, &in);
+    for (int k = 0; k < 4; k++) CHECK_EQ_INT(rank_of(o, want[on][k]), k + 1);
+    cJSON_Delete(o);
+  }
+  CHECK_EQ_INT(arag_reasoner_params_set(&p, "ira_div", 1.5, NULL, NULL), -2);
+  for (int i = 0; i < 4; i++) fx_free(c[i]);
+  fx_clear(&x);
+}
+
 /* A long history (past the default long_term_len): every agent still answers. */
 static void test_long_history(void) {
   fixture x;
@@ -790,6 +824,7 @@ int main(void) {
   RUN(test_ira_reads_summaries);
   RUN(test_degenerate_users);
   RUN(test_brand_words_not_keywords);
+  RUN(test_ira_diversity);
   RUN(test_long_history);
   RUN(test_bad_input);
   return test_report();

@@ -3,7 +3,8 @@
 import { test, describe, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { DIST, requireFile, rng } from './helpers/common.mjs';
+import { readFileSync } from 'node:fs';
+import { DIST, ROOT, requireFile, rng } from './helpers/common.mjs';
 import { loadSlice } from './helpers/data.mjs';
 
 requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
@@ -213,6 +214,33 @@ describe('offline recommender', () => {
     const again = await rec.recommend({ candidates: ['b', 'c'] });
     assert.deepEqual(again.trace.nli, base.trace.nli);
     rec.free();
+  });
+
+  test('reasoner.ira_div: variants of one product stop filling the top, scores in [0, 1] and falling', async () => {
+    // The demo's catalog and the demo's shopper: a serum, a perfume oil and a tinted sun
+    // fluid bought. Variants share a title up to ", <shade>".
+    const items = JSON.parse(readFileSync(join(ROOT, 'web', 'demo', 'catalog.json'), 'utf8')).items;
+    const title = new Map(items.map((it) => [it.id, it.title]));
+    const base = (id) => title.get(id).replace(/, [^,]*$/, '');
+    const top = {};
+    for (const div of [0, 1]) {
+      const rec = await createRecommender({ arag: arags.emscripten, catalog: items, config: { top_k: 30, reasoner: { ira_div: div } } });
+      rec.history.add([0, 3, 8].map((i, ts) => ({ id: items[i].id, ts, kind: 'purchase' })));
+      const out = await rec.recommend({ k: 6 });
+      assert.equal(out.trace.config.reasoner.ira_div, div);
+      assert.equal(out.items.length, 6);
+      out.items.forEach((it, i) => {
+        assert.ok(it.score >= 0 && it.score <= 1, `${it.id}: ${it.score}`);
+        if (i) assert.ok(it.score <= out.items[i - 1].score, 'scores fall down the list');
+      });
+      assert.ok(out.trace.messages.every((m) => !(m.repairs || []).length), 'the reasoner answers need no repair');
+      top[div] = out.items.map((it) => it.id);
+      rec.free();
+    }
+    const variantPairs = (ids) => ids.length - new Set(ids.map(base)).size;
+    assert.ok(variantPairs(top[0]) >= 1, `without diversity two variants rank together: ${top[0].map((id) => title.get(id)).join(' | ')}`);
+    assert.equal(variantPairs(top[1]), 0, top[1].map((id) => title.get(id)).join(' | '));
+    assert.equal(top[1][0], top[0][0], 'the best item stays first');
   });
 
   test('errors surface as AragError and change nothing', async () => {

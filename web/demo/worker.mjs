@@ -69,7 +69,9 @@ function llmFor(settings) {
 }
 
 async function buildRecommender(settings, historyBytes) {
-  const rec = await createRecommender({ llm: llmFor(settings), config: { top_k: 30 } });
+  // A shelf wants different products, not shades of one: the offline ranker's diversity
+  // step (off by default, as the evaluation scores single targets) is on here.
+  const rec = await createRecommender({ llm: llmFor(settings), config: { top_k: 30, reasoner: { ira_div: 1 } } });
   try {
     rec.catalog.add(state.items);
     if (historyBytes && historyBytes.length) rec.history.restore(historyBytes);
