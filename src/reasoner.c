@@ -694,6 +694,13 @@ static int ira_cmp(const ira_ent *x, const ira_ent *y) {
 }
 ARAG_DEFINE_SORT(sort_ira, ira_ent, ira_cmp)
 
+static int sb_contains(const arag_sb *b, const char *s, size_t n) {
+  if (!b->p || n > b->len) return 0;
+  for (size_t i = 0; i + n <= b->len; i++)
+    if (memcmp(b->p + i, s, n) == 0) return 1;
+  return 0;
+}
+
 static void put_first_clause(arag_sb *b, const char *s) {
   size_t n = strlen(s);
   const char *semi = strstr(s, "; ");
@@ -852,7 +859,10 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
       put_first_clause(&r, in->nli[i].rationale);
       parts++;
     }
-    if (mu.best) {
+    /* Not "shares brand X ...; matches your brand X": a trait NLI's clause already
+     * names is not said twice. */
+    if (mu.best &&
+        !(parts && mu.best->name.len && sb_contains(&r, mu.best->name.s, mu.best->name.len))) {
       const rs_trait *t = mu.best;
       static const char *const what[] = {"brand",         "category",         "interest",
                                          "session brand", "session category", "session interest"};

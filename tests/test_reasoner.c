@@ -566,6 +566,22 @@ static void test_ira_reads_summaries(void) {
       str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "ranking"), 0), "reason");
   CHECK(reason && strstr(reason, "matches your brand Gilmour"));
   cJSON_Delete(o);
+  /* When NLI's rationale already names the brand, the reason does not say it again. */
+  arag_nli_verdict v[4];
+  memset(v, 0, sizeof v);
+  for (int i = 0; i < 4; i++) v[i].score = 0.5f, v[i].rationale = "";
+  v[2].score = 0.9f;
+  v[2].rationale = "shares brand Gilmour with 2 of your recent items";
+  in.nli = v;
+  o = answer(&in);
+  reason =
+      str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "ranking"), 0), "reason");
+  CHECK(reason && strstr(reason, "shares brand Gilmour with 2 of your recent items"));
+  int named = 0;
+  for (const char *q = reason; q && (q = strstr(q, "Gilmour")); q++) named++;
+  CHECK_EQ_INT(named, 1);
+  cJSON_Delete(o);
+  in.nli = NULL;
   in.s_user = NULL;
   cJSON *base = answer(&in);
   in.s_ctx = "Categories: Beauty > Makeup > Nails > Nail Polish (2 of 3, 70%)";
