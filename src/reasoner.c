@@ -342,18 +342,30 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
 }
 
 /* Up to three of the candidate's title words that the event's title also holds,
- * rarest first (ties in title order), as written in the candidate's title. */
-static void put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it,
+ * rarest first (ties in title order), as written in the candidate's title; words of
+ * its brand (named in a clause of their own) come after all others. */
+static void put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it, const rs_feat *f,
                              const arag_term_df *df) {
-  uint64_t keys[ARAG_TERM_MAX];
+  uint64_t keys[ARAG_TERM_MAX], bk[ARAG_TERM_MAX];
   uint32_t at[ARAG_TERM_MAX], len[ARAG_TERM_MAX], pick[3];
   float w[3];
+  char brand[64];
+  uint32_t bl = f->brand.len < sizeof brand ? f->brand.len : (uint32_t)sizeof brand - 1, nb = 0;
+  if (bl) {
+    memcpy(brand, f->brand.s, bl);
+    brand[bl] = 0;
+    arag_item b;
+    memset(&b, 0, sizeof b);
+    b.title = brand;
+    nb = arag_title_terms(&b, bk);
+  }
   uint32_t n = arag_title_terms_at(it, keys, at, len), np = 0;
   for (uint32_t k = 0; k < n; k++) {
-    int shared = 0;
+    int shared = 0, of_brand = 0;
     for (uint32_t j = 0; j < et->n && !shared; j++) shared = et->key[j] == keys[k];
     if (!shared) continue;
-    float wk = rs_term_idf(df, keys[k]);
+    for (uint32_t j = 0; j < nb && !of_brand; j++) of_brand = bk[j] == keys[k];
+    float wk = rs_term_idf(df, keys[k]) - (of_brand ? 1000.0f : 0.0f);
     if (np == 3 && !(wk > w[2])) continue;
     uint32_t q = np < 3 ? np++ : 2; /* take the last place, then move up past lighter words */
     for (; q > 0 && w[q - 1] < wk; q--) pick[q] = pick[q - 1], w[q] = w[q - 1];
@@ -396,7 +408,8 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
     const rs_event *e = &pr->ev[m->line_ev];
     arag_sb_printf(r, "%ssame product line as your \"", parts ? "; " : "");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_printf(r, "\" (first %u words of the title)", m->line);
+    arag_sb_printf(r, "\" (first %u words of the title)",
+                   m->line + (f->n_lead_brand ? f->n_lead_brand - 1 : 0));
     parts++;
     line_said = m->line_ev;
   }
@@ -404,7 +417,7 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
   if (m->isim_ev >= 0 && m->isim >= 0.25f && !m->rep_n && m->isim_ev != line_said) {
     const rs_event *e = &pr->ev[m->isim_ev];
     arag_sb_puts(r, parts ? "; shares title words " : "shares title words ");
-    put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, df);
+    put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, f, df);
     arag_sb_puts(r, " with your \"");
     put_clean(r, rs_str(pr, e->title_off), e->title_len);
     arag_sb_puts(r, "\" (overlap ");

@@ -174,6 +174,13 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
       if (k) brand_w[n_bw++] = k;
     }
   }
+  while (f->n_lead_brand < f->n_lead) {
+    int in_brand = 0;
+    for (uint32_t i = 0; i < n_bw && !in_brand; i++)
+      in_brand = brand_w[i] == f->lead_h[f->n_lead_brand];
+    if (!in_brand || !it->brand || !it->brand[0]) break;
+    f->n_lead_brand++;
+  }
   pos = 0;
   while (f->n_tok < RS_MAX_TOK && next_word(title, tlen, &pos, &w)) {
     if (w.len < 2 || w.len > RS_MAX_WORD) continue;

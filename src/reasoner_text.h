@@ -35,6 +35,7 @@ typedef struct rs_feat {
   uint32_t n_tok;
   uint64_t lead_h[RS_LEAD]; /* the title's first words (any), for product-line matches */
   uint32_t n_lead;
+  uint32_t n_lead_brand; /* leading title words that are words of the brand field */
 } rs_feat;
 
 uint64_t rs_hash(const char *s, size_t n);

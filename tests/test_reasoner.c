@@ -358,13 +358,14 @@ static void test_evidence(void) {
   fx_free(v);
 
   /* Title words shared with a past item, but not its leading words: named with that
-   * item and the overlap (2 of 4 words each, all equally rare without a catalog). */
+   * item and the overlap (2 of 4 words each, all equally rare without a catalog); the
+   * brand's word "Essie" comes last, as the brand has a clause of its own. */
   v = mk("c6", "Essie Gel Couture Pink", "Essie", NULL, 1);
   vp[0] = &v->it;
   o = answer(&in);
   const cJSON *vi = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0);
   rv = str_field(vi, "rationale");
-  CHECK(rv && strstr(rv, "shares title words \"Essie\", \"Pink\" with your \"Essie Nail Polish "
+  CHECK(rv && strstr(rv, "shares title words \"Pink\", \"Essie\" with your \"Essie Nail Polish "
                          "Pink\" (overlap 0.50)"));
   CHECK(cJSON_GetObjectItemCaseSensitive(vi, "score")->valuedouble > s3);
   cJSON_Delete(o);
@@ -690,7 +691,7 @@ static void test_degenerate_users(void) {
 
 /* A brand of several words is a brand trait, and none of its words is a keyword:
  * S_user's interests name the brand once and then what the items are, not "glow"
- * or "works". */
+ * or "works"; nor do the brand's words make a product line. */
 static void test_brand_words_not_keywords(void) {
   fixture x;
   fx_build(&x);
@@ -716,6 +717,26 @@ static void test_brand_words_not_keywords(void) {
   }
   CHECK_EQ_INT(sunscreen, 1);
   cJSON_Delete(o);
+  /* A product line starts after the brand: sharing "Puffin Glow Works" is sharing the
+   * brand; sharing "Puffin Glow Works Mineral" is one line. */
+  fx_item *c[2] = {
+      mk("p1", "Puffin Glow Works Mineral Sunscreen, Coral", "Puffin Glow Works", NULL, 1),
+      mk("p2", "Puffin Glow Works Night Balm", "Puffin Glow Works", NULL, 1),
+  };
+  x.candp[0] = &c[0]->it;
+  x.candp[1] = &c[1]->it;
+  in = fx_input(&x, ARAG_AGENT_NLI);
+  o = answer(&in);
+  const cJSON *items = cJSON_GetObjectItemCaseSensitive(o, "items");
+  const char *r1 = str_field(cJSON_GetArrayItem(items, 0), "rationale");
+  const char *r2 = str_field(cJSON_GetArrayItem(items, 1), "rationale");
+  CHECK(r1 && strstr(r1, "same product line as your \"Puffin Glow Works Mineral Sunscreen\" "
+                         "(first 4 words of the title)"));
+  CHECK(r2 && strstr(r2, "shares brand Puffin Glow Works with 3 of your recent items"));
+  CHECK(r2 && strstr(r2, "same product line") == NULL);
+  cJSON_Delete(o);
+  fx_free(c[0]);
+  fx_free(c[1]);
   for (int i = 0; i < 3; i++) fx_free(b[i]);
   fx_clear(&x);
 }
