@@ -343,9 +343,10 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
 
 /* Up to three of the candidate's title words that the event's title also holds,
  * rarest first (ties in title order), as written in the candidate's title; words of
- * its brand (named in a clause of their own) come after all others. */
-static void put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it, const rs_feat *f,
-                             const arag_term_df *df) {
+ * its brand (named in a clause of their own) come after all others. Returns how many
+ * of the words named are not the brand's. */
+static uint32_t put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it,
+                                 const rs_feat *f, const arag_term_df *df) {
   uint64_t keys[ARAG_TERM_MAX], bk[ARAG_TERM_MAX];
   uint32_t at[ARAG_TERM_MAX], len[ARAG_TERM_MAX], pick[3];
   float w[3];
@@ -371,11 +372,14 @@ static void put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it
     for (; q > 0 && w[q - 1] < wk; q--) pick[q] = pick[q - 1], w[q] = w[q - 1];
     pick[q] = k, w[q] = wk;
   }
+  uint32_t own = 0;
   for (uint32_t q = 0; q < np; q++) {
     arag_sb_puts(r, q ? ", \"" : "\"");
     put_clean(r, it->title + at[pick[q]], len[pick[q]] > 40 ? 40 : len[pick[q]]);
     arag_sb_puts(r, "\"");
+    own += w[q] > -500.0f;
   }
+  return own;
 }
 
 static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *df,
@@ -416,14 +420,21 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
   int sim_said = 0;
   if (m->isim_ev >= 0 && m->isim >= 0.25f && !m->rep_n && m->isim_ev != line_said) {
     const rs_event *e = &pr->ev[m->isim_ev];
+    size_t mark = r->len;
     arag_sb_puts(r, parts ? "; shares title words " : "shares title words ");
-    put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, f, df);
-    arag_sb_puts(r, " with your \"");
-    put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_puts(r, "\" (overlap ");
-    arag_sb_fixed(r, m->isim, 2);
-    arag_sb_puts(r, ")");
-    parts++;
+    if (put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, f, df) == 0 &&
+        m->brand_n && !r->oom) {
+      /* Only the brand's words in common: the brand clause has said it. */
+      r->len = mark;
+      if (r->p && !r->count_only) r->p[mark] = 0;
+    } else {
+      arag_sb_puts(r, " with your \"");
+      put_clean(r, rs_str(pr, e->title_off), e->title_len);
+      arag_sb_puts(r, "\" (overlap ");
+      arag_sb_fixed(r, m->isim, 2);
+      arag_sb_puts(r, ")");
+      parts++;
+    }
     sim_said = 1;
   }
   if (m->sim_ev >= 0 && m->sim >= 0.3f && !m->rep_n && m->sim_ev != line_said && !sim_said) {
@@ -714,11 +725,57 @@ static int sb_contains(const arag_sb *b, const char *s, size_t n) {
   return 0;
 }
 
-static void put_first_clause(arag_sb *b, const char *s) {
-  size_t n = strlen(s);
+/* The k-th "; "-separated clause of s: its start, and its length in *n (0 past the end). */
+static const char *clause_at(const char *s, uint32_t k, size_t *n) {
+  for (; k; k--) {
+    const char *semi = strstr(s, "; ");
+    if (!semi) {
+      *n = 0;
+      return s + strlen(s);
+    }
+    s = semi + 2;
+  }
   const char *semi = strstr(s, "; ");
-  if (semi) n = (size_t)(semi - s);
-  put_clean(b, s, n > 160 ? 160 : n);
+  *n = semi ? (size_t)(semi - s) : strlen(s);
+  return s;
+}
+
+static int u64_cmp(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* How many candidates' rationales hold a clause with this hash (sorted hashes). */
+static uint32_t clause_count(const uint64_t *h, uint32_t n, uint64_t key) {
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (h[mid] < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  uint32_t c = 0;
+  while (lo + c < n && h[lo + c] == key) c++;
+  return c;
+}
+
+#define RS_REASON_CLAUSES 8
+
+/* The clause of a rationale to give as the reason: the first, unless other candidates
+ * share it and a rarer one exists ("shares brand X with 2 of your recent items" said
+ * of every item of the brand): then the rarest, ties to the earlier. */
+static void put_telling_clause(arag_sb *b, const char *s, const uint64_t *h, uint32_t nh) {
+  size_t best_n = 0, len;
+  const char *best = clause_at(s, 0, &best_n);
+  uint32_t best_c = clause_count(h, nh, rs_hash(best, best_n));
+  for (uint32_t k = 1; k < RS_REASON_CLAUSES && best_c > 1; k++) {
+    const char *c = clause_at(s, k, &len);
+    if (!len) break;
+    uint32_t cnt = clause_count(h, nh, rs_hash(c, len));
+    if (cnt < best_c) best = c, best_n = len, best_c = cnt;
+  }
+  put_clean(b, best, best_n > 160 ? 160 : best_n);
 }
 
 /* IRA's score in [0, 1], as its schema asks: a logistic of the linear score, so the
@@ -794,6 +851,8 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   ira_ent *e = malloc((n ? n : 1) * sizeof *e);
   float *ret = malloc((n ? n : 1) * sizeof *ret);
   rs_feat *fs = malloc((n ? n : 1) * sizeof *fs);
+  uint64_t *ch = NULL; /* clause hashes, see below */
+  uint32_t nch = 0;
   arag_sb out, r;
   arag_sb_init(&out);
   arag_sb_init(&r);
@@ -858,6 +917,23 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   }
   sort_ira(e, n);
   if (p->ira_div > 0) diversify(e, n, fs, p->ira_div);
+  /* Every clause of the rationales a reason may quote, hashed and sorted, to tell
+   * a clause of one candidate from one said of many. */
+  if (in->nli) {
+    ch = malloc((size_t)(n ? n : 1) * RS_REASON_CLAUSES * sizeof *ch);
+    if (!ch) goto done;
+    for (uint32_t i = 0; i < n; i++) {
+      const char *rat = in->nli[i].rationale;
+      if (!rat || !(in->nli[i].score >= 0.5f)) continue;
+      for (uint32_t k = 0; k < RS_REASON_CLAUSES; k++) {
+        size_t cl;
+        const char *c = clause_at(rat, k, &cl);
+        if (!cl) break;
+        ch[nch++] = rs_hash(c, cl);
+      }
+    }
+    qsort(ch, nch, sizeof *ch, u64_cmp);
+  }
   arag_sb_puts(&out, "{\"ranking\":[");
   for (uint32_t k = 0; k < n; k++) {
     uint32_t i = e[k].i;
@@ -869,7 +945,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     if (r.p) r.p[0] = 0;
     int parts = 0;
     if (in->nli && in->nli[i].rationale && in->nli[i].score >= 0.5f) {
-      put_first_clause(&r, in->nli[i].rationale);
+      put_telling_clause(&r, in->nli[i].rationale, ch, nch);
       parts++;
     }
     /* Not "shares brand X ...; matches your brand X": a trait NLI's clause already
@@ -912,6 +988,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   arag_sb_puts(&out, "]}");
   if (!r.oom) res = arag_sb_take(&out, len);
 done:
+  free(ch);
   free(tu);
   free(tc);
   free(e);

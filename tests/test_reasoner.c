@@ -582,8 +582,33 @@ static void test_ira_reads_summaries(void) {
   for (const char *q = reason; q && (q = strstr(q, "Gilmour")); q++) named++;
   CHECK_EQ_INT(named, 1);
   cJSON_Delete(o);
-  in.nli = NULL;
+  /* A clause said of several candidates gives way to one said of this one alone. */
   in.s_user = NULL;
+  for (int i = 0; i < 4; i++) v[i].score = 0.9f;
+  v[0].rationale = "shares brand Gilmour with 2 of your recent items; same category as your "
+                   "session (Eyeliner)";
+  v[1].rationale = "shares brand Gilmour with 2 of your recent items; same category as your "
+                   "session (Nail Polish)";
+  v[2].rationale = "shares brand Gilmour with 2 of your recent items; same category as your "
+                   "session (Nail Polish)";
+  v[3].rationale = "you already bought this item (1 time); shares brand Gilmour with 2 of "
+                   "your recent items";
+  o = answer(&in);
+  /* The brand clause is in 4 rationales, "Nail Polish" in 2, "Eyeliner" and the
+   * repeat purchase in 1. */
+  const char *want[4] = {
+      "same category as your session (Eyeliner)", "same category as your session (Nail Polish)",
+      "same category as your session (Nail Polish)", "you already bought this item (1 time)"};
+  const cJSON *x2;
+  cJSON_ArrayForEach(x2, cJSON_GetObjectItemCaseSensitive(o, "ranking")) {
+    const char *id = str_field(x2, "id"), *why = str_field(x2, "reason");
+    int c = -1;
+    for (int i = 0; i < 4; i++)
+      if (id && strcmp(id, in.cands[i]->id) == 0) c = i;
+    CHECK(c >= 0 && why && strncmp(why, want[c], strlen(want[c])) == 0);
+  }
+  cJSON_Delete(o);
+  in.nli = NULL;
   cJSON *base = answer(&in);
   in.s_ctx = "Categories: Beauty > Makeup > Nails > Nail Polish (2 of 3, 70%)";
   /* The default gives S_ctx no weight (see reasoner.c); the mechanism with one. */
@@ -734,6 +759,7 @@ static void test_brand_words_not_keywords(void) {
                          "(first 4 words of the title)"));
   CHECK(r2 && strstr(r2, "shares brand Puffin Glow Works with 3 of your recent items"));
   CHECK(r2 && strstr(r2, "same product line") == NULL);
+  CHECK(r2 && strstr(r2, "shares title words") == NULL); /* only the brand's words */
   cJSON_Delete(o);
   fx_free(c[0]);
   fx_free(c[1]);
