@@ -343,8 +343,8 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
 
 /* Up to three of the candidate's title words that the event's title also holds,
  * rarest first (ties in title order), as written in the candidate's title; words of
- * its brand (named in a clause of their own) come after all others. Returns how many
- * of the words named are not the brand's. */
+ * its brand (named in a clause of their own) only when no other word is shared.
+ * Returns how many of the words named are not the brand's. */
 static uint32_t put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it,
                                  const rs_feat *f, const arag_term_df *df) {
   uint64_t keys[ARAG_TERM_MAX], bk[ARAG_TERM_MAX];
@@ -360,13 +360,18 @@ static uint32_t put_shared_words(arag_sb *r, const rs_terms *et, const arag_item
     b.title = brand;
     nb = arag_title_terms(&b, bk);
   }
-  uint32_t n = arag_title_terms_at(it, keys, at, len), np = 0;
+  uint32_t n = arag_title_terms_at(it, keys, at, len), np = 0, others = 0;
+  uint8_t kind[ARAG_TERM_MAX]; /* 0 not shared, 1 shared, 2 shared and the brand's */
   for (uint32_t k = 0; k < n; k++) {
     int shared = 0, of_brand = 0;
     for (uint32_t j = 0; j < et->n && !shared; j++) shared = et->key[j] == keys[k];
-    if (!shared) continue;
-    for (uint32_t j = 0; j < nb && !of_brand; j++) of_brand = bk[j] == keys[k];
-    float wk = rs_term_idf(df, keys[k]) - (of_brand ? 1000.0f : 0.0f);
+    for (uint32_t j = 0; j < nb && shared && !of_brand; j++) of_brand = bk[j] == keys[k];
+    kind[k] = (uint8_t)(shared ? 1 + of_brand : 0);
+    others += kind[k] == 1;
+  }
+  for (uint32_t k = 0; k < n; k++) {
+    if (!kind[k] || (kind[k] == 2 && others)) continue;
+    float wk = rs_term_idf(df, keys[k]) - (kind[k] == 2 ? 1000.0f : 0.0f);
     if (np == 3 && !(wk > w[2])) continue;
     uint32_t q = np < 3 ? np++ : 2; /* take the last place, then move up past lighter words */
     for (; q > 0 && w[q - 1] < wk; q--) pick[q] = pick[q - 1], w[q] = w[q - 1];

@@ -359,13 +359,13 @@ static void test_evidence(void) {
 
   /* Title words shared with a past item, but not its leading words: named with that
    * item and the overlap (2 of 4 words each, all equally rare without a catalog); the
-   * brand's word "Essie" comes last, as the brand has a clause of its own. */
+   * brand's word "Essie" is not named, as the brand has a clause of its own. */
   v = mk("c6", "Essie Gel Couture Pink", "Essie", NULL, 1);
   vp[0] = &v->it;
   o = answer(&in);
   const cJSON *vi = cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0);
   rv = str_field(vi, "rationale");
-  CHECK(rv && strstr(rv, "shares title words \"Pink\", \"Essie\" with your \"Essie Nail Polish "
+  CHECK(rv && strstr(rv, "shares title words \"Pink\" with your \"Essie Nail Polish "
                          "Pink\" (overlap 0.50)"));
   CHECK(cJSON_GetObjectItemCaseSensitive(vi, "score")->valuedouble > s3);
   cJSON_Delete(o);
@@ -387,7 +387,7 @@ static void test_evidence(void) {
   ic.free_scratch = NULL;
   o = answer(&ic);
   rv = str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "items"), 0), "rationale");
-  CHECK(rv && strstr(rv, "shares title words \"Pink\", \"Essie\" with your"));
+  CHECK(rv && strstr(rv, "shares title words \"Pink\" with your"));
   CHECK(rv && !strstr(rv, "(overlap 0.50)"));
   cJSON_Delete(o);
   arag_catalog_free(cat);
