@@ -197,6 +197,11 @@ describe('offline recommender', () => {
     rec.history.add([{ id: 'a', ts: 1 }]);
     assert.equal(rec.config.reasoner.nli_rep, 4);
     assert.equal(rec.config.reasoner.nli_isim, 9, 'unset weights keep their defaults');
+    // The TypeScript type names exactly the module's parameters.
+    const dts = readFileSync(join(DIST, 'index.d.ts'), 'utf8');
+    const union = /export type ReasonerParam =([^;]*);/.exec(dts)[1];
+    const typed = [...union.matchAll(/'([a-z_]+)'/g)].map((m) => m[1]).sort();
+    assert.deepEqual(typed, Object.keys(rec.config.reasoner).sort());
     const nliScore = (out, id) => out.trace.nli.find((n) => n.id === id).score;
     const base = await rec.recommend({ candidates: ['b', 'c'] });
     assert.ok(nliScore(base, 'b') > nliScore(base, 'c'), 'shared title words count by default');

@@ -371,14 +371,15 @@ export interface AgentSwitches {
 
 /**
  * Weights of the offline reasoner (src/reasoner.c documents each one and what it was
- * measured at). Rates and shares (`decay`, `sim_decay`, `rel_decay`, `ira_idf`) are in
- * [0, 1], windows (`sim_window`, `rel_window`) are event counts, weights in [-1000, 1000].
+ * measured at). Rates and shares (`decay`, `sim_decay`, `rel_decay`, `ira_idf`, `ira_div`)
+ * are in [0, 1], windows (`sim_window`, `rel_window`) are event counts, weights in
+ * [-1000, 1000]. `ira_div` is IRA's diversity step (0, off, by default).
  */
 export type ReasonerParam =
   | 'decay' | 'sess_boost' | 'sim_window' | 'sim_decay'
   | 'nli_bias' | 'nli_brand' | 'nli_brandn' | 'nli_rsim' | 'nli_line' | 'nli_cat' | 'nli_sess'
   | 'nli_sim' | 'nli_psim' | 'nli_rep' | 'nli_isim' | 'nli_price' | 'nli_rel' | 'rel_decay' | 'rel_window'
-  | 'ira_nli' | 'ira_nli_logit' | 'ira_ret' | 'ira_pop' | 'ira_idf'
+  | 'ira_nli' | 'ira_nli_logit' | 'ira_ret' | 'ira_pop' | 'ira_div' | 'ira_idf'
   | 'ira_u_brand' | 'ira_u_cat' | 'ira_u_kw' | 'ira_u_sess' | 'ira_c_brand' | 'ira_c_cat' | 'ira_c_kw';
 
 /** Engine configuration (see include/arag.h). backend follows from `llm`. */
