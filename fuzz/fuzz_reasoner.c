@@ -1,7 +1,9 @@
 /* libFuzzer target: the offline reasoner on untrusted text. The input is split at
  * 0x01 bytes into S_user, S_ctx (which an LLM may have written), a history title, a
  * brand and a candidate title. Invariants: every agent answers valid JSON in its
- * schema, NLI scores are in [0,1] and IRA's ranking is a permutation. */
+ * schema, NLI scores are in [0,1], and IRA's ranking (with NLI's own rationales, with
+ * and without the diversity step) is a permutation with scores in [0, 1] that do not
+ * rise down the list. */
 #include "agents.h"
 #include "cJSON.h"
 #include "reasoner.h"
@@ -51,15 +53,21 @@ static void mk(arag_item *it, char *id, char *title, char *brand, char **cats, u
   it->vec = vec;
 }
 
-static cJSON *run(const arag_agent_input *in) {
+static cJSON *run_with(const arag_agent_input *in, const arag_reasoner_params *p) {
   size_t len;
-  char *s = arag_reasoner_answer(in, &len);
+  char *s = arag_reasoner_answer_with(in, p, &len);
   if (!s) abort();
   if (strlen(s) != len) abort();
   cJSON *o = cJSON_ParseWithLength(s, len);
   if (!o) abort();
   free(s);
   return o;
+}
+
+static cJSON *run(const arag_agent_input *in) {
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  return run_with(in, &p);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
@@ -98,14 +106,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in.agent = ARAG_AGENT_NLI;
   o = run(&in);
   arag_nli_verdict vd[2];
+  char *rat[2] = {NULL, NULL};
   int k = 0;
   const cJSON *x;
   cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "items")) {
     double sc = cJSON_GetObjectItemCaseSensitive(x, "score")->valuedouble;
-    if (k >= 2 || !(sc >= 0 && sc <= 1)) abort();
+    const cJSON *rv = cJSON_GetObjectItemCaseSensitive(x, "rationale");
+    if (k >= 2 || !(sc >= 0 && sc <= 1) || !cJSON_IsString(rv)) abort();
     vd[k].score = (float)sc;
     vd[k].label = ARAG_NLI_NEUTRAL;
-    vd[k].rationale = "";
+    /* The rationale as IRA gets it, which its reasons quote clause by clause. */
+    size_t rl = strlen(rv->valuestring);
+    rat[k] = malloc(rl + 1);
+    if (!rat[k]) abort();
+    memcpy(rat[k], rv->valuestring, rl + 1);
+    vd[k].rationale = rat[k];
     k++;
   }
   if (k != 2) abort();
@@ -122,20 +137,34 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   in.s_ctx = s_ctx;
   float ret[2] = {0.5f, -0.25f};
   in.retrieval = ret;
-  o = run(&in);
-  int seen[2] = {0, 0}, n = 0;
-  cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "ranking")) {
-    const char *id = cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring;
-    if (strcmp(id, "c1") == 0)
-      seen[0]++;
-    else if (strcmp(id, "h1") == 0)
-      seen[1]++;
-    else
-      abort();
-    n++;
+  /* Without and with the diversity step: a permutation, scores in [0, 1] that do not
+   * rise down the list. */
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  for (int div = 0; div < 2; div++) {
+    p.ira_div = div ? 1.0f : 0.0f;
+    o = run_with(&in, &p);
+    int seen[2] = {0, 0}, n = 0;
+    double prev = 1.0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(o, "ranking")) {
+      const char *id = cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring;
+      double sc = cJSON_GetObjectItemCaseSensitive(x, "score")->valuedouble;
+      if (!(sc >= 0 && sc <= prev)) abort();
+      prev = sc;
+      if (!cJSON_IsString(cJSON_GetObjectItemCaseSensitive(x, "reason"))) abort();
+      if (strcmp(id, "c1") == 0)
+        seen[0]++;
+      else if (strcmp(id, "h1") == 0)
+        seen[1]++;
+      else
+        abort();
+      n++;
+    }
+    if (n != 2 || seen[0] != 1 || seen[1] != 1) abort();
+    cJSON_Delete(o);
   }
-  if (n != 2 || seen[0] != 1 || seen[1] != 1) abort();
-  cJSON_Delete(o);
+  free(rat[0]);
+  free(rat[1]);
 
   if (scratch && free_scratch) free_scratch(scratch);
   free(s_user);
