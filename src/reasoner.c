@@ -769,8 +769,9 @@ static uint32_t clause_count(const uint64_t *h, uint32_t n, uint64_t key) {
 
 /* The clause of a rationale to give as the reason: the first, unless other candidates
  * share it and a rarer one exists ("shares brand X with 2 of your recent items" said
- * of every item of the brand): then the rarest, ties to the earlier. */
-static void put_telling_clause(arag_sb *b, const char *s, const uint64_t *h, uint32_t nh) {
+ * of every item of the brand): then the rarest, ties to the earlier. Returns its
+ * length (0: an empty rationale, nothing written). */
+static size_t put_telling_clause(arag_sb *b, const char *s, const uint64_t *h, uint32_t nh) {
   size_t best_n = 0, len;
   const char *best = clause_at(s, 0, &best_n);
   uint32_t best_c = clause_count(h, nh, rs_hash(best, best_n));
@@ -781,6 +782,7 @@ static void put_telling_clause(arag_sb *b, const char *s, const uint64_t *h, uin
     if (cnt < best_c) best = c, best_n = len, best_c = cnt;
   }
   put_clean(b, best, best_n > 160 ? 160 : best_n);
+  return best_n;
 }
 
 /* IRA's score in [0, 1], as its schema asks: a logistic of the linear score, so the
@@ -950,8 +952,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     if (r.p) r.p[0] = 0;
     int parts = 0;
     if (in->nli && in->nli[i].rationale && in->nli[i].score >= 0.5f) {
-      put_telling_clause(&r, in->nli[i].rationale, ch, nch);
-      parts++;
+      if (put_telling_clause(&r, in->nli[i].rationale, ch, nch)) parts++;
     }
     /* Not "shares brand X ...; matches your brand X": a trait NLI's clause already
      * names is not said twice. */

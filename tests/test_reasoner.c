@@ -582,6 +582,13 @@ static void test_ira_reads_summaries(void) {
   for (const char *q = reason; q && (q = strstr(q, "Gilmour")); q++) named++;
   CHECK_EQ_INT(named, 1);
   cJSON_Delete(o);
+  /* An empty rationale (an LLM may give one) adds no empty clause to the reason. */
+  for (int i = 0; i < 4; i++) v[i].score = 0.9f, v[i].rationale = "";
+  o = answer(&in);
+  reason =
+      str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "ranking"), 0), "reason");
+  CHECK(reason && strcmp(reason, "matches your brand Gilmour") == 0);
+  cJSON_Delete(o);
   /* A clause said of several candidates gives way to one said of this one alone. */
   in.s_user = NULL;
   for (int i = 0; i < 4; i++) v[i].score = 0.9f;
