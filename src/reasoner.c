@@ -371,20 +371,18 @@ static uint32_t put_shared_words(arag_sb *r, const rs_terms *et, const arag_item
   }
   for (uint32_t k = 0; k < n; k++) {
     if (!kind[k] || (kind[k] == 2 && others)) continue;
-    float wk = rs_term_idf(df, keys[k]) - (kind[k] == 2 ? 1000.0f : 0.0f);
+    float wk = rs_term_idf(df, keys[k]);
     if (np == 3 && !(wk > w[2])) continue;
     uint32_t q = np < 3 ? np++ : 2; /* take the last place, then move up past lighter words */
     for (; q > 0 && w[q - 1] < wk; q--) pick[q] = pick[q - 1], w[q] = w[q - 1];
     pick[q] = k, w[q] = wk;
   }
-  uint32_t own = 0;
   for (uint32_t q = 0; q < np; q++) {
     arag_sb_puts(r, q ? ", \"" : "\"");
     put_clean(r, it->title + at[pick[q]], len[pick[q]] > 40 ? 40 : len[pick[q]]);
     arag_sb_puts(r, "\"");
-    own += w[q] > -500.0f;
   }
-  return own;
+  return others ? np : 0;
 }
 
 static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *df,
@@ -817,7 +815,7 @@ static float cand_sim(const rs_feat *a, const rs_feat *b) {
 static void diversify(ira_ent *e, uint32_t n, const rs_feat *fs, float w) {
   uint32_t m = n < RS_DIV_TOP ? n : RS_DIV_TOP;
   float red[RS_DIV_TOP] = {0};
-  for (uint32_t k = 0; k + 1 < m; k++) {
+  for (uint32_t k = 0; k < m; k++) {
     if (k) {
       const rs_feat *last = &fs[e[k - 1].i];
       for (uint32_t c = k; c < m; c++) {
@@ -839,12 +837,6 @@ static void diversify(ira_ent *e, uint32_t n, const rs_feat *fs, float w) {
     e[k] = t;
     red[k] = tr;
     e[k].s = bs;
-  }
-  if (m > 1) {
-    /* The last chosen place: its similarity to the one before it. */
-    float v = cand_sim(&fs[e[m - 1].i], &fs[e[m - 2].i]);
-    if (v > red[m - 1]) red[m - 1] = v;
-    e[m - 1].s -= w * red[m - 1];
   }
   /* Below the chosen places nothing is adjusted; keep them from scoring above. */
   for (uint32_t k = m; k < n; k++)
