@@ -122,9 +122,10 @@ static arag_agent_input fx_input(fixture *x, arag_agent a) {
   return in;
 }
 
-static cJSON *answer(const arag_agent_input *in) {
+/* An agent's answer with the given weights, parsed (checked: valid JSON of that length). */
+static cJSON *answer_with(const arag_agent_input *in, const arag_reasoner_params *p) {
   size_t len = 0;
-  char *s = arag_reasoner_answer(in, &len);
+  char *s = arag_reasoner_answer_with(in, p, &len);
   CHECK(s != NULL);
   if (!s) return NULL;
   CHECK_EQ_INT(len, strlen(s));
@@ -133,6 +134,12 @@ static cJSON *answer(const arag_agent_input *in) {
   if (!o) fprintf(stderr, "bad JSON: %s\n", s);
   free(s);
   return o;
+}
+
+static cJSON *answer(const arag_agent_input *in) {
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  return answer_with(in, &p);
 }
 
 static const char *str_field(const cJSON *o, const char *k) {
@@ -622,11 +629,7 @@ static void test_ira_reads_summaries(void) {
   arag_reasoner_params p;
   arag_reasoner_params_default(&p);
   p.ira_c_cat = 0.5f;
-  size_t len;
-  char *txt = arag_reasoner_answer_with(&in, &p, &len);
-  o = txt ? cJSON_ParseWithLength(txt, len) : NULL;
-  free(txt);
-  CHECK(o != NULL);
+  o = answer_with(&in, &p);
   CHECK(score_of(o, "c2") > score_of(base, "c2")); /* the shared category counts */
   CHECK(score_of(o, "c1") > score_of(base, "c1")); /* partly: Beauty > Makeup */
   CHECK(score_of(o, "c2") - score_of(base, "c2") > score_of(o, "c1") - score_of(base, "c1"));
@@ -794,11 +797,7 @@ static void test_ira_diversity(void) {
   const char *want[2][4] = {{"v1", "v2", "v3", "d1"}, {"v1", "d1", "v2", "v3"}};
   for (int on = 0; on < 2; on++) {
     p.ira_div = on ? 1.0f : 0.0f;
-    size_t len = 0;
-    char *raw_ira = arag_reasoner_answer_with(&in, &p, &len);
-    cJSON *o = raw_ira ? cJSON_ParseWithLength(raw_ira, len) : NULL;
-    free(raw_ira);
-    CHECK(o != NULL);
+    cJSON *o = answer_with(&in, &p);
     check_ira(o, &in);
     for (int k = 0; k < 4; k++) CHECK_EQ_INT(rank_of(o, want[on][k]), k + 1);
     cJSON_Delete(o);
