@@ -96,7 +96,7 @@ async function cmdEval(argv) {
     process.stdout.write(EVAL_HELP);
     return 0;
   }
-  const { evaluate, parseMethods, toJSON, toMarkdown, toSVG } = await import('../src/eval/index.mjs');
+  const { evaluate, parseMethods, toJSON, toMarkdown, toSVG, SPLITS } = await import('../src/eval/index.mjs');
 
   const backend = args.backend || 'offline';
   if (!['offline', 'openai'].includes(backend)) throw new UsageError(`--backend: expected offline or openai, got "${backend}"`);
@@ -128,7 +128,7 @@ async function cmdEval(argv) {
     if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError('--config: expected a JSON object');
   }
   const split = args.split || 'test';
-  if (!['test', 'valid'].includes(split)) throw new UsageError(`--split: expected test or valid, got "${split}"`);
+  if (!Object.hasOwn(SPLITS, split)) throw new UsageError(`--split: expected ${Object.keys(SPLITS).join(' or ')}, got "${split}"`);
   const negatives = int('negatives', args.negatives, 1) ?? 49;
   const seed = int('seed', args.seed, 0) ?? 1;
   const users = int('users', args.users, 1) ?? 0;
