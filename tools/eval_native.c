@@ -27,6 +27,7 @@
 #include "arag.h"
 
 #include "../src/agents.h"
+#include "../src/item.h"
 #include "../src/model.h"
 #include "../src/reasoner.h"
 #include "../src/term_df.h"
@@ -169,11 +170,11 @@ static int inter_cmp(const void *a, const void *b) {
 
 /* Related items: co-occurrence in the eligible users' histories (never targets).
  * Every pair of different items at most REL_WINDOW positions apart in a history
- * counts once for both; each item keeps its REL_TOP partners by count (ties: id
- * byte order). The JS harness (web/src/eval/baselines.mjs relatedCounts) computes
- * the same lists. */
+ * counts once for both; each item keeps its partners by count (ties: id byte
+ * order), as many as a catalog item may carry. The JS harness
+ * (web/src/eval/baselines.mjs relatedCounts) computes the same lists. */
 #define REL_WINDOW 3
-#define REL_TOP 20
+#define REL_TOP ARAG_ITEM_MAX_RELATED
 #define POPULARITY_DECAY 0.7
 
 typedef struct pair {

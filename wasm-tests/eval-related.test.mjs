@@ -35,3 +35,24 @@ test('catalog lines get the lists; items without any get none, given ones are re
   // Without lists, a line keeps what it had (popularity only is replaced).
   assert.deepEqual(JSON.parse(withPopularity(items, new Map())[0].json).related, { zz: 9 });
 });
+
+test('by default an item keeps as many partners as a catalog item may carry, and the catalog takes it', async () => {
+  // 'h' sits next to 70 partners; p00..p09 twice, so they are its 10 most frequent.
+  const ids = Array.from({ length: 70 }, (_, i) => `p${String(i).padStart(2, '0')}`);
+  const users = ids.map((p) => hist('h', p)).concat(ids.slice(0, 10).map((p) => hist(p, 'h')));
+  const list = relatedCounts(users).get('h');
+  assert.equal(list.length, 64);
+  assert.deepEqual(list.slice(0, 10).map(([id, n]) => [id, n]), ids.slice(0, 10).map((id) => [id, 2]));
+  assert.deepEqual(list.at(-1), ['p63', 1]);
+  const items = ['h', ...ids].map((id) => ({ id, json: JSON.stringify({ id, title: `item ${id}` }) }));
+  const lines = withPopularity(items, new Map(), relatedCounts(users));
+  const { createArag } = await import('../dist/index.mjs');
+  const arag = await createArag();
+  const cat = arag.createCatalog({ dim: 64 });
+  assert.equal(cat.add(lines.map((l) => l.json).join('\n')), 71);
+  // One more partner than the limit is refused, so the default is the largest list that loads.
+  const over = JSON.parse(lines[0].json);
+  over.related.extra = 1;
+  assert.throws(() => cat.add(JSON.stringify({ ...over, id: 'h2' })), /over the limit of 64/);
+  cat.free();
+});

@@ -75,9 +75,10 @@ export function popularityCounts(users, decay = POPULARITY_DECAY) {
 // Co-occurrence ("bought together") from the histories only (never targets): over each
 // user's history, every pair of different items at most `window` positions apart counts
 // once for both items; each item keeps its `top` partners by count (ties: id string
-// order). Returns Map id -> [[partner id, count], ...], best first. The native eval
-// tool computes the same lists.
-export function relatedCounts(users, window = 3, top = 20) {
+// order), by default as many as a catalog item may carry (ARAG_ITEM_MAX_RELATED).
+// Returns Map id -> [[partner id, count], ...], best first. The native eval tool
+// computes the same lists.
+export function relatedCounts(users, window = 3, top = 64) {
   const pairs = new Map();
   const add = (a, b) => {
     let m = pairs.get(a);
