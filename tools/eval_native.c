@@ -172,7 +172,10 @@ static int inter_cmp(const void *a, const void *b) {
  * Every pair of different items at most REL_WINDOW positions apart in a history
  * counts once for both; each item keeps its partners by count (ties: id byte
  * order), as many as a catalog item may carry. The JS harness
- * (web/src/eval/baselines.mjs relatedCounts) computes the same lists. */
+ * (web/src/eval/baselines.mjs relatedCounts) computes the same lists. Up to 64
+ * partners instead of 20 raised amazon-office's NDCG@5 by 0.003 (no worse on
+ * either validation split); windows 2, 4, 5 and 10, pairs weighed by 1/gap, and
+ * the backward direction weighed 0.5 or 2 each did worse on one data set. */
 #define REL_WINDOW 3
 #define REL_TOP ARAG_ITEM_MAX_RELATED
 #define POPULARITY_DECAY 0.7
