@@ -438,8 +438,7 @@ static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *
     if (put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, f, df) == 0 &&
         m->brand_n && !r->oom) {
       /* Only the brand's words in common: the brand clause has said it. */
-      r->len = mark;
-      if (r->p && !r->count_only) r->p[mark] = 0;
+      arag_sb_truncate(r, mark);
     } else {
       arag_sb_puts(r, " with your \"");
       put_clean(r, rs_str(pr, e->title_off), e->title_len);
@@ -501,7 +500,7 @@ static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *
     rs_profile_match(pr, arag_catalog_terms(in->catalog), it, &f, &m);
     float s = pr->n_ev ? nli_score(p, &m) : 0.5f;
     const char *label = s >= 0.6f ? "supports" : (s < 0.25f ? "contradicts" : "neutral");
-    r.len = 0;
+    arag_sb_truncate(&r, 0);
     nli_rationale(&r, pr, arag_catalog_terms(in->catalog), it, &f, &m);
     if (i) arag_sb_puts(&out, ",");
     arag_sb_puts(&out, "{\"id\":");
@@ -950,8 +949,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     rs_tmatch mu, mc;
     rs_traits_match(tu, &fs[i], wu, &mu);
     rs_traits_match(tc, &fs[i], wc, &mc);
-    r.len = 0;
-    if (r.p) r.p[0] = 0;
+    arag_sb_truncate(&r, 0);
     int parts = 0;
     if (in->nli && in->nli[i].rationale && in->nli[i].score >= 0.5f) {
       if (put_telling_clause(&r, in->nli[i].rationale, ch, nch)) parts++;

@@ -174,11 +174,12 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
       if (k) brand_w[n_bw++] = k;
     }
   }
-  while (f->n_lead_brand < f->n_lead) {
+  /* Leading title words of a brand field's words: the product line starts after them. */
+  while (it->brand && it->brand[0] && f->n_lead_brand < f->n_lead) {
     int in_brand = 0;
     for (uint32_t i = 0; i < n_bw && !in_brand; i++)
       in_brand = brand_w[i] == f->lead_h[f->n_lead_brand];
-    if (!in_brand || !it->brand || !it->brand[0]) break;
+    if (!in_brand) break;
     f->n_lead_brand++;
   }
   pos = 0;

@@ -33,6 +33,13 @@ static inline void arag_sb_append(arag_sb *b, const char *s, size_t n) {
   }
   arag_sb_append_slow(b, s, n);
 }
+/* Cuts the contents back to their first len bytes (len <= b->len), for a buffer
+ * reused per item or a clause taken back. */
+static inline void arag_sb_truncate(arag_sb *b, size_t len) {
+  if (len > b->len) return;
+  b->len = len;
+  if (b->p && !b->count_only) b->p[len] = 0;
+}
 void arag_sb_puts(arag_sb *b, const char *s);
 void arag_sb_printf(arag_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Detaches the NUL-terminated contents (malloc'ed; NULL after an allocation failure). */
