@@ -255,3 +255,59 @@ export interface EvaluateOptions extends Omit<RunOptions, 'methods' | 'fingerpri
   config?: Record<string, unknown>;
 }
 export function evaluate(opts: EvaluateOptions): Promise<EvalRun>;
+
+/** The moves `tune` tries for one reasoner weight at a relative step (see tune.mjs). */
+export function moves(name: string, value: number, step: number): number[];
+
+export interface TuneOptions {
+  /** a folder with items.jsonl and interactions.jsonl (both splits are loaded from it) */
+  data: string;
+  dist: string;
+  kind?: 'emscripten' | 'wasi';
+  /** start config; its "reasoner" weights are where the search starts */
+  config?: Record<string, unknown>;
+  /** reasoner weights to move (default: every non-zero one at the start) */
+  params?: string[];
+  /** passes over the weights (default 2); the step halves after each */
+  rounds?: number;
+  /** first relative step, in (0, 1) (default 0.5) */
+  step?: number;
+  /** NDCG@5 a move must gain on the validation split to be kept (default 0.0005) */
+  minGain?: number;
+  negatives?: number;
+  seed?: number;
+  /** only the first N eligible users of each split (default 0: all) */
+  users?: number;
+  log?: ((line: string) => void) | null;
+}
+export interface TuneTestScore {
+  users: number;
+  'ndcg@5': number;
+  'hit@5': number;
+  ci: Interval;
+  best_baseline: { name: MethodName; 'ndcg@5': number };
+  /** relative NDCG@5 gain over the best baseline, with its paired bootstrap interval */
+  gain: number;
+  gain_ci: Interval;
+}
+export interface TuneResult {
+  dataset: string;
+  users: { valid: number; test: number };
+  negatives: number;
+  seed: number;
+  params: string[];
+  rounds: number;
+  /** every reasoner weight at the start */
+  start: Record<string, number>;
+  /** the weights the search moved, with their new values */
+  tuned: Record<string, number>;
+  /** the start config with the tuned weights: pass it on as the engine config */
+  config: Record<string, unknown>;
+  trials: { round: number; param: string; value: number; ndcg5: number; accepted: boolean }[];
+  /** NDCG@5 on the validation split */
+  valid: { start: number; tuned: number };
+  /** the test split, never read by the search */
+  test: { start: TuneTestScore; tuned: TuneTestScore };
+}
+/** Coordinate ascent of the offline reasoner's weights on the validation split. */
+export function tune(opts: TuneOptions): Promise<TuneResult>;

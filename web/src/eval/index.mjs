@@ -79,3 +79,5 @@ export async function evaluate(opts) {
     engine.free();
   }
 }
+
+export { tune, moves } from './tune.mjs';
