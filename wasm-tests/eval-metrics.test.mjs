@@ -14,7 +14,7 @@ import { bootstrapCI, pairedGain, resampleIndices, quantile } from '../web/src/e
 import { recencyScores, ragScores, popularityCounts, popularityScores, cosine } from '../web/src/eval/baselines.mjs';
 import { loadDataset, parseItems, parseInteractions, DataError, SPLITS } from '../web/src/eval/data.mjs';
 import { toMarkdown, toSVG, toJSON } from '../web/src/eval/report.mjs';
-import { runEval, parseMethods, readCheckpoint, Progress } from '../web/src/eval/run.mjs';
+import { runEval, parseMethods, readCheckpoint, Progress, targetBreakdown } from '../web/src/eval/run.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 // The hand-made tiny data set is kept as one JSON file (file name -> text) and laid out
@@ -278,6 +278,20 @@ test('run: deterministic, and checkpoint/resume gives the uninterrupted result',
   }
   assert.ok(['recency', 'rag'].includes(full.result.best_baseline['ndcg@5']));
   assert.equal(full.result.gain_over_best_baseline[full.result.best_baseline['hit@5']]['hit@5'], 0);
+  // The breakdown splits the same users: its groups' means average back to the whole.
+  const bt = full.result.by_target;
+  assert.equal(bt.in_history.users + bt.in_no_history.users, n);
+  if (data) assert.ok(bt.in_no_history.users > 0, 'amazon-office holds targets no history holds');
+  for (const m of methods) {
+    const whole = (bt.in_history.users * (bt.in_history.methods[m]['ndcg@5'] ?? 0) + bt.in_no_history.users * (bt.in_no_history.methods[m]['ndcg@5'] ?? 0)) / n;
+    close(whole, full.result.methods[m]['ndcg@5'], 2e-6);
+  }
+  assert.equal(bt.in_no_history.users ? bt.in_no_history.methods.popularity['ndcg@5'] : 0, 0);
+  if (bt.in_no_history.users) {
+    const md = toMarkdown(full.result);
+    assert.match(md, new RegExp(`^By target: ${bt.in_history.users} users' targets are in some history, ${bt.in_no_history.users} are in none`, 'm'));
+    assert.match(md, /^\| arag-no-nli \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \| [0-9.]+ \|$/m);
+  }
 
   const dir = mkdtempSync(join(tmpdir(), 'arag-eval-ck-'));
   try {
@@ -330,6 +344,25 @@ test('reports: Markdown rows per method, self-contained SVG', async () => {
   assert.doesNotMatch(svg, /href|url\(|@import|@font-face|<script/);
   assert.equal((svg.match(/<rect [^>]*fill="#3b6fb6"><title>/g) || []).length, 3);
   assert.equal((svg.match(/<rect [^>]*fill="#e08a2c"><title>/g) || []).length, 3);
+});
+
+test('by target: each method scored apart on targets some history holds and on new items', () => {
+  const rec = (target, a, b) => ({ target, ranks: { rag: a, arag: b } });
+  // x and y are in some history, n is not; arag's null is a failed call (a miss).
+  const records = [rec('x', 1, 2), rec('y', 6, 1), rec('n', 3, 9), rec('n', 1, null)];
+  const bt = targetBreakdown(records, ['rag', 'arag'], (id) => id !== 'n');
+  assert.equal(bt.in_history.users, 2);
+  assert.equal(bt.in_no_history.users, 2);
+  close(bt.in_history.methods.rag['ndcg@5'], 0.5, 1e-6); // (1 + 0) / 2
+  close(bt.in_history.methods.arag['ndcg@5'], (1 / Math.log2(3) + 1) / 2, 1e-6);
+  assert.equal(bt.in_history.methods.rag['hit@5'], 0.5);
+  close(bt.in_no_history.methods.rag['ndcg@5'], (0.5 + 1) / 2, 1e-6);
+  assert.equal(bt.in_no_history.methods.arag['ndcg@5'], 0);
+  assert.equal(bt.in_no_history.methods.arag['hit@5'], 0);
+  // A group without users has no scores, and the report leaves the table out.
+  const none = targetBreakdown(records, ['rag'], () => true);
+  assert.equal(none.in_no_history.users, 0);
+  assert.equal(none.in_no_history.methods.rag['ndcg@5'], null);
 });
 
 test('progress: users done, rate and ETA; a line per 10% in logs, redrawn in place on a terminal', () => {

@@ -144,8 +144,20 @@ export interface EvalResult {
   best_baseline: { 'ndcg@5'?: 'recency' | 'rag'; 'hit@5'?: 'recency' | 'rag' };
   gain_over_best_baseline: Partial<Record<MethodName, Gain>>;
   usage: Partial<Record<MethodName, MethodUsage>>;
+  /** NDCG@5 and Hit@5 apart for targets some history holds and targets none holds */
+  by_target: TargetBreakdown;
   failed_users: number;
 }
+export interface TargetGroup {
+  users: number;
+  /** null for a group without users */
+  methods: Partial<Record<MethodName, { 'ndcg@5': number | null; 'hit@5': number | null }>>;
+}
+export interface TargetBreakdown {
+  in_history: TargetGroup;
+  in_no_history: TargetGroup;
+}
+export function targetBreakdown(records: UserRecord[], methods: MethodName[], inHistory: (item: string) => boolean): TargetBreakdown;
 export interface UserRecord {
   i: number;
   user: string;

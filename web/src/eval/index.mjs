@@ -10,7 +10,7 @@ export { fnv1a64, SplitMix64, userGenerator, sampleCandidates } from './sampler.
 export { METRICS, ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from './metrics.mjs';
 export { resampleIndices, bootstrapCI, pairedGain, quantile } from './bootstrap.mjs';
 export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, relatedCounts, withPopularity, POPULARITY_DECAY } from './baselines.mjs';
-export { METHODS, PROTOCOL_VERSION, parseMethods, runEval, aggregate, planUsers, Progress } from './run.mjs';
+export { METHODS, PROTOCOL_VERSION, parseMethods, runEval, aggregate, targetBreakdown, planUsers, Progress } from './run.mjs';
 export { toJSON, toMarkdown, toSVG } from './report.mjs';
 export { createEvalEngine } from './engine.mjs';
 

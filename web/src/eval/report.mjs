@@ -70,6 +70,22 @@ export function toMarkdown(result) {
         '), paired bootstrap interval.',
     );
   }
+  const bt = result.by_target;
+  if (bt && bt.in_history.users && bt.in_no_history.users) {
+    lines.push('');
+    lines.push(
+      `By target: ${bt.in_history.users} users' targets are in some history, ${bt.in_no_history.users} are in none ` +
+        '(new items: their popularity and bought-together counts are 0).',
+    );
+    lines.push('');
+    lines.push('| Method | NDCG@5 (in a history) | Hit@5 (in a history) | NDCG@5 (in none) | Hit@5 (in none) |');
+    lines.push('|---|---:|---:|---:|---:|');
+    for (const name of Object.keys(result.methods)) {
+      const a = bt.in_history.methods[name];
+      const b = bt.in_no_history.methods[name];
+      lines.push(`| ${name} | ${f3(a['ndcg@5'])} | ${f3(a['hit@5'])} | ${f3(b['ndcg@5'])} | ${f3(b['hit@5'])} |`);
+    }
+  }
   const usage = result.usage || {};
   const names = Object.keys(usage);
   if (names.length) {

@@ -314,6 +314,30 @@ export function aggregate(records, methods, { resamples = 1000, seed = 1, timing
   return { methods: out, best_baseline: best, gain_over_best_baseline: gains, usage };
 }
 
+// NDCG@5 and Hit@5 of each method apart for targets some history holds and targets no
+// history holds (new items: every history statistic of theirs is 0, so popularity and
+// bought-together can only rank them down). Means only; the groups are unequal in size.
+export function targetBreakdown(records, methods, inHistory) {
+  const groups = { in_history: [], in_no_history: [] };
+  for (const r of records) groups[inHistory(r.target) ? 'in_history' : 'in_no_history'].push(r);
+  const out = {};
+  for (const [g, rs] of Object.entries(groups)) {
+    const entry = { users: rs.length, methods: {} };
+    for (const m of methods) {
+      let nd = 0;
+      let hit = 0;
+      for (const r of rs) {
+        const [n5, h5] = metricsOfRank(r.ranks[m] === null ? Infinity : r.ranks[m]);
+        nd += n5;
+        hit += h5;
+      }
+      entry.methods[m] = { 'ndcg@5': rs.length ? round6(nd / rs.length) : null, 'hit@5': rs.length ? round6(hit / rs.length) : null };
+    }
+    out[g] = entry;
+  }
+  return out;
+}
+
 // "nli_batch_3:parse_error" -> "nli:parse_error": one key per agent and kind.
 function degradationKey(d) {
   if (typeof d === 'string') return d.replace(/_batch_\d+/, '');
@@ -413,6 +437,7 @@ export async function runEval(data, engine, opts) {
   bar.finish();
   ck.close();
   const agg = aggregate(records, methods, { resamples, seed, timing });
+  const inHistory = new Set(data.users.flatMap((u) => u.history.map((e) => e.item)));
   const result = {
     dataset: data.name,
     split,
@@ -427,6 +452,7 @@ export async function runEval(data, engine, opts) {
     best_baseline: agg.best_baseline,
     gain_over_best_baseline: agg.gain_over_best_baseline,
     usage: agg.usage,
+    by_target: targetBreakdown(records, methods, (id) => inHistory.has(id)),
     failed_users: failures.length,
   };
   if (checkpoint && !keepCheckpoint && failures.length === 0 && existsSync(checkpoint)) unlinkSync(checkpoint);
