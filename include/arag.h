@@ -150,7 +150,8 @@ arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *o
  * "related": items bought together with this one and a weight each (say, how many
  * shoppers bought both; finite, >= 0), at most 64 entries (more: ARAG_E_LIMIT),
  * ids within max_id_bytes. Catalog-side data: the offline reasoner names it as
- * evidence; history snapshots do not keep it. */
+ * evidence; history snapshots do not keep it. "popularity" (finite, say sales or
+ * views): the offline reasoner weighs an item without it at the candidates' median. */
 typedef struct arag_catalog arag_catalog;
 
 /* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). The

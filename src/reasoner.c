@@ -852,12 +852,40 @@ static void diversify(ira_ent *e, uint32_t n, const rs_feat *fs, float w) {
     if (e[k].s > e[m - 1].s) e[k].s = e[m - 1].s;
 }
 
+static int float_cmp(const void *a, const void *b) {
+  float x = *(const float *)a, y = *(const float *)b;
+  return (x > y) - (x < y);
+}
+
+static float pop_term(double pop, double lpmax) {
+  return lpmax > 0 && isfinite(pop) && pop > 0 ? (float)(log1p(pop) / lpmax) : 0.0f;
+}
+
+/* Each candidate's popularity term: log(1 + popularity) over the largest among the
+ * candidates, in [0, 1]. A candidate whose catalog line carries no popularity (a new
+ * listing, or an item the host has no figures for) gets the median of those that do:
+ * missing figures are not a record of no sales, and 0 would rank it under every item
+ * with one. A popularity of 0 given by the host stays 0. Without any figures: all 0. */
+static void pop_terms(const arag_item *const *cands, uint32_t n, double lpmax, float *out) {
+  uint32_t known = 0;
+  for (uint32_t i = 0; i < n; i++)
+    if (!isnan(cands[i]->popularity)) out[known++] = pop_term(cands[i]->popularity, lpmax);
+  float median = 0;
+  if (known && known < n) {
+    qsort(out, known, sizeof *out, float_cmp);
+    median = known % 2 ? out[known / 2] : 0.5f * (out[known / 2 - 1] + out[known / 2]);
+  }
+  for (uint32_t i = 0; i < n; i++)
+    out[i] = isnan(cands[i]->popularity) ? median : pop_term(cands[i]->popularity, lpmax);
+}
+
 static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
   uint32_t n = in->n_cands;
   rs_traits *tu = malloc(sizeof *tu);
   rs_traits *tc = malloc(sizeof *tc);
   ira_ent *e = malloc((n ? n : 1) * sizeof *e);
   float *ret = malloc((n ? n : 1) * sizeof *ret);
+  float *popt = malloc((n ? n : 1) * sizeof *popt);
   rs_feat *fs = malloc((n ? n : 1) * sizeof *fs);
   uint64_t *ch = NULL; /* clause hashes, see below */
   uint32_t nch = 0;
@@ -865,7 +893,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   arag_sb_init(&out);
   arag_sb_init(&r);
   char *res = NULL;
-  if (!tu || !tc || !e || !ret || !fs) goto done;
+  if (!tu || !tc || !e || !ret || !popt || !fs) goto done;
   rs_traits_parse(in->s_user, tu);
   rs_traits_parse(in->s_ctx, tc);
   for (uint32_t i = 0; i < n; i++) rs_item_features(in->cands[i], &fs[i]);
@@ -904,8 +932,8 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   for (uint32_t i = 0; i < n; i++) var += (ret[i] - mean) * (ret[i] - mean);
   double sd = n > 1 ? sqrt(var / n) : 0;
   double lpmax = log1p(popmax);
+  pop_terms(in->cands, n, lpmax, popt);
   for (uint32_t i = 0; i < n; i++) {
-    const arag_item *it = in->cands[i];
     rs_tmatch mu, mc;
     rs_traits_match(tu, &fs[i], wu, &mu);
     rs_traits_match(tc, &fs[i], wc, &mc);
@@ -916,8 +944,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
       s += p->ira_nli * v + p->ira_nli_logit * logf(v / (1 - v));
     }
     if (sd > 1e-9) s += p->ira_ret * (float)((ret[i] - mean) / sd);
-    double pop = it->popularity;
-    if (lpmax > 0 && isfinite(pop) && pop > 0) s += p->ira_pop * (float)(log1p(pop) / lpmax);
+    s += p->ira_pop * popt[i];
     s += p->ira_u_brand * mu.brand + p->ira_u_cat * mu.cat + p->ira_u_kw * mu.kw +
          p->ira_u_sess * mu.sess;
     s += p->ira_c_brand * mc.brand + p->ira_c_cat * mc.cat + p->ira_c_kw * mc.kw;
@@ -999,6 +1026,7 @@ done:
   free(tc);
   free(e);
   free(ret);
+  free(popt);
   free(fs);
   arag_sb_free(&r);
   arag_sb_free(&out);

@@ -646,6 +646,39 @@ static void test_ira_reads_summaries(void) {
   fx_clear(&x);
 }
 
+/* Popularity the catalog does not give (NaN) counts as the candidates' median, not as 0. */
+static void test_missing_popularity(void) {
+  fixture x;
+  fx_build(&x); /* popularity: c1 2, c2 1, c3 0, h4 5 */
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_IRA);
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  p.ira_ret = p.ira_u_brand = p.ira_u_cat = p.ira_u_kw = 0; /* popularity alone */
+  cJSON *o = answer_with(&in, &p);
+  CHECK_EQ_INT(rank_of(o, "c3"), 4); /* a known 0 is last */
+  cJSON_Delete(o);
+  x.cand[2]->it.popularity = NAN;
+  o = answer_with(&in, &p);
+  /* The median of log(1 + 2), log(1 + 1), log(1 + 5) is c1's: c3 ties it, above c2. */
+  CHECK_NEAR(score_of(o, "c3"), score_of(o, "c1"), 1e-6);
+  CHECK(score_of(o, "c3") > score_of(o, "c2"));
+  CHECK(score_of(o, "h4") > score_of(o, "c3"));
+  cJSON_Delete(o);
+  /* An even count of known figures: the mean of the middle two. */
+  x.cand[1]->it.popularity = NAN; /* known: c1 2, h4 5 */
+  o = answer_with(&in, &p);
+  CHECK(score_of(o, "c3") > score_of(o, "c1") && score_of(o, "c3") < score_of(o, "h4"));
+  CHECK_NEAR(score_of(o, "c3"), score_of(o, "c2"), 1e-6);
+  cJSON_Delete(o);
+  /* No figures at all: popularity weighs nothing, every score alike. */
+  for (uint32_t i = 0; i < x.n_cand; i++) x.cand[i]->it.popularity = NAN;
+  o = answer_with(&in, &p);
+  CHECK_NEAR(score_of(o, "c1"), score_of(o, "h4"), 1e-6);
+  CHECK_NEAR(score_of(o, "c3"), score_of(o, "h4"), 1e-6);
+  cJSON_Delete(o);
+  fx_clear(&x);
+}
+
 static void test_degenerate_users(void) {
   /* No history at all. */
   fixture x;
@@ -891,6 +924,7 @@ int main(void) {
   RUN(test_price);
   RUN(test_related);
   RUN(test_ira_reads_summaries);
+  RUN(test_missing_popularity);
   RUN(test_degenerate_users);
   RUN(test_brand_words_not_keywords);
   RUN(test_ira_diversity);

@@ -101,6 +101,8 @@ export interface Item {
   categories?: string[];
   brand?: string;
   price?: number;
+  /** Sales, views or another count (finite). The offline reasoner weighs a candidate
+   * without it at the median of the candidates that have one; an explicit 0 stays 0. */
   popularity?: number;
   /** Items bought together with this one, each with a weight (finite, >= 0; say, how
    * many shoppers bought both). At most 64 entries. Catalog-side: not kept in history
