@@ -47,55 +47,91 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --quiet               no progress bar
 `;
 
+// A subcommand's options (plus -h/--help); null when the help was asked for and written.
+function parseOptions(argv, options, help) {
+  let args;
+  try {
+    args = parseArgs({ args: argv, strict: true, allowPositionals: false, options: { ...options, help: { type: 'boolean', short: 'h' } } }).values;
+  } catch (e) {
+    throw new UsageError(e.message);
+  }
+  if (args.help) {
+    process.stdout.write(help);
+    return null;
+  }
+  return args;
+}
+
+function kindOf(args) {
+  const kind = args.kind || 'emscripten';
+  if (!['emscripten', 'wasi'].includes(kind)) throw new UsageError(`--kind: expected emscripten or wasi, got "${kind}"`);
+  return kind;
+}
+
+function writeOut(file, text) {
+  mkdirSync(dirname(resolve(file)), { recursive: true });
+  writeFileSync(file, text);
+}
+
+function jsonObject(name, text) {
+  let v;
+  try {
+    v = JSON.parse(text);
+  } catch (e) {
+    throw new UsageError(`--${name}: not JSON (${e.message})`);
+  }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`--${name}: expected a JSON object`);
+  return v;
+}
+
 function int(name, v, min) {
   if (v === undefined) return undefined;
   if (!/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name}: expected an integer >= ${min}, got "${v}"`);
   return Number(v);
 }
 
+// A number in [lo, hi) (or (lo, hi) when open).
+function num(name, v, lo, hi, { open = false } = {}) {
+  if (v === undefined) return undefined;
+  const x = Number(v);
+  const inside = (open ? x > lo : x >= lo) && x < hi;
+  if (v.trim() === '' || !Number.isFinite(x) || !inside) throw new UsageError(`--${name}: expected a number in ${open ? '(' : '['}${lo}, ${hi}), got "${v}"`);
+  return x;
+}
+
 async function cmdEval(argv) {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        methods: { type: 'string' },
-        backend: { type: 'string' },
-        'base-url': { type: 'string' },
-        model: { type: 'string' },
-        'timeout-ms': { type: 'string' },
-        retries: { type: 'string' },
-        'llm-concurrency': { type: 'string' },
-        split: { type: 'string' },
-        negatives: { type: 'string' },
-        seed: { type: 'string' },
-        users: { type: 'string' },
-        concurrency: { type: 'string' },
-        resamples: { type: 'string' },
-        config: { type: 'string' },
-        json: { type: 'string' },
-        md: { type: 'string' },
-        svg: { type: 'string' },
-        ranks: { type: 'string' },
-        checkpoint: { type: 'string' },
-        'no-checkpoint': { type: 'boolean' },
-        timing: { type: 'boolean' },
-        dist: { type: 'string' },
-        kind: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
-  if (args.help) {
-    process.stdout.write(EVAL_HELP);
-    return 0;
-  }
+  const args = parseOptions(
+    argv,
+    {
+    data: { type: 'string' },
+    methods: { type: 'string' },
+    backend: { type: 'string' },
+    'base-url': { type: 'string' },
+    model: { type: 'string' },
+    'timeout-ms': { type: 'string' },
+    retries: { type: 'string' },
+    'llm-concurrency': { type: 'string' },
+    split: { type: 'string' },
+    negatives: { type: 'string' },
+    seed: { type: 'string' },
+    users: { type: 'string' },
+    concurrency: { type: 'string' },
+    resamples: { type: 'string' },
+    config: { type: 'string' },
+    json: { type: 'string' },
+    md: { type: 'string' },
+    svg: { type: 'string' },
+    ranks: { type: 'string' },
+    checkpoint: { type: 'string' },
+    'no-checkpoint': { type: 'boolean' },
+    timing: { type: 'boolean' },
+    dist: { type: 'string' },
+    kind: { type: 'string' },
+    quiet: { type: 'boolean' },
+    },
+    EVAL_HELP,
+  );
+  if (!args) return 0;
   const { evaluate, parseMethods, toJSON, toMarkdown, toSVG, SPLITS } = await import('../src/eval/index.mjs');
 
   const backend = args.backend || 'offline';
@@ -110,23 +146,14 @@ async function cmdEval(argv) {
   if (backend === 'offline' && (args['base-url'] || args.model || Object.keys(llmOptions).length)) {
     throw new UsageError('--base-url, --model, --timeout-ms, --retries and --llm-concurrency apply to --backend openai only');
   }
-  const kind = args.kind || 'emscripten';
-  if (!['emscripten', 'wasi'].includes(kind)) throw new UsageError(`--kind: expected emscripten or wasi, got "${kind}"`);
+  const kind = kindOf(args);
   let methods;
   try {
     methods = parseMethods(args.methods || 'recency,rag,arag');
   } catch (e) {
     throw new UsageError(e.message);
   }
-  let config = {};
-  if (args.config !== undefined) {
-    try {
-      config = JSON.parse(args.config);
-    } catch (e) {
-      throw new UsageError(`--config: not JSON (${e.message})`);
-    }
-    if (config === null || typeof config !== 'object' || Array.isArray(config)) throw new UsageError('--config: expected a JSON object');
-  }
+  const config = args.config === undefined ? {} : jsonObject('config', args.config);
   const split = args.split || 'test';
   if (!Object.hasOwn(SPLITS, split)) throw new UsageError(`--split: expected ${Object.keys(SPLITS).join(' or ')}, got "${split}"`);
   const negatives = int('negatives', args.negatives, 1) ?? 49;
@@ -171,15 +198,11 @@ async function cmdEval(argv) {
       timing: backend !== 'offline' || Boolean(args.timing),
       progress: args.quiet ? null : process.stderr,
     });
-    const write = (file, text) => {
-      mkdirSync(dirname(resolve(file)), { recursive: true });
-      writeFileSync(file, text);
-    };
-    if (args.json) write(args.json, toJSON(result));
-    if (args.md) write(args.md, toMarkdown(result));
-    if (args.svg) write(args.svg, toSVG(result));
+    if (args.json) writeOut(args.json, toJSON(result));
+    if (args.md) writeOut(args.md, toMarkdown(result));
+    if (args.svg) writeOut(args.svg, toSVG(result));
     if (args.ranks) {
-      write(args.ranks, records.map((r) => JSON.stringify({ user: r.user, target: r.target, ranks: r.ranks })).join('\n') + '\n');
+      writeOut(args.ranks, records.map((r) => JSON.stringify({ user: r.user, target: r.target, ranks: r.ranks })).join('\n') + '\n');
     }
     process.stdout.write(toMarkdown(result));
     if (failures.length) {
@@ -219,59 +242,28 @@ interaction), which the search never reads. Prints the report and the config to 
   --quiet               no trial log on stderr
 `;
 
-// A number in [lo, hi) (or (lo, hi) when open).
-function num(name, v, lo, hi, { open = false } = {}) {
-  if (v === undefined) return undefined;
-  const x = Number(v);
-  const inside = (open ? x > lo : x >= lo) && x < hi;
-  if (v.trim() === '' || !Number.isFinite(x) || !inside) throw new UsageError(`--${name}: expected a number in ${open ? '(' : '['}${lo}, ${hi}), got "${v}"`);
-  return x;
-}
-
-function jsonObject(name, text) {
-  let v;
-  try {
-    v = JSON.parse(text);
-  } catch (e) {
-    throw new UsageError(`--${name}: not JSON (${e.message})`);
-  }
-  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw new UsageError(`--${name}: expected a JSON object`);
-  return v;
-}
-
 async function cmdTune(argv) {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        data: { type: 'string' },
-        params: { type: 'string' },
-        config: { type: 'string' },
-        rounds: { type: 'string' },
-        step: { type: 'string' },
-        'min-gain': { type: 'string' },
-        negatives: { type: 'string' },
-        seed: { type: 'string' },
-        users: { type: 'string' },
-        json: { type: 'string' },
-        dist: { type: 'string' },
-        kind: { type: 'string' },
-        quiet: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }).values;
-  } catch (e) {
-    throw new UsageError(e.message);
-  }
-  if (args.help) {
-    process.stdout.write(TUNE_HELP);
-    return 0;
-  }
-  const kind = args.kind || 'emscripten';
-  if (!['emscripten', 'wasi'].includes(kind)) throw new UsageError(`--kind: expected emscripten or wasi, got "${kind}"`);
+  const args = parseOptions(
+    argv,
+    {
+    data: { type: 'string' },
+    params: { type: 'string' },
+    config: { type: 'string' },
+    rounds: { type: 'string' },
+    step: { type: 'string' },
+    'min-gain': { type: 'string' },
+    negatives: { type: 'string' },
+    seed: { type: 'string' },
+    users: { type: 'string' },
+    json: { type: 'string' },
+    dist: { type: 'string' },
+    kind: { type: 'string' },
+    quiet: { type: 'boolean' },
+    },
+    TUNE_HELP,
+  );
+  if (!args) return 0;
+  const kind = kindOf(args);
   const params = args.params === undefined ? undefined : args.params.split(',').map((s) => s.trim()).filter(Boolean);
   if (params && !params.length) throw new UsageError('--params: empty list');
   const { tune } = await import('../src/eval/index.mjs');
@@ -289,10 +281,7 @@ async function cmdTune(argv) {
     users: int('users', args.users, 1) ?? 0,
     log: args.quiet ? null : (line) => process.stderr.write(`arag tune: ${line}\n`),
   });
-  if (args.json) {
-    mkdirSync(dirname(resolve(args.json)), { recursive: true });
-    writeFileSync(args.json, `${JSON.stringify(r, null, 2)}\n`);
-  }
+  if (args.json) writeOut(args.json, `${JSON.stringify(r, null, 2)}\n`);
   const f = (x) => x.toFixed(3);
   const pct = (x) => `${x >= 0 ? '+' : '\u2212'}${Math.abs(100 * x).toFixed(1)}%`;
   const row = (name, t) =>
