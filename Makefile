@@ -90,11 +90,14 @@ soak: wasm native asan
 	    build/valgrind/soak_native --n $$(( $(SOAK_N) / 10 )); \
 	else echo "valgrind not installed: skipped"; fi
 
-FORMAT_FILES = $(shell git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'src/**/*.c' 'tests/*.c' 'tests/*.h' 'tools/*.c' 'fuzz/*.c' 2>/dev/null)
+# The C sources: git's list, or the same files found on disk (a copy without git).
+FORMAT_FILES = $(shell git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'src/**/*.c' 'tests/*.c' 'tests/*.h' 'tools/*.c' 'fuzz/*.c' 2>/dev/null || \
+  { find include -name '*.h'; find src -name '*.[ch]'; find tests -maxdepth 1 -name '*.[ch]'; find tools fuzz -maxdepth 1 -name '*.c'; } | sort)
 format:
 	clang-format -i $(FORMAT_FILES)
 
 format-check: setup
+	@test -n "$(FORMAT_FILES)" || { echo "format-check: no C sources found"; exit 1; }
 	clang-format --dry-run --Werror $(FORMAT_FILES)
 
 clean:

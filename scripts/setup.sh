@@ -16,7 +16,16 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 if [ ${#missing[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${missing[*]}"
   as_root apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  # No >/dev/null: when apt refuses, its reasons (unmet dependencies) must show.
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# Node 20 or newer. Debian's emscripten depends on Debian's nodejs (18): installing it
+# next to a Node 20 that no package provides puts Node 18 first on the PATH.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "setup: Node 20 or newer is needed, found $(node --version 2>/dev/null || echo none) at $(command -v node || echo nowhere)" >&2
+  exit 1
 fi
 
 # cJSON source for every build (the same code natively and in wasm).
