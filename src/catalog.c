@@ -16,8 +16,9 @@ struct arag_catalog {
   uint32_t dim;
   arag_limits lim;
   arag_index *ix;
-  arag_id_map map; /* id -> arag_item* (owned) */
-  arag_term_df terms;
+  arag_id_map map;         /* id -> arag_item* (owned) */
+  arag_term_df terms;      /* title terms */
+  arag_term_df text_terms; /* whole-text terms */
   arag_errbuf err;
 };
 
@@ -49,6 +50,7 @@ arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag
   arag_catalog *cat = (arag_catalog *)calloc(1, sizeof(*cat));
   if (!cat) return ARAG_E_NOMEM;
   cat->dim = dim;
+  cat->text_terms.whole_text = 1;
   arag_status st = arag_item_index_create(dim, dtype, limits, &cat->lim, &cat->ix);
   if (st != ARAG_OK) {
     free(cat);
@@ -64,6 +66,7 @@ void arag_catalog_free(arag_catalog *cat) {
     if (cat->map.e[i].key) item_free((arag_item *)cat->map.e[i].v.ptr);
   arag_id_map_free(&cat->map);
   arag_term_df_free(&cat->terms);
+  arag_term_df_free(&cat->text_terms);
   arag_index_free(cat->ix);
   free(cat);
 }
@@ -172,15 +175,15 @@ static void batch_free(batch *b) {
   free(b->undo_rows);
 }
 
-/* Room in the term table for every title term of the batch it does not hold yet
+/* Room in a term table for every term of the batch it does not hold yet
  * (counted exactly through a scratch table, so a big batch of known words does
  * not inflate the table). */
 static int reserve_terms(arag_term_df *t, const batch *b) {
   arag_term_df fresh = {0};
   int ok = 1;
   for (size_t i = 0; i < b->n && ok; i++) {
-    uint64_t keys[ARAG_TERM_MAX];
-    uint32_t m = arag_title_terms(b->items[i], keys);
+    uint64_t keys[ARAG_TEXT_TERM_MAX];
+    uint32_t m = arag_term_df_terms(t, b->items[i], keys, NULL);
     for (uint32_t k = 0; k < m && ok; k++) {
       if (arag_term_df_get(t, keys[k]) || arag_term_df_get(&fresh, keys[k])) continue;
       ok = arag_term_df_reserve(&fresh, 1);
@@ -197,7 +200,7 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
   batch b = {cat, NULL, NULL, 0, 0, NULL, 0, 0};
   char msg[ARAG_ERRBUF_SIZE];
   arag_status st = arag_json_each(json, len, batch_add, &b, msg, sizeof(msg));
-  if (st == ARAG_OK && !reserve_terms(&cat->terms, &b)) {
+  if (st == ARAG_OK && (!reserve_terms(&cat->terms, &b) || !reserve_terms(&cat->text_terms, &b))) {
     st = ARAG_E_NOMEM;
     snprintf(msg, sizeof msg, "out of memory");
   }
@@ -207,8 +210,12 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
     return set_err(cat, st, "%s", msg);
   }
   for (size_t i = 0; i < b.n; i++) {
-    if (b.undo[i]) arag_term_df_count(&cat->terms, b.undo[i], -1);
+    if (b.undo[i]) {
+      arag_term_df_count(&cat->terms, b.undo[i], -1);
+      arag_term_df_count(&cat->text_terms, b.undo[i], -1);
+    }
     arag_term_df_count(&cat->terms, b.items[i], +1);
+    arag_term_df_count(&cat->text_terms, b.items[i], +1);
     item_free(b.undo[i]);
   }
   batch_free(&b);
@@ -226,6 +233,7 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
   if (st != ARAG_OK) return set_err(cat, st, "index: %s", arag_index_last_error(cat->ix));
   arag_id_map_remove(&cat->map, id, id_len);
   arag_term_df_count(&cat->terms, it, -1);
+  arag_term_df_count(&cat->text_terms, it, -1);
   item_free(it);
   return ARAG_OK;
 }
@@ -242,6 +250,10 @@ const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size
 uint32_t arag_catalog_dim(const arag_catalog *cat) { return cat ? cat->dim : 0; }
 
 const arag_term_df *arag_catalog_terms(const arag_catalog *cat) { return cat ? &cat->terms : NULL; }
+
+const arag_term_df *arag_catalog_text_terms(const arag_catalog *cat) {
+  return cat ? &cat->text_terms : NULL;
+}
 
 arag_status arag_catalog_vector(const arag_catalog *cat, const arag_item *it, float *out) {
   uint32_t slot;

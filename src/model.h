@@ -60,6 +60,8 @@ const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot);
 /* Title-term document frequencies over the catalog's items (src/term_df.h). */
 struct arag_term_df;
 const struct arag_term_df *arag_catalog_terms(const arag_catalog *cat);
+/* Whole-text term document frequencies (title, brand, categories, description). */
+const struct arag_term_df *arag_catalog_text_terms(const arag_catalog *cat);
 
 /* History accessors (src/history.c): events in ascending (ts, insertion) order. */
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);

@@ -81,6 +81,17 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->ira_u_cat = 0.25f;
   p->ira_u_kw = 0.25f;
   p->ira_u_sess = 0.0f;
+  /* S_user's Words (the whole history's text, words weighed by their rarity in
+   * the catalog's texts): the candidate's cosine with them. NDCG@5 Beauty / Office
+   * through the chained agents, validation split then test: 0.394 / 0.412 and
+   * 0.374 / 0.355 without; at 2, 0.404 / 0.418 and 0.378 / 0.356; 1.5 and 3
+   * within 0.0015 of it on validation, 4 lower on both. The gain is mostly on
+   * targets no history holds, which popularity and "related" rank down. With the
+   * whole profile instead of its 24 heaviest words (read by IRA from the history,
+   * outside its request): 0.402 / 0.418 and 0.381 / 0.355; the same without the
+   * stop words: 0.402 / 0.416 and 0.381 / 0.352; as NLI evidence instead (weights
+   * 3 to 10): at most 0.400 / 0.411 and 0.377 / 0.353. */
+  p->ira_text = 2.0f;
   p->ira_c_brand = 0.0f;
   p->ira_c_cat = 0.0f;
   p->ira_c_kw = 0.0f;
@@ -137,7 +148,7 @@ static const rs_param PARAMS[] = {
     RS_W(nli_price),     RS_W(nli_rel),    RS_R(rel_decay),  RS_N(rel_window), RS_W(ira_nli),
     RS_W(ira_nli_logit), RS_W(ira_ret),    RS_W(ira_pop),    RS_R(ira_div),    RS_R(ira_idf),
     RS_W(ira_u_brand),   RS_W(ira_u_cat),  RS_W(ira_u_kw),   RS_W(ira_u_sess), RS_W(ira_c_brand),
-    RS_W(ira_c_cat),     RS_W(ira_c_kw),
+    RS_W(ira_c_cat),     RS_W(ira_c_kw),   RS_W(ira_text),
 };
 #undef RS_W
 #undef RS_R
@@ -294,6 +305,19 @@ static char *answer_uua(const arag_agent_input *in, const arag_reasoner_params *
     put_trait_line(&sum, pr, "Brands", pr->brands, pr->n_brands, 0, 5, tmp);
     put_trait_line(&sum, pr, "Categories", pr->paths, pr->n_paths, 0, 4, tmp);
     put_trait_line(&sum, pr, "Keywords", pr->terms, pr->n_terms, 0, 10, tmp);
+    if (pr->n_words) {
+      /* The history's words with their weights, which IRA reads back (ira_text). */
+      arag_sb_puts(&sum, "Words: ");
+      for (uint32_t i = 0; i < pr->n_words; i++) {
+        const char *w = rs_str(pr, pr->words[i].off);
+        if (i) arag_sb_puts(&sum, "; ");
+        put_clean(&sum, w, strlen(w));
+        arag_sb_puts(&sum, " (");
+        arag_sb_fixed(&sum, 100.0 * pr->words[i].w, 1);
+        arag_sb_puts(&sum, "%)");
+      }
+      arag_sb_puts(&sum, "\n");
+    }
     if (pr->n_price && pr->price_w > 0)
       arag_sb_printf(&sum, "Price: %.2f to %.2f, typically %.2f\n", pr->price_lo, pr->price_hi,
                      pr->price_sum_w / pr->price_w);
@@ -887,13 +911,14 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   float *ret = malloc((n ? n : 1) * sizeof *ret);
   float *popt = malloc((n ? n : 1) * sizeof *popt);
   rs_feat *fs = malloc((n ? n : 1) * sizeof *fs);
-  uint64_t *ch = NULL; /* clause hashes, see below */
+  const rs_trait **word = calloc(n ? n : 1, sizeof *word); /* S_user's word adding most */
+  uint64_t *ch = NULL;                                     /* clause hashes, see below */
   uint32_t nch = 0;
   arag_sb out, r;
   arag_sb_init(&out);
   arag_sb_init(&r);
   char *res = NULL;
-  if (!tu || !tc || !e || !ret || !popt || !fs) goto done;
+  if (!tu || !tc || !e || !ret || !popt || !fs || !word) goto done;
   rs_traits_parse(in->s_user, tu);
   rs_traits_parse(in->s_ctx, tc);
   for (uint32_t i = 0; i < n; i++) rs_item_features(in->cands[i], &fs[i]);
@@ -933,11 +958,18 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   double sd = n > 1 ? sqrt(var / n) : 0;
   double lpmax = log1p(popmax);
   pop_terms(in->cands, n, lpmax, popt);
+  const arag_term_df *text_df = arag_catalog_text_terms(in->catalog);
   for (uint32_t i = 0; i < n; i++) {
     rs_tmatch mu, mc;
     rs_traits_match(tu, &fs[i], wu, &mu);
     rs_traits_match(tc, &fs[i], wc, &mc);
     float s = 0;
+    if (p->ira_text != 0) {
+      uint64_t keys[ARAG_TEXT_TERM_MAX];
+      float w[ARAG_TEXT_TERM_MAX];
+      uint32_t m = rs_text_weights(text_df, in->cands[i], keys, w, NULL, NULL);
+      s += p->ira_text * rs_traits_words(tu, keys, w, m, &word[i]);
+    }
     if (in->nli) {
       float v = isfinite(in->nli[i].score) ? in->nli[i].score : 0.0f;
       v = v < 1e-4f ? 1e-4f : v > 1 - 1e-4f ? 1 - 1e-4f : v;
@@ -951,7 +983,17 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     e[i] = (ira_ent){i, s};
   }
   sort_ira(e, n);
-  if (p->ira_div > 0) diversify(e, n, fs, p->ira_div);
+  if (p->ira_div > 0 && n) {
+    /* The penalty's unit: the spread of these scores (twice their standard
+     * deviation), at least 1. Weights that spread the scores out (ira_text, say)
+     * do not weaken diversity, and close scores still part twins. */
+    double mean_s = 0, var_s = 0;
+    for (uint32_t i = 0; i < n; i++) mean_s += e[i].s;
+    mean_s /= n;
+    for (uint32_t i = 0; i < n; i++) var_s += (e[i].s - mean_s) * (e[i].s - mean_s);
+    double unit = 2 * sqrt(var_s / n);
+    diversify(e, n, fs, (float)(p->ira_div * (unit > 1 ? unit : 1)));
+  }
   /* Every clause of the rationales a reason may quote, hashed and sorted, to tell
    * a clause of one candidate from one said of many. */
   if (in->nli) {
@@ -998,6 +1040,12 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
       arag_sb_puts(&r, ")");
       parts++;
     }
+    if (!parts && word[i]) {
+      arag_sb_puts(&r, "shares the word \"");
+      put_clean(&r, word[i]->name.s, word[i]->name.len);
+      arag_sb_puts(&r, "\" with your history");
+      parts++;
+    }
     if (!parts) {
       double pop = it->popularity;
       if (isfinite(pop) && pop > 0 && lpmax > 0 && log1p(pop) >= 0.5 * lpmax)
@@ -1028,6 +1076,7 @@ done:
   free(ret);
   free(popt);
   free(fs);
+  free(word);
   arag_sb_free(&r);
   arag_sb_free(&out);
   return res;

@@ -45,10 +45,11 @@ typedef struct arag_reasoner_params {
   float sim_decay; /* nearest-title evidence of an event of age a counts sim * sim_decay^a */
   /* IRA */
   float ira_nli, ira_nli_logit, ira_ret, ira_pop;
-  float ira_div; /* 0..1: diversity, weight of a candidate's likeness to those ranked above it */
+  float ira_div; /* 0..1: diversity, a candidate's likeness to those above it, in score spreads */
   float ira_idf; /* 0..1: how much keyword traits are weighed by rarity among the candidates */
   float ira_u_brand, ira_u_cat, ira_u_kw, ira_u_sess;
   float ira_c_brand, ira_c_cat, ira_c_kw;
+  float ira_text; /* S_user's Words: the candidate's cosine with the history's text */
 } arag_reasoner_params;
 
 void arag_reasoner_params_default(arag_reasoner_params *p);

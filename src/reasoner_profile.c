@@ -48,6 +48,25 @@ static int occ_cmp(const occ *x, const occ *y) {
 }
 ARAG_DEFINE_SORT(sort_occs, occ, occ_cmp)
 
+/* A whole-text term of one event while the profile is built. */
+typedef struct tw_ent {
+  uint64_t key;
+  float w;
+  uint32_t len;
+  const char *s; /* its first occurrence, in the event's item */
+} tw_ent;
+
+static int tw_key_cmp(const tw_ent *x, const tw_ent *y) {
+  return x->key < y->key ? -1 : x->key > y->key;
+}
+ARAG_DEFINE_SORT(sort_tw_keys, tw_ent, tw_key_cmp)
+
+static int tw_w_cmp(const tw_ent *x, const tw_ent *y) {
+  if (x->w != y->w) return x->w > y->w ? -1 : 1;
+  return x->key < y->key ? -1 : x->key > y->key;
+}
+ARAG_DEFINE_SORT(sort_tw_weights, tw_ent, tw_w_cmp)
+
 static const arag_event *event_at(const arag_agent_input *in, uint32_t i) {
   return i < in->n_long_term ? in->long_term[i] : in->session[i - in->n_long_term];
 }
@@ -129,6 +148,7 @@ void rs_profile_free(void *p) {
   free(pr->terms);
   free(pr->pvec);
   free(pr->rel);
+  free(pr->words);
   free(pr->strs);
   free(pr);
 }
@@ -144,6 +164,25 @@ static void normalize(float *v, uint32_t dim) {
 float rs_term_idf(const arag_term_df *df, uint64_t key) {
   if (!df || !df->docs) return 1.0f;
   return logf(((float)df->docs + 1.0f) / ((float)arag_term_df_get(df, key) + 0.5f));
+}
+
+uint32_t rs_text_weights(const arag_term_df *df, const arag_item *it, uint64_t *keys, float *w,
+                         const char **at, uint32_t *len) {
+  uint32_t tf[ARAG_TEXT_TERM_MAX];
+  uint32_t n = arag_text_terms(it, keys, tf, at, len);
+  double s = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    float idf = 1.0f;
+    if (df && df->docs) {
+      uint32_t d = arag_term_df_get(df, keys[k]);
+      idf = d < 2 ? 0.0f : logf(((float)df->docs + 1.0f) / ((float)d + 1.0f)) + 1.0f;
+    }
+    w[k] = (tf[k] > 1 ? 1.0f + logf((float)tf[k]) : 1.0f) * idf;
+    s += (double)w[k] * w[k];
+  }
+  float inv = s > 0 ? (float)(1.0 / sqrt(s)) : 0.0f;
+  for (uint32_t k = 0; k < n; k++) w[k] *= inv;
+  return n;
 }
 
 static void weigh_terms(rs_terms *t, const arag_term_df *df) {
@@ -163,6 +202,55 @@ static float terms_sim(const rs_terms *a, const rs_terms *b) {
         break;
       }
   return s / (a->norm * b->norm);
+}
+
+/* pr->words from all n_ev events (see RS_WORDS). 0 when out of memory. */
+static int history_words(rs_profile *pr, const arag_agent_input *in) {
+  tw_ent *t = malloc((size_t)pr->n_ev * ARAG_TEXT_TERM_MAX * sizeof *t);
+  pr->words = calloc(RS_WORDS, sizeof *pr->words);
+  if (!t || !pr->words) {
+    free(t);
+    return 0;
+  }
+  const arag_term_df *df = arag_catalog_text_terms(in->catalog);
+  uint64_t keys[ARAG_TEXT_TERM_MAX];
+  float w[ARAG_TEXT_TERM_MAX];
+  const char *at[ARAG_TEXT_TERM_MAX];
+  uint32_t len[ARAG_TEXT_TERM_MAX];
+  uint32_t n = 0;
+  for (uint32_t i = 0; i < pr->n_ev; i++) {
+    uint32_t m = rs_text_weights(df, &event_at(in, i)->item, keys, w, at, len);
+    for (uint32_t k = 0; k < m; k++)
+      if (w[k] > 0) t[n++] = (tw_ent){keys[k], w[k], len[k], at[k]};
+  }
+  /* Sums by term; the stable sort keeps each sum in event order (the same bits on
+   * every target) and the first occurrence first. */
+  sort_tw_keys(t, n);
+  uint32_t u = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    if (u && t[u - 1].key == t[k].key)
+      t[u - 1].w += t[k].w;
+    else
+      t[u++] = t[k];
+  }
+  double s2 = 0;
+  for (uint32_t k = 0; k < u; k++) s2 += (double)t[k].w * t[k].w;
+  sort_tw_weights(t, u);
+  int ok = 1;
+  for (uint32_t k = 0; k < u && pr->n_words < RS_WORDS && s2 > 0; k++) {
+    /* A word cut for display would read back as another: longer ones are left out. */
+    if (t[k].len > RS_MAX_WORD) continue;
+    uint32_t off = put_str(pr, t[k].s, t[k].len);
+    if (off == UINT32_MAX) {
+      ok = 0;
+      break;
+    }
+    for (char *c = pr->strs + off; *c; c++)
+      if (*c >= 'A' && *c <= 'Z') *c = (char)(*c + 32);
+    pr->words[pr->n_words++] = (rs_word){t[k].key, (float)(t[k].w / sqrt(s2)), off};
+  }
+  free(t);
+  return ok;
 }
 
 rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_params *p) {
@@ -241,6 +329,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     }
   }
   normalize(pr->pvec, dim);
+  if (n && !history_words(pr, in)) goto fail;
   uint32_t n_rel = 0;
   for (uint32_t i = pr->rel_ev0; i < n; i++) n_rel += event_at(in, i)->item.n_related;
   if (n_rel) {

@@ -42,6 +42,19 @@ typedef struct rs_agg {
   uint32_t off, len; /* display in strs */
 } rs_agg;
 
+/* The words that say most about the whole history's text, for UUA's "Words" line:
+ * every event's whole-text terms weighed by rs_text_weights (a unit vector per
+ * event), summed by term over all events alike; the RS_WORDS heaviest, each with
+ * its share of the sum's norm (so a candidate's own unit vector dotted with them
+ * is its cosine with the history's text, cut to these words). */
+#define RS_WORDS 24
+
+typedef struct rs_word {
+  uint64_t key;
+  float w;
+  uint32_t off; /* lower-cased, in strs */
+} rs_word;
+
 /* One entry of a recent event's "related" list. */
 typedef struct rs_rel {
   uint64_t id_h; /* the related item */
@@ -64,6 +77,8 @@ typedef struct rs_profile {
   uint32_t n_sim, sim_ev0;
   double price_lo, price_hi, price_sum_w, price_w;
   uint32_t n_price;
+  rs_word *words; /* heaviest first (ties: key order) */
+  uint32_t n_words;
   /* Related lists of the last rel_window events (events rel_ev0 .. n_ev - 1). */
   rs_rel *rel;
   uint32_t n_rel, rel_ev0;
@@ -112,6 +127,14 @@ typedef struct rs_match {
 /* Weight of a title term: log((items + 1) / (df + 0.5)) over the catalog's
  * items, 1 without a catalog. */
 float rs_term_idf(const arag_term_df *df, uint64_t key);
+
+/* Whole-text term weights of an item, (1 + ln tf) * (ln((items + 1) / (df + 1)) + 1)
+ * over the catalog's whole-text document frequencies (a term of one item only
+ * weighs 0: it can match no other), scaled to a unit vector; 1 + ln tf alone
+ * without a catalog. Returns the number of terms (keys, w; at / len as in
+ * arag_text_terms, when not NULL). */
+uint32_t rs_text_weights(const arag_term_df *df, const arag_item *it, uint64_t *keys, float *w,
+                         const char **at, uint32_t *len);
 
 /* Evidence for one candidate (pr is not const: the candidate's title is embedded into
  * pr->title_tmp). */

@@ -91,9 +91,13 @@ static const struct {
   const char *label;
   rs_trait_kind kind;
 } LABELS[] = {
-    {"session brands:", RS_T_SBRAND}, {"session categories:", RS_T_SCAT},
-    {"session keywords:", RS_T_SKW},  {"brands:", RS_T_BRAND},
-    {"categories:", RS_T_CAT},        {"keywords:", RS_T_KW},
+    {"session brands:", RS_T_SBRAND},
+    {"session categories:", RS_T_SCAT},
+    {"session keywords:", RS_T_SKW},
+    {"brands:", RS_T_BRAND},
+    {"categories:", RS_T_CAT},
+    {"keywords:", RS_T_KW},
+    {"words:", RS_T_WORD},
 };
 
 /* Words of a free text as keywords (for summaries without trait lines). */
@@ -179,6 +183,8 @@ void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6]
       for (uint32_t k = 0; k < f->n_tok; k++)
         if (f->tok_h[k] == tr->key) got = tr->w;
       break;
+    case RS_T_WORD:
+      break;
     }
     if (got <= 0) continue;
     switch (tr->kind) {
@@ -201,4 +207,25 @@ void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6]
       m->best = tr;
     }
   }
+}
+
+float rs_traits_words(const rs_traits *t, const uint64_t *keys, const float *w, uint32_t n,
+                      const rs_trait **best) {
+  float s = 0, top = 0;
+  if (best) *best = NULL;
+  for (uint32_t i = 0; i < t->n; i++) {
+    const rs_trait *tr = &t->v[i];
+    if (tr->kind != RS_T_WORD) continue;
+    for (uint32_t k = 0; k < n; k++) {
+      if (keys[k] != tr->key) continue;
+      float c = w[k] * tr->w;
+      s += c;
+      if (best && c > top) {
+        top = c;
+        *best = tr;
+      }
+      break;
+    }
+  }
+  return s;
 }

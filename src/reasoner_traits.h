@@ -4,6 +4,7 @@
  *   Categories: Makeup > Nails > Nail Polish (4 of 9, 52%)
  *   Keywords: polish (4 of 9, 50%); lacquer (2 of 9, 18%)
  *   Session brands: ... / Session categories: ... / Session keywords: ...
+ *   Words: polish (41.2%); lacquer (20.3%)   (the history's text profile, see RS_WORDS)
  * The weight of a trait is the percentage when present, else a/b, else 1. Lines
  * with other labels (the readable sentence, the price band) are skipped by the
  * trait reader. A text without any trait line (say, an LLM's prose summary)
@@ -21,7 +22,8 @@ typedef enum rs_trait_kind {
   RS_T_KW = 2,
   RS_T_SBRAND = 3,
   RS_T_SCAT = 4,
-  RS_T_SKW = 5
+  RS_T_SKW = 5,
+  RS_T_WORD = 6 /* matched by rs_traits_words, not rs_traits_match */
 } rs_trait_kind;
 
 typedef struct rs_trait {
@@ -49,5 +51,11 @@ typedef struct rs_tmatch {
 /* kind_w: the scorer's weight of each rs_trait_kind (best is chosen by weighted
  * contribution; a kind with weight 0 is never named). */
 void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6], rs_tmatch *m);
+
+/* A candidate's whole-text terms (keys with unit-vector weights w) dotted with the
+ * weights of the Words traits: its cosine with the history's text, cut to the
+ * words given. *best (when not NULL): the word adding most, NULL if none. */
+float rs_traits_words(const rs_traits *t, const uint64_t *keys, const float *w, uint32_t n,
+                      const rs_trait **best);
 
 #endif

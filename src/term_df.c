@@ -37,15 +37,137 @@ uint32_t arag_title_terms(const arag_item *it, uint64_t *keys) {
   return arag_title_terms_at(it, keys, NULL, NULL);
 }
 
+/* Words too common in any product text to say what an item is (lower case): they
+ * stay out of whole-text terms. */
+static const char *const TEXT_STOP[] = {
+    "about", "after", "all",   "also",  "an",    "and",   "any",  "are",   "as",      "at",
+    "be",    "been",  "but",   "by",    "can",   "could", "do",   "does",  "each",    "even",
+    "every", "for",   "from",  "get",   "had",   "has",   "have", "he",    "her",     "here",
+    "his",   "how",   "if",    "in",    "into",  "is",    "it",   "its",   "just",    "like",
+    "make",  "makes", "many",  "may",   "more",  "most",  "much", "must",  "my",      "new",
+    "no",    "not",   "now",   "of",    "off",   "on",    "one",  "only",  "or",      "other",
+    "our",   "out",   "over",  "per",   "so",    "some",  "such", "than",  "that",    "the",
+    "their", "them",  "then",  "there", "these", "they",  "this", "those", "through", "to",
+    "too",   "up",    "us",    "use",   "used",  "very",  "was",  "we",    "well",    "were",
+    "what",  "when",  "where", "which", "while", "who",   "will", "with",  "without", "would",
+    "you",   "your"};
+#define N_TEXT_STOP (sizeof TEXT_STOP / sizeof TEXT_STOP[0])
+
+static uint64_t word_hash(const char *s) {
+  uint64_t h = 0xcbf29ce484222325ull;
+  for (; *s; s++) {
+    h ^= (unsigned char)*s;
+    h *= 0x100000001b3ull;
+  }
+  return h ? h : 1;
+}
+
+/* Their keys in an open-addressing table (built once, under half full): one or two
+ * probes per word. */
+#define STOP_SLOTS 256
+static uint32_t stop_slot(uint64_t h) {
+  return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 56) & (STOP_SLOTS - 1);
+}
+
+/* len: the word's length in bytes (the longest stop word has 7). */
+static int is_text_stop(uint64_t h, size_t len) {
+  static uint64_t tab[STOP_SLOTS];
+  static int ready;
+  if (len > 7) return 0;
+  if (!ready) {
+    for (size_t i = 0; i < N_TEXT_STOP; i++) {
+      uint64_t k = word_hash(TEXT_STOP[i]);
+      uint32_t j = stop_slot(k);
+      while (tab[j]) j = (j + 1) & (STOP_SLOTS - 1);
+      tab[j] = k;
+    }
+    ready = 1;
+  }
+  for (uint32_t j = stop_slot(h); tab[j]; j = (j + 1) & (STOP_SLOTS - 1))
+    if (tab[j] == h) return 1;
+  return 0;
+}
+
+/* Slots of a small open-addressing set over the keys found so far (at most
+ * ARAG_TEXT_TERM_MAX, so at most half full): 0 empty, else index + 1. */
+#define TEXT_SET 256
+
+/* Adds the terms of s[0 .. n) to keys / tf / at / len (m distinct so far, at most max). */
+static uint32_t scan_terms(const char *s, size_t n, uint64_t *keys, uint32_t *tf, const char **at,
+                           uint32_t *len_out, uint32_t m, uint32_t max, uint16_t *set) {
+  size_t i = 0;
+  while (i < n) {
+    while (i < n && !is_term_byte((unsigned char)s[i])) i++;
+    uint64_t h = 0xcbf29ce484222325ull;
+    size_t start = i, len = 0;
+    for (; i < n && is_term_byte((unsigned char)s[i]); i++, len++) {
+      unsigned char c = (unsigned char)s[i];
+      if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+      h ^= c;
+      h *= 0x100000001b3ull;
+    }
+    if (len < 2) continue;
+    if (!h) h = 1;
+    if (is_text_stop(h, len)) continue;
+    uint32_t j = (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 56) & (TEXT_SET - 1);
+    while (set[j] && keys[set[j] - 1] != h) j = (j + 1) & (TEXT_SET - 1);
+    if (set[j])
+      tf[set[j] - 1]++;
+    else if (m < max) {
+      if (at) {
+        at[m] = s + start;
+        len_out[m] = (uint32_t)len;
+      }
+      keys[m] = h;
+      tf[m++] = 1;
+      set[j] = (uint16_t)m;
+    }
+  }
+  return m;
+}
+
+uint32_t arag_text_terms(const arag_item *it, uint64_t *keys, uint32_t *tf, const char **at,
+                         uint32_t *len) {
+  uint32_t m = 0;
+  if (!it) return 0;
+  const uint32_t max = ARAG_TEXT_TERM_MAX;
+  uint16_t set[TEXT_SET] = {0};
+  if (it->title) m = scan_terms(it->title, strlen(it->title), keys, tf, at, len, m, max, set);
+  if (it->brand) m = scan_terms(it->brand, strlen(it->brand), keys, tf, at, len, m, max, set);
+  for (uint32_t c = 0; c < it->n_categories; c++)
+    if (it->categories[c])
+      m = scan_terms(it->categories[c], strlen(it->categories[c]), keys, tf, at, len, m, max, set);
+  if (it->text) {
+    size_t n = 0;
+    while (n < ARAG_TEXT_SCAN && it->text[n]) n++;
+    m = scan_terms(it->text, n, keys, tf, at, len, m, max, set);
+  }
+  return m;
+}
+
+uint32_t arag_term_df_terms(const arag_term_df *t, const arag_item *it, uint64_t *keys,
+                            uint32_t *tf) {
+  if (t->whole_text) {
+    uint32_t scratch[ARAG_TEXT_TERM_MAX];
+    return arag_text_terms(it, keys, tf ? tf : scratch, NULL, NULL);
+  }
+  uint32_t m = arag_title_terms(it, keys);
+  if (tf)
+    for (uint32_t k = 0; k < m; k++) tf[k] = 1;
+  return m;
+}
+
 static uint32_t slot_of(uint64_t key, uint32_t cap) {
   uint64_t h = key * 0x9e3779b97f4a7c15ull;
   return (uint32_t)(h >> 32) & (cap - 1);
 }
 
 void arag_term_df_free(arag_term_df *t) {
+  int whole_text = t->whole_text;
   free(t->key);
   free(t->n);
   memset(t, 0, sizeof *t);
+  t->whole_text = whole_text;
 }
 
 int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
@@ -100,8 +222,8 @@ static void add(arag_term_df *t, uint64_t key, int sign) {
 void arag_term_df_bump(arag_term_df *t, uint64_t key) { add(t, key, +1); }
 
 void arag_term_df_count(arag_term_df *t, const arag_item *it, int sign) {
-  uint64_t keys[ARAG_TERM_MAX];
-  uint32_t m = arag_title_terms(it, keys);
+  uint64_t keys[ARAG_TEXT_TERM_MAX];
+  uint32_t m = arag_term_df_terms(t, it, keys, NULL);
   for (uint32_t k = 0; k < m; k++) add(t, keys[k], sign);
   if (sign > 0)
     t->docs++;

@@ -1,7 +1,9 @@
-/* Document frequencies of title terms over a catalog: term key -> number of
- * items whose title holds the term. The offline reasoner weighs shared title
- * words by their rarity in the catalog (an inverse document frequency), so "HP
- * 65" or "retinol" count for more than "black" or "cream".
+/* Document frequencies of terms over a catalog: term key -> number of items
+ * that hold the term, counted over titles (the offline reasoner weighs shared
+ * title words by their rarity in the catalog, an inverse document frequency, so
+ * "HP 65" or "retinol" count for more than "black" or "cream") or over each
+ * item's whole text (title, brand, categories and description: the reasoner's
+ * text profile of a whole history).
  *
  * Open addressing over 64-bit keys; counts fall to zero but keys stay until the
  * table next grows (then they are dropped), so removal never moves entries.
@@ -17,8 +19,14 @@
 /* At most this many distinct terms of one title count. */
 #define ARAG_TERM_MAX 32
 
+/* At most this many distinct terms of one item's whole text count, read from at
+ * most ARAG_TEXT_SCAN bytes of its description. */
+#define ARAG_TEXT_TERM_MAX 128
+#define ARAG_TEXT_SCAN 4096
+
 typedef struct arag_term_df {
-  uint64_t *key; /* 0: empty */
+  int whole_text; /* counts arag_text_terms, not arag_title_terms */
+  uint64_t *key;  /* 0: empty */
   uint32_t *n;
   uint32_t cap; /* 0 or a power of two */
   uint32_t used;
@@ -32,13 +40,23 @@ uint32_t arag_title_terms(const arag_item *it, uint64_t *keys);
 /* The same, with each term's byte offset and length in the title in `at` and
  * `len` (each when not NULL). */
 uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len);
+/* Distinct term keys of an item's whole text (title, brand, category path, then
+ * the first ARAG_TEXT_SCAN bytes of its description; terms as in titles, less a
+ * short list of English function words), at most ARAG_TEXT_TERM_MAX in order of
+ * first use, with how often each occurs in `tf`, and, when `at` is not NULL, where
+ * each first occurs (at[k], len[k]: into the item's strings). */
+uint32_t arag_text_terms(const arag_item *it, uint64_t *keys, uint32_t *tf, const char **at,
+                         uint32_t *len);
+/* The terms an item counts with in t (title or whole-text terms); tf may be NULL. */
+uint32_t arag_term_df_terms(const arag_term_df *t, const arag_item *it, uint64_t *keys,
+                            uint32_t *tf);
 
 void arag_term_df_free(arag_term_df *t);
 /* Room for `more` new keys at a load factor <= 1/2; 0 when out of memory (unchanged).
  * May move entries: not while a batch is being applied. */
 int arag_term_df_reserve(arag_term_df *t, uint32_t more);
-/* Counts an item in (sign +1) or out (-1). Adding needs reserved room for its
- * terms; it never allocates. */
+/* Counts an item in (sign +1) or out (-1), by the terms arag_term_df_terms gives. Adding needs
+ * reserved room for its terms; it never allocates. */
 void arag_term_df_count(arag_term_df *t, const arag_item *it, int sign);
 /* Adds 1 to one key's count (reserved room needed for a new key). */
 void arag_term_df_bump(arag_term_df *t, uint64_t key);

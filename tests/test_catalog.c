@@ -286,6 +286,85 @@ static void test_term_df(void) {
   arag_catalog_free(cat);
 }
 
+/* Items of the catalog whose whole text (title, brand, categories, text) holds a word. */
+static uint32_t text_df_of(const arag_catalog *cat, const char *word) {
+  arag_item it;
+  memset(&it, 0, sizeof it);
+  it.title = (char *)word;
+  uint64_t key;
+  uint32_t tf;
+  CHECK_EQ_INT(arag_text_terms(&it, &key, &tf, NULL, NULL), 1);
+  return arag_term_df_get(arag_catalog_text_terms(cat), key);
+}
+
+static void test_text_terms(void) {
+  /* Terms of the whole text: each once with its count, where it first occurs;
+   * function words left out; title, brand, categories, then the description. */
+  arag_item it;
+  memset(&it, 0, sizeof it);
+  char *cats[2] = {"Skin Care", "Serums"};
+  it.title = "Retinol Serum";
+  it.brand = "Acme Labs";
+  it.categories = cats;
+  it.n_categories = 2;
+  it.text = "A serum with the retinol of your dreams, and a serum for the night.";
+  uint64_t keys[ARAG_TEXT_TERM_MAX];
+  uint32_t tf[ARAG_TEXT_TERM_MAX], len[ARAG_TEXT_TERM_MAX];
+  const char *at[ARAG_TEXT_TERM_MAX];
+  uint32_t n = arag_text_terms(&it, keys, tf, at, len);
+  const char *want[] = {"Retinol", "Serum",  "Acme",   "Labs", "Skin",
+                        "Care",    "Serums", "dreams", "night"};
+  const uint32_t want_tf[] = {2, 3, 1, 1, 1, 1, 1, 1, 1};
+  CHECK_EQ_INT(n, 9); /* "A", "with", "the", "of", "your", "and", "for": not terms */
+  for (uint32_t k = 0; k < n && k < 9; k++) {
+    CHECK(len[k] == strlen(want[k]) && memcmp(at[k], want[k], len[k]) == 0);
+    CHECK_EQ_INT(tf[k], want_tf[k]);
+  }
+  CHECK(at[0] == it.title && at[7] > it.text && at[7] < it.text + strlen(it.text));
+  /* At most ARAG_TEXT_TERM_MAX terms, read from the first ARAG_TEXT_SCAN bytes. */
+  size_t cap = ARAG_TEXT_SCAN + 64;
+  char *big = malloc(cap + 1);
+  size_t o = 0;
+  for (int i = 0; o + 8 < cap; i++) o += (size_t)snprintf(big + o, cap - o, "x%d ", i);
+  memset(&it, 0, sizeof it);
+  it.text = big;
+  CHECK_EQ_INT(arag_text_terms(&it, keys, tf, NULL, NULL), ARAG_TEXT_TERM_MAX);
+  memset(big, ' ', ARAG_TEXT_SCAN);
+  memcpy(big + ARAG_TEXT_SCAN - 4, "late", 4); /* ends at the last byte read */
+  memcpy(big + ARAG_TEXT_SCAN + 8, "later", 5);
+  n = arag_text_terms(&it, keys, tf, at, len);
+  CHECK(n >= 1 && len[0] == 4 && memcmp(at[0], "late", 4) == 0);
+  for (uint32_t k = 0; k < n; k++) CHECK(at[k] + len[k] <= big + ARAG_TEXT_SCAN);
+  free(big);
+
+  /* The catalog counts them per item, through upserts and removals, apart from
+   * its title counts. */
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"Argan Oil\",\"text\":\"With argan oil and "
+                        "vitamin E\"},"
+                        "{\"id\":\"b\",\"title\":\"Conditioner\",\"categories\":[\"Hair\","
+                        "\"Argan\"]},"
+                        "{\"id\":\"c\",\"title\":\"Lipstick\",\"brand\":\"Vitamin Co\"}]"),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_text_terms(cat)->docs, 3);
+  CHECK_EQ_INT(text_df_of(cat, "argan"), 2); /* a's title and text count once */
+  CHECK_EQ_INT(text_df_of(cat, "vitamin"), 2);
+  CHECK_EQ_INT(df_of(cat, "argan"), 1); /* titles only */
+  CHECK_EQ_INT(add(cat, "{\"id\":\"a\",\"title\":\"Toothbrush\"}"), ARAG_OK);
+  CHECK_EQ_INT(text_df_of(cat, "argan"), 1);
+  CHECK_EQ_INT(text_df_of(cat, "vitamin"), 1);
+  CHECK_EQ_INT(text_df_of(cat, "toothbrush"), 1);
+  CHECK_EQ_INT(add(cat, "[{\"id\":\"e\",\"title\":\"Argan Mask\"},{\"id\":\"f\",\"title\":7}]"),
+               ARAG_E_JSON);
+  CHECK_EQ_INT(text_df_of(cat, "argan"), 1);
+  CHECK_EQ_INT(text_df_of(cat, "mask"), 0);
+  CHECK_EQ_INT(arag_catalog_remove(cat, "b", 1), ARAG_OK);
+  CHECK_EQ_INT(text_df_of(cat, "argan"), 0);
+  CHECK_EQ_INT(text_df_of(cat, "hair"), 0);
+  CHECK_EQ_INT(arag_catalog_text_terms(cat)->docs, 2);
+  arag_catalog_free(cat);
+}
+
 static void test_limits(void) {
   arag_catalog *cat = make(D, 3);
   CHECK_EQ_INT(add(cat, "[{\"id\":\"a\",\"title\":\"a\"},{\"id\":\"b\",\"title\":\"b\"}]"),
@@ -443,6 +522,7 @@ int main(void) {
   RUN(test_all_or_nothing);
   RUN(test_vectors_live_in_the_index);
   RUN(test_term_df);
+  RUN(test_text_terms);
   RUN(test_limits);
   RUN(test_remove);
   RUN(test_int8_catalog);

@@ -679,6 +679,67 @@ static void test_missing_popularity(void) {
   fx_clear(&x);
 }
 
+/* UUA's Words line: the words of the whole history's text, function words left
+ * out; IRA weighs a candidate's text by them (ira_text) and names the word when
+ * nothing else speaks for the candidate. */
+static void test_history_words(void) {
+  fixture x;
+  memset(&x, 0, sizeof x);
+  const char *texts[3] = {"With hyaluronic acid, for the face and the neck.",
+                          "Hyaluronic gel with aloe, for your skin.",
+                          "A cream with hyaluronic acid and the best of aloe."};
+  const char *titles[3] = {"Day Cream", "Cooling Gel", "Night Cream"};
+  for (int i = 0; i < 3; i++) {
+    char id[4] = {'h', (char)('1' + i), 0, 0};
+    fx_item *f = mk(strcpy(malloc(4), id), titles[i], NULL, NULL, 1);
+    f->it.text = (char *)texts[i];
+    fx_add_event(&x, f);
+  }
+  x.n_long = 1;
+  /* Alike but for their descriptions: only one shares the history's words. */
+  fx_item *a = mk("a", "Travel Bottle", NULL, NULL, 1), *b = mk("b", "Travel Flask", NULL, NULL, 1);
+  a->it.text = "Holds hyaluronic serum and aloe gel.";
+  b->it.text = "Holds water and juice.";
+  fx_add_cand(&x, a);
+  fx_add_cand(&x, b);
+  arag_agent_input in = fx_input(&x, ARAG_AGENT_UUA);
+  cJSON *u = answer(&in);
+  const char *sum = str_field(u, "summary");
+  const char *words = sum ? strstr(sum, "\nWords: ") : NULL;
+  CHECK(words != NULL);
+  /* "hyaluronic" is in all three texts, "aloe" in two: the heaviest first. */
+  CHECK(words && strncmp(words, "\nWords: hyaluronic (", 20) == 0);
+  CHECK(words && strstr(words, "aloe ("));
+  CHECK(words && !strstr(words, " the (") && !strstr(words, " with (") && !strstr(words, " for ("));
+  arag_agent_input ir = fx_input(&x, ARAG_AGENT_IRA);
+  ir.s_user = sum;
+  cJSON *o = answer(&ir);
+  CHECK_EQ_INT(rank_of(o, "a"), 1);
+  CHECK(score_of(o, "a") > score_of(o, "b"));
+  const char *reason =
+      str_field(cJSON_GetArrayItem(cJSON_GetObjectItemCaseSensitive(o, "ranking"), 0), "reason");
+  CHECK(reason && strcmp(reason, "shares the word \"hyaluronic\" with your history") == 0);
+  cJSON_Delete(o);
+  arag_reasoner_params p;
+  arag_reasoner_params_default(&p);
+  p.ira_text = 0;
+  o = answer_with(&ir, &p);
+  CHECK_NEAR(score_of(o, "a"), score_of(o, "b"), 1e-6);
+  cJSON_Delete(o);
+  /* The weights are read back from the line: a word given more weighs more. */
+  ir.s_user = "Words: aloe (90.0%); hyaluronic (10.0%)";
+  cJSON *o1 = answer(&ir);
+  ir.s_user = "Words: aloe (10.0%); hyaluronic (10.0%)";
+  cJSON *o2 = answer(&ir);
+  CHECK(score_of(o1, "a") > score_of(o2, "a"));
+  CHECK_NEAR(score_of(o1, "b"), score_of(o2, "b"), 1e-6);
+  cJSON_Delete(o1);
+  cJSON_Delete(o2);
+  cJSON_Delete(u);
+  for (uint32_t i = 0; i < x.n_hist; i++) free(x.hist[i]->it.id);
+  fx_clear(&x);
+}
+
 static void test_degenerate_users(void) {
   /* No history at all. */
   fixture x;
@@ -925,6 +986,7 @@ int main(void) {
   RUN(test_related);
   RUN(test_ira_reads_summaries);
   RUN(test_missing_popularity);
+  RUN(test_history_words);
   RUN(test_degenerate_users);
   RUN(test_brand_words_not_keywords);
   RUN(test_ira_diversity);

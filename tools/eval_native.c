@@ -882,11 +882,12 @@ int main(int argc, char **argv) {
   arag_catalog *cat = build_catalog(dir, &d, int8, &pipe_cat);
   t_load = now_ms() - t_load;
   uint32_t nu = d.n_users < max_users ? d.n_users : max_users;
-  const arag_term_df *words = arag_catalog_terms(cat);
+  const arag_term_df *words = arag_catalog_terms(cat), *text_words = arag_catalog_text_terms(cat);
   fprintf(stderr,
           "eval_native: %u items, %u eligible users, evaluating %u (catalog %.0f ms; %u title "
-          "words, table %zu bytes)\n",
-          d.n_items, d.n_users, nu, t_load, words->used, arag_term_df_bytes(words));
+          "words, table %zu bytes; %u words of whole texts, table %zu bytes)\n",
+          d.n_items, d.n_users, nu, t_load, words->used, arag_term_df_bytes(words),
+          text_words->used, arag_term_df_bytes(text_words));
   /* The sample catalogs hold only items some user touched, so an item in no history
    * is some user's target: the share of such targets against the catalog's share
    * shows how far history popularity is from the targets' own. */

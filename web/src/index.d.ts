@@ -382,7 +382,8 @@ export type ReasonerParam =
   | 'nli_bias' | 'nli_brand' | 'nli_brandn' | 'nli_rsim' | 'nli_line' | 'nli_cat' | 'nli_sess'
   | 'nli_sim' | 'nli_psim' | 'nli_rep' | 'nli_isim' | 'nli_price' | 'nli_rel' | 'rel_decay' | 'rel_window'
   | 'ira_nli' | 'ira_nli_logit' | 'ira_ret' | 'ira_pop' | 'ira_div' | 'ira_idf'
-  | 'ira_u_brand' | 'ira_u_cat' | 'ira_u_kw' | 'ira_u_sess' | 'ira_c_brand' | 'ira_c_cat' | 'ira_c_kw';
+  | 'ira_u_brand' | 'ira_u_cat' | 'ira_u_kw' | 'ira_u_sess' | 'ira_c_brand' | 'ira_c_cat' | 'ira_c_kw'
+  | 'ira_text';
 
 /** Engine configuration (see include/arag.h). backend follows from `llm`. */
 export interface EngineConfig {
