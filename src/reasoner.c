@@ -84,7 +84,7 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   /* S_user's Words (the whole history's text, words weighed by their rarity in
    * the catalog's texts): the candidate's cosine with them. NDCG@5 Beauty / Office
    * through the chained agents, validation split then test: 0.394 / 0.412 and
-   * 0.374 / 0.355 without; at 2, 0.404 / 0.418 and 0.378 / 0.356; 1.5 and 3
+   * 0.374 / 0.355 without; at 2, 0.404 / 0.418 and 0.379 / 0.356; 1.5 and 3
    * within 0.0015 of it on validation, 4 lower on both. The gain is mostly on
    * targets no history holds, which popularity and "related" rank down. With the
    * whole profile instead of its 24 heaviest words (read by IRA from the history,
@@ -959,12 +959,14 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   double lpmax = log1p(popmax);
   pop_terms(in->cands, n, lpmax, popt);
   const arag_term_df *text_df = arag_catalog_text_terms(in->catalog);
+  int has_words = 0; /* an S_user without Words (an LLM's, say) leaves ira_text out */
+  for (uint32_t k = 0; k < tu->n && !has_words; k++) has_words = tu->v[k].kind == RS_T_WORD;
   for (uint32_t i = 0; i < n; i++) {
     rs_tmatch mu, mc;
     rs_traits_match(tu, &fs[i], wu, &mu);
     rs_traits_match(tc, &fs[i], wc, &mc);
     float s = 0;
-    if (p->ira_text != 0) {
+    if (p->ira_text != 0 && has_words) {
       uint64_t keys[ARAG_TEXT_TERM_MAX];
       float w[ARAG_TEXT_TERM_MAX];
       uint32_t m = rs_text_weights(text_df, in->cands[i], keys, w, NULL, NULL);

@@ -204,9 +204,11 @@ static float terms_sim(const rs_terms *a, const rs_terms *b) {
   return s / (a->norm * b->norm);
 }
 
-/* pr->words from all n_ev events (see RS_WORDS). 0 when out of memory. */
+/* pr->words from the RS_WORDS_WINDOW most recent events (see RS_WORDS). 0 when out
+ * of memory. */
 static int history_words(rs_profile *pr, const arag_agent_input *in) {
-  tw_ent *t = malloc((size_t)pr->n_ev * ARAG_TEXT_TERM_MAX * sizeof *t);
+  uint32_t n_ev = pr->n_ev < RS_WORDS_WINDOW ? pr->n_ev : RS_WORDS_WINDOW;
+  tw_ent *t = malloc((size_t)n_ev * ARAG_TEXT_TERM_MAX * sizeof *t);
   pr->words = calloc(RS_WORDS, sizeof *pr->words);
   if (!t || !pr->words) {
     free(t);
@@ -218,7 +220,8 @@ static int history_words(rs_profile *pr, const arag_agent_input *in) {
   const char *at[ARAG_TEXT_TERM_MAX];
   uint32_t len[ARAG_TEXT_TERM_MAX];
   uint32_t n = 0;
-  for (uint32_t i = 0; i < pr->n_ev; i++) {
+  for (uint32_t i = pr->n_ev > RS_WORDS_WINDOW ? pr->n_ev - RS_WORDS_WINDOW : 0; i < pr->n_ev;
+       i++) {
     uint32_t m = rs_text_weights(df, &event_at(in, i)->item, keys, w, at, len);
     for (uint32_t k = 0; k < m; k++)
       if (w[k] > 0) t[n++] = (tw_ent){keys[k], w[k], len[k], at[k]};
