@@ -7,22 +7,31 @@ static int is_term_byte(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
 }
 
-uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len_out) {
-  const char *s = it && it->title ? it->title : "";
-  uint32_t n = 0;
-  size_t i = 0;
-  while (s[i] && n < ARAG_TERM_MAX) {
-    while (s[i] && !is_term_byte((unsigned char)s[i])) i++;
+/* The next term of s[0 .. n) from *i on: its key (lower-cased FNV-1a, never 0), where
+ * it starts and its length; 0 when none is left. One-byte words are skipped. */
+static uint64_t next_term(const char *s, size_t n, size_t *i, size_t *start, size_t *len) {
+  while (*i < n) {
+    while (*i < n && !is_term_byte((unsigned char)s[*i])) (*i)++;
     uint64_t h = 0xcbf29ce484222325ull;
-    size_t start = i, len = 0;
-    for (; s[i] && is_term_byte((unsigned char)s[i]); i++, len++) {
-      unsigned char c = (unsigned char)s[i];
+    *start = *i;
+    for (; *i < n && is_term_byte((unsigned char)s[*i]); (*i)++) {
+      unsigned char c = (unsigned char)s[*i];
       if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
       h ^= c;
       h *= 0x100000001b3ull;
     }
-    if (len < 2) continue;
-    if (!h) h = 1;
+    *len = *i - *start;
+    if (*len >= 2) return h ? h : 1;
+  }
+  return 0;
+}
+
+uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len_out) {
+  const char *s = it && it->title ? it->title : "";
+  size_t n_s = strlen(s), i = 0, start, len;
+  uint32_t n = 0;
+  uint64_t h;
+  while (n < ARAG_TERM_MAX && (h = next_term(s, n_s, &i, &start, &len))) {
     int dup = 0;
     for (uint32_t k = 0; k < n && !dup; k++) dup = keys[k] == h;
     if (dup) continue;
@@ -95,19 +104,9 @@ static int is_text_stop(uint64_t h, size_t len) {
 /* Adds the terms of s[0 .. n) to keys / tf / at / len (m distinct so far, at most max). */
 static uint32_t scan_terms(const char *s, size_t n, uint64_t *keys, uint32_t *tf, const char **at,
                            uint32_t *len_out, uint32_t m, uint32_t max, uint16_t *set) {
-  size_t i = 0;
-  while (i < n) {
-    while (i < n && !is_term_byte((unsigned char)s[i])) i++;
-    uint64_t h = 0xcbf29ce484222325ull;
-    size_t start = i, len = 0;
-    for (; i < n && is_term_byte((unsigned char)s[i]); i++, len++) {
-      unsigned char c = (unsigned char)s[i];
-      if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-      h ^= c;
-      h *= 0x100000001b3ull;
-    }
-    if (len < 2) continue;
-    if (!h) h = 1;
+  size_t i = 0, start, len;
+  uint64_t h;
+  while ((h = next_term(s, n, &i, &start, &len))) {
     if (is_text_stop(h, len)) continue;
     uint32_t j = (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 56) & (TEXT_SET - 1);
     while (set[j] && keys[set[j] - 1] != h) j = (j + 1) & (TEXT_SET - 1);
