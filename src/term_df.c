@@ -46,54 +46,31 @@ uint32_t arag_title_terms(const arag_item *it, uint64_t *keys) {
   return arag_title_terms_at(it, keys, NULL, NULL);
 }
 
-/* Words too common in any product text to say what an item is (lower case): they
- * stay out of whole-text terms. */
-static const char *const TEXT_STOP[] = {
-    "about", "after", "all",   "also",  "an",    "and",   "any",  "are",   "as",      "at",
-    "be",    "been",  "but",   "by",    "can",   "could", "do",   "does",  "each",    "even",
-    "every", "for",   "from",  "get",   "had",   "has",   "have", "he",    "her",     "here",
-    "his",   "how",   "if",    "in",    "into",  "is",    "it",   "its",   "just",    "like",
-    "make",  "makes", "many",  "may",   "more",  "most",  "much", "must",  "my",      "new",
-    "no",    "not",   "now",   "of",    "off",   "on",    "one",  "only",  "or",      "other",
-    "our",   "out",   "over",  "per",   "so",    "some",  "such", "than",  "that",    "the",
-    "their", "them",  "then",  "there", "these", "they",  "this", "those", "through", "to",
-    "too",   "up",    "us",    "use",   "used",  "very",  "was",  "we",    "well",    "were",
-    "what",  "when",  "where", "which", "while", "who",   "will", "with",  "without", "would",
-    "you",   "your"};
-#define N_TEXT_STOP (sizeof TEXT_STOP / sizeof TEXT_STOP[0])
+/* Words too common in any product text to say what an item is (lower case), grouped
+ * by length: entry n holds the words of n bytes back to back (as reasoner_text.c
+ * keeps its own list). They stay out of whole-text terms. */
+#define TEXT_STOP_MAX 7
+static const char *const TEXT_STOP_BY_LEN[TEXT_STOP_MAX + 1] = {
+    "",
+    "",
+    "anasatbebydoheifinisitmynoofonorsotoupuswe",
+    "allandanyarebutcanforgethadhasherhishowitsmaynewnotnowoffoneouroutperthetoousewaswhoyou",
+    ("alsobeendoeseachevenfromhavehereintojustlikemakemanymoremostmuchmustonlyoversomesuchthan"
+     "thatthemthentheythisusedverywellwerewhatwhenwillwithyour"),
+    "aboutaftercouldeverymakesothertheirtherethesethosewherewhichwhilewould",
+    "",
+    "throughwithout",
+};
 
-static uint64_t word_hash(const char *s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (; *s; s++) {
-    h ^= (unsigned char)*s;
-    h *= 0x100000001b3ull;
+static int is_text_stop(const char *s, size_t n) {
+  if (n > TEXT_STOP_MAX) return 0;
+  char buf[TEXT_STOP_MAX];
+  for (size_t i = 0; i < n; i++) {
+    char c = s[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
   }
-  return h ? h : 1;
-}
-
-/* Their keys in an open-addressing table (built once, under half full): one or two
- * probes per word. */
-#define STOP_SLOTS 256
-static uint32_t stop_slot(uint64_t h) {
-  return (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 56) & (STOP_SLOTS - 1);
-}
-
-/* len: the word's length in bytes (the longest stop word has 7). */
-static int is_text_stop(uint64_t h, size_t len) {
-  static uint64_t tab[STOP_SLOTS];
-  static int ready;
-  if (len > 7) return 0;
-  if (!ready) {
-    for (size_t i = 0; i < N_TEXT_STOP; i++) {
-      uint64_t k = word_hash(TEXT_STOP[i]);
-      uint32_t j = stop_slot(k);
-      while (tab[j]) j = (j + 1) & (STOP_SLOTS - 1);
-      tab[j] = k;
-    }
-    ready = 1;
-  }
-  for (uint32_t j = stop_slot(h); tab[j]; j = (j + 1) & (STOP_SLOTS - 1))
-    if (tab[j] == h) return 1;
+  for (const char *w = TEXT_STOP_BY_LEN[n]; *w; w += n)
+    if (memcmp(w, buf, n) == 0) return 1;
   return 0;
 }
 
@@ -107,7 +84,7 @@ static uint32_t scan_terms(const char *s, size_t n, uint64_t *keys, uint32_t *tf
   size_t i = 0, start, len;
   uint64_t h;
   while ((h = next_term(s, n, &i, &start, &len))) {
-    if (is_text_stop(h, len)) continue;
+    if (is_text_stop(s + start, len)) continue;
     uint32_t j = (uint32_t)((h * 0x9e3779b97f4a7c15ull) >> 56) & (TEXT_SET - 1);
     while (set[j] && keys[set[j] - 1] != h) j = (j + 1) & (TEXT_SET - 1);
     if (set[j])
