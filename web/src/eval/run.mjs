@@ -7,7 +7,8 @@
 //   worker.rankArag(history, candidates, agents) -> { order, usage, degraded }
 //   worker.free()
 // Vector baselines run in JS over engine.vectors; arag methods through the pipeline.
-import { appendFileSync, existsSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { sampleCandidates } from './sampler.mjs';
 import { METRICS, metricsOfRank, rankFromScores, rankInOrder } from './metrics.mjs';
 import { popularityCounts, popularityScores, ragScores, recencyScores } from './baselines.mjs';
@@ -151,6 +152,7 @@ export function readCheckpoint(file, header) {
 function openCheckpoint(file, header, resumed) {
   if (!file) return { write() {}, close() {} };
   if (!resumed) {
+    mkdirSync(dirname(file), { recursive: true });
     const tmp = `${file}.tmp`;
     writeFileSync(tmp, JSON.stringify({ header }) + '\n');
     renameSync(tmp, file);
