@@ -1,6 +1,7 @@
 #include "agent_parse.h"
 
 #include "fast_strtod.h"
+#include "json_alloc.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -11,11 +12,16 @@
 static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
 /* Parses text[0..len) as one JSON value that must be an object or array; trailing
- * text after it is allowed (reported through *trailing). */
-static cJSON *parse_prefix(const char *text, size_t len, int *trailing) {
+ * text after it is allowed (reported through *trailing). *oom is set when the
+ * parse failed for want of memory. */
+static cJSON *parse_prefix(const char *text, size_t len, int *trailing, int *oom) {
   const char *end = NULL;
+  unsigned long failures = arag_json_alloc_failures();
   cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
-  if (!v) return NULL;
+  if (!v) {
+    if (arag_json_alloc_failures() != failures) *oom = 1;
+    return NULL;
+  }
   if (!cJSON_IsObject(v) && !cJSON_IsArray(v)) {
     cJSON_Delete(v);
     return NULL;
@@ -40,14 +46,18 @@ static const char *find_sub(const char *s, size_t n, const char *sub) {
   return NULL;
 }
 
-cJSON *arag_extract_json(const char *text, size_t len, const char *step, arag_strlist *repairs) {
+/* arag_extract_json, which also tells when it found no JSON for want of memory. */
+static cJSON *extract_json(const char *text, size_t len, const char *step, arag_strlist *repairs,
+                           int *oom) {
+  *oom = 0;
   if (!text) return NULL;
   size_t i = 0;
   while (i < len && is_ws(text[i])) i++;
   int trailing = 0;
   cJSON *v;
   if (i < len && (text[i] == '{' || text[i] == '[')) {
-    v = parse_prefix(text + i, len - i, &trailing);
+    v = parse_prefix(text + i, len - i, &trailing, oom);
+    if (*oom) return NULL;
     if (v) {
       if (trailing && repairs) arag_strlist_add(repairs, "%s:json_trailing_text", step);
       return v;
@@ -63,7 +73,8 @@ cJSON *arag_extract_json(const char *text, size_t len, const char *step, arag_st
     size_t blen = (size_t)((close ? close : stop) - body);
     const char *b = body;
     while (blen && is_ws(*b)) b++, blen--;
-    v = parse_prefix(b, blen, &trailing);
+    v = parse_prefix(b, blen, &trailing, oom);
+    if (*oom) return NULL;
     if (v) {
       if (repairs) arag_strlist_add(repairs, "%s:json_in_code_fence", step);
       return v;
@@ -76,7 +87,8 @@ cJSON *arag_extract_json(const char *text, size_t len, const char *step, arag_st
   if (brack && brace && brack < brace) tries[0] = brack, tries[1] = brace;
   for (int t = 0; t < 2; t++) {
     if (!tries[t]) continue;
-    v = parse_prefix(tries[t], (size_t)(text + len - tries[t]), &trailing);
+    v = parse_prefix(tries[t], (size_t)(text + len - tries[t]), &trailing, oom);
+    if (*oom) return NULL;
     if (v) {
       if (repairs) arag_strlist_add(repairs, "%s:json_after_prose", step);
       return v;
@@ -111,16 +123,42 @@ static cJSON *member(const cJSON *o, const char *const *names, int *alias) {
   return NULL;
 }
 
+cJSON *arag_extract_json(const char *text, size_t len, const char *step, arag_strlist *repairs) {
+  int oom = 0;
+  return extract_json(text, len, step, repairs, &oom);
+}
+
+/* The answer's JSON, or NULL with the cause noted: out of memory or no JSON. */
+static cJSON *answer_json(const char *text, size_t len, const char *step, arag_strlist *repairs,
+                          arag_strlist *degraded) {
+  int oom = 0;
+  cJSON *root = extract_json(text, len, step, repairs, &oom);
+  if (!root) arag_strlist_add(degraded, oom ? "%s:out_of_memory" : "%s:parse_error", step);
+  return root;
+}
+
+/* cJSON leaves an item it could not add (to a container whose allocation failed, or
+ * under a key it could not copy) with the caller: these delete it then. Both return
+ * 1 when the item was added. */
+static int add_to_array(cJSON *array, cJSON *item) {
+  if (array && item && cJSON_AddItemToArray(array, item)) return 1;
+  cJSON_Delete(item);
+  return 0;
+}
+
+static int add_to_object(cJSON *object, const char *key, cJSON *item) {
+  if (object && item && cJSON_AddItemToObject(object, key, item)) return 1;
+  cJSON_Delete(item);
+  return 0;
+}
+
 int arag_parse_summary(arag_agent agent, const char *text, size_t len, const char *step,
                        char **summary, cJSON **output, arag_strlist *repairs,
                        arag_strlist *degraded) {
   *summary = NULL;
   *output = NULL;
-  cJSON *root = arag_extract_json(text, len, step, repairs);
-  if (!root) {
-    arag_strlist_add(degraded, "%s:parse_error", step);
-    return -1;
-  }
+  cJSON *root = answer_json(text, len, step, repairs, degraded);
+  if (!root) return -1;
   static const char *const keys[] = {"summary", "user_summary", "context_summary",
                                      "preference_summary", NULL};
   int alias = 0;
@@ -134,23 +172,24 @@ int arag_parse_summary(arag_agent agent, const char *text, size_t len, const cha
   int cut = 0;
   char *sum = clean_copy(s->valuestring, ARAG_MAX_SUMMARY_BYTES, &cut);
   if (!sum || !sum[0]) {
+    arag_strlist_add(degraded, sum ? "%s:off_schema" : "%s:out_of_memory", step);
     free(sum);
-    arag_strlist_add(degraded, "%s:off_schema", step);
     cJSON_Delete(root);
     return -1;
   }
   if (cut) arag_strlist_add(repairs, "%s:summary_truncated", step);
   cJSON *out = cJSON_CreateObject();
-  cJSON_AddStringToObject(out, "summary", sum);
+  int oom = !cJSON_AddStringToObject(out, "summary", sum);
   arag_sb b;
   arag_sb_init(&b);
   arag_sb_puts(&b, sum);
-  if (agent == ARAG_AGENT_UUA) {
+  if (agent == ARAG_AGENT_UUA && !oom) {
     cJSON *ints = cJSON_GetObjectItem(root, "interests");
     cJSON *oi = cJSON_AddArrayToObject(out, "interests");
+    oom = !oi;
     if (ints && !cJSON_IsArray(ints)) arag_strlist_add(repairs, "%s:interests_dropped", step);
     int n = 0, dropped = 0;
-    cJSON *e, *ilist = cJSON_IsArray(ints) ? ints : NULL;
+    cJSON *e, *ilist = cJSON_IsArray(ints) && oi ? ints : NULL;
     cJSON_ArrayForEach(e, ilist) {
       if (!cJSON_IsString(e) || !e->valuestring || n >= 32) {
         dropped++;
@@ -158,12 +197,16 @@ int arag_parse_summary(arag_agent agent, const char *text, size_t len, const cha
       }
       int c2 = 0;
       char *t = clean_copy(e->valuestring, 200, &c2);
-      if (!t || !t[0]) {
+      if (t && !t[0]) {
         free(t);
         dropped++;
         continue;
       }
-      cJSON_AddItemToArray(oi, cJSON_CreateString(t));
+      if (!t || !add_to_array(oi, cJSON_CreateString(t))) {
+        free(t);
+        oom = 1;
+        break;
+      }
       arag_sb_puts(&b, n ? "; " : "\nInterests: ");
       arag_sb_puts(&b, t);
       free(t);
@@ -174,7 +217,7 @@ int arag_parse_summary(arag_agent agent, const char *text, size_t len, const cha
   free(sum);
   cJSON_Delete(root);
   *summary = arag_sb_take(&b, NULL);
-  if (!*summary || !out) {
+  if (oom || !*summary) {
     free(*summary);
     *summary = NULL;
     cJSON_Delete(out);
@@ -310,11 +353,8 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
                    cJSON **output, arag_strlist *repairs, arag_strlist *degraded) {
   *output = NULL;
   for (uint32_t i = 0; i < n; i++) have[i] = 0, rationale[i] = NULL;
-  cJSON *root = arag_extract_json(text, len, step, repairs);
-  if (!root) {
-    arag_strlist_add(degraded, "%s:parse_error", step);
-    return -1;
-  }
+  cJSON *root = answer_json(text, len, step, repairs, degraded);
+  if (!root) return -1;
   static const char *const keys[] = {"items", "results", "verdicts", "candidates", NULL};
   cJSON *list = entry_list(root, keys, step, repairs);
   cJSON *single = NULL;
@@ -322,7 +362,12 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     /* One verdict without the wrapping list. */
     arag_strlist_add(repairs, "%s:single_object", step);
     single = cJSON_CreateArray();
-    cJSON_AddItemReferenceToArray(single, root);
+    if (!single || !cJSON_AddItemReferenceToArray(single, root)) {
+      arag_strlist_add(degraded, "%s:out_of_memory", step);
+      cJSON_Delete(single);
+      cJSON_Delete(root);
+      return -1;
+    }
     list = single;
   }
   if (!list) {
@@ -331,7 +376,7 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     return -1;
   }
   cJSON *out_items = cJSON_CreateArray();
-  int valid = 0, seen = 0;
+  int valid = 0, seen = 0, oom = !out_items;
   int max_entries = (int)(4 * n + 16);
   cJSON *e;
   cJSON_ArrayForEach(e, list) {
@@ -382,7 +427,10 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     int cut = 0;
     char *rat = clean_copy(cJSON_IsString(rv) && rv->valuestring ? rv->valuestring : "",
                            ARAG_MAX_RATIONALE_BYTES, &cut);
-    if (!rat) continue;
+    if (!rat) {
+      oom = 1;
+      break;
+    }
     out[k].score = (float)score;
     out[k].label = (arag_nli_label)label;
     out[k].rationale = rat;
@@ -390,18 +438,41 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     have[k] = 1;
     valid++;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", ids[k]);
-    cJSON_AddNumberToObject(o, "score", floor(score * 10000 + 0.5) / 10000);
-    cJSON_AddStringToObject(o, "label", label_names[label]);
-    cJSON_AddStringToObject(o, "rationale", rat);
-    cJSON_AddItemToArray(out_items, o);
+    if (!cJSON_AddStringToObject(o, "id", ids[k]) ||
+        !cJSON_AddNumberToObject(o, "score", floor(score * 10000 + 0.5) / 10000) ||
+        !cJSON_AddStringToObject(o, "label", label_names[label]) ||
+        !cJSON_AddStringToObject(o, "rationale", rat)) {
+      cJSON_Delete(o);
+      oom = 1;
+      break;
+    }
+    if (!add_to_array(out_items, o)) {
+      oom = 1;
+      break;
+    }
+  }
+  cJSON_Delete(single);
+  cJSON_Delete(root);
+  cJSON *outobj = NULL;
+  if (!oom) {
+    outobj = cJSON_CreateObject();
+    oom = !add_to_object(outobj, "items", out_items);
+    out_items = NULL;
+  }
+  if (oom) {
+    /* Nothing is filled: the answer is dropped as a whole. */
+    for (uint32_t i = 0; i < n; i++) {
+      free(rationale[i]);
+      rationale[i] = NULL;
+      have[i] = 0;
+    }
+    cJSON_Delete(out_items);
+    cJSON_Delete(outobj);
+    arag_strlist_add(degraded, "%s:out_of_memory", step);
+    return -1;
   }
   for (uint32_t i = 0; i < n; i++)
     if (!have[i]) arag_strlist_add(degraded, "%s:missing:%s", step, ids[i]);
-  cJSON_Delete(single);
-  cJSON_Delete(root);
-  cJSON *outobj = cJSON_CreateObject();
-  cJSON_AddItemToObject(outobj, "items", out_items);
   *output = outobj;
   return valid;
 }
@@ -411,11 +482,8 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
                    arag_strlist *repairs, arag_strlist *degraded) {
   *output = NULL;
   for (uint32_t i = 0; i < n; i++) order[i] = i, score[i] = NAN, reason[i] = NULL;
-  cJSON *root = arag_extract_json(text, len, step, repairs);
-  if (!root) {
-    arag_strlist_add(degraded, "%s:parse_error", step);
-    return -1;
-  }
+  cJSON *root = answer_json(text, len, step, repairs, degraded);
+  if (!root) return -1;
   static const char *const keys[] = {"ranking", "items", "ranked", "results", NULL};
   cJSON *list = entry_list(root, keys, step, repairs);
   if (!list) {
@@ -424,17 +492,13 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
     return -1;
   }
   uint8_t *placed = calloc(n ? n : 1, 1);
-  if (!placed) {
-    cJSON_Delete(root);
-    arag_strlist_add(degraded, "%s:out_of_memory", step);
-    return -1;
-  }
+  cJSON *out_rank = cJSON_CreateArray();
+  int oom = !placed || !out_rank;
   uint32_t m = 0;
   int seen = 0, bare = 0;
   int max_entries = (int)(4 * n + 16);
-  cJSON *out_rank = cJSON_CreateArray();
-  cJSON *e;
-  cJSON_ArrayForEach(e, list) {
+  cJSON *e, *walk = oom ? NULL : list;
+  cJSON_ArrayForEach(e, walk) {
     if (++seen > max_entries) {
       arag_strlist_add(repairs, "%s:entries_truncated", step);
       break;
@@ -450,8 +514,8 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
     placed[k] = 1;
     order[m++] = (uint32_t)k;
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "id", ids[k]);
-    if (cJSON_IsObject(e)) {
+    oom = !cJSON_AddStringToObject(o, "id", ids[k]);
+    if (!oom && cJSON_IsObject(e)) {
       double d;
       cJSON *sv = cJSON_GetObjectItem(e, "score");
       int sr = sv ? read_number(sv, &d) : -1;
@@ -462,17 +526,45 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
           d = d < 0 ? 0 : 1;
         }
         score[k] = (float)d;
-        cJSON_AddNumberToObject(o, "score", floor(d * 10000 + 0.5) / 10000);
+        oom = !cJSON_AddNumberToObject(o, "score", floor(d * 10000 + 0.5) / 10000);
       }
       cJSON *rv = cJSON_GetObjectItem(e, "reason");
       if (!rv) rv = cJSON_GetObjectItem(e, "rationale");
-      if (cJSON_IsString(rv) && rv->valuestring) {
+      if (!oom && cJSON_IsString(rv) && rv->valuestring) {
         int cut = 0;
         reason[k] = clean_copy(rv->valuestring, ARAG_MAX_RATIONALE_BYTES, &cut);
-        if (reason[k]) cJSON_AddStringToObject(o, "reason", reason[k]);
+        oom = !reason[k] || !cJSON_AddStringToObject(o, "reason", reason[k]);
       }
     }
-    cJSON_AddItemToArray(out_rank, o);
+    if (oom) {
+      cJSON_Delete(o);
+      break;
+    }
+    if (!add_to_array(out_rank, o)) {
+      oom = 1;
+      break;
+    }
+  }
+  cJSON_Delete(root);
+  cJSON *outobj = NULL;
+  if (!oom) {
+    outobj = cJSON_CreateObject();
+    oom = !add_to_object(outobj, "ranking", out_rank);
+    out_rank = NULL;
+  }
+  if (oom) {
+    /* The fallback order, as for an unusable answer. */
+    for (uint32_t i = 0; i < n; i++) {
+      order[i] = i;
+      score[i] = NAN;
+      free(reason[i]);
+      reason[i] = NULL;
+    }
+    free(placed);
+    cJSON_Delete(out_rank);
+    cJSON_Delete(outobj);
+    arag_strlist_add(degraded, "%s:out_of_memory", step);
+    return -1;
   }
   if (bare) arag_strlist_add(repairs, "%s:bare_ids", step);
   int from_model = (int)m;
@@ -482,9 +574,6 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
   if (from_model > 0 && appended)
     arag_strlist_add(degraded, "%s:missing_appended:%u", step, appended);
   free(placed);
-  cJSON_Delete(root);
-  cJSON *outobj = cJSON_CreateObject();
-  cJSON_AddItemToObject(outobj, "ranking", out_rank);
   *output = outobj;
   return from_model;
 }

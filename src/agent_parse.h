@@ -7,7 +7,8 @@
  *
  * Degradations (recorded in `degraded` as "<step>:<cause>"): no parsable JSON
  * (parse_error, which includes truncated JSON), JSON of the wrong shape (off_schema),
- * unknown_id:X, duplicate_id:X, missing:X (NLI). The caller decides the fallback. */
+ * unknown_id:X, duplicate_id:X, missing:X (NLI), out_of_memory (the answer is then
+ * dropped as a whole). The caller decides the fallback. */
 #ifndef ARAG_AGENT_PARSE_H
 #define ARAG_AGENT_PARSE_H
 
@@ -22,7 +23,7 @@
 #define ARAG_MAX_RATIONALE_BYTES 600
 
 /* The first JSON object or array in text: the whole text, a ``` fenced block, or
- * the first '{' / '[' after prose. NULL when none parses. */
+ * the first '{' / '[' after prose. NULL when none parses (or memory ran out). */
 cJSON *arag_extract_json(const char *text, size_t len, const char *step, arag_strlist *repairs);
 
 /* UUA or CSA: {"summary": str, "interests"?: [str]}. On success returns 0 and sets

@@ -4,6 +4,7 @@
 
 #include "errbuf.h"
 #include "host_fetch.h"
+#include "json_alloc.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -215,7 +216,10 @@ static arag_status parse_config(const char *json, size_t len, arag_config *cfg, 
                                 size_t err_len) {
   arag_config_default(cfg);
   if (!json || len == 0) return ARAG_OK;
+  unsigned long failures = arag_json_alloc_failures();
   cJSON *root = cJSON_ParseWithLength(json, len);
+  if (!root && arag_json_alloc_failures() != failures)
+    return cfg_fail(err, err_len, ARAG_E_NOMEM, "out of memory parsing the config");
   if (!root) return cfg_fail(err, err_len, ARAG_E_JSON, "config is not valid JSON");
   arag_status st = arag_config_apply(cfg, root, 0, err, err_len);
   cJSON_Delete(root);
@@ -230,7 +234,8 @@ arag_status arag_engine_create(const char *config_json, size_t len, arag_engine 
   *out = NULL;
   arag_config cfg;
   char err[ARAG_ERRBUF_SIZE];
-  if (parse_config(config_json, len, &cfg, err, sizeof err) != ARAG_OK) return ARAG_E_INVALID;
+  arag_status st = parse_config(config_json, len, &cfg, err, sizeof err);
+  if (st != ARAG_OK) return st == ARAG_E_NOMEM ? st : ARAG_E_INVALID;
   arag_engine *e = calloc(1, sizeof *e);
   if (!e) return ARAG_E_NOMEM;
   e->cfg = cfg;
@@ -245,7 +250,10 @@ arag_status arag_engine_configure(arag_engine *eng, const char *config_json, siz
   if (!eng) return ARAG_E_INVALID;
   if (!config_json && len) return arag_err_set(&eng->err, ARAG_E_INVALID, "config_json is NULL");
   if (!len) return ARAG_OK;
+  unsigned long failures = arag_json_alloc_failures();
   cJSON *root = cJSON_ParseWithLength(config_json, len);
+  if (!root && arag_json_alloc_failures() != failures)
+    return arag_err_set(&eng->err, ARAG_E_NOMEM, "out of memory parsing the config");
   if (!root) return arag_err_set(&eng->err, ARAG_E_JSON, "config is not valid JSON");
   arag_config cfg = eng->cfg;
   char err[ARAG_ERRBUF_SIZE] = "";
@@ -342,7 +350,10 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
                         len, eng->cfg.max_request_bytes);
   cJSON *req = NULL;
   if (len) {
+    unsigned long failures = arag_json_alloc_failures();
     req = cJSON_ParseWithLength(request_json, len);
+    if (!req && arag_json_alloc_failures() != failures)
+      return arag_err_set(&eng->err, ARAG_E_NOMEM, "out of memory parsing the request");
     if (!req) return arag_err_set(&eng->err, ARAG_E_JSON, "request is not valid JSON");
     if (has_nul_escape(request_json, len)) {
       cJSON_Delete(req);

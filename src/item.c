@@ -3,6 +3,7 @@
 #include "item.h"
 
 #include "embed.h"
+#include "json_alloc.h"
 
 #include <math.h>
 #include <stdarg.h>
@@ -382,7 +383,10 @@ static arag_status each_one(const char **p, const char *end, size_t *line, const
                             size_t n, const char *bad, arag_json_each_fn fn, void *user, char *err,
                             size_t err_len) {
   const char *stop = NULL;
+  unsigned long failures = arag_json_alloc_failures();
   cJSON *obj = *p < end ? cJSON_ParseWithLengthOpts(*p, (size_t)(end - *p), &stop, 0) : NULL;
+  if (!obj && arag_json_alloc_failures() != failures)
+    return fail(ARAG_E_NOMEM, err, err_len, "%s %zu: out of memory", where, n);
   if (!obj) {
     size_t eline = *line;
     if (stop)

@@ -343,7 +343,12 @@ arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const ar
   static const char *const top_keys[] = {"k", "top_k"};
   for (int i = 0; i < 2; i++) {
     const cJSON *v = req ? cJSON_GetObjectItemCaseSensitive(req, top_keys[i]) : NULL;
-    if (v) cJSON_AddItemToObject(top, top_keys[i], cJSON_Duplicate(v, 1));
+    cJSON *dup = v ? cJSON_Duplicate(v, 1) : NULL;
+    if (v && (!dup || !cJSON_AddItemToObject(top, top_keys[i], dup))) {
+      cJSON_Delete(dup); /* cJSON leaves an item it could not add with the caller */
+      cJSON_Delete(top);
+      return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+    }
   }
   arag_status st = arag_config_apply(&s->cfg, top, 1, err, err_len);
   cJSON_Delete(top);
@@ -513,6 +518,11 @@ static void take_notes(arag_session *s, int i, arag_strlist *repairs, arag_strli
   arag_strlist_free(degraded);
 }
 
+/* The status of a step that failed here, before or instead of a call: out of memory
+ * building its input, rendering its request or in the offline reasoner. Hosts deliver
+ * statuses >= 0 (arag_pipeline_deliver), so this is never a provider's answer. */
+#define LOCAL_OOM (-1)
+
 static void handle_answer(arag_session *s, int i, int status, const char *body, size_t len) {
   if (s->in_flight) s->in_flight--;
   arag_bb_answer(&s->bb, i, status, rel_ms(s), body, len);
@@ -525,7 +535,9 @@ static void handle_answer(arag_session *s, int i, int status, const char *body, 
   int ok = 0;
   cJSON *out = NULL;
   if (status != 200) {
-    if (status == 0)
+    if (status == LOCAL_OOM)
+      arag_strlist_add(&degraded, "%s:out_of_memory", step);
+    else if (status == 0)
       arag_strlist_add(&degraded, "%s:network_error", step);
     else
       arag_strlist_add(&degraded, "%s:http_%d", step, status);
@@ -882,7 +894,7 @@ static void dispatch(arag_session *s, int i) {
   uint32_t rid = m->request_id;
   if (build_input(s, i, &in, &cs) != 0) {
     scratch_free(&cs);
-    handle_answer(s, i, 0, "out of memory building the agent input", 38);
+    handle_answer(s, i, LOCAL_OOM, "out of memory building the agent input", 38);
     return;
   }
   s->bb.msgs[i].inputs = inputs_json(&in);
@@ -912,13 +924,13 @@ static void dispatch(arag_session *s, int i) {
     if (ans)
       handle_answer(s, i, 200, ans, alen);
     else
-      handle_answer(s, i, 0, "offline reasoner: out of memory", 31);
+      handle_answer(s, i, LOCAL_OOM, "offline reasoner: out of memory", 31);
     free(ans);
     return;
   }
   scratch_free(&cs);
   if (!json) {
-    handle_answer(s, i, 0, "out of memory rendering the request", 35);
+    handle_answer(s, i, LOCAL_OOM, "out of memory rendering the request", 35);
     return;
   }
   /* The host may deliver (or cancel, or free the session) inside the call. */
@@ -944,7 +956,7 @@ arag_status arag_pipeline_deliver(arag_session *s, uint32_t request_id, int stat
   if (s->state != ARAG_SESSION_RUNNING) return ARAG_E_NOT_FOUND;
   int i = arag_bb_find(&s->bb, request_id);
   if (i < 0 || s->bb.msgs[i].state != ARAG_MSG_IN_FLIGHT) return ARAG_E_NOT_FOUND;
-  handle_answer(s, i, status, body ? body : "", body ? len : 0);
+  handle_answer(s, i, status < 0 ? 0 : status, body ? body : "", body ? len : 0);
   return ARAG_OK;
 }
 

@@ -349,11 +349,12 @@ static char *answer_uua(const arag_agent_input *in, const arag_reasoner_params *
     arag_sb_json_text(&out, s, strlen(s), 0);
   }
   arag_sb_puts(&out, "]}");
-done:
+done:;
+  int failed = !tmp || sum.oom; /* a summary cut short by out of memory is not given */
   free(tmp);
   arag_sb_free(&sum);
   if (owned) rs_profile_free(pr);
-  if (!tmp) {
+  if (failed) {
     arag_sb_free(&out);
     return NULL;
   }
