@@ -187,7 +187,17 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
 void arag_history_clear(arag_history *h);
 uint32_t arag_history_count(const arag_history *h);
 arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *out_len);
+/* Replaces the events with a snapshot's; all-or-nothing. A snapshot is checked as event
+ * JSON is (finite numbers, limits) and within the memory budget below. */
 arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len);
+/* Memory budget of one history: its events, their strings and vectors and the index
+ * rows, counted generously (about 2 * 4 * dim bytes plus the text per event). Adding or
+ * restoring past it fails with ARAG_E_LIMIT and changes nothing. */
+#define ARAG_HISTORY_DEFAULT_MAX_BYTES ((size_t)64 << 20)
+size_t arag_history_memory_bytes(const arag_history *h);
+size_t arag_history_max_bytes(const arag_history *h);
+/* ARAG_E_LIMIT (and no change) when the history already takes more. */
+arag_status arag_history_set_max_bytes(arag_history *h, size_t max_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Engine and recommendation sessions                                        */

@@ -24,6 +24,8 @@ typedef struct latest_rec {
 struct arag_history {
   uint32_t dim;
   arag_limits lim;
+  size_t max_bytes; /* memory budget of the events and their index rows */
+  size_t bytes;     /* what they take now (event_cost summed) */
   arag_index *ix;
   arag_event *events; /* ascending (ts, seq) */
   uint64_t *seqs;     /* insertion number of each event */
@@ -39,6 +41,22 @@ struct arag_history {
 
 static const float *ev_vec(const arag_history *h, const arag_item *it) {
   return it->vec ? it->vec : h->zeros;
+}
+
+/* Memory one event takes, counted generously: the event, its strings and related
+ * list, its vector and an index row (a repeated id shares its row, a zero vector is
+ * dropped: both counted anyway), and a malloc header per block. */
+#define ALLOC_OVERHEAD 16
+static size_t event_cost(const arag_item *it, uint32_t dim) {
+  size_t n = sizeof(arag_event) + sizeof(uint64_t) + 2 * (4 * (size_t)dim + ALLOC_OVERHEAD);
+  n += it->id_len + 2 * ALLOC_OVERHEAD; /* the event's id and the index's copy */
+  const char *str[3] = {it->title, it->text, it->brand};
+  for (int i = 0; i < 3; i++) n += (str[i] ? strlen(str[i]) : 0) + 1 + ALLOC_OVERHEAD;
+  for (uint32_t c = 0; c < it->n_categories; c++)
+    n += sizeof(char *) + strlen(it->categories[c]) + 1 + ALLOC_OVERHEAD;
+  for (uint32_t r = 0; r < it->n_related; r++)
+    n += sizeof(char *) + sizeof(float) + strlen(it->related_ids[r]) + 1 + ALLOC_OVERHEAD;
+  return n;
 }
 
 static void drop_zero_vec(arag_item *it, uint32_t dim) {
@@ -85,6 +103,7 @@ arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_hi
   arag_history *h = (arag_history *)calloc(1, sizeof(*h));
   if (!h) return ARAG_E_NOMEM;
   h->dim = dim;
+  h->max_bytes = ARAG_HISTORY_DEFAULT_MAX_BYTES;
   arag_status st = arag_item_index_create(dim, ARAG_F32, limits, &h->lim, &h->ix);
   if (st != ARAG_OK) {
     free(h);
@@ -115,6 +134,18 @@ const char *arag_history_last_error(const arag_history *h) {
 }
 
 uint32_t arag_history_count(const arag_history *h) { return h ? (uint32_t)h->n : 0; }
+size_t arag_history_memory_bytes(const arag_history *h) { return h ? h->bytes : 0; }
+size_t arag_history_max_bytes(const arag_history *h) { return h ? h->max_bytes : 0; }
+
+arag_status arag_history_set_max_bytes(arag_history *h, size_t max_bytes) {
+  if (!h) return ARAG_E_INVALID;
+  if (max_bytes == 0) return set_err(h, ARAG_E_INVALID, "max_bytes must be at least 1");
+  if (h->bytes > max_bytes)
+    return set_err(h, ARAG_E_LIMIT, "the history takes %zu bytes, more than %zu", h->bytes,
+                   max_bytes);
+  h->max_bytes = max_bytes;
+  return ARAG_OK;
+}
 uint32_t arag_history_dim(const arag_history *h) { return h ? h->dim : 0; }
 
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n) {
@@ -140,6 +171,7 @@ void arag_history_clear(arag_history *h) {
   h->seqs = NULL;
   h->n = 0;
   h->next_seq = 0;
+  h->bytes = 0;
 }
 
 /* ---- add_json ----------------------------------------------------------- */
@@ -149,6 +181,7 @@ typedef struct ev_batch {
   arag_event *ev;
   int *has_ts;
   size_t n, cap;
+  size_t bytes; /* event_cost of the batch */
 } ev_batch;
 
 static arag_status ev_batch_add(void *user, const cJSON *obj, char *err, size_t err_len) {
@@ -171,8 +204,15 @@ static arag_status ev_batch_add(void *user, const cJSON *obj, char *err, size_t 
   }
   arag_status st =
       arag_event_parse(obj, &b->h->lim, b->h->dim, &b->ev[b->n], &b->has_ts[b->n], err, err_len);
-  if (st == ARAG_OK) b->n++;
-  return st;
+  if (st != ARAG_OK) return st;
+  b->bytes += event_cost(&b->ev[b->n].item, b->h->dim);
+  b->n++;
+  if (b->h->bytes + b->bytes > b->h->max_bytes) {
+    snprintf(err, err_len, "history would take more than max_bytes (%zu bytes) of memory",
+             b->h->max_bytes);
+    return ARAG_E_LIMIT;
+  }
+  return ARAG_OK;
 }
 
 typedef struct sort_key {
@@ -197,7 +237,7 @@ typedef struct update {
 
 arag_status arag_history_add_json(arag_history *h, const char *json, size_t len) {
   if (!h) return ARAG_E_INVALID;
-  ev_batch b = {h, NULL, NULL, 0, 0};
+  ev_batch b = {h, NULL, NULL, 0, 0, 0};
   char msg[ARAG_ERRBUF_SIZE];
   arag_status st = arag_json_each(json, len, ev_batch_add, &b, msg, sizeof(msg));
   sort_key *keys = NULL;
@@ -319,6 +359,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
   h->seqs = mseqs;
   h->n = m;
   h->next_seq += b.n;
+  h->bytes += b.bytes;
   merged = NULL;
   mseqs = NULL;
   free(b.ev);
@@ -508,8 +549,10 @@ static int get_str(rbuf *r, uint32_t max, char **out, uint32_t *len_out) {
   return 1;
 }
 
+/* Reads one event; *bytes adds its event_cost, which must stay within max_bytes
+ * (checked before its vector is allocated). */
 static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t *seq,
-                              uint64_t next_seq) {
+                              uint64_t next_seq, size_t *bytes) {
   arag_item *it = &e->item;
   uint8_t kind;
   uint32_t ncat, id_len = 0;
@@ -520,6 +563,9 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   e->kind = (arag_event_kind)kind;
   if (!isfinite(e->ts) || *seq >= next_seq)
     return set_err(h, ARAG_E_CORRUPT, "snapshot: bad event time or number");
+  /* As in event JSON: a number is finite, or absent (NaN). */
+  if (isinf(e->rating) || isinf(it->price) || isinf(it->popularity))
+    return set_err(h, ARAG_E_CORRUPT, "snapshot: a rating, price or popularity is not finite");
   char **fields[4] = {&it->id, &it->title, &it->text, &it->brand};
   for (int f = 0; f < 4; f++) {
     int rc = get_str(r, f == 0 ? h->lim.max_id_bytes : h->lim.max_text_bytes, fields[f],
@@ -550,6 +596,10 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   if (has_vec > 1) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad vector flag");
   if (has_vec && r->n - r->off < 4 * (size_t)h->dim)
     return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  *bytes += event_cost(it, h->dim);
+  if (*bytes > h->max_bytes)
+    return set_err(h, ARAG_E_LIMIT, "snapshot would take more than max_bytes (%zu bytes) of memory",
+                   h->max_bytes);
   it->vec = (float *)malloc(4 * (size_t)h->dim);
   if (!it->vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
   if (!has_vec) {
@@ -557,12 +607,15 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
       return set_err(h, ARAG_E_NOMEM, "out of memory");
     return ARAG_OK;
   }
+  double ss = 0.0;
   for (uint32_t d = 0; d < h->dim; d++) {
     uint32_t v = 0;
     get_u32(r, &v); /* cannot fail: the length was checked above */
     memcpy(&it->vec[d], &v, 4);
     if (!isfinite(it->vec[d])) return set_err(h, ARAG_E_CORRUPT, "snapshot: non-finite vector");
+    ss += (double)it->vec[d] * it->vec[d];
   }
+  if (!(ss <= 3.0e38)) return set_err(h, ARAG_E_CORRUPT, "snapshot: vector norm overflows float");
   return ARAG_OK;
 }
 
@@ -595,6 +648,12 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   /* Each event takes at least 62 bytes: refuse counts the bytes cannot hold. */
   if ((uint64_t)n * 62 > len)
     return set_err(h, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
+  /* The memory budget, first for the tables sized by the count, then event by event. */
+  size_t used = 0;
+  if ((uint64_t)n * (sizeof(arag_event) + sizeof(uint64_t) + 2 * 4 * (uint64_t)h->dim) >
+      h->max_bytes)
+    return set_err(h, ARAG_E_LIMIT, "snapshot would take more than max_bytes (%zu bytes) of memory",
+                   h->max_bytes);
 
   arag_status st = ARAG_OK;
   arag_event *ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
@@ -607,7 +666,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
     goto fail;
   }
   for (; got < n; got++) {
-    st = read_event(h, &r, &ev[got], &seqs[got], next_seq);
+    st = read_event(h, &r, &ev[got], &seqs[got], next_seq, &used);
     if (st != ARAG_OK) {
       got++; /* free the partly read event too */
       goto fail;
@@ -668,6 +727,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   h->next_seq = next_seq;
   h->latest = latest;
   h->ix = ix;
+  h->bytes = used;
   return ARAG_OK;
 fail:
   if (ev) events_free(ev, got);

@@ -1,6 +1,7 @@
 /* History: ordering, default timestamps, the per-item index (latest event),
  * all-or-nothing batches, limits, clear, snapshot round trip and refusal of
- * every flipped byte and every truncation. */
+ * every flipped byte and every truncation, of numbers event JSON refuses, and of
+ * snapshots past the memory budget. */
 #include "embed.h"
 #include "model.h"
 #include "test.h"
@@ -349,6 +350,114 @@ static void test_snapshot_refusals(void) {
   arag_history_free(h);
 }
 
+/* A snapshot written by hand (format in history.c): n events "e<i>" with no text and
+ * no stored vector, each with the given rating, price and popularity. */
+typedef struct sbuf {
+  uint8_t *p;
+  size_t n;
+} sbuf;
+static void put(sbuf *b, uint64_t v, int bytes) {
+  for (int i = 0; i < bytes; i++) b->p[b->n++] = (uint8_t)(v >> (8 * i));
+}
+static void put_f64(sbuf *b, double d) {
+  uint64_t v;
+  memcpy(&v, &d, 8);
+  put(b, v, 8);
+}
+static uint8_t *craft(uint32_t dim, uint32_t n, double rating, double price, double pop,
+                      size_t *len) {
+  size_t total = 32 + (size_t)n * (62 + 8) + 8;
+  sbuf b = {(uint8_t *)malloc(total), 0};
+  memcpy(b.p, "ARHS", 4);
+  b.n = 4;
+  put(&b, 1, 4);
+  put(&b, dim, 4);
+  put(&b, n, 4);
+  put(&b, n, 8); /* next_seq */
+  put(&b, total, 8);
+  for (uint32_t i = 0; i < n; i++) {
+    char id[16];
+    snprintf(id, sizeof id, "e%07u", i);
+    put(&b, i, 8);
+    put_f64(&b, (double)i);
+    put(&b, ARAG_EV_VIEW, 1);
+    put_f64(&b, rating);
+    put_f64(&b, price);
+    put_f64(&b, pop);
+    put(&b, 8, 4);
+    memcpy(b.p + b.n, id, 8);
+    b.n += 8;
+    for (int s = 0; s < 3; s++) put(&b, 0, 4); /* title, text, brand */
+    put(&b, 0, 4);                             /* categories */
+    put(&b, 0, 1);                             /* no stored vector */
+  }
+  uint64_t sum = 0xcbf29ce484222325ULL;
+  for (size_t i = 0; i < b.n; i++) sum = (sum ^ b.p[i]) * 0x100000001b3ULL;
+  put(&b, sum, 8);
+  *len = b.n;
+  return b.p;
+}
+
+static void test_snapshot_numbers(void) {
+  arag_history *h = make(D, 0);
+  CHECK_EQ_INT(add(h, "{\"id\":\"keep\",\"title\":\"kept\"}"), ARAG_OK);
+  size_t len = 0;
+  const double inf = INFINITY;
+  const double bad[3][3] = {{inf, 1, 1}, {1, -inf, 1}, {1, 1, inf}};
+  for (int i = 0; i < 3; i++) {
+    uint8_t *snap = craft(D, 3, bad[i][0], bad[i][1], bad[i][2], &len);
+    CHECK_EQ_INT(arag_history_restore(h, snap, len), ARAG_E_CORRUPT);
+    CHECK(strstr(arag_history_last_error(h), "not finite") != NULL);
+    CHECK_EQ_INT(arag_history_count(h), 1);
+    free(snap);
+  }
+  /* The same numbers as event JSON are refused too. */
+  CHECK_EQ_INT(add(h, "{\"id\":\"x\",\"price\":1e999}"), ARAG_E_JSON);
+  /* NaN is an absent number, as in JSON: accepted, and kept absent. */
+  uint8_t *snap = craft(D, 3, NAN, NAN, 2.5, &len);
+  CHECK_EQ_INT(arag_history_restore(h, snap, len), ARAG_OK);
+  uint32_t n = 0;
+  const arag_event *ev = arag_history_events(h, &n);
+  CHECK_EQ_INT(n, 3);
+  CHECK(n == 3 && isnan(ev[0].rating) && isnan(ev[0].item.price) && ev[0].item.popularity == 2.5);
+  free(snap);
+  arag_history_free(h);
+}
+
+static void test_memory_budget(void) {
+  arag_history *h = make(D, 0);
+  CHECK_EQ_INT(arag_history_max_bytes(h), ARAG_HISTORY_DEFAULT_MAX_BYTES);
+  CHECK_EQ_INT(add(h, "{\"id\":\"keep\",\"title\":\"kept\"}"), ARAG_OK);
+  size_t one = arag_history_memory_bytes(h);
+  CHECK(one >= 2 * 4 * D + 4);
+  /* 20,000 events of 70 bytes each (1.4 MB): within the default budget, past 1 MB. */
+  size_t len = 0;
+  uint8_t *snap = craft(D, 20000, NAN, 3, NAN, &len);
+  CHECK_EQ_INT(arag_history_set_max_bytes(h, 1 << 20), ARAG_OK);
+  CHECK_EQ_INT(arag_history_restore(h, snap, len), ARAG_E_LIMIT);
+  CHECK(strstr(arag_history_last_error(h), "max_bytes") != NULL);
+  CHECK_EQ_INT(arag_history_count(h), 1);
+  CHECK_EQ_INT(arag_history_memory_bytes(h), one);
+  CHECK_EQ_INT(arag_history_set_max_bytes(h, ARAG_HISTORY_DEFAULT_MAX_BYTES), ARAG_OK);
+  CHECK_EQ_INT(arag_history_restore(h, snap, len), ARAG_OK);
+  CHECK_EQ_INT(arag_history_count(h), 20000);
+  size_t used = arag_history_memory_bytes(h);
+  CHECK(used > (size_t)20000 * 2 * 4 * D && used < ARAG_HISTORY_DEFAULT_MAX_BYTES);
+  /* A budget below what the history holds is refused; so are additions past it. */
+  CHECK_EQ_INT(arag_history_set_max_bytes(h, used - 1), ARAG_E_LIMIT);
+  CHECK_EQ_INT(arag_history_set_max_bytes(h, 0), ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_history_set_max_bytes(h, used + 10), ARAG_OK);
+  CHECK_EQ_INT(add(h, "{\"id\":\"more\",\"title\":\"one more\"}"), ARAG_E_LIMIT);
+  CHECK(strstr(arag_history_last_error(h), "max_bytes") != NULL);
+  CHECK_EQ_INT(arag_history_count(h), 20000);
+  CHECK_EQ_INT(arag_history_memory_bytes(h), used);
+  arag_history_clear(h);
+  CHECK_EQ_INT(arag_history_memory_bytes(h), 0);
+  CHECK_EQ_INT(add(h, "{\"id\":\"more\",\"title\":\"one more\"}"), ARAG_OK);
+  free(snap);
+  arag_history_free(h);
+}
+
 int main(void) {
   RUN(test_create);
   RUN(test_order);
@@ -358,5 +467,7 @@ int main(void) {
   RUN(test_clear);
   RUN(test_snapshot_round_trip);
   RUN(test_snapshot_refusals);
+  RUN(test_snapshot_numbers);
+  RUN(test_memory_budget);
   return test_report();
 }

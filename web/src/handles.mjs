@@ -358,6 +358,18 @@ export class History extends Handle {
   get count() {
     return this._raw.fn.arag_history_count(this.ptr) >>> 0;
   }
+  /** Memory the events take (counted generously), and the budget adding and restoring keep to. */
+  get memoryBytes() {
+    return this._raw.fn.arag_history_memory_bytes(this.ptr) >>> 0;
+  }
+  get maxBytes() {
+    return this._raw.fn.arag_history_max_bytes(this.ptr) >>> 0;
+  }
+  setMaxBytes(n) {
+    checkU32('maxBytes', n, { min: 1 });
+    this._check(this._raw.fn.arag_history_set_max_bytes(this.ptr, n));
+    return this;
+  }
   /** Adds one event, an array of events, or JSON / JSON lines text. All or nothing. */
   add(events) {
     this._callWithString('arag_history_add_json', toJsonText(events, 'events'));
@@ -442,12 +454,15 @@ export class Arag {
     return new Catalog(this.raw, ptr);
   }
   createHistory(opts = {}) {
-    const { dim = 512, limits } = opts;
+    const { dim = 512, limits, maxBytes } = opts;
     checkU32('dim', dim, { min: 1 });
+    if (maxBytes !== undefined) checkU32('maxBytes', maxBytes, { min: 1 });
     const ptr = this.raw.scope((s) =>
       this._create('arag_history_create', s, [dim, writeLimits(this.raw, s, limits)], 'createHistory')
     );
-    return new History(this.raw, ptr);
+    const history = new History(this.raw, ptr);
+    if (maxBytes !== undefined) history.setMaxBytes(maxBytes);
+    return history;
   }
 }
 

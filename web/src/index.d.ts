@@ -136,6 +136,11 @@ export declare class Catalog {
 export declare class History {
   private constructor();
   readonly count: number;
+  /** Memory the events take, counted generously (about 2 * 4 * dim bytes plus text each). */
+  readonly memoryBytes: number;
+  /** Budget that add() and restore() keep to (default 64 MiB): past it they throw ARAG_E_LIMIT. */
+  readonly maxBytes: number;
+  setMaxBytes(n: number): this;
   readonly freed: boolean;
   add(events: HistoryEvent | HistoryEvent[] | string): number;
   clear(): this;
@@ -177,7 +182,7 @@ export declare class Arag {
   embed(text: string, dim?: number): Float32Array;
   createIndex(opts: IndexOptions): Index;
   createCatalog(opts?: { dim?: number; dtype?: 'f32' | 'int8'; limits?: Partial<Limits> }): Catalog;
-  createHistory(opts?: { dim?: number; limits?: Partial<Limits> }): History;
+  createHistory(opts?: { dim?: number; limits?: Partial<Limits>; maxBytes?: number }): History;
 }
 
 export declare function createArag(opts?: LoadOptions): Promise<Arag>;
