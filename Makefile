@@ -3,7 +3,6 @@
 SHELL := /bin/bash
 export NODE_PATH := /usr/share/nodejs
 JOBS ?= 2
-DATA ?= ../shared/data/amazon-beauty
 PORT ?= 8080
 FUZZ_SECONDS ?= 60
 CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
@@ -13,9 +12,15 @@ ASAN_DIR := build/native-asan
 EM_DIR := build/emscripten
 WASI_DIR := build/wasi
 FUZZ_DIR := build/fuzz
+# Data sets (items.jsonl + interactions.jsonl) live under ARAG_DATA_ROOT (default data/,
+# git-ignored); the sample data set is generated into build/.
+ARAG_DATA_ROOT ?= data
+SAMPLE_DATA := build/data/sample-shop
+# The long runs use amazon-beauty when it is there, else the sample data set.
+LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: all setup native asan wasm test test-native test-wasm demo bench fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: all setup native asan wasm test test-native test-wasm demo sample-data bench fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
 
@@ -53,7 +58,11 @@ test: format-check test-native fuzz-smoke test-wasm
 
 # The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
 demo: wasm
-	node web/demo/serve.mjs --port $(PORT) $(if $(filter command line environment,$(origin DATA)),--data "$(DATA)")
+	node web/demo/serve.mjs --port $(PORT) $(if $(DATA),--data "$(DATA)")
+
+# The sample data set: the demo's fictional catalog and simulated shoppers (deterministic).
+sample-data:
+	node scripts/sample-data.mjs --out $(SAMPLE_DATA)
 
 # The pipeline benchmark profiles a build that keeps wasm function names (same code).
 bench: wasm native
@@ -80,14 +89,14 @@ fuzz-smoke: fuzz-build
 # (memory curve, handles), and natively under LeakSanitizer and valgrind (a build without
 # -march=native: valgrind knows no AVX-512).
 SOAK_N ?= 10000
-soak: wasm native asan
-	node wasm-tests/soak/edge-soak.mjs --n $(SOAK_N) --json build/soak-edge.json
-	$(ASAN_DIR)/soak_native --n $(SOAK_N)
+soak: wasm native asan sample-data
+	node wasm-tests/soak/edge-soak.mjs --n $(SOAK_N) --data $(LONG_DATA) --json build/soak-edge.json
+	$(ASAN_DIR)/soak_native --n $(SOAK_N) --data $(LONG_DATA)
 	@if command -v valgrind >/dev/null; then \
 	  cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARAG_NATIVE_ARCH=OFF >/dev/null && \
 	  cmake --build build/valgrind -j $(JOBS) --target soak_native && \
 	  valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 \
-	    build/valgrind/soak_native --n $$(( $(SOAK_N) / 10 )); \
+	    build/valgrind/soak_native --n $$(( $(SOAK_N) / 10 )) --data $(LONG_DATA); \
 	else echo "valgrind not installed: skipped"; fi
 
 # The C sources: git's list, or the same files found on disk (a copy without git).

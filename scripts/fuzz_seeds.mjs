@@ -1,15 +1,16 @@
 // Writes the small seed corpora of the libFuzzer targets into fuzz/corpus/<target>/:
-// real data lines (items.jsonl, interactions.jsonl), agent answers recorded from the
+// data set lines (items.jsonl, interactions.jsonl), agent answers recorded from the
 // built-in offline reasoner and from the OpenAI-compatible test server, snapshots made
 // by the module, config and request JSON. Deterministic; needs dist/ (make wasm).
-//   node scripts/fuzz_seeds.mjs [DATA_DIR]   (default ../shared/data/amazon-beauty)
+//   node scripts/fuzz_seeds.mjs [DATA_DIR]   (default: the sample data set)
 import { mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createHash } from 'node:crypto';
+import { writeSampleData } from './sample-data.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
-const DATA = resolve(ROOT, process.argv[2] || '../shared/data/amazon-beauty');
+const DATA = process.argv[2] ? resolve(process.argv[2]) : writeSampleData();
 const { createArag, createRecommender, fromFunction } = await import(join(ROOT, 'dist/index.mjs'));
 const { answerFor } = await import(join(ROOT, 'wasm-tests/helpers/openai-test-server.mjs'));
 

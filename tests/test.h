@@ -1,5 +1,7 @@
 /* Minimal test harness: CHECK records a failure and goes on; each test file's main
- * calls RUN(test_fn) and returns test_report(). ctest reads the exit code. */
+ * calls RUN(test_fn) and returns test_report(). ctest reads the exit code. A test
+ * that cannot run here (an optional data set is absent) says why with TEST_SKIP and
+ * returns; RUN then prints SKIP for it. */
 #ifndef ARAG_TEST_H
 #define ARAG_TEST_H
 #include <math.h>
@@ -8,6 +10,15 @@
 
 static int test_failures;
 static int test_checks;
+static int test_skipped;
+
+#define TEST_SKIP(...)                                                                             \
+  do {                                                                                             \
+    test_skipped = 1;                                                                              \
+    fprintf(stderr, "  skipped: ");                                                                \
+    fprintf(stderr, __VA_ARGS__);                                                                  \
+    fputc('\n', stderr);                                                                           \
+  } while (0)
 
 #define CHECK(cond)                                                                                \
   do {                                                                                             \
@@ -39,11 +50,16 @@ static int test_checks;
     }                                                                                              \
   } while (0)
 
+static inline const char *test_verdict_(int failed) {
+  return failed ? "FAIL" : test_skipped ? "SKIP" : "ok  ";
+}
+
 #define RUN(fn)                                                                                    \
   do {                                                                                             \
     int before_ = test_failures;                                                                   \
+    test_skipped = 0;                                                                              \
     fn();                                                                                          \
-    fprintf(stderr, "%s %s\n", test_failures == before_ ? "ok  " : "FAIL", #fn);                   \
+    fprintf(stderr, "%s %s\n", test_verdict_(test_failures != before_), #fn);                      \
   } while (0)
 
 static inline int test_report(void) {

@@ -454,12 +454,12 @@ static void test_int8_catalog(void) {
 }
 
 static void test_amazon_beauty(void) {
-  const char *path = "../shared/data/amazon-beauty/items.jsonl";
   size_t len = 0;
-  char *json = test_read_file(path, &len);
-  CHECK(json != NULL);
+  char path[1024];
+  char *json =
+      test_read_file(test_data_path("amazon-beauty", "items.jsonl", path, sizeof path), &len);
   if (!json) {
-    fprintf(stderr, "cannot read %s (run from the repository root, data next to it)\n", path);
+    TEST_SKIP("needs the amazon-beauty data set, cannot read %s (set ARAG_DATA_ROOT)", path);
     return;
   }
   arag_catalog *cat = make(ARAG_EMBED_DEFAULT_DIM, 0);
@@ -496,12 +496,12 @@ static void test_amazon_beauty(void) {
 }
 
 static void test_amazon_office_brand(void) {
-  const char *path = "../shared/data/amazon-office/items.jsonl";
   size_t len = 0;
-  char *json = test_read_file(path, &len);
-  CHECK(json != NULL);
+  char path[1024];
+  char *json =
+      test_read_file(test_data_path("amazon-office", "items.jsonl", path, sizeof path), &len);
   if (!json) {
-    fprintf(stderr, "cannot read %s (run from the repository root, data next to it)\n", path);
+    TEST_SKIP("needs the amazon-office data set, cannot read %s (set ARAG_DATA_ROOT)", path);
     return;
   }
   arag_catalog *cat = make(ARAG_EMBED_DEFAULT_DIM, 0);

@@ -1,6 +1,6 @@
 /* Helpers shared by the C tests (header-only): a xorshift64 generator whose
  * state each test file owns (so each keeps its own fixed sequence), uniform
- * floats in [-1, 1), and reading a whole data file. */
+ * floats in [-1, 1), reading a whole data file, and where data sets are. */
 #ifndef ARAG_TEST_UTIL_H
 #define ARAG_TEST_UTIL_H
 
@@ -36,6 +36,15 @@ static inline char *test_read_file(const char *path, size_t *len) {
     buf[n] = '\0';
     *len = (size_t)n;
   }
+  return buf;
+}
+
+/* The path of `file` in data set `name` under $ARAG_DATA_ROOT (default "data", relative
+ * to the repository root, where ctest runs the tests). */
+static inline const char *test_data_path(const char *name, const char *file, char *buf,
+                                         size_t size) {
+  const char *root = getenv("ARAG_DATA_ROOT");
+  snprintf(buf, size, "%s/%s/%s", root && *root ? root : "data", name, file);
   return buf;
 }
 

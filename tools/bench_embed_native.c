@@ -4,7 +4,7 @@
  *    "catalog_load_ms","ns_per_item_load","history_events","us_per_event_add",
  *    "history_snapshot_bytes","history_snapshot_ms","history_restore_ms"}
  * Usage: bench_embed_native [--data DIR] [--dim 512] [--reps 5]
- * DIR defaults to ../shared/data/amazon-beauty (relative to the repository). */
+ * DIR defaults to $ARAG_DATA_ROOT/amazon-beauty (ARAG_DATA_ROOT: data/ of the repository). */
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
 
@@ -24,7 +24,8 @@ static int cmp_double(const void *a, const void *b) {
 }
 
 int main(int argc, char **argv) {
-  const char *data = "../shared/data/amazon-beauty";
+  char dflt[512];
+  const char *data = data_set_dir("amazon-beauty", dflt, sizeof dflt);
   uint32_t dim = ARAG_EMBED_DEFAULT_DIM;
   int reps = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
@@ -48,7 +49,10 @@ int main(int argc, char **argv) {
   size_t len = 0;
   char *json = read_file(path, &len);
   if (!json) {
-    fprintf(stderr, "bench_embed_native: cannot read %s\n", path);
+    fprintf(stderr,
+            "bench_embed_native: cannot read %s (set ARAG_DATA_ROOT or pass --data DIR; `make "
+            "sample-data` writes a sample data set)\n",
+            path);
     return 2;
   }
   /* Titles, and the items as struct for the field-aware embedding. */

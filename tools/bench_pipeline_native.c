@@ -22,7 +22,7 @@
  * their rankings, summaries and traces when their dumps are byte-identical.
  * --trace-prompts 1 keeps every rendered request (what an LLM would get) in the
  * traces, so the dumps compare the prompts too. DIR defaults to
- * ../shared/data/amazon-beauty (relative to the repository). */
+ * $ARAG_DATA_ROOT/amazon-beauty (ARAG_DATA_ROOT: data/ of the repository). */
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
 
@@ -150,7 +150,8 @@ static double run_one(arag_engine *eng, arag_catalog *cat, arag_history *h, cons
 }
 
 int main(int argc, char **argv) {
-  const char *dir = "../shared/data/amazon-beauty";
+  char dflt[512];
+  const char *dir = data_set_dir("amazon-beauty", dflt, sizeof dflt);
   const char *dump_path = NULL;
   const char *mode = "both";
   int users = 50, reps = 5, n_events = 50, n_cands = 50, trace_prompts = 0;
@@ -184,7 +185,13 @@ int main(int argc, char **argv) {
   size_t len = 0;
   snprintf(path, sizeof path, "%s/items.jsonl", dir);
   char *items_src = read_file(path, &len);
-  if (!items_src) die("cannot read", path);
+  if (!items_src) {
+    fprintf(stderr,
+            "bench_pipeline_native: cannot read %s (set ARAG_DATA_ROOT or pass --data DIR; "
+            "`make sample-data` writes a sample data set)\n",
+            path);
+    return 2;
+  }
   uint32_t n_items = 0, cap_items = 1024;
   item_rec *items = malloc(cap_items * sizeof *items);
   for (char *line = strtok(items_src, "\n"); line; line = strtok(NULL, "\n")) {

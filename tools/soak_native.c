@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "../tests/fault_provider.h"
 #include "arag.h"
+#include "tool_util.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -34,26 +35,10 @@ static long rss_kb(void) {
   return res < 0 ? -1 : res * 4;
 }
 
-static char *read_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *s = malloc((size_t)n + 1);
-  if (s && fread(s, 1, (size_t)n, f) != (size_t)n) {
-    free(s);
-    s = NULL;
-  }
-  fclose(f);
-  if (s) s[n] = 0;
-  *len = (size_t)n;
-  return s;
-}
-
 int main(int argc, char **argv) {
   long n_recs = 10000, max_items = 3000, seed = 1, permille = 300;
-  const char *data = "../shared/data/amazon-beauty";
+  char dflt[512];
+  const char *data = data_set_dir("amazon-beauty", dflt, sizeof dflt);
   for (int i = 1; i + 1 < argc; i += 2) {
     if (strcmp(argv[i], "--n") == 0)
       n_recs = atol(argv[i + 1]);
@@ -75,7 +60,10 @@ int main(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/items.jsonl", data);
   char *items_text = read_file(path, &len);
   if (!items_text) {
-    fprintf(stderr, "%s: cannot read (pass --data DIR)\n", path);
+    fprintf(stderr,
+            "soak_native: cannot read %s (set ARAG_DATA_ROOT or pass --data DIR; `make "
+            "sample-data` writes a sample data set)\n",
+            path);
     return 2;
   }
   /* The first max_items lines go into the catalog; their ids into a sorted table. */

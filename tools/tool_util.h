@@ -1,5 +1,6 @@
 /* Helpers shared by the native command-line tools: a monotonic clock in
- * milliseconds and reading a whole file into a NUL-terminated buffer. */
+ * milliseconds, reading a whole file into a NUL-terminated buffer, and where data
+ * sets are. */
 #ifndef ARAG_TOOL_UTIL_H
 #define ARAG_TOOL_UTIL_H
 
@@ -35,6 +36,14 @@ static inline char *read_file(const char *path, size_t *len) {
   fclose(f);
   *len = (size_t)n;
   return p;
+}
+
+/* The folder of data set `name` under $ARAG_DATA_ROOT (default "data": run the tools
+ * from the repository root). */
+static inline const char *data_set_dir(const char *name, char *buf, size_t size) {
+  const char *root = getenv("ARAG_DATA_ROOT");
+  snprintf(buf, size, "%s/%s", root && *root ? root : "data", name);
+  return buf;
 }
 
 #endif

@@ -10,9 +10,10 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../web/demo/serve.mjs';
 import { makeCatalog } from '../web/demo/make-catalog.mjs';
+import { sampleDataSet } from './helpers/data.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const DATA = resolve(ROOT, '../shared/data/amazon-beauty');
+const DATA = sampleDataSet();
 const run = promisify(execFile);
 
 test('the committed sample catalog is what make-catalog.mjs writes', async () => {
@@ -82,7 +83,7 @@ test('--data serves a data set in the common format instead of the sample', asyn
   await withServer({ data: DATA }, async (s) => {
     const cat = await (await fetch(new URL('catalog.json', s.url))).json();
     const lines = readFileSync(join(DATA, 'items.jsonl'), 'utf8').split('\n').filter((l) => l.trim());
-    assert.equal(cat.source, 'amazon-beauty');
+    assert.equal(cat.source, 'sample-shop');
     assert.equal(cat.items.length, lines.length);
     assert.deepEqual(cat.items[0], JSON.parse(lines[0]));
   });

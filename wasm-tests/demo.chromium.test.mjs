@@ -14,6 +14,7 @@ import { chromium } from 'playwright-core';
 import { Miniflare } from 'miniflare';
 import { prepare, miniflareModules } from '../examples/edge-worker/prepare.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
+import { dataSet, needData } from './helpers/data.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ARTIFACTS = join(ROOT, 'wasm-tests', 'artifacts');
@@ -346,8 +347,8 @@ test('"forget me" empties the history, also after a reload', async () => {
   assert.equal(await count(), 0);
 });
 
-test('--data: the amazon-beauty data set in the same page', async () => {
-  const data = await startServe(0, edgeUrl, ['--data', '../shared/data/amazon-beauty']);
+test('--data: the amazon-beauty data set in the same page', needData('amazon-beauty'), async () => {
+  const data = await startServe(0, edgeUrl, ['--data', dataSet('amazon-beauty')]);
   servedOrigins.add(data.url);
   const p = await context.newPage();
   const errors = [];

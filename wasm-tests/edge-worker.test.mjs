@@ -7,14 +7,13 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { Miniflare } from 'miniflare';
 import { prepare, miniflareModules } from '../examples/edge-worker/prepare.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
+import { sampleDataSet } from './helpers/data.mjs';
 
-const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const DATA = resolve(ROOT, '../shared/data/amazon-beauty');
+const DATA = sampleDataSet();
 const ORIGIN = 'https://shop.example';
 const KEY = 'test-upstream-key-123';
 

@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { moves } from '../web/src/eval/tune.mjs';
+import { sampleDataSet } from './helpers/data.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'web', 'bin', 'arag.mjs');
 const dist = join(root, 'dist');
-const office = join(root, '..', 'shared', 'data', 'amazon-office');
+const sample = sampleDataSet();
 
 function arag(args) {
   return new Promise((done) => {
@@ -42,7 +43,7 @@ test('tune climbs out of a bad start, and arag eval reproduces its scores on bot
   try {
     const out = join(dir, 'tune.json');
     const start = { reasoner: { ira_pop: -3 } };
-    const r = await arag(['tune', '--dist', dist, '--data', office, '--users', '150', '--params', 'ira_pop', '--rounds', '2', '--config', JSON.stringify(start), '--json', out, '--quiet']);
+    const r = await arag(['tune', '--dist', dist, '--data', sample, '--users', '150', '--params', 'ira_pop', '--rounds', '2', '--config', JSON.stringify(start), '--json', out, '--quiet']);
     assert.equal(r.code, 0, r.stderr);
     const t = JSON.parse(readFileSync(out, 'utf8'));
     assert.equal(t.start.ira_pop, -3);
@@ -64,7 +65,7 @@ test('tune climbs out of a bad start, and arag eval reproduces its scores on bot
     // The same numbers from arag eval with the config tune printed.
     const evalNdcg = async (split, config) => {
       const j = join(dir, `${split}.json`);
-      const e = await arag(['eval', '--dist', dist, '--data', office, '--users', '150', '--split', split, '--methods', 'arag', '--config', JSON.stringify(config), '--json', j, '--quiet', '--no-checkpoint']);
+      const e = await arag(['eval', '--dist', dist, '--data', sample, '--users', '150', '--split', split, '--methods', 'arag', '--config', JSON.stringify(config), '--json', j, '--quiet', '--no-checkpoint']);
       assert.equal(e.code, 0, e.stderr);
       return JSON.parse(readFileSync(j, 'utf8')).methods.arag['ndcg@5'];
     };
@@ -77,19 +78,19 @@ test('tune climbs out of a bad start, and arag eval reproduces its scores on bot
 });
 
 test('bad options: a clear message, exit 2 for usage, 1 for an unknown weight', async () => {
-  let r = await arag(['tune', '--dist', dist, '--data', office, '--step', '1.5']);
+  let r = await arag(['tune', '--dist', dist, '--data', sample, '--step', '1.5']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--step: expected a number in \(0, 1\), got "1\.5"/);
-  r = await arag(['tune', '--dist', dist, '--data', office, '--min-gain=-0.01']);
+  r = await arag(['tune', '--dist', dist, '--data', sample, '--min-gain=-0.01']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--min-gain: expected a number in \[0, 1\), got "-0\.01"/);
-  r = await arag(['tune', '--dist', dist, '--data', office, '--config', '{"reasoner":']);
+  r = await arag(['tune', '--dist', dist, '--data', sample, '--config', '{"reasoner":']);
   assert.equal(r.code, 2);
   assert.match(r.stderr, /--config: not JSON/);
-  r = await arag(['tune', '--dist', dist, '--data', office, '--params', 'ira_pop,ira_zzz']);
+  r = await arag(['tune', '--dist', dist, '--data', sample, '--params', 'ira_pop,ira_zzz']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /unknown reasoner weight "ira_zzz" \(known: decay, /);
-  r = await arag(['tune', '--dist', dist, '--data', office, '--config', '{"reasoner":{"decay":3}}']);
+  r = await arag(['tune', '--dist', dist, '--data', sample, '--config', '{"reasoner":{"decay":3}}']);
   assert.equal(r.code, 1);
   assert.match(r.stderr, /decay/);
   assert.equal(r.stdout, '');

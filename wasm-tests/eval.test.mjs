@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
+import { dataSet, needData, sampleDataSet } from './helpers/data.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const cli = join(root, 'web', 'bin', 'arag.mjs');
 const dist = process.env.ARAG_EVAL_DIST ? resolve(process.env.ARAG_EVAL_DIST) : join(root, 'dist');
 const nativeBin = process.env.ARAG_EVAL_NATIVE ? resolve(process.env.ARAG_EVAL_NATIVE) : join(root, 'build', 'native', 'eval_native');
-const beauty = join(root, '..', 'shared', 'data', 'amazon-beauty');
-const office = join(root, '..', 'shared', 'data', 'amazon-office');
+// The sample data set (always there) for everything but the cross-check on real data.
+const sample = sampleDataSet();
 const ALL = 'recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua';
 const METRICS = ['ndcg@5', 'hit@5', 'ndcg@10', 'hit@10', 'mrr'];
 
@@ -61,7 +62,7 @@ test('offline eval on a slice: byte-identical JSON on every run and in both wasm
     const outs = [];
     for (const [name, kind] of [['a', 'emscripten'], ['b', 'emscripten'], ['c', 'wasi']]) {
       const r = await evalCli([
-        '--data', beauty, '--methods', ALL, '--users', '40', '--seed', '1', '--negatives', '49', '--kind', kind,
+        '--data', sample, '--methods', ALL, '--users', '40', '--seed', '1', '--negatives', '49', '--kind', kind,
         '--resamples', '300', '--json', join(dir, `${name}.json`), '--md', join(dir, `${name}.md`), '--svg', join(dir, `${name}.svg`),
       ]);
       assert.equal(r.code, 0, r.stderr);
@@ -71,7 +72,7 @@ test('offline eval on a slice: byte-identical JSON on every run and in both wasm
     assert.deepEqual(outs[1], outs[0], 'second run differs');
     assert.deepEqual(outs[2], outs[0], 'the WASI build differs from the Emscripten build');
     const res = JSON.parse(outs[0][0]);
-    assert.equal(res.dataset, 'amazon-beauty');
+    assert.equal(res.dataset, 'sample-shop');
     assert.equal(res.users, 40);
     assert.equal(res.backend, 'offline');
     assert.deepEqual(Object.keys(res.methods), ALL.split(','));
@@ -100,9 +101,9 @@ test('offline eval on a slice: byte-identical JSON on every run and in both wasm
   }
 });
 
-test('the wasm harness and the native eval tool give the same metrics on 50 users, in both splits', async () => {
+async function crossCheck(runs) {
   assert.ok(existsSync(nativeBin), `${nativeBin} is missing: build it with make native`);
-  for (const [data, split] of [[office, 'test'], [beauty, 'test'], [office, 'valid']]) {
+  for (const [data, split] of runs) {
     const dir = tmp();
     try {
       const js = await evalCli(['--data', data, '--split', split, '--methods', ALL, '--users', '50', '--resamples', '100', '--json', join(dir, 'r.json')]);
@@ -122,13 +123,19 @@ test('the wasm harness and the native eval tool give the same metrics on 50 user
       rmSync(dir, { recursive: true, force: true });
     }
   }
-});
+}
+
+test('the wasm harness and the native eval tool give the same metrics on 50 users, in both splits', () =>
+  crossCheck([[sample, 'test'], [sample, 'valid']]));
+
+test('the same agreement on the real data sets', needData('amazon-beauty', 'amazon-office'), () =>
+  crossCheck([[dataSet('amazon-office'), 'test'], [dataSet('amazon-beauty'), 'test'], [dataSet('amazon-office'), 'valid']]));
 
 test('--split valid is the test protocol on every sequence without its last interaction', async () => {
   const dir = tmp();
   try {
     // The same data with each user's last interaction (by ts, then file order) deleted.
-    const lines = readFileSync(join(office, 'interactions.jsonl'), 'utf8').split('\n').filter(Boolean);
+    const lines = readFileSync(join(sample, 'interactions.jsonl'), 'utf8').split('\n').filter(Boolean);
     const last = new Map();
     lines.forEach((l, i) => {
       const v = JSON.parse(l);
@@ -138,10 +145,10 @@ test('--split valid is the test protocol on every sequence without its last inte
     const drop = new Set([...last.values()].map((p) => p.i));
     const cut = join(dir, 'cut');
     mkdirSync(cut);
-    writeFileSync(join(cut, 'items.jsonl'), readFileSync(join(office, 'items.jsonl')));
+    writeFileSync(join(cut, 'items.jsonl'), readFileSync(join(sample, 'items.jsonl')));
     writeFileSync(join(cut, 'interactions.jsonl'), lines.filter((_, i) => !drop.has(i)).join('\n') + '\n');
     const common = ['--methods', ALL, '--users', '40', '--resamples', '100', '--no-checkpoint'];
-    const a = await evalCli(['--data', office, '--split', 'valid', ...common, '--json', join(dir, 'valid.json'), '--md', join(dir, 'valid.md')]);
+    const a = await evalCli(['--data', sample, '--split', 'valid', ...common, '--json', join(dir, 'valid.json'), '--md', join(dir, 'valid.md')]);
     assert.equal(a.code, 0, a.stderr);
     const b = await evalCli(['--data', cut, ...common, '--json', join(dir, 'cut.json')]);
     assert.equal(b.code, 0, b.stderr);
@@ -151,12 +158,12 @@ test('--split valid is the test protocol on every sequence without its last inte
     assert.equal(test.split, 'test');
     assert.deepEqual(valid.methods, test.methods);
     assert.deepEqual(valid.gain_over_best_baseline, test.gain_over_best_baseline);
-    assert.match(readFileSync(join(dir, 'valid.md'), 'utf8'), /^\*\*amazon-office\*\* \(valid split\): 40 users/);
+    assert.match(readFileSync(join(dir, 'valid.md'), 'utf8'), /^\*\*sample-shop\*\* \(valid split\): 40 users/);
     // And it is not the test split of the full data.
-    const c = await evalCli(['--data', office, ...common, '--json', join(dir, 'full.json')]);
+    const c = await evalCli(['--data', sample, ...common, '--json', join(dir, 'full.json')]);
     assert.equal(c.code, 0, c.stderr);
     assert.notDeepEqual(JSON.parse(readFileSync(join(dir, 'full.json'), 'utf8')).methods, valid.methods);
-    const bad = await evalCli(['--data', office, '--split', 'train', '--methods', 'rag']);
+    const bad = await evalCli(['--data', sample, '--split', 'train', '--methods', 'rag']);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--split: expected test or valid, got "train"/);
   } finally {
@@ -181,7 +188,7 @@ test('openai backend against a local server: usage matches what the server count
   });
   try {
     const args = (url, out) => [
-      '--data', office, '--methods', 'recency,rag,arag,arag-no-csa', '--users', '8', '--backend', 'openai',
+      '--data', sample, '--methods', 'recency,rag,arag,arag-no-csa', '--users', '8', '--backend', 'openai',
       '--base-url', url, '--model', 'test-model', '--concurrency', '3', '--resamples', '100', '--json', join(dir, out),
     ];
     const a = await evalCli(args(clean.baseURL, 'a.json'), { env: { OPENAI_API_KEY: 'test-key' } });
@@ -221,7 +228,7 @@ test('a killed LLM run resumes from its checkpoint without redoing users and giv
   server.setFault(() => ({ delayMs: 15 }));
   try {
     const args = (out) => [
-      '--data', office, '--methods', 'rag,arag', '--users', '12', '--backend', 'openai', '--base-url', server.baseURL,
+      '--data', sample, '--methods', 'rag,arag', '--users', '12', '--backend', 'openai', '--base-url', server.baseURL,
       '--model', 'test-model', '--concurrency', '1', '--resamples', '100', '--json', join(dir, out),
     ];
     const full = await evalCli(args('full.json'));
@@ -266,8 +273,8 @@ test('a malformed data line stops the run with file:line, before anything is wri
   try {
     const data = join(dir, 'shop');
     mkdirSync(data);
-    writeFileSync(join(data, 'items.jsonl'), readFileSync(join(office, 'items.jsonl'), 'utf8'));
-    const lines = readFileSync(join(office, 'interactions.jsonl'), 'utf8').split('\n');
+    writeFileSync(join(data, 'items.jsonl'), readFileSync(join(sample, 'items.jsonl'), 'utf8'));
+    const lines = readFileSync(join(sample, 'interactions.jsonl'), 'utf8').split('\n');
     lines[41] = '{"user": "A1", "item": ';
     writeFileSync(join(data, 'interactions.jsonl'), lines.join('\n'));
     const r = await evalCli(['--data', data, '--json', join(dir, 'out.json')]);
@@ -282,21 +289,21 @@ test('a malformed data line stops the run with file:line, before anything is wri
     assert.equal(o.code, 2);
     assert.match(o.stderr, /needs --base-url/);
     // An item the catalog refuses (a vector of the wrong dimension) is named by its line.
-    const items = readFileSync(join(office, 'items.jsonl'), 'utf8').split('\n');
+    const items = readFileSync(join(sample, 'items.jsonl'), 'utf8').split('\n');
     const third = JSON.parse(items[2]);
     items[2] = JSON.stringify({ ...third, vector: [1, 2, 3] });
     writeFileSync(join(data, 'items.jsonl'), items.join('\n'));
-    writeFileSync(join(data, 'interactions.jsonl'), readFileSync(join(office, 'interactions.jsonl'), 'utf8'));
+    writeFileSync(join(data, 'interactions.jsonl'), readFileSync(join(sample, 'interactions.jsonl'), 'utf8'));
     const v = await evalCli(['--data', data, '--users', '2', '--methods', 'rag']);
     assert.equal(v.code, 1);
     assert.match(v.stderr, new RegExp(`items\\.jsonl:3: the catalog refused item "${third.id}": ARAG_E_DIM: "vector" has 3 numbers`));
     // A reasoner weight out of range stops the run at the first user, naming the weight.
-    const w = await evalCli(['--data', office, '--users', '50', '--methods', 'rag,arag', '--config', '{"reasoner":{"decay":3}}', '--json', join(dir, 'w.json')]);
+    const w = await evalCli(['--data', sample, '--users', '50', '--methods', 'rag,arag', '--config', '{"reasoner":{"decay":3}}', '--json', join(dir, 'w.json')]);
     assert.equal(w.code, 1);
     assert.match(w.stderr, /config "reasoner\.decay" must be a number in \[0, 1\]/);
     assert.doesNotMatch(w.stderr, /users failed/);
     assert.ok(!existsSync(join(dir, 'w.json')));
-    const d = await run(process.execPath, [cli, 'eval', '--data', office, '--dist', join(dir, 'no-dist'), '--users', '1']);
+    const d = await run(process.execPath, [cli, 'eval', '--data', sample, '--dist', join(dir, 'no-dist'), '--users', '1']);
     assert.equal(d.code, 1);
     assert.match(d.stderr, /index\.mjs not found: build the module first \(make wasm\)/);
   } finally {
@@ -312,7 +319,7 @@ test('evaluate() from code with a function adapter: broken answers are counted a
     asked++;
     return { content: 'I would rather not answer in JSON.', usage: { prompt_tokens: 5, completion_tokens: 2 } };
   });
-  const { result, records } = await evaluate({ data: office, dist, methods: ['rag', 'arag'], users: 6, backend: 'broken-llm', model: 'none', llm, resamples: 50 });
+  const { result, records } = await evaluate({ data: sample, dist, methods: ['rag', 'arag'], users: 6, backend: 'broken-llm', model: 'none', llm, resamples: 50 });
   assert.equal(result.backend, 'broken-llm');
   assert.equal(records.length, 6);
   const u = result.usage.arag;

@@ -1,7 +1,8 @@
 // Mutation fuzzing of the data-set loaders in JS (the evaluation harness's items.jsonl /
 // interactions.jsonl parser) and, behind them, of the module's catalog and history JSON
-// loaders: seeded mutations of real lines (bytes flipped, cut, duplicated, quotes and
-// braces, NUL, lone surrogates, BOM, CRLF, huge numbers, deep nesting).
+// loaders: seeded mutations of the sample data set's lines (bytes flipped, cut,
+// duplicated, quotes and braces, NUL, lone surrogates, BOM, CRLF, huge numbers, deep
+// nesting).
 // Invariants: the JS loader returns well-typed records or throws a DataError with a line
 // number inside the text; the module accepts a batch or throws an AragError, and a
 // refused batch changes nothing (count and snapshot bytes).
@@ -10,12 +11,13 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST, requireFile, rng } from './helpers/common.mjs';
-import { DATA_DIR } from './helpers/data.mjs';
+import { sampleDataSet } from './helpers/data.mjs';
 import { parseItems, parseInteractions, DataError } from '../web/src/eval/data.mjs';
 
 requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
 const { createArag, AragError } = await import('../dist/index.mjs');
 
+const DATA_DIR = sampleDataSet();
 const itemLines = readFileSync(join(DATA_DIR, 'items.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 300);
 const interLines = readFileSync(join(DATA_DIR, 'interactions.jsonl'), 'utf8').split('\n').filter(Boolean).slice(0, 300);
 

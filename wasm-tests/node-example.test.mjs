@@ -1,4 +1,4 @@
-// The Node example (examples/node/recommend.mjs) against the amazon-beauty data set.
+// The Node example (examples/node/recommend.mjs) against the sample data set.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -6,9 +6,10 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
+import { sampleDataSet } from './helpers/data.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const DATA = resolve(ROOT, '../shared/data/amazon-beauty');
+const DATA = sampleDataSet();
 const SCRIPT = join(ROOT, 'examples/node/recommend.mjs');
 
 function run(args, env = {}) {

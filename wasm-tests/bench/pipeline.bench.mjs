@@ -4,6 +4,7 @@
 //   node wasm-tests/bench/pipeline.bench.mjs [--json FILE] [--data DIR] [--dist DIR]
 //        [--profile-dist DIR] [--reps 30] [--latency 100] [--batches 1,5,10,25]
 //        [--concurrent 100] [--quick]
+// --data defaults to amazon-beauty under $ARAG_DATA_ROOT, else the sample data set.
 //
 // 1. Host backend, zero-latency provider (a JS function that answers every agent at
 //    once): CPU ms per recommendation (50 candidates, 200 history events), split into
@@ -39,13 +40,14 @@ import { Session } from 'node:inspector';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { dataSet, sampleDataSet } from '../helpers/data.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function parseArgs(argv) {
   const o = {
     json: null,
-    data: path.resolve(ROOT, '..', 'shared', 'data', 'amazon-beauty'),
+    data: null,
     dist: path.join(ROOT, 'dist'),
     profileDist: path.join(ROOT, 'build', 'emscripten-prof'),
     reps: 30,
@@ -83,6 +85,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
     i++;
   }
+  o.data ||= dataSet('amazon-beauty') || sampleDataSet();
   return o;
 }
 

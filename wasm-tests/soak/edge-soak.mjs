@@ -7,6 +7,7 @@
 // 1 MiB allocation lands), which stay flat after warm-up when every handle is freed.
 //
 //   node wasm-tests/soak/edge-soak.mjs [--n 10000] [--concurrency 8] [--seed 1] [--json FILE]
+//        [--data DIR]   (default: amazon-beauty under $ARAG_DATA_ROOT, else the sample data set)
 // Exits 1 when a response failed or memory grew after warm-up.
 import { mkdtempSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,15 +17,14 @@ import { Miniflare } from 'miniflare';
 import { prepare, miniflareModules } from '../../examples/edge-worker/prepare.mjs';
 import { faultSchedule, startFaultServer } from '../helpers/faults.mjs';
 import { rng } from '../helpers/common.mjs';
+import { dataSet, sampleDataSet } from '../helpers/data.mjs';
 
-const ROOT = resolve(fileURLToPath(new URL('../..', import.meta.url)));
-const DATA = resolve(ROOT, process.env.ARAG_DATA || '../shared/data/amazon-beauty');
 // The worker's adapter waits 30 s before a time-out; time-outs are covered by
 // wasm-tests/faults.test.mjs with short time-outs, so the soak leaves them out.
 const SOAK_FAULTS = ['slow', 'http_429', 'http_500', 'truncated', 'off_schema', 'empty', 'unknown_ids', 'duplicate_ids', 'drop'];
 
-function loadData(seed) {
-  const items = readFileSync(join(DATA, 'items.jsonl'), 'utf8')
+function loadData(dir, seed) {
+  const items = readFileSync(join(dir, 'items.jsonl'), 'utf8')
     .split('\n')
     .filter((l) => l.trim())
     .slice(0, 3000)
@@ -57,7 +57,7 @@ function pct(a, p) {
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
 }
 
-export async function runEdgeSoak({ n = 10000, concurrency = 8, seed = 1, log = console.log } = {}) {
+export async function runEdgeSoak({ n = 10000, concurrency = 8, seed = 1, data: dataDir = sampleDataSet(), log = console.log } = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'arag-soak-'));
   prepare(dir);
   const server = await startFaultServer(faultSchedule({ seed, rate: 0.3, kinds: SOAK_FAULTS, delayMs: 15 }));
@@ -74,7 +74,7 @@ export async function runEdgeSoak({ n = 10000, concurrency = 8, seed = 1, log = 
       stderr.on('data', (d) => (logs = (logs + d).slice(-4000)));
     },
   });
-  const data = loadData(seed);
+  const data = loadData(dataDir, seed);
   const health = async () => (await (await mf.dispatchFetch('http://edge.test/health')).json());
   const res = { n, concurrency, ok: 0, failed: 0, bad_request_400: 0, degraded: 0, offline: 0, failures: [], latency_ms: [], curve: [] };
   const t0 = performance.now();
@@ -162,7 +162,9 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     const i = process.argv.indexOf(`--${name}`);
     return i > 0 ? process.argv[i + 1] : d;
   };
-  const out = await runEdgeSoak({ n: Number(arg('n', 10000)), concurrency: Number(arg('concurrency', 8)), seed: Number(arg('seed', 1)) });
+  const data = arg('data', null) ? resolve(arg('data')) : dataSet('amazon-beauty') || sampleDataSet();
+  console.log(`soak: data set ${data}`);
+  const out = await runEdgeSoak({ n: Number(arg('n', 10000)), concurrency: Number(arg('concurrency', 8)), seed: Number(arg('seed', 1)), data });
   const file = arg('json', null);
   if (file) {
     mkdirSync(dirname(resolve(file)), { recursive: true });

@@ -1,5 +1,6 @@
 // The short soak of `make test`: 300 recommendations through the edge worker in workerd
-// with mixed LLM faults (the full run is `make soak`, 10,000 by default).
+// with mixed LLM faults, on the sample data set (the full run is `make soak`, 10,000 by
+// default, on amazon-beauty when it is there).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
