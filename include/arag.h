@@ -218,9 +218,18 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  *  "max_in_flight": 6, "top_k": 50, "k": 10, "session_len": 5, "long_term_len": 50,
  *  "agents": {"uua": true, "nli": true, "csa": true, "ira": true},
  *  "max_prompt_item_chars": 300, "max_tokens": 800, "temperature": 0,
+ *  "fallback": "offline"|"retrieval", "deadline_ms": 20000, "max_answer_bytes": 262144,
  *  "reasoner": {"nli_isim": 9, ...}}
  * "reasoner" sets weights of the offline reasoner by name (any subset; the effective
- * config lists them all); an unknown name or a value out of range is refused. */
+ * config lists them all); an unknown name or a value out of range is refused.
+ * "fallback": who answers an agent whose call failed or whose answer could not be
+ * used: the offline reasoner, from the same input (default), or the retrieval
+ * fallbacks (no summary, retrieval score, retrieval order). "deadline_ms" (host
+ * backend; 0: none): when it passes, the agents still waiting are answered by the
+ * fallback and the recommendation finishes; checked on every arag_deliver, and a
+ * host should also call arag_session_expire from a timer (the engine cannot wake up
+ * by itself). "max_answer_bytes" (engine only): a longer answer is cut before it is
+ * parsed (the complete items of a cut list are kept). */
 arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
 void arag_engine_free(arag_engine *eng);
 const char *arag_engine_last_error(const arag_engine *eng);
@@ -242,14 +251,32 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
                                  const arag_history *history, const char *request_json, size_t len,
                                  uint32_t *session_out);
 
+/* Statuses below 100 that a host delivers when no HTTP answer came; each names the
+ * cause of the fallback (network, timeout, budget, deadline, cancelled, refusal). */
+typedef enum arag_fetch_status {
+  ARAG_FETCH_NETWORK = 0,   /* connection refused, reset, DNS, a malformed response */
+  ARAG_FETCH_TIMEOUT = 1,   /* the call's own time limit (after the host's retries) */
+  ARAG_FETCH_BUDGET = 2,    /* the recommendation's call/token budget refused the call */
+  ARAG_FETCH_DEADLINE = 3,  /* the recommendation's deadline passed (host side) */
+  ARAG_FETCH_CANCELLED = 4, /* the host cancelled this one call */
+  ARAG_FETCH_REFUSAL = 5    /* the model refused to answer (body: its words) */
+} arag_fetch_status;
+
 /* Deliver an answer: status is the HTTP-like status the host got (200 on success,
- * 0 for a network error or timeout); body is the assistant message content or an
- * error text. Unknown session or request: ARAG_E_NOT_FOUND, nothing changes. */
+ * another HTTP status, or an arag_fetch_status); body is the assistant message
+ * content or an error text. Any status but 200, and an answer that cannot be used,
+ * sends the step to the configured fallback. Unknown session or request:
+ * ARAG_E_NOT_FOUND, nothing changes. */
 arag_status arag_deliver(arag_engine *eng, uint32_t session, uint32_t request_id, int status,
                          const char *body, size_t len);
 /* Optional token usage for a delivered request (call before arag_deliver). */
 arag_status arag_report_usage(arag_engine *eng, uint32_t session, uint32_t request_id,
                               uint32_t prompt_tokens, uint32_t completion_tokens);
+/* Optional: a repair the host made to the answer it is about to deliver (content
+ * read from a reasoning field, an event stream assembled, ...), recorded on the
+ * message as "<step>:<note>" (printable ASCII, at most 80 bytes). */
+arag_status arag_report_repair(arag_engine *eng, uint32_t session, uint32_t request_id,
+                               const char *note, size_t len);
 
 typedef enum arag_session_state {
   ARAG_SESSION_RUNNING = 0,
@@ -259,11 +286,20 @@ typedef enum arag_session_state {
 
 arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_session_state *out);
 /* Result JSON once done: {"items":[{"id","score","reason"}] (the top k),
- * "order":[every id of I0, final order], "degraded":[...], "usage":{"calls",
+ * "order":[every id of I0, final order], "degraded":[...], "fallbacks":[{"step",
+ * "agent", "cause", "fallback", "items"}] (every step a fallback answered or filled
+ * in: cause network|timeout|budget|deadline|cancelled|refusal|status|parse, fallback
+ * offline|retrieval, items: the candidates it answered), "usage":{"calls",
  * "prompt_tokens","completion_tokens","prompt_chars"}, "trace":{"config","context",
  * "s_user","s_ctx","i0","nli","accepted","elapsed_ms","messages":[blackboard]}}.
  * Owned by the session. ARAG_E_STATE while running, ARAG_E_CANCELLED if cancelled. */
 arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json, size_t *len);
+/* The session's deadline in ms from its start (0: none; always 0 offline), for the
+ * host's timer. */
+arag_status arag_session_deadline_ms(arag_engine *eng, uint32_t session, uint32_t *ms);
+/* The deadline, now: every agent still waiting is answered by the fallback and the
+ * session finishes (state DONE on return). ARAG_E_STATE when not running. */
+arag_status arag_session_expire(arag_engine *eng, uint32_t session);
 /* Cancel: pending requests are abandoned; later deliveries return ARAG_E_NOT_FOUND. */
 arag_status arag_session_cancel(arag_engine *eng, uint32_t session);
 void arag_session_free(arag_engine *eng, uint32_t session);

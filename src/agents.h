@@ -51,6 +51,12 @@ typedef struct arag_agent_input {
   const char *s_user;          /* UUA summary; NULL when UUA is off or failed */
   const char *s_ctx;           /* CSA summary (IRA); NULL when CSA is off or failed */
   const arag_catalog *catalog; /* may be NULL */
+  /* The catalog's term statistics the offline reasoner weighs words by (title and
+   * whole-text document frequencies). NULL: read them from catalog. A session set
+   * them from its own copy when it may answer after arag_recommend_start returned
+   * (a fallback), since the catalog pointer is only valid during that call. */
+  const struct arag_term_df *title_df;
+  const struct arag_term_df *text_df;
   /* Per-session scratch owned by the session: the reasoner may cache a profile
    * here (built on first use, freed with free_scratch when the session ends). */
   void **scratch;

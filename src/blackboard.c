@@ -154,6 +154,16 @@ void arag_bb_messages_write(const arag_blackboard *bb, arag_sb *b) {
       arag_jw_key(b, &first, "count");
       arag_jw_number(b, m->count);
     }
+    arag_jw_key(b, &first, "cause");
+    if (m->cause)
+      arag_jw_string(b, m->cause);
+    else
+      arag_sb_append(b, "null", 4);
+    arag_jw_key(b, &first, "fallback");
+    if (m->fallback)
+      arag_jw_string(b, m->fallback);
+    else
+      arag_sb_append(b, "null", 4);
     arag_jw_key(b, &first, "degraded");
     strlist_write(b, &m->degraded);
     arag_jw_key(b, &first, "repairs");

@@ -23,6 +23,7 @@ typedef struct arag_bb_msg {
   int batch;             /* NLI batch number (0-based), -1 for the other agents */
   uint32_t first, count; /* NLI: slice of I0 this batch covers */
   arag_msg_state state;
+  int sent;          /* the request went to the backend (not answered by the deadline) */
   int status;        /* HTTP-like status of the answer; -1 before one */
   double started_ms; /* relative to the session start; -1 before dispatch */
   double ended_ms;
@@ -30,12 +31,15 @@ typedef struct arag_bb_msg {
   size_t response_chars;
   int64_t prompt_tokens; /* -1 when not reported */
   int64_t completion_tokens;
-  char *request_json;    /* kept only with config trace_prompts */
-  char *response;        /* first bytes of the answer (or error body) */
-  cJSON *inputs;         /* what the call was given: candidate ids, summaries, context sizes */
-  cJSON *output;         /* validated output, as used by the pipeline */
-  arag_strlist repairs;  /* off-schema details that were repaired */
-  arag_strlist degraded; /* what this answer degraded */
+  char *request_json;      /* kept only with config trace_prompts */
+  char *response;          /* first bytes of the answer (or error body) */
+  cJSON *inputs;           /* what the call was given: candidate ids, summaries, context sizes */
+  cJSON *output;           /* validated output, as used by the pipeline */
+  const char *cause;       /* why the fallback answered (static text), NULL: the agent did */
+  const char *fallback;    /* "offline" or "retrieval" when a fallback answered, else NULL */
+  uint32_t fallback_items; /* candidates the fallback answered (NLI, IRA); 0: all */
+  arag_strlist repairs;    /* off-schema details that were repaired */
+  arag_strlist degraded;   /* what this answer degraded */
 } arag_bb_msg;
 
 typedef struct arag_blackboard {

@@ -14,6 +14,13 @@
 
 #define DEFAULT_MAX_CANDIDATES 1000
 #define DEFAULT_MAX_REQUEST_BYTES (4u << 20)
+/* A whole recommendation with an LLM, by default: past it the agents still waiting
+ * are answered by the offline reasoner. A shopper's page or a Worker's client should
+ * not wait longer than this for a shelf. */
+#define DEFAULT_DEADLINE_MS 20000
+/* An answer longer than this is cut before it is parsed: 50 candidates ranked with
+ * reasons take about 8 KB. */
+#define DEFAULT_MAX_ANSWER_BYTES (256u << 10)
 
 struct arag_engine {
   arag_config cfg;
@@ -48,6 +55,9 @@ void arag_config_default(arag_config *c) {
   c->max_candidates = DEFAULT_MAX_CANDIDATES;
   c->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
   c->trace_prompts = 0;
+  c->fallback = ARAG_FALLBACK_OFFLINE;
+  c->deadline_ms = DEFAULT_DEADLINE_MS;
+  c->max_answer_bytes = DEFAULT_MAX_ANSWER_BYTES;
   arag_reasoner_params_default(&c->reasoner);
 }
 
@@ -70,6 +80,8 @@ static const uint_key uint_keys[] = {
     {"max_tokens", offsetof(arag_config, max_tokens), 1, 1000000, 0},
     {"max_candidates", offsetof(arag_config, max_candidates), 1, 100000, 1},
     {"max_request_bytes", offsetof(arag_config, max_request_bytes), 1024, 1u << 30, 1},
+    {"deadline_ms", offsetof(arag_config, deadline_ms), 0, 86400000, 0},
+    {"max_answer_bytes", offsetof(arag_config, max_answer_bytes), 1024, 64u << 20, 1},
 };
 
 static arag_status cfg_fail(char *err, size_t err_len, arag_status st, const char *fmt, ...)
@@ -122,6 +134,14 @@ arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request,
       else
         return cfg_fail(err, err_len, ARAG_E_INVALID,
                         "config \"backend\" must be \"offline\" or \"host\"");
+    } else if (strcmp(key, "fallback") == 0) {
+      if (cJSON_IsString(v) && strcmp(v->valuestring, "offline") == 0)
+        t.fallback = ARAG_FALLBACK_OFFLINE;
+      else if (cJSON_IsString(v) && strcmp(v->valuestring, "retrieval") == 0)
+        t.fallback = ARAG_FALLBACK_RETRIEVAL;
+      else
+        return cfg_fail(err, err_len, ARAG_E_INVALID,
+                        "config \"fallback\" must be \"offline\" or \"retrieval\"");
     } else if (strcmp(key, "theta") == 0) {
       if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= 1))
         return cfg_fail(err, err_len, ARAG_E_INVALID,
@@ -193,6 +213,8 @@ cJSON *arag_config_json(const arag_config *c) {
   for (int i = 0; i < 4; i++)
     cJSON_AddBoolToObject(a, arag_agent_name((arag_agent)i), c->agents[i]);
   cJSON_AddBoolToObject(o, "trace_prompts", c->trace_prompts);
+  cJSON_AddStringToObject(o, "fallback",
+                          c->fallback == ARAG_FALLBACK_RETRIEVAL ? "retrieval" : "offline");
   cJSON *r = cJSON_AddObjectToObject(o, "reasoner");
   for (uint32_t i = 0; i < arag_reasoner_params_count(); i++) {
     /* Single-precision weights, shown as the shortest decimal that reads back as
@@ -420,6 +442,38 @@ arag_status arag_report_usage(arag_engine *eng, uint32_t session, uint32_t reque
   arag_status st = arag_pipeline_usage(s, request_id, prompt_tokens, completion_tokens);
   if (st != ARAG_OK)
     return arag_err_set(&eng->err, st, "session %u has no pending request %u", session, request_id);
+  return ARAG_OK;
+}
+
+arag_status arag_report_repair(arag_engine *eng, uint32_t session, uint32_t request_id,
+                               const char *note, size_t len) {
+  if (!eng) return ARAG_E_INVALID;
+  if (!note && len) return arag_err_set(&eng->err, ARAG_E_INVALID, "note is NULL");
+  arag_session *s = find_session(eng, session);
+  if (!s) return arag_err_set(&eng->err, ARAG_E_NOT_FOUND, "no session %u", session);
+  arag_status st = arag_pipeline_repair(s, request_id, note, len);
+  if (st != ARAG_OK)
+    return arag_err_set(&eng->err, st, "session %u has no pending request %u", session, request_id);
+  return ARAG_OK;
+}
+
+arag_status arag_session_deadline_ms(arag_engine *eng, uint32_t session, uint32_t *ms) {
+  if (!eng || !ms) return ARAG_E_INVALID;
+  *ms = 0;
+  arag_session *s = find_session(eng, session);
+  if (!s) return arag_err_set(&eng->err, ARAG_E_NOT_FOUND, "no session %u", session);
+  *ms = s->cfg.backend == ARAG_BACKEND_HOST ? s->cfg.deadline_ms : 0;
+  return ARAG_OK;
+}
+
+arag_status arag_session_expire(arag_engine *eng, uint32_t session) {
+  if (!eng) return ARAG_E_INVALID;
+  arag_session *s = find_session(eng, session);
+  if (!s) return arag_err_set(&eng->err, ARAG_E_NOT_FOUND, "no session %u", session);
+  if (s->state != ARAG_SESSION_RUNNING)
+    return arag_err_set(&eng->err, ARAG_E_STATE, "session %u is not running", session);
+  arag_pipeline_expire(s);
+  arag_pipeline_pump(s);
   return ARAG_OK;
 }
 

@@ -13,6 +13,7 @@
 #include "prompts.h"
 #include "sort.h"
 #include "strbuf.h"
+#include "term_df.h"
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -265,13 +266,13 @@ static arag_status alloc_state(arag_session *s, char *err, size_t err_len) {
   s->retrieval = calloc(n, sizeof *s->retrieval);
   s->nli = calloc(n, sizeof *s->nli);
   s->nli_rationale = calloc(n, sizeof *s->nli_rationale);
-  s->nli_from_model = calloc(n, 1);
+  s->nli_source = calloc(n, 1);
   s->accepted = calloc(n, 1);
   s->order = calloc(n, sizeof *s->order);
   s->ira_score = calloc(n, sizeof *s->ira_score);
   s->ira_reason = calloc(n, sizeof *s->ira_reason);
   if (!s->cand_ptrs || !s->cand_ids || !s->retrieval || !s->nli || !s->nli_rationale ||
-      !s->nli_from_model || !s->accepted || !s->order || !s->ira_score || !s->ira_reason)
+      !s->nli_source || !s->accepted || !s->order || !s->ira_score || !s->ira_reason)
     return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
   for (uint32_t i = 0; i < s->n_cands; i++) {
     s->nli[i].rationale = "";
@@ -320,6 +321,35 @@ static int queue_msg(arag_session *s, arag_agent agent, int batch, uint32_t firs
 }
 
 static void advance(arag_session *s);
+
+/* One table of src's kind holding src's counts for every word of the session's
+ * events and candidates. */
+static arag_term_df *copy_terms_of(const arag_session *s, const arag_term_df *src) {
+  arag_term_df *t = calloc(1, sizeof *t);
+  if (!t) return NULL;
+  uint32_t n_ev = s->n_long + s->n_sess;
+  uint64_t keys[ARAG_TEXT_TERM_MAX];
+  uint64_t room = 0;
+  for (uint32_t i = 0; i < n_ev + s->n_cands; i++)
+    room +=
+        arag_term_df_terms(src, i < n_ev ? &s->events[i].item : &s->cands[i - n_ev], keys, NULL);
+  if (room > (1u << 28) || !arag_term_df_reserve(t, (uint32_t)room + 1)) {
+    arag_term_df_free(t);
+    free(t);
+    return NULL;
+  }
+  t->whole_text = src->whole_text;
+  t->docs = src->docs;
+  for (uint32_t i = 0; i < n_ev + s->n_cands; i++)
+    arag_term_df_copy_item(t, src, i < n_ev ? &s->events[i].item : &s->cands[i - n_ev]);
+  return t;
+}
+
+static arag_status copy_term_stats(arag_session *s, const arag_catalog *cat) {
+  s->title_df = copy_terms_of(s, arag_catalog_terms(cat));
+  s->text_df = copy_terms_of(s, arag_catalog_text_terms(cat));
+  return s->title_df && s->text_df ? ARAG_OK : ARAG_E_NOMEM;
+}
 
 arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const arag_catalog *cat,
                                const arag_history *h, const cJSON *req, char *err, size_t err_len) {
@@ -394,6 +424,10 @@ arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const ar
       }
     }
   }
+  if (s->cfg.backend == ARAG_BACKEND_HOST && s->cfg.fallback == ARAG_FALLBACK_OFFLINE && cat) {
+    st = copy_term_stats(s, cat);
+    if (st != ARAG_OK) return fail(err, err_len, st, "out of memory");
+  }
   s->catalog = cat;
   if (s->pending == 0) advance(s);
   return ARAG_OK;
@@ -435,6 +469,8 @@ static int build_input(arag_session *s, int i, arag_agent_input *in, call_scratc
   in->session = s->ev_ptrs ? s->ev_ptrs + s->n_long : NULL;
   in->n_session = s->n_sess;
   in->catalog = s->catalog;
+  in->title_df = s->title_df;
+  in->text_df = s->text_df;
   in->scratch = &s->scratch;
   in->free_scratch = &s->free_scratch;
   switch (m->agent) {
@@ -506,7 +542,7 @@ static void nli_fallback(arag_session *s, uint32_t j) {
   s->nli[j].score = r < 0 ? 0.0f : r > 1 ? 1.0f : r;
   s->nli[j].label = ARAG_NLI_NEUTRAL;
   s->nli[j].rationale = "";
-  s->nli_from_model[j] = 0;
+  s->nli_source[j] = ARAG_SRC_NONE;
 }
 
 /* Moves the parser's notes onto message i and the session list. */
@@ -523,99 +559,265 @@ static void take_notes(arag_session *s, int i, arag_strlist *repairs, arag_strli
  * statuses >= 0 (arag_pipeline_deliver), so this is never a provider's answer. */
 #define LOCAL_OOM (-1)
 
+/* The cause a host status names (see arag_fetch_status in arag.h). */
+static const char *status_cause(int status) {
+  switch (status) {
+  case LOCAL_OOM:
+    return "out_of_memory";
+  case ARAG_FETCH_NETWORK:
+    return "network";
+  case ARAG_FETCH_TIMEOUT:
+    return "timeout";
+  case ARAG_FETCH_BUDGET:
+    return "budget";
+  case ARAG_FETCH_DEADLINE:
+    return "deadline";
+  case ARAG_FETCH_CANCELLED:
+    return "cancelled";
+  case ARAG_FETCH_REFUSAL:
+    return "refusal";
+  default:
+    return "status";
+  }
+}
+
+/* Applies an answer of message i's agent to the session; source says whose it is
+ * (ARAG_SRC_AGENT: the call's, ARAG_SRC_OFFLINE: the fallback's). NLI verdicts are
+ * written only for candidates that have none yet, so an offline answer fills what
+ * the agent's left out. Returns -1 when the answer is unusable (nothing applied),
+ * else the number of the call's candidates it left without an answer (NLI: no
+ * verdict; IRA: not ranked, appended in I0 order). *out is the validated output. */
+static int apply_answer(arag_session *s, int i, int source, const char *body, size_t len,
+                        const char *step, cJSON **out, arag_strlist *repairs,
+                        arag_strlist *degraded) {
+  const arag_bb_msg *m = &s->bb.msgs[i];
+  uint32_t first = m->first, count = m->count;
+  *out = NULL;
+  switch (m->agent) {
+  case ARAG_AGENT_UUA:
+  case ARAG_AGENT_CSA: {
+    char *sum = NULL;
+    if (arag_parse_summary(m->agent, body, len, step, &sum, out, repairs, degraded) != 0) return -1;
+    char **dst = m->agent == ARAG_AGENT_UUA ? &s->s_user : &s->s_ctx;
+    free(*dst);
+    *dst = sum;
+    return 0;
+  }
+  case ARAG_AGENT_NLI: {
+    uint8_t *have = calloc(count ? count : 1, 1);
+    char **rat = calloc(count ? count : 1, sizeof *rat);
+    arag_nli_verdict *v = calloc(count ? count : 1, sizeof *v);
+    int r = -1;
+    if (have && rat && v) {
+      int got = arag_parse_nli(body, len, step, s->cand_ids + first, count, v, rat, have, out,
+                               repairs, degraded);
+      uint32_t missing = 0;
+      for (uint32_t j = 0; j < count; j++) {
+        uint32_t c = first + j;
+        if (got > 0 && have[j] && s->nli_source[c] == ARAG_SRC_NONE) {
+          free(s->nli_rationale[c]);
+          s->nli_rationale[c] = rat[j];
+          s->nli[c] = v[j];
+          s->nli_source[c] = (uint8_t)source;
+        } else {
+          free(rat[j]);
+        }
+        missing += s->nli_source[c] == ARAG_SRC_NONE;
+      }
+      if (got == 0) arag_strlist_add(degraded, "%s:no_valid_items", step);
+      r = got > 0 ? (int)missing : -1;
+      if (r < 0) {
+        cJSON_Delete(*out);
+        *out = NULL;
+      }
+    } else {
+      arag_strlist_add(degraded, "%s:out_of_memory", step);
+    }
+    free(have);
+    free(rat);
+    free(v);
+    return r;
+  }
+  case ARAG_AGENT_IRA: {
+    int got = arag_parse_ira(body, len, step, s->cand_ids, s->n_cands, s->order, s->ira_score,
+                             s->ira_reason, out, repairs, degraded);
+    if (got == 0) arag_strlist_add(degraded, "%s:empty_ranking", step);
+    if (got > 0) return (int)(s->n_cands - (uint32_t)got);
+    for (uint32_t j = 0; j < s->n_cands; j++) {
+      s->order[j] = j;
+      s->ira_score[j] = NAN;
+      free(s->ira_reason[j]);
+      s->ira_reason[j] = NULL;
+    }
+    cJSON_Delete(*out);
+    *out = NULL;
+    return -1;
+  }
+  }
+  return -1;
+}
+
+/* The offline reasoner's answer to message i's input (malloc'ed), or NULL. */
+static char *offline_answer(arag_session *s, int i, size_t *len) {
+  arag_agent_input in;
+  call_scratch cs;
+  char *ans = NULL;
+  if (build_input(s, i, &in, &cs) == 0) ans = arag_reasoner_answer_with(&in, &s->cfg.reasoner, len);
+  scratch_free(&cs);
+  return ans;
+}
+
+/* IRA ranked some candidates: the ones it left out (the tail of the order, in I0
+ * order) move into the offline reasoner's order, with its reasons. 0 on success. */
+static int ira_fill_missing(arag_session *s, int i, uint32_t missing, const char *step) {
+  size_t alen = 0;
+  char *ans = offline_answer(s, i, &alen);
+  uint32_t n = s->n_cands;
+  uint32_t *order = malloc((n ? n : 1) * sizeof *order);
+  float *score = malloc((n ? n : 1) * sizeof *score);
+  char **reason = calloc(n ? n : 1, sizeof *reason);
+  uint32_t *rank = malloc((n ? n : 1) * sizeof *rank);
+  int ok = -1;
+  if (ans && order && score && reason && rank) {
+    arag_strlist rep = {0}, deg = {0};
+    cJSON *o = NULL;
+    int got = arag_parse_ira(ans, alen, step, s->cand_ids, n, order, score, reason, &o, &rep, &deg);
+    cJSON_Delete(o);
+    arag_strlist_free(&rep);
+    arag_strlist_free(&deg);
+    if (got > 0) {
+      for (uint32_t r = 0; r < n; r++) rank[order[r]] = r;
+      /* Insertion sort of the tail by the offline rank (missing is small or n is). */
+      uint32_t *tail = s->order + (n - missing);
+      for (uint32_t a = 1; a < missing; a++) {
+        uint32_t x = tail[a], b = a;
+        while (b > 0 && rank[tail[b - 1]] > rank[x]) tail[b] = tail[b - 1], b--;
+        tail[b] = x;
+      }
+      for (uint32_t a = 0; a < missing; a++)
+        if (!s->ira_reason[tail[a]])
+          s->ira_reason[tail[a]] = reason[tail[a]], reason[tail[a]] = NULL;
+      ok = 0;
+    }
+  }
+  if (reason)
+    for (uint32_t j = 0; j < n; j++) free(reason[j]);
+  free(reason);
+  free(order);
+  free(score);
+  free(rank);
+  free(ans);
+  return ok;
+}
+
+/* The retrieval fallbacks of a step that has no usable answer. */
+static void retrieval_fallback(arag_session *s, int i, const char *step, arag_strlist *degraded) {
+  switch (s->bb.msgs[i].agent) {
+  case ARAG_AGENT_UUA:
+    arag_strlist_add(degraded, "uua:skipped");
+    break;
+  case ARAG_AGENT_CSA:
+    arag_strlist_add(degraded, "csa:skipped");
+    break;
+  case ARAG_AGENT_NLI:
+    /* The verdicts stay unset: leaving the fan-out gives them the retrieval score. */
+    arag_strlist_add(degraded, "%s:retrieval_fallback", step);
+    break;
+  case ARAG_AGENT_IRA:
+    for (uint32_t j = 0; j < s->n_cands; j++) {
+      s->order[j] = j;
+      s->ira_score[j] = NAN;
+      free(s->ira_reason[j]);
+      s->ira_reason[j] = NULL;
+    }
+    arag_strlist_add(degraded, "ira:fallback_order");
+    break;
+  }
+}
+
+/* Whether a failed step is answered by the offline reasoner (host backend with
+ * fallback "offline"; the offline backend's own answers have no one else). */
+static int offline_fallback_on(const arag_session *s) {
+  return s->cfg.backend == ARAG_BACKEND_HOST && s->cfg.fallback == ARAG_FALLBACK_OFFLINE;
+}
+
 static void handle_answer(arag_session *s, int i, int status, const char *body, size_t len) {
-  if (s->in_flight) s->in_flight--;
-  arag_bb_answer(&s->bb, i, status, rel_ms(s), body, len);
   arag_bb_msg *m = &s->bb.msgs[i];
+  if (m->state == ARAG_MSG_IN_FLIGHT && s->in_flight) s->in_flight--;
   char step[48];
   step_name(m, step, sizeof step);
-  arag_agent agent = m->agent;
-  uint32_t first = m->first, count = m->count;
   arag_strlist repairs = {0}, degraded = {0};
-  int ok = 0;
+  if (status == 200 && len > s->cfg.max_answer_bytes) {
+    /* A runaway answer: parse what a sane one could hold (the parser salvages the
+     * complete items of a cut list). */
+    size_t keep = s->cfg.max_answer_bytes;
+    while (keep > 0 && ((unsigned char)body[keep] & 0xC0) == 0x80) keep--;
+    arag_strlist_add(&repairs, "%s:answer_cut:%zu", step, len);
+    len = keep;
+  }
+  arag_bb_answer(&s->bb, i, status, rel_ms(s), body, len);
+  m = &s->bb.msgs[i];
+  arag_agent agent = m->agent;
+  const char *cause = NULL;
+  int missing = -1;
   cJSON *out = NULL;
   if (status != 200) {
-    if (status == LOCAL_OOM)
-      arag_strlist_add(&degraded, "%s:out_of_memory", step);
-    else if (status == 0)
-      arag_strlist_add(&degraded, "%s:network_error", step);
-    else
+    cause = status_cause(status);
+    if (status >= 100 && status <= 999)
       arag_strlist_add(&degraded, "%s:http_%d", step, status);
+    else
+      arag_strlist_add(&degraded, "%s:%s", step, cause);
   } else {
-    switch (agent) {
-    case ARAG_AGENT_UUA:
-    case ARAG_AGENT_CSA: {
-      char *sum = NULL;
-      if (arag_parse_summary(agent, body, len, step, &sum, &out, &repairs, &degraded) == 0) {
-        char **dst = agent == ARAG_AGENT_UUA ? &s->s_user : &s->s_ctx;
-        free(*dst);
-        *dst = sum;
-        ok = 1;
+    missing = apply_answer(s, i, ARAG_SRC_AGENT, body, len, step, &out, &repairs, &degraded);
+    if (missing < 0) cause = "parse";
+  }
+  const char *fallback = NULL;
+  uint32_t fb_items = 0;
+  if (missing != 0 && offline_fallback_on(s)) {
+    if (missing > 0 && agent == ARAG_AGENT_IRA) {
+      /* A partial ranking: the rest in the offline reasoner's order. */
+      if (ira_fill_missing(s, i, (uint32_t)missing, step) == 0) {
+        fallback = "offline", fb_items = (uint32_t)missing, cause = "parse";
+        arag_strlist_add(&degraded, "%s:offline_missing:%d", step, missing);
       }
-      break;
-    }
-    case ARAG_AGENT_NLI: {
-      uint8_t *have = calloc(count ? count : 1, 1);
-      char **rat = calloc(count ? count : 1, sizeof *rat);
-      arag_nli_verdict *v = calloc(count ? count : 1, sizeof *v);
-      if (have && rat && v) {
-        int got = arag_parse_nli(body, len, step, s->cand_ids + first, count, v, rat, have, &out,
-                                 &repairs, &degraded);
-        for (uint32_t j = 0; j < count; j++) {
-          if (got >= 0 && have[j]) {
-            free(s->nli_rationale[first + j]);
-            s->nli_rationale[first + j] = rat[j];
-            s->nli[first + j] = v[j];
-            s->nli_from_model[first + j] = 1;
-          } else {
-            free(rat[j]);
-          }
+    } else {
+      size_t alen = 0;
+      char *ans = offline_answer(s, i, &alen);
+      arag_strlist rep = {0}, deg = {0};
+      cJSON *fo = NULL;
+      int left = ans ? apply_answer(s, i, ARAG_SRC_OFFLINE, ans, alen, step, &fo, &rep, &deg) : -1;
+      arag_strlist_free(&rep);
+      arag_strlist_free(&deg);
+      free(ans);
+      if (left >= 0) {
+        fallback = "offline";
+        if (missing > 0) {
+          /* NLI: verdicts for the candidates the agent left out. */
+          fb_items = (uint32_t)missing;
+          cause = "parse";
+          arag_strlist_add(&degraded, "%s:offline_missing:%d", step, missing);
+          cJSON_Delete(fo);
+        } else {
+          arag_strlist_add(&degraded, "%s:offline", step);
+          cJSON_Delete(out);
+          out = fo;
         }
-        ok = got > 0;
-        if (got == 0) arag_strlist_add(&degraded, "%s:no_valid_items", step);
       } else {
-        arag_strlist_add(&degraded, "%s:out_of_memory", step);
+        cJSON_Delete(fo);
       }
-      free(have);
-      free(rat);
-      free(v);
-      break;
-    }
-    case ARAG_AGENT_IRA: {
-      int got = arag_parse_ira(body, len, step, s->cand_ids, s->n_cands, s->order, s->ira_score,
-                               s->ira_reason, &out, &repairs, &degraded);
-      if (got == 0) arag_strlist_add(&degraded, "%s:empty_ranking", step);
-      ok = got > 0;
-      if (!ok) {
-        for (uint32_t j = 0; j < s->n_cands; j++) {
-          s->order[j] = j;
-          s->ira_score[j] = NAN;
-          free(s->ira_reason[j]);
-          s->ira_reason[j] = NULL;
-        }
-      }
-      break;
-    }
     }
   }
-  /* Name the fallback a failed step takes. */
-  if (!ok) {
-    switch (agent) {
-    case ARAG_AGENT_UUA:
-      arag_strlist_add(&degraded, "uua:skipped");
-      break;
-    case ARAG_AGENT_CSA:
-      arag_strlist_add(&degraded, "csa:skipped");
-      break;
-    case ARAG_AGENT_NLI:
-      arag_strlist_add(&degraded, "%s:retrieval_fallback", step);
-      break;
-    case ARAG_AGENT_IRA:
-      arag_strlist_add(&degraded, "ira:fallback_order");
-      break;
-    }
+  if (missing < 0 && !fallback) {
+    fallback = "retrieval";
+    retrieval_fallback(s, i, step, &degraded);
+  } else if (missing > 0 && !fallback) {
+    fallback = "retrieval", fb_items = (uint32_t)missing, cause = "parse";
   }
-  s->bb.msgs[i].output = out;
+  m = &s->bb.msgs[i];
+  m->output = out;
+  m->cause = fallback ? cause : NULL;
+  m->fallback = fallback;
+  m->fallback_items = fb_items;
   take_notes(s, i, &repairs, &degraded);
   if (s->pending) s->pending--;
   if (s->pending == 0) advance(s);
@@ -666,7 +868,7 @@ static void advance(arag_session *s) {
     case ARAG_PHASE_FANOUT:
       if (s->cfg.agents[ARAG_AGENT_NLI])
         for (uint32_t j = 0; j < s->n_cands; j++)
-          if (!s->nli_from_model[j]) nli_fallback(s, j);
+          if (!s->nli_source[j]) nli_fallback(s, j);
       filter_theta(s);
       s->phase = ARAG_PHASE_CSA;
       if (s->n_cands && s->cfg.agents[ARAG_AGENT_CSA] && queue_msg(s, ARAG_AGENT_CSA, -1, 0, 0) < 0)
@@ -732,9 +934,9 @@ static void finalize(arag_session *s) {
     uint32_t j = s->order[r];
     double score = s->ira_score[j];
     if (isnan(score)) score = 0.5 * (1.0 - (double)r / (double)n) + 0.5 * (double)base_score(s, j);
-    const char *reason = s->ira_reason[j]                              ? s->ira_reason[j]
-                         : s->nli_from_model[j] && s->nli_rationale[j] ? s->nli_rationale[j]
-                                                                       : "";
+    const char *reason = s->ira_reason[j]                          ? s->ira_reason[j]
+                         : s->nli_source[j] && s->nli_rationale[j] ? s->nli_rationale[j]
+                                                                   : "";
     int f = 1;
     arag_sb_append(b, r ? ",{" : "{", r ? 2 : 1);
     arag_jw_key(b, &f, "id");
@@ -760,10 +962,38 @@ static void finalize(arag_session *s) {
     arag_jw_string(b, s->bb.degraded.v[i]);
   }
   arag_sb_append(b, "]", 1);
+  /* Every step a fallback answered (or filled in), with the cause. */
+  arag_jw_key(b, &first, "fallbacks");
+  arag_sb_append(b, "[", 1);
+  int fb_first = 1;
+  for (uint32_t i = 0; i < s->bb.n; i++) {
+    const arag_bb_msg *m = &s->bb.msgs[i];
+    if (!m->fallback) continue;
+    char step[48];
+    step_name(m, step, sizeof step);
+    int f = 1;
+    arag_sb_append(b, fb_first ? "{" : ",{", fb_first ? 1 : 2);
+    fb_first = 0;
+    arag_jw_key(b, &f, "step");
+    arag_jw_string(b, step);
+    arag_jw_key(b, &f, "agent");
+    arag_jw_string(b, arag_agent_name(m->agent));
+    arag_jw_key(b, &f, "cause");
+    arag_jw_string(b, m->cause ? m->cause : "parse");
+    arag_jw_key(b, &f, "fallback");
+    arag_jw_string(b, m->fallback);
+    arag_jw_key(b, &f, "items");
+    arag_jw_number(b, m->fallback_items            ? m->fallback_items
+                      : m->agent == ARAG_AGENT_NLI ? m->count
+                      : m->agent == ARAG_AGENT_IRA ? s->n_cands
+                                                   : 0);
+    arag_sb_append(b, "}", 1);
+  }
+  arag_sb_append(b, "]", 1);
   uint64_t pt = 0, ct = 0, pc = 0, calls = 0;
   for (uint32_t i = 0; i < s->bb.n; i++) {
     const arag_bb_msg *m = &s->bb.msgs[i];
-    if (m->started_ms >= 0) calls++;
+    if (m->sent) calls++;
     pc += m->prompt_chars;
     if (m->prompt_tokens > 0) pt += (uint64_t)m->prompt_tokens;
     if (m->completion_tokens > 0) ct += (uint64_t)m->completion_tokens;
@@ -838,7 +1068,9 @@ static void finalize(arag_session *s) {
     arag_jw_key(b, &f, "accepted");
     arag_sb_puts(b, s->accepted[j] ? "true" : "false");
     arag_jw_key(b, &f, "source");
-    arag_jw_string(b, s->nli_from_model[j] ? "agent" : "retrieval_fallback");
+    arag_jw_string(b, s->nli_source[j] == ARAG_SRC_AGENT     ? "agent"
+                      : s->nli_source[j] == ARAG_SRC_OFFLINE ? "offline"
+                                                             : "retrieval_fallback");
     arag_sb_append(b, "}", 1);
   }
   arag_sb_append(b, "]", 1);
@@ -884,6 +1116,14 @@ static cJSON *inputs_json(const arag_agent_input *in) {
   return o;
 }
 
+/* Whether the recommendation's deadline has passed (host backend). */
+static int deadline_passed(arag_session *s) {
+  if (s->expired) return 1;
+  if (s->cfg.backend != ARAG_BACKEND_HOST || !s->cfg.deadline_ms) return 0;
+  if (rel_ms(s) >= (double)s->cfg.deadline_ms) s->expired = 1;
+  return s->expired;
+}
+
 static void dispatch(arag_session *s, int i) {
   arag_agent_input in;
   call_scratch cs;
@@ -898,6 +1138,12 @@ static void dispatch(arag_session *s, int i) {
     return;
   }
   s->bb.msgs[i].inputs = inputs_json(&in);
+  if (s->cfg.backend == ARAG_BACKEND_HOST && deadline_passed(s)) {
+    /* Past the deadline nothing more goes out: the fallback answers. */
+    scratch_free(&cs);
+    handle_answer(s, i, ARAG_FETCH_DEADLINE, "the recommendation's deadline passed", 36);
+    return;
+  }
   arag_render_opts ro = {s->cfg.max_prompt_item_chars, s->cfg.max_tokens, s->cfg.temperature};
   size_t len = 0, pchars = 0;
   char *json = NULL;
@@ -915,6 +1161,7 @@ static void dispatch(arag_session *s, int i) {
   }
   m = &s->bb.msgs[i];
   m->prompt_chars = pchars;
+  m->sent = 1;
   if (json && s->cfg.trace_prompts) m->request_json = arag_strndup(json, len);
   if (s->cfg.backend == ARAG_BACKEND_OFFLINE) {
     free(json);
@@ -938,9 +1185,19 @@ static void dispatch(arag_session *s, int i) {
   free(json);
 }
 
+/* Past the deadline: every call still in flight is answered by the fallback (the
+ * queued ones are, as they are dispatched). */
+static void expire_in_flight(arag_session *s) {
+  for (uint32_t i = 0; i < s->bb.n && s->state == ARAG_SESSION_RUNNING; i++)
+    if (s->bb.msgs[i].state == ARAG_MSG_IN_FLIGHT)
+      handle_answer(s, (int)i, ARAG_FETCH_DEADLINE, "the recommendation's deadline passed", 36);
+}
+
 void arag_pipeline_pump(arag_session *s) {
   if (s->busy) return;
   s->busy = 1;
+  if (s->state == ARAG_SESSION_RUNNING && !s->free_pending && s->in_flight && deadline_passed(s))
+    expire_in_flight(s);
   while (s->state == ARAG_SESSION_RUNNING && !s->free_pending) {
     if (s->cfg.backend == ARAG_BACKEND_HOST && s->in_flight >= s->cfg.max_in_flight) break;
     int i = next_queued(s);
@@ -949,6 +1206,10 @@ void arag_pipeline_pump(arag_session *s) {
   }
   s->busy = 0;
   if (s->free_pending) arag_pipeline_destroy(s);
+}
+
+void arag_pipeline_expire(arag_session *s) {
+  if (s->state == ARAG_SESSION_RUNNING) s->expired = 1;
 }
 
 arag_status arag_pipeline_deliver(arag_session *s, uint32_t request_id, int status,
@@ -967,6 +1228,23 @@ arag_status arag_pipeline_usage(arag_session *s, uint32_t request_id, uint32_t p
   if (i < 0 || s->bb.msgs[i].state != ARAG_MSG_IN_FLIGHT) return ARAG_E_NOT_FOUND;
   s->bb.msgs[i].prompt_tokens = prompt_tokens;
   s->bb.msgs[i].completion_tokens = completion_tokens;
+  return ARAG_OK;
+}
+
+arag_status arag_pipeline_repair(arag_session *s, uint32_t request_id, const char *note,
+                                 size_t len) {
+  if (s->state != ARAG_SESSION_RUNNING) return ARAG_E_NOT_FOUND;
+  int i = arag_bb_find(&s->bb, request_id);
+  if (i < 0 || s->bb.msgs[i].state != ARAG_MSG_IN_FLIGHT) return ARAG_E_NOT_FOUND;
+  /* A short word of the host's: printable ASCII only, at most 80 bytes. */
+  char clean[81];
+  size_t n = 0;
+  for (size_t k = 0; k < len && n < sizeof clean - 1; k++)
+    clean[n++] = note[k] >= 0x20 && note[k] < 0x7F ? note[k] : '?';
+  clean[n] = 0;
+  char step[48];
+  step_name(&s->bb.msgs[i], step, sizeof step);
+  arag_strlist_add(&s->bb.msgs[i].repairs, "%s:%s", step, clean);
   return ARAG_OK;
 }
 
@@ -998,7 +1276,7 @@ void arag_pipeline_destroy(arag_session *s) {
   if (s->nli_rationale)
     for (uint32_t i = 0; i < s->n_cands; i++) free(s->nli_rationale[i]);
   free(s->nli_rationale);
-  free(s->nli_from_model);
+  free(s->nli_source);
   free(s->accepted);
   free(s->s_user);
   free(s->s_ctx);
@@ -1008,6 +1286,12 @@ void arag_pipeline_destroy(arag_session *s) {
     for (uint32_t i = 0; i < s->n_cands; i++) free(s->ira_reason[i]);
   free(s->ira_reason);
   arag_bb_free(&s->bb);
+  arag_term_df *dfs[2] = {s->title_df, s->text_df};
+  for (int i = 0; i < 2; i++)
+    if (dfs[i]) {
+      arag_term_df_free(dfs[i]);
+      free(dfs[i]);
+    }
   if (s->scratch && s->free_scratch) s->free_scratch(s->scratch);
   free(s->result);
   free(s);

@@ -12,6 +12,11 @@
 
 typedef enum arag_backend { ARAG_BACKEND_OFFLINE = 0, ARAG_BACKEND_HOST = 1 } arag_backend;
 
+/* Who answers an agent whose call failed or whose answer was unusable: the offline
+ * reasoner from the same input (the default), or the retrieval fallbacks (no
+ * summary, the retrieval score, the retrieval order). */
+typedef enum arag_fallback { ARAG_FALLBACK_OFFLINE = 0, ARAG_FALLBACK_RETRIEVAL = 1 } arag_fallback;
+
 typedef struct arag_config {
   arag_backend backend;
   double theta;
@@ -26,9 +31,12 @@ typedef struct arag_config {
   uint32_t max_prompt_item_chars;
   uint32_t max_tokens;
   double temperature;
-  uint32_t max_candidates;       /* engine-level only */
-  uint32_t max_request_bytes;    /* engine-level only */
-  int trace_prompts;             /* keep every request JSON in the trace */
+  uint32_t max_candidates;    /* engine-level only */
+  uint32_t max_request_bytes; /* engine-level only */
+  int trace_prompts;          /* keep every request JSON in the trace */
+  arag_fallback fallback;
+  uint32_t deadline_ms;          /* whole recommendation (host backend); 0: none */
+  uint32_t max_answer_bytes;     /* engine-level only: longer answers are cut first */
   arag_reasoner_params reasoner; /* the offline reasoner's weights */
 } arag_config;
 
@@ -38,6 +46,9 @@ void arag_config_default(arag_config *c);
 arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request, char *err,
                               size_t err_len);
 cJSON *arag_config_json(const arag_config *c);
+
+/* Who gave an NLI verdict. */
+enum { ARAG_SRC_NONE = 0, ARAG_SRC_AGENT = 1, ARAG_SRC_OFFLINE = 2 };
 
 typedef enum arag_phase {
   ARAG_PHASE_FANOUT = 0, /* UUA and NLI batches */
@@ -71,7 +82,7 @@ typedef struct arag_session {
   /* NLI per candidate (index into I0). */
   arag_nli_verdict *nli;
   char **nli_rationale;
-  uint8_t *nli_from_model; /* 1: the agent's verdict, 0: retrieval fallback */
+  uint8_t *nli_source; /* ARAG_SRC_*: who gave candidate j's verdict */
   uint8_t *accepted;
 
   char *s_user;
@@ -86,6 +97,13 @@ typedef struct arag_session {
    * sizes are measured, not built; see arag_render_memo). */
   size_t *ev_chars;
   size_t *cand_chars;
+
+  /* Host backend: the catalog's term statistics for the events' and candidates'
+   * words, copied at the start, so that the offline reasoner answers a fallback
+   * later exactly as the offline backend would (the catalog pointer is only valid
+   * during arag_recommend_start). NULL without a catalog. */
+  struct arag_term_df *title_df, *text_df;
+  int expired; /* the deadline passed: waiting agents are answered by the fallback */
 
   arag_blackboard bb;
   uint32_t next_request_id;
@@ -122,6 +140,13 @@ arag_status arag_pipeline_deliver(arag_session *s, uint32_t request_id, int stat
 arag_status arag_pipeline_usage(arag_session *s, uint32_t request_id, uint32_t prompt_tokens,
                                 uint32_t completion_tokens);
 void arag_pipeline_cancel(arag_session *s);
+/* The deadline, now: every agent still waiting is answered by the fallback (the
+ * next pump finishes the recommendation). */
+void arag_pipeline_expire(arag_session *s);
+/* Adds "<step>:<note>" to the repairs of a pending request (a host-side repair of
+ * the answer it is about to deliver). ARAG_E_NOT_FOUND when not pending. */
+arag_status arag_pipeline_repair(arag_session *s, uint32_t request_id, const char *note,
+                                 size_t len);
 /* Frees everything the session owns, and the session. */
 void arag_pipeline_destroy(arag_session *s);
 

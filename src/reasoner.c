@@ -522,11 +522,11 @@ static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *
     rs_feat f;
     rs_match m;
     rs_item_features(it, &f);
-    rs_profile_match(pr, arag_catalog_terms(in->catalog), it, &f, &m);
+    rs_profile_match(pr, rs_title_df(in), it, &f, &m);
     float s = pr->n_ev ? nli_score(p, &m) : 0.5f;
     const char *label = s >= 0.6f ? "supports" : (s < 0.25f ? "contradicts" : "neutral");
     arag_sb_truncate(&r, 0);
-    nli_rationale(&r, pr, arag_catalog_terms(in->catalog), it, &f, &m);
+    nli_rationale(&r, pr, rs_title_df(in), it, &f, &m);
     if (i) arag_sb_puts(&out, ",");
     arag_sb_puts(&out, "{\"id\":");
     arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
@@ -959,7 +959,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   double sd = n > 1 ? sqrt(var / n) : 0;
   double lpmax = log1p(popmax);
   pop_terms(in->cands, n, lpmax, popt);
-  const arag_term_df *text_df = arag_catalog_text_terms(in->catalog);
+  const arag_term_df *text_df = rs_text_df(in);
   int has_words = 0; /* an S_user without Words (an LLM's, say) leaves ira_text out */
   for (uint32_t k = 0; k < tu->n && !has_words; k++) has_words = tu->v[k].kind == RS_T_WORD;
   for (uint32_t i = 0; i < n; i++) {

@@ -161,6 +161,14 @@ static void normalize(float *v, uint32_t dim) {
   for (uint32_t i = 0; i < dim; i++) v[i] *= inv;
 }
 
+const arag_term_df *rs_title_df(const arag_agent_input *in) {
+  return in->title_df ? in->title_df : arag_catalog_terms(in->catalog);
+}
+
+const arag_term_df *rs_text_df(const arag_agent_input *in) {
+  return in->text_df ? in->text_df : arag_catalog_text_terms(in->catalog);
+}
+
 float rs_term_idf(const arag_term_df *df, uint64_t key) {
   if (!df || !df->docs) return 1.0f;
   return logf(((float)df->docs + 1.0f) / ((float)arag_term_df_get(df, key) + 0.5f));
@@ -214,7 +222,7 @@ static int history_words(rs_profile *pr, const arag_agent_input *in) {
     free(t);
     return 0;
   }
-  const arag_term_df *df = arag_catalog_text_terms(in->catalog);
+  const arag_term_df *df = rs_text_df(in);
   uint64_t keys[ARAG_TEXT_TERM_MAX];
   float w[ARAG_TEXT_TERM_MAX];
   const char *at[ARAG_TEXT_TERM_MAX];
@@ -261,7 +269,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   if (!pr) return NULL;
   uint32_t n = in->n_long_term + in->n_session;
   uint32_t dim = in->dim;
-  const arag_term_df *df = arag_catalog_terms(in->catalog);
+  const arag_term_df *df = rs_title_df(in);
   pr->dim = dim;
   pr->n_ev = n;
   pr->n_sess = in->n_session;

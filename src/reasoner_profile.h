@@ -131,6 +131,10 @@ typedef struct rs_match {
 /* Weight of a title term: log((items + 1) / (df + 0.5)) over the catalog's
  * items, 1 without a catalog. */
 float rs_term_idf(const arag_term_df *df, uint64_t key);
+/* The title and whole-text document frequencies an input's reasoner weighs words by:
+ * the input's own (a session's copy) or its catalog's. */
+const arag_term_df *rs_title_df(const arag_agent_input *in);
+const arag_term_df *rs_text_df(const arag_agent_input *in);
 
 /* Whole-text term weights of an item, (1 + ln tf) * (ln((items + 1) / (df + 1)) + 1)
  * over the catalog's whole-text document frequencies (a term of one item only

@@ -202,6 +202,25 @@ static void add(arag_term_df *t, uint64_t key, int sign) {
 
 void arag_term_df_bump(arag_term_df *t, uint64_t key) { add(t, key, +1); }
 
+void arag_term_df_copy_item(arag_term_df *dst, const arag_term_df *src, const arag_item *it) {
+  uint64_t keys[ARAG_TEXT_TERM_MAX];
+  dst->whole_text = src->whole_text;
+  dst->docs = src->docs;
+  uint32_t m = arag_term_df_terms(src, it, keys, NULL);
+  for (uint32_t k = 0; k < m && dst->cap; k++) {
+    uint32_t c = arag_term_df_get(src, keys[k]);
+    if (!c) continue;
+    uint32_t j = slot_of(keys[k], dst->cap);
+    while (dst->key[j] && dst->key[j] != keys[k]) j = (j + 1) & (dst->cap - 1);
+    if (!dst->key[j]) {
+      if ((uint64_t)(dst->used + 1) * 2 > dst->cap) return; /* not reserved */
+      dst->key[j] = keys[k];
+      dst->used++;
+    }
+    dst->n[j] = c;
+  }
+}
+
 void arag_term_df_count(arag_term_df *t, const arag_item *it, int sign) {
   uint64_t keys[ARAG_TEXT_TERM_MAX];
   uint32_t m = arag_term_df_terms(t, it, keys, NULL);

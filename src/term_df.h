@@ -60,6 +60,10 @@ int arag_term_df_reserve(arag_term_df *t, uint32_t more);
 void arag_term_df_count(arag_term_df *t, const arag_item *it, int sign);
 /* Adds 1 to one key's count (reserved room needed for a new key). */
 void arag_term_df_bump(arag_term_df *t, uint64_t key);
+/* Copies the counts src holds for an item's terms (by src's kind) into dst, which
+ * takes src's kind and item count (a subset of src that answers every lookup of
+ * that item's terms alike). dst needs room reserved for the item's terms. */
+void arag_term_df_copy_item(arag_term_df *dst, const arag_term_df *src, const arag_item *it);
 /* Items holding the term (0 when unknown). */
 uint32_t arag_term_df_get(const arag_term_df *t, uint64_t key);
 size_t arag_term_df_bytes(const arag_term_df *t);

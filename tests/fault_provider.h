@@ -24,7 +24,7 @@ typedef enum fp_fault {
   FP_OK = 0,
   FP_SYNC,      /* correct answer given inside the fetch callback */
   FP_SLOW,      /* correct answer, delivered after every other pending one */
-  FP_TIMEOUT,   /* status 0 "timed out" */
+  FP_TIMEOUT,   /* status ARAG_FETCH_TIMEOUT "timed out" */
   FP_DROP,      /* status 0 "connection reset" */
   FP_429,       /* status 429 */
   FP_500,       /* status 500 */
@@ -150,7 +150,7 @@ static inline char *fp_answer(const fp_req *r, int *status, size_t *len) {
   if (!list && (f == FP_UNKNOWN || f == FP_DUPLICATE)) f = FP_OFFSCHEMA;
   switch (f) {
   case FP_TIMEOUT:
-    *status = 0;
+    *status = ARAG_FETCH_TIMEOUT;
     fp_printf(&b, "timed out after 30000 ms");
     break;
   case FP_DROP:

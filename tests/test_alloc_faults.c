@@ -328,7 +328,7 @@ static void check_session(arag_engine *eng, uint32_t sid, const char *ref_order)
   CHECK(st == ARAG_OK || st == ARAG_E_NOMEM);
   if (st != ARAG_OK || !ref_order) return;
   /* Out of memory in a step is a degradation of its own, never a network error. */
-  CHECK(!has_degradation(json, len, "network_error"));
+  CHECK(!has_degradation(json, len, ":network"));
   if (degradations(json, len) == 0) {
     char *o = order_of(json, len);
     CHECK(o && strcmp(o, ref_order) == 0);

@@ -141,8 +141,10 @@ static void check_result(arag_engine *eng, const fp_provider *p, const run *r, l
       if (cJSON_GetArraySize(md)) spurious++;
       continue;
     case FP_TIMEOUT:
+      want = ":timeout";
+      break;
     case FP_DROP:
-      want = "network_error";
+      want = ":network";
       break;
     case FP_429:
       want = "http_429";
@@ -158,6 +160,18 @@ static void check_result(arag_engine *eng, const fp_provider *p, const run *r, l
     }
     faults++;
     if (want ? !has_prefix_in(md, want) : !noted) unexplained++;
+    /* A failed call is answered by the offline reasoner, with its cause named. */
+    if (want) {
+      const cJSON *fb = cJSON_GetObjectItem(m, "fallback"),
+                  *cause = cJSON_GetObjectItem(m, "cause");
+      const char *cw = q->fault == FP_TIMEOUT ? "timeout"
+                       : q->fault == FP_DROP  ? "network"
+                       : q->fault == FP_EMPTY ? "parse"
+                                              : "status";
+      if (!cJSON_IsString(fb) || strcmp(fb->valuestring, "offline") != 0 ||
+          !cJSON_IsString(cause) || strcmp(cause->valuestring, cw) != 0)
+        unexplained++;
+    }
     /* the same names reach the session's list */
     if (want && !has_prefix_in(deg, want)) unexplained++;
     if (cJSON_GetArraySize(md)) (*degr_seen)++;

@@ -1,3 +1,4 @@
+#define _POSIX_C_SOURCE 200809L
 /* The pipeline driven in-process by a scripted provider: a fetch callback that
  * records requests and answers them from a script, inside the callback or later. */
 #include "arag.h"
@@ -8,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define N_ITEMS 24
 #define MAX_IDS 256
@@ -85,7 +87,11 @@ enum {
   M_REPAIRS,
   M_CANCEL_IN_CB,
   M_FREE_IN_CB,
-  M_NLI_OFFSCHEMA
+  M_NLI_OFFSCHEMA,
+  M_ALL_FAIL, /* every call times out */
+  M_CAUSES,   /* each step fails with another cause */
+  M_NLI_HALF, /* the first NLI batch judges only its first half */
+  M_IRA_HALF  /* the others time out; IRA ranks only half of the candidates */
 };
 
 typedef struct req {
@@ -145,6 +151,22 @@ static char *script(host *h, const req *r, int *status) {
   arag_sb_init(&b);
   *status = 200;
   int mode = h->mode;
+  if (mode == M_ALL_FAIL || (mode == M_IRA_HALF && strcmp(r->agent, "ira") != 0)) {
+    *status = ARAG_FETCH_TIMEOUT;
+    arag_sb_puts(&b, "timed out after 30000 ms");
+    return arag_sb_take(&b, NULL);
+  }
+  if (mode == M_CAUSES) {
+    /* uua: budget, nli_batch_0: cancelled, nli_batch_1: 503, csa: refusal, ira: network */
+    int nli1 = strcmp(r->agent, "nli") == 0 && r->rid == 3;
+    *status = strcmp(r->agent, "uua") == 0   ? ARAG_FETCH_BUDGET
+              : strcmp(r->agent, "csa") == 0 ? ARAG_FETCH_REFUSAL
+              : strcmp(r->agent, "ira") == 0 ? ARAG_FETCH_NETWORK
+              : nli1                         ? 503
+                                             : ARAG_FETCH_CANCELLED;
+    arag_sb_puts(&b, "failed");
+    return arag_sb_take(&b, NULL);
+  }
   if (strcmp(r->agent, "uua") == 0) {
     if (mode == M_UUA_500) {
       *status = 500;
@@ -167,7 +189,8 @@ static char *script(host *h, const req *r, int *status) {
     } else {
       if (mode == M_REPAIRS) arag_sb_puts(&b, "Sure, here are my judgments:\n");
       arag_sb_puts(&b, "{\"items\":[");
-      for (int i = 0; i < r->n_ids; i++) {
+      int n_ids = mode == M_NLI_HALF && first_batch ? r->n_ids / 2 : r->n_ids;
+      for (int i = 0; i < n_ids; i++) {
         int even = atoi(r->ids[i]) % 2 == 0;
         if (mode == M_REPAIRS)
           arag_sb_printf(&b, "%s{\"id\":%s,\"score\":%s,\"label\":\"%s\",\"rationale\":\"r%s\"}",
@@ -201,7 +224,7 @@ static char *script(host *h, const req *r, int *status) {
     } else {
       /* The candidates in reverse; numbers instead of strings in repair mode. */
       arag_sb_puts(&b, "{\"ranking\":[");
-      for (int i = r->n_ids - 1; i >= 0; i--) {
+      for (int i = r->n_ids - 1; i >= (mode == M_IRA_HALF ? r->n_ids / 2 : 0); i--) {
         if (mode == M_REPAIRS)
           arag_sb_printf(&b, "%s{\"id\":%s,\"reason\":\"because %s\",\"score\":%s}",
                          i < r->n_ids - 1 ? "," : "", r->ids[i], r->ids[i],
@@ -582,9 +605,13 @@ static void test_repairs(void) {
   finish(&h, res);
 }
 
+/* The retrieval fallbacks (config "fallback": "retrieval"). */
+static const char *HOST_RETRIEVAL =
+    "{\"backend\":\"host\",\"max_in_flight\":16,\"fallback\":\"retrieval\"}";
+
 static void test_degradations(void) {
   host h;
-  cJSON *res = run_mode(&h, M_UUA_500, HOST, NULL);
+  cJSON *res = run_mode(&h, M_UUA_500, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK(res && has_degraded(res, "uua:http_500") && has_degraded(res, "uua:skipped"));
   CHECK(res && cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "s_user")));
@@ -592,9 +619,9 @@ static void test_degradations(void) {
   CHECK(c && strstr(c->user, "user_summary: null") != NULL);
   finish(&h, res);
 
-  res = run_mode(&h, M_NLI0_STATUS0, HOST, NULL);
+  res = run_mode(&h, M_NLI0_STATUS0, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
-  CHECK(res && has_degraded(res, "nli_batch_0:network_error") &&
+  CHECK(res && has_degraded(res, "nli_batch_0:network") &&
         has_degraded(res, "nli_batch_0:retrieval_fallback"));
   if (res) {
     /* The failed batch's items get neutral verdicts from retrieval similarity. */
@@ -616,36 +643,36 @@ static void test_degradations(void) {
   }
   finish(&h, res);
 
-  res = run_mode(&h, M_NLI_TRUNC, HOST, NULL);
+  res = run_mode(&h, M_NLI_TRUNC, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK(res && has_degraded(res, "nli_batch_0:parse_error"));
   finish(&h, res);
 
-  res = run_mode(&h, M_NLI_OFFSCHEMA, HOST, NULL);
+  res = run_mode(&h, M_NLI_OFFSCHEMA, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK(res && has_degraded(res, "nli_batch_0:off_schema"));
   finish(&h, res);
 
-  res = run_mode(&h, M_CSA_TRUNC, HOST, NULL);
+  res = run_mode(&h, M_CSA_TRUNC, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK(res && has_degraded(res, "csa:parse_error") && has_degraded(res, "csa:skipped"));
   const req *ira = find_req(&h, 1, "ira");
   CHECK(ira && strstr(ira->user, "context_summary: null") != NULL);
   finish(&h, res);
 
-  res = run_mode(&h, M_IRA_OFFSCHEMA, HOST, NULL);
+  res = run_mode(&h, M_IRA_OFFSCHEMA, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK(res && has_degraded(res, "ira:off_schema") && has_degraded(res, "ira:fallback_order"));
   for (int i = 0; res && i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i)) == 0);
   finish(&h, res);
 
-  res = run_mode(&h, M_IRA_EMPTY, HOST, NULL);
+  res = run_mode(&h, M_IRA_EMPTY, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK(res && has_degraded(res, "ira:empty_ranking") && has_degraded(res, "ira:fallback_order"));
   for (int i = 0; res && i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i)) == 0);
   finish(&h, res);
 
-  res = run_mode(&h, M_IRA_BADIDS, HOST, NULL);
+  res = run_mode(&h, M_IRA_BADIDS, HOST_RETRIEVAL, NULL);
   CHECK(res && check_permutation(res, 10));
   if (res) {
     CHECK(has_degraded(res, "ira:unknown_id:999"));
@@ -1004,6 +1031,351 @@ static void test_offline_same_shape(void) {
   finish(&h, off);
 }
 
+/* The offline backend's result for the standard request (the reference a fallback
+ * must reproduce). */
+static cJSON *offline_reference(const char *extra) {
+  arag_engine *eng = NULL;
+  CHECK_EQ_INT(arag_engine_create("{}", 2, &eng), ARAG_OK);
+  if (!eng) return NULL;
+  char *reqj = make_request(extra);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  cJSON *res = result_of(eng, sid);
+  arag_engine_free(eng);
+  return res;
+}
+
+static cJSON *trace_of(const cJSON *res, const char *key) {
+  return cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), key);
+}
+
+static const cJSON *fallback_of(const cJSON *res, const char *step) {
+  const cJSON *f;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItem(res, "fallbacks")) {
+    if (strcmp(cJSON_GetObjectItem(f, "step")->valuestring, step) == 0) return f;
+  }
+  return NULL;
+}
+
+static int fallback_is(const cJSON *res, const char *step, const char *cause, const char *fb,
+                       int items) {
+  const cJSON *f = fallback_of(res, step);
+  return f && strcmp(cJSON_GetObjectItem(f, "cause")->valuestring, cause) == 0 &&
+         strcmp(cJSON_GetObjectItem(f, "fallback")->valuestring, fb) == 0 &&
+         cJSON_GetObjectItem(f, "items")->valueint == items;
+}
+
+/* NLI verdicts without their "source": the same scores, labels and rationales. */
+static int same_verdicts(const cJSON *a, const cJSON *b, int from, int to) {
+  for (int i = from; i < to; i++) {
+    cJSON *x = cJSON_Duplicate(cJSON_GetArrayItem(a, i), 1);
+    cJSON *y = cJSON_Duplicate(cJSON_GetArrayItem(b, i), 1);
+    cJSON_DeleteItemFromObject(x, "source");
+    cJSON_DeleteItemFromObject(y, "source");
+    int same = cJSON_Compare(x, y, 1);
+    cJSON_Delete(x);
+    cJSON_Delete(y);
+    if (!same) return 0;
+  }
+  return 1;
+}
+
+static void test_offline_fallback(void) {
+  host h;
+  cJSON *ref = offline_reference(NULL);
+  CHECK(ref != NULL);
+  if (!ref) return;
+
+  /* Every call fails: the result is the offline backend's, item for item. */
+  cJSON *res = run_mode(&h, M_ALL_FAIL, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(cJSON_Compare(cJSON_GetObjectItem(res, "items"), cJSON_GetObjectItem(ref, "items"), 1));
+    CHECK(cJSON_Compare(cJSON_GetObjectItem(res, "order"), cJSON_GetObjectItem(ref, "order"), 1));
+    CHECK(cJSON_Compare(trace_of(res, "s_user"), trace_of(ref, "s_user"), 1));
+    CHECK(cJSON_Compare(trace_of(res, "s_ctx"), trace_of(ref, "s_ctx"), 1));
+    CHECK(same_verdicts(trace_of(res, "nli"), trace_of(ref, "nli"), 0, 20));
+    cJSON *v;
+    cJSON_ArrayForEach(v, trace_of(res, "nli"))
+        CHECK(strcmp(cJSON_GetObjectItem(v, "source")->valuestring, "offline") == 0);
+    CHECK(has_degraded(res, "uua:timeout") && has_degraded(res, "uua:offline"));
+    CHECK(has_degraded(res, "nli_batch_1:timeout") && has_degraded(res, "nli_batch_1:offline"));
+    CHECK(has_degraded(res, "csa:offline") && has_degraded(res, "ira:offline"));
+    CHECK(!has_degraded(res, "ira:fallback_order") && !has_degraded(res, "uua:skipped"));
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(res, "fallbacks")), 5);
+    CHECK(fallback_is(res, "uua", "timeout", "offline", 0));
+    CHECK(fallback_is(res, "nli_batch_0", "timeout", "offline", 10));
+    CHECK(fallback_is(res, "ira", "timeout", "offline", 20));
+    /* The trace says who answered each message. */
+    cJSON *m;
+    cJSON_ArrayForEach(m, trace_of(res, "messages")) {
+      CHECK(strcmp(cJSON_GetObjectItem(m, "fallback")->valuestring, "offline") == 0);
+      CHECK(strcmp(cJSON_GetObjectItem(m, "cause")->valuestring, "timeout") == 0);
+      CHECK(cJSON_IsObject(cJSON_GetObjectItem(m, "output")));
+    }
+    CHECK_EQ_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "usage"), "calls")->valueint, 5);
+  }
+  finish(&h, res);
+
+  /* An unusable NLI answer: that batch is judged offline, the other by the agent. */
+  res = run_mode(&h, M_NLI_OFFSCHEMA, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(has_degraded(res, "nli_batch_0:off_schema") && has_degraded(res, "nli_batch_0:offline"));
+    CHECK(fallback_is(res, "nli_batch_0", "parse", "offline", 10));
+    CHECK(fallback_of(res, "nli_batch_1") == NULL);
+    CHECK(same_verdicts(trace_of(res, "nli"), trace_of(ref, "nli"), 0, 10));
+    cJSON *v10 = cJSON_GetArrayItem(trace_of(res, "nli"), 10);
+    CHECK(strcmp(cJSON_GetObjectItem(v10, "source")->valuestring, "agent") == 0);
+    CHECK(
+        strcmp(
+            cJSON_GetObjectItem(cJSON_GetArrayItem(trace_of(res, "nli"), 0), "source")->valuestring,
+            "offline") == 0);
+  }
+  finish(&h, res);
+
+  /* A partial NLI answer: the agent's verdicts are kept, the rest judged offline. */
+  res = run_mode(&h, M_NLI_HALF, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(has_degraded(res, "nli_batch_0:offline_missing:5"));
+    CHECK(fallback_is(res, "nli_batch_0", "parse", "offline", 5));
+    cJSON *nli = trace_of(res, "nli");
+    for (int i = 0; i < 10; i++) {
+      cJSON *v = cJSON_GetArrayItem(nli, i);
+      const char *src = cJSON_GetObjectItem(v, "source")->valuestring;
+      CHECK(strcmp(src, i < 5 ? "agent" : "offline") == 0);
+      if (i < 5) {
+        int even = atoi(cJSON_GetObjectItem(v, "id")->valuestring) % 2 == 0;
+        CHECK_NEAR(cJSON_GetObjectItem(v, "score")->valuedouble, even ? 0.9 : 0.2, 1e-6);
+      }
+    }
+    CHECK(same_verdicts(nli, trace_of(ref, "nli"), 5, 10));
+  }
+  finish(&h, res);
+
+  /* CSA cut short: the summary comes from the offline reasoner. */
+  res = run_mode(&h, M_CSA_TRUNC, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "csa:offline") && !has_degraded(res, "csa:skipped"));
+  CHECK(res && cJSON_IsString(trace_of(res, "s_ctx")) &&
+        strlen(trace_of(res, "s_ctx")->valuestring) > 0);
+  const req *ira = find_req(&h, 1, "ira");
+  CHECK(ira && strstr(ira->user, "context_summary: null") == NULL);
+  finish(&h, res);
+
+  /* An off-schema IRA answer: the offline ranking from the same input. */
+  res = run_mode(&h, M_IRA_OFFSCHEMA, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  CHECK(res && has_degraded(res, "ira:off_schema") && has_degraded(res, "ira:offline"));
+  CHECK(res && fallback_is(res, "ira", "parse", "offline", 20));
+  finish(&h, res);
+
+  /* A partial ranking: the agent's order first, the rest in the offline order. */
+  res = run_mode(&h, M_IRA_HALF, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(has_degraded(res, "ira:offline_missing:10"));
+    CHECK(fallback_is(res, "ira", "parse", "offline", 10));
+    for (int i = 0; i < 10; i++) CHECK(strcmp(order_at(res, i), i0_at(res, 19 - i)) == 0);
+    /* The tail keeps the offline reasoner's relative order of those ten (its input
+     * is the reference's: every other step was answered offline). */
+    int last = -1, inorder = 1;
+    for (int i = 10; i < 20; i++) {
+      int at = -1;
+      for (int j = 0; j < 20; j++) {
+        const char *o = cJSON_GetArrayItem(cJSON_GetObjectItem(ref, "order"), j)->valuestring;
+        if (strcmp(o, order_at(res, i)) == 0) at = j;
+      }
+      if (at < last) inorder = 0;
+      last = at;
+    }
+    CHECK(inorder);
+  }
+  finish(&h, res);
+  cJSON_Delete(ref);
+}
+
+static void test_fallback_causes(void) {
+  host h;
+  cJSON *res = run_mode(&h, M_CAUSES, HOST, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(fallback_is(res, "uua", "budget", "offline", 0) && has_degraded(res, "uua:budget"));
+    CHECK(fallback_is(res, "nli_batch_0", "cancelled", "offline", 10) &&
+          has_degraded(res, "nli_batch_0:cancelled"));
+    CHECK(fallback_is(res, "nli_batch_1", "status", "offline", 10) &&
+          has_degraded(res, "nli_batch_1:http_503"));
+    CHECK(fallback_is(res, "csa", "refusal", "offline", 0) && has_degraded(res, "csa:refusal"));
+    CHECK(fallback_is(res, "ira", "network", "offline", 20) && has_degraded(res, "ira:network"));
+  }
+  finish(&h, res);
+  /* The same causes with the retrieval fallbacks. */
+  res = run_mode(&h, M_CAUSES, HOST_RETRIEVAL, NULL);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(fallback_is(res, "uua", "budget", "retrieval", 0) && has_degraded(res, "uua:skipped"));
+    CHECK(fallback_is(res, "ira", "network", "retrieval", 20) &&
+          has_degraded(res, "ira:fallback_order"));
+    for (int i = 0; i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i)) == 0);
+  }
+  finish(&h, res);
+  /* A config names only the known fallbacks. */
+  arag_engine *eng = NULL;
+  CHECK_EQ_INT(arag_engine_create("{\"fallback\":\"none\"}", 19, &eng), ARAG_E_INVALID);
+  CHECK(eng == NULL);
+}
+
+static void sleep_ms(int ms) {
+  struct timespec ts = {0, (long)ms * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
+static void test_deadline(void) {
+  host h;
+  /* The defaults: 20 s with a host backend, none offline. */
+  arag_engine *eng = make_engine(&h, HOST);
+  char *reqj = make_request(NULL);
+  uint32_t sid = 0, ms = 7;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(arag_session_deadline_ms(eng, sid, &ms), ARAG_OK);
+  CHECK_EQ_INT(ms, 20000);
+  CHECK_EQ_INT(arag_session_deadline_ms(eng, sid + 99, &ms), ARAG_E_NOT_FOUND);
+  /* UUA answers, then the host's timer says the time is up: the NLI batches still
+   * out and the CSA and IRA never sent are answered offline, and the session ends. */
+  answer(&h, 0);
+  CHECK_EQ_INT(h.n, 3);
+  CHECK_EQ_INT(arag_session_expire(eng, sid), ARAG_OK);
+  arag_session_state st = ARAG_SESSION_RUNNING;
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_DONE);
+  CHECK_EQ_INT(h.n, 3); /* nothing more went out */
+  CHECK_EQ_INT(arag_session_expire(eng, sid), ARAG_E_STATE);
+  /* Late answers are refused and change nothing. */
+  deliver_all(&h);
+  CHECK_EQ_INT(h.deliver_errors, 2);
+  cJSON *res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(strcmp(trace_of(res, "s_user")->valuestring,
+                 "Likes lipstick and nail polish\nInterests: lips") == 0);
+    CHECK(fallback_of(res, "uua") == NULL);
+    CHECK(fallback_is(res, "nli_batch_0", "deadline", "offline", 10));
+    CHECK(fallback_is(res, "nli_batch_1", "deadline", "offline", 10));
+    CHECK(fallback_is(res, "csa", "deadline", "offline", 0));
+    CHECK(fallback_is(res, "ira", "deadline", "offline", 20));
+    CHECK(has_degraded(res, "csa:deadline") && has_degraded(res, "ira:deadline"));
+    /* Sent: UUA and two NLI batches; CSA and IRA never left. */
+    CHECK_EQ_INT(cJSON_GetObjectItem(cJSON_GetObjectItem(res, "usage"), "calls")->valueint, 3);
+  }
+  cJSON_Delete(res);
+  host_reset(&h);
+
+  /* The engine's own clock, checked on a delivery: the delivered answer is used,
+   * the rest is answered offline. */
+  CHECK_EQ_INT(arag_engine_configure(eng, "{\"deadline_ms\":5}", 17), ARAG_OK);
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(h.n, 3);
+  sleep_ms(20);
+  answer(&h, 1); /* NLI batch 0 */
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_DONE);
+  res = result_of(eng, sid);
+  if (res) {
+    CHECK(fallback_of(res, "nli_batch_0") == NULL);
+    CHECK(fallback_is(res, "uua", "deadline", "offline", 0));
+    CHECK(fallback_is(res, "nli_batch_1", "deadline", "offline", 10));
+    cJSON *v0 = cJSON_GetArrayItem(trace_of(res, "nli"), 0);
+    CHECK(strcmp(cJSON_GetObjectItem(v0, "source")->valuestring, "agent") == 0);
+  }
+  cJSON_Delete(res);
+  host_reset(&h);
+
+  /* deadline_ms 0: no deadline; the retrieval fallback at a deadline. */
+  CHECK_EQ_INT(arag_engine_configure(eng, "{\"deadline_ms\":0,\"fallback\":\"retrieval\"}", 41),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(arag_session_deadline_ms(eng, sid, &ms), ARAG_OK);
+  CHECK_EQ_INT(ms, 0);
+  sleep_ms(10);
+  answer(&h, 0);
+  CHECK_EQ_INT(arag_session_state_get(eng, sid, &st), ARAG_OK);
+  CHECK_EQ_INT(st, ARAG_SESSION_RUNNING);
+  CHECK_EQ_INT(arag_session_expire(eng, sid), ARAG_OK);
+  res = result_of(eng, sid);
+  CHECK(res && check_permutation(res, 10));
+  if (res) {
+    CHECK(fallback_is(res, "ira", "deadline", "retrieval", 20));
+    for (int i = 0; i < 20; i++) CHECK(strcmp(order_at(res, i), i0_at(res, i)) == 0);
+  }
+  finish(&h, res);
+  free(reqj);
+
+  /* Offline: no deadline to report. */
+  eng = make_engine(&h, "{}");
+  reqj = make_request(NULL);
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  CHECK_EQ_INT(arag_session_deadline_ms(eng, sid, &ms), ARAG_OK);
+  CHECK_EQ_INT(ms, 0);
+  CHECK_EQ_INT(arag_session_expire(eng, sid), ARAG_E_STATE);
+  free(reqj);
+  finish(&h, NULL);
+}
+
+static void test_host_repairs_and_cap(void) {
+  host h;
+  arag_engine *eng = make_engine(&h, HOST);
+  char *reqj = make_request(NULL);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  CHECK_EQ_INT(arag_report_repair(eng, sid, h.reqs[0].rid, "sse_assembled", 13), ARAG_OK);
+  CHECK_EQ_INT(arag_report_repair(eng, sid, h.reqs[0].rid, "bad\nnote\x01", 9), ARAG_OK);
+  CHECK_EQ_INT(arag_report_repair(eng, sid, 9999, "x", 1), ARAG_E_NOT_FOUND);
+  CHECK_EQ_INT(arag_report_repair(eng, sid + 9, h.reqs[0].rid, "x", 1), ARAG_E_NOT_FOUND);
+  deliver_all(&h);
+  CHECK_EQ_INT(arag_report_repair(eng, sid, h.reqs[0].rid, "late", 4), ARAG_E_NOT_FOUND);
+  cJSON *res = result_of(eng, sid);
+  if (res) {
+    cJSON *m = cJSON_GetArrayItem(trace_of(res, "messages"), 0);
+    cJSON *r = cJSON_GetObjectItem(m, "repairs");
+    CHECK_EQ_INT(cJSON_GetArraySize(r), 2);
+    CHECK(strcmp(cJSON_GetArrayItem(r, 0)->valuestring, "uua:sse_assembled") == 0);
+    CHECK(strcmp(cJSON_GetArrayItem(r, 1)->valuestring, "uua:bad?note?") == 0);
+    CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItem(res, "degraded")), 0);
+  }
+  finish(&h, res);
+
+  /* max_answer_bytes: an answer past it is cut before parsing (and so unusable here). */
+  eng = make_engine(&h, "{\"backend\":\"host\",\"max_answer_bytes\":1024}");
+  reqj = make_request(NULL);
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  free(reqj);
+  arag_sb b;
+  arag_sb_init(&b);
+  arag_sb_puts(&b, "{\"summary\":\"");
+  for (int i = 0; i < 5000; i++) arag_sb_puts(&b, "long ");
+  arag_sb_puts(&b, "\"}");
+  size_t blen = 0;
+  char *big = arag_sb_take(&b, &blen);
+  h.reqs[0].answered = 1;
+  CHECK_EQ_INT(arag_deliver(eng, sid, h.reqs[0].rid, 200, big, blen), ARAG_OK);
+  free(big);
+  deliver_all(&h);
+  res = result_of(eng, sid);
+  if (res) {
+    cJSON *m = cJSON_GetArrayItem(trace_of(res, "messages"), 0);
+    char want[64];
+    snprintf(want, sizeof want, "uua:answer_cut:%zu", blen);
+    CHECK(strcmp(cJSON_GetArrayItem(cJSON_GetObjectItem(m, "repairs"), 0)->valuestring, want) == 0);
+    CHECK_EQ_INT(cJSON_GetObjectItem(m, "response_chars")->valueint, 1024);
+  }
+  finish(&h, res);
+  eng = NULL;
+  CHECK_EQ_INT(arag_engine_create("{\"max_answer_bytes\":10}", 23, &eng), ARAG_E_INVALID);
+}
+
 int main(void) {
   fx.cat = make_catalog();
   fx.hist = make_history();
@@ -1023,6 +1395,10 @@ int main(void) {
   RUN(test_deep_sync_chain);
   RUN(test_injection_stays_in_data);
   RUN(test_offline_same_shape);
+  RUN(test_offline_fallback);
+  RUN(test_fallback_causes);
+  RUN(test_deadline);
+  RUN(test_host_repairs_and_cap);
   arag_catalog_free(fx.cat);
   arag_history_free(fx.hist);
   return test_report();

@@ -116,6 +116,27 @@ describe('chromium', { timeout: 120000 }, () => {
     llmServer.setFault(null);
   });
 
+  test('the deadline: 20 s by default; a hung provider is answered offline at the deadline', async () => {
+    llmServer.reset();
+    llmServer.setFault(() => ({ hang: true }));
+    const got = await run('recommend', {
+      items: slice.items,
+      events: u.events,
+      candidates: u.candidates,
+      k: 5,
+      llm: { baseURL: llmServer.baseURL, model: 'm', timeoutMs: 60000 },
+      config: { deadline_ms: 400 },
+    });
+    assert.ok(got.ok, got.message);
+    assert.equal(got.items.length, 5);
+    assert.ok(got.ms >= 390 && got.ms < 5000, `settled after ${got.ms} ms`);
+    assert.ok(got.fallbacks.length === 5 && got.fallbacks.every((f) => f.cause === 'deadline' && f.fallback === 'offline'), JSON.stringify(got.fallbacks));
+    assert.equal(got.sessions, 0);
+    const dflt = await run('recommend', { items: slice.items, events: u.events, candidates: u.candidates, k: 5 });
+    assert.equal(dflt.deadlineMs, 20000);
+    llmServer.setFault(null);
+  });
+
   test('no errors on the page', () => {
     // Chromium logs every non-2xx fetch (the injected 429, the favicon's 404): not errors of the page.
     assert.deepEqual(browser.errors.filter((e) => !e.includes('Failed to load resource')), []);

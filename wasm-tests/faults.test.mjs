@@ -16,6 +16,7 @@ const { createArag, createRecommender, fromFunction, openAIChat } = await import
 
 const slice = loadSlice({ users: 8, negatives: 19 });
 const STEP = /^(uua|csa|ira|nli_batch_\d+):/;
+const CAUSES = ['network', 'timeout', 'budget', 'deadline', 'cancelled', 'refusal'];
 
 /** Asserts the invariants of one result; returns the number of failed agent calls. */
 function checkResult(out, candidates, k) {
@@ -27,9 +28,14 @@ function checkResult(out, candidates, k) {
   for (const m of out.trace.messages) {
     if (m.status === 200) continue;
     failed++;
-    const want = m.status === 0 ? 'network_error' : `http_${m.status}`;
+    // Statuses below 100 name why no answer came (arag_fetch_status); the rest are HTTP's.
+    const want = m.status < 100 ? `:${CAUSES[m.status]}` : `:http_${m.status}`;
     assert.ok(m.degraded.some((d) => d.endsWith(want)), `message ${m.request_id} (${m.status}) names ${want}: ${JSON.stringify(m.degraded)}`);
     assert.ok(out.degraded.some((d) => d.endsWith(want)));
+    // The offline reasoner answered in its place, and the result says why.
+    assert.equal(m.fallback, 'offline', `message ${m.request_id}: answered offline`);
+    assert.equal(m.cause, m.status < 100 ? CAUSES[m.status] : 'status');
+    assert.ok(out.fallbacks.some((f) => f.cause === m.cause && f.fallback === 'offline'));
   }
   return failed;
 }

@@ -217,7 +217,7 @@ test('injection cases: item text stays data, ids and schema hold; sway of obedie
           report.fakeIdsDropped++;
         }
         if (c.schemaAttack && /<winner>/.test(ira.response || '')) {
-          assert.ok(r.out.degraded.includes('ira:fallback_order'), `${c.id}: XML answer refused`);
+          assert.ok(r.out.degraded.includes('ira:offline'), `${c.id}: XML answer refused, the offline ranking used`);
           report.schemaAttacksRefused++;
         }
         const prompt = r.sent.find((q) => q.agent === 'ira').messages.map((m) => m.content).join('\n');

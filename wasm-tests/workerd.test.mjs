@@ -109,6 +109,28 @@ describe('workerd', { timeout: 120000 }, () => {
     assert.ok(body.usage.prompt_tokens > 0);
   });
 
+  test('the deadline in a Worker: 20 s by default; a hung provider is answered offline at the deadline', async () => {
+    server.reset();
+    server.setFault(() => ({ hang: true }));
+    const { status, body } = await post('/recommend', {
+      kind: 'emscripten',
+      items: slice.items,
+      events: u.events,
+      candidates: u.candidates,
+      k: 5,
+      llm: { baseURL: server.baseURL, model: 'm', timeoutMs: 60000 },
+      config: { deadline_ms: 400 },
+    });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.items.length, 5);
+    assert.ok(body.ms >= 390 && body.ms < 5000, `settled after ${body.ms} ms`);
+    assert.equal(body.fallbacks.length, 5);
+    assert.ok(body.fallbacks.every((f) => f.cause === 'deadline' && f.fallback === 'offline'), JSON.stringify(body.fallbacks));
+    const dflt = await post('/recommend', { kind: 'wasi', items: slice.items, events: u.events, candidates: u.candidates, k: 3 });
+    assert.equal(dflt.body.deadlineMs, 20000);
+    server.setFault(null);
+  });
+
   test('cancellation inside the worker rejects with AbortError', async () => {
     server.reset();
     server.setFault(({ agent }) => (agent === 'nli' ? { hang: true } : null));

@@ -258,6 +258,12 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
     entry.answer = answer;
     let content = JSON.stringify(answer);
     if (f.truncate) content = content.slice(0, Math.floor(content.length / 2));
+    // Like a real model, it stops at max_tokens (its tokens: 4 characters).
+    let stopped = f.truncate;
+    if (Number.isInteger(body.max_tokens) && tokens(content) > body.max_tokens) {
+      content = content.slice(0, body.max_tokens * 4);
+      stopped = true;
+    }
     const usage = {
       prompt_tokens: (body.messages || []).reduce((s, m) => s + tokens(m.content || ''), 0),
       completion_tokens: tokens(content),
@@ -270,7 +276,7 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
           id: `chatcmpl-${entry.seq}`,
           object: 'chat.completion',
           model: body.model,
-          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: f.truncate ? 'length' : 'stop' }],
+          choices: [{ index: 0, message: { role: 'assistant', content }, finish_reason: stopped ? 'length' : 'stop' }],
           usage,
         };
     let out = JSON.stringify(payload);

@@ -38,18 +38,32 @@ async function search({ kind, source = 'default', docs, queries, k }) {
   return { kind: arag.kind, results, restored, error };
 }
 
-async function recommend({ kind = 'emscripten', items, events, candidates, k, llm, abortAfterMs }) {
+async function recommend({ kind = 'emscripten', items, events, candidates, k, llm, abortAfterMs, config }) {
   const arag = await aragFor(kind, 'default');
-  const adapter = llm ? openAIChat({ baseURL: llm.baseURL, model: llm.model, timeoutMs: 5000, backoffMs: 5 }) : undefined;
-  const rec = await createRecommender({ arag, llm: adapter, catalog: items });
+  const adapter = llm ? openAIChat({ baseURL: llm.baseURL, model: llm.model, timeoutMs: llm.timeoutMs ?? 5000, backoffMs: 5 }) : undefined;
+  const rec = await createRecommender({ arag, llm: adapter, catalog: items, config });
   try {
     rec.history.add(events);
     const progress = [];
     const ctrl = new AbortController();
     if (abortAfterMs) setTimeout(() => ctrl.abort(), abortAfterMs);
     try {
+      const t0 = performance.now();
       const out = await rec.recommend({ candidates, k }, { signal: ctrl.signal, onProgress: (e) => progress.push(e) });
-      return { ok: true, items: out.items, order: out.order, degraded: out.degraded, progress, agents: out.trace.messages.map((m) => m.agent), responseFormat: adapter ? adapter.responseFormat : null };
+      const ms = performance.now() - t0;
+      return {
+        ok: true,
+        items: out.items,
+        order: out.order,
+        degraded: out.degraded,
+        fallbacks: out.fallbacks,
+        progress,
+        agents: out.trace.messages.map((m) => m.agent),
+        responseFormat: adapter ? adapter.responseFormat : null,
+        deadlineMs: rec.config.deadline_ms,
+        ms,
+        sessions: rec.sessions,
+      };
     } catch (e) {
       return { ok: false, name: e.name, message: e.message, sessions: rec.sessions };
     }

@@ -2,8 +2,8 @@
 // modules come compiled at deploy time: workers refuse to compile wasm from bytes.
 //
 // POST /search     {kind, docs: [{id, text}], queries: [text], k}  -> {kind, version, results}
-// POST /recommend  {kind, items, events, candidates, k, llm?: {baseURL, model} | {aiURL, model},
-//                   abortAfterMs?}                                   -> recommend() output
+// POST /recommend  {kind, items, events, candidates, k, llm?: {baseURL, model, timeoutMs?} |
+//                   {aiURL, model}, abortAfterMs?, config?}          -> recommend() output
 import emscriptenWasm from '../../dist/arag.wasm';
 import wasiWasm from '../../dist/arag-wasi.wasm';
 import { createArag, createRecommender, openAIChat, workersAI, AragError } from '../../dist/index.mjs';
@@ -45,15 +45,16 @@ async function search(body) {
 async function recommend(body) {
   const arag = await aragFor(body.kind);
   let llm;
-  if (body.llm && body.llm.baseURL) llm = openAIChat({ baseURL: body.llm.baseURL, model: body.llm.model, timeoutMs: 5000, backoffMs: 5 });
+  if (body.llm && body.llm.baseURL) llm = openAIChat({ baseURL: body.llm.baseURL, model: body.llm.model, timeoutMs: body.llm.timeoutMs ?? 5000, backoffMs: 5 });
   else if (body.llm && body.llm.aiURL) llm = workersAI(httpAI(body.llm.aiURL), { model: body.llm.model, timeoutMs: 5000, backoffMs: 5 });
-  const rec = await createRecommender({ arag, llm, catalog: body.items });
+  const rec = await createRecommender({ arag, llm, catalog: body.items, config: body.config });
   try {
     rec.history.add(body.events);
     const progress = [];
     const signal = body.abortAfterMs ? AbortSignal.timeout(body.abortAfterMs) : undefined;
+    const t0 = Date.now();
     const out = await rec.recommend({ candidates: body.candidates, k: body.k }, { signal, onProgress: (e) => progress.push(e) });
-    return { ...out, progress, backend: rec.backend };
+    return { ...out, progress, backend: rec.backend, deadlineMs: rec.config.deadline_ms, sessions: rec.sessions, ms: Date.now() - t0 };
   } finally {
     rec.free();
   }

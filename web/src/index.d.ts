@@ -216,14 +216,25 @@ export interface AgentRequest {
 export interface Usage {
   promptTokens: number;
   completionTokens: number;
+  /** Prompt tokens the provider served from its prefix cache (0 when not reported). */
+  cachedPromptTokens: number;
+  /** Counted by the host's countTokens: the provider reported none. */
+  counted?: boolean;
 }
 
 export interface BudgetLimits {
   /** Provider calls per recommendation (every attempt counts). */
   calls?: number;
-  /** Prompt + completion tokens per recommendation. */
+  /** Prompt + completion tokens per recommendation: a call's prompt (estimated, or the
+   * host's countTokens) and max_tokens are reserved before it leaves; max_tokens is
+   * lowered to what is left. */
   tokens?: number;
+  /** UTF-8 bytes of prompt (the messages' contents) per recommendation. */
+  promptBytes?: number;
 }
+
+/** Why a call gave no usable answer (the engine names its fallback with it). */
+export type FailureCause = 'timeout' | 'budget' | 'deadline' | 'network' | 'status' | 'refusal' | 'cancelled';
 
 export interface CallOptions {
   /** Simultaneous calls (default 6). */
@@ -241,6 +252,9 @@ export interface CallOptions {
   budget?: BudgetLimits;
   /** Random source for the jitter (tests). */
   random?: () => number;
+  /** Counts tokens of a text (e.g. js-tiktoken's encode(text).length): usage when the
+   * provider reports none, and the budget's prompt estimate. Not bundled. */
+  countTokens?: (text: string) => number;
 }
 
 export interface CompletionResult {
@@ -251,7 +265,10 @@ export interface CompletionResult {
   attempts: number;
   retries: number;
   ms: number;
-  timeout?: boolean;
+  /** Set when the call failed. */
+  cause?: FailureCause;
+  /** What the adapter repaired in the answer (content from a reasoning field, ...). */
+  repairs?: string[];
   budgetExhausted?: boolean;
 }
 
@@ -263,6 +280,17 @@ export interface AdapterStats {
   timeouts: number;
   promptTokens: number;
   completionTokens: number;
+  cachedPromptTokens: number;
+  /** Calls whose usage was counted by countTokens. */
+  countedCalls: number;
+}
+
+/** What an adapter's complete() gets besides the request. */
+export interface CompleteContext {
+  signal?: AbortSignal;
+  budget?: Budget;
+  /** Date.now() past which no attempt starts (the recommendation's deadline). */
+  deadlineAt?: number;
 }
 
 export interface LlmAdapter {
@@ -270,7 +298,7 @@ export interface LlmAdapter {
   readonly name: string;
   readonly options: Required<Omit<CallOptions, 'budget'>> & { budget?: BudgetLimits };
   readonly stats: AdapterStats;
-  complete(request: AgentRequest, ctx?: { signal?: AbortSignal; budget?: Budget }): Promise<CompletionResult>;
+  complete(request: AgentRequest, ctx?: CompleteContext): Promise<CompletionResult>;
 }
 
 export interface OpenAIChatAdapter extends LlmAdapter {
@@ -278,6 +306,8 @@ export interface OpenAIChatAdapter extends LlmAdapter {
   readonly responseFormat: 'json_schema' | 'json_object' | 'none';
   readonly baseURL: string;
   readonly model?: string;
+  /** The text with this adapter's API key replaced by "[key]". */
+  redact(text: string): string;
 }
 
 export interface OpenAIChatOptions extends CallOptions {
@@ -292,6 +322,10 @@ export interface OpenAIChatOptions extends CallOptions {
   temperature?: number;
   maxTokens?: number;
   extraBody?: Record<string, unknown>;
+  /** Ask for an event stream and stop reading once the JSON answer is complete. */
+  stream?: boolean;
+  /** Cap on the HTTP body, decompressed (default 4 MiB). */
+  maxResponseBytes?: number;
 }
 
 export declare function openAIChat(opts: OpenAIChatOptions): OpenAIChatAdapter;
@@ -301,12 +335,13 @@ export interface WorkersAIBinding {
 }
 export declare function workersAI(
   ai: WorkersAIBinding,
-  opts: CallOptions & { model: string; temperature?: number; maxTokens?: number; jsonSchema?: boolean }
+  opts: CallOptions & { model: string; temperature?: number; maxTokens?: number; jsonSchema?: boolean; maxResponseBytes?: number }
 ): LlmAdapter & { readonly model: string };
 
 export type FunctionResponse =
   | string
-  | { content: string | object; usage?: { prompt_tokens?: number; completion_tokens?: number }; status?: number; error?: string };
+  | { content: string | object; usage?: { prompt_tokens?: number; completion_tokens?: number }; status?: number; error?: string; cause?: FailureCause }
+  | { choices: unknown[]; usage?: object };
 export declare function fromFunction(
   fn: (request: AgentRequest, ctx: { signal: AbortSignal }) => Promise<FunctionResponse> | FunctionResponse,
   opts?: CallOptions
@@ -316,13 +351,28 @@ export declare class Budget {
   constructor(limits?: BudgetLimits);
   readonly calls: number;
   readonly tokens: number;
+  readonly promptBytes: number;
   usedCalls: number;
   usedTokens: number;
+  usedPromptBytes: number;
   exhausted: boolean;
-  take(): boolean;
+  /** Why the last refused call was refused. */
+  refusal: string | null;
+  /** Takes one call: a reservation (maxTokens lowered to fit), or null when refused. */
+  take(request?: AgentRequest, opts?: { countTokens?: (text: string) => number }): { tokens: number; maxTokens?: number } | null;
+  settle(reservation: { tokens: number } | null, usedTokens: number): void;
   addTokens(n: number): void;
-  toJSON(): { calls: number | null; tokens: number | null; usedCalls: number; usedTokens: number; exhausted: boolean };
+  toJSON(): {
+    calls: number | null;
+    tokens: number | null;
+    promptBytes: number | null;
+    usedCalls: number;
+    usedTokens: number;
+    usedPromptBytes: number;
+    exhausted: boolean;
+  };
 }
+export declare function promptBytesOf(request: AgentRequest): number;
 export declare class Semaphore {
   constructor(n: number);
   readonly active: number;
@@ -336,7 +386,7 @@ export declare function createCaller<R extends object>(
   callOnce: (request: R, ctx: { signal: AbortSignal; attempt: number }) => Promise<{ status: number; [k: string]: unknown }>,
   options?: CallOptions
 ): {
-  call(request: R, ctx?: { signal?: AbortSignal; budget?: Budget }): Promise<CompletionResult & Record<string, unknown>>;
+  call(request: R, ctx?: CompleteContext): Promise<CompletionResult & Record<string, unknown>>;
   stats: AdapterStats;
   options: CallOptions;
   semaphore: Semaphore;
@@ -404,6 +454,12 @@ export interface EngineConfig {
   max_prompt_item_chars?: number;
   max_tokens?: number;
   temperature?: number;
+  /** Who answers a failed agent: the offline reasoner (default) or the retrieval order. */
+  fallback?: 'offline' | 'retrieval';
+  /** The whole recommendation with an LLM, in ms (default 20000; 0: none). */
+  deadline_ms?: number;
+  /** Engine only: answers longer than this are cut before parsing (default 262144). */
+  max_answer_bytes?: number;
   /** The offline reasoner's weights (the defaults are tuned on the sample data sets). */
   reasoner?: Partial<Record<ReasonerParam, number>>;
   [key: string]: unknown;
@@ -441,12 +497,15 @@ export interface ProgressEvent {
   ms?: number;
   attempts?: number;
   error?: string;
+  /** Why the call failed (its step is answered by the fallback). */
+  cause?: FailureCause;
   budgetExhausted?: boolean;
 }
 
 export interface RecommendOptions {
   signal?: AbortSignal;
-  onProgress?: (ev: ProgressEvent) => void;
+  /** May be async; what it throws or rejects is ignored. */
+  onProgress?: (ev: ProgressEvent) => void | Promise<void>;
   /** Overrides the adapter's budget for this recommendation. */
   budget?: BudgetLimits;
 }
@@ -466,7 +525,19 @@ export interface RecommendResult {
     host: AdapterStats & { budget: ReturnType<Budget['toJSON']> };
   };
   degraded: string[];
+  /** Every step a fallback answered or filled in, with why. */
+  fallbacks: Fallback[];
   ms: number;
+}
+
+export interface Fallback {
+  /** 'uua', 'nli_batch_N', 'csa' or 'ira'. */
+  step: string;
+  agent: 'uua' | 'nli' | 'csa' | 'ira';
+  cause: FailureCause | 'parse';
+  fallback: 'offline' | 'retrieval';
+  /** The candidates it answered (NLI batch, IRA); 0 for the summaries. */
+  items: number;
 }
 
 export interface RecommenderCatalog {

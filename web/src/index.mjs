@@ -9,6 +9,7 @@ export {
   fromFunction,
   createCaller,
   Budget,
+  promptBytesOf,
   Semaphore,
   parseRetryAfter,
   backoffDelay,

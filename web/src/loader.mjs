@@ -74,6 +74,7 @@ export class RawModule {
     this._u8 = null;
     this._dv = null;
     this._routes = new Map();
+    this._unrouted = new Set(); // engines freed: their late requests are dropped
     this._enc = new TextEncoder();
     this._dec = new TextDecoder();
   }
@@ -208,9 +209,12 @@ export class RawModule {
   /** Routes env.arag_host_fetch calls of one engine (by its pointer) to handler. */
   route(enginePtr, handler) {
     this._routes.set(enginePtr >>> 0, handler);
+    this._unrouted.delete(enginePtr >>> 0);
   }
+  /** Stops routing an engine's calls (it is being freed: nothing is delivered to it). */
   unroute(enginePtr) {
     this._routes.delete(enginePtr >>> 0);
+    this._unrouted.add(enginePtr >>> 0);
   }
 
   /** The import's body: read the request now (valid only during the call), dispatch later. */
@@ -219,22 +223,29 @@ export class RawModule {
     const handler = this._routes.get(engine >>> 0);
     if (!handler) {
       // Nobody listens for this engine: answer with a network error, later, so the
-      // session degrades instead of waiting for ever.
-      Promise.resolve().then(() => {
-        if (!this.has('arag_deliver')) return;
-        this.scope((s) => {
-          const [p, n] = s.str('no host fetch handler for this engine');
-          this.fn.arag_deliver(engine, session >>> 0, requestId >>> 0, 0, p, n);
-        });
-      });
+      // session falls back instead of waiting for ever.
+      this._failLater(engine, session, requestId, 'no host fetch handler for this engine');
       return;
     }
     try {
       handler(session >>> 0, requestId >>> 0, json);
     } catch (e) {
-      // Never unwind through the C code that called the import.
-      Promise.reject(e);
+      // Never unwind through the C code that called the import, and never leave an
+      // unhandled rejection: the call fails as a network error.
+      this._failLater(engine, session, requestId, `the host fetch handler threw: ${(e && e.message) || e}`);
     }
+  }
+
+  _failLater(engine, session, requestId, message) {
+    Promise.resolve()
+      .then(() => {
+        if (!this.has('arag_deliver') || this._unrouted.has(engine >>> 0)) return; // freed
+        this.scope((s) => {
+          const [p, n] = s.str(message);
+          this.fn.arag_deliver(engine, session >>> 0, requestId >>> 0, 0, p, n);
+        });
+      })
+      .catch(() => {});
   }
 }
 

@@ -11,6 +11,34 @@ import { toJsonText, invalid, checkU32, createArag } from './handles.mjs';
 const SESSION_RUNNING = 0;
 const SESSION_DONE = 1;
 
+// The status a failed call is delivered with (arag_fetch_status in include/arag.h): the
+// engine names the fallback's cause from it.
+const CAUSE_STATUS = { network: 0, timeout: 1, budget: 2, deadline: 3, cancelled: 4, refusal: 5 };
+
+const utf8 = new TextEncoder();
+
+/** text cut to at most max UTF-8 bytes on a character boundary: {text, bytes: the
+ * original length}, or null when it fits. */
+function cutUtf8(text, max) {
+  if (!max || text.length * 3 <= max) return null;
+  const b = utf8.encode(text);
+  if (b.length <= max) return null;
+  let end = max;
+  while (end > 0 && (b[end] & 0xc0) === 0x80) end--;
+  return { text: new TextDecoder().decode(b.subarray(0, end)), bytes: b.length };
+}
+
+/** Calls a host callback and swallows what it throws or rejects: a listener must never
+ * break the pipeline or leave an unhandled rejection. */
+function callQuietly(fn, ...args) {
+  try {
+    const r = fn(...args);
+    if (r && typeof r.then === 'function') r.then(undefined, () => {});
+  } catch {
+    /* ignored */
+  }
+}
+
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function objectsIn(x) {
@@ -103,8 +131,14 @@ export class Recommender {
     this.catalog = new CatalogView(this, catalog);
     this.history = new HistoryView(this, history);
     this._sessions = new Map(); // session id -> context of a running recommend()
+    this._maxAnswerBytes = 0; // the engine's max_answer_bytes, read below
     this._starting = null; // requests emitted during arag_recommend_start
     this._raw.route(enginePtr, (session, requestId, json) => this._onFetch(session, requestId, json));
+    try {
+      this._maxAnswerBytes = this.config.max_answer_bytes >>> 0;
+    } catch {
+      this._maxAnswerBytes = 0;
+    }
   }
 
   get backend() {
@@ -134,7 +168,9 @@ export class Recommender {
   /**
    * One recommendation.
    * @param {object} input {candidates?: (string|object)[], k?, topK?, config?}
-   * @param {object} [opts] {signal?: AbortSignal, onProgress?: (ev) => void, budget?}
+   * @param {object} [opts] {signal?: AbortSignal, onProgress?: (ev) => void, budget?:
+   *   {calls, tokens, promptBytes}} (onProgress may be async: what it throws or rejects
+   *   is ignored)
    */
   async recommend(input = {}, opts = {}) {
     this._enginePtr();
@@ -155,6 +191,7 @@ export class Recommender {
     }
     if (signal && signal.aborted) throw abortError(signal);
     const budgetLimits = opts.budget ?? (this.llm && this.llm.options && this.llm.options.budget);
+    if (budgetLimits != null && typeof budgetLimits !== 'object') throw invalid('recommend: budget must be an object {calls, tokens, promptBytes}');
     const ctx = {
       session: 0,
       requests: [],
@@ -162,7 +199,9 @@ export class Recommender {
       finished: false,
       budget: new Budget(budgetLimits || {}),
       nliBatches: 0,
-      host: { calls: 0, attempts: 0, retries: 0, failures: 0, timeouts: 0, promptTokens: 0, completionTokens: 0 },
+      host: { calls: 0, attempts: 0, retries: 0, failures: 0, timeouts: 0, promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, countedCalls: 0 },
+      deadlineAt: undefined, // Date.now() terms, for the adapter's retries
+      deadlineTimer: null,
       progress: typeof onProgress === 'function' ? onProgress : null,
       signal,
       t0: now(),
@@ -179,6 +218,7 @@ export class Recommender {
     this._starting = [];
     let started;
     let early;
+    const tStart = Date.now();
     try {
       started = raw.scope((s) => {
         const [p, n] = s.str(text);
@@ -192,6 +232,7 @@ export class Recommender {
     }
     ctx.session = started;
     this._sessions.set(started, ctx);
+    this._armDeadline(ctx, tStart);
     if (signal) {
       ctx.onAbort = () => this._abort(ctx);
       signal.addEventListener('abort', ctx.onAbort, { once: true });
@@ -204,6 +245,33 @@ export class Recommender {
     return done;
   }
 
+  /** The engine's deadline for this recommendation, enforced from a timer: the engine
+   * cannot wake up by itself, so at the deadline the host tells it (arag_session_expire)
+   * and it answers every agent still waiting with its fallback. */
+  _armDeadline(ctx, tStart) {
+    const raw = this._raw;
+    if (!this.llm || !raw.has('arag_session_deadline_ms')) return;
+    const ms = raw.scope((s) => {
+      const out = s.alloc(4);
+      return raw.fn.arag_session_deadline_ms(this._engine, ctx.session, out) === 0 ? raw.getU32(out) : 0;
+    });
+    if (!ms) return;
+    ctx.deadlineAt = tStart + ms;
+    ctx.deadlineTimer = setTimeout(() => this._expire(ctx), Math.max(0, ctx.deadlineAt - Date.now()));
+  }
+
+  _expire(ctx) {
+    ctx.deadlineTimer = null;
+    if (ctx.finished || !this._engine) return;
+    try {
+      this._raw.fn.arag_session_expire(this._engine, ctx.session);
+    } catch (e) {
+      this._fail(ctx, e);
+      return;
+    }
+    this._maybeFinish(ctx);
+  }
+
   _onFetch(session, requestId, json) {
     if (this._starting) {
       this._starting.push([session, requestId, json]);
@@ -212,7 +280,9 @@ export class Recommender {
     const ctx = this._sessions.get(session);
     if (!ctx) {
       // Not from inside the engine's own callback: answer on the next microtask.
-      Promise.resolve().then(() => this._deliverRaw(session, requestId, 0, 'request from an unknown session'));
+      Promise.resolve()
+        .then(() => this._deliverRaw(session, requestId, 0, 'request from an unknown session'))
+        .catch(() => {});
       return;
     }
     this._dispatch(ctx, requestId, json);
@@ -228,12 +298,7 @@ export class Recommender {
   }
 
   _emit(ctx, ev) {
-    if (!ctx.progress) return;
-    try {
-      ctx.progress(ev);
-    } catch {
-      /* a throwing listener must not break the pipeline */
-    }
+    if (ctx.progress) callQuietly(ctx.progress, ev);
   }
 
   _dispatch(ctx, requestId, json) {
@@ -249,56 +314,94 @@ export class Recommender {
     const batch = agent === 'nli' ? ctx.nliBatches++ : undefined;
     ctx.requests.push({ requestId, agent, batch });
     // Run after the current wasm call returns: the engine is never re-entered from
-    // inside its own fetch callback.
-    Promise.resolve().then(async () => {
-      const t = now();
-      this._emit(ctx, { type: 'start', agent, requestId, batch });
-      let r;
-      if (!request) {
-        r = { status: 0, error: 'malformed request JSON from the engine' };
-      } else if (!this.llm) {
-        r = { status: 0, error: 'no LLM adapter for the host backend' };
-      } else {
-        try {
-          r = await this.llm.complete(request, { signal: ctrl.signal, budget: ctx.budget });
-        } catch (e) {
-          if (isAbortError(e) || ctx.finished) return; // cancelled: nothing is delivered
-          r = { status: 0, error: (e && e.message) || String(e) };
+    // inside its own fetch callback. Nothing in here may reject unhandled.
+    Promise.resolve()
+      .then(() => this._run(ctx, requestId, request, agent, batch, ctrl))
+      .catch((e) => this._fail(ctx, e instanceof AragError ? e : new AragError(Status.ARAG_E_STATE, `delivering an answer failed: ${(e && e.message) || e}`)));
+  }
+
+  async _run(ctx, requestId, request, agent, batch, ctrl) {
+    const t = now();
+    this._emit(ctx, { type: 'start', agent, requestId, batch });
+    let r;
+    if (!request) {
+      r = { status: 0, cause: 'network', error: 'malformed request JSON from the engine' };
+    } else if (!this.llm) {
+      r = { status: 0, cause: 'network', error: 'no LLM adapter for the host backend' };
+    } else {
+      try {
+        // A thrown error of a host's adapter, synchronous or not, is a failed call.
+        r = await this.llm.complete(request, { signal: ctrl.signal, budget: ctx.budget, deadlineAt: ctx.deadlineAt });
+        if (!r || typeof r !== 'object') r = { status: 0, cause: 'network', error: 'the adapter returned no result' };
+      } catch (e) {
+        if (ctx.finished) return; // cancelled with the recommendation: nothing is delivered
+        r = isAbortError(e) ? { status: 0, cause: 'cancelled', error: 'the call was cancelled' } : { status: 0, cause: 'network', error: (e && e.message) || String(e) };
+      }
+    }
+    if (ctx.finished) return;
+    ctx.inflight.delete(requestId);
+    const ok = r.status === 200 && !r.cause;
+    const h = ctx.host;
+    h.calls++;
+    h.attempts += r.attempts || 0;
+    h.retries += r.retries || 0;
+    if (!ok) h.failures++;
+    if (r.cause === 'timeout') h.timeouts++;
+    const raw = this._raw;
+    if (r.usage) {
+      h.promptTokens += r.usage.promptTokens || 0;
+      h.completionTokens += r.usage.completionTokens || 0;
+      h.cachedPromptTokens += r.usage.cachedPromptTokens || 0;
+      if (r.usage.counted) h.countedCalls++;
+      raw.fn.arag_report_usage(this._engine, ctx.session, requestId, r.usage.promptTokens >>> 0, r.usage.completionTokens >>> 0);
+    }
+    if (ok && Array.isArray(r.repairs) && raw.has('arag_report_repair')) {
+      for (const note of r.repairs) {
+        raw.scope((s) => {
+          const [p, n] = s.str(String(note));
+          raw.fn.arag_report_repair(this._engine, ctx.session, requestId, p, n);
+        });
+      }
+    }
+    let status;
+    let body;
+    if (ok) {
+      status = 200;
+      body = r.content || '';
+      // Only what the engine would parse enters the module (its max_answer_bytes).
+      const cut = cutUtf8(body, this._maxAnswerBytes);
+      if (cut !== null) {
+        if (raw.has('arag_report_repair')) {
+          raw.scope((s) => {
+            const [p, n] = s.str(`answer_cut:${cut.bytes}`);
+            raw.fn.arag_report_repair(this._engine, ctx.session, requestId, p, n);
+          });
         }
+        body = cut.text;
       }
-      if (ctx.finished) return;
-      ctx.inflight.delete(requestId);
-      const h = ctx.host;
-      h.calls++;
-      h.attempts += r.attempts || 0;
-      h.retries += r.retries || 0;
-      if (r.status !== 200) h.failures++;
-      if (r.timeout) h.timeouts++;
-      const raw = this._raw;
-      if (r.usage) {
-        h.promptTokens += r.usage.promptTokens;
-        h.completionTokens += r.usage.completionTokens;
-        raw.fn.arag_report_usage(this._engine, ctx.session, requestId, r.usage.promptTokens, r.usage.completionTokens);
-      }
-      const body = r.status === 200 ? r.content || '' : r.error || `HTTP ${r.status}`;
-      const st = this._deliverRaw(ctx.session, requestId, r.status === 200 ? 200 : r.status || 0, body);
-      this._emit(ctx, {
-        type: 'end',
-        agent,
-        requestId,
-        batch,
-        status: r.status,
-        ms: now() - t,
-        attempts: r.attempts,
-        ...(r.budgetExhausted ? { budgetExhausted: true } : {}),
-        ...(r.error && r.status !== 200 ? { error: String(r.error).slice(0, 300) } : {}),
-      });
-      if (st !== 0 && st !== Status.ARAG_E_NOT_FOUND) {
-        this._fail(ctx, new AragError(st, this._lastError() || this.arag.strerror(st)));
-        return;
-      }
-      this._maybeFinish(ctx);
+    } else {
+      const cause = r.cause || (r.status ? 'status' : 'network');
+      status = cause in CAUSE_STATUS ? CAUSE_STATUS[cause] : r.status >= 100 && r.status <= 999 && r.status !== 200 ? r.status : 0;
+      body = r.error || `HTTP ${r.status}`;
+    }
+    const st = this._deliverRaw(ctx.session, requestId, status, body);
+    this._emit(ctx, {
+      type: 'end',
+      agent,
+      requestId,
+      batch,
+      status: r.status,
+      ms: now() - t,
+      attempts: r.attempts,
+      ...(ok ? {} : { cause: r.cause || (r.status ? 'status' : 'network') }),
+      ...(r.budgetExhausted ? { budgetExhausted: true } : {}),
+      ...(r.error && !ok ? { error: String(r.error).slice(0, 300) } : {}),
     });
+    if (st !== 0 && st !== Status.ARAG_E_NOT_FOUND) {
+      this._fail(ctx, new AragError(st, this._lastError() || this.arag.strerror(st)));
+      return;
+    }
+    this._maybeFinish(ctx);
   }
 
   _state(ctx) {
@@ -346,6 +449,7 @@ export class Recommender {
     const items = Array.isArray(result.items) ? result.items : [];
     if (!this.llm && ctx.progress) this._replayProgress(ctx, result.trace);
     const usage = { ...(result.usage || {}) };
+    if (this.llm) usage.cached_prompt_tokens = ctx.host.cachedPromptTokens;
     usage.host = { ...ctx.host, budget: ctx.budget.toJSON() };
     ctx.resolve({
       items,
@@ -353,6 +457,7 @@ export class Recommender {
       trace: result.trace ?? null,
       usage,
       degraded: Array.isArray(result.degraded) ? result.degraded : [],
+      fallbacks: Array.isArray(result.fallbacks) ? result.fallbacks : [],
       ms: now() - ctx.t0,
     });
   }
@@ -370,6 +475,8 @@ export class Recommender {
 
   _end(ctx) {
     ctx.finished = true;
+    if (ctx.deadlineTimer) clearTimeout(ctx.deadlineTimer);
+    ctx.deadlineTimer = null;
     this._sessions.delete(ctx.session);
     if (ctx.signal && ctx.onAbort) ctx.signal.removeEventListener('abort', ctx.onAbort);
     for (const c of ctx.inflight.values()) c.abort();

@@ -27,7 +27,9 @@ export async function createEvalEngine(opts) {
   else if (backend === 'openai') {
     llm = lib.openAIChat({ baseURL: opts.baseURL, model: opts.model, apiKey: opts.apiKey, ...(opts.llmOptions || {}) });
   }
-  const baseConfig = { ...config, session_len: 5, long_term_len: 50 };
+  // An evaluation measures the model, not a shop's patience: no deadline unless the
+  // config sets one (a slow local model would otherwise be cut at the default 20 s).
+  const baseConfig = { deadline_ms: 0, ...config, session_len: 5, long_term_len: 50 };
 
   // The catalog the baselines read their vectors from gets the same item lines as the
   // pipeline's catalogs: the same vectors (index.get returns the stored, normalized row).
