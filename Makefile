@@ -20,9 +20,27 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: all setup native asan wasm test test-native test-wasm demo sample-data bench fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: help all setup native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
+
+help:
+	@echo 'make demo          build and serve the storefront demo on http://127.0.0.1:$(PORT)/ (PORT=N'
+	@echo '                   to change it; DATA=DIR serves a data set instead of the sample catalog)'
+	@echo 'make test          everything CI runs: format, figures, native tests with sanitizers, fuzz'
+	@echo '                   smoke, the module in Node, Chromium and workerd'
+	@echo 'make wasm          dist/: the Emscripten and WASI modules, the JS host library, its types'
+	@echo 'make native        the native library and tools (build/native)'
+	@echo 'make asan          the native tests with ASan and UBSan (build/native-asan)'
+	@echo 'make test-native   ctest on the ASan build;  make test-wasm: the node:test suites'
+	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
+	@echo 'make eval-figures  evaluate every data set present, redraw docs/ tables'
+	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
+	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
+	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
+	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
+	@echo 'make format        clang-format the C sources;  make clean: remove build/ and dist/'
+	@echo 'Data sets are read under ARAG_DATA_ROOT (default data/); see docs/evaluation.md.'
 
 setup:
 	@bash scripts/setup.sh
@@ -54,7 +72,7 @@ test-wasm: wasm native
 	node --test --test-concurrency=1 wasm-tests/
 
 # The node:test summary comes last: it is the closing line CI reads.
-test: format-check test-native fuzz-smoke test-wasm
+test: format-check docs-check test-native fuzz-smoke test-wasm
 
 # The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
 demo: wasm
@@ -64,14 +82,37 @@ demo: wasm
 sample-data:
 	node scripts/sample-data.mjs --out $(SAMPLE_DATA)
 
+# The benchmarks write docs/figures/bench-*.json, then the figures in docs/ are redrawn.
 # The pipeline benchmark profiles a build that keeps wasm function names (same code).
-bench: wasm native
-	@mkdir -p bench-results
+bench: wasm native sample-data
 	emcmake cmake -S . -B build/emscripten-prof $(CMAKE_FLAGS) -DCMAKE_EXE_LINKER_FLAGS=--profiling-funcs $(EM_EMULATOR) >/dev/null
 	cmake --build build/emscripten-prof -j $(JOBS) --target arag_em
 	cp web/src/*.mjs build/emscripten-prof/
-	node wasm-tests/bench/index.bench.mjs --json bench-results/index.json
-	node wasm-tests/bench/pipeline.bench.mjs --json bench-results/pipeline.json
+	node wasm-tests/bench/index.bench.mjs --json docs/figures/bench-index.json
+	node wasm-tests/bench/pipeline.bench.mjs --data $(LONG_DATA) --json docs/figures/bench-pipeline.json
+	node scripts/figures.mjs
+
+# The evaluation figures: the sample data set and each real data set present (those also on
+# the validation split), offline reasoner, about a minute per data set; then the figures.
+EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua
+eval-figures: wasm sample-data
+	@for d in $(SAMPLE_DATA) $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office; do \
+	  n=$$(basename $$d); \
+	  if [ ! -f $$d/items.jsonl ]; then echo "eval-figures: $$d not found: skipped (set ARAG_DATA_ROOT)"; continue; fi; \
+	  node web/bin/arag.mjs eval --data $$d --methods $(EVAL_METHODS) --quiet \
+	    --json docs/figures/eval-$$n.json --svg docs/figures/eval-$$n.svg >/dev/null || exit 1; \
+	  if [ $$d != $(SAMPLE_DATA) ]; then node web/bin/arag.mjs eval --data $$d --methods $(EVAL_METHODS) \
+	    --quiet --split valid --json docs/figures/eval-$$n-valid.json >/dev/null || exit 1; fi; \
+	  echo "eval-figures: $$n done"; \
+	done
+	node scripts/figures.mjs
+
+# Redraws every figures block in README.md and docs/ from docs/figures/*.json.
+docs:
+	node scripts/figures.mjs
+
+docs-check:
+	node scripts/figures.mjs --check
 
 fuzz-build: setup
 	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DARAG_FUZZ=ON >/dev/null
