@@ -12,25 +12,17 @@
 #include <string.h>
 
 /* The defaults: one configuration for every catalog, chosen on two Amazon review
- * data sets (a catalog with category paths and titles only, and one with titles,
- * brands and descriptions) with tools/eval_native, keeping only weights that
- * helped on both. */
+ * data sets with tools/eval_native, keeping only weights that helped on both. What was
+ * measured for each, and what was tried and left out: docs/offline-reasoner.md
+ * ("Experiment log"). */
 void arag_reasoner_params_default(arag_reasoner_params *p) {
   /* Profile: recency weight 0.7^age, session events count 2.5x. */
   p->decay = 0.7f;
   p->sess_boost = 2.5f;
-  /* NLI scores item-level evidence: the best title-word overlap with the 10 most
-   * recent events (slowly decayed; words weighed by their rarity in the catalog), the
-   * category depth score, the same product line (2+ leading title words shared with a
-   * past item), a repeat purchase. Its rationale also names a shared brand, but brand
-   * loyalty is weighed once, by IRA, from S_user: that keeps the agents' signals
-   * distinct (each ablation costs on both data sets) at no cost in quality.
-   * NDCG@5 through the chained agents with the other defaults, Beauty / Office:
-   * 0.374 / 0.351. The hashed-embedding title cosine instead (nli_sim 6, nli_isim 0):
-   * 0.365 / 0.343; both: 0.373 / 0.344. Alone as a ranking the overlap scores
-   * 0.333 / 0.312, the cosine 0.317 / 0.299. Product line 5 and category 1 (the
-   * weights before the overlap): 0.370 / 0.350. The cosine weight stays for
-   * hosts whose embeddings carry meaning (engine config "reasoner": {"nli_sim"}). */
+  /* NLI: the best title-word overlap with the 10 most recent events (words weighed by
+   * their rarity in the catalog), category depth, the same product line, a repeat
+   * purchase. Brand loyalty is weighed once, by IRA, from S_user. The hashed-embedding
+   * cosine (nli_sim) is off: it stays for hosts whose embeddings carry meaning. */
   p->sim_window = 10;
   p->sim_decay = 0.95f;
   p->nli_bias = -3.0f;
@@ -44,33 +36,17 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->nli_psim = 0.0f;
   p->nli_isim = 9.0f;
   p->nli_rep = 3.0f;
-  /* A price near the user's typical price (the recency-weighted mean): neutral on
-   * the two data sets above, which carry no prices. */
+  /* A price near the user's typical price (the recency-weighted mean). */
   p->nli_price = 0.5f;
-  /* Bought together: a candidate and one of the 10 most recent events on each
-   * other's "related" lists (catalog co-occurrence, like popularity), weighed by
-   * log(1 + shoppers) and 0.9^age. NDCG@5 with the other defaults: 0.364 / 0.339
-   * without it, 0.373 / 0.350 at weight 3, 0.374 / 0.351 at 4.5. Earlier, with the
-   * title cosine: 4 or more no better than 3 on either; window 3 or 5 and decay 0.6
-   * to 1.0 within 0.004; raising ira_nli to 2 with it traded one data set for the
-   * other; the same feature added in IRA as well (weight 0.25 to 2) or divided by
-   * 1 + k log(1 + candidate popularity) (k 0.25 to 1): no better on either.
-   * About 23% (Office) / 10% (Beauty) of targets carry this evidence, but so does
-   * 1 negative in 29 / 90, so with 49 negatives it is far from decisive.
-   * Those figures are with lists of each item's 20 most frequent partners; with
-   * up to 64 (ARAG_ITEM_MAX_RELATED, what the evaluation now supplies) 0.374 /
-   * 0.355, and weights 3.5 and 5.5 are no better on either split. */
+  /* Bought together: a candidate and one of the 10 most recent events on each other's
+   * "related" lists, weighed by log(1 + shoppers) and 0.9^age. */
   p->nli_rel = 4.5f;
   p->rel_decay = 0.9f;
   p->rel_window = 10;
-  /* IRA: NLI score, standardized retrieval similarity, popularity among the
-   * candidates, S_user's brands, category paths and keywords (keywords weighed
-   * by rarity among the candidates). S_ctx's traits are read but weigh 0: with
-   * candidates that are not themselves retrieved (uniformly sampled negatives),
-   * what the accepted items share is the profile again or chance, and every
-   * weight tried helped one data set by at most 0.002 NDCG@5 and cost the other
-   * up to 0.004. Hosts ranking retrieved candidates may set ira_c_*. Popularity
-   * weight 0.7 (0.5: 0.375 / 0.348). */
+  /* IRA: NLI score, standardized retrieval similarity, popularity among the candidates,
+   * S_user's brands, category paths and keywords (weighed by rarity among the
+   * candidates). S_ctx's traits are read but weigh 0 (ira_c_*): hosts ranking retrieved
+   * candidates may set them. */
   p->ira_nli = 1.0f;
   p->ira_nli_logit = 0.0f;
   p->ira_ret = 0.05f;
@@ -81,49 +57,11 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   p->ira_u_cat = 0.25f;
   p->ira_u_kw = 0.25f;
   p->ira_u_sess = 0.0f;
-  /* S_user's Words (the whole history's text, words weighed by their rarity in
-   * the catalog's texts): the candidate's cosine with them. NDCG@5 Beauty / Office
-   * through the chained agents, validation split then test: 0.394 / 0.412 and
-   * 0.374 / 0.355 without; at 2, 0.404 / 0.418 and 0.379 / 0.356; 1.5 and 3
-   * within 0.0015 of it on validation, 4 lower on both. The gain is mostly on
-   * targets no history holds, which popularity and "related" rank down. With the
-   * whole profile instead of its 24 heaviest words (read by IRA from the history,
-   * outside its request): 0.402 / 0.418 and 0.381 / 0.355; the same without the
-   * stop words: 0.402 / 0.416 and 0.381 / 0.352; as NLI evidence instead (weights
-   * 3 to 10): at most 0.400 / 0.411 and 0.377 / 0.353. */
+  /* S_user's Words: the candidate's cosine with the whole history's text. */
   p->ira_text = 2.0f;
   p->ira_c_brand = 0.0f;
   p->ira_c_cat = 0.0f;
   p->ira_c_kw = 0.0f;
-  /* Also tried on both data sets (NDCG@5 Beauty / Office, vs 0.346 / 0.329 through
-   * the chained agents) and left out, each a trade or noise within 0.003:
-   * the second-best decayed title cosine in NLI (x2: 0.349 / 0.326); a weighted
-   * category prefix-set Jaccard (0.348 / 0.329, 0.347 through the pipeline);
-   * the share of session events in the candidate's category (0.348 / 0.329);
-   * reciprocal-rank fusion of the NLI, retrieval and profile orders in IRA
-   * (k 3, weight 0.5: 0.351 / 0.326; k 10, weight 3: 0.348 / 0.323); raw
-   * log-popularity instead of the list-normalized one (0.346 / 0.329);
-   * brand traits weighed by rarity among the candidates (0.347 / 0.330); scaling
-   * title evidence by how alike the user's recent items are (0.344 / 0.328);
-   * CSA naming the accepted items' traits that the session also carries, weighed
-   * by IRA (0.5: 0.346 / 0.325; 1: 0.343 / 0.322). Session emphasis costs Office
-   * everywhere (its next item tends to complement the session, not repeat it),
-   * which is also why S_ctx keeps weight 0 and the no-CSA ablation equals arag.
-   * With the title-word overlap, none better on either set: items two "related"
-   * hops away (weights 1 to 30), overlap of title-plus-description words (3 to 6),
-   * "related" lists counted in one direction of the histories only; S_user's
-   * keywords weighed by their rarity in the catalog as well (0.5 to 1). Left out
-   * for its cost: title-word association (PMI of word pairs across the catalog's
-   * "related" lists, each title's 6 rarest words, kept when seen twice) as NLI
-   * evidence, 0.380 / 0.351 at best, but a 6-12 MB table that takes 150-370 ms
-   * to build natively on the sample catalogs. With related lists of up to 64
-   * (0.3738 / 0.3545), each costing amazon-office: plural stemming of title words
-   * (Harman's S rules) 0.3746 / 0.3489; title words weighed by idf squared (a
-   * tf-idf cosine) 0.3716 / 0.3528; the best idf-squared overlap of title plus
-   * description words as more NLI evidence (weights 3 to 12, with nli_isim 0 to
-   * 9) at most 0.3760 / 0.3540; the cosine of the candidate's and each recent
-   * event's related lists (counts, log counts or 0/1; weights 2 to 8) at most
-   * 0.3755 / 0.3525. */
 }
 
 /* Every parameter by name, with its range (weights may be negative; rates and
