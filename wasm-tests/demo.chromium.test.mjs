@@ -12,7 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
 import { Miniflare } from 'miniflare';
-import { prepare, miniflareModules } from '../examples/edge-worker/prepare.mjs';
+import { stageWorker, workerModules, COMPAT_DATE, COMPAT_FLAGS } from './helpers/edge-worker.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 import { dataSet, needData } from './helpers/data.mjs';
 
@@ -25,6 +25,8 @@ const KEY = 'demo-upstream-key-456';
 let server;
 let baseUrl;
 let llm;
+// The edge worker's page-token secret, which the demo's server shares to mint the page's token.
+const PAGE_TOKEN_SECRET = 'demo-page-token-secret-0123456789abcdef';
 let edge;
 let edgeUrl;
 let edgeDir;
@@ -54,7 +56,7 @@ function startServe(port, edgeOrigin, extra = []) {
     const child = spawn(
       process.execPath,
       [join(ROOT, 'web/demo/serve.mjs'), '--port', String(port), '--edge-origin', edgeOrigin, ...extra],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] }
+      { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, PAGE_TOKEN_SECRET } }
     );
     let out = '';
     let err = '';
@@ -95,18 +97,20 @@ before(async () => {
   // Slow answers, so the progress indicator is seen while calls are in flight.
   llm.setFault(() => ({ delayMs: 150 }));
   edgeDir = mkdtempSync(join(tmpdir(), 'arag-demo-edge-'));
-  prepare(edgeDir);
+  stageWorker(edgeDir);
   edge = new Miniflare({
-    modules: miniflareModules(edgeDir),
+    modules: workerModules(edgeDir),
     modulesRoot: edgeDir,
-    compatibilityDate: '2025-06-01',
-    compatibilityFlags: ['nodejs_compat'],
+    compatibilityDate: COMPAT_DATE,
+    compatibilityFlags: COMPAT_FLAGS,
     host: '127.0.0.1',
     port: 0,
     bindings: {
       ARAG_LLM: 'offline',
       LLM_BASE_URL: llm.baseURL,
       LLM_API_KEY: KEY,
+      LLM_MODEL: 'demo-model',
+      PAGE_TOKEN_SECRET,
       ALLOWED_ORIGINS: `http://127.0.0.1:${demoPort}`,
     },
     handleRuntimeStdio() {},
@@ -300,7 +304,8 @@ test('settings: an OpenAI-compatible model through the edge worker, no key in th
   assert.ok(posts.length >= 4);
   for (const r of edgeRequests) {
     assert.equal(r.url, `${edgeUrl}/v1/chat/completions`);
-    assert.equal(r.headers.authorization, undefined, 'the page sends no key');
+    if (r.method === 'POST') assert.match(r.headers.authorization, /^Bearer apt1\./, 'the page sends its page token from the demo server');
+    assert.ok(!JSON.stringify(r.headers).includes(KEY), 'the page holds no key');
   }
   const timeline = await page.$$eval('#timeline .call', (els) => els.map((e) => e.dataset.agent));
   for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(timeline.includes(a));

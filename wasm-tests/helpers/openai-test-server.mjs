@@ -10,8 +10,8 @@
 //   OPTIONS *                  CORS preflight (every answer carries CORS headers).
 //
 // Faults are chosen per request by server.fault(info) -> null | {status, retryAfter,
-// retryAfterMs, hang, delayMs, truncate, truncateBody, hallucinate, refuseSchema}, where
-// info = {agent, seq, agentSeq, body, path}. Every request is logged with its arrival
+// retryAfterMs, errorBody, hang, delayMs, truncate, truncateBody, hallucinate, refuseSchema},
+// where info = {agent, seq, agentSeq, body, path, auth (the Authorization header)}. Every request is logged with its arrival
 // and finish times on the server's clock (performance.now()).
 import { createServer } from 'node:http';
 
@@ -226,7 +226,7 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
     entry.maxTokens = body.max_tokens;
     entry.temperature = body.temperature;
     entry.model = isAI ? decodeURIComponent(req.url.slice(8)) : body.model;
-    const f = state.fault({ agent, seq: entry.seq, agentSeq: entry.agentSeq, body, path: req.url }) || {};
+    const f = state.fault({ agent, seq: entry.seq, agentSeq: entry.agentSeq, body, path: req.url, auth: req.headers.authorization || '' }) || {};
     entry.fault = f;
     if (f.hang) return; // never answers; the client times out or aborts
     if (f.delayMs) await new Promise((r) => setTimeout(r, f.delayMs));
@@ -240,7 +240,7 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
       const h = {};
       if (f.retryAfter !== undefined) h['retry-after'] = String(f.retryAfter);
       if (f.retryAfterMs !== undefined) h['retry-after-ms'] = String(f.retryAfterMs);
-      send(res, f.status, { error: { message: `injected ${f.status}` } }, h);
+      send(res, f.status, f.errorBody || { error: { message: `injected ${f.status}` } }, h);
       finish(f.status);
       return;
     }

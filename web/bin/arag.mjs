@@ -6,10 +6,12 @@ import { UsageError, version } from './cli.mjs';
 import * as evalCmd from './commands/eval.mjs';
 import * as helpCmd from './commands/help.mjs';
 import * as tuneCmd from './commands/tune.mjs';
+import * as tokenCmd from './commands/token.mjs';
 
 const COMMANDS = {
   eval: evalCmd,
   tune: tuneCmd,
+  token: tokenCmd,
   help: helpCmd,
 };
 

@@ -6,10 +6,13 @@
 //   node web/demo/serve.mjs [--port 8080] [--host 127.0.0.1] [--data DIR]
 //                           [--edge-origin http://127.0.0.1:8787]
 // --port 0 picks a free port. The address is printed on stdout once listening.
+// With PAGE_TOKEN_SECRET in the environment (the edge worker's secret), GET /page-token
+// mints a page token for the page's origin, as a shop's server does: the page spends LLM
+// calls through the edge worker with it.
 import { createServer } from 'node:http';
 import { readFileSync, existsSync, statSync, createReadStream } from 'node:fs';
 import { join, resolve, basename, extname } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { makeCatalog } from './make-catalog.mjs';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));
@@ -102,6 +105,8 @@ export async function startServer(opts = {}) {
   );
   const distDir = join(root, 'dist');
   const csp = contentSecurityPolicy(edgeOrigin);
+  const pageTokenSecret = opts.pageTokenSecret ?? process.env.PAGE_TOKEN_SECRET ?? '';
+  const { signPageToken } = pageTokenSecret ? await import(pathToFileURL(join(distDir, 'page-token.mjs')).href) : {};
 
   const server = createServer((req, res) => {
     const headers = {
@@ -129,6 +134,15 @@ export async function startServer(opts = {}) {
     }
     if (path === '/catalog.json') return send(200, TYPES['.json'], catalogBody);
     if (path === '/config.json') return send(200, TYPES['.json'], configBody);
+    if (path === '/page-token') {
+      headers['Cache-Control'] = 'no-store';
+      if (!pageTokenSecret) return send(404, 'text/plain; charset=utf-8', Buffer.from('no PAGE_TOKEN_SECRET: the demo server mints no page tokens\n'));
+      signPageToken({ secret: pageTokenSecret, origin: `http://${req.headers.host}` }).then(
+        (token) => send(200, TYPES['.json'], Buffer.from(JSON.stringify({ token }))),
+        (e) => send(500, 'text/plain; charset=utf-8', Buffer.from(`page token: ${e.message}\n`))
+      );
+      return;
+    }
     let file = null;
     if (path === '/' || path === '/index.html') file = join(HERE, 'index.html');
     else if (path === '/favicon.ico') file = join(HERE, 'icon.svg');

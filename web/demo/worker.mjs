@@ -60,18 +60,22 @@ const saveHistory = () =>
 const deleteSaved = () => dbOp('readwrite', (s) => s.delete(historyKey()));
 
 // ---------------------------------------------------------------- module
-function llmFor(settings) {
+async function llmFor(settings) {
   if (settings.backend !== 'openai') return 'offline';
   const base = String(settings.edgeUrl || '').replace(/\/+$/, '');
   if (!base) throw new Error('Set the edge worker address to use a model.');
-  // No apiKey: the edge worker adds the upstream key; the page never holds one.
-  return openAIChat({ baseURL: `${base}/v1`, model: settings.model || 'gpt-4o-mini' });
+  // The page holds no key: a short-lived page token from the demo's server lets it spend
+  // LLM calls through the edge worker, which adds the upstream key.
+  const res = await fetch('/page-token', { cache: 'no-store' });
+  if (!res.ok) throw new Error('The demo server mints no page tokens: start it with PAGE_TOKEN_SECRET (the edge worker\'s secret).');
+  const { token } = await res.json();
+  return openAIChat({ baseURL: `${base}/v1`, model: settings.model || 'gpt-4o-mini', apiKey: token });
 }
 
 async function buildRecommender(settings, historyBytes) {
   // A shelf wants different products, not shades of one: the offline ranker's diversity
   // step (off by default, as the evaluation scores single targets) is on here.
-  const rec = await createRecommender({ llm: llmFor(settings), config: { top_k: 30, reasoner: { ira_div: 1 } } });
+  const rec = await createRecommender({ llm: await llmFor(settings), config: { top_k: 30, reasoner: { ira_div: 1 } } });
   try {
     rec.catalog.add(state.items);
     if (historyBytes && historyBytes.length) rec.history.restore(historyBytes);

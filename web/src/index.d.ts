@@ -573,3 +573,70 @@ export declare class Recommender {
 }
 
 export declare function createRecommender(opts?: RecommenderOptions): Promise<Recommender>;
+
+// ---- Page tokens, redaction, trace levels (web/src/page-token.mjs, redact.mjs, trace-level.mjs)
+
+export type TraceLevel = 'none' | 'summary' | 'full';
+export declare const TRACE_LEVELS: readonly TraceLevel[];
+
+export interface PageTokenOptions {
+  /** Shared with the worker (its PAGE_TOKEN_SECRET); at least 32 bytes. */
+  secret: string | Uint8Array | ArrayBuffer;
+  /** The page's origin, e.g. 'https://shop.example'. */
+  origin: string;
+  /** Lifetime in seconds: default 900 (15 min), at most 86400 (24 h). */
+  ttlSeconds?: number;
+  /** LLM calls the holder may make in all (default 40). */
+  maxCalls?: number;
+  /** Prompt + completion tokens the holder may spend in all (default 80000). */
+  maxTokens?: number;
+  /** The most of a trace the holder may see (default 'summary'). */
+  trace?: TraceLevel;
+  /** Current time in ms (tests). */
+  now?: number;
+}
+export interface PageTokenClaims {
+  origin: string;
+  issuedAt: number;
+  expiresAt: number;
+  maxCalls: number;
+  maxTokens: number;
+  trace: TraceLevel;
+  /** Random id: what the holder spent is counted under it. */
+  id: string;
+}
+export type PageTokenCheck =
+  | { ok: true; claims: PageTokenClaims }
+  | { ok: false; reason: 'malformed' | 'signature' | 'expired' | 'not_yet_valid' | 'origin' };
+/** Mints a short-lived page token (HMAC-SHA256 through WebCrypto). */
+export declare function signPageToken(opts: PageTokenOptions): Promise<string>;
+/** Checks a token's signature, expiry and (when given) origin. */
+export declare function verifyPageToken(
+  token: string,
+  opts: { secret: string | Uint8Array | ArrayBuffer; origin?: string; now?: number }
+): Promise<PageTokenCheck>;
+/** The origin of s, or null when s is not exactly an origin. */
+export declare function normalizeOrigin(s: string): string | null;
+export declare const PAGE_TOKEN_DEFAULTS: Readonly<{
+  ttlSeconds: number;
+  maxTtlSeconds: number;
+  maxCalls: number;
+  maxTokens: number;
+  trace: TraceLevel;
+  minSecretBytes: number;
+  clockSkewSeconds: number;
+}>;
+
+export declare const REDACTED: string;
+export interface Redactor {
+  /** text with credential-shaped strings and the given secrets replaced by REDACTED. */
+  redact(text: string): string;
+  /** The same for every string inside a JSON-like value (item ids: secrets only). */
+  redactValue<T>(value: T): T;
+}
+export declare function createRedactor(secrets?: readonly string[]): Redactor;
+export declare function redactSecrets(text: string, secrets?: readonly string[]): string;
+
+/** A trace cut to a level: null for 'none', no model text for 'summary', as is for 'full'. */
+export declare function traceAtLevel(trace: Record<string, unknown> | null | undefined, level: TraceLevel): Record<string, unknown> | null;
+export declare function traceLevelRank(level: TraceLevel): 0 | 1 | 2;

@@ -18,5 +18,8 @@ export {
 } from './llm.mjs';
 export { openAIEmbeddings, itemText } from './embeddings.mjs';
 export { AragError, Status, STATUS_NAMES, statusName, abortError, isAbortError } from './errors.mjs';
+export { signPageToken, verifyPageToken, normalizeOrigin, PAGE_TOKEN_DEFAULTS, TRACE_LEVELS } from './page-token.mjs';
+export { createRedactor, redactSecrets, REDACTED } from './redact.mjs';
+export { traceAtLevel, traceLevelRank } from './trace-level.mjs';
 export { loadModule, compileWasm, RawModule } from './loader.mjs';
 export { wasiImports, WasiExit } from './wasi-shim.mjs';
