@@ -1,7 +1,9 @@
-/* libFuzzer target: agent answers (any bytes) through the repair/validation parser,
- * and the same bytes as item text through the prompt renderer. Invariants: no crash,
- * the IRA order is a permutation, verdict scores in [0,1], the rendered data never
- * contains a fence token. */
+/* libFuzzer target: agent answers (any bytes) through the repair/validation parser
+ * (reasoning blocks, cut answers salvaged, score scales, loose ids), also behind an
+ * open reasoning block, and the same bytes as item text through the prompt renderer.
+ * Invariants: no crash, the IRA order is a permutation, verdict and IRA scores in
+ * [0,1], a value arag_extract_json returns is an object or array, the rendered data
+ * never contains a fence token. */
 #include "agent_parse.h"
 #include "prompt_render.h"
 
@@ -9,12 +11,33 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const ids[] = {"A1", "B2", "123", "x y", "\"q\""};
-#define N_IDS 5
+static const char *const ids[] = {"A1", "B2", "123", "x y", "\"q\"", "a1", "0042"};
+#define N_IDS 7
+
+static void parse_all(const char *text, size_t size);
+static void render_item(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  const char *text = (const char *)data;
+  parse_all((const char *)data, size);
+  /* The same bytes after an opening reasoning tag (a block cut open, its answer inside). */
+  char *wrapped = malloc(size + 8);
+  if (wrapped) {
+    memcpy(wrapped, "<think>", 7);
+    memcpy(wrapped + 7, data, size);
+    parse_all(wrapped, size + 7);
+    free(wrapped);
+  }
+  arag_strlist rep = {0};
+  cJSON *v = arag_extract_json((const char *)data, size, "x", &rep);
+  if (v && !cJSON_IsObject(v) && !cJSON_IsArray(v)) abort();
+  cJSON_Delete(v);
+  arag_strlist_free(&rep);
+  render_item(data, size);
+  return 0;
+}
+
+static void parse_all(const char *text, size_t size) {
   arag_strlist rep = {0}, deg = {0};
   char *sum = NULL;
   cJSON *out = NULL;
@@ -48,10 +71,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cJSON_Delete(out);
   arag_strlist_free(&rep);
   arag_strlist_free(&deg);
+}
 
-  /* The bytes as item text. */
+/* The bytes as item text. */
+static void render_item(const uint8_t *data, size_t size) {
   char *t = malloc(size + 1);
-  if (!t) return 0;
+  if (!t) return;
   memcpy(t, data, size);
   t[size] = 0;
   arag_item it;
@@ -83,5 +108,4 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   free(u);
   free(t);
-  return 0;
 }

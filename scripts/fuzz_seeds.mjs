@@ -71,6 +71,16 @@ put('fuzz_agent_parse', 'Sure! Here is the ranking:\n{"ranking":[{"id":"A1","rea
 put('fuzz_agent_parse', '[{"id":"A1","score":"0.7","label":"SUPPORTS","rationale":"same brand"},{"id":123,"score":2}]');
 put('fuzz_agent_parse', '{"items":[{"id":"x y","score":0.4,"label":"neutral"},{"id":"\\"q\\"","score":0.9,"lab');
 put('fuzz_agent_parse', '{"ranking":["B2","A1","123","B2","nope"]}');
+// as reasoning models and small local models send them: thought blocks (with braces,
+// unclosed, closing tag only, harmony channels), answers cut at max_tokens, scores on
+// 0-10 and 0-100, ids in another case or as numbers
+put('fuzz_agent_parse', '<think>The shopper likes {nail polish} and [gel].</think>\n{"summary":"Likes nails","interests":["gel"]}');
+put('fuzz_agent_parse', '<thinking>Draft: {"ranking":["A1"]}</thinking>{"ranking":[{"id":"b2","reason":"ok"},{"id":123}]}');
+put('fuzz_agent_parse', '<think>Let me weigh {each} candidate and [then');
+put('fuzz_agent_parse', 'the user wants {lipstick} </think>{"items":[{"id":"A1","score":8},{"id":"B2","score":3}]}');
+put('fuzz_agent_parse', '<|channel|>analysis<|message|>x {y}<|end|><|start|>assistant<|channel|>final<|message|>{"summary":"h"}');
+put('fuzz_agent_parse', '{"ranking":[{"id":"A1","reason":"fits \\"you\\" [x] {y}"},{"id":"B2","reason":"because it is sim');
+put('fuzz_agent_parse', '{"items":[{"id":" a1 ","score":85,"label":"supports"},{"id":"[B2]","score":"40"},{"id":"0123","score":62}]}');
 // a whole session's answers, in request order (uua, nli batches, csa, ira) for the deliver target
 const sess = recorded.slice(0, 8).map((r) => '\x00' + r.content);
 put('fuzz_pipeline_deliver', sess.join('\n--\n'));

@@ -2,6 +2,7 @@
 
 #include "fast_strtod.h"
 #include "json_alloc.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -46,11 +47,250 @@ static const char *find_sub(const char *s, size_t n, const char *sub) {
   return NULL;
 }
 
-/* arag_extract_json, which also tells when it found no JSON for want of memory. */
-static cJSON *extract_json(const char *text, size_t len, const char *step, arag_strlist *repairs,
-                           int *oom) {
-  *oom = 0;
-  if (!text) return NULL;
+/* The same, ignoring ASCII case (sub is lower case). */
+static const char *find_sub_ci(const char *s, size_t n, const char *sub) {
+  size_t m = strlen(sub);
+  if (m > n) return NULL;
+  for (size_t i = 0; i + m <= n; i++) {
+    size_t k = 0;
+    while (k < m && tolower((unsigned char)s[i + k]) == sub[k]) k++;
+    if (k == m) return s + i;
+  }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reasoning blocks                                                          */
+/* ------------------------------------------------------------------------ */
+
+/* Reasoning models write their thoughts before the answer: "<think>...</think>" (Qwen3,
+ * DeepSeek-R1 and their distillations as Ollama, vLLM and llama.cpp serve them),
+ * "<thinking>", "<reasoning>". Braces in there are prose, not the answer. */
+static const char *const think_tags[] = {"think", "thinking", "reasoning"};
+#define N_THINK_TAGS 3
+
+/* The text with its reasoning blocks taken out (malloc'ed into *answer, length *alen),
+ * and the reasoning itself (*thoughts, the concatenated insides). A block left open
+ * (cut by max_tokens) runs to the end; a closing tag with no opening one before it (a
+ * chat template that put the opening tag in the prompt) closes everything before it.
+ * Returns 0 when the text has no reasoning (nothing allocated), 1 when it had some,
+ * -1 when out of memory. *unclosed tells whether a block was left open. */
+static int split_reasoning(const char *text, size_t len, char **answer, size_t *alen,
+                           char **thoughts, size_t *tlen, int *unclosed) {
+  *answer = *thoughts = NULL;
+  *alen = *tlen = 0;
+  *unclosed = 0;
+  /* gpt-oss' harmony format, served raw: the final channel is the answer. */
+  const char *fin = NULL, *p = text;
+  for (const char *f; (f = find_sub(p, (size_t)(text + len - p), "<|channel|>final<|message|>"));)
+    fin = f, p = f + 1;
+  if (fin) {
+    const char *a = fin + 27;
+    *answer = arag_strndup(a, (size_t)(text + len - a));
+    *thoughts = arag_strndup(text, (size_t)(fin - text));
+    if (!*answer || !*thoughts) goto oom;
+    *alen = (size_t)(text + len - a);
+    *tlen = (size_t)(fin - text);
+    return 1;
+  }
+  int found = 0;
+  for (int t = 0; t < N_THINK_TAGS && !found; t++) {
+    char open[16], close[16];
+    snprintf(open, sizeof open, "<%s>", think_tags[t]);
+    snprintf(close, sizeof close, "</%s>", think_tags[t]);
+    if (find_sub_ci(text, len, open) || find_sub_ci(text, len, close)) found = 1;
+  }
+  if (!found) return 0;
+  arag_sb a, th;
+  arag_sb_init(&a);
+  arag_sb_init(&th);
+  size_t i = 0;
+  /* A closing tag before any opening one: all before it is reasoning. */
+  const char *first_open = NULL, *first_close = NULL;
+  size_t close_len = 0;
+  for (int t = 0; t < N_THINK_TAGS; t++) {
+    char open[16], close[16];
+    snprintf(open, sizeof open, "<%s>", think_tags[t]);
+    snprintf(close, sizeof close, "</%s>", think_tags[t]);
+    const char *o = find_sub_ci(text, len, open), *c = find_sub_ci(text, len, close);
+    if (o && (!first_open || o < first_open)) first_open = o;
+    if (c && (!first_close || c < first_close)) first_close = c, close_len = strlen(close);
+  }
+  if (first_close && (!first_open || first_close < first_open)) {
+    arag_sb_append(&th, text, (size_t)(first_close - text));
+    i = (size_t)(first_close - text) + close_len;
+  }
+  /* Where each tag opens next, at or after i (NULL: nowhere), searched again only once
+   * passed: each tag's search moves forward through the text once in all. */
+  const char *next[N_THINK_TAGS];
+  int stale[N_THINK_TAGS];
+  for (int t = 0; t < N_THINK_TAGS; t++) next[t] = NULL, stale[t] = 1;
+  while (i < len) {
+    /* The next opening tag of any kind. */
+    const char *o = NULL;
+    int which = -1;
+    for (int t = 0; t < N_THINK_TAGS; t++) {
+      if (stale[t] || (next[t] && next[t] < text + i)) {
+        char open[16];
+        snprintf(open, sizeof open, "<%s>", think_tags[t]);
+        next[t] = find_sub_ci(text + i, len - i, open);
+        stale[t] = 0;
+      }
+      if (next[t] && (!o || next[t] < o)) o = next[t], which = t;
+    }
+    if (!o) {
+      arag_sb_append(&a, text + i, len - i);
+      break;
+    }
+    arag_sb_append(&a, text + i, (size_t)(o - text) - i);
+    size_t body = (size_t)(o - text) + strlen(think_tags[which]) + 2;
+    char close[16];
+    snprintf(close, sizeof close, "</%s>", think_tags[which]);
+    const char *c = find_sub_ci(text + body, len - body, close);
+    if (!c) {
+      arag_sb_append(&th, text + body, len - body);
+      *unclosed = 1;
+      break;
+    }
+    arag_sb_append(&th, text + body, (size_t)(c - text) - body);
+    arag_sb_append(&th, "\n", 1);
+    i = (size_t)(c - text) + strlen(close);
+  }
+  if (a.oom || th.oom) {
+    arag_sb_free(&a);
+    arag_sb_free(&th);
+    return -1;
+  }
+  *answer = arag_sb_take(&a, alen);
+  *thoughts = arag_sb_take(&th, tlen);
+  if (!*answer || !*thoughts) goto oom;
+  return 1;
+oom:
+  free(*answer);
+  free(*thoughts);
+  *answer = *thoughts = NULL;
+  return -1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Salvaging a cut answer                                                    */
+/* ------------------------------------------------------------------------ */
+
+#define SALVAGE_MAX_DEPTH 64
+
+/* A JSON text cut short (a provider that stopped at max_tokens) made whole again: cut
+ * back to the last complete value inside its containers, and the containers closed.
+ * The complete items of a cut list are kept; an item whose last member was cut keeps
+ * the members before it; a string is never closed half way. Returns the repaired text
+ * (malloc'ed), or NULL when not even an empty container can be closed. */
+static char *salvage_json(const char *s, size_t len, size_t *out_len) {
+  char stack[SALVAGE_MAX_DEPTH];
+  int expect_key[SALVAGE_MAX_DEPTH];
+  int depth = 0, safe_depth = -1;
+  size_t safe = 0;
+  int in_str = 0, esc = 0, key = 0;
+  size_t i = 0;
+  while (i < len) {
+    char c = s[i];
+    if (in_str) {
+      if (esc)
+        esc = 0;
+      else if (c == '\\')
+        esc = 1;
+      else if (c == '"') {
+        in_str = 0;
+        if (!key) safe = i + 1, safe_depth = depth; /* a string value ended */
+      }
+      i++;
+      continue;
+    }
+    if (is_ws(c)) {
+      i++;
+      continue;
+    }
+    if (c == '{' || c == '[') {
+      if (depth == SALVAGE_MAX_DEPTH) break;
+      stack[depth] = c;
+      expect_key[depth] = c == '{';
+      depth++;
+      safe = i + 1, safe_depth = depth; /* an empty container can close here */
+      i++;
+    } else if (c == '}' || c == ']') {
+      if (!depth || (c == '}') != (stack[depth - 1] == '{')) break; /* not JSON */
+      depth--;
+      if (!depth) break; /* the whole value is complete: nothing to salvage */
+      safe = i + 1, safe_depth = depth;
+      i++;
+    } else if (c == ':') {
+      if (depth && stack[depth - 1] == '{') expect_key[depth - 1] = 0;
+      i++;
+    } else if (c == ',') {
+      if (depth && stack[depth - 1] == '{') expect_key[depth - 1] = 1;
+      i++;
+    } else if (c == '"') {
+      in_str = 1;
+      key = depth && stack[depth - 1] == '{' && expect_key[depth - 1];
+      i++;
+    } else if (depth) {
+      /* A number or literal: complete only when a delimiter follows it. */
+      size_t j = i;
+      while (j < len && !is_ws(s[j]) && s[j] != ',' && s[j] != '}' && s[j] != ']') j++;
+      if (j < len) safe = j, safe_depth = depth;
+      i = j;
+    } else {
+      i++;
+    }
+  }
+  if (safe_depth < 1 || depth == 0) return NULL;
+  arag_sb b;
+  arag_sb_init(&b);
+  arag_sb_append(&b, s, safe);
+  /* Safe points sit right after a value or an opening bracket, so what is kept never
+   * ends in a comma, a colon or a key. */
+  for (int d = safe_depth - 1; d >= 0; d--) arag_sb_append(&b, stack[d] == '{' ? "}" : "]", 1);
+  return arag_sb_take(&b, out_len);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Finding the answer's JSON                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* Whether a parsed value has the shape an agent's parser reads (its list or summary);
+ * a value without it is passed over for the next candidate in the text. */
+typedef int (*shape_fn)(const cJSON *v);
+
+/* Whether the bracket at s[0] is still open at s[len] (strings skipped). */
+static int runs_to_end(const char *s, size_t len) {
+  int depth = 0, in_str = 0, esc = 0;
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (in_str) {
+      if (esc)
+        esc = 0;
+      else if (c == '\\')
+        esc = 1;
+      else if (c == '"')
+        in_str = 0;
+    } else if (c == '"') {
+      in_str = 1;
+    } else if (c == '{' || c == '[') {
+      depth++;
+    } else if ((c == '}' || c == ']') && --depth == 0) {
+      return 0;
+    }
+  }
+  return 1;
+}
+
+/* At most this many '{' / '[' positions are tried in prose (each parse fails fast on
+ * prose; the bound keeps adversarial text linear enough). */
+#define MAX_JSON_TRIES 64
+
+/* The first JSON object or array in text[0..len) that has the shape (any, when shape is
+ * NULL): the whole text, a ``` fenced block, then each '{' or '[' after prose, in
+ * order. NULL when none; *oom when that was for want of memory. */
+static cJSON *find_json(const char *text, size_t len, shape_fn shape, const char *step,
+                        arag_strlist *repairs, int *oom) {
   size_t i = 0;
   while (i < len && is_ws(text[i])) i++;
   int trailing = 0;
@@ -58,16 +298,16 @@ static cJSON *extract_json(const char *text, size_t len, const char *step, arag_
   if (i < len && (text[i] == '{' || text[i] == '[')) {
     v = parse_prefix(text + i, len - i, &trailing, oom);
     if (*oom) return NULL;
-    if (v) {
+    if (v && (!shape || shape(v))) {
       if (trailing && repairs) arag_strlist_add(repairs, "%s:json_trailing_text", step);
       return v;
     }
+    cJSON_Delete(v);
   }
-  /* ```json ... ``` */
-  const char *f = find_sub(text, len, "```");
-  if (f) {
+  /* ```json ... ``` blocks */
+  const char *f = text, *stop = text + len;
+  for (int fences = 0; fences < 8 && (f = find_sub(f, (size_t)(stop - f), "```")); fences++) {
     const char *body = f + 3;
-    const char *stop = text + len;
     while (body < stop && *body != '\n' && *body != '{' && *body != '[') body++;
     const char *close = find_sub(body, (size_t)(stop - body), "```");
     size_t blen = (size_t)((close ? close : stop) - body);
@@ -75,26 +315,91 @@ static cJSON *extract_json(const char *text, size_t len, const char *step, arag_
     while (blen && is_ws(*b)) b++, blen--;
     v = parse_prefix(b, blen, &trailing, oom);
     if (*oom) return NULL;
-    if (v) {
+    if (v && (!shape || shape(v))) {
       if (repairs) arag_strlist_add(repairs, "%s:json_in_code_fence", step);
       return v;
     }
+    cJSON_Delete(v);
+    if (!close) break;
+    f = close + 3;
   }
-  /* Prose, then JSON: try the first '{' and the first '['. */
-  const char *brace = memchr(text, '{', len);
-  const char *brack = memchr(text, '[', len);
-  const char *tries[2] = {brace, brack};
-  if (brack && brace && brack < brace) tries[0] = brack, tries[1] = brace;
-  for (int t = 0; t < 2; t++) {
-    if (!tries[t]) continue;
-    v = parse_prefix(tries[t], (size_t)(text + len - tries[t]), &trailing, oom);
-    if (*oom) return NULL;
-    if (v) {
-      if (repairs) arag_strlist_add(repairs, "%s:json_after_prose", step);
-      return v;
+  /* Prose, then JSON: each '{' or '[' in turn. A value that runs to the end of the text
+   * unclosed is a cut answer: what lies inside it is its own parts, not candidates
+   * (the cut answer is salvaged instead). */
+  int tries = 0;
+  for (size_t k = 0; k < len && tries < MAX_JSON_TRIES; k++) {
+    if (text[k] != '{' && text[k] != '[') continue;
+    tries++;
+    if (k != i) {
+      v = parse_prefix(text + k, len - k, &trailing, oom);
+      if (*oom) return NULL;
+      if (v && (!shape || shape(v))) {
+        if (repairs) arag_strlist_add(repairs, "%s:json_after_prose", step);
+        return v;
+      }
+      if (v) {
+        cJSON_Delete(v);
+        continue;
+      }
     }
+    if (runs_to_end(text + k, len - k)) break;
   }
   return NULL;
+}
+
+/* find_json, then a cut answer salvaged from each of the first '{' / '[' (named
+ * truncated_salvaged). */
+static cJSON *find_or_salvage(const char *text, size_t len, shape_fn shape, const char *step,
+                              arag_strlist *repairs, int *oom) {
+  cJSON *v = find_json(text, len, shape, step, repairs, oom);
+  if (v || *oom) return v;
+  int tries = 0;
+  for (size_t k = 0; k < len && tries < 8; k++) {
+    if (text[k] != '{' && text[k] != '[') continue;
+    tries++;
+    size_t slen = 0;
+    char *fixed = salvage_json(text + k, len - k, &slen);
+    if (!fixed) continue;
+    int trailing = 0;
+    v = parse_prefix(fixed, slen, &trailing, oom);
+    free(fixed);
+    if (*oom) return NULL;
+    if (v && (!shape || shape(v))) {
+      if (repairs) arag_strlist_add(repairs, "%s:truncated_salvaged", step);
+      return v;
+    }
+    cJSON_Delete(v);
+  }
+  return NULL;
+}
+
+/* arag_extract_json with a shape, which also tells when it found no JSON for want of
+ * memory. Reasoning blocks are skipped first (named reasoning_skipped); when the
+ * answer outside them holds no JSON, the reasoning is searched too (a model that put
+ * its answer inside, named json_in_reasoning). */
+static cJSON *extract_json(const char *text, size_t len, shape_fn shape, const char *step,
+                           arag_strlist *repairs, int *oom) {
+  *oom = 0;
+  if (!text) return NULL;
+  char *answer = NULL, *thoughts = NULL;
+  size_t alen = 0, tlen = 0;
+  int unclosed = 0;
+  int r = split_reasoning(text, len, &answer, &alen, &thoughts, &tlen, &unclosed);
+  if (r < 0) {
+    *oom = 1;
+    return NULL;
+  }
+  if (r == 0) return find_or_salvage(text, len, shape, step, repairs, oom);
+  if (repairs)
+    arag_strlist_add(repairs, unclosed ? "%s:reasoning_unclosed" : "%s:reasoning_skipped", step);
+  cJSON *v = find_or_salvage(answer, alen, shape, step, repairs, oom);
+  if (!v && !*oom) {
+    v = find_or_salvage(thoughts, tlen, shape, step, NULL, oom);
+    if (v && repairs) arag_strlist_add(repairs, "%s:json_in_reasoning", step);
+  }
+  free(answer);
+  free(thoughts);
+  return v;
 }
 
 /* Copy of s trimmed of surrounding white space, cut at max bytes on a UTF-8 boundary. */
@@ -125,14 +430,17 @@ static cJSON *member(const cJSON *o, const char *const *names, int *alias) {
 
 cJSON *arag_extract_json(const char *text, size_t len, const char *step, arag_strlist *repairs) {
   int oom = 0;
-  return extract_json(text, len, step, repairs, &oom);
+  return extract_json(text, len, NULL, step, repairs, &oom);
 }
 
-/* The answer's JSON, or NULL with the cause noted: out of memory or no JSON. */
-static cJSON *answer_json(const char *text, size_t len, const char *step, arag_strlist *repairs,
-                          arag_strlist *degraded) {
+/* The answer's JSON with the shape, or NULL with the cause noted: out of memory or no
+ * JSON. When no value has the shape, the first JSON value there is is returned (the
+ * parser then names it off_schema). */
+static cJSON *answer_json(const char *text, size_t len, shape_fn shape, const char *step,
+                          arag_strlist *repairs, arag_strlist *degraded) {
   int oom = 0;
-  cJSON *root = extract_json(text, len, step, repairs, &oom);
+  cJSON *root = extract_json(text, len, shape, step, repairs, &oom);
+  if (!root && !oom && shape) root = extract_json(text, len, NULL, step, NULL, &oom);
   if (!root) arag_strlist_add(degraded, oom ? "%s:out_of_memory" : "%s:parse_error", step);
   return root;
 }
@@ -152,17 +460,35 @@ static int add_to_object(cJSON *object, const char *key, cJSON *item) {
   return 0;
 }
 
+static const char *const summary_keys[] = {"summary", "user_summary", "context_summary",
+                                           "preference_summary", NULL};
+static const char *const nli_keys[] = {"items", "results", "verdicts", "candidates", NULL};
+static const char *const ira_keys[] = {"ranking", "items", "ranked", "results", NULL};
+
+static int shape_summary(const cJSON *v) {
+  const cJSON *s = cJSON_IsObject(v) ? member(v, summary_keys, NULL) : NULL;
+  return cJSON_IsString(s);
+}
+
+static int has_list(const cJSON *v, const char *const *keys) {
+  return cJSON_IsArray(v) || (cJSON_IsObject(v) && cJSON_IsArray(member(v, keys, NULL)));
+}
+
+static int shape_nli(const cJSON *v) {
+  return has_list(v, nli_keys) || (cJSON_IsObject(v) && cJSON_GetObjectItem(v, "id"));
+}
+
+static int shape_ira(const cJSON *v) { return has_list(v, ira_keys); }
+
 int arag_parse_summary(arag_agent agent, const char *text, size_t len, const char *step,
                        char **summary, cJSON **output, arag_strlist *repairs,
                        arag_strlist *degraded) {
   *summary = NULL;
   *output = NULL;
-  cJSON *root = answer_json(text, len, step, repairs, degraded);
+  cJSON *root = answer_json(text, len, shape_summary, step, repairs, degraded);
   if (!root) return -1;
-  static const char *const keys[] = {"summary", "user_summary", "context_summary",
-                                     "preference_summary", NULL};
   int alias = 0;
-  cJSON *s = cJSON_IsObject(root) ? member(root, keys, &alias) : NULL;
+  cJSON *s = cJSON_IsObject(root) ? member(root, summary_keys, &alias) : NULL;
   if (!cJSON_IsString(s) || !s->valuestring) {
     arag_strlist_add(degraded, "%s:off_schema", step);
     cJSON_Delete(root);
@@ -283,6 +609,58 @@ static int find_id(const char *const *ids, uint32_t n, const char *id) {
   return -1;
 }
 
+/* An id as compared loosely: lower case, without white space and without the quotes
+ * and brackets a model may wrap it in. Writes at most cap - 1 bytes. */
+static void loose_key(const char *s, char *out, size_t cap) {
+  size_t n = 0;
+  for (; *s && n + 1 < cap; s++) {
+    unsigned char c = (unsigned char)*s;
+    if (is_ws((char)c) || strchr("\"'`[]()<>", c)) continue;
+    out[n++] = (char)tolower(c);
+  }
+  out[n] = 0;
+}
+
+/* The integer a string of digits spells (leading zeros allowed); 0 if it is not one. */
+static int digits_value(const char *s, unsigned long long *v) {
+  size_t n = 0;
+  *v = 0;
+  for (; s[n]; n++) {
+    if (s[n] < '0' || s[n] > '9' || n >= 19) return 0;
+    *v = *v * 10 + (unsigned long long)(s[n] - '0');
+  }
+  return n > 0;
+}
+
+/* The candidate an id names: exactly; else the one candidate equal to it in lower case
+ * without white space or wrapping quotes; else, for an id of digits, the one candidate
+ * of digits with the same value ("42" for "0042"). *loose is set for the last two.
+ * -1 when none, or when a loose match is not unique. */
+static int match_id(const char *const *ids, uint32_t n, const char *id, int *loose) {
+  *loose = 0;
+  int k = find_id(ids, n, id);
+  if (k >= 0) return k;
+  char want[300], have[300];
+  loose_key(id, want, sizeof want);
+  if (!want[0]) return -1;
+  int found = -1, count = 0;
+  for (uint32_t i = 0; i < n && count < 2; i++) {
+    loose_key(ids[i], have, sizeof have);
+    if (strcmp(have, want) == 0) found = (int)i, count++;
+  }
+  if (count == 1) {
+    *loose = 1;
+    return found;
+  }
+  unsigned long long v, w;
+  if (count || !digits_value(want, &v)) return -1;
+  for (uint32_t i = 0; i < n && count < 2; i++)
+    if (digits_value(ids[i], &w) && w == v) found = (int)i, count++;
+  if (count != 1) return -1;
+  *loose = 1;
+  return found;
+}
+
 /* The candidate index an entry's id names, or -1 with the reason recorded: no
  * readable id, an id not among the candidates, or one already taken. A repaired
  * id is recorded too. The id is left in id[300]. */
@@ -294,14 +672,18 @@ static int entry_candidate(const cJSON *idv, const char *const *ids, uint32_t n,
     arag_strlist_add(degraded, "%s:entry_without_id", step);
     return -1;
   }
-  if (r > 0) arag_strlist_add(repairs, "%s:id_repaired:%s", step, id);
-  int k = find_id(ids, n, id);
+  int loose = 0;
+  int k = match_id(ids, n, id, &loose);
   if (k < 0) {
     arag_strlist_add(degraded, "%s:unknown_id:%s", step, id);
     return -1;
   }
+  if (loose)
+    arag_strlist_add(repairs, "%s:id_matched:%s", step, id);
+  else if (r > 0)
+    arag_strlist_add(repairs, "%s:id_repaired:%s", step, id);
   if (taken[k]) {
-    arag_strlist_add(degraded, "%s:duplicate_id:%s", step, id);
+    arag_strlist_add(degraded, "%s:duplicate_id:%s", step, ids[k]);
     return -1;
   }
   return k;
@@ -329,6 +711,28 @@ static int read_number(const cJSON *v, double *out) {
   return -1;
 }
 
+/* The scale an answer gives its scores on: 1 (the schema's [0, 1]), 10 or 100, seen
+ * from all its scores together (small local models often answer 0-10 or 0-100). A
+ * scale other than 1 needs the largest score in (1, 10] or (10, 100], no negative
+ * score, and the scores to look like that scale: all whole numbers, or (three or more)
+ * at least half above 1; otherwise a score out of [0, 1] is clamped, one by one. */
+static double score_scale(const cJSON *list) {
+  double mx = 0;
+  int n = 0, over1 = 0, whole = 0, negative = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, list) {
+    double d;
+    if (!cJSON_IsObject(e) || read_number(cJSON_GetObjectItem(e, "score"), &d) < 0) continue;
+    n++;
+    if (d > mx) mx = d;
+    over1 += d > 1;
+    whole += d == floor(d);
+    negative += d < 0;
+  }
+  if (!n || mx <= 1 || negative || ((n < 3 || over1 * 2 < n) && whole < n)) return 1;
+  return mx <= 10 ? 10 : mx <= 100 ? 100 : 1;
+}
+
 /* The list of entries: root array, or the first array member among keys. */
 static cJSON *entry_list(cJSON *root, const char *const *keys, const char *step,
                          arag_strlist *repairs) {
@@ -353,10 +757,9 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
                    cJSON **output, arag_strlist *repairs, arag_strlist *degraded) {
   *output = NULL;
   for (uint32_t i = 0; i < n; i++) have[i] = 0, rationale[i] = NULL;
-  cJSON *root = answer_json(text, len, step, repairs, degraded);
+  cJSON *root = answer_json(text, len, shape_nli, step, repairs, degraded);
   if (!root) return -1;
-  static const char *const keys[] = {"items", "results", "verdicts", "candidates", NULL};
-  cJSON *list = entry_list(root, keys, step, repairs);
+  cJSON *list = entry_list(root, nli_keys, step, repairs);
   cJSON *single = NULL;
   if (!list && cJSON_IsObject(root) && cJSON_GetObjectItem(root, "id")) {
     /* One verdict without the wrapping list. */
@@ -378,6 +781,8 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
   cJSON *out_items = cJSON_CreateArray();
   int valid = 0, seen = 0, oom = !out_items;
   int max_entries = (int)(4 * n + 16);
+  double scale = score_scale(list);
+  if (scale != 1) arag_strlist_add(repairs, "%s:score_scale:%g", step, scale);
   cJSON *e;
   cJSON_ArrayForEach(e, list) {
     if (++seen > max_entries) {
@@ -398,6 +803,7 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     int sr = sv ? read_number(sv, &score) : -1;
     if (sr > 0) arag_strlist_add(repairs, "%s:score_from_string:%s", step, id);
     if (sr < 0) score = NAN;
+    score /= scale;
     cJSON *lv = cJSON_GetObjectItem(e, "label");
     if (cJSON_IsString(lv) && lv->valuestring) {
       label = arag_normalize_label(lv->valuestring, &changed);
@@ -482,10 +888,9 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
                    arag_strlist *repairs, arag_strlist *degraded) {
   *output = NULL;
   for (uint32_t i = 0; i < n; i++) order[i] = i, score[i] = NAN, reason[i] = NULL;
-  cJSON *root = answer_json(text, len, step, repairs, degraded);
+  cJSON *root = answer_json(text, len, shape_ira, step, repairs, degraded);
   if (!root) return -1;
-  static const char *const keys[] = {"ranking", "items", "ranked", "results", NULL};
-  cJSON *list = entry_list(root, keys, step, repairs);
+  cJSON *list = entry_list(root, ira_keys, step, repairs);
   if (!list) {
     arag_strlist_add(degraded, "%s:off_schema", step);
     cJSON_Delete(root);
@@ -497,6 +902,8 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
   uint32_t m = 0;
   int seen = 0, bare = 0;
   int max_entries = (int)(4 * n + 16);
+  double scale = score_scale(list);
+  if (scale != 1) arag_strlist_add(repairs, "%s:score_scale:%g", step, scale);
   cJSON *e, *walk = oom ? NULL : list;
   cJSON_ArrayForEach(e, walk) {
     if (++seen > max_entries) {
@@ -521,6 +928,7 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
       int sr = sv ? read_number(sv, &d) : -1;
       if (sr >= 0) {
         if (sr > 0) arag_strlist_add(repairs, "%s:score_from_string:%s", step, id);
+        d /= scale;
         if (d < 0 || d > 1) {
           arag_strlist_add(repairs, "%s:score_clamped:%s", step, id);
           d = d < 0 ? 0 : 1;

@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -39,9 +40,13 @@ static void test_extract(void) {
   CHECK(arag_strlist_has(&rep, "x:json_after_prose"));
   cJSON_Delete(v);
 
+  /* Cut short: the complete items are kept. */
   const char *trunc = "{\"items\": [{\"id\": \"A1\", \"score\": 0.4}, {\"id\": \"B2\", \"sc";
   v = arag_extract_json(trunc, strlen(trunc), "x", &rep);
-  CHECK(v == NULL);
+  CHECK(v && cJSON_GetArraySize(cJSON_GetObjectItem(v, "items")) == 2);
+  CHECK(v && !cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(v, "items"), 1), "sc"));
+  CHECK(arag_strlist_has(&rep, "x:truncated_salvaged"));
+  cJSON_Delete(v);
 
   const char *none = "I cannot answer that.";
   CHECK(arag_extract_json(none, strlen(none), "x", &rep) == NULL);
@@ -91,10 +96,17 @@ static void test_summary(void) {
   CHECK(arag_strlist_has(&deg, "uua:off_schema"));
   clear(&rep, &deg);
 
+  /* A summary cut mid-sentence is not used (a string is never closed half way). */
   const char *trunc = "{\"summary\": \"abc";
   CHECK_EQ_INT(
       arag_parse_summary(ARAG_AGENT_UUA, trunc, strlen(trunc), "uua", &s, &out, &rep, &deg), -1);
-  CHECK(arag_strlist_has(&deg, "uua:parse_error"));
+  CHECK(arag_strlist_has(&deg, "uua:off_schema"));
+  clear(&rep, &deg);
+  const char *nothing = "{\"summ";
+  CHECK_EQ_INT(
+      arag_parse_summary(ARAG_AGENT_UUA, nothing, strlen(nothing), "uua", &s, &out, &rep, &deg),
+      -1);
+  CHECK(arag_strlist_has(&deg, "uua:off_schema") || arag_strlist_has(&deg, "uua:parse_error"));
   clear(&rep, &deg);
 
   /* Long summaries are cut on a UTF-8 boundary. */
@@ -201,7 +213,17 @@ static void test_nli(void) {
   CHECK(!r.have[0] && !r.have[1] && !r.have[2]);
   nli_done(&r);
 
+  /* Cut short: the complete verdict is kept, the cut one is named. */
   nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":0.9,\"label\":\"supports\"},{\"id\":\"B2\"");
+  CHECK_EQ_INT(r.got, 1);
+  CHECK(r.have[0] && !r.have[1]);
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:truncated_salvaged"));
+  CHECK(arag_strlist_has(&r.deg, "nli_batch_0:off_schema_item:B2"));
+  nli_done(&r);
+  nli(&r, "Sure. {\"items\":[{\"id\":\"A1\",\"sc");
+  CHECK_EQ_INT(r.got, 0);
+  nli_done(&r);
+  nli(&r, "no JSON at all");
   CHECK_EQ_INT(r.got, -1);
   CHECK(arag_strlist_has(&r.deg, "nli_batch_0:parse_error"));
   nli_done(&r);
@@ -271,13 +293,19 @@ static void test_ira(void) {
   CHECK(arag_strlist_has(&r.rep, "ira:json_in_code_fence"));
   ira_done(&r);
 
-  /* Bare list of ids, one a number; scores clamped. */
+  /* Bare list of ids, one a number; a whole-number score read on a 0-10 scale, one out
+   * of [0, 1] otherwise clamped. */
   ira(&r, "[123, \"A1\", {\"id\": \"B2\", \"score\": 7}]");
   CHECK_EQ_INT(r.got, 3);
   CHECK_EQ_INT(r.order[0], 2);
   CHECK(arag_strlist_has(&r.rep, "ira:bare_ids"));
+  CHECK(arag_strlist_has(&r.rep, "ira:score_scale:10"));
+  CHECK_NEAR(r.score[1], 0.7, 1e-6);
+  ira_done(&r);
+  ira(&r, "[{\"id\": \"B2\", \"score\": 1.5}, {\"id\": \"A1\", \"score\": 0.5}]");
   CHECK(arag_strlist_has(&r.rep, "ira:score_clamped:B2"));
   CHECK_NEAR(r.score[1], 1.0, 0);
+  CHECK_NEAR(r.score[0], 0.5, 1e-6);
   ira_done(&r);
 
   ira(&r, "{\"ranking\": []}");
@@ -305,11 +333,170 @@ static void test_ira(void) {
   free(flood);
 }
 
+static void test_reasoning_blocks(void) {
+  arag_strlist rep = {0}, deg = {0};
+  char *s = NULL;
+  cJSON *out = NULL;
+  struct {
+    const char *text, *want, *repair;
+  } cases[] = {
+      /* Braces and brackets inside the thoughts, and a draft answer. */
+      {"<think>The shopper likes {nail polish} and [gel]. Draft: {\"summary\":\"draft\"}"
+       "</think>\n\n{\"summary\":\"final\"}",
+       "final", "uua:reasoning_skipped"},
+      {"<THINKING>{x} [y</THINKING>{\"summary\":\"upper\"}", "upper", "uua:reasoning_skipped"},
+      {"<reasoning>a { b</reasoning> Answer: {\"summary\":\"r\"}", "r", "uua:json_after_prose"},
+      /* Only the closing tag (the template opened the block in the prompt). */
+      {"the user wants {lipstick} </think>{\"summary\":\"after\"}", "after",
+       "uua:reasoning_skipped"},
+      /* Left open (cut by max_tokens), the answer inside it. */
+      {"<think>I will answer {\"summary\":\"inside\"} and then", "inside", "uua:json_in_reasoning"},
+      /* gpt-oss' harmony channels. */
+      {"<|channel|>analysis<|message|>think {x}<|end|><|start|>assistant<|channel|>final"
+       "<|message|>{\"summary\":\"harmony\"}",
+       "harmony", "uua:reasoning_skipped"},
+      /* Prose with braces before the answer, no reasoning block. */
+      {"I weighed {a, b} and [c]. Here: {\"summary\":\"prose\"}", "prose", "uua:json_after_prose"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    int r = arag_parse_summary(ARAG_AGENT_UUA, cases[i].text, strlen(cases[i].text), "uua", &s,
+                               &out, &rep, &deg);
+    CHECK_EQ_INT(r, 0);
+    CHECK(s && strncmp(s, cases[i].want, strlen(cases[i].want)) == 0);
+    if (!arag_strlist_has(&rep, cases[i].repair))
+      fprintf(stderr, "case %zu: no %s\n", i, cases[i].repair);
+    CHECK(arag_strlist_has(&rep, cases[i].repair));
+    CHECK_EQ_INT(deg.n, 0);
+    free(s);
+    cJSON_Delete(out);
+    clear(&rep, &deg);
+  }
+  /* Thoughts with no answer anywhere: a parse error, the open block named. */
+  const char *open = "<think>Let me consider {the options} carefully and";
+  CHECK_EQ_INT(arag_parse_summary(ARAG_AGENT_UUA, open, strlen(open), "uua", &s, &out, &rep, &deg),
+               -1);
+  CHECK(arag_strlist_has(&rep, "uua:reasoning_unclosed"));
+  CHECK(arag_strlist_has(&deg, "uua:parse_error"));
+  clear(&rep, &deg);
+  /* A JSON value of another shape first: passed over for the one with the ranking. */
+  ira_run r;
+  ira(&r, "Note {\"note\": 1}. <think>[\"B2\"]</think> {\"ranking\":[\"123\",\"A1\",\"B2\"]}");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK_EQ_INT(r.order[0], 2);
+  ira_done(&r);
+}
+
+static void test_salvage(void) {
+  ira_run r;
+  /* Cut inside a reason: the item keeps its id, the half sentence is dropped. */
+  ira(&r, "{\"ranking\":[{\"id\":\"123\",\"reason\":\"matches \\\"your\\\" [brand] {x}\"},"
+          "{\"id\":\"A1\",\"reason\":\"because it is sim");
+  CHECK_EQ_INT(r.got, 2);
+  CHECK_EQ_INT(r.order[0], 2);
+  CHECK_EQ_INT(r.order[1], 0);
+  CHECK_EQ_INT(r.order[2], 1);
+  CHECK(r.reason[2] && strcmp(r.reason[2], "matches \"your\" [brand] {x}") == 0);
+  CHECK(r.reason[0] == NULL);
+  CHECK(arag_strlist_has(&r.rep, "ira:truncated_salvaged"));
+  CHECK(arag_strlist_has(&r.deg, "ira:missing_appended:1"));
+  ira_done(&r);
+  /* Cut inside a number, a key, after a comma or a colon. */
+  const char *cuts[] = {"{\"ranking\":[{\"id\":\"A1\"},{\"id\":\"B2\",\"score\":0.",
+                        "{\"ranking\":[{\"id\":\"A1\"},{\"id\":\"B2\",\"sco",
+                        "{\"ranking\":[{\"id\":\"A1\"},{\"id\":\"B2\",",
+                        "{\"ranking\":[{\"id\":\"A1\"},{\"id\":\"B2\",\"score\":",
+                        "{\"ranking\":[{\"id\":\"A1\"},{\"id\":\"B2\"},"};
+  for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+    ira(&r, cuts[i]);
+    CHECK_EQ_INT(r.got, 2);
+    CHECK(r.order[0] == 0 && r.order[1] == 1 && r.order[2] == 2);
+    CHECK(isnan(r.score[1]));
+    ira_done(&r);
+  }
+  /* A reasoning block left open after a cut answer is not mistaken for it. */
+  ira(&r, "<think>{\"ranking\":[\"B2\"");
+  CHECK_EQ_INT(r.got, 1);
+  CHECK_EQ_INT(r.order[0], 1);
+  ira_done(&r);
+  /* Deep nesting is not followed past its bound. */
+  char deep[400];
+  size_t p = 0;
+  for (int i = 0; i < 100; i++) deep[p++] = '[';
+  deep[p] = 0;
+  ira(&r, deep);
+  CHECK(is_perm(r.order, 3));
+  ira_done(&r);
+}
+
+static void test_score_scale(void) {
+  nli_run r;
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":8},{\"id\":\"B2\",\"score\":3},"
+          "{\"id\":\"123\",\"score\":10}]}");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:score_scale:10"));
+  CHECK(!has_prefix_entry(&r.rep, "nli_batch_0:score_clamped"));
+  CHECK_NEAR(r.v[0].score, 0.8, 1e-6);
+  CHECK_NEAR(r.v[1].score, 0.3, 1e-6);
+  CHECK_NEAR(r.v[2].score, 1.0, 1e-6);
+  CHECK_EQ_INT(r.v[0].label, ARAG_NLI_SUPPORTS);
+  nli_done(&r);
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":85.5},{\"id\":\"B2\",\"score\":\"40\"},"
+          "{\"id\":\"123\",\"score\":62}]}");
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:score_scale:100"));
+  CHECK_NEAR(r.v[0].score, 0.855, 1e-6);
+  CHECK_NEAR(r.v[1].score, 0.4, 1e-6);
+  nli_done(&r);
+  /* On [0, 1] with one stray value: no rescale, the stray one clamped. */
+  nli(&r, "{\"items\":[{\"id\":\"A1\",\"score\":0.9},{\"id\":\"B2\",\"score\":1.2},"
+          "{\"id\":\"123\",\"score\":0.3}]}");
+  CHECK(!has_prefix_entry(&r.rep, "nli_batch_0:score_scale"));
+  CHECK(arag_strlist_has(&r.rep, "nli_batch_0:score_clamped:B2"));
+  CHECK_NEAR(r.v[0].score, 0.9, 1e-6);
+  nli_done(&r);
+  ira_run q;
+  ira(&q, "{\"ranking\":[{\"id\":\"A1\",\"score\":95},{\"id\":\"B2\",\"score\":40},"
+          "{\"id\":\"123\",\"score\":12}]}");
+  CHECK(arag_strlist_has(&q.rep, "ira:score_scale:100"));
+  CHECK_NEAR(q.score[0], 0.95, 1e-6);
+  CHECK_NEAR(q.score[2], 0.12, 1e-6);
+  ira_done(&q);
+}
+
+static void test_loose_ids(void) {
+  static const char *const ids[] = {"B00ABC", "b00xyz", "0042", "item 7", "AB", "ab"};
+  uint32_t order[6];
+  float score[6];
+  char *reason[6];
+  cJSON *out = NULL;
+  arag_strlist rep = {0}, deg = {0};
+  const char *text = "{\"ranking\":[{\"id\":\"b00abc\"},{\"id\":\" B00XYZ \"},{\"id\":42},"
+                     "{\"id\":\"ITEM7\"},{\"id\":\"[B00ABC]\"},{\"id\":\"Ab\"},{\"id\":\"ab\"}]}";
+  int got =
+      arag_parse_ira(text, strlen(text), "ira", ids, 6, order, score, reason, &out, &rep, &deg);
+  CHECK_EQ_INT(got, 5);
+  CHECK(order[0] == 0 && order[1] == 1 && order[2] == 2 && order[3] == 3 && order[4] == 5);
+  CHECK(arag_strlist_has(&rep, "ira:id_matched:b00abc"));
+  CHECK(arag_strlist_has(&rep, "ira:id_matched:B00XYZ"));
+  CHECK(arag_strlist_has(&rep, "ira:id_matched:42"));
+  CHECK(arag_strlist_has(&rep, "ira:id_matched:ITEM7"));
+  /* The same item again, written loosely: a duplicate of the exact id. */
+  CHECK(arag_strlist_has(&deg, "ira:duplicate_id:B00ABC"));
+  /* "Ab" matches both "AB" and "ab": ambiguous, so unknown. */
+  CHECK(arag_strlist_has(&deg, "ira:unknown_id:Ab"));
+  for (int i = 0; i < 6; i++) free(reason[i]);
+  cJSON_Delete(out);
+  clear(&rep, &deg);
+}
+
 int main(void) {
   RUN(test_extract);
   RUN(test_summary);
   RUN(test_labels);
   RUN(test_nli);
   RUN(test_ira);
+  RUN(test_reasoning_blocks);
+  RUN(test_salvage);
+  RUN(test_score_scale);
+  RUN(test_loose_ids);
   return test_report();
 }
