@@ -217,7 +217,7 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  * {"backend": "offline"|"host", "theta": 0.5, "min_keep": 3, "nli_batch": 10,
  *  "max_in_flight": 6, "top_k": 50, "k": 10, "session_len": 5, "long_term_len": 50,
  *  "agents": {"uua": true, "nli": true, "csa": true, "ira": true},
- *  "max_prompt_item_chars": 300, "max_tokens": 800, "temperature": 0,
+ *  "max_prompt_item_chars": 300, "max_tokens": 4096, "reasoning_tokens": 0, "temperature": 0,
  *  "fallback": "offline"|"retrieval", "deadline_ms": 20000, "max_answer_bytes": 262144,
  *  "reasoner": {"nli_isim": 9, ...}}
  * "reasoner" sets weights of the offline reasoner by name (any subset; the effective
@@ -229,7 +229,10 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  * fallback and the recommendation finishes; checked on every arag_deliver, and a
  * host should also call arag_session_expire from a timer (the engine cannot wake up
  * by itself). "max_answer_bytes" (engine only): a longer answer is cut before it is
- * parsed (the complete items of a cut list are kept). */
+ * parsed (the complete items of a cut list are kept). Each call's max_tokens is sized
+ * from what its answer needs (UUA 500, CSA 400, NLI 100 + 60 per candidate of the
+ * batch, IRA 100 + 40 per candidate), plus "reasoning_tokens" (room for a reasoning
+ * model's thoughts), at most "max_tokens". */
 arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
 void arag_engine_free(arag_engine *eng);
 const char *arag_engine_last_error(const arag_engine *eng);

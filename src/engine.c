@@ -50,7 +50,8 @@ void arag_config_default(arag_config *c) {
   c->long_term_len = 50;
   for (int i = 0; i < 4; i++) c->agents[i] = 1;
   c->max_prompt_item_chars = 300;
-  c->max_tokens = 800;
+  c->max_tokens = 4096;
+  c->reasoning_tokens = 0;
   c->temperature = 0;
   c->max_candidates = DEFAULT_MAX_CANDIDATES;
   c->max_request_bytes = DEFAULT_MAX_REQUEST_BYTES;
@@ -78,6 +79,7 @@ static const uint_key uint_keys[] = {
     {"long_term_len", offsetof(arag_config, long_term_len), 0, 100000, 0},
     {"max_prompt_item_chars", offsetof(arag_config, max_prompt_item_chars), 16, 65536, 0},
     {"max_tokens", offsetof(arag_config, max_tokens), 1, 1000000, 0},
+    {"reasoning_tokens", offsetof(arag_config, reasoning_tokens), 0, 1000000, 0},
     {"max_candidates", offsetof(arag_config, max_candidates), 1, 100000, 1},
     {"max_request_bytes", offsetof(arag_config, max_request_bytes), 1024, 1u << 30, 1},
     {"deadline_ms", offsetof(arag_config, deadline_ms), 0, 86400000, 0},

@@ -1116,6 +1116,32 @@ static cJSON *inputs_json(const arag_agent_input *in) {
   return o;
 }
 
+/* What an agent's answer needs, in tokens, with room to spare: a summary of at most
+ * 120 words with its interests; per NLI verdict an id, score, label and a rationale of
+ * at most 25 words; per ranked candidate an id, a reason of at most 15 words and a
+ * score (a plausible ranking of 50 with reasons is 1,250-1,470 tokens counted with
+ * o200k_base: 40 per candidate leaves a third to spare). Then the reasoning allowance,
+ * and the configured cap. */
+static uint32_t answer_tokens(const arag_config *c, const arag_agent_input *in) {
+  uint64_t need;
+  switch (in->agent) {
+  case ARAG_AGENT_UUA:
+    need = 500;
+    break;
+  case ARAG_AGENT_CSA:
+    need = 400;
+    break;
+  case ARAG_AGENT_NLI:
+    need = 100 + 60ull * in->n_cands;
+    break;
+  default:
+    need = 100 + 40ull * in->n_cands;
+    break;
+  }
+  need += c->reasoning_tokens;
+  return need < c->max_tokens ? (uint32_t)need : c->max_tokens;
+}
+
 /* Whether the recommendation's deadline has passed (host backend). */
 static int deadline_passed(arag_session *s) {
   if (s->expired) return 1;
@@ -1144,7 +1170,8 @@ static void dispatch(arag_session *s, int i) {
     handle_answer(s, i, ARAG_FETCH_DEADLINE, "the recommendation's deadline passed", 36);
     return;
   }
-  arag_render_opts ro = {s->cfg.max_prompt_item_chars, s->cfg.max_tokens, s->cfg.temperature};
+  arag_render_opts ro = {s->cfg.max_prompt_item_chars, answer_tokens(&s->cfg, &in),
+                         s->cfg.temperature};
   size_t len = 0, pchars = 0;
   char *json = NULL;
   if (s->cfg.backend == ARAG_BACKEND_HOST || s->cfg.trace_prompts) {

@@ -29,7 +29,8 @@ typedef struct arag_config {
   uint32_t long_term_len;
   int agents[4]; /* indexed by arag_agent */
   uint32_t max_prompt_item_chars;
-  uint32_t max_tokens;
+  uint32_t max_tokens;       /* cap on a call's max_tokens (each is sized from its batch) */
+  uint32_t reasoning_tokens; /* added to every call's max_tokens: a reasoning model's room */
   double temperature;
   uint32_t max_candidates;    /* engine-level only */
   uint32_t max_request_bytes; /* engine-level only */

@@ -101,6 +101,7 @@ typedef struct req {
   char ids[MAX_IDS][16];
   int n_ids;
   int answered;
+  int max_tokens;
 } req;
 
 typedef struct host {
@@ -119,6 +120,7 @@ static void parse_request(req *r, const char *json, size_t len) {
   CHECK(root != NULL);
   if (!root) return;
   snprintf(r->agent, sizeof r->agent, "%s", cJSON_GetObjectItem(root, "agent")->valuestring);
+  r->max_tokens = cJSON_GetObjectItem(root, "max_tokens")->valueint;
   cJSON *usr = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "messages"), 1);
   const char *u = cJSON_GetObjectItem(usr, "content")->valuestring;
   r->user = arag_strndup(u, strlen(u));
@@ -1393,6 +1395,44 @@ static void test_host_repairs_and_cap(void) {
   CHECK_EQ_INT(arag_engine_create("{\"max_answer_bytes\":10}", 23, &eng), ARAG_E_INVALID);
 }
 
+static void test_max_tokens_sized(void) {
+  /* Each call's max_tokens is sized from its answer: 20 candidates, NLI batches of 10
+   * and 7 (nli_batch 13 leaves 13 + 7). */
+  const char *cfgs[] = {"{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13}",
+                        "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13,"
+                        "\"reasoning_tokens\":1000}",
+                        "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13,"
+                        "\"max_tokens\":800,\"reasoning_tokens\":300}"};
+  const int want[3][5] = {/* uua, nli 13, nli 7, csa, ira 20 */
+                          {500, 880, 520, 400, 900},
+                          {1500, 1880, 1520, 1400, 1900},
+                          {800, 800, 800, 700, 800}};
+  for (int c = 0; c < 3; c++) {
+    host h;
+    cJSON *res = run_mode(&h, M_GOOD, cfgs[c], NULL);
+    CHECK(res && check_permutation(res, 10));
+    const req *u = find_req(&h, 1, "uua"), *cs = find_req(&h, 1, "csa"),
+              *ir = find_req(&h, 1, "ira");
+    const req *n0 = NULL, *n1 = NULL;
+    for (int i = 0; i < h.n; i++)
+      if (strcmp(h.reqs[i].agent, "nli") == 0) {
+        if (!n0)
+          n0 = &h.reqs[i];
+        else
+          n1 = &h.reqs[i];
+      }
+    CHECK(u && n0 && n1 && cs && ir);
+    if (u && n0 && n1 && cs && ir) {
+      CHECK_EQ_INT(u->max_tokens, want[c][0]);
+      CHECK_EQ_INT(n0->max_tokens, want[c][1]);
+      CHECK_EQ_INT(n1->max_tokens, want[c][2]);
+      CHECK_EQ_INT(cs->max_tokens, want[c][3]);
+      CHECK_EQ_INT(ir->max_tokens, want[c][4]);
+    }
+    finish(&h, res);
+  }
+}
+
 int main(void) {
   fx.cat = make_catalog();
   fx.hist = make_history();
@@ -1416,6 +1456,7 @@ int main(void) {
   RUN(test_fallback_causes);
   RUN(test_deadline);
   RUN(test_host_repairs_and_cap);
+  RUN(test_max_tokens_sized);
   arag_catalog_free(fx.cat);
   arag_history_free(fx.hist);
   return test_report();

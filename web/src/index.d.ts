@@ -452,7 +452,10 @@ export interface EngineConfig {
   long_term_len?: number;
   agents?: AgentSwitches;
   max_prompt_item_chars?: number;
+  /** Cap on each call's max_tokens (default 4096); each is sized from its batch. */
   max_tokens?: number;
+  /** Added to every call's max_tokens: room for a reasoning model's thoughts (default 0). */
+  reasoning_tokens?: number;
   temperature?: number;
   /** Who answers a failed agent: the offline reasoner (default) or the retrieval order. */
   fallback?: 'offline' | 'retrieval';
