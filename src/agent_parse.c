@@ -15,7 +15,8 @@ static int is_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r
 /* Parses text[0..len) as one JSON value that must be an object or array; trailing
  * text after it is allowed (reported through *trailing). *oom is set when the
  * parse failed for want of memory. */
-static cJSON *parse_prefix(const char *text, size_t len, int *trailing, int *oom) {
+static cJSON *parse_prefix_end(const char *text, size_t len, int *trailing, int *oom,
+                               size_t *used_out) {
   const char *end = NULL;
   unsigned long failures = arag_json_alloc_failures();
   cJSON *v = cJSON_ParseWithLengthOpts(text, len, &end, 0);
@@ -28,6 +29,7 @@ static cJSON *parse_prefix(const char *text, size_t len, int *trailing, int *oom
     return NULL;
   }
   *trailing = 0;
+  if (used_out) *used_out = end ? (size_t)(end - text) : len;
   if (end) {
     size_t used = (size_t)(end - text);
     for (size_t i = used; i < len; i++)
@@ -37,6 +39,10 @@ static cJSON *parse_prefix(const char *text, size_t len, int *trailing, int *oom
       }
   }
   return v;
+}
+
+static cJSON *parse_prefix(const char *text, size_t len, int *trailing, int *oom) {
+  return parse_prefix_end(text, len, trailing, oom, NULL);
 }
 
 static const char *find_sub(const char *s, size_t n, const char *sub) {
@@ -290,6 +296,38 @@ static int runs_to_end(const char *s, size_t len) {
  * NULL): the whole text, a ``` fenced block, then each '{' or '[' after prose, in
  * order. NULL when none; *oom when that was for want of memory. */
 static cJSON *find_json(const char *text, size_t len, shape_fn shape, const char *step,
+                        arag_strlist *repairs, int *oom);
+
+/* The last JSON value with the shape among those side by side in text (values inside
+ * another are not candidates): a model's thoughts hold drafts before the answer. */
+static cJSON *find_last_json(const char *text, size_t len, shape_fn shape, int *oom) {
+  cJSON *best = NULL;
+  int tries = 0, trailing = 0;
+  for (size_t k = 0; k < len && tries < MAX_JSON_TRIES; k++) {
+    if (text[k] != '{' && text[k] != '[') continue;
+    tries++;
+    size_t used = 0;
+    cJSON *v = parse_prefix_end(text + k, len - k, &trailing, oom, &used);
+    if (*oom) {
+      cJSON_Delete(best);
+      return NULL;
+    }
+    if (!v) {
+      if (runs_to_end(text + k, len - k)) break;
+      continue;
+    }
+    if (!shape || shape(v)) {
+      cJSON_Delete(best);
+      best = v;
+    } else {
+      cJSON_Delete(v);
+    }
+    if (used > 0) k += used - 1;
+  }
+  return best;
+}
+
+static cJSON *find_json(const char *text, size_t len, shape_fn shape, const char *step,
                         arag_strlist *repairs, int *oom) {
   size_t i = 0;
   while (i < len && is_ws(text[i])) i++;
@@ -394,7 +432,10 @@ static cJSON *extract_json(const char *text, size_t len, shape_fn shape, const c
     arag_strlist_add(repairs, unclosed ? "%s:reasoning_unclosed" : "%s:reasoning_skipped", step);
   cJSON *v = find_or_salvage(answer, alen, shape, step, repairs, oom);
   if (!v && !*oom) {
-    v = find_or_salvage(thoughts, tlen, shape, step, NULL, oom);
+    /* The answer inside the thoughts: the last one there (drafts come first), else a
+     * cut one salvaged. */
+    v = find_last_json(thoughts, tlen, shape, oom);
+    if (!v && !*oom) v = find_or_salvage(thoughts, tlen, shape, step, NULL, oom);
     if (v && repairs) arag_strlist_add(repairs, "%s:json_in_reasoning", step);
   }
   free(answer);

@@ -351,6 +351,10 @@ static void test_reasoning_blocks(void) {
        "uua:reasoning_skipped"},
       /* Left open (cut by max_tokens), the answer inside it. */
       {"<think>I will answer {\"summary\":\"inside\"} and then", "inside", "uua:json_in_reasoning"},
+      /* Only thoughts, a draft first: the last answer in them is taken. */
+      {"<think>Draft: {\"summary\":\"draft\"}. Better: {\"summary\":\"last\", \"interests\": "
+       "[\"{x}\"]} done</think>",
+       "last", "uua:json_in_reasoning"},
       /* gpt-oss' harmony channels. */
       {"<|channel|>analysis<|message|>think {x}<|end|><|start|>assistant<|channel|>final"
        "<|message|>{\"summary\":\"harmony\"}",

@@ -293,7 +293,8 @@ export function answerOf(acc, { streamed = false, assembled = false } = {}) {
       content = tool;
       repairs.push('content_from_tool_call');
     } else if (acc.reasoning.trim()) {
-      content = acc.reasoning;
+      // Marked as thoughts, so the engine takes the last answer in them, not a draft.
+      content = `<think>${acc.reasoning}</think>`;
       repairs.push('content_from_reasoning');
     }
   }
