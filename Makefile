@@ -62,6 +62,8 @@ wasm: setup
 	@mkdir -p dist
 	cp $(EM_DIR)/arag.mjs $(EM_DIR)/arag.wasm $(WASI_DIR)/arag-wasi.wasm dist/
 	cp web/src/*.mjs web/src/*.d.ts dist/
+	{ echo "The WebAssembly modules arag.wasm and arag-wasi.wasm contain cJSON, under this license:"; \
+	  echo; cat third_party/cjson/LICENSE; } > dist/THIRD-PARTY-NOTICES.txt
 	@echo "dist/: $$(ls dist | tr '\n' ' ')"
 
 test-native: asan

@@ -187,7 +187,8 @@ export declare class Arag {
 
 export declare function createArag(opts?: LoadOptions): Promise<Arag>;
 export declare function loadModule(opts?: LoadOptions): Promise<RawModule>;
-export declare function compileWasm(source: WasmSource): Promise<WebAssembly.Module>;
+/** Compiles any accepted source; kind names the expected build in error messages. */
+export declare function compileWasm(source: WasmSource, kind?: ModuleKind): Promise<WebAssembly.Module>;
 export declare class WasiExit extends Error {
   readonly code: number;
 }
@@ -463,6 +464,12 @@ export interface EngineConfig {
   deadline_ms?: number;
   /** Engine only: answers longer than this are cut before parsing (default 262144). */
   max_answer_bytes?: number;
+  /** Most candidates one recommendation takes (engine-level; default 1000). */
+  max_candidates?: number;
+  /** Largest request JSON an agent may send to the LLM, in bytes (engine-level; default 4 MiB). */
+  max_request_bytes?: number;
+  /** Keep every agent's request JSON in the trace (messages[].request). Default false. */
+  trace_prompts?: boolean;
   /** The offline reasoner's weights (the defaults are tuned on the sample data sets). */
   reasoner?: Partial<Record<ReasonerParam, number>>;
   [key: string]: unknown;
@@ -519,11 +526,72 @@ export interface RecommendedItem {
   reason: string;
 }
 
+/** One agent request on the blackboard. */
+export interface TraceMessage {
+  request_id: number;
+  agent: 'uua' | 'nli' | 'csa' | 'ira' | (string & {});
+  /** NLI batches: the batch number, and the first candidate and count it covers. */
+  batch: number;
+  first?: number;
+  count?: number;
+  state: string;
+  /** The HTTP-like status of the answer (200 when the agent answered). */
+  status: number;
+  started_ms: number;
+  ended_ms: number;
+  prompt_chars: number;
+  response_chars: number;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
+  degraded: string[];
+  repairs: string[];
+  /** What the agent was given (counts and candidate ids). */
+  inputs: Record<string, unknown>;
+  /** The request JSON (only with config trace_prompts). */
+  request?: Record<string, unknown>;
+  /** The answer text as received. */
+  response?: string;
+  /** The answer as parsed. */
+  output?: unknown;
+  [key: string]: unknown;
+}
+
+/** One candidate's NLI judgement. */
+export interface TraceJudgement {
+  id: string;
+  score: number;
+  label: string;
+  rationale: string;
+  accepted: boolean;
+  source: string;
+  [key: string]: unknown;
+}
+
+/** The blackboard of one recommendation (see docs for every field). */
+export interface Trace {
+  /** The effective engine config. */
+  config: EngineConfig;
+  /** Item ids of the long-term history and of the session the agents read. */
+  context: { long_term: string[]; session: string[] };
+  /** UUA's summary of the user. */
+  s_user: string;
+  /** CSA's summary of the accepted candidates. */
+  s_ctx: string;
+  /** The retrieved candidates, in retrieval order. */
+  i0: Array<{ id: string; title: string; retrieval: number }>;
+  nli: TraceJudgement[];
+  /** How many candidates NLI accepted. */
+  accepted: number;
+  elapsed_ms: number;
+  messages: TraceMessage[];
+  [key: string]: unknown;
+}
+
 export interface RecommendResult {
   items: RecommendedItem[];
   order: string[];
   /** The blackboard: every agent message with status, timings and usage. */
-  trace: any;
+  trace: Trace | null;
   usage: Record<string, unknown> & {
     host: AdapterStats & { budget: ReturnType<Budget['toJSON']> };
   };
@@ -543,38 +611,44 @@ export interface Fallback {
   items: number;
 }
 
-export interface RecommenderCatalog {
+/** What add() returns: the new count, or a promise of it when an external embedder
+ * (RecommenderOptions.embed) computes the vectors. */
+export type AddResult<Async extends boolean> = Async extends true ? Promise<number> : number;
+
+export interface RecommenderCatalog<Async extends boolean = boolean> {
   readonly handle: Catalog;
   readonly count: number;
   readonly index: Index;
   has(id: string): boolean;
   remove(id: string): this;
-  /** A promise when an external embedder computes the vectors. */
-  add(items: Item | Item[] | string): number | Promise<number>;
+  add(items: Item | Item[] | string): AddResult<Async>;
 }
 
-export interface RecommenderHistory {
+export interface RecommenderHistory<Async extends boolean = boolean> {
   readonly handle: History;
   readonly count: number;
-  add(events: HistoryEvent | HistoryEvent[] | string): number | Promise<number>;
+  add(events: HistoryEvent | HistoryEvent[] | string): AddResult<Async>;
   clear(): this;
   snapshot(): Uint8Array;
   restore(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): this;
 }
 
-export declare class Recommender {
+/** Async: whether an external embedder makes catalog.add and history.add asynchronous. */
+export declare class Recommender<Async extends boolean = boolean> {
   private constructor();
   readonly arag: Arag;
   readonly llm: LlmAdapter | null;
   readonly backend: 'offline' | 'host';
-  readonly catalog: RecommenderCatalog;
-  readonly history: RecommenderHistory;
+  readonly catalog: RecommenderCatalog<Async>;
+  readonly history: RecommenderHistory<Async>;
   readonly config: EngineConfig & { backend: 'offline' | 'host' };
   readonly sessions: number;
   recommend(input?: RecommendInput, opts?: RecommendOptions): Promise<RecommendResult>;
   free(): void;
 }
 
+export declare function createRecommender(opts: RecommenderOptions & { embed: EmbeddingsAdapter }): Promise<Recommender<true>>;
+export declare function createRecommender(opts?: RecommenderOptions & { embed?: undefined }): Promise<Recommender<false>>;
 export declare function createRecommender(opts?: RecommenderOptions): Promise<Recommender>;
 
 // ---- Page tokens, redaction, trace levels (web/src/page-token.mjs, redact.mjs, trace-level.mjs)

@@ -10,7 +10,32 @@ import createAragModule from './arag.mjs';
 import { AragError, Status } from './errors.mjs';
 import { wasiImports } from './wasi-shim.mjs';
 
-const DEFAULT_FILES = { emscripten: './arag.wasm', wasi: './arag-wasi.wasm' };
+const FILES = { emscripten: 'arag.wasm', wasi: 'arag-wasi.wasm' };
+
+// What to do when the default address does not work; every load error ends with it.
+function hint(kind) {
+  const file = FILES[kind] || FILES.emscripten;
+  return (
+    `Pass the module as { wasm }: the URL where ${file} is served (copy node_modules/arag/dist/${file} there), ` +
+    `its bytes, or in Cloudflare Workers \`import wasm from 'arag/${file}'\` (see docs/install.md)`
+  );
+}
+
+// The built-in module files, next to this module. Each URL is a literal
+// `new URL('./x.wasm', import.meta.url)`, the form bundlers (Vite, webpack, Parcel) find,
+// emit as an asset and rewrite; a URL built from a variable is invisible to them.
+function defaultWasmUrl(kind) {
+  try {
+    return kind === 'wasi' ? new URL('./arag-wasi.wasm', import.meta.url) : new URL('./arag.wasm', import.meta.url);
+  } catch (e) {
+    // Cloudflare Workers give a module no URL (import.meta.url is undefined).
+    throw new AragError(
+      Status.ARAG_E_INVALID,
+      `no default address for ${FILES[kind]}: this runtime gives the module no URL (import.meta.url is ${JSON.stringify(import.meta.url)}). ${hint(kind)}`,
+      { cause: e }
+    );
+  }
+}
 
 // Node only: read a file. No import() of a Node built-in appears in this module, so
 // bundlers and workerd's module collector never try to resolve one.
@@ -25,23 +50,49 @@ function isNodeLike() {
   return typeof process === 'object' && !!(process.versions && process.versions.node);
 }
 
-async function compileResponse(resp) {
-  if (!resp.ok) throw new AragError(Status.ARAG_E_INVALID, `fetching the wasm module failed: HTTP ${resp.status} ${resp.url || ''}`.trim());
-  const type = (resp.headers && resp.headers.get('content-type')) || '';
-  if (typeof WebAssembly.compileStreaming === 'function' && type.startsWith('application/wasm')) {
-    return WebAssembly.compileStreaming(resp);
-  }
-  return WebAssembly.compile(await resp.arrayBuffer());
+const MAGIC = [0x00, 0x61, 0x73, 0x6d]; // "\0asm"
+
+function describeBytes(u8) {
+  const head = Array.from(u8.subarray(0, 4), (b) => b.toString(16).padStart(2, '0')).join(' ');
+  const text = new TextDecoder().decode(u8.subarray(0, 40)).replace(/\s+/g, ' ').trim();
+  return /^[\x20-\x7e]+$/.test(text) ? `"${text.slice(0, 30)}" (${head})` : `bytes ${head}`;
 }
 
-/** Turns any accepted `wasm` source into a compiled WebAssembly.Module. */
-export async function compileWasm(source) {
+// Compiles a fetched module, or says what came back instead (status, content type, first
+// bytes: a dev server's index.html for a file it does not have is the common case).
+async function compileResponse(resp, where, kind) {
+  const url = resp.url || where || '(a Response without a URL)';
+  const type = (resp.headers && resp.headers.get('content-type')) || '';
+  const what = `HTTP ${resp.status}${type ? `, content-type ${type}` : ', no content-type'}`;
+  if (!resp.ok) {
+    throw new AragError(Status.ARAG_E_INVALID, `fetching the wasm module ${url} failed: ${what}. ${hint(kind)}`);
+  }
+  if (typeof WebAssembly.compileStreaming === 'function' && type.startsWith('application/wasm')) {
+    try {
+      return await WebAssembly.compileStreaming(resp);
+    } catch (e) {
+      throw new AragError(Status.ARAG_E_INVALID, `${url} (${what}) did not compile: ${e && e.message ? e.message : e}. ${hint(kind)}`, { cause: e });
+    }
+  }
+  const bytes = new Uint8Array(await resp.arrayBuffer());
+  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) {
+    throw new AragError(
+      Status.ARAG_E_INVALID,
+      `${url} is not a WebAssembly module (${what}, ${bytes.length} bytes starting with ${describeBytes(bytes)}). ${hint(kind)}`
+    );
+  }
+  return WebAssembly.compile(bytes);
+}
+
+/** Turns any accepted `wasm` source into a compiled WebAssembly.Module. kind names the
+ * expected build in error messages. */
+export async function compileWasm(source, kind = 'emscripten') {
   source = await source;
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
     return WebAssembly.compile(source);
   }
-  if (typeof Response === 'function' && source instanceof Response) return compileResponse(source);
+  if (typeof Response === 'function' && source instanceof Response) return compileResponse(source, '', kind);
   if (typeof source === 'string' || source instanceof URL) {
     let url;
     try {
@@ -51,7 +102,16 @@ export async function compileWasm(source) {
     }
     if (url && url.protocol === 'file:' && isNodeLike()) return WebAssembly.compile(await readFileNode(url));
     if (!url && isNodeLike()) return WebAssembly.compile(await readFileNode(String(source)));
-    return compileResponse(await fetch(url || String(source)));
+    const where = String(url || source);
+    let resp;
+    try {
+      resp = await fetch(url || String(source));
+    } catch (e) {
+      throw new AragError(Status.ARAG_E_INVALID, `fetching the wasm module ${where} failed: ${e && e.message ? e.message : e}. ${hint(kind)}`, {
+        cause: e,
+      });
+    }
+    return compileResponse(resp, where, kind);
   }
   throw new AragError(
     Status.ARAG_E_INVALID,
@@ -260,8 +320,8 @@ export async function loadModule(opts = {}) {
   if (kind !== undefined && kind !== 'emscripten' && kind !== 'wasi') {
     throw new AragError(Status.ARAG_E_INVALID, `kind must be 'emscripten' or 'wasi', not ${JSON.stringify(kind)}`);
   }
-  if (wasm === undefined || wasm === null) wasm = new URL(DEFAULT_FILES[kind || 'emscripten'], import.meta.url);
-  const mod = await compileWasm(wasm);
+  if (wasm === undefined || wasm === null) wasm = defaultWasmUrl(kind || 'emscripten');
+  const mod = await compileWasm(wasm, kind || 'emscripten');
   const actual = detectKind(mod);
   if (!kind) kind = actual;
   else if (kind !== actual) {

@@ -28,13 +28,20 @@ export async function usage(env: { AI: { run(model: string, inputs: object): Pro
   const rec = await createRecommender({ llm: Math.random() > 0.5 ? llm : other, embed: emb, config: { theta: 0.4, agents: { csa: false } } });
   await rec.catalog.add([{ id: 'a', title: 'A' }]);
   await rec.history.add({ id: 'a', ts: 1, kind: 'purchase' });
+  const offline = await createRecommender({ config: { max_candidates: 200, max_request_bytes: 1 << 20, trace_prompts: true } });
+  const added: number = offline.catalog.add([{ id: 'c', title: 'C' }]);
+  const events: number = offline.history.add([{ id: 'c', ts: 2 }]);
+  const r = await offline.recommend({ k: 1 });
+  const firstAgent: string | undefined = r.trace?.messages[0]?.agent;
+  const accepted: number = r.trace ? r.trace.accepted : 0;
+  offline.free();
   const ctrl = new AbortController();
   try {
     const out: RecommendResult = await rec.recommend(
       { candidates: ['a', { id: 'b', title: 'B' }], k: 2 },
       { signal: ctrl.signal, onProgress: (ev) => void ev.agent }
     );
-    return out.items.length + hits.length + out.usage.host.calls + (ai.model ? 1 : 0);
+    return added + events + accepted + (firstAgent ? 1 : 0) + out.items.length + hits.length + out.usage.host.calls + (ai.model ? 1 : 0);
   } catch (e) {
     if (e instanceof AragError) return e.status;
     throw e;
