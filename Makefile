@@ -20,7 +20,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
 
@@ -31,6 +31,7 @@ help:
 	@echo '                   smoke, the module in Node, Chromium and workerd'
 	@echo 'make wasm          dist/: the Emscripten and WASI modules, the JS host library, its types'
 	@echo 'make native        the native library and tools (build/native)'
+	@echo 'make prompts       src/prompts_data.c from prompts/*.txt (committed; a test checks it)'
 	@echo 'make asan          the native tests with ASan and UBSan (build/native-asan)'
 	@echo 'make test-native   ctest on the ASan build;  make test-wasm: the node:test suites'
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
@@ -41,6 +42,10 @@ help:
 	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
 	@echo 'make format        clang-format the C sources;  make clean: remove build/ and dist/'
 	@echo 'Data sets are read under ARAG_DATA_ROOT (default data/); see docs/evaluation.md.'
+
+# src/prompts_data.c from prompts/*.txt (committed; the prompts_data test checks it).
+prompts:
+	cmake -DPROMPT_DIR=prompts -DOUT=src/prompts_data.c -P cmake/embed_prompts.cmake
 
 setup:
 	@bash scripts/setup.sh

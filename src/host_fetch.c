@@ -2,8 +2,16 @@
 
 #if defined(__wasm__)
 #if defined(__EMSCRIPTEN__)
-extern void arag_host_fetch(void *engine, uint32_t session, uint32_t request_id, const char *json,
-                            size_t len);
+#include <emscripten.h>
+/* Defined here rather than in a --js-library, so a program that links libarag.a needs no
+ * extra flag. The host library installs Module.aragHostFetch; a C program that runs the
+ * offline reasoner never reaches this. */
+EM_JS(void, arag_host_fetch,
+      (void *engine, uint32_t session, uint32_t request_id, const char *json, size_t len), {
+        if (!Module['aragHostFetch'])
+          throw new Error('arag: no host fetch (Module.aragHostFetch) installed');
+        Module['aragHostFetch'](engine, session, request_id, json, len);
+      });
 #else
 __attribute__((import_module("env"), import_name("arag_host_fetch"))) extern void
 arag_host_fetch(void *engine, uint32_t session, uint32_t request_id, const char *json, size_t len);

@@ -20,7 +20,11 @@ let packed = null;
 export function sh(cmd, args, { cwd = ROOT, env = {}, timeout = 180000 } = {}) {
   const r = spawnSync(cmd, args, { cwd, env: { ...process.env, ...env }, encoding: 'utf8', timeout, maxBuffer: 64 << 20 });
   const out = `${r.stdout || ''}${r.stderr || ''}`;
-  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${out}`);
+  if (r.status !== 0) {
+    // Long lines (minified code in a stack trace) cut, so the message stays readable.
+    const shown = out.split('\n').map((l) => (l.length > 400 ? `${l.slice(0, 400)}...` : l)).join('\n');
+    throw new Error(`${cmd} ${args.join(' ')} (in ${cwd}) exited ${r.status ?? r.signal}:\n${shown}`);
+  }
   return { stdout: r.stdout, stderr: r.stderr, out };
 }
 
