@@ -5,7 +5,7 @@
 // rollup, esbuild, wrangler, typescript: the repository's devDependencies) resolve from
 // its node_modules, while `arag` resolves from the app's own node_modules (the tarball).
 import { spawn, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ROOT } from './common.mjs';
@@ -46,8 +46,8 @@ export function packTarball() {
 
 /**
  * Copies a consumer app to build/consumers/<name>/ (fresh) and installs the tarball into
- * it with npm, offline. from: a folder (its package.json, if any, is kept; one is written
- * otherwise). Returns the app's folder.
+ * it with npm, offline. from: a folder (its package.json, if any, is kept without its
+ * devDependencies; one is written otherwise). Returns the app's folder.
  */
 export function installConsumer(from, name = from.split('/').pop()) {
   const { file } = packTarball();
@@ -55,9 +55,12 @@ export function installConsumer(from, name = from.split('/').pop()) {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(WORK, { recursive: true });
   cpSync(from, dir, { recursive: true, filter: (src) => !/[/\\](node_modules|dist|out|\.wrangler)$/.test(src) });
-  if (!existsSync(join(dir, 'package.json'))) {
-    writeFileSync(join(dir, 'package.json'), JSON.stringify({ name: `consumer-${name}`, private: true, type: 'module' }, null, 2));
-  }
+  const manifest = join(dir, 'package.json');
+  const pkg = existsSync(manifest) ? JSON.parse(readFileSync(manifest, 'utf8')) : { name: `consumer-${name}`, private: true, type: 'module' };
+  // A template's own dev tools (wrangler) are the repository's pinned devDependencies here,
+  // so the install stays offline; its dependencies (arag) are what the tarball gives.
+  delete pkg.devDependencies;
+  writeFileSync(manifest, JSON.stringify(pkg, null, 2));
   sh('npm', ['install', '--offline', '--no-audit', '--no-fund', '--no-save', '--ignore-scripts', file], { cwd: dir });
   return dir;
 }
