@@ -236,6 +236,12 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
       finish(400);
       return;
     }
+    if (f.echoAuth) {
+      // Like a provider refusing a key: its own words quote (part of) it.
+      send(res, 401, { error: { message: `Incorrect API key provided: ${String(req.headers.authorization || '').replace(/^Bearer /, '')}` } });
+      finish(401);
+      return;
+    }
     if (f.status) {
       const h = {};
       if (f.retryAfter !== undefined) h['retry-after'] = String(f.retryAfter);

@@ -393,6 +393,36 @@ export declare function createCaller<R extends object>(
   semaphore: Semaphore;
 };
 
+// ------------------------------------------------------------------ record / replay
+
+/** One recorded call: the request (no headers, no key) and its result. */
+export interface RecordingEntry {
+  /** SHA-256 (hex) of the request's canonical JSON. */
+  key: string;
+  agent?: string;
+  request: AgentRequest;
+  status: number;
+  content?: string;
+  usage?: { prompt_tokens: number; completion_tokens: number; cached_tokens?: number };
+  cause?: FailureCause;
+  error?: string;
+  repairs?: string[];
+}
+export declare const RECORDING_VERSION: 1;
+/** Wraps an adapter: every call is recorded (entries; onEntry sees each as it is made). */
+export declare function recordTo(
+  adapter: LlmAdapter,
+  opts?: { onEntry?: (entry: RecordingEntry) => void; model?: string }
+): LlmAdapter & { readonly entries: RecordingEntry[]; toJSONL(header?: object): string };
+/** An adapter answering from a recording (JSON lines text, entries, or {entries}); a
+ * request not in it fails (cause network) and counts in stats.misses. */
+export declare function fromRecording(
+  recording: string | RecordingEntry[] | { header?: object; entries: RecordingEntry[] },
+  opts?: CallOptions
+): LlmAdapter & { readonly model?: string; readonly size: number; readonly stats: AdapterStats & { misses: number } };
+export declare function readRecording(recording: string | RecordingEntry[] | { entries: RecordingEntry[] }): { header: object | null; entries: RecordingEntry[] };
+export declare function requestKey(request: AgentRequest): Promise<string>;
+
 // ------------------------------------------------------------------ embeddings
 
 export interface EmbeddingsAdapter {

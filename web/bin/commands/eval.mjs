@@ -1,4 +1,5 @@
 // arag eval: the evaluation protocol over one data set, every method side by side.
+import { appendFileSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { UsageError, dataDir, int, jsonObject, kindOf, packageRoot, parseOptions, writeOut } from '../cli.mjs';
 
@@ -28,7 +29,12 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --users N             evaluate only the first N eligible users (default: all)
   --concurrency C       users in flight (default 1 offline, 4 openai)
   --resamples B         bootstrap resamples (default 1000)
-  --config JSON         extra engine config, e.g. '{"theta":0.6}'
+  --config JSON         extra engine config, e.g. '{"theta":0.6}' (the LLM backends run with
+                        no deadline unless it sets deadline_ms)
+  --record FILE         keep every LLM request and answer in FILE (JSON lines, keyed by the
+                        request's SHA-256; no key or header is written)
+  --replay FILE         answer every LLM request from a recording, without a network: the
+                        recorded run's result, byte for byte (exit 3 when a request is missing)
   --json FILE           write the result JSON
   --md FILE             write the Markdown table
   --svg FILE            write the SVG chart of NDCG@5 and Hit@5
@@ -36,7 +42,8 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --checkpoint FILE     progress file (default: <json>.checkpoint.jsonl); a rerun of the same
                         command resumes from it; removed after a complete run
   --no-checkpoint       do not write a checkpoint
-  --timing              report wall time per user also for the offline backend
+  --timing              report wall time per user also for the offline backend (and with
+                        --record / --replay, which leave it out so that the two compare)
   --dist DIR            built module folder (default: the package's dist/)
   --kind NAME           emscripten (default) | wasi
   --quiet               no progress bar
@@ -61,6 +68,8 @@ export async function run(argv) {
       concurrency: { type: 'string' },
       resamples: { type: 'string' },
       config: { type: 'string' },
+      record: { type: 'string' },
+      replay: { type: 'string' },
       json: { type: 'string' },
       md: { type: 'string' },
       svg: { type: 'string' },
@@ -77,11 +86,33 @@ export async function run(argv) {
   if (!args) return 0;
   const { evaluate, parseMethods, toJSON, toMarkdown, toSVG, SPLITS } = await import('../../src/eval/index.mjs');
 
-  const backend = args.backend || 'offline';
+  if (args.record && args.replay) throw new UsageError('--record and --replay: one or the other');
+  let replay = null;
+  if (args.replay) {
+    if (args['base-url']) throw new UsageError('--replay answers from the recording: no --base-url');
+    try {
+      replay = readFileSync(args.replay, 'utf8');
+    } catch (e) {
+      throw new UsageError(`--replay: cannot read ${args.replay}: ${e.code || e.message}`);
+    }
+  }
+  let recorded = null; // the recording's header line
+  if (replay !== null) {
+    try {
+      recorded = JSON.parse(replay.slice(0, replay.indexOf('\n') + 1 || undefined));
+    } catch {
+      recorded = null;
+    }
+    if (!recorded || recorded.arag_recording === undefined) throw new UsageError(`--replay: ${args.replay} is not a recording (no header line)`);
+  }
+  // A replay is the recorded run: the same backend and model in the result.
+  const backend = args.backend || (recorded ? 'openai' : 'offline');
   if (!['offline', 'openai'].includes(backend)) throw new UsageError(`--backend: expected offline or openai, got "${backend}"`);
-  if (backend === 'openai' && (!args['base-url'] || !args.model)) {
+  if (replay !== null && backend !== 'openai') throw new UsageError('--replay stands in for --backend openai');
+  if (backend === 'openai' && !replay && (!args['base-url'] || !args.model)) {
     throw new UsageError('--backend openai needs --base-url URL and --model NAME (API key from OPENAI_API_KEY)');
   }
+  if (args.record && backend !== 'openai') throw new UsageError('--record records LLM calls: it needs --backend openai');
   const llmOptions = {};
   if (args['timeout-ms'] !== undefined) llmOptions.timeoutMs = int('timeout-ms', args['timeout-ms'], 1);
   if (args.retries !== undefined) llmOptions.retries = int('retries', args.retries, 0);
@@ -119,16 +150,26 @@ export async function run(argv) {
     process.exit(130);
   };
   process.once('SIGINT', onSigint);
+  // The recording starts anew, unless this run resumes from a checkpoint (then the calls
+  // of the users left are added to it).
+  let record = null;
+  if (args.record) {
+    const resuming = checkpoint && existsSync(checkpoint) && existsSync(args.record);
+    if (!resuming) writeOut(args.record, `${JSON.stringify({ arag_recording: 1, model: args.model })}\n`);
+    record = (entry) => appendFileSync(args.record, `${JSON.stringify(entry)}\n`);
+  }
   try {
-    const { result, records, failures } = await evaluate({
+    const { result, records, failures, replayMisses } = await evaluate({
       data,
       split,
       dist: args.dist || join(packageRoot, 'dist'),
       kind,
       backend,
       baseURL: args['base-url'] || null,
-      model: args.model || null,
+      model: args.model || (recorded && recorded.model) || null,
       apiKey: process.env.OPENAI_API_KEY,
+      record,
+      replay,
       llmOptions,
       config,
       negatives,
@@ -138,7 +179,7 @@ export async function run(argv) {
       concurrency,
       resamples,
       checkpoint,
-      timing: backend !== 'offline' || Boolean(args.timing),
+      timing: Boolean(args.timing) || (backend !== 'offline' && !args.record && !replay),
       progress: args.quiet ? null : process.stderr,
     });
     if (args.json) writeOut(args.json, toJSON(result));
@@ -148,6 +189,10 @@ export async function run(argv) {
       writeOut(args.ranks, records.map((r) => JSON.stringify({ user: r.user, target: r.target, ranks: r.ranks })).join('\n') + '\n');
     }
     process.stdout.write(toMarkdown(result));
+    if (replayMisses) {
+      process.stderr.write(`arag eval: ${replayMisses} requests were not in ${args.replay} (answered offline): not the recorded run\n`);
+      return 3;
+    }
     if (failures.length) {
       process.stderr.write(`arag eval: ${failures.length} users failed (counted as misses); first: ${failures[0].user}: ${failures[0].error}\n`);
       if (checkpoint) process.stderr.write(`arag eval: rerun the same command to retry them (checkpoint ${checkpoint})\n`);

@@ -10,7 +10,8 @@ import { pathToFileURL } from 'node:url';
 const WASM_FILE = { emscripten: 'arag.wasm', wasi: 'arag-wasi.wasm' };
 
 // opts: { dist, kind, backend: 'offline'|'openai', baseURL, model, apiKey, config, items,
-//         llm (an adapter; overrides backend), llmOptions (extra adapter options), dim }
+//         llm (an adapter; overrides backend), llmOptions (extra adapter options), dim,
+//         record (entry => void: every call recorded), replay (a recording to answer from) }
 export async function createEvalEngine(opts) {
   const { dist, kind = 'emscripten', backend = 'offline', config = {}, items, dim = 512, itemsFile = 'items.jsonl' } = opts;
   for (const f of ['index.mjs', WASM_FILE[kind]]) {
@@ -23,10 +24,13 @@ export async function createEvalEngine(opts) {
   const arag = await lib.createArag({ wasm, kind });
 
   let llm = 'offline';
-  if (opts.llm) llm = opts.llm;
+  if (opts.replay) llm = lib.fromRecording(opts.replay, opts.llmOptions || {});
+  else if (opts.llm) llm = opts.llm;
   else if (backend === 'openai') {
     llm = lib.openAIChat({ baseURL: opts.baseURL, model: opts.model, apiKey: opts.apiKey, ...(opts.llmOptions || {}) });
   }
+  // Every call and its answer, keyed by the request, for a replay without the model.
+  if (opts.record && llm !== 'offline') llm = lib.recordTo(llm, { onEntry: opts.record, model: opts.model });
   // An evaluation measures the model, not a shop's patience: no deadline unless the
   // config sets one (a slow local model would otherwise be cut at the default 20 s).
   const baseConfig = { deadline_ms: 0, ...config, session_len: 5, long_term_len: 50 };
@@ -49,6 +53,7 @@ export async function createEvalEngine(opts) {
   const workers = new Set();
   return {
     moduleHash,
+    llm: llm === 'offline' ? null : llm,
     vectors: (ids) => ids.map(vector),
     createWorker() {
       // One recommender (its own engine, catalog and history) per concurrent user, all

@@ -265,8 +265,12 @@ export interface EvaluateOptions extends Omit<RunOptions, 'methods' | 'fingerpri
   llm?: unknown;
   llmOptions?: { timeoutMs?: number; retries?: number; concurrency?: number };
   config?: Record<string, unknown>;
+  /** sees every LLM call with its answer (a recording entry) */
+  record?: ((entry: Record<string, unknown>) => void) | null;
+  /** a recording (JSON lines text or entries) to answer every LLM call from */
+  replay?: string | Record<string, unknown>[] | null;
 }
-export function evaluate(opts: EvaluateOptions): Promise<EvalRun>;
+export function evaluate(opts: EvaluateOptions): Promise<EvalRun & { replayMisses?: number }>;
 
 /** The moves `tune` tries for one reasoner weight at a relative step (see tune.mjs). */
 export function moves(name: string, value: number, step: number): number[];

@@ -19,7 +19,9 @@ export { createEvalEngine } from './engine.mjs';
  * from loadDataset(). opts.split: 'test' (default) or 'valid' (see SPLITS in data.mjs), for a
  * folder. opts.dist: the built module folder. Backends: 'offline' (default),
  * 'openai' (baseURL, model, apiKey, llmOptions), or any adapter as opts.llm (opts.backend
- * then names it in the result, e.g. 'workers-ai').
+ * then names it in the result, e.g. 'workers-ai'). opts.record (entry => void) sees every
+ * LLM call with its answer; opts.replay (a recording) answers from one instead of a model
+ * (the result then has replayMisses: requests the recording did not hold).
  */
 export async function evaluate(opts) {
   const {
@@ -38,6 +40,8 @@ export async function evaluate(opts) {
     resamples = 1000,
     checkpoint = null,
     progress = null,
+    record = null,
+    replay = null,
   } = opts;
   const methods = Array.isArray(opts.methods) ? parseMethods(opts.methods.join(',')) : parseMethods(opts.methods || 'recency,rag,arag');
   const concurrency = opts.concurrency ?? (backend === 'offline' ? 1 : 4);
@@ -56,12 +60,14 @@ export async function evaluate(opts) {
     llm,
     llmOptions,
     config,
+    record,
+    replay,
     // Catalog lines with "popularity" and "related" counted from the histories (never targets).
     items: withPopularity(data.items, popularityCounts(data.users), relatedCounts(data.users)),
     itemsFile: join(data.dir, 'items.jsonl'),
   });
   try {
-    return await runEval(data, engine, {
+    const out = await runEval(data, engine, {
       negatives,
       seed,
       users,
@@ -75,6 +81,8 @@ export async function evaluate(opts) {
       timing,
       progress,
     });
+    if (replay) out.replayMisses = engine.llm.stats.misses;
+    return out;
   } finally {
     engine.free();
   }
