@@ -20,7 +20,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
 
@@ -37,6 +37,7 @@ help:
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
 	@echo 'make eval-figures  evaluate every data set present, redraw docs/ tables'
 	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
+	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
 	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
@@ -97,6 +98,13 @@ bench: wasm native sample-data
 	cp web/src/*.mjs build/emscripten-prof/
 	node wasm-tests/bench/index.bench.mjs --json docs/figures/bench-index.json
 	node wasm-tests/bench/pipeline.bench.mjs --data $(LONG_DATA) --json docs/figures/bench-pipeline.json
+	node scripts/figures.mjs
+
+# The LLM path's figures (docs/llm.md): prompt tokens on amazon-beauty (else the sample),
+# streaming, a runaway answer, a hung provider; --hung-before waits out the no-deadline case
+# (about six minutes).
+bench-llm: wasm sample-data
+	node wasm-tests/bench/llm.bench.mjs --data $(LONG_DATA) --hung-before --json docs/figures/llm.json
 	node scripts/figures.mjs
 
 # The evaluation figures: the sample data set and each real data set present (those also on

@@ -97,7 +97,8 @@ enum {
 typedef struct req {
   uint32_t session, rid;
   char agent[8];
-  char *user; /* the user message */
+  char *user;   /* the user message */
+  char *system; /* the system message */
   char ids[MAX_IDS][16];
   int n_ids;
   int answered;
@@ -124,6 +125,10 @@ static void parse_request(req *r, const char *json, size_t len) {
   cJSON *usr = cJSON_GetArrayItem(cJSON_GetObjectItem(root, "messages"), 1);
   const char *u = cJSON_GetObjectItem(usr, "content")->valuestring;
   r->user = arag_strndup(u, strlen(u));
+  const char *sy =
+      cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(root, "messages"), 0), "content")
+          ->valuestring;
+  r->system = arag_strndup(sy, strlen(sy));
   /* Candidate ids: the JSON lines after "candidates:" or "accepted:". */
   int in_cands = 0;
   char *copy = arag_strndup(u, strlen(u));
@@ -306,7 +311,7 @@ static const req *find_req(const host *h, uint32_t session, const char *agent) {
 }
 
 static void host_reset(host *h) {
-  for (int i = 0; i < h->n; i++) free(h->reqs[i].user);
+  for (int i = 0; i < h->n; i++) free(h->reqs[i].user), free(h->reqs[i].system);
   free(h->reqs);
   arag_engine *e = h->eng;
   memset(h, 0, sizeof *h);
@@ -1434,6 +1439,36 @@ static void test_max_tokens_sized(void) {
   }
 }
 
+static void test_nli_shared_prefix(void) {
+  /* Every NLI batch of a recommendation starts with the same bytes: its instructions
+   * (the system message) and the shopper's history; only the batch's items and the
+   * closing line vary, at the end. A provider's prefix cache serves the rest. */
+  host h;
+  cJSON *res =
+      run_mode(&h, M_GOOD, "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":7}", NULL);
+  CHECK(res != NULL);
+  const req *first = NULL;
+  int batches = 0;
+  for (int i = 0; i < h.n; i++) {
+    const req *r = &h.reqs[i];
+    if (strcmp(r->agent, "nli") != 0) continue;
+    batches++;
+    const char *c = strstr(r->user, "\ncandidates: ");
+    CHECK(c != NULL);
+    if (!c) continue;
+    if (!first) {
+      first = r;
+      continue;
+    }
+    size_t head = (size_t)(c - r->user) + 1;
+    CHECK(strcmp(r->system, first->system) == 0);
+    CHECK(strncmp(r->user, first->user, head) == 0);
+    CHECK(strstr(r->user, "session: ") && strstr(r->user, "session: ") < c);
+  }
+  CHECK_EQ_INT(batches, 3);
+  finish(&h, res);
+}
+
 int main(void) {
   fx.cat = make_catalog();
   fx.hist = make_history();
@@ -1458,6 +1493,7 @@ int main(void) {
   RUN(test_deadline);
   RUN(test_host_repairs_and_cap);
   RUN(test_max_tokens_sized);
+  RUN(test_nli_shared_prefix);
   arag_catalog_free(fx.cat);
   arag_history_free(fx.hist);
   return test_report();

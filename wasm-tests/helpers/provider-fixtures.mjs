@@ -186,7 +186,7 @@ function respond(name, { agent, body, answer, agentSeq, opts }) {
       return ok({ content: json });
     case 'huge':
       if (agent === 'ira') {
-        const filler = `${'x'.repeat(1023)}\n`;
+        const filler = `${'x'.repeat(1022)}\\n`; // an escaped newline: the envelope stays JSON
         const n = opts.bytes ? Math.ceil(opts.bytes / 1024) : 20 * 1024;
         const head = JSON.stringify(completion(model, { content: '@@' }, usage)).split('@@');
         const chunks = [head[0]];
@@ -201,9 +201,9 @@ function respond(name, { agent, body, answer, agentSeq, opts }) {
       const trail = opts.trailTokens ? `\n\nI ranked them by ${'fit '.repeat(opts.trailTokens)}` : '';
       const text = `${pre}${json}${trail}`;
       const u = { ...usage, completion_tokens: tokens(text) };
-      if (body.stream) return { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: sse(model, text, u, { split: 4 }), chunkDelayMs: opts.tokenMs || 0 };
+      if (body.stream) return { status: 200, headers: { 'content-type': 'text/event-stream' }, chunks: sse(model, text, u, { split: 4 }), chunkDelayMs: opts.tokenMs || 0, tokens: tokens(text) };
       // Not streamed: the whole text once every token is generated.
-      return { status: 200, headers: { 'content-type': 'application/json' }, chunks: [JSON.stringify(completion(model, { content: text }, u))], delayMs: (opts.tokenMs || 0) * tokens(text) };
+      return { status: 200, headers: { 'content-type': 'application/json' }, chunks: [JSON.stringify(completion(model, { content: text }, u))], delayMs: (opts.tokenMs || 0) * tokens(text), tokens: tokens(text) };
     }
     default:
       return ok({ content: json });
@@ -242,17 +242,26 @@ export async function startProviderFixture({ host = '127.0.0.1', port = 0 } = {}
     log.push(entry);
     const r = respond(state.name, { agent, body, answer, agentSeq: seq, opts: state.opts });
     entry.status = r.status;
+    entry.tokens = r.tokens || 0;
     res.on('close', () => {
       entry.end = performance.now();
       if (!res.writableFinished) entry.aborted = true;
     });
     if (r.delayMs) await new Promise((ok) => setTimeout(ok, r.delayMs));
     res.writeHead(r.status, r.headers);
-    for (const c of r.chunks) {
+    // Paced chunks leave at t0 + i * chunkDelayMs (sent together when the timer is late),
+    // so a stream takes what the whole answer takes to generate.
+    const t0 = performance.now();
+    entry.chunksSent = 0;
+    for (const [i, c] of r.chunks.entries()) {
       if (res.destroyed) return;
-      if (r.chunkDelayMs) await new Promise((ok) => setTimeout(ok, r.chunkDelayMs));
+      if (r.chunkDelayMs) {
+        const due = t0 + (i + 1) * r.chunkDelayMs - performance.now();
+        if (due > 1) await new Promise((ok) => setTimeout(ok, due));
+      }
       await new Promise((ok) => (res.write(c) ? ok() : res.once('drain', ok)));
       entry.bytesSent += Buffer.byteLength(c);
+      entry.chunksSent++;
     }
     if (r.destroy) {
       res.socket.destroy();

@@ -1,0 +1,61 @@
+// The LLM benchmark (wasm-tests/bench/llm.bench.mjs --json docs/figures/llm.json):
+// prompt tokens per recommendation and their shared prefix, NLI batch sizes, streaming,
+// memory under a runaway answer, a hung provider.
+
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const pct = (x) => `${(100 * x).toFixed(1)}%`;
+const mb = (b) => `${(b / (1 << 20)).toFixed(1)} MiB`;
+
+function defaults(j) {
+  return j.cost.find((c) => c.nli_batch === 10) || j.cost[0];
+}
+
+export function render(j, { view }) {
+  if (view === 'cost') {
+    const c = defaults(j);
+    const a = c.by_agent;
+    const rows = ['uua', 'nli', 'csa', 'ira'].filter((k) => a[k]).map((k) => `| ${k.toUpperCase()} | ${a[k].calls_per_rec} | ${int(a[k].prompt_tokens_per_rec)} | ${int(c.max_tokens[k])} |`);
+    return [
+      `${j.dataset}, ${int(j.users)} users, ${j.candidates} candidates, the defaults (NLI batches of ${c.nli_batch}); tokens counted with ${j.env.tokenizer}:`,
+      '',
+      '| agent | calls | prompt tokens | max_tokens of a call |',
+      '|---|---:|---:|---:|',
+      ...rows,
+      `| all | ${c.calls_per_rec} | ${int(c.prompt_tokens_per_rec)} | |`,
+      '',
+      `Of NLI's ${int(c.nli_prompt_tokens_per_rec)} prompt tokens, ${pct(c.nli_shared_prefix_share)} sit in a prefix another NLI call of the same recommendation repeats byte for byte (the instructions and the shopper's history), and ${pct(c.nli_cacheable_prefix_share)} repeat one sent before them, which a provider's prefix cache can serve; of all the prompt tokens, ${pct(c.all_shared_prefix_share)} and ${pct(c.all_cacheable_prefix_share)}.`,
+    ].join('\n');
+  }
+  if (view === 'batches') {
+    return [
+      '| nli_batch | calls | prompt tokens | NLI prompt tokens | NLI in a shared prefix | NLI cacheable |',
+      '|---:|---:|---:|---:|---:|---:|',
+      ...j.cost.map((c) => `| ${c.nli_batch} | ${c.calls_per_rec} | ${int(c.prompt_tokens_per_rec)} | ${int(c.nli_prompt_tokens_per_rec)} | ${pct(c.nli_shared_prefix_share)} | ${pct(c.nli_cacheable_prefix_share)} |`),
+    ].join('\n');
+  }
+  if (view === 'streaming') {
+    const s = j.streaming;
+    return [
+      `One recommendation, the fixture model giving a token every ${s.token_ms} ms:`,
+      '',
+      '| the model writes | whole answer: wall ms | stream: wall ms | tokens waited for, whole / stream |',
+      '|---|---:|---:|---:|',
+      ...s.rows.map((r) => `| ${r.model} | ${int(r.whole.wall_ms)} | ${int(r.stream.wall_ms)} | ${int(r.whole.tokens_read)} / ${int(r.stream.tokens_read)} |`),
+    ].join('\n');
+  }
+  if (view === 'memory') {
+    return [
+      '| a 20 MB answer to the IRA, with | wasm memory before | after | the IRA answered by |',
+      '|---|---:|---:|---|',
+      ...j.memory.map((m) => `| ${m.caps} | ${mb(m.wasm_before_bytes)} | ${mb(m.wasm_after_bytes)} | ${m.ira} |`),
+    ].join('\n');
+  }
+  if (view === 'deadline') {
+    return [
+      '| every call hangs; options | the recommendation settles after |',
+      '|---|---:|',
+      ...j.hung.map((h) => `| ${h.options} | ${(h.settle_ms / 1000).toFixed(1)} s |`),
+    ].join('\n');
+  }
+  throw new Error(`unknown view "${view}"`);
+}
