@@ -10,6 +10,8 @@
  * L2-normalized. */
 #include "embed.h"
 
+#include "hash.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,9 +21,6 @@
 #ifdef __clang__
 #pragma STDC FP_CONTRACT OFF
 #endif
-
-#define FNV_OFFSET 0xcbf29ce484222325ULL
-#define FNV_PRIME 0x100000001b3ULL
 
 enum { G_UNI = 1, G_BI = 2, G_TRI = 3 };
 
@@ -141,8 +140,8 @@ static void collect(const uint8_t *s, size_t len, ftable *t, int drop) {
     while (i < len && sep_len(s, i, len) == 0) i++;
     if (drop && is_dropped(s + start, i - start)) continue;
     /* Word [start, i): unigram, bigram with the previous word. */
-    uint64_t hw = FNV_OFFSET;
-    for (size_t j = start; j < i; j++) hw = (hw ^ fold(s[j])) * FNV_PRIME;
+    uint64_t hw = ARAG_FNV64_OFFSET;
+    for (size_t j = start; j < i; j++) hw = arag_fnv64_byte(hw, fold(s[j]));
     ft_add(t, hw, G_UNI);
     if (have_prev) ft_add(t, prev * 0x9e3779b97f4a7c15ULL + (hw ^ (hw >> 29)), G_BI);
     prev = hw;
@@ -154,8 +153,8 @@ static void collect(const uint8_t *s, size_t len, ftable *t, int drop) {
     while (j < i) {
       size_t e = j + 1;
       while (e < i && (s[e] & 0xC0) == 0x80) e++; /* continuation bytes */
-      uint64_t c = FNV_OFFSET;
-      for (size_t q = j; q < e; q++) c = (c ^ fold(s[q])) * FNV_PRIME;
+      uint64_t c = ARAG_FNV64_OFFSET;
+      for (size_t q = j; q < e; q++) c = arag_fnv64_byte(c, fold(s[q]));
       if (have >= 2) {
         ft_add(t, c1 * 0xff51afd7ed558ccdULL + c2 * 0xc4ceb9fe1a85ec53ULL + c, G_TRI);
         c1 = c2;

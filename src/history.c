@@ -2,6 +2,7 @@
  * latest event vector of each distinct item, and snapshot/restore bytes. */
 #include "embed.h"
 #include "errbuf.h"
+#include "hash.h"
 #include "id_map.h"
 #include "item.h"
 #include "model.h"
@@ -407,12 +408,6 @@ fail:
 #define SNAP_VERSION 1u
 #define SNAP_HEADER 32u
 
-static uint64_t fnv64(const uint8_t *p, size_t n) {
-  uint64_t x = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < n; i++) x = (x ^ p[i]) * 0x100000001b3ULL;
-  return x;
-}
-
 typedef struct wbuf {
   uint8_t *p;
   size_t n;
@@ -498,7 +493,7 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
     }
   }
   free(has_vec);
-  put_u64(&w, fnv64(w.p, w.n));
+  put_u64(&w, arag_fnv1a64(w.p, w.n, ARAG_FNV64_OFFSET));
   *out = w.p;
   *out_len = w.n;
   return ARAG_OK;
@@ -637,7 +632,8 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
                    (unsigned long long)total);
   rbuf tail = {bytes, len, len - 8};
   get_u64(&tail, &sum);
-  if (sum != fnv64(bytes, len - 8)) return set_err(h, ARAG_E_CORRUPT, "snapshot checksum mismatch");
+  if (sum != arag_fnv1a64(bytes, len - 8, ARAG_FNV64_OFFSET))
+    return set_err(h, ARAG_E_CORRUPT, "snapshot checksum mismatch");
   if (version != SNAP_VERSION)
     return set_err(h, ARAG_E_VERSION, "history snapshot version %u, this build reads %u", version,
                    SNAP_VERSION);

@@ -1,16 +1,14 @@
 /* String id -> value hash map (see id_map.h). */
 #include "id_map.h"
 
+#include "hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
 uint32_t arag_id_hash(const char *key, size_t len) {
   /* FNV-1a 32 with a final avalanche (murmur3 fmix32) so low bits spread. */
-  uint32_t h = 2166136261u;
-  for (size_t i = 0; i < len; i++) {
-    h ^= (uint8_t)key[i];
-    h *= 16777619u;
-  }
+  uint32_t h = arag_fnv1a32(key, len);
   h ^= h >> 16;
   h *= 0x85ebca6bu;
   h ^= h >> 13;

@@ -1,16 +1,14 @@
 #include "reasoner_text.h"
 
+#include "hash.h"
+
 #include <string.h>
 #ifdef __wasm_simd128__
 #include <wasm_simd128.h>
 #endif
 
 uint64_t rs_hash(const char *s, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ull;
-  }
+  uint64_t h = arag_fnv1a64(s, n, ARAG_FNV64_OFFSET);
   return h ? h : 1;
 }
 
@@ -19,14 +17,13 @@ static int is_word_byte(unsigned char c) {
 }
 
 uint64_t rs_word_key(const char *s, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull;
+  uint64_t h = ARAG_FNV64_OFFSET;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (!is_word_byte(c)) continue;
     if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    h ^= c;
-    h *= 0x100000001b3ull;
+    h = arag_fnv64_byte(h, c);
     k++;
   }
   if (!k) return 0;
@@ -103,14 +100,11 @@ uint64_t rs_brand_key(const char *s, size_t n, rs_span *word) {
 uint64_t rs_cat_key(uint64_t parent, const char *s, size_t n) {
   while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-  uint64_t h = parent ? parent : 0xcbf29ce484222325ull;
-  h ^= 0x3e; /* level separator */
-  h *= 0x100000001b3ull;
+  uint64_t h = arag_fnv64_byte(parent ? parent : ARAG_FNV64_OFFSET, 0x3e); /* level separator */
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
     if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-    h ^= c;
-    h *= 0x100000001b3ull;
+    h = arag_fnv64_byte(h, c);
   }
   return h ? h : 1;
 }

@@ -1,4 +1,4 @@
-/* Little-endian byte writer/reader and FNV-1a 64 (see snapshot_io.h). */
+/* Little-endian byte writer/reader and the FNV-1a 64 checksum (see snapshot_io.h). */
 #include "snapshot_io.h"
 
 #include <stdlib.h>
@@ -136,15 +136,6 @@ int arag_reader_f64(arag_reader *r, double *v) {
   if (!arag_reader_u64(r, &u)) return 0;
   memcpy(v, &u, 8);
   return 1;
-}
-
-uint64_t arag_fnv1a64(const void *p, size_t n, uint64_t h) {
-  const uint8_t *b = p;
-  for (size_t i = 0; i < n; i++) {
-    h ^= b[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
 }
 
 int arag_checksum_ok(const uint8_t *buf, size_t len) {

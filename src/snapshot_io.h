@@ -9,6 +9,8 @@
 #ifndef ARAG_SNAPSHOT_IO_H
 #define ARAG_SNAPSHOT_IO_H
 
+#include "hash.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
@@ -50,8 +52,6 @@ int arag_reader_f32(arag_reader *r, float *v);
 int arag_reader_f64(arag_reader *r, double *v);
 static inline size_t arag_reader_left(const arag_reader *r) { return r->len - r->pos; }
 
-#define ARAG_FNV64_OFFSET 0xcbf29ce484222325ull
-uint64_t arag_fnv1a64(const void *p, size_t n, uint64_t h);
 /* Checks that the last 8 bytes of buf are the FNV-1a 64 of the bytes before
  * them. Returns 1 when they match (0 also for len < 8). */
 int arag_checksum_ok(const uint8_t *buf, size_t len);

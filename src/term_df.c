@@ -1,5 +1,7 @@
 #include "term_df.h"
 
+#include "hash.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,13 +14,12 @@ static int is_term_byte(unsigned char c) {
 static uint64_t next_term(const char *s, size_t n, size_t *i, size_t *start, size_t *len) {
   while (*i < n) {
     while (*i < n && !is_term_byte((unsigned char)s[*i])) (*i)++;
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = ARAG_FNV64_OFFSET;
     *start = *i;
     for (; *i < n && is_term_byte((unsigned char)s[*i]); (*i)++) {
       unsigned char c = (unsigned char)s[*i];
       if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-      h ^= c;
-      h *= 0x100000001b3ull;
+      h = arag_fnv64_byte(h, c);
     }
     *len = *i - *start;
     if (*len >= 2) return h ? h : 1;

@@ -27,6 +27,7 @@
 #include "arag.h"
 
 #include "../src/agents.h"
+#include "../src/hash.h"
 #include "../src/item.h"
 #include "../src/model.h"
 #include "../src/reasoner.h"
@@ -93,14 +94,7 @@ typedef struct smap {
   uint32_t cap, n;
 } smap;
 
-static uint64_t fnv64(const char *s, size_t n) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (size_t i = 0; i < n; i++) {
-    h ^= (unsigned char)s[i];
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
+static uint64_t fnv64(const char *s, size_t n) { return arag_fnv1a64(s, n, ARAG_FNV64_OFFSET); }
 
 static void smap_init(smap *m, uint32_t cap) {
   m->cap = cap;
