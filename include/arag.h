@@ -59,6 +59,11 @@ typedef struct arag_limits {
   uint32_t max_rows;       /* rows in one index / items in one catalog; default 1,000,000 */
   uint32_t max_id_bytes;   /* bytes of one id; default 256 */
   uint32_t max_text_bytes; /* bytes of one text field; default 65,536 */
+  /* Bytes one snapshot restore may allocate for what it restores (counted as requested
+   * from the allocator, before it asks); default 1 GiB. Past it the restore fails with
+   * ARAG_E_LIMIT and changes nothing, so crafted counts in a snapshot cannot run a
+   * host out of memory: a worker holding a 128 MB isolate sets it well below that. */
+  uint32_t max_restore_bytes;
 } arag_limits;
 
 void arag_limits_default(arag_limits *out);

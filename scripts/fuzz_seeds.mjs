@@ -93,21 +93,29 @@ const reqs = ['{"candidates":["a","b","c"],"k":2}', '{"top_k":4}', '{"candidates
 cfgs.forEach((c, i) => put('fuzz_engine_json', `${c}\x00${reqs[i]}`));
 put('fuzz_engine_json', JSON.stringify({ candidates: items.slice(0, 3).map((it) => ({ ...it, id: it.id })) }));
 
-// --- snapshots made by the module (fuzz_index_restore: first byte even = as-is; fuzz_history_restore)
+// --- snapshots made by the module, and the version-1 fixtures (first byte even: as-is;
+// odd: the fuzzer writes a valid length and checksum, see fuzz/fuzz_*_restore.c)
+const withMode = (mode, bytes) => Buffer.concat([Buffer.from([mode]), Buffer.from(bytes)]);
+const fixture = (name) => readFileSync(join(ROOT, 'tests/fixtures', name));
 for (const [dtype, keepF32] of [['f32', false], ['int8', true]]) {
   const ix = arag.createIndex({ dim: 4, dtype, keepF32 });
   ix.add('a', [1, 2, 3, 4]).add('b', [0, 1, 0, -1]).add('c', [0.5, 0, 0, 0]);
   ix.remove('b');
   const s = ix.snapshot();
-  put('fuzz_index_restore', Buffer.concat([Buffer.from([0]), Buffer.from(s)]));
-  put('fuzz_index_restore', Buffer.concat([Buffer.from([1]), Buffer.from(s.subarray(0, s.length - 8))]));
+  put('fuzz_index_restore', withMode(0, s));
+  put('fuzz_index_restore', withMode(1, s));
   ix.free();
+}
+for (const name of ['index-v1-f32.snap', 'index-v1-i8.snap']) {
+  const s = fixture(name);
+  put('fuzz_index_restore', withMode(0, s));
+  put('fuzz_index_restore', withMode(1, s.subarray(0, s.length - 8)));
 }
 const h = arag.createHistory({ dim: 4 });
 h.add(evs.slice(0, 4));
-put('fuzz_history_restore', h.snapshot());
+put('fuzz_history_restore', withMode(0, h.snapshot()));
 h.add({ id: 'v', ts: 99, kind: 'rating', rating: 4, title: 'Rated comb', vector: [1, 0, 0, 0] });
-put('fuzz_history_restore', h.snapshot());
+put('fuzz_history_restore', withMode(1, h.snapshot()));
 h.free();
 
 for (const [target, files] of Object.entries(corpora)) {

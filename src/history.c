@@ -2,10 +2,10 @@
  * latest event vector of each distinct item, and snapshot/restore bytes. */
 #include "embed.h"
 #include "errbuf.h"
-#include "hash.h"
 #include "id_map.h"
 #include "item.h"
 #include "model.h"
+#include "snapshot_io.h"
 #include "sort.h"
 
 #include <math.h>
@@ -393,48 +393,33 @@ fail:
 }
 
 /* ---- snapshot / restore --------------------------------------------------
- * Little-endian bytes:
- *   "ARHS" | u32 version (1) | u32 dim | u32 n_events | u64 next_seq | u64 total_len
+ * Version 2: the container of snapshot_io.h, kind "HIST", holding the body
+ *   u32 dim | u32 n_events | u64 next_seq
  *   per event: u64 seq | f64 ts | u8 kind | f64 rating | f64 price | f64 popularity |
  *              str id | str title | str text | str brand | u32 n_categories | str... |
  *              u8 has_vec | f32[dim] vec (only when has_vec is 1)
- *   u64 FNV-1a 64 checksum of every byte before it.
- * str = u32 length + bytes. A vector that is the built-in embedding of the
- * event's fields is not stored (has_vec 0) but recomputed on restore: the
- * embedder is deterministic, and snapshots stay small (a
- * supplied vector costs 4*dim bytes, a text-embedded one nothing). */
+ * (little endian; str = u32 length + bytes). Version 1 framed the same events as
+ *   "ARHS" | u32 version (1) | u32 dim | u32 n_events | u64 next_seq | u64 total_len |
+ *   events | u64 FNV-1a 64 of every byte before it
+ * and is still read. A vector that is the built-in embedding of the event's fields
+ * is not stored (has_vec 0) but recomputed on restore: the embedder is
+ * deterministic, and snapshots stay small (a supplied vector costs 4*dim bytes, a
+ * text-embedded one nothing). */
 
-#define SNAP_MAGIC "ARHS"
-#define SNAP_VERSION 1u
-#define SNAP_HEADER 32u
+#define SNAP_V1_MAGIC "ARHS"
+#define SNAP_V1_HEADER 32u
+#define SNAP_VERSION 2u
+#define EVENT_MIN_BYTES 62u /* an event with empty strings, no categories, no vector */
 
-typedef struct wbuf {
-  uint8_t *p;
-  size_t n;
-} wbuf;
-
-static void put_u8(wbuf *w, uint8_t v) { w->p[w->n++] = v; }
-static void put_u32(wbuf *w, uint32_t v) {
-  for (int i = 0; i < 4; i++) w->p[w->n++] = (uint8_t)(v >> (8 * i));
-}
-static void put_u64(wbuf *w, uint64_t v) {
-  for (int i = 0; i < 8; i++) w->p[w->n++] = (uint8_t)(v >> (8 * i));
-}
-static void put_f64(wbuf *w, double d) {
-  uint64_t v;
-  memcpy(&v, &d, 8);
-  put_u64(w, v);
-}
-static void put_str(wbuf *w, const char *s, size_t n) {
-  put_u32(w, (uint32_t)n);
-  if (n) memcpy(w->p + w->n, s, n);
-  w->n += n;
+static void put_str(arag_writer *w, const char *s, size_t n) {
+  arag_writer_u32(w, (uint32_t)n);
+  arag_writer_bytes(w, s, n);
 }
 
 static size_t event_bytes(const arag_event *e, uint32_t dim, int has_vec) {
   const arag_item *it = &e->item;
-  size_t n = 8 + 8 + 1 + 8 + 8 + 8 + 4 * 4 + it->id_len + strlen(it->title) + strlen(it->text) +
-             strlen(it->brand) + 4 + 1 + (has_vec ? 4 * (size_t)dim : 0);
+  size_t n = EVENT_MIN_BYTES + it->id_len + strlen(it->title) + strlen(it->text) +
+             strlen(it->brand) + (has_vec ? 4 * (size_t)dim : 0);
   for (uint32_t c = 0; c < it->n_categories; c++) n += 4 + strlen(it->categories[c]);
   return n;
 }
@@ -449,7 +434,7 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
     free(derived);
     return ARAG_E_NOMEM;
   }
-  size_t total = SNAP_HEADER + 8;
+  size_t total = ARAG_SNAP_HEADER + 16;
   for (size_t i = 0; i < h->n; i++) {
     const arag_item *it = &h->events[i].item;
     has_vec[i] = arag_embed_item(it, h->dim, derived) != ARAG_OK ||
@@ -457,102 +442,83 @@ arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *
     total += event_bytes(&h->events[i], h->dim, has_vec[i]);
   }
   free(derived);
-  wbuf w = {(uint8_t *)malloc(total), 0};
-  if (!w.p) {
+  arag_writer w;
+  arag_writer_init(&w);
+  if (!arag_writer_reserve(&w, total)) {
     free(has_vec);
     return ARAG_E_NOMEM;
   }
-  memcpy(w.p, SNAP_MAGIC, 4);
-  w.n = 4;
-  put_u32(&w, SNAP_VERSION);
-  put_u32(&w, h->dim);
-  put_u32(&w, (uint32_t)h->n);
-  put_u64(&w, h->next_seq);
-  put_u64(&w, (uint64_t)total);
+  arag_snap_begin(&w, ARAG_SNAP_HISTORY, SNAP_VERSION);
+  arag_writer_u32(&w, h->dim);
+  arag_writer_u32(&w, (uint32_t)h->n);
+  arag_writer_u64(&w, h->next_seq);
   for (size_t i = 0; i < h->n; i++) {
     const arag_event *e = &h->events[i];
     const arag_item *it = &e->item;
-    put_u64(&w, h->seqs[i]);
-    put_f64(&w, e->ts);
-    put_u8(&w, (uint8_t)e->kind);
-    put_f64(&w, e->rating);
-    put_f64(&w, it->price);
-    put_f64(&w, it->popularity);
+    arag_writer_u64(&w, h->seqs[i]);
+    arag_writer_f64(&w, e->ts);
+    arag_writer_u8(&w, (uint8_t)e->kind);
+    arag_writer_f64(&w, e->rating);
+    arag_writer_f64(&w, it->price);
+    arag_writer_f64(&w, it->popularity);
     put_str(&w, it->id, it->id_len);
     put_str(&w, it->title, strlen(it->title));
     put_str(&w, it->text, strlen(it->text));
     put_str(&w, it->brand, strlen(it->brand));
-    put_u32(&w, it->n_categories);
+    arag_writer_u32(&w, it->n_categories);
     for (uint32_t c = 0; c < it->n_categories; c++)
       put_str(&w, it->categories[c], strlen(it->categories[c]));
-    put_u8(&w, has_vec[i]);
-    for (uint32_t d = 0; has_vec[i] && d < h->dim; d++) {
-      uint32_t v;
-      memcpy(&v, &ev_vec(h, it)[d], 4);
-      put_u32(&w, v);
-    }
+    arag_writer_u8(&w, has_vec[i]);
+    for (uint32_t d = 0; has_vec[i] && d < h->dim; d++) arag_writer_f32(&w, ev_vec(h, it)[d]);
   }
   free(has_vec);
-  put_u64(&w, arag_fnv1a64(w.p, w.n, ARAG_FNV64_OFFSET));
-  *out = w.p;
-  *out_len = w.n;
+  arag_snap_end(&w);
+  if (w.failed) {
+    arag_writer_free(&w);
+    return ARAG_E_NOMEM;
+  }
+  *out = arag_writer_take(&w, out_len);
   return ARAG_OK;
 }
 
-typedef struct rbuf {
-  const uint8_t *p;
-  size_t n, off;
-} rbuf;
-
-static int get_u8(rbuf *r, uint8_t *v) {
-  if (r->n - r->off < 1) return 0;
-  *v = r->p[r->off++];
-  return 1;
-}
-static int get_u32(rbuf *r, uint32_t *v) {
-  if (r->n - r->off < 4) return 0;
-  *v = 0;
-  for (int i = 0; i < 4; i++) *v |= (uint32_t)r->p[r->off++] << (8 * i);
-  return 1;
-}
-static int get_u64(rbuf *r, uint64_t *v) {
-  if (r->n - r->off < 8) return 0;
-  *v = 0;
-  for (int i = 0; i < 8; i++) *v |= (uint64_t)r->p[r->off++] << (8 * i);
-  return 1;
-}
-static int get_f64(rbuf *r, double *d) {
-  uint64_t v;
-  if (!get_u64(r, &v)) return 0;
-  memcpy(d, &v, 8);
-  return 1;
-}
-/* Reads a string of at most max bytes into a new NUL-terminated copy.
- * Returns 1, 0 (truncated), -1 (over max), -2 (NOMEM). */
-static int get_str(rbuf *r, uint32_t max, char **out, uint32_t *len_out) {
+/* Reads a string of at most max bytes into a new NUL-terminated copy. Returns 1, 0
+ * (truncated), -1 (over max), -2 (out of memory). */
+static int get_str(arag_reader *r, uint32_t max, char **out, uint32_t *len_out) {
   uint32_t n;
-  if (!get_u32(r, &n)) return 0;
+  if (!arag_reader_u32(r, &n)) return 0;
   if (n > max) return -1;
-  if (r->n - r->off < n) return 0;
+  const uint8_t *p = arag_reader_view(r, n);
+  if (!p) return 0;
   char *s = (char *)malloc((size_t)n + 1);
   if (!s) return -2;
-  memcpy(s, r->p + r->off, n);
+  memcpy(s, p, n);
   s[n] = '\0';
-  r->off += n;
   *out = s;
   if (len_out) *len_out = n;
   return 1;
 }
 
+static arag_status str_status(arag_history *h, int rc) {
+  switch (rc) {
+  case 0:
+    return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  case -1:
+    return set_err(h, ARAG_E_LIMIT, "snapshot: a string is over the limits");
+  default:
+    return set_err(h, ARAG_E_NOMEM, "out of memory");
+  }
+}
+
 /* Reads one event; *bytes adds its event_cost, which must stay within max_bytes
  * (checked before its vector is allocated). */
-static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t *seq,
+static arag_status read_event(arag_history *h, arag_reader *r, arag_event *e, uint64_t *seq,
                               uint64_t next_seq, size_t *bytes) {
   arag_item *it = &e->item;
   uint8_t kind;
   uint32_t ncat, id_len = 0;
-  if (!get_u64(r, seq) || !get_f64(r, &e->ts) || !get_u8(r, &kind) || !get_f64(r, &e->rating) ||
-      !get_f64(r, &it->price) || !get_f64(r, &it->popularity))
+  if (!arag_reader_u64(r, seq) || !arag_reader_f64(r, &e->ts) || !arag_reader_u8(r, &kind) ||
+      !arag_reader_f64(r, &e->rating) || !arag_reader_f64(r, &it->price) ||
+      !arag_reader_f64(r, &it->popularity))
     return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
   if (kind > ARAG_EV_RATING) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad event kind");
   e->kind = (arag_event_kind)kind;
@@ -565,14 +531,12 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   for (int f = 0; f < 4; f++) {
     int rc = get_str(r, f == 0 ? h->lim.max_id_bytes : h->lim.max_text_bytes, fields[f],
                      f == 0 ? &id_len : NULL);
-    if (rc == 0) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
-    if (rc == -1) return set_err(h, ARAG_E_LIMIT, "snapshot: a string is over the limits");
-    if (rc == -2) return set_err(h, ARAG_E_NOMEM, "out of memory");
+    if (rc != 1) return str_status(h, rc);
   }
   it->id_len = id_len;
   if (id_len == 0 || strlen(it->id) != id_len)
     return set_err(h, ARAG_E_CORRUPT, "snapshot: bad id");
-  if (!get_u32(r, &ncat)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  if (!arag_reader_u32(r, &ncat)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
   if (ncat > ARAG_ITEM_MAX_CATEGORIES)
     return set_err(h, ARAG_E_CORRUPT, "snapshot: too many categories");
   if (ncat) {
@@ -580,16 +544,14 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
     if (!it->categories) return set_err(h, ARAG_E_NOMEM, "out of memory");
     for (uint32_t c = 0; c < ncat; c++) {
       int rc = get_str(r, h->lim.max_text_bytes, &it->categories[c], NULL);
-      if (rc == 0) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
-      if (rc == -1) return set_err(h, ARAG_E_LIMIT, "snapshot: a string is over the limits");
-      if (rc == -2) return set_err(h, ARAG_E_NOMEM, "out of memory");
+      if (rc != 1) return str_status(h, rc);
       it->n_categories = c + 1;
     }
   }
   uint8_t has_vec;
-  if (!get_u8(r, &has_vec)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+  if (!arag_reader_u8(r, &has_vec)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
   if (has_vec > 1) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad vector flag");
-  if (has_vec && r->n - r->off < 4 * (size_t)h->dim)
+  if (has_vec && arag_reader_left(r) < 4 * (size_t)h->dim)
     return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
   *bytes += event_cost(it, h->dim);
   if (*bytes > h->max_bytes)
@@ -604,9 +566,7 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   }
   double ss = 0.0;
   for (uint32_t d = 0; d < h->dim; d++) {
-    uint32_t v = 0;
-    get_u32(r, &v); /* cannot fail: the length was checked above */
-    memcpy(&it->vec[d], &v, 4);
+    arag_reader_f32(r, &it->vec[d]); /* cannot fail: the length was checked above */
     if (!isfinite(it->vec[d])) return set_err(h, ARAG_E_CORRUPT, "snapshot: non-finite vector");
     ss += (double)it->vec[d] * it->vec[d];
   }
@@ -614,49 +574,70 @@ static arag_status read_event(arag_history *h, rbuf *r, arag_event *e, uint64_t 
   return ARAG_OK;
 }
 
+/* Opens history snapshot bytes of either version: the events' reader and the header. */
+static arag_status open_snapshot(arag_history *h, const uint8_t *bytes, size_t len, arag_reader *r,
+                                 uint32_t *dim, uint32_t *n, uint64_t *next_seq) {
+  if (len >= 4 && memcmp(bytes, SNAP_V1_MAGIC, 4) == 0) {
+    if (len < SNAP_V1_HEADER + 8)
+      return set_err(h, ARAG_E_CORRUPT, "not a history snapshot (too short)");
+    uint32_t version = 0;
+    uint64_t total = 0;
+    arag_reader_init(r, bytes + 4, SNAP_V1_HEADER - 4);
+    arag_reader_u32(r, &version);
+    arag_reader_u32(r, dim);
+    arag_reader_u32(r, n);
+    arag_reader_u64(r, next_seq);
+    arag_reader_u64(r, &total);
+    if (total != len)
+      return set_err(h, ARAG_E_CORRUPT, "snapshot length %zu, header says %llu", len,
+                     (unsigned long long)total);
+    if (!arag_checksum_ok(bytes, len))
+      return set_err(h, ARAG_E_CORRUPT, "snapshot checksum mismatch");
+    if (version != 1)
+      return set_err(h, ARAG_E_VERSION, "history snapshot version %u, this build reads 1 and %u",
+                     version, SNAP_VERSION);
+    arag_reader_init(r, bytes + SNAP_V1_HEADER, len - SNAP_V1_HEADER - 8);
+    return ARAG_OK;
+  }
+  char msg[ARAG_ERRBUF_SIZE];
+  uint32_t version;
+  arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_HISTORY, SNAP_VERSION, SNAP_VERSION,
+                                  &version, r, msg, sizeof msg);
+  if (st != ARAG_OK) return set_err(h, st, "%s", msg);
+  if (!arag_reader_u32(r, dim) || !arag_reader_u32(r, n) || !arag_reader_u64(r, next_seq))
+    return set_err(h, ARAG_E_CORRUPT, "history snapshot truncated in its header");
+  return ARAG_OK;
+}
+
 arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len) {
   if (!h) return ARAG_E_INVALID;
   if (!bytes && len) return set_err(h, ARAG_E_INVALID, "NULL snapshot bytes");
-  if (len < SNAP_HEADER + 8 || memcmp(bytes, SNAP_MAGIC, 4) != 0)
-    return set_err(h, ARAG_E_CORRUPT, "not a history snapshot (bad magic or too short)");
-  rbuf r = {bytes, len - 8, 4};
-  uint32_t version = 0, dim = 0, n = 0;
-  uint64_t next_seq = 0, total = 0, sum = 0;
-  get_u32(&r, &version);
-  get_u32(&r, &dim);
-  get_u32(&r, &n);
-  get_u64(&r, &next_seq);
-  get_u64(&r, &total);
-  if (total != len)
-    return set_err(h, ARAG_E_CORRUPT, "snapshot length %zu, header says %llu", len,
-                   (unsigned long long)total);
-  rbuf tail = {bytes, len, len - 8};
-  get_u64(&tail, &sum);
-  if (sum != arag_fnv1a64(bytes, len - 8, ARAG_FNV64_OFFSET))
-    return set_err(h, ARAG_E_CORRUPT, "snapshot checksum mismatch");
-  if (version != SNAP_VERSION)
-    return set_err(h, ARAG_E_VERSION, "history snapshot version %u, this build reads %u", version,
-                   SNAP_VERSION);
+  arag_reader r;
+  uint32_t dim = 0, n = 0;
+  uint64_t next_seq = 0;
+  arag_status st = open_snapshot(h, bytes, len, &r, &dim, &n, &next_seq);
+  if (st != ARAG_OK) return st;
   if (dim != h->dim)
     return set_err(h, ARAG_E_DIM, "snapshot dimension %u, history dimension %u", dim, h->dim);
   if (n > h->lim.max_rows)
     return set_err(h, ARAG_E_LIMIT, "snapshot has %u events, over max_rows %u", n, h->lim.max_rows);
-  /* Each event takes at least 62 bytes: refuse counts the bytes cannot hold. */
-  if ((uint64_t)n * 62 > len)
+  /* Refuse counts the bytes cannot hold. */
+  if (n > arag_reader_left(&r) / EVENT_MIN_BYTES)
     return set_err(h, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
+
   /* The memory budget, first for the tables sized by the count, then event by event. */
   size_t used = 0;
   if ((uint64_t)n * (sizeof(arag_event) + sizeof(uint64_t) + 2 * 4 * (uint64_t)h->dim) >
       h->max_bytes)
     return set_err(h, ARAG_E_LIMIT, "snapshot would take more than max_bytes (%zu bytes) of memory",
                    h->max_bytes);
-
-  arag_status st = ARAG_OK;
-  arag_event *ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
-  uint64_t *seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*seqs));
+  arag_event *ev = NULL;
+  uint64_t *seqs = NULL;
   arag_id_map latest = {0};
   arag_index *ix = NULL;
   size_t got = 0;
+  ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
+  seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*seqs));
   if (!ev || !seqs || !arag_id_map_reserve(&latest, n)) {
     st = set_err(h, ARAG_E_NOMEM, "out of memory");
     goto fail;
@@ -673,7 +654,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
       goto fail;
     }
   }
-  if (r.off != r.n) {
+  if (arag_reader_left(&r) != 0) {
     st = set_err(h, ARAG_E_CORRUPT, "snapshot has trailing bytes");
     goto fail;
   }

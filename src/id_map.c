@@ -30,10 +30,19 @@ static void put(arag_id_entry *e, uint32_t cap, const arag_id_entry *x) {
   e[i] = *x;
 }
 
+static uint64_t cap_for(uint32_t cap, uint32_t n) {
+  uint64_t c = cap ? cap : 16;
+  while (c / 2 < n) c *= 2;
+  return c;
+}
+
+size_t arag_id_map_bytes_for(uint32_t n) {
+  return n ? (size_t)cap_for(0, n) * sizeof(arag_id_entry) : 0;
+}
+
 int arag_id_map_reserve(arag_id_map *m, uint32_t n) {
   if (n <= m->cap / 2) return 1;
-  uint64_t cap = m->cap ? m->cap : 16;
-  while (cap / 2 < n) cap *= 2;
+  uint64_t cap = cap_for(m->cap, n);
   if (cap > (1ull << 31) || cap > (uint64_t)((size_t)-1 / sizeof(arag_id_entry))) return 0;
   arag_id_entry *e = calloc((size_t)cap, sizeof *e);
   if (!e) return 0;

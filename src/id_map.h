@@ -50,6 +50,8 @@ int arag_id_map_remove(arag_id_map *m, const char *key, size_t len);
 /* Empties the map, keeping its table. */
 void arag_id_map_clear(arag_id_map *m);
 size_t arag_id_map_bytes(const arag_id_map *m);
+/* The table bytes arag_id_map_reserve(n) allocates for an empty map. */
+size_t arag_id_map_bytes_for(uint32_t n);
 
 uint32_t arag_id_hash(const char *key, size_t len);
 

@@ -19,9 +19,9 @@
 #ifndef CHUNK
 #define CHUNK 256 /* rows scored per kernel call before selection */
 #endif
-#define MAX_DIM_CAP 65536     /* int8 dot products stay inside int32 */
-#define SNAP_MAGIC "ARAGIDX1" /* 8 bytes */
-#define SNAP_VERSION 1u
+#define MAX_DIM_CAP 65536        /* int8 dot products stay inside int32 */
+#define SNAP_V1_MAGIC "ARAGIDX1" /* version 1, before the shared container */
+#define SNAP_VERSION 2u
 
 struct arag_index {
   uint32_t dim;
@@ -69,7 +69,8 @@ static int uses_f32(const arag_index *ix) { return ix->dtype == ARAG_F32 || ix->
 static int uses_i8(const arag_index *ix) { return ix->dtype == ARAG_I8; }
 
 static arag_status check_limits_value(arag_errbuf *e, const arag_limits *l) {
-  if (!l->max_dim || !l->max_rows || !l->max_id_bytes || !l->max_text_bytes)
+  if (!l->max_dim || !l->max_rows || !l->max_id_bytes || !l->max_text_bytes ||
+      !l->max_restore_bytes)
     return arag_err_set(e, ARAG_E_INVALID, "limits must all be positive");
   if (l->max_dim > MAX_DIM_CAP)
     return arag_err_set(e, ARAG_E_LIMIT, "max_dim %u is above the supported %u", l->max_dim,
@@ -193,8 +194,9 @@ arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric
     arag_limits_default(&l);
   arag_errbuf scratch;
   if (check_limits_value(&scratch, &l) != ARAG_OK)
-    return !l.max_dim || !l.max_rows || !l.max_id_bytes || !l.max_text_bytes ? ARAG_E_INVALID
-                                                                             : ARAG_E_LIMIT;
+    return !l.max_dim || !l.max_rows || !l.max_id_bytes || !l.max_text_bytes || !l.max_restore_bytes
+               ? ARAG_E_INVALID
+               : ARAG_E_LIMIT;
   if (dim == 0) return ARAG_E_INVALID;
   if (dtype != ARAG_F32 && dtype != ARAG_I8) return ARAG_E_INVALID;
   if (metric != ARAG_COSINE && metric != ARAG_DOT) return ARAG_E_INVALID;
@@ -702,14 +704,51 @@ arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, 
 /* snapshot / restore                                                      */
 /* ---------------------------------------------------------------------- */
 /*
- * Layout (little endian):
- *   "ARAGIDX1"  u32 version=1  u32 dim  u32 dtype  u32 metric  u32 keep_f32
- *   u32 n_slots  u32 n_live
+ * Version 2: the container of snapshot_io.h, kind "INDX", holding the body
+ *   u32 dim  u32 dtype  u32 metric  u32 keep_f32  u32 n_slots  u32 n_live
  *   per slot: u8 deleted, u32 id_len, id bytes (id_len 0 for a deleted slot)
  *   per slot: dim f32 (when F32 or keep_f32)
  *   per slot: f32 scale, dim int8 (when I8)
- *   u64 FNV-1a 64 of every byte before it
+ * (little endian). Version 1 was the same body framed as
+ *   "ARAGIDX1"  u32 version=1  body  u64 FNV-1a 64 of every byte before it
+ * and is still read.
  */
+
+size_t arag_index_body_bytes(const arag_index *ix) {
+  size_t rowb = (uses_f32(ix) ? (size_t)ix->dim * 4 : 0) + (uses_i8(ix) ? ix->dim + 4u : 0);
+  size_t b = 24 + ix->id_bytes + (size_t)ix->n_slots * 5, data;
+  if (!arag_size_mul(rowb, ix->n_slots, &data) || !arag_size_add(b, data, &b)) return (size_t)-1;
+  return b;
+}
+
+void arag_index_write_body(const arag_index *ix, arag_writer *w) {
+  arag_writer_u32(w, ix->dim);
+  arag_writer_u32(w, (uint32_t)ix->dtype);
+  arag_writer_u32(w, (uint32_t)ix->metric);
+  arag_writer_u32(w, (uint32_t)ix->keep_f32);
+  arag_writer_u32(w, ix->n_slots);
+  arag_writer_u32(w, ix->n_live);
+  for (uint32_t s = 0; s < ix->n_slots; s++) {
+    arag_writer_u8(w, ix->deleted[s]);
+    arag_writer_u32(w, ix->deleted[s] ? 0 : ix->id_lens[s]);
+    if (!ix->deleted[s]) arag_writer_bytes(w, ix->ids[s], ix->id_lens[s]);
+  }
+  const uint16_t probe = 1;
+  int little = *(const uint8_t *)&probe == 1;
+  if (uses_f32(ix))
+    for (uint32_t s = 0; s < ix->n_slots; s++) {
+      const float *r = ix->rows_f + (size_t)s * ix->stride_f;
+      if (little)
+        arag_writer_bytes(w, r, (size_t)ix->dim * sizeof(float)); /* the wire format */
+      else
+        for (uint32_t i = 0; i < ix->dim; i++) arag_writer_f32(w, r[i]);
+    }
+  if (uses_i8(ix))
+    for (uint32_t s = 0; s < ix->n_slots; s++) {
+      arag_writer_f32(w, ix->scales[s]);
+      arag_writer_bytes(w, ix->rows_q + (size_t)s * ix->stride_q, ix->dim);
+    }
+}
 
 arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len) {
   if (!ix) return ARAG_E_INVALID;
@@ -718,41 +757,12 @@ arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out
   *out_len = 0;
   arag_writer w;
   arag_writer_init(&w);
-  size_t est = 64 + ix->id_bytes + (size_t)ix->n_slots * 5;
-  size_t rowb = (uses_f32(ix) ? (size_t)ix->dim * 4 : 0) + (uses_i8(ix) ? ix->dim + 4u : 0);
-  size_t data;
-  if (!arag_size_mul(rowb, ix->n_slots, &data) || !arag_size_add(est, data, &est) ||
-      !arag_writer_reserve(&w, est))
+  size_t est = arag_index_body_bytes(ix);
+  if (est == (size_t)-1 || !arag_writer_reserve(&w, est + ARAG_SNAP_HEADER))
     return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
-  arag_writer_bytes(&w, SNAP_MAGIC, 8);
-  arag_writer_u32(&w, SNAP_VERSION);
-  arag_writer_u32(&w, ix->dim);
-  arag_writer_u32(&w, (uint32_t)ix->dtype);
-  arag_writer_u32(&w, (uint32_t)ix->metric);
-  arag_writer_u32(&w, (uint32_t)ix->keep_f32);
-  arag_writer_u32(&w, ix->n_slots);
-  arag_writer_u32(&w, ix->n_live);
-  for (uint32_t s = 0; s < ix->n_slots; s++) {
-    arag_writer_u8(&w, ix->deleted[s]);
-    arag_writer_u32(&w, ix->deleted[s] ? 0 : ix->id_lens[s]);
-    if (!ix->deleted[s]) arag_writer_bytes(&w, ix->ids[s], ix->id_lens[s]);
-  }
-  const uint16_t probe = 1;
-  int little = *(const uint8_t *)&probe == 1;
-  if (uses_f32(ix))
-    for (uint32_t s = 0; s < ix->n_slots; s++) {
-      const float *r = ix->rows_f + (size_t)s * ix->stride_f;
-      if (little)
-        arag_writer_bytes(&w, r, (size_t)ix->dim * sizeof(float)); /* the wire format */
-      else
-        for (uint32_t i = 0; i < ix->dim; i++) arag_writer_f32(&w, r[i]);
-    }
-  if (uses_i8(ix))
-    for (uint32_t s = 0; s < ix->n_slots; s++) {
-      arag_writer_f32(&w, ix->scales[s]);
-      arag_writer_bytes(&w, ix->rows_q + (size_t)s * ix->stride_q, ix->dim);
-    }
-  arag_writer_checksum(&w);
+  arag_snap_begin(&w, ARAG_SNAP_INDEX, SNAP_VERSION);
+  arag_index_write_body(ix, &w);
+  arag_snap_end(&w);
   if (w.failed) {
     arag_writer_free(&w);
     return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
@@ -767,32 +777,26 @@ arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out
     goto fail;                                                                                     \
   } while (0)
 
-arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len) {
-  if (!ix) return ARAG_E_INVALID;
-  if (!bytes) return arag_err_set(&ix->err, ARAG_E_INVALID, "snapshot bytes are NULL");
-  if (len < 8 || memcmp(bytes, SNAP_MAGIC, 8) != 0)
-    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "not an index snapshot (bad magic)");
-  arag_reader r;
-  arag_reader_init(&r, bytes, len);
-  arag_reader_view(&r, 8);
-  uint32_t version = 0, dim = 0, dtype = 0, metric = 0, keep = 0, n_slots = 0, n_live = 0;
-  if (!arag_reader_u32(&r, &version))
-    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot truncated in its header");
-  if (version != SNAP_VERSION)
-    return arag_err_set(&ix->err, ARAG_E_VERSION,
-                        "index snapshot format version %u (this build reads %u)", version,
-                        SNAP_VERSION);
-  if (len < 8 + 4 + 24 + 8 || !arag_checksum_ok(bytes, len))
-    return arag_err_set(&ix->err, ARAG_E_CORRUPT,
-                        "index snapshot checksum mismatch (%zu bytes: truncated or altered)", len);
-  arag_reader_init(&r, bytes, len - 8); /* checksum checked; parse the body */
-  arag_reader_view(&r, 12);
-  arag_reader_u32(&r, &dim);
-  arag_reader_u32(&r, &dtype);
-  arag_reader_u32(&r, &metric);
-  arag_reader_u32(&r, &keep);
-  arag_reader_u32(&r, &n_slots);
-  arag_reader_u32(&r, &n_live);
+#define OVER_BUDGET(what)                                                                          \
+  do {                                                                                             \
+    st = arag_err_set(&ix->err, ARAG_E_LIMIT,                                                      \
+                      "restoring the %s takes more than max_restore_bytes %u", what,               \
+                      ix->limits.max_restore_bytes);                                               \
+    goto fail;                                                                                     \
+  } while (0)
+
+/* Bytes of one slot in the row storage (rows, scale, deleted flag, id pointer and length). */
+static size_t slot_bytes(const arag_index *ix) {
+  return (uses_f32(ix) ? (size_t)ix->stride_f * sizeof(float) : 0) +
+         (uses_i8(ix) ? (size_t)ix->stride_q + sizeof(float) : 0) + 1 + sizeof(char *) +
+         sizeof(uint32_t);
+}
+
+arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *budget) {
+  uint32_t dim = 0, dtype = 0, metric = 0, keep = 0, n_slots = 0, n_live = 0;
+  if (!arag_reader_u32(r, &dim) || !arag_reader_u32(r, &dtype) || !arag_reader_u32(r, &metric) ||
+      !arag_reader_u32(r, &keep) || !arag_reader_u32(r, &n_slots) || !arag_reader_u32(r, &n_live))
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "index snapshot truncated in its header");
   if (dim == 0 || dtype > ARAG_I8 || metric > ARAG_DOT || keep > 1 || (keep && dtype != ARAG_I8) ||
       n_live > n_slots)
     return arag_err_set(&ix->err, ARAG_E_CORRUPT,
@@ -805,7 +809,7 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
     return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot has %u rows, above max_rows %u", n_slots,
                         ix->limits.max_rows);
   /* Each slot takes at least 5 bytes: reject absurd counts before allocating. */
-  if (n_slots > arag_reader_left(&r) / 5)
+  if (n_slots > arag_reader_left(r) / 5)
     return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot row count %u exceeds its size",
                         n_slots);
 
@@ -814,16 +818,27 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
   tmp.limits = ix->limits;
   arag_status st = ARAG_OK;
   uint32_t live = 0;
+  tmp.dim = dim;
+  tmp.dtype = (arag_dtype)dtype;
+  tmp.keep_f32 = (int)keep;
+  tmp.stride_f = (dim + 3) / 4 * 4;
+  tmp.stride_q = (dim + 15) / 16 * 16;
+  size_t scratch = ((size_t)tmp.stride_f * sizeof(float) + ALIGN) * 2 +
+                   (size_t)tmp.stride_q * sizeof(int16_t) + ALIGN;
+  size_t rows;
+  if (!arag_size_mul(slot_bytes(&tmp), n_slots ? n_slots : 1, &rows) ||
+      !arag_budget_take(budget, scratch) || !arag_budget_take(budget, rows) ||
+      !arag_budget_take(budget, arag_id_map_bytes_for(n_live)))
+    OVER_BUDGET("index rows");
   if (!init_body(&tmp, dim, (arag_dtype)dtype, (arag_metric)metric, (int)keep) ||
-      (n_slots && !grow(&tmp, n_slots)) || !arag_id_map_reserve(&tmp.map, n_live)) {
+      !resize(&tmp, n_slots) || !arag_id_map_reserve(&tmp.map, n_live)) {
     st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring %u rows", n_slots);
     goto fail;
   }
   for (uint32_t s = 0; s < n_slots; s++) {
     uint8_t del;
     uint32_t il;
-    if (!arag_reader_u8(&r, &del) || !arag_reader_u32(&r, &il))
-      CORRUPT("snapshot truncated in ids");
+    if (!arag_reader_u8(r, &del) || !arag_reader_u32(r, &il)) CORRUPT("snapshot truncated in ids");
     if (del > 1 || (del && il) || (!del && !il)) CORRUPT("snapshot slot %u has a bad id record", s);
     tmp.deleted[s] = del;
     tmp.ids[s] = NULL;
@@ -835,11 +850,12 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
                         il, ix->limits.max_id_bytes);
       goto fail;
     }
-    const uint8_t *p = arag_reader_view(&r, il);
+    const uint8_t *p = arag_reader_view(r, il);
     if (!p) CORRUPT("snapshot truncated in ids");
     if (live >= n_live) CORRUPT("snapshot has more live rows than its header says");
     if (arag_id_map_find(&tmp.map, (const char *)p, il, NULL))
       CORRUPT("snapshot repeats the id \"%.*s\"", (int)(il > 64 ? 64 : il), (const char *)p);
+    if (!arag_budget_take(budget, (size_t)il + 1)) OVER_BUDGET("ids");
     char *copy = malloc((size_t)il + 1);
     if (!copy) {
       st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring ids");
@@ -859,7 +875,7 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
   if (uses_f32(&tmp))
     for (uint32_t s = 0; s < n_slots; s++) {
       float *row = tmp.rows_f + (size_t)s * tmp.stride_f;
-      const uint8_t *p = arag_reader_view(&r, (size_t)dim * 4);
+      const uint8_t *p = arag_reader_view(r, (size_t)dim * 4);
       if (!p) CORRUPT("snapshot truncated in f32 rows");
       for (uint32_t i = 0; i < dim; i++) {
         uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
@@ -875,14 +891,12 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
     for (uint32_t s = 0; s < n_slots; s++) {
       float sc;
       int8_t *row = tmp.rows_q + (size_t)s * tmp.stride_q;
-      if (!arag_reader_f32(&r, &sc) || !arag_reader_bytes(&r, row, dim))
+      if (!arag_reader_f32(r, &sc) || !arag_reader_bytes(r, row, dim))
         CORRUPT("snapshot truncated in int8 rows");
       if (!isfinite(sc) || sc < 0 || sc > 2.0e17f) CORRUPT("snapshot row %u has a bad scale", s);
       tmp.scales[s] = sc;
       memset(row + dim, 0, tmp.stride_q - dim);
     }
-  if (arag_reader_left(&r) != 0)
-    CORRUPT("snapshot has %zu unexpected trailing bytes", arag_reader_left(&r));
 
   /* Success: swap the new body in, keep the handle's limits, kernel and error. */
   release(ix);
@@ -894,4 +908,49 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
 fail:
   release(&tmp);
   return st;
+}
+
+arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len) {
+  if (!ix) return ARAG_E_INVALID;
+  if (!bytes) return arag_err_set(&ix->err, ARAG_E_INVALID, "snapshot bytes are NULL");
+  arag_reader r;
+  if (len >= 8 && memcmp(bytes, SNAP_V1_MAGIC, 8) == 0) {
+    uint32_t version = 0;
+    arag_reader_init(&r, bytes + 8, len - 8);
+    if (!arag_reader_u32(&r, &version))
+      return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot truncated in its header");
+    if (version != 1)
+      return arag_err_set(&ix->err, ARAG_E_VERSION,
+                          "index snapshot format version %u (this build reads 1 and %u)", version,
+                          SNAP_VERSION);
+    if (len < 8 + 4 + 24 + 8 || !arag_checksum_ok(bytes, len))
+      return arag_err_set(&ix->err, ARAG_E_CORRUPT,
+                          "index snapshot checksum mismatch (%zu bytes: truncated or altered)",
+                          len);
+    arag_reader_init(&r, bytes + 12, len - 12 - 8);
+  } else {
+    char msg[ARAG_ERRBUF_SIZE];
+    uint32_t version;
+    arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_INDEX, SNAP_VERSION, SNAP_VERSION,
+                                    &version, &r, msg, sizeof msg);
+    if (st != ARAG_OK) return arag_err_set(&ix->err, st, "%s", msg);
+  }
+  arag_budget budget = {ix->limits.max_restore_bytes};
+  arag_index tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.limits = ix->limits;
+  arag_status st = arag_index_load_body(&tmp, &r, &budget);
+  if (st == ARAG_OK && arag_reader_left(&r) != 0)
+    st = arag_err_set(&tmp.err, ARAG_E_CORRUPT, "snapshot has %zu unexpected trailing bytes",
+                      arag_reader_left(&r));
+  if (st != ARAG_OK) {
+    release(&tmp);
+    memcpy(&ix->err, &tmp.err, sizeof ix->err);
+    return st;
+  }
+  release(ix);
+  tmp.kernel = ix->kernel;
+  memcpy(&tmp.err, &ix->err, sizeof tmp.err);
+  *ix = tmp;
+  return ARAG_OK;
 }

@@ -1,6 +1,8 @@
-/* Little-endian byte writer/reader and the FNV-1a 64 checksum (see snapshot_io.h). */
+/* The snapshot container, the little-endian byte writer and reader, and the
+ * FNV-1a 64 checksum (see snapshot_io.h). */
 #include "snapshot_io.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,11 +62,6 @@ void arag_writer_f64(arag_writer *w, double v) {
   uint64_t u;
   memcpy(&u, &v, 8);
   arag_writer_u64(w, u);
-}
-
-void arag_writer_checksum(arag_writer *w) {
-  if (w->failed) return;
-  arag_writer_u64(w, arag_fnv1a64(w->buf, w->len, ARAG_FNV64_OFFSET));
 }
 
 uint8_t *arag_writer_take(arag_writer *w, size_t *len) {
@@ -145,4 +142,96 @@ int arag_checksum_ok(const uint8_t *buf, size_t len) {
   arag_reader_init(&r, buf + len - 8, 8);
   arag_reader_u64(&r, &stored);
   return stored == arag_fnv1a64(buf, len - 8, ARAG_FNV64_OFFSET);
+}
+
+static void put_u64_at(uint8_t *p, uint64_t v) {
+  for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get_u64_at(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+static uint64_t container_sum(const uint8_t *buf, size_t len) {
+  uint64_t h = arag_fnv1a64(buf, 24, ARAG_FNV64_OFFSET);
+  return arag_fnv1a64(buf + ARAG_SNAP_HEADER, len - ARAG_SNAP_HEADER, h);
+}
+
+void arag_snap_begin(arag_writer *w, const char *kind, uint32_t version) {
+  arag_writer_bytes(w, "ARAG", 4);
+  arag_writer_bytes(w, kind, 4);
+  arag_writer_u32(w, version);
+  arag_writer_u32(w, 0);
+  arag_writer_u64(w, 0); /* length and checksum: arag_snap_end */
+  arag_writer_u64(w, 0);
+}
+
+void arag_snap_seal(uint8_t *buf, size_t len) {
+  if (!buf || len < ARAG_SNAP_HEADER) return;
+  put_u64_at(buf + 16, (uint64_t)len);
+  put_u64_at(buf + 24, container_sum(buf, len));
+}
+
+void arag_snap_end(arag_writer *w) {
+  if (!w->failed) arag_snap_seal(w->buf, w->len);
+}
+
+/* What a kind holds, for messages ("index"), NULL for an unknown kind. */
+static const char *kind_name(const uint8_t *k) {
+  if (!memcmp(k, ARAG_SNAP_INDEX, 4)) return "index";
+  if (!memcmp(k, ARAG_SNAP_HISTORY, 4)) return "history";
+  if (!memcmp(k, ARAG_SNAP_CATALOG, 4)) return "catalog";
+  return NULL;
+}
+
+arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uint32_t min_version,
+                           uint32_t max_version, uint32_t *version, arag_reader *body, char *err,
+                           size_t err_len) {
+  const char *want = kind_name((const uint8_t *)kind);
+  if (!buf || len < 8 || memcmp(buf, "ARAG", 4) != 0) {
+    snprintf(err, err_len, "not an arag snapshot (bad magic)");
+    return ARAG_E_CORRUPT;
+  }
+  if (memcmp(buf + 4, kind, 4) != 0) {
+    const char *got = kind_name(buf + 4);
+    if (got)
+      snprintf(err, err_len, "this is a %s snapshot, not a%s %s snapshot", got,
+               want[0] == 'i' ? "n" : "", want);
+    else
+      snprintf(err, err_len, "not a%s %s snapshot (unknown kind)", want[0] == 'i' ? "n" : "", want);
+    return ARAG_E_CORRUPT;
+  }
+  if (len < ARAG_SNAP_HEADER) {
+    snprintf(err, err_len, "%s snapshot truncated in its header (%zu bytes)", want, len);
+    return ARAG_E_CORRUPT;
+  }
+  uint64_t total = get_u64_at(buf + 16);
+  if (total != len) {
+    snprintf(err, err_len, "%s snapshot is %zu bytes, its header says %llu (%s)", want, len,
+             (unsigned long long)total, total > len ? "truncated" : "trailing bytes");
+    return ARAG_E_CORRUPT;
+  }
+  if (get_u64_at(buf + 24) != container_sum(buf, len)) {
+    snprintf(err, err_len, "%s snapshot checksum mismatch (%zu bytes: altered)", want, len);
+    return ARAG_E_CORRUPT;
+  }
+  arag_reader r;
+  uint32_t v = 0, flags = 0;
+  arag_reader_init(&r, buf + 8, 8);
+  arag_reader_u32(&r, &v);
+  arag_reader_u32(&r, &flags);
+  if (flags != 0) {
+    snprintf(err, err_len, "%s snapshot has unknown flags 0x%x", want, flags);
+    return ARAG_E_CORRUPT;
+  }
+  if (v < min_version || v > max_version) {
+    snprintf(err, err_len, "%s snapshot format version %u (this build reads %u to %u)", want, v,
+             min_version, max_version);
+    return ARAG_E_VERSION;
+  }
+  *version = v;
+  arag_reader_init(body, buf + ARAG_SNAP_HEADER, len - ARAG_SNAP_HEADER);
+  return ARAG_OK;
 }

@@ -1,6 +1,6 @@
-/* Byte encoding helpers for snapshots: a growable little-endian writer, a
- * bounds-checked reader, and the FNV-1a 64 checksum. Shared by the index, the
- * history and the catalog snapshots.
+/* Snapshot bytes: the container every snapshot shares (index, history, catalog), a
+ * growable little-endian writer, a bounds-checked reader, the FNV-1a 64 checksum and
+ * the byte budget of a restore.
  *
  * Writer: every put_* sets w->failed on allocation failure (or size overflow)
  * and then does nothing, so a snapshot is written straight through and checked
@@ -9,6 +9,7 @@
 #ifndef ARAG_SNAPSHOT_IO_H
 #define ARAG_SNAPSHOT_IO_H
 
+#include "arag.h"
 #include "hash.h"
 
 #include <stddef.h>
@@ -29,8 +30,6 @@ void arag_writer_u32(arag_writer *w, uint32_t v);
 void arag_writer_u64(arag_writer *w, uint64_t v);
 void arag_writer_f32(arag_writer *w, float v);
 void arag_writer_f64(arag_writer *w, double v);
-/* Appends FNV-1a 64 of everything written so far (little endian). */
-void arag_writer_checksum(arag_writer *w);
 /* Hands the buffer over (free with free()/arag_free); the writer is reset. */
 uint8_t *arag_writer_take(arag_writer *w, size_t *len);
 void arag_writer_free(arag_writer *w);
@@ -53,8 +52,54 @@ int arag_reader_f64(arag_reader *r, double *v);
 static inline size_t arag_reader_left(const arag_reader *r) { return r->len - r->pos; }
 
 /* Checks that the last 8 bytes of buf are the FNV-1a 64 of the bytes before
- * them. Returns 1 when they match (0 also for len < 8). */
+ * them (the trailer of the version-1 index and history formats, before the
+ * container). Returns 1 when they match (0 also for len < 8). */
 int arag_checksum_ok(const uint8_t *buf, size_t len);
+
+/* The container (little endian):
+ *    0  "ARAG"  magic
+ *    4  kind    four ASCII bytes naming the body: "INDX" index, "HIST" history,
+ *               "CATL" catalog
+ *    8  u32     version of that kind's body format
+ *   12  u32     flags, 0 (a reader refuses other values)
+ *   16  u64     length of the whole snapshot, header included
+ *   24  u64     FNV-1a 64 of bytes 0..23, then of the body
+ *   32  body
+ * A reader checks all of it before it reads a byte of the body: truncated, altered
+ * or foreign bytes are refused as such, never half read. */
+#define ARAG_SNAP_HEADER 32u
+#define ARAG_SNAP_INDEX "INDX"
+#define ARAG_SNAP_HISTORY "HIST"
+#define ARAG_SNAP_CATALOG "CATL"
+
+/* Starts a snapshot of kind (4 bytes) and body version: the header, with length and
+ * checksum left to arag_snap_end. */
+void arag_snap_begin(arag_writer *w, const char *kind, uint32_t version);
+/* Fills in the length and the checksum once the body is written. */
+void arag_snap_end(arag_writer *w);
+/* Writes length = len and the checksum into bytes that start with a header (what
+ * arag_snap_end does; fuzzers use it to get past the checks to the body). */
+void arag_snap_seal(uint8_t *buf, size_t len);
+/* Checks snapshot bytes of kind whose body versions this build reads in the
+ * container are min_version .. max_version: on success *version is the body's
+ * version and *body reads exactly the body. Otherwise ARAG_E_CORRUPT (not a
+ * snapshot, another kind, truncated, trailing bytes, checksum mismatch, unknown
+ * flags) or ARAG_E_VERSION, with a message in err. */
+arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uint32_t min_version,
+                           uint32_t max_version, uint32_t *version, arag_reader *body, char *err,
+                           size_t err_len);
+
+/* The bytes a restore may still allocate (limits.max_restore_bytes at the start):
+ * each allocation takes its size first and the restore fails with ARAG_E_LIMIT when
+ * the budget would go below zero, so crafted counts cannot make it allocate more. */
+typedef struct arag_budget {
+  size_t left;
+} arag_budget;
+static inline int arag_budget_take(arag_budget *b, size_t n) {
+  if (n > b->left) return 0;
+  b->left -= n;
+  return 1;
+}
 
 /* Checked size arithmetic: returns 0 on overflow. */
 static inline int arag_size_mul(size_t a, size_t b, size_t *out) {

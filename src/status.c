@@ -52,6 +52,7 @@ void arag_limits_default(arag_limits *out) {
   out->max_rows = 1000000;
   out->max_id_bytes = 256;
   out->max_text_bytes = 65536;
+  out->max_restore_bytes = 1u << 30;
 }
 
 static arag_status err_vset(char *buf, arag_status st, const char *fmt, va_list ap) {

@@ -4,7 +4,9 @@
  * snapshots past the memory budget. */
 #include "embed.h"
 #include "model.h"
+#include "snapshot_io.h"
 #include "test.h"
+#include "test_util.h"
 
 #include <stdlib.h>
 
@@ -331,17 +333,22 @@ static void test_snapshot_refusals(void) {
   CHECK_EQ_INT(arag_history_restore(other, snap, len), ARAG_E_DIM);
   arag_history_free(other);
   memcpy(buf, snap, len);
-  buf[4] = 2; /* version 2 */
-  uint64_t sum = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i + 8 < len; i++) sum = (sum ^ buf[i]) * 0x100000001b3ULL;
-  for (int i = 0; i < 8; i++) buf[len - 8 + i] = (uint8_t)(sum >> (8 * i));
+  CHECK(memcmp(buf, "ARAGHIST", 8) == 0);
+  buf[8] = 3; /* version 3 */
+  arag_snap_seal(buf, len);
   CHECK_EQ_INT(arag_history_restore(t, buf, len), ARAG_E_VERSION);
-  CHECK(strstr(arag_history_last_error(t), "version") != NULL);
+  CHECK(strstr(arag_history_last_error(t), "version 3") != NULL);
   arag_history *small = make(D, 2);
   CHECK_EQ_INT(arag_history_restore(small, snap, len), ARAG_E_LIMIT);
   CHECK_EQ_INT(arag_history_count(small), 0);
   arag_history_free(small);
   CHECK_EQ_INT(arag_history_count(t), 1);
+  /* An index or catalog snapshot is not a history snapshot. */
+  memcpy(buf, snap, len);
+  memcpy(buf + 4, "CATL", 4);
+  arag_snap_seal(buf, len);
+  CHECK_EQ_INT(arag_history_restore(t, buf, len), ARAG_E_CORRUPT);
+  CHECK(strstr(arag_history_last_error(t), "catalog snapshot, not a history") != NULL);
 
   free(buf);
   arag_free(snap);
@@ -350,7 +357,7 @@ static void test_snapshot_refusals(void) {
   arag_history_free(h);
 }
 
-/* A snapshot written by hand (format in history.c): n events "e<i>" with no text and
+/* A version-1 snapshot written by hand (format in history.c): n events "e<i>" with no text and
  * no stored vector, each with the given rating, price and popularity. */
 typedef struct sbuf {
   uint8_t *p;
@@ -391,9 +398,7 @@ static uint8_t *craft(uint32_t dim, uint32_t n, double rating, double price, dou
     put(&b, 0, 4);                             /* categories */
     put(&b, 0, 1);                             /* no stored vector */
   }
-  uint64_t sum = 0xcbf29ce484222325ULL;
-  for (size_t i = 0; i < b.n; i++) sum = (sum ^ b.p[i]) * 0x100000001b3ULL;
-  put(&b, sum, 8);
+  put(&b, arag_fnv1a64(b.p, b.n, ARAG_FNV64_OFFSET), 8); /* the version-1 trailer */
   *len = b.n;
   return b.p;
 }
@@ -458,6 +463,51 @@ static void test_memory_budget(void) {
   arag_history_free(h);
 }
 
+/* A version-1 snapshot (before the container), written by the library before the
+ * format changed (tests/fixtures/README.md): it restores to the history the same
+ * events give now, which snapshots in the current format. */
+static void test_version1_fixture(void) {
+  size_t len = 0;
+  char *old = test_read_file("tests/fixtures/history-v1.snap", &len);
+  CHECK(old != NULL);
+  if (!old) return;
+  CHECK(memcmp(old, "ARHS", 4) == 0);
+  arag_history *want = make(D, 0), *got = make(D, 0);
+  CHECK_EQ_INT(
+      add(want,
+          "{\"id\":\"p1\",\"ts\":10,\"kind\":\"view\",\"title\":\"Rose Face Cream\",\"brand\":"
+          "\"Moss\",\"categories\":[\"Skin Care\",\"Moisturizers\"],\"price\":12.5}\n"
+          "{\"id\":\"p2\",\"ts\":20,\"kind\":\"cart\",\"title\":\"Curl Cream\",\"text\":\"Brand: "
+          "Quill. For curly hair.\",\"popularity\":7}\n"
+          "{\"id\":\"p3\",\"ts\":20,\"kind\":\"rating\",\"rating\":4.5,\"title\":\"Matte "
+          "Lipstick\",\"vector\":[1,0,0,0.5,0,0,0,0,0,0,0,0,0,0,0,-0.25]}\n"
+          "{\"id\":\"p4\",\"ts\":30}\n"
+          "{\"id\":\"p1\",\"ts\":40,\"kind\":\"purchase\",\"title\":\"Rose Face Cream\"}\n"),
+      ARAG_OK);
+  CHECK_EQ_INT(arag_history_restore(got, (const uint8_t *)old, len), ARAG_OK);
+  CHECK(events_equal(want, got));
+  CHECK(strcmp(order(got), "p1 p2 p3 p4 p1") == 0);
+  uint8_t *a, *b;
+  size_t la, lb;
+  CHECK_EQ_INT(arag_history_snapshot(want, &a, &la), ARAG_OK);
+  CHECK_EQ_INT(arag_history_snapshot(got, &b, &lb), ARAG_OK);
+  CHECK(la == lb && memcmp(a, b, la) == 0);
+  CHECK(memcmp(b, "ARAGHIST", 8) == 0);
+  /* The old format's checks still hold. */
+  old[len / 2] ^= 1;
+  CHECK_EQ_INT(arag_history_restore(got, (const uint8_t *)old, len), ARAG_E_CORRUPT);
+  old[len / 2] ^= 1;
+  CHECK_EQ_INT(arag_history_restore(got, (const uint8_t *)old, len - 1), ARAG_E_CORRUPT);
+  old[4] = 2;
+  CHECK(arag_history_restore(got, (const uint8_t *)old, len) != ARAG_OK);
+  CHECK(events_equal(want, got));
+  arag_free(a);
+  arag_free(b);
+  free(old);
+  arag_history_free(want);
+  arag_history_free(got);
+}
+
 int main(void) {
   RUN(test_create);
   RUN(test_order);
@@ -469,5 +519,6 @@ int main(void) {
   RUN(test_snapshot_refusals);
   RUN(test_snapshot_numbers);
   RUN(test_memory_budget);
+  RUN(test_version1_fixture);
   return test_report();
 }

@@ -1,8 +1,10 @@
-/* Snapshot bytes: the writer/reader helpers and FNV-1a 64 (published test
- * vectors), index snapshot round trips (f32, int8 + f32, deleted rows, empty),
- * and refusal of every single-byte corruption, every truncation, a newer
- * format version, inconsistent contents and snapshots past the limits, each
- * leaving the target index untouched. */
+/* Snapshot bytes: the writer/reader helpers, FNV-1a (published test vectors), the
+ * container (kind, length, checksum, flags and version checks), index snapshot round
+ * trips (f32, int8 + f32, deleted rows, empty), version-1 index snapshots made
+ * before the container (tests/fixtures), and refusal of every single-byte
+ * corruption, every truncation, a newer format version, inconsistent contents and
+ * snapshots past the limits and the restore budget, each leaving the target index
+ * untouched. */
 #include "arag.h"
 #include "snapshot_io.h"
 #include "test.h"
@@ -19,6 +21,9 @@ static void test_fnv_vectors(void) {
   CHECK(arag_fnv1a64("", 0, ARAG_FNV64_OFFSET) == 0xcbf29ce484222325ull);
   CHECK(arag_fnv1a64("a", 1, ARAG_FNV64_OFFSET) == 0xaf63dc4c8601ec8cull);
   CHECK(arag_fnv1a64("foobar", 6, ARAG_FNV64_OFFSET) == 0x85944171f73967e8ull);
+  CHECK(arag_fnv1a32("", 0) == 0x811c9dc5u);
+  CHECK(arag_fnv1a32("a", 1) == 0xe40c292cu);
+  CHECK(arag_fnv1a32("foobar", 6) == 0xbf9cf968u);
 }
 
 static void test_writer_reader(void) {
@@ -29,8 +34,8 @@ static void test_writer_reader(void) {
   arag_writer_u64(&w, 0x1122334455667788ull);
   arag_writer_f32(&w, -1.5f);
   arag_writer_f64(&w, 3.25);
-  for (int i = 0; i < 1000; i++) arag_writer_u32(&w, (uint32_t)i); /* forces growth */
-  arag_writer_checksum(&w);
+  for (int i = 0; i < 1000; i++) arag_writer_u32(&w, (uint32_t)i);    /* forces growth */
+  arag_writer_u64(&w, arag_fnv1a64(w.buf, w.len, ARAG_FNV64_OFFSET)); /* a version-1 trailer */
   size_t len;
   uint8_t *b = arag_writer_take(&w, &len);
   CHECK(b != NULL);
@@ -65,6 +70,94 @@ static void test_writer_reader(void) {
   CHECK(!arag_checksum_ok(b, len));
   CHECK(!arag_checksum_ok(b, 7));
   free(b);
+}
+
+static uint64_t le64(const uint8_t *p) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
+  return v;
+}
+
+static void test_container(void) {
+  arag_writer w;
+  arag_writer_init(&w);
+  arag_snap_begin(&w, ARAG_SNAP_HISTORY, 7);
+  arag_writer_bytes(&w, "body", 4);
+  arag_snap_end(&w);
+  size_t len;
+  uint8_t *b = arag_writer_take(&w, &len);
+  CHECK_EQ_INT(len, 36);
+  CHECK(memcmp(b, "ARAGHIST", 8) == 0);
+  CHECK(b[8] == 7 && b[9] == 0 && b[12] == 0);
+  CHECK_EQ_INT(le64(b + 16), 36);
+  /* The checksum covers the header's first 24 bytes, then the body. */
+  uint64_t sum = arag_fnv1a64(b, 24, ARAG_FNV64_OFFSET);
+  CHECK(le64(b + 24) == arag_fnv1a64("body", 4, sum));
+  char err[256];
+  uint32_t version = 0;
+  arag_reader body;
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_OK);
+  CHECK_EQ_INT(version, 7);
+  CHECK_EQ_INT(arag_reader_left(&body), 4);
+  CHECK(memcmp(arag_reader_view(&body, 4), "body", 4) == 0);
+  /* Another kind, an unknown kind, not a snapshot. */
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_CATALOG, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err, "history snapshot, not a catalog") != NULL);
+  b[4] = 'X';
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_INDEX, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err, "not an index snapshot") != NULL);
+  b[4] = 'H';
+  b[0] = 'X';
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err, "magic") != NULL);
+  b[0] = 'A';
+  /* Truncated (in the header, in the body) and trailing bytes. */
+  CHECK_EQ_INT(arag_snap_open(b, 20, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK_EQ_INT(arag_snap_open(b, 35, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err, "truncated") != NULL);
+  uint8_t *longer = malloc(len + 1);
+  memcpy(longer, b, len);
+  longer[len] = 0;
+  CHECK_EQ_INT(
+      arag_snap_open(longer, len + 1, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+      ARAG_E_CORRUPT);
+  CHECK(strstr(err, "trailing") != NULL);
+  free(longer);
+  /* A body byte altered; then the same with the checksum made to match. */
+  b[33] ^= 1;
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err, "checksum") != NULL);
+  arag_snap_seal(b, len);
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_OK);
+  /* Versions outside the range read, unknown flags. */
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 6, &version, &body, err, sizeof err),
+               ARAG_E_VERSION);
+  CHECK(strstr(err, "version 7 (this build reads 1 to 6)") != NULL);
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 8, 9, &version, &body, err, sizeof err),
+               ARAG_E_VERSION);
+  b[12] = 1;
+  arag_snap_seal(b, len);
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err, "flags") != NULL);
+  CHECK_EQ_INT(arag_snap_open(NULL, 0, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+               ARAG_E_CORRUPT);
+  free(b);
+  /* The budget: takes what fits, refuses what does not and keeps what was left. */
+  arag_budget bud = {100};
+  CHECK(arag_budget_take(&bud, 60));
+  CHECK(!arag_budget_take(&bud, 41));
+  CHECK(arag_budget_take(&bud, 40));
+  CHECK_EQ_INT(bud.left, 0);
+  CHECK(!arag_budget_take(&bud, 1));
 }
 
 static arag_index *sample(arag_dtype dt, int keep, uint32_t n, uint32_t dim) {
@@ -120,7 +213,7 @@ static void test_round_trip(void) {
     uint8_t *bytes = NULL;
     size_t len = 0;
     CHECK_EQ_INT(arag_index_snapshot(a, &bytes, &len), ARAG_OK);
-    CHECK(len > 44 && memcmp(bytes, "ARAGIDX1", 8) == 0);
+    CHECK(len > 56 && memcmp(bytes, "ARAGINDX", 8) == 0 && bytes[8] == 2);
     /* Restore into an index of another shape: it takes the snapshot's shape. */
     arag_index *b = NULL;
     CHECK_EQ_INT(arag_index_create(3, ARAG_F32, ARAG_DOT, 0, NULL, &b), ARAG_OK);
@@ -212,8 +305,7 @@ static void patch_u32(uint8_t *b, size_t len, size_t off, uint32_t v) {
   b[off + 1] = (uint8_t)(v >> 8);
   b[off + 2] = (uint8_t)(v >> 16);
   b[off + 3] = (uint8_t)(v >> 24);
-  uint64_t h = arag_fnv1a64(b, len - 8, ARAG_FNV64_OFFSET);
-  for (int i = 0; i < 8; i++) b[len - 8 + i] = (uint8_t)(h >> (8 * i));
+  arag_snap_seal(b, len);
 }
 
 static void test_version_and_semantics(void) {
@@ -222,37 +314,54 @@ static void test_version_and_semantics(void) {
   size_t len;
   CHECK_EQ_INT(arag_index_snapshot(a, &bytes, &len), ARAG_OK);
   uint8_t *c = malloc(len);
-  /* A newer format version. */
+  /* A newer format version, and version 1 inside the container (it never was). */
   memcpy(c, bytes, len);
-  patch_u32(c, len, 8, 2);
+  patch_u32(c, len, 8, 3);
   CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_VERSION);
-  CHECK(strstr(arag_index_last_error(t), "version 2") != NULL);
+  CHECK(strstr(arag_index_last_error(t), "version 3") != NULL);
+  patch_u32(c, len, 8, 1);
+  CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_VERSION);
   /* Duplicate ids with a valid checksum: "item-0" -> "item-1". */
   memcpy(c, bytes, len);
-  size_t first_id = 8 + 4 + 24 + 5;
+  size_t first_id = 32 + 24 + 5;
   CHECK(memcmp(c + first_id, "item-0", 6) == 0);
   c[first_id + 5] = '1';
-  patch_u32(c, len, 8, 1);
+  arag_snap_seal(c, len);
   CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
   CHECK(strstr(arag_index_last_error(t), "repeats") != NULL);
   /* Bad dtype, zero dim, live count above slots. */
   memcpy(c, bytes, len);
-  patch_u32(c, len, 16, 9);
+  patch_u32(c, len, 36, 9);
   CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
   memcpy(c, bytes, len);
-  patch_u32(c, len, 12, 0);
+  patch_u32(c, len, 32, 0);
   CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
   memcpy(c, bytes, len);
-  patch_u32(c, len, 32, 5);
+  patch_u32(c, len, 52, 5);
   CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
   /* A NaN in a row. */
   memcpy(c, bytes, len);
   float nan = NAN;
-  memcpy(c + len - 8 - 4, &nan, 4);
-  patch_u32(c, len, 8, 1);
+  memcpy(c + len - 4, &nan, 4);
+  arag_snap_seal(c, len);
   CHECK_EQ_INT(arag_index_restore(t, c, len), ARAG_E_CORRUPT);
-  /* Past the target's limits. */
+  /* A restore budget below what the rows take. */
   arag_limits l;
+  arag_index_get_limits(t, &l);
+  l.max_restore_bytes = 500;
+  CHECK_EQ_INT(arag_index_set_limits(t, &l), ARAG_OK);
+  CHECK_EQ_INT(arag_index_restore(t, bytes, len), ARAG_E_LIMIT);
+  CHECK(strstr(arag_index_last_error(t), "max_restore_bytes") != NULL);
+  CHECK_EQ_INT(arag_index_count(t), 2);
+  l.max_restore_bytes = 0;
+  CHECK_EQ_INT(arag_index_set_limits(t, &l), ARAG_E_INVALID);
+  arag_limits_default(&l);
+  CHECK_EQ_INT(arag_index_set_limits(t, &l), ARAG_OK);
+  CHECK_EQ_INT(arag_index_restore(t, bytes, len), ARAG_OK);
+  CHECK(arag_index_memory_bytes(t) <= (size_t)len * 2 + 4096);
+  arag_index_free(t);
+  t = sample(ARAG_F32, 0, 2, 8);
+  /* Past the target's limits. */
   arag_index_get_limits(t, &l);
   l.max_rows = 3;
   CHECK_EQ_INT(arag_index_set_limits(t, &l), ARAG_OK);
@@ -272,8 +381,9 @@ static void test_version_and_semantics(void) {
   CHECK_EQ_INT(arag_index_dim(small), 4);
   CHECK_EQ_INT(arag_index_count(t), 2);
   CHECK_EQ_INT(arag_index_restore(t, NULL, 10), ARAG_E_INVALID);
-  CHECK_EQ_INT(arag_index_restore(t, (const uint8_t *)"ARAGIDX0........", 16), ARAG_E_CORRUPT);
+  CHECK_EQ_INT(arag_index_restore(t, (const uint8_t *)"ARAHIDX0........", 16), ARAG_E_CORRUPT);
   CHECK(strstr(arag_index_last_error(t), "magic") != NULL);
+  CHECK_EQ_INT(arag_index_restore(t, (const uint8_t *)"ARAGIDX1\2\0\0\0....", 16), ARAG_E_VERSION);
   CHECK_EQ_INT(arag_index_count(t), 2);
   free(c);
   arag_free(bytes);
@@ -282,9 +392,64 @@ static void test_version_and_semantics(void) {
   arag_index_free(small);
 }
 
+/* Version-1 snapshots (before the container), written by the library before the
+ * format changed (tests/fixtures/README.md): they restore to the index the same
+ * calls build now, and snapshot again in the current format. */
+static void vec(uint32_t i, uint32_t dim, float *v) {
+  for (uint32_t j = 0; j < dim; j++) v[j] = (float)((int)((i * 7 + j * 3) % 11) - 5) / 4.0f;
+}
+
+static void test_version1_fixtures(void) {
+  static const char *const ids[] = {"alpha", "beta", "gamma", "delta", "epsilon"};
+  float v[24];
+  for (int variant = 0; variant < 2; variant++) {
+    uint32_t dim = variant ? 20 : 8, n = variant ? 4 : 5;
+    arag_index *want = NULL, *got = NULL;
+    CHECK_EQ_INT(arag_index_create(dim, variant ? ARAG_I8 : ARAG_F32,
+                                   variant ? ARAG_DOT : ARAG_COSINE, variant, NULL, &want),
+                 ARAG_OK);
+    for (uint32_t i = 0; i < n; i++) {
+      vec(i + (variant ? 10 : 0), dim, v);
+      CHECK_EQ_INT(arag_index_add(want, ids[i], strlen(ids[i]), v, dim), ARAG_OK);
+    }
+    if (!variant) CHECK_EQ_INT(arag_index_remove(want, "beta", 4), ARAG_OK);
+    size_t len = 0;
+    char *old = test_read_file(
+        variant ? "tests/fixtures/index-v1-i8.snap" : "tests/fixtures/index-v1-f32.snap", &len);
+    CHECK(old != NULL);
+    if (!old) {
+      arag_index_free(want);
+      continue;
+    }
+    CHECK(memcmp(old, "ARAGIDX1", 8) == 0);
+    CHECK_EQ_INT(arag_index_create(3, ARAG_F32, ARAG_COSINE, 0, NULL, &got), ARAG_OK);
+    CHECK_EQ_INT(arag_index_restore(got, (const uint8_t *)old, len), ARAG_OK);
+    CHECK(equal_index(want, got, 5));
+    uint8_t *a, *b;
+    size_t la, lb;
+    CHECK_EQ_INT(arag_index_snapshot(want, &a, &la), ARAG_OK);
+    CHECK_EQ_INT(arag_index_snapshot(got, &b, &lb), ARAG_OK);
+    CHECK(la == lb && memcmp(a, b, la) == 0);
+    CHECK(memcmp(b, "ARAGINDX", 8) == 0);
+    /* The old format's own checks still hold: a flipped byte, a cut. */
+    old[len / 2] ^= 1;
+    CHECK_EQ_INT(arag_index_restore(got, (const uint8_t *)old, len), ARAG_E_CORRUPT);
+    old[len / 2] ^= 1;
+    CHECK_EQ_INT(arag_index_restore(got, (const uint8_t *)old, len - 1), ARAG_E_CORRUPT);
+    CHECK(equal_index(want, got, 5));
+    arag_free(a);
+    arag_free(b);
+    free(old);
+    arag_index_free(want);
+    arag_index_free(got);
+  }
+}
+
 int main(void) {
   RUN(test_fnv_vectors);
   RUN(test_writer_reader);
+  RUN(test_container);
+  RUN(test_version1_fixtures);
   RUN(test_round_trip);
   RUN(test_corruption_refused);
   RUN(test_version_and_semantics);

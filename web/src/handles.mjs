@@ -12,7 +12,9 @@ const LIMIT_KEYS = [
   ['maxRows', 'max_rows'],
   ['maxIdBytes', 'max_id_bytes'],
   ['maxTextBytes', 'max_text_bytes'],
+  ['maxRestoreBytes', 'max_restore_bytes'],
 ];
+const LIMITS_BYTES = LIMIT_KEYS.length * 4; // struct arag_limits: one u32 per key
 
 // workerd offers FinalizationRegistry only from newer compatibility dates: without it,
 // handles are freed by free() alone.
@@ -76,9 +78,9 @@ export function toJsonText(value, what) {
   );
 }
 
-/** Writes an arag_limits struct (4 x u32) for a JS limits object over the defaults. */
+/** Writes an arag_limits struct (u32 fields) for a JS limits object over the defaults. */
 export function writeLimits(raw, s, limits) {
-  const p = s.alloc(16);
+  const p = s.alloc(LIMITS_BYTES);
   raw.need('arag_limits_default')(p);
   if (limits) {
     if (typeof limits !== 'object') throw invalid('limits must be an object');
@@ -185,7 +187,7 @@ export class Index extends Handle {
   get limits() {
     const raw = this._raw;
     return raw.scope((s) => {
-      const p = s.alloc(16);
+      const p = s.alloc(LIMITS_BYTES);
       this._check(raw.fn.arag_index_get_limits(this.ptr, p));
       return readLimits(raw, p);
     });
@@ -193,7 +195,7 @@ export class Index extends Handle {
   setLimits(limits) {
     const raw = this._raw;
     raw.scope((s) => {
-      const cur = s.alloc(16);
+      const cur = s.alloc(LIMITS_BYTES);
       this._check(raw.fn.arag_index_get_limits(this.ptr, cur));
       const merged = { ...readLimits(raw, cur), ...limits };
       const p = writeLimits(raw, s, merged);

@@ -56,6 +56,9 @@ export interface Limits {
   maxRows: number;
   maxIdBytes: number;
   maxTextBytes: number;
+  /** Bytes one snapshot restore may allocate (default 1 GiB); past it the restore
+   * fails with ARAG_E_LIMIT and changes nothing. */
+  maxRestoreBytes: number;
 }
 
 export interface SearchHit {
