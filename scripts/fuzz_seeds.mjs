@@ -93,7 +93,7 @@ const reqs = ['{"candidates":["a","b","c"],"k":2}', '{"top_k":4}', '{"candidates
 cfgs.forEach((c, i) => put('fuzz_engine_json', `${c}\x00${reqs[i]}`));
 put('fuzz_engine_json', JSON.stringify({ candidates: items.slice(0, 3).map((it) => ({ ...it, id: it.id })) }));
 
-// --- snapshots made by the module, and the version-1 fixtures (first byte even: as-is;
+// --- snapshots made by the module (index, history, catalog), and the version-1 fixtures (first byte even: as-is;
 // odd: the fuzzer writes a valid length and checksum, see fuzz/fuzz_*_restore.c)
 const withMode = (mode, bytes) => Buffer.concat([Buffer.from([mode]), Buffer.from(bytes)]);
 const fixture = (name) => readFileSync(join(ROOT, 'tests/fixtures', name));
@@ -110,6 +110,18 @@ for (const name of ['index-v1-f32.snap', 'index-v1-i8.snap']) {
   const s = fixture(name);
   put('fuzz_index_restore', withMode(0, s));
   put('fuzz_index_restore', withMode(1, s.subarray(0, s.length - 8)));
+}
+for (const dtype of ['f32', 'int8']) {
+  const cat = arag.createCatalog({ dim: 8, dtype });
+  cat.add(items.slice(40, 44));
+  cat.add([
+    { id: 'r1', title: 'Rose Balm', text: 'Brand: Moss. For dry skin.', categories: ['Skin', 'Balm'], price: 9.5, popularity: 0, related: { r2: 2, elsewhere: 0.5 } },
+    { id: 'r2', title: 'Curl Cream', brand: 'Quill', vector: [1, 0, 0, 0.5, 0, 0, 0, -1] },
+  ]);
+  cat.remove(items[41].id);
+  put('fuzz_catalog_restore', withMode(0, cat.snapshot()));
+  put('fuzz_catalog_restore', withMode(1, cat.snapshot()));
+  cat.free();
 }
 const h = arag.createHistory({ dim: 4 });
 h.add(evs.slice(0, 4));

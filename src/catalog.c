@@ -1,12 +1,16 @@
-/* Catalog: items with metadata, an id map and a cosine f32 index over item vectors. */
+/* Catalog: items with metadata, an id map, a cosine index over item vectors (f32 or
+ * int8), the word counts the offline reasoner weighs words by, and snapshots of all
+ * of it. */
 #include "embed.h"
 #include "errbuf.h"
 #include "id_map.h"
 #include "index_private.h"
 #include "item.h"
 #include "model.h"
+#include "snapshot_io.h"
 #include "term_df.h"
 
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +23,11 @@ struct arag_catalog {
   arag_id_map map;         /* id -> arag_item* (owned) */
   arag_term_df terms;      /* title terms */
   arag_term_df text_terms; /* whole-text terms */
+  size_t item_bytes;       /* the items' structs and strings (arag_catalog_memory_bytes) */
+  void *arena;             /* a restore's items and their lists, in one block */
+  size_t arena_bytes;
+  uint8_t *snap; /* the restored snapshot: its rows and text are used where they lie */
+  size_t snap_bytes;
   arag_errbuf err;
 };
 
@@ -34,9 +43,26 @@ static arag_status set_err(arag_catalog *cat, arag_status st, const char *fmt, .
 }
 
 static void item_free(arag_item *it) {
-  if (!it) return;
+  if (!it || it->in_arena) return; /* the arena goes as a whole */
   arag_item_clear(it);
   free(it);
+}
+
+/* Bytes an item held by a catalog takes: its struct, strings and arrays (vec is NULL). */
+static size_t item_bytes(const arag_item *it) {
+  size_t b = sizeof *it + it->id_len + 1 + strlen(it->title) + 1 + strlen(it->text) + 1 +
+             strlen(it->brand) + 1;
+  b += (size_t)it->n_categories * sizeof(char *);
+  for (uint32_t c = 0; c < it->n_categories; c++) b += strlen(it->categories[c]) + 1;
+  b += (size_t)it->n_related * (sizeof(char *) + sizeof(float));
+  for (uint32_t r = 0; r < it->n_related; r++) b += strlen(it->related_ids[r]) + 1;
+  return b;
+}
+
+static void items_free(arag_id_map *map) {
+  for (uint32_t i = 0; i < map->cap; i++)
+    if (map->e[i].key) item_free((arag_item *)map->e[i].v.ptr);
+  arag_id_map_free(map);
 }
 
 arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out) {
@@ -62,12 +88,13 @@ arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag
 
 void arag_catalog_free(arag_catalog *cat) {
   if (!cat) return;
-  for (uint32_t i = 0; i < cat->map.cap; i++)
-    if (cat->map.e[i].key) item_free((arag_item *)cat->map.e[i].v.ptr);
-  arag_id_map_free(&cat->map);
+  items_free(&cat->map);
+  arag_index_free(cat->ix); /* it borrows rows from the snapshot */
+  cat->ix = NULL;
+  free(cat->arena);
+  free(cat->snap);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
-  arag_index_free(cat->ix);
   free(cat);
 }
 
@@ -213,9 +240,11 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
     if (b.undo[i]) {
       arag_term_df_count(&cat->terms, b.undo[i], -1);
       arag_term_df_count(&cat->text_terms, b.undo[i], -1);
+      if (!b.undo[i]->in_arena) cat->item_bytes -= item_bytes(b.undo[i]);
     }
     arag_term_df_count(&cat->terms, b.items[i], +1);
     arag_term_df_count(&cat->text_terms, b.items[i], +1);
+    cat->item_bytes += item_bytes(b.items[i]);
     item_free(b.undo[i]);
   }
   batch_free(&b);
@@ -234,6 +263,7 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
   arag_id_map_remove(&cat->map, id, id_len);
   arag_term_df_count(&cat->terms, it, -1);
   arag_term_df_count(&cat->text_terms, it, -1);
+  if (!it->in_arena) cat->item_bytes -= item_bytes(it);
   item_free(it);
   return ARAG_OK;
 }
@@ -241,6 +271,13 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
 uint32_t arag_catalog_count(const arag_catalog *cat) { return cat ? cat->map.n : 0; }
 
 arag_index *arag_catalog_index(arag_catalog *cat) { return cat ? cat->ix : NULL; }
+
+size_t arag_catalog_memory_bytes(const arag_catalog *cat) {
+  if (!cat) return 0;
+  return sizeof *cat + arag_index_memory_bytes(cat->ix) + cat->item_bytes + cat->arena_bytes +
+         cat->snap_bytes + arag_id_map_bytes(&cat->map) + arag_term_df_bytes(&cat->terms) +
+         arag_term_df_bytes(&cat->text_terms);
+}
 
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len) {
   if (!cat || !id) return NULL;
@@ -278,4 +315,344 @@ const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot) {
   size_t len = 0;
   const char *id = arag_index_id(cat->ix, slot, &len);
   return id ? arag_catalog_find(cat, id, len) : NULL;
+}
+
+/* ---- snapshot / restore --------------------------------------------------
+ * The container of snapshot_io.h, kind "CATL", version 1, holding (little endian,
+ * offsets from the start of the snapshot):
+ *   32  u32 dim | u32 dtype | u32 n_items | u32 n_lists (categories + related, all items)
+ *   48  u64 text_bytes | u32 stride (floats or bytes per row) | u32 0
+ *   64  the rows, in slot order, as the index stores them: n_items rows of stride floats
+ *       (normalized) or of stride int8 then n_items f32 scales; padding zero
+ *       per item: u32 n_categories | u32 n_related | f64 price | f64 popularity (NaN:
+ *         absent)
+ *       every related weight, f32, item after item
+ *       the text: per item its id, title, text, brand, categories and related ids, each
+ *         NUL-terminated (text_bytes in all)
+ *       title word counts, then whole-text word counts (term_df.h)
+ * A restore that is given the bytes to keep (arag_catalog_restore_take) uses the rows
+ * and the text where they lie: nothing is parsed, embedded or copied again, and the
+ * catalog takes little more than the snapshot's own bytes. */
+
+#define SNAP_VERSION 1u
+#define SNAP_ROWS 64u /* offset of the rows: 16-byte aligned for the SIMD kernels */
+#define ITEM_RECORD 24u
+
+static size_t item_text_bytes(const arag_item *it) {
+  size_t b = it->id_len + 1 + strlen(it->title) + 1 + strlen(it->text) + 1 + strlen(it->brand) + 1;
+  for (uint32_t c = 0; c < it->n_categories; c++) b += strlen(it->categories[c]) + 1;
+  for (uint32_t r = 0; r < it->n_related; r++) b += strlen(it->related_ids[r]) + 1;
+  return b;
+}
+
+static void put_cstr(arag_writer *w, const char *s) { arag_writer_bytes(w, s, strlen(s) + 1); }
+
+arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t *out_len) {
+  if (!cat) return ARAG_E_INVALID;
+  arag_catalog *c = (arag_catalog *)cat; /* the error buffer only */
+  if (!out || !out_len) return set_err(c, ARAG_E_INVALID, "out is NULL");
+  *out = NULL;
+  *out_len = 0;
+  arag_dtype dtype;
+  arag_metric metric;
+  int keep;
+  arag_index_shape(cat->ix, &dtype, &metric, &keep);
+  const uint32_t n = cat->map.n, stride = arag_index_stride(cat->ix);
+  const size_t row_bytes = arag_index_row_bytes(cat->ix); /* f32 row, or int8 row and scale */
+  size_t text = 0, lists = 0, rels = 0;
+  for (uint32_t i = 0; i < cat->map.cap; i++) {
+    const arag_item *it = (const arag_item *)cat->map.e[i].v.ptr;
+    if (!cat->map.e[i].key) continue;
+    text += item_text_bytes(it);
+    lists += it->n_categories + it->n_related;
+    rels += it->n_related;
+  }
+  size_t est = SNAP_ROWS + (size_t)n * (row_bytes + ITEM_RECORD) + rels * 4 + text +
+               arag_term_df_write_bytes(&cat->terms) + arag_term_df_write_bytes(&cat->text_terms);
+  uint8_t *row = (uint8_t *)malloc(row_bytes);
+  arag_writer w;
+  arag_writer_init(&w);
+  if (!row || lists > UINT32_MAX || !arag_writer_reserve(&w, est)) {
+    free(row);
+    return set_err(c, ARAG_E_NOMEM, "out of memory for a snapshot");
+  }
+  arag_snap_begin(&w, ARAG_SNAP_CATALOG, SNAP_VERSION);
+  arag_writer_u32(&w, cat->dim);
+  arag_writer_u32(&w, (uint32_t)dtype);
+  arag_writer_u32(&w, n);
+  arag_writer_u32(&w, (uint32_t)lists);
+  arag_writer_u64(&w, text);
+  arag_writer_u32(&w, stride);
+  arag_writer_u32(&w, 0);
+  /* Items in slot order: the live slots of the index, one per item. */
+  for (int pass = 0; pass < (dtype == ARAG_I8 ? 2 : 1); pass++)
+    for (uint32_t s = 0, seen = 0; seen < n; s++) {
+      const arag_item *it = arag_catalog_item_at(cat, s);
+      if (!it) continue;
+      seen++;
+      arag_index_row_save(cat->ix, it->id, it->id_len, row);
+      if (dtype == ARAG_F32)
+        for (uint32_t k = 0; k < stride; k++) arag_writer_f32(&w, ((const float *)(void *)row)[k]);
+      else if (pass == 0)
+        arag_writer_bytes(&w, row, stride);
+      else
+        arag_writer_f32(&w, *(const float *)(void *)(row + stride));
+    }
+  for (int pass = 0; pass < 3; pass++)
+    for (uint32_t s = 0, seen = 0; seen < n; s++) {
+      const arag_item *it = arag_catalog_item_at(cat, s);
+      if (!it) continue;
+      seen++;
+      if (pass == 0) {
+        arag_writer_u32(&w, it->n_categories);
+        arag_writer_u32(&w, it->n_related);
+        arag_writer_f64(&w, it->price);
+        arag_writer_f64(&w, it->popularity);
+      } else if (pass == 1) {
+        for (uint32_t k = 0; k < it->n_related; k++) arag_writer_f32(&w, it->related_w[k]);
+      } else {
+        put_cstr(&w, it->id);
+        put_cstr(&w, it->title);
+        put_cstr(&w, it->text);
+        put_cstr(&w, it->brand);
+        for (uint32_t k = 0; k < it->n_categories; k++) put_cstr(&w, it->categories[k]);
+        for (uint32_t k = 0; k < it->n_related; k++) put_cstr(&w, it->related_ids[k]);
+      }
+    }
+  free(row);
+  if (!arag_term_df_write(&cat->terms, &w) || !arag_term_df_write(&cat->text_terms, &w))
+    w.failed = 1;
+  arag_snap_end(&w);
+  if (w.failed) {
+    arag_writer_free(&w);
+    return set_err(c, ARAG_E_NOMEM, "out of memory for a snapshot");
+  }
+  *out = arag_writer_take(&w, out_len);
+  return ARAG_OK;
+}
+
+/* The next NUL-terminated string of the text, of at most max bytes (and at least one
+ * with nonempty); NULL when it runs past the end, is empty or is too long (*over: the
+ * last). */
+static char *next_str(char **at, const char *end, uint32_t max, int nonempty, uint32_t *len,
+                      int *over) {
+  char *s = *at, *z = (char *)memchr(s, 0, (size_t)(end - s));
+  if (z && (size_t)(z - s) > max) *over = 1;
+  if (!z || (size_t)(z - s) > max || (nonempty && z == s)) return NULL;
+  *len = (uint32_t)(z - s);
+  *at = z + 1;
+  return s;
+}
+
+static int number_ok(double x) { return isnan(x) || isfinite(x); }
+
+static void swap32(void *p, size_t n) {
+  uint8_t *b = (uint8_t *)p;
+  for (size_t i = 0; i < n; i++, b += 4) {
+    uint8_t t = b[0];
+    b[0] = b[3];
+    b[3] = t;
+    t = b[1];
+    b[1] = b[2];
+    b[2] = t;
+  }
+}
+
+#define REFUSE(st_, ...)                                                                           \
+  do {                                                                                             \
+    st = set_err(cat, (st_), __VA_ARGS__);                                                         \
+    goto fail;                                                                                     \
+  } while (0)
+
+arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len) {
+  if (!cat) return ARAG_E_INVALID;
+  if (!bytes && len) return set_err(cat, ARAG_E_INVALID, "snapshot bytes are NULL");
+  arag_reader r;
+  uint32_t version, dim = 0, dtype = 0, n = 0, lists = 0, stride = 0, zero = 0;
+  uint64_t text_bytes = 0;
+  char msg[ARAG_ERRBUF_SIZE];
+  arag_status st =
+      arag_snap_open(bytes, len, ARAG_SNAP_CATALOG, 1, SNAP_VERSION, &version, &r, msg, sizeof msg);
+  if (st != ARAG_OK) return set_err(cat, st, "%s", msg);
+  if (!arag_reader_u32(&r, &dim) || !arag_reader_u32(&r, &dtype) || !arag_reader_u32(&r, &n) ||
+      !arag_reader_u32(&r, &lists) || !arag_reader_u64(&r, &text_bytes) ||
+      !arag_reader_u32(&r, &stride) || !arag_reader_u32(&r, &zero))
+    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its header");
+  uint32_t want_stride = dtype == ARAG_I8 ? (dim + 15) / 16 * 16 : (dim + 3) / 4 * 4;
+  if (dim == 0 || (dtype != ARAG_F32 && dtype != ARAG_I8) || zero != 0 || stride != want_stride)
+    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot header is inconsistent (dim %u dtype %u)",
+                   dim, dtype);
+  if (dim > cat->lim.max_dim)
+    return set_err(cat, ARAG_E_LIMIT, "catalog snapshot dim %u is above max_dim %u", dim,
+                   cat->lim.max_dim);
+  if (n > cat->lim.max_rows)
+    return set_err(cat, ARAG_E_LIMIT, "catalog snapshot has %u items, above max_rows %u", n,
+                   cat->lim.max_rows);
+  /* The sections, by their sizes (bounded by the bytes there are). */
+  size_t row_size = dtype == ARAG_I8 ? stride : (size_t)stride * 4, rows_len, recs_len;
+  if (!arag_size_mul(row_size + (dtype == ARAG_I8 ? 4 : 0), n, &rows_len) ||
+      !arag_size_mul(ITEM_RECORD, n, &recs_len) || rows_len > arag_reader_left(&r))
+    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its rows");
+  uint8_t *rows = (uint8_t *)arag_reader_view(&r, (size_t)n * row_size);
+  float *scales = (float *)(void *)arag_reader_view(&r, dtype == ARAG_I8 ? (size_t)n * 4 : 0);
+  const uint8_t *recs = arag_reader_view(&r, recs_len);
+  if (!recs) return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its items");
+  /* Item records: counts and numbers. */
+  uint64_t n_rel = 0, n_lists = 0;
+  arag_reader rr;
+  arag_reader_init(&rr, recs, recs_len);
+  for (uint32_t i = 0; i < n; i++) {
+    uint32_t nc = 0, nr = 0;
+    double price = 0, pop = 0;
+    arag_reader_u32(&rr, &nc); /* cannot fail: recs_len bytes are there */
+    arag_reader_u32(&rr, &nr);
+    arag_reader_f64(&rr, &price);
+    arag_reader_f64(&rr, &pop);
+    if (nc > ARAG_ITEM_MAX_CATEGORIES || nr > ARAG_ITEM_MAX_RELATED)
+      return set_err(cat, ARAG_E_CORRUPT,
+                     "catalog snapshot item %u has %u categories and %u "
+                     "related items",
+                     i, nc, nr);
+    if (!number_ok(price) || !number_ok(pop))
+      return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot item %u has an infinite number", i);
+    n_rel += nr;
+    n_lists += (uint64_t)nc + nr;
+  }
+  if (n_lists != lists)
+    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot list count %u does not match its items",
+                   lists);
+  float *weights = (float *)(void *)arag_reader_view(&r, (size_t)n_rel * 4);
+  if (!weights || text_bytes > arag_reader_left(&r))
+    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its text");
+  char *text = (char *)arag_reader_view(&r, (size_t)text_bytes);
+  const uint16_t probe = 1;
+  if (*(const uint8_t *)&probe != 1) { /* the wire is little endian: turn it around in place */
+    if (dtype == ARAG_F32) swap32(rows, (size_t)n * stride);
+    if (scales) swap32(scales, n);
+    swap32(weights, (size_t)n_rel);
+  }
+  for (uint64_t k = 0; k < n_rel; k++)
+    if (!isfinite(weights[k]) || !(weights[k] >= 0.0f))
+      return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot has a bad related weight");
+
+  arag_budget budget = {cat->lim.max_restore_bytes};
+  arag_index *ix = NULL;
+  arag_id_map map = {0};
+  arag_term_df terms = {0}, text_terms = {0};
+  text_terms.whole_text = 1;
+  size_t arena = (size_t)n * sizeof(arag_item) + (size_t)lists * sizeof(char *);
+  arag_item *items = NULL;
+  char **ids = NULL;
+  uint32_t *id_lens = NULL;
+  /* The snapshot's own bytes stay: they count, then the items, the lists, the index's
+   * arrays and maps and the word counts. */
+  if (!arag_budget_take(&budget, len) || !arag_budget_take(&budget, arena) ||
+      !arag_budget_take(&budget, arag_id_map_bytes_for(n)) ||
+      !arag_budget_take(&budget, (size_t)n * (sizeof(char *) + 4) + (size_t)dim * 12 + 1024))
+    REFUSE(ARAG_E_LIMIT, "restoring the catalog takes more than max_restore_bytes %u",
+           cat->lim.max_restore_bytes);
+  items = (arag_item *)malloc(arena ? arena : 1); /* every field is set below */
+  ids = (char **)malloc((n ? n : 1) * sizeof(char *));
+  id_lens = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
+  if (!items || !ids || !id_lens || !arag_id_map_reserve(&map, n))
+    REFUSE(ARAG_E_NOMEM, "out of memory restoring the catalog");
+  /* The items, their strings where they lie in the text. */
+  char **list = (char **)(items + n), *at = text, *end = text + text_bytes;
+  float *w = weights;
+  const uint32_t max_id = cat->lim.max_id_bytes, max_text = cat->lim.max_text_bytes;
+  arag_reader_init(&rr, recs, recs_len);
+  uint32_t i;
+  for (i = 0; i < n; i++) {
+    arag_item *it = &items[i];
+    uint32_t l = 0, t = 0;
+    int over = 0;
+    arag_reader_u32(&rr, &it->n_categories);
+    arag_reader_u32(&rr, &it->n_related);
+    arag_reader_f64(&rr, &it->price);
+    arag_reader_f64(&rr, &it->popularity);
+    it->vec = NULL;
+    it->in_arena = 1;
+    if (!(it->id = next_str(&at, end, max_id, 1, &it->id_len, &over)) ||
+        !(it->title = next_str(&at, end, max_text, 0, &l, &over)) ||
+        !(it->text = next_str(&at, end, max_text, 0, &l, &over)) ||
+        !(it->brand = next_str(&at, end, max_text, 0, &l, &over)))
+      goto bad_text;
+    it->categories = it->n_categories ? list : NULL;
+    for (t = 0; t < it->n_categories; t++)
+      if (!(*list++ = next_str(&at, end, max_text, 0, &l, &over))) goto bad_text;
+    it->related_ids = it->n_related ? list : NULL;
+    it->related_w = it->n_related ? w : NULL;
+    w += it->n_related;
+    for (t = 0; t < it->n_related; t++)
+      if (!(*list++ = next_str(&at, end, max_id, 1, &l, &over))) goto bad_text;
+    ids[i] = it->id;
+    id_lens[i] = it->id_len;
+    continue;
+  bad_text:
+    if (over)
+      REFUSE(ARAG_E_LIMIT,
+             "catalog snapshot item %u has an id or text past max_id_bytes %u or "
+             "max_text_bytes %u",
+             i, max_id, max_text);
+    REFUSE(ARAG_E_CORRUPT,
+           "catalog snapshot: the text of item %u runs out, is not "
+           "NUL-terminated, or has an empty id",
+           i);
+  }
+  if (at != end) REFUSE(ARAG_E_CORRUPT, "catalog snapshot has text past its last item");
+  /* The index, on the rows where they lie; it refuses repeated ids and bad rows. */
+  st = arag_index_create(dim, (arag_dtype)dtype, ARAG_COSINE, 0, &cat->lim, &ix);
+  if (st != ARAG_OK) REFUSE(st, "out of memory restoring the catalog");
+  st = arag_index_borrow_rows(ix, n, ids, id_lens, rows, scales, text, text_bytes, &budget);
+  if (st != ARAG_OK) REFUSE(st, "catalog snapshot: %s", arag_index_last_error(ix));
+  for (i = 0; i < n; i++) arag_id_map_put(&map, items[i].id, items[i].id_len, &items[i], NULL);
+  st = arag_term_df_read(&terms, &r, n, &budget, msg, sizeof msg);
+  if (st == ARAG_OK) st = arag_term_df_read(&text_terms, &r, n, &budget, msg, sizeof msg);
+  if (st != ARAG_OK) REFUSE(st, "%s", msg);
+  if (arag_reader_left(&r) != 0)
+    REFUSE(ARAG_E_CORRUPT, "catalog snapshot has %zu unexpected trailing bytes",
+           arag_reader_left(&r));
+  /* Swap in; the catalog keeps its limits and error buffer, and now the bytes. */
+  free(ids);
+  free(id_lens);
+  items_free(&cat->map);
+  arag_term_df_free(&cat->terms);
+  arag_term_df_free(&cat->text_terms);
+  arag_index_free(cat->ix);
+  free(cat->arena);
+  free(cat->snap);
+  cat->dim = dim;
+  cat->ix = ix;
+  cat->map = map;
+  cat->terms = terms;
+  cat->text_terms = text_terms;
+  cat->arena = items;
+  cat->arena_bytes = arena;
+  cat->snap = bytes;
+  cat->snap_bytes = len;
+  cat->item_bytes = 0;
+  return ARAG_OK;
+fail:
+  arag_id_map_free(&map);
+  arag_term_df_free(&terms);
+  arag_term_df_free(&text_terms);
+  arag_index_free(ix);
+  free(items);
+  free(ids);
+  free(id_lens);
+  return st;
+}
+
+arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t len) {
+  if (!cat) return ARAG_E_INVALID;
+  if (!bytes && len) return set_err(cat, ARAG_E_INVALID, "snapshot bytes are NULL");
+  if (len > cat->lim.max_restore_bytes)
+    return set_err(cat, ARAG_E_LIMIT, "a %zu-byte snapshot is more than max_restore_bytes %u", len,
+                   cat->lim.max_restore_bytes);
+  uint8_t *copy = (uint8_t *)malloc(len ? len : 1);
+  if (!copy) return set_err(cat, ARAG_E_NOMEM, "out of memory for a copy of the snapshot");
+  if (len) memcpy(copy, bytes, len);
+  arag_status st = arag_catalog_restore_take(cat, copy, len);
+  if (st != ARAG_OK) free(copy);
+  return st;
 }

@@ -42,6 +42,12 @@ struct arag_index {
   char **ids;       /* cap; NULL for a deleted slot */
   uint32_t *id_lens;
   size_t id_bytes;
+  char *id_arena; /* a restore's ids in one block (ids inside it are not freed one by one) */
+  size_t id_arena_len;
+  size_t id_arena_live; /* bytes of live ids in the arena (counted in id_bytes too) */
+  int id_arena_owned;   /* 0: the arena is its owner's (a catalog's snapshot bytes) */
+  int rows_borrowed;    /* rows_f / rows_q / scales lie in memory the owner keeps; the
+                         * first growth copies them into the index's own */
   arag_id_map map;
   float *qf;   /* query scratch, stride_f floats */
   int16_t *qq; /* quantized query scratch, stride_q lanes */
@@ -78,12 +84,23 @@ static arag_status check_limits_value(arag_errbuf *e, const arag_limits *l) {
   return ARAG_OK;
 }
 
+/* Frees an id of len bytes unless it lives in the arena. */
+static void free_id(arag_index *ix, char *id, size_t len) {
+  if ((uintptr_t)id - (uintptr_t)ix->id_arena >= ix->id_arena_len)
+    free(id);
+  else
+    ix->id_arena_live -= len + 1;
+}
+
 /* Releases everything the index owns except the struct itself. */
 static void release(arag_index *ix) {
-  for (uint32_t i = 0; i < ix->n_slots; i++) free(ix->ids[i]);
-  free(ix->rows_f);
-  free(ix->rows_q);
-  free(ix->scales);
+  for (uint32_t i = 0; i < ix->n_slots; i++) free_id(ix, ix->ids[i], ix->id_lens[i]);
+  if (ix->id_arena_owned) free(ix->id_arena);
+  if (!ix->rows_borrowed) {
+    free(ix->rows_f);
+    free(ix->rows_q);
+    free(ix->scales);
+  }
   free(ix->deleted);
   free(ix->ids);
   free(ix->id_lens);
@@ -110,6 +127,10 @@ static int init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric
   ix->ids = NULL;
   ix->id_lens = NULL;
   ix->id_bytes = 0;
+  ix->id_arena = NULL;
+  ix->id_arena_len = ix->id_arena_live = 0;
+  ix->id_arena_owned = 1;
+  ix->rows_borrowed = 0;
   arag_id_map_init(&ix->map);
   ix->qf = alloc_aligned((size_t)ix->stride_f * sizeof(float));
   ix->qq = alloc_aligned((size_t)ix->stride_q * sizeof(int16_t));
@@ -148,11 +169,42 @@ static int re_alloc(void **p, size_t bytes, size_t keep, int aligned) {
       ok = 0;                                                                                      \
   } while (0)
 
+/* Borrowed rows become the index's own: copies of the n_slots rows in blocks of cap
+ * slots (the owner's memory is left alone). Returns 0, changing nothing, when out of
+ * memory. */
+static int own_rows(arag_index *ix, size_t cap) {
+  size_t n = ix->n_slots, bf = cap * ix->stride_f * sizeof(float), bq = cap * ix->stride_q;
+  float *rf = uses_f32(ix) ? alloc_aligned(bf) : NULL;
+  int8_t *rq = uses_i8(ix) ? alloc_aligned(bq) : NULL;
+  float *sc = uses_i8(ix) ? malloc(cap * sizeof(float)) : NULL;
+  if ((uses_f32(ix) && !rf) || (uses_i8(ix) && (!rq || !sc))) {
+    free(rf);
+    free(rq);
+    free(sc);
+    return 0;
+  }
+  if (rf) memcpy(rf, ix->rows_f, n * ix->stride_f * sizeof(float));
+  if (rq) {
+    memcpy(rq, ix->rows_q, n * ix->stride_q);
+    memcpy(sc, ix->scales, n * sizeof(float));
+  }
+  ix->rows_f = rf;
+  ix->rows_q = rq;
+  ix->scales = sc;
+  ix->rows_borrowed = 0;
+  return 1;
+}
+
 /* Resizes the row storage to cap slots (cap >= n_slots). Growing fails with 0
  * and leaves cap as it was (arrays already enlarged are just roomier); shrinking
  * never fails (an array that cannot shrink keeps its larger block). */
 static int resize(arag_index *ix, uint32_t cap) {
   size_t c = cap ? (size_t)cap : 1, n = ix->n_slots, bf = 0, bq = 0, bi = 0;
+  if (ix->rows_borrowed) {
+    if (cap <= ix->cap) return 1; /* borrowed rows are not trimmed */
+    if (!own_rows(ix, c)) return 0;
+    n = c; /* the rows are in place at their new size */
+  }
   if (uses_f32(ix) && !arag_size_mul(c, (size_t)ix->stride_f * sizeof(float), &bf)) return 0;
   if (uses_i8(ix) && !arag_size_mul(c, ix->stride_q, &bq)) return 0;
   if (!arag_size_mul(c, sizeof(char *), &bi)) return 0;
@@ -398,7 +450,7 @@ arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len) {
                         (int)(id_len > 64 ? 64 : id_len), id);
   arag_id_map_remove(&ix->map, id, id_len);
   ix->id_bytes -= ix->id_lens[slot] + 1;
-  free(ix->ids[slot]);
+  free_id(ix, ix->ids[slot], ix->id_lens[slot]);
   ix->ids[slot] = NULL;
   ix->id_lens[slot] = 0;
   ix->deleted[slot] = 1;
@@ -447,14 +499,25 @@ arag_status arag_index_compact(arag_index *ix) {
 }
 
 uint32_t arag_index_count(const arag_index *ix) { return ix ? ix->n_live : 0; }
+uint32_t arag_index_slots(const arag_index *ix) { return ix ? ix->n_slots : 0; }
+uint32_t arag_index_stride(const arag_index *ix) {
+  return !ix ? 0 : uses_f32(ix) ? ix->stride_f : ix->stride_q;
+}
+
+void arag_index_shape(const arag_index *ix, arag_dtype *dtype, arag_metric *metric, int *keep_f32) {
+  *dtype = ix->dtype;
+  *metric = ix->metric;
+  *keep_f32 = ix->keep_f32;
+}
 uint32_t arag_index_dim(const arag_index *ix) { return ix ? ix->dim : 0; }
 
 size_t arag_index_memory_bytes(const arag_index *ix) {
   if (!ix) return 0;
   size_t c = ix->cap, b = sizeof *ix;
-  if (ix->rows_f) b += c * ix->stride_f * sizeof(float);
-  if (ix->rows_q) b += c * ix->stride_q + c * sizeof(float);
-  b += c * (1 + sizeof(char *) + sizeof(uint32_t)) + ix->id_bytes;
+  if (ix->rows_f && !ix->rows_borrowed) b += c * ix->stride_f * sizeof(float);
+  if (ix->rows_q && !ix->rows_borrowed) b += c * ix->stride_q + c * sizeof(float);
+  b += c * (1 + sizeof(char *) + sizeof(uint32_t)) + ix->id_bytes - ix->id_arena_live;
+  if (ix->id_arena_owned) b += ix->id_arena_len;
   b += arag_id_map_bytes(&ix->map);
   b += ix->stride_f * sizeof(float) * 2 + ix->stride_q * sizeof(int16_t);
   return b;
@@ -714,21 +777,23 @@ arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, 
  * and is still read.
  */
 
-size_t arag_index_body_bytes(const arag_index *ix) {
+size_t arag_index_body_bytes(const arag_index *ix, int live_only) {
+  uint32_t n = live_only ? ix->n_live : ix->n_slots;
   size_t rowb = (uses_f32(ix) ? (size_t)ix->dim * 4 : 0) + (uses_i8(ix) ? ix->dim + 4u : 0);
-  size_t b = 24 + ix->id_bytes + (size_t)ix->n_slots * 5, data;
-  if (!arag_size_mul(rowb, ix->n_slots, &data) || !arag_size_add(b, data, &b)) return (size_t)-1;
+  size_t b = 24 + ix->id_bytes + (size_t)n * 5, data;
+  if (!arag_size_mul(rowb, n, &data) || !arag_size_add(b, data, &b)) return (size_t)-1;
   return b;
 }
 
-void arag_index_write_body(const arag_index *ix, arag_writer *w) {
+void arag_index_write_body(const arag_index *ix, arag_writer *w, int live_only) {
   arag_writer_u32(w, ix->dim);
   arag_writer_u32(w, (uint32_t)ix->dtype);
   arag_writer_u32(w, (uint32_t)ix->metric);
   arag_writer_u32(w, (uint32_t)ix->keep_f32);
-  arag_writer_u32(w, ix->n_slots);
+  arag_writer_u32(w, live_only ? ix->n_live : ix->n_slots);
   arag_writer_u32(w, ix->n_live);
   for (uint32_t s = 0; s < ix->n_slots; s++) {
+    if (live_only && ix->deleted[s]) continue;
     arag_writer_u8(w, ix->deleted[s]);
     arag_writer_u32(w, ix->deleted[s] ? 0 : ix->id_lens[s]);
     if (!ix->deleted[s]) arag_writer_bytes(w, ix->ids[s], ix->id_lens[s]);
@@ -737,6 +802,7 @@ void arag_index_write_body(const arag_index *ix, arag_writer *w) {
   int little = *(const uint8_t *)&probe == 1;
   if (uses_f32(ix))
     for (uint32_t s = 0; s < ix->n_slots; s++) {
+      if (live_only && ix->deleted[s]) continue;
       const float *r = ix->rows_f + (size_t)s * ix->stride_f;
       if (little)
         arag_writer_bytes(w, r, (size_t)ix->dim * sizeof(float)); /* the wire format */
@@ -745,6 +811,7 @@ void arag_index_write_body(const arag_index *ix, arag_writer *w) {
     }
   if (uses_i8(ix))
     for (uint32_t s = 0; s < ix->n_slots; s++) {
+      if (live_only && ix->deleted[s]) continue;
       arag_writer_f32(w, ix->scales[s]);
       arag_writer_bytes(w, ix->rows_q + (size_t)s * ix->stride_q, ix->dim);
     }
@@ -757,11 +824,11 @@ arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out
   *out_len = 0;
   arag_writer w;
   arag_writer_init(&w);
-  size_t est = arag_index_body_bytes(ix);
+  size_t est = arag_index_body_bytes(ix, 0);
   if (est == (size_t)-1 || !arag_writer_reserve(&w, est + ARAG_SNAP_HEADER))
     return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
   arag_snap_begin(&w, ARAG_SNAP_INDEX, SNAP_VERSION);
-  arag_index_write_body(ix, &w);
+  arag_index_write_body(ix, &w, 0);
   arag_snap_end(&w);
   if (w.failed) {
     arag_writer_free(&w);
@@ -792,7 +859,29 @@ static size_t slot_bytes(const arag_index *ix) {
          sizeof(uint32_t);
 }
 
+/* A restored f32 row is usable: finite with a norm whose square fits a float. A
+ * cosine index stores unit (or zero) rows, so every value within [-1, 1] (a little
+ * rounding allowed) is enough, and cheap to check; other rows sum their squares. */
+static int row_sound(const float *row, uint32_t dim, arag_metric metric) {
+  if (metric == ARAG_COSINE) {
+    /* |x| <= 1.0001 on the bits (NaN and infinities are above): a loop that vectorizes. */
+    const uint32_t lim = 0x3f800347u; /* the bits of 1.0001f */
+    uint32_t over = 0;
+    for (uint32_t i = 0; i < dim; i++) {
+      uint32_t u;
+      memcpy(&u, &row[i], 4);
+      over |= (u & 0x7fffffffu) > lim;
+    }
+    return !over;
+  }
+  double ss = 0;
+  for (uint32_t i = 0; i < dim; i++) ss += (double)row[i] * (double)row[i];
+  return ss <= 3.0e38;
+}
+
 arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *budget) {
+  const uint16_t probe = 1;
+  int little = *(const uint8_t *)&probe == 1;
   uint32_t dim = 0, dtype = 0, metric = 0, keep = 0, n_slots = 0, n_live = 0;
   if (!arag_reader_u32(r, &dim) || !arag_reader_u32(r, &dtype) || !arag_reader_u32(r, &metric) ||
       !arag_reader_u32(r, &keep) || !arag_reader_u32(r, &n_slots) || !arag_reader_u32(r, &n_live))
@@ -830,11 +919,27 @@ arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *bu
       !arag_budget_take(budget, scratch) || !arag_budget_take(budget, rows) ||
       !arag_budget_take(budget, arag_id_map_bytes_for(n_live)))
     OVER_BUDGET("index rows");
+  /* The ids go into one block: their bytes, counted ahead (a bad record stops the
+   * count; the loop below names it). */
+  size_t arena = 0;
+  arag_reader ahead = *r;
+  for (uint32_t s = 0; s < n_slots; s++) {
+    uint8_t del;
+    uint32_t il;
+    if (!arag_reader_u8(&ahead, &del) || !arag_reader_u32(&ahead, &il) ||
+        !arag_reader_view(&ahead, del ? 0 : il))
+      break;
+    if (!del) arena += (size_t)il + 1;
+  }
+  if (!arag_budget_take(budget, arena)) OVER_BUDGET("ids");
   if (!init_body(&tmp, dim, (arag_dtype)dtype, (arag_metric)metric, (int)keep) ||
-      !resize(&tmp, n_slots) || !arag_id_map_reserve(&tmp.map, n_live)) {
+      !resize(&tmp, n_slots) || !arag_id_map_reserve(&tmp.map, n_live) ||
+      (arena && !(tmp.id_arena = malloc(arena)))) {
     st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring %u rows", n_slots);
     goto fail;
   }
+  tmp.id_arena_len = tmp.id_arena_live = arena;
+  size_t used = 0;
   for (uint32_t s = 0; s < n_slots; s++) {
     uint8_t del;
     uint32_t il;
@@ -855,12 +960,9 @@ arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *bu
     if (live >= n_live) CORRUPT("snapshot has more live rows than its header says");
     if (arag_id_map_find(&tmp.map, (const char *)p, il, NULL))
       CORRUPT("snapshot repeats the id \"%.*s\"", (int)(il > 64 ? 64 : il), (const char *)p);
-    if (!arag_budget_take(budget, (size_t)il + 1)) OVER_BUDGET("ids");
-    char *copy = malloc((size_t)il + 1);
-    if (!copy) {
-      st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring ids");
-      goto fail;
-    }
+    if ((size_t)il + 1 > arena - used) CORRUPT("snapshot truncated in ids");
+    char *copy = tmp.id_arena + used;
+    used += (size_t)il + 1;
     memcpy(copy, p, il);
     copy[il] = '\0';
     tmp.ids[s] = copy;
@@ -877,14 +979,17 @@ arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *bu
       float *row = tmp.rows_f + (size_t)s * tmp.stride_f;
       const uint8_t *p = arag_reader_view(r, (size_t)dim * 4);
       if (!p) CORRUPT("snapshot truncated in f32 rows");
-      for (uint32_t i = 0; i < dim; i++) {
-        uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-                     (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
-        memcpy(&row[i], &u, 4);
+      if (little) {
+        memcpy(row, p, (size_t)dim * 4); /* the wire format */
+      } else {
+        for (uint32_t i = 0; i < dim; i++) {
+          uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
+                       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+          memcpy(&row[i], &u, 4);
+        }
       }
-      double ss = 0;
-      for (uint32_t i = 0; i < dim; i++) ss += (double)row[i] * (double)row[i];
-      if (!(ss <= 3.0e38)) CORRUPT("snapshot row %u has a non-finite value or norm", s);
+      if (!row_sound(row, dim, (arag_metric)metric))
+        CORRUPT("snapshot row %u has a non-finite value or norm", s);
       for (uint32_t i = dim; i < tmp.stride_f; i++) row[i] = 0;
     }
   if (uses_i8(&tmp))
@@ -953,4 +1058,82 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
   memcpy(&tmp.err, &ix->err, sizeof tmp.err);
   *ix = tmp;
   return ARAG_OK;
+}
+
+arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
+                                   const uint32_t *id_lens, void *rows, float *scales, char *arena,
+                                   size_t arena_len, arag_budget *budget) {
+  arag_status st = ARAG_OK;
+  if (ix->n_slots || ix->cap || ix->keep_f32 || ix->metric != ARAG_COSINE)
+    return arag_err_set(&ix->err, ARAG_E_STATE, "rows can only be lent to an empty index");
+  if (n > ix->limits.max_rows)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot has %u rows, above max_rows %u", n,
+                        ix->limits.max_rows);
+  size_t c = n ? n : 1;
+  if (!arag_budget_take(budget, c * (1 + sizeof(char *) + sizeof(uint32_t))) ||
+      !arag_budget_take(budget, arag_id_map_bytes_for(n)))
+    return arag_err_set(&ix->err, ARAG_E_LIMIT,
+                        "restoring the index takes more than "
+                        "max_restore_bytes %u",
+                        ix->limits.max_restore_bytes);
+  ix->deleted = calloc(c, 1);
+  ix->ids = malloc(c * sizeof(char *));
+  ix->id_lens = malloc(c * sizeof(uint32_t));
+  if (!ix->deleted || !ix->ids || !ix->id_lens || !arag_id_map_reserve(&ix->map, n)) {
+    st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring %u rows", n);
+    goto fail;
+  }
+  for (uint32_t s = 0; s < n; s++) {
+    if (!id_lens[s]) CORRUPT("snapshot row %u has an empty id", s);
+    if (id_lens[s] > ix->limits.max_id_bytes) {
+      st = arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot row %u has a %u-byte id, above %u", s,
+                        id_lens[s], ix->limits.max_id_bytes);
+      goto fail;
+    }
+    if (arag_id_map_find(&ix->map, ids[s], id_lens[s], NULL))
+      CORRUPT("snapshot repeats the id \"%.*s\"", (int)(id_lens[s] > 64 ? 64 : id_lens[s]), ids[s]);
+    arag_id_map_insert(&ix->map, ids[s], id_lens[s], s);
+    ix->ids[s] = ids[s];
+    ix->id_lens[s] = id_lens[s];
+    ix->id_bytes += (size_t)id_lens[s] + 1;
+  }
+  /* The rows are used as they lie: each must be sound, its padding zero. */
+  for (uint32_t s = 0; s < n; s++) {
+    if (uses_f32(ix)) {
+      const float *row = (const float *)rows + (size_t)s * ix->stride_f;
+      if (!row_sound(row, ix->dim, ix->metric))
+        CORRUPT("snapshot row %u has a non-finite value or norm", s);
+      for (uint32_t i = ix->dim; i < ix->stride_f; i++)
+        if (row[i] != 0.0f) CORRUPT("snapshot row %u has non-zero padding", s);
+    } else {
+      const int8_t *row = (const int8_t *)rows + (size_t)s * ix->stride_q;
+      if (!isfinite(scales[s]) || scales[s] < 0 || scales[s] > 2.0e17f)
+        CORRUPT("snapshot row %u has a bad scale", s);
+      for (uint32_t i = ix->dim; i < ix->stride_q; i++)
+        if (row[i]) CORRUPT("snapshot row %u has non-zero padding", s);
+    }
+  }
+  if (uses_f32(ix))
+    ix->rows_f = (float *)rows;
+  else {
+    ix->rows_q = (int8_t *)rows;
+    ix->scales = scales;
+  }
+  ix->rows_borrowed = 1;
+  ix->id_arena = arena;
+  ix->id_arena_len = arena_len;
+  ix->id_arena_live = ix->id_bytes;
+  ix->id_arena_owned = 0;
+  ix->cap = ix->n_slots = ix->n_live = n;
+  return ARAG_OK;
+fail:
+  free(ix->deleted);
+  free(ix->ids);
+  free(ix->id_lens);
+  ix->deleted = NULL;
+  ix->ids = NULL;
+  ix->id_lens = NULL;
+  ix->id_bytes = 0;
+  arag_id_map_free(&ix->map);
+  return st;
 }

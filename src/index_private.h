@@ -24,12 +24,31 @@ int arag_index_has(const arag_index *ix, const char *id, size_t id_len);
 
 /* The index's snapshot body (the "INDX" body of snapshot_io.h's container), for the
  * containers that hold an index inside theirs (the catalog). write_body appends it to
- * w (about body_bytes bytes; (size_t)-1 when that overflows). load_body reads one from r
- * (stopping at its end) and replaces ix's contents with it, taking every allocation
- * from budget first; on any error ix is unchanged, with the message in its last
- * error. ix keeps its limits and kernel. */
-size_t arag_index_body_bytes(const arag_index *ix);
-void arag_index_write_body(const arag_index *ix, arag_writer *w);
+ * w (body_bytes bytes; (size_t)-1 when that overflows); with live_only, only the live
+ * rows, in slot order (as if compacted). load_body reads one from r (stopping at its
+ * end) and replaces ix's contents with it, taking every allocation from budget
+ * first; on any error ix is unchanged, with the message in its last error. ix keeps
+ * its limits and kernel. */
+size_t arag_index_body_bytes(const arag_index *ix, int live_only);
+void arag_index_write_body(const arag_index *ix, arag_writer *w, int live_only);
 arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *budget);
+/* Row type, metric and whether an f32 copy is kept (the shape a container checks). */
+void arag_index_shape(const arag_index *ix, arag_dtype *dtype, arag_metric *metric, int *keep_f32);
+/* Slots in use, live and soft-deleted. */
+uint32_t arag_index_slots(const arag_index *ix);
+
+/* Fills an empty cosine index (its dim and dtype, no f32 copy) with n live rows used
+ * where they lie, in memory the caller keeps unchanged while the index lives: rows (n
+ * rows of the index's stride, dim + zero padding: floats, or int8 with n floats in
+ * scales), ids[i] of id_lens[i] bytes (NUL-terminated, inside [arena, arena +
+ * arena_len)). The first growth copies the rows into the index's own; ids in the arena
+ * are never freed by the index. Checks: ids non-empty, within max_id_bytes, unique;
+ * rows sound, padding zero; scales. The index's own arrays come from budget. On error
+ * the index stays empty, with the message in its last error. */
+arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
+                                   const uint32_t *id_lens, void *rows, float *scales, char *arena,
+                                   size_t arena_len, arag_budget *budget);
+/* Row stride of the index: floats per f32 row (f32) or bytes per int8 row (int8). */
+uint32_t arag_index_stride(const arag_index *ix);
 
 #endif

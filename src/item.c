@@ -30,7 +30,7 @@ static char *dup_bytes(const char *s, size_t n) {
 }
 
 void arag_item_clear(arag_item *it) {
-  if (!it) return;
+  if (!it || it->in_arena) return; /* its catalog frees the arena */
   free(it->id);
   free(it->title);
   free(it->text);

@@ -30,6 +30,9 @@ typedef struct arag_item {
   float *related_w;
   uint32_t n_related;
   float *vec;
+  /* 1 for an item a catalog restored into one block with its strings and arrays
+   * (src/catalog.c): nothing of it is freed on its own. */
+  uint8_t in_arena;
 } arag_item;
 
 typedef enum arag_event_kind {

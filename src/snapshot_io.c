@@ -1,5 +1,5 @@
 /* The snapshot container, the little-endian byte writer and reader, and the
- * FNV-1a 64 checksum (see snapshot_io.h). */
+ * checksums (see snapshot_io.h). */
 #include "snapshot_io.h"
 
 #include <stdio.h>
@@ -155,8 +155,8 @@ static uint64_t get_u64_at(const uint8_t *p) {
 }
 
 static uint64_t container_sum(const uint8_t *buf, size_t len) {
-  uint64_t h = arag_fnv1a64(buf, 24, ARAG_FNV64_OFFSET);
-  return arag_fnv1a64(buf + ARAG_SNAP_HEADER, len - ARAG_SNAP_HEADER, h);
+  uint64_t seed = arag_fnv1a64(buf, 24, ARAG_FNV64_OFFSET);
+  return arag_xxh64(buf + ARAG_SNAP_HEADER, len - ARAG_SNAP_HEADER, seed);
 }
 
 void arag_snap_begin(arag_writer *w, const char *kind, uint32_t version) {

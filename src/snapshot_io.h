@@ -1,6 +1,6 @@
 /* Snapshot bytes: the container every snapshot shares (index, history, catalog), a
- * growable little-endian writer, a bounds-checked reader, the FNV-1a 64 checksum and
- * the byte budget of a restore.
+ * growable little-endian writer, a bounds-checked reader, the checksums and the byte
+ * budget of a restore.
  *
  * Writer: every put_* sets w->failed on allocation failure (or size overflow)
  * and then does nothing, so a snapshot is written straight through and checked
@@ -63,7 +63,8 @@ int arag_checksum_ok(const uint8_t *buf, size_t len);
  *    8  u32     version of that kind's body format
  *   12  u32     flags, 0 (a reader refuses other values)
  *   16  u64     length of the whole snapshot, header included
- *   24  u64     FNV-1a 64 of bytes 0..23, then of the body
+ *   24  u64     checksum: XXH64 of the body, seeded with the FNV-1a 64 of bytes 0..23
+ *               (so it covers every byte but its own)
  *   32  body
  * A reader checks all of it before it reads a byte of the body: truncated, altered
  * or foreign bytes are refused as such, never half read. */

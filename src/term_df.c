@@ -1,6 +1,10 @@
 #include "term_df.h"
 
 #include "hash.h"
+#include "snapshot_io.h"
+#include "sort.h"
+
+#include <stdio.h>
 
 #include <stdlib.h>
 #include <string.h>
@@ -244,4 +248,86 @@ uint32_t arag_term_df_get(const arag_term_df *t, uint64_t key) {
 
 size_t arag_term_df_bytes(const arag_term_df *t) {
   return (size_t)t->cap * (sizeof *t->key + sizeof *t->n);
+}
+
+typedef struct term_count {
+  uint64_t key;
+  uint32_t n;
+} term_count;
+
+static int cmp_key(const term_count *a, const term_count *b) {
+  return a->key < b->key ? -1 : a->key > b->key;
+}
+ARAG_DEFINE_SORT(sort_terms, term_count, cmp_key)
+
+static uint32_t live_terms(const arag_term_df *t) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < t->cap; i++) m += t->key[i] && t->n[i];
+  return m;
+}
+
+size_t arag_term_df_write_bytes(const arag_term_df *t) { return 8 + (size_t)live_terms(t) * 12; }
+
+int arag_term_df_write(const arag_term_df *t, arag_writer *w) {
+  uint32_t m = live_terms(t);
+  term_count *a = (term_count *)malloc((m ? m : 1) * sizeof *a);
+  if (!a) return 0;
+  m = 0;
+  for (uint32_t i = 0; i < t->cap; i++)
+    if (t->key[i] && t->n[i]) a[m++] = (term_count){t->key[i], t->n[i]};
+  sort_terms(a, m);
+  arag_writer_u32(w, t->docs);
+  arag_writer_u32(w, m);
+  for (uint32_t i = 0; i < m; i++) {
+    arag_writer_u64(w, a[i].key);
+    arag_writer_u32(w, a[i].n);
+  }
+  free(a);
+  return 1;
+}
+
+arag_status arag_term_df_read(arag_term_df *t, arag_reader *r, uint32_t n_docs, arag_budget *b,
+                              char *err, size_t err_len) {
+  uint32_t docs = 0, m = 0;
+  arag_status st = ARAG_E_CORRUPT;
+  if (!arag_reader_u32(r, &docs) || !arag_reader_u32(r, &m)) {
+    snprintf(err, err_len, "snapshot truncated in word counts");
+    return ARAG_E_CORRUPT;
+  }
+  if (docs != n_docs || m > arag_reader_left(r) / 12) {
+    snprintf(err, err_len, "snapshot word counts are inconsistent (%u items, %u words)", docs, m);
+    return ARAG_E_CORRUPT;
+  }
+  uint64_t cap = 64;
+  while (cap < (uint64_t)m * 2) cap *= 2;
+  if (!arag_budget_take(b, (size_t)cap * (sizeof *t->key + sizeof *t->n))) {
+    snprintf(err, err_len, "restoring the word counts takes more than max_restore_bytes");
+    return ARAG_E_LIMIT;
+  }
+  if (!arag_term_df_reserve(t, m)) {
+    snprintf(err, err_len, "out of memory restoring word counts");
+    return ARAG_E_NOMEM;
+  }
+  uint64_t prev = 0;
+  for (uint32_t i = 0; i < m; i++) {
+    uint64_t key = 0;
+    uint32_t n = 0;
+    arag_reader_u64(r, &key); /* cannot fail: the length was checked above */
+    arag_reader_u32(r, &n);
+    if (key == 0 || key <= prev || n == 0 || n > docs) {
+      snprintf(err, err_len, "snapshot word count %u is out of order or out of range", i);
+      goto fail;
+    }
+    prev = key;
+    uint32_t j = slot_of(key, t->cap);
+    while (t->key[j]) j = (j + 1) & (t->cap - 1);
+    t->key[j] = key;
+    t->n[j] = n;
+    t->used++;
+  }
+  t->docs = docs;
+  return ARAG_OK;
+fail:
+  arag_term_df_free(t);
+  return st;
 }

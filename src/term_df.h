@@ -68,4 +68,19 @@ void arag_term_df_copy_item(arag_term_df *dst, const arag_term_df *src, const ar
 uint32_t arag_term_df_get(const arag_term_df *t, uint64_t key);
 size_t arag_term_df_bytes(const arag_term_df *t);
 
+/* In a catalog snapshot: u32 docs, u32 n, then n x (u64 key, u32 count), the
+ * terms held by at least one item, by ascending key (so a restored table writes
+ * the same bytes). write returns 0 when out of memory (w may hold part). read
+ * fills an empty table (t->whole_text set by the caller) from r, allocating from
+ * the budget: ARAG_E_CORRUPT for a zero key, a repeated or unsorted key, a count
+ * of zero or above docs, or docs other than n_docs; ARAG_E_LIMIT over the budget;
+ * ARAG_E_NOMEM. On error t is empty again and err says why. */
+struct arag_writer;
+struct arag_reader;
+struct arag_budget;
+int arag_term_df_write(const arag_term_df *t, struct arag_writer *w);
+size_t arag_term_df_write_bytes(const arag_term_df *t);
+arag_status arag_term_df_read(arag_term_df *t, struct arag_reader *r, uint32_t n_docs,
+                              struct arag_budget *b, char *err, size_t err_len);
+
 #endif
