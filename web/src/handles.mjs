@@ -324,6 +324,18 @@ export class Index extends Handle {
   }
 }
 
+/**
+ * The dimension a catalog snapshot holds (read from its header), or 0 when the bytes
+ * do not start like one. Restoring checks everything; this only lets a caller refuse
+ * a snapshot of the wrong dimension before restoring it.
+ */
+export function catalogSnapshotDim(bytes) {
+  const b = toBytes(bytes);
+  const magic = [0x41, 0x52, 0x41, 0x47, 0x43, 0x41, 0x54, 0x4c]; // "ARAGCATL"
+  if (b.length < 36 || magic.some((c, i) => b[i] !== c)) return 0;
+  return (b[32] | (b[33] << 8) | (b[34] << 16) | (b[35] << 24)) >>> 0;
+}
+
 export class Catalog extends Handle {
   constructor(raw, ptr) {
     super(raw, ptr, 'catalog', 'arag_catalog_free', 'arag_catalog_last_error');
@@ -331,6 +343,14 @@ export class Catalog extends Handle {
   }
   get count() {
     return this._raw.fn.arag_catalog_count(this.ptr) >>> 0;
+  }
+  /** Vector dimension (a restore can change it). */
+  get dim() {
+    return this.index.dim;
+  }
+  /** Bytes the catalog holds in the module's memory (index, metadata, word counts). */
+  get memoryBytes() {
+    return this._raw.need('arag_catalog_memory_bytes')(this.ptr) >>> 0;
   }
   /** The catalog's vector index (borrowed: valid while the catalog lives). */
   get index() {
@@ -350,6 +370,28 @@ export class Catalog extends Handle {
   }
   has(id) {
     return this.index.has(id);
+  }
+  /** Versioned, checksummed bytes of the whole catalog: items, vectors, word counts. */
+  snapshot() {
+    return this._snapshotWith('arag_catalog_snapshot');
+  }
+  /**
+   * Replaces the contents (dim and dtype included) with a snapshot; on error nothing
+   * changes. The bytes are copied into the module once, and the catalog keeps that copy:
+   * its vectors and text are used where they lie (the caller's bytes can be dropped).
+   */
+  restore(bytes) {
+    const b = toBytes(bytes);
+    const raw = this._raw;
+    const ptr = this.ptr;
+    const p = raw.malloc(b.length);
+    raw.u8().set(b, p);
+    const st = raw.need('arag_catalog_restore_take')(ptr, p, b.length);
+    if (st !== 0) {
+      raw.free(p); // the catalog takes the copy only when it restores
+      this._check(st);
+    }
+    return this;
   }
 }
 
@@ -441,8 +483,12 @@ export class Arag {
     );
     return new Index(this.raw, ptr);
   }
+  /**
+   * An empty catalog, or with opts.snapshot (bytes of catalog.snapshot()) the catalog
+   * it holds: dim and dtype then come from the snapshot.
+   */
   createCatalog(opts = {}) {
-    const { dim = 512, dtype = 'f32', limits } = opts;
+    const { dim = 512, dtype = 'f32', limits, snapshot } = opts;
     checkU32('dim', dim, { min: 1 });
     if (!(dtype in DTYPES)) throw invalid(`dtype must be 'f32' or 'int8', got ${JSON.stringify(dtype)}`);
     const ptr = this.raw.scope((s) =>
@@ -453,7 +499,16 @@ export class Arag {
         'createCatalog'
       )
     );
-    return new Catalog(this.raw, ptr);
+    const cat = new Catalog(this.raw, ptr);
+    if (snapshot !== undefined && snapshot !== null) {
+      try {
+        cat.restore(snapshot);
+      } catch (e) {
+        cat.free();
+        throw e;
+      }
+    }
+    return cat;
   }
   createHistory(opts = {}) {
     const { dim = 512, limits, maxBytes } = opts;

@@ -123,15 +123,30 @@ export interface HistoryEvent extends Partial<Omit<Item, 'id'>> {
   rating?: number;
 }
 
+/** Bytes a snapshot is restored from: a typed array or an ArrayBuffer (from fetch,
+ * R2, KV or a static asset). The caller keeps them; they can be dropped afterwards. */
+export type SnapshotBytes = Uint8Array | ArrayBuffer | ArrayBufferView;
+
 export declare class Catalog {
   private constructor();
   readonly count: number;
+  /** Vector dimension (a restore can change it). */
+  readonly dim: number;
+  /** Bytes the catalog holds in the module's memory: index, metadata, word counts. */
+  readonly memoryBytes: number;
   /** The catalog's vector index (borrowed: valid while the catalog lives). */
   readonly index: Index;
   readonly freed: boolean;
   add(items: Item | Item[] | string): number;
   remove(id: string): this;
   has(id: string): boolean;
+  /** Versioned, checksummed bytes of the whole catalog: each item's metadata, its vector
+   * as stored (f32, or int8 with its scale) and the word counts of the offline reasoner. */
+  snapshot(): Uint8Array;
+  /** Replaces the contents, dim and dtype included, with a snapshot. Corrupt, truncated
+   * or foreign bytes, or contents past the limits (maxRestoreBytes among them), throw
+   * an AragError and change nothing. */
+  restore(bytes: SnapshotBytes): this;
   lastError(): string;
   free(): void;
 }
@@ -184,7 +199,13 @@ export declare class Arag {
   /** Built-in feature-hashing embedding (L2-normalized; zeros for empty text). */
   embed(text: string, dim?: number): Float32Array;
   createIndex(opts: IndexOptions): Index;
-  createCatalog(opts?: { dim?: number; dtype?: 'f32' | 'int8'; limits?: Partial<Limits> }): Catalog;
+  /** With `snapshot`, the catalog it holds (its dim and dtype win over the options). */
+  createCatalog(opts?: {
+    dim?: number;
+    dtype?: 'f32' | 'int8';
+    limits?: Partial<Limits>;
+    snapshot?: SnapshotBytes;
+  }): Catalog;
   createHistory(opts?: { dim?: number; limits?: Partial<Limits>; maxBytes?: number }): History;
 }
 
@@ -516,6 +537,11 @@ export interface RecommenderOptions extends LoadOptions {
   /** Default: the built-in embedder (512 dimensions). */
   embed?: EmbeddingsAdapter;
   config?: EngineConfig;
+  /** Bytes of catalog.snapshot() (for instance written by `arag catalog build`): the
+   * catalog starts as the one the snapshot was taken from, its dimension and row type
+   * included, without embedding any item again. */
+  catalogSnapshot?: SnapshotBytes;
+  /** Items to load (after the snapshot's, when both are given). */
   catalog?: Item[];
   /** The catalog index's row type: 'f32' (default) or 'int8' (a quarter of the bytes
    * per vector; NDCG@5 on the sample data sets within 0.0003 of f32). */
@@ -655,6 +681,9 @@ export interface RecommenderCatalog<Async extends boolean = boolean> {
   has(id: string): boolean;
   remove(id: string): this;
   add(items: Item | Item[] | string): AddResult<Async>;
+  snapshot(): Uint8Array;
+  /** A snapshot of another dimension than the recommender's throws ARAG_E_DIM. */
+  restore(bytes: SnapshotBytes): this;
 }
 
 export interface RecommenderHistory<Async extends boolean = boolean> {

@@ -6,7 +6,7 @@
 import { AragError, Status, abortError, isAbortError } from './errors.mjs';
 import { Budget, isLlmAdapter } from './llm.mjs';
 import { itemText } from './embeddings.mjs';
-import { toJsonText, invalid, checkU32, createArag } from './handles.mjs';
+import { toJsonText, invalid, checkU32, createArag, catalogSnapshotDim } from './handles.mjs';
 
 const SESSION_RUNNING = 0;
 const SESSION_DONE = 1;
@@ -83,6 +83,20 @@ class CatalogView {
     if (!emb) return this.handle.add(items);
     return withVectors(emb, items).then((v) => this.handle.add(v));
   }
+  /** Versioned, checksummed bytes of the catalog (items, vectors, word counts). */
+  snapshot() {
+    return this.handle.snapshot();
+  }
+  /** Replaces the catalog with a snapshot of the same dimension as the shopper's history. */
+  restore(bytes) {
+    const dim = catalogSnapshotDim(bytes);
+    const want = this._rec._dim;
+    if (dim && dim !== want) {
+      throw new AragError(Status.ARAG_E_DIM, `catalog snapshot has dimension ${dim}, this recommender ${want}`);
+    }
+    this.handle.restore(bytes);
+    return this;
+  }
 }
 
 class HistoryView {
@@ -121,10 +135,11 @@ class HistoryView {
 
 export class Recommender {
   /** @internal use createRecommender() */
-  constructor(arag, { llm, embed, enginePtr, catalog, history, ownsModule }) {
+  constructor(arag, { llm, embed, enginePtr, catalog, history, ownsModule, dim }) {
     this.arag = arag;
     this.llm = llm || null;
     this._embed = embed || null;
+    this._dim = dim;
     this._raw = arag.raw;
     this._engine = enginePtr;
     this._ownsModule = ownsModule;
@@ -513,8 +528,9 @@ export class Recommender {
 /**
  * @param {object} [opts] wasm, kind (module source, see createArag), arag (an already
  *   loaded module to share), llm ('offline' | adapter), embed (openAIEmbeddings(...)),
- *   config (engine config), catalog (items to load), catalogDtype ('f32' | 'int8':
- *   the catalog index's row type), limits.
+ *   config (engine config), catalogSnapshot (bytes of catalog.snapshot(): the catalog
+ *   to start from, its dim and dtype included), catalog (items to load, after the
+ *   snapshot's), catalogDtype ('f32' | 'int8': the catalog index's row type), limits.
  */
 /* A failing arag_engine_create has no handle to hold its message: apply the same
  * config to a default engine, whose last error names the offending key. */
@@ -533,7 +549,7 @@ function configError(raw, p, n) {
 }
 
 export async function createRecommender(opts = {}) {
-  const { llm, embed, config = {}, limits, catalogDtype = 'f32' } = opts;
+  const { llm, embed, config = {}, limits, catalogDtype = 'f32', catalogSnapshot } = opts;
   if (llm !== undefined && llm !== null && llm !== 'offline' && !isLlmAdapter(llm)) {
     throw invalid("llm must be 'offline' or an adapter (openAIChat, workersAI, fromFunction)");
   }
@@ -546,14 +562,20 @@ export async function createRecommender(opts = {}) {
   if (config.backend !== undefined && config.backend !== backend) {
     throw invalid(`config.backend ${JSON.stringify(config.backend)} contradicts llm (${adapter ? 'an adapter' : 'offline'})`);
   }
+  const hasSnapshot = catalogSnapshot !== undefined && catalogSnapshot !== null;
+  const snapDim = hasSnapshot ? catalogSnapshotDim(catalogSnapshot) : 0;
   const arag = opts.arag || (await createArag({ wasm: opts.wasm, kind: opts.kind, createModule: opts.createModule }));
-  let dim = 512;
+  let dim = snapDim || 512;
   if (embed) {
     if (!embed.dim) await embed.embed(['dimension probe']);
+    if (snapDim && embed.dim !== snapDim) {
+      throw new AragError(Status.ARAG_E_DIM, `catalog snapshot has dimension ${snapDim}, the embedder ${embed.dim}`);
+    }
     dim = embed.dim;
   }
   const raw = arag.raw;
-  const catalog = arag.createCatalog({ dim, dtype: catalogDtype, limits });
+  // With a snapshot, the catalog is restored from it (refusing corrupt bytes) first.
+  const catalog = arag.createCatalog({ dim, dtype: catalogDtype, limits, snapshot: hasSnapshot ? catalogSnapshot : undefined });
   let history;
   let enginePtr = 0;
   try {
@@ -571,7 +593,7 @@ export async function createRecommender(opts = {}) {
     if (history) history.free();
     throw e;
   }
-  const rec = new Recommender(arag, { llm: adapter, embed, enginePtr, catalog, history, ownsModule: !opts.arag });
+  const rec = new Recommender(arag, { llm: adapter, embed, enginePtr, catalog, history, ownsModule: !opts.arag, dim });
   if (opts.catalog) {
     try {
       await rec.catalog.add(opts.catalog);

@@ -20,6 +20,17 @@ export async function usage(env: { AI: { run(model: string, inputs: object): Pro
   const bytes: Uint8Array = ix.snapshot();
   ix.restore(bytes).setKernel('scalar');
   ix.free();
+  // A catalog built once, shipped as bytes (an ArrayBuffer from fetch, R2 or KV).
+  const built = arag.createCatalog({ dtype: 'int8', limits: { maxRestoreBytes: 64 << 20 } });
+  built.add([{ id: 'a', title: 'A' }]);
+  const shipped: ArrayBuffer = built.snapshot().slice().buffer;
+  const held = arag.createCatalog({ snapshot: shipped });
+  const perItem: number = held.memoryBytes / Math.max(1, held.count) + held.dim;
+  const fromSnapshot = await createRecommender({ arag, catalogSnapshot: shipped });
+  fromSnapshot.catalog.restore(fromSnapshot.catalog.snapshot());
+  fromSnapshot.free();
+  held.restore(new Uint8Array(shipped)).free();
+  built.free();
 
   const llm = openAIChat({ baseURL: '/v1', model: 'm', timeoutMs: 1000, budget: { calls: 10 } });
   const other = fromFunction(async (req) => ({ content: { summary: req.agent } }));
@@ -41,7 +52,7 @@ export async function usage(env: { AI: { run(model: string, inputs: object): Pro
       { candidates: ['a', { id: 'b', title: 'B' }], k: 2 },
       { signal: ctrl.signal, onProgress: (ev) => void ev.agent }
     );
-    return added + events + accepted + (firstAgent ? 1 : 0) + out.items.length + hits.length + out.usage.host.calls + (ai.model ? 1 : 0);
+    return added + events + accepted + (firstAgent ? 1 : 0) + out.items.length + hits.length + out.usage.host.calls + (ai.model ? 1 : 0) + perItem;
   } catch (e) {
     if (e instanceof AragError) return e.status;
     throw e;
