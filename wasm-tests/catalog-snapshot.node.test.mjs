@@ -8,15 +8,15 @@ import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { readFileSync, writeFileSync, mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { DIST, ROOT, requireFile, rng } from './helpers/common.mjs';
+import { dataSet, needData } from './helpers/data.mjs';
 
 requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
 const { createArag, createRecommender, AragError, Status } = await import('../dist/index.mjs');
 
 const DEMO = JSON.parse(readFileSync(join(ROOT, 'web/demo/catalog.json'), 'utf8')).items;
-const DATA_ROOT = process.env.ARAG_DATA_ROOT || join(ROOT, 'data');
 const NATIVE = join(ROOT, 'build', 'native', 'catalog_native');
 
 /** The result without what depends on the clock or the host adapter (the JS result's
@@ -245,9 +245,8 @@ test('version-1 index and history snapshots (before the container) still restore
 
 describe('real data sets', () => {
   for (const name of ['amazon-beauty', 'amazon-office']) {
-    const dir = join(DATA_ROOT, name);
-    const have = existsSync(join(dir, 'items.jsonl')) && existsSync(join(dir, 'interactions.jsonl'));
-    test(`${name}: a restored int8 catalog recommends as the built one`, { skip: have ? false : `needs the ${name} data set under ${DATA_ROOT} (set ARAG_DATA_ROOT)` }, async () => {
+    test(`${name}: a restored int8 catalog recommends as the built one`, needData(name), async () => {
+      const dir = dataSet(name);
       const arag = arags.emscripten;
       const text = readFileSync(join(dir, 'items.jsonl'), 'utf8');
       const built = await createRecommender({ arag, catalogDtype: 'int8' });
