@@ -3,6 +3,7 @@
 // module exports summary, help (its usage text) and run(argv, commands) -> exit
 // status (commands: this table, for help).
 import { UsageError, version } from './cli.mjs';
+import * as catalogCmd from './commands/catalog.mjs';
 import * as evalCmd from './commands/eval.mjs';
 import * as helpCmd from './commands/help.mjs';
 import * as tuneCmd from './commands/tune.mjs';
@@ -10,6 +11,7 @@ import * as tokenCmd from './commands/token.mjs';
 
 const COMMANDS = {
   eval: evalCmd,
+  catalog: catalogCmd,
   tune: tuneCmd,
   token: tokenCmd,
   help: helpCmd,
