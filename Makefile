@@ -20,7 +20,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
 
@@ -38,6 +38,7 @@ help:
 	@echo 'make eval-figures  evaluate every data set present, redraw docs/ tables'
 	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
+	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
 	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
@@ -105,6 +106,12 @@ bench: wasm native sample-data
 # (about six minutes).
 bench-llm: wasm sample-data
 	node wasm-tests/bench/llm.bench.mjs --data $(LONG_DATA) --hung-before --json docs/figures/llm.json
+	node scripts/figures.mjs
+
+# Catalog snapshots: restore against a build from items.jsonl and what a catalog holds, on
+# the real data sets present, the sample and a generated 100,000-item catalog (a few minutes).
+bench-catalog: wasm native sample-data
+	node wasm-tests/bench/catalog.bench.mjs --json docs/figures/bench-catalog.json
 	node scripts/figures.mjs
 
 # The evaluation figures: the sample data set and each real data set present (those also on

@@ -1,0 +1,91 @@
+// The catalog benchmark (wasm-tests/bench/catalog.bench.mjs --json
+// docs/figures/bench-catalog.json). Views: (default) restore against build per data
+// set; memory: what an item takes, f32 and int8; fit: where a catalog of a given size
+// goes (a page, a worker isolate's memory).
+
+const int = (n) => Math.round(n).toLocaleString('en-US');
+const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
+const ms = (x) => (x >= 100 ? `${int(x)} ms` : `${x.toFixed(1)} ms`);
+const MIB16 = 16 * 1048576; // the module's starting memory
+// A worker isolate has 128 MB; the rest of this budget is left to requests, the JS heap
+// and the worker's code.
+const ISOLATE_BUDGET = 96e6;
+// A snapshot a page downloads before its first recommendation, at most.
+const PAGE_DOWNLOAD = 10e6;
+
+// The largest set of each row type: the per-item figures the other views scale.
+function largest(j, dtype) {
+  return j.sets.filter((s) => s.dtype === dtype).sort((a, b) => b.items - a.items)[0];
+}
+
+function perItem(s) {
+  return {
+    snapshot: s.snapshot_bytes / s.items,
+    held: s.heap_bytes_restored / s.items,
+    module: (s.wasm_bytes_restored - MIB16) / s.items,
+  };
+}
+
+// Items whose restore fits the isolate budget: the module's memory after the restore (it
+// keeps the snapshot's copy as the catalog) plus the snapshot's bytes in JS while it runs.
+function isolateItems(s) {
+  const p = perItem(s);
+  return Math.floor((ISOLATE_BUDGET - MIB16) / (p.module + p.snapshot) / 1000) * 1000;
+}
+
+function table(j) {
+  const lines = [
+    `Node ${j.node}, the Emscripten module; each time the fastest of ${j.reps} rounds that alternate a build and a restore, each in a fresh module:`,
+    '',
+    '| catalog | items | vectors | build from items.jsonl | restore: fresh module / running module | build ÷ restore | snapshot | heap after restore |',
+    '|---|---:|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of j.sets) {
+    lines.push(
+      `| ${s.name} | ${int(s.items)} | ${s.dtype} | ${ms(s.build_ms)} | ${ms(s.restore_ms)} / ${ms(s.restore_warm_ms)} | ` +
+        `${s.ratio}x / ${s.ratio_warm}x | ${mb(s.snapshot_bytes)} | ${mb(s.heap_bytes_restored)} (${int(s.heap_bytes_restored / s.items)} B an item) |`
+    );
+  }
+  const nat = j.sets.filter((s) => s.native);
+  if (nat.length) {
+    lines.push('', `Natively (tools/catalog_native, the fastest of ${Math.max(3, j.reps)} restores): ` +
+      nat.map((s) => `${s.name} ${s.dtype} ${ms(s.native.build_ms)} / ${ms(s.native.restore_ms)} (${s.native.ratio}x)`).join('; ') + '.');
+  }
+  if (j.absent.length) lines.push('', `Not measured (data set absent): ${j.absent.join(', ')}.`);
+  return lines.join('\n');
+}
+
+function memory(j) {
+  const f = largest(j, 'f32');
+  const q = largest(j, 'int8');
+  const pf = perItem(f);
+  const pq = perItem(q);
+  return `A restored catalog of ${int(q.items)} generated items holds ${int(pq.held)} bytes an item with int8 vectors ` +
+    `(${int(pq.snapshot)} of them the snapshot's own bytes: the 516-byte row and scale, the text) and ${int(pf.held)} ` +
+    `with f32 vectors (a 2,048-byte row); built from items.jsonl instead, the same catalogs hold ` +
+    `${int(q.heap_bytes / q.items)} and ${int(f.heap_bytes / f.items)} bytes an item.`;
+}
+
+function fit(j) {
+  const q = largest(j, 'int8');
+  const f = largest(j, 'f32');
+  const pq = perItem(q);
+  const pf = perItem(f);
+  const pageItems = Math.floor(PAGE_DOWNLOAD / pq.snapshot / 1000) * 1000;
+  return [
+    '| where the catalog lives | catalog size | what it costs (measured per item, scaled) |',
+    '|---|---|---|',
+    `| the page (a Web Worker holds it; the snapshot is downloaded once, then cached) | up to about ${int(pageItems)} items with int8 vectors: a ${mb(PAGE_DOWNLOAD)} snapshot | ` +
+      `${mb(pq.snapshot * 10000)} to download and ${mb(pq.held * 10000)} of memory per 10,000 items (f32: ${mb(pf.snapshot * 10000)} and ${mb(pf.held * 10000)}) |`,
+    `| an edge worker's isolate (128 MB; restored once per isolate from a static asset, KV or R2) | up to about ${int(isolateItems(q))} items with int8 vectors, ${int(isolateItems(f))} with f32 | ` +
+      `the module's memory after the restore plus the snapshot's bytes while it runs stay under ${mb(ISOLATE_BUDGET)}: ` +
+      `${int(pq.module + pq.snapshot)} bytes an item with int8 vectors, ${int(pf.module + pf.snapshot)} with f32, on a 16 MiB module |`,
+  ].join('\n');
+}
+
+export function render(j, { view } = {}) {
+  if (!view) return table(j);
+  if (view === 'memory') return memory(j);
+  if (view === 'fit') return fit(j);
+  throw new Error(`unknown view "${view}" (memory, fit)`);
+}
