@@ -174,6 +174,11 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
 arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len);
 uint32_t arag_catalog_count(const arag_catalog *cat);
 arag_index *arag_catalog_index(arag_catalog *cat);
+/* One item as JSON, the fields of the item format that it has (no vector): {"id",
+ * "title", "text"?, "brand"?, "categories"?, "price"?, "popularity"?, "related"?}.
+ * Owned by the catalog until the next call on it. ARAG_E_NOT_FOUND for an unknown id. */
+arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_len,
+                                   const char **json, size_t *len);
 /* Bytes the catalog holds: its index (rows, ids, map), the items' metadata, its id
  * map and word counts (as requested from the allocator, without its overhead). */
 size_t arag_catalog_memory_bytes(const arag_catalog *cat);

@@ -6,6 +6,7 @@
 #include "id_map.h"
 #include "index_private.h"
 #include "item.h"
+#include "json_write.h"
 #include "model.h"
 #include "snapshot_io.h"
 #include "term_df.h"
@@ -28,6 +29,7 @@ struct arag_catalog {
   size_t arena_bytes;
   uint8_t *snap; /* the restored snapshot: its rows and text are used where they lie */
   size_t snap_bytes;
+  char *item_json; /* the last arag_catalog_item_json answer */
   arag_errbuf err;
 };
 
@@ -93,6 +95,7 @@ void arag_catalog_free(arag_catalog *cat) {
   cat->ix = NULL;
   free(cat->arena);
   free(cat->snap);
+  free(cat->item_json);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
   free(cat);
@@ -277,6 +280,63 @@ size_t arag_catalog_memory_bytes(const arag_catalog *cat) {
   return sizeof *cat + arag_index_memory_bytes(cat->ix) + cat->item_bytes + cat->arena_bytes +
          cat->snap_bytes + arag_id_map_bytes(&cat->map) + arag_term_df_bytes(&cat->terms) +
          arag_term_df_bytes(&cat->text_terms);
+}
+
+arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_len,
+                                   const char **json, size_t *len) {
+  if (!cat) return ARAG_E_INVALID;
+  if (!json || !len) return set_err(cat, ARAG_E_INVALID, "json or len is NULL");
+  *json = NULL;
+  *len = 0;
+  const arag_item *it = id && id_len ? arag_catalog_find(cat, id, id_len) : NULL;
+  if (!it)
+    return set_err(cat, id && id_len ? ARAG_E_NOT_FOUND : ARAG_E_INVALID,
+                   "no item with id \"%.*s\"", (int)(id_len > 64 ? 64 : id_len), id ? id : "");
+  arag_sb b;
+  arag_sb_init(&b);
+  int first = 1;
+  arag_sb_append(&b, "{", 1);
+  const char *keys[4] = {"id", "title", "text", "brand"};
+  const char *vals[4] = {it->id, it->title, it->text, it->brand};
+  for (int k = 0; k < 4; k++) {
+    if (k >= 2 && !vals[k][0]) continue; /* absent: "" */
+    arag_jw_key(&b, &first, keys[k]);
+    arag_jw_string(&b, vals[k]);
+  }
+  if (it->n_categories) {
+    arag_jw_key(&b, &first, "categories");
+    for (uint32_t c = 0; c < it->n_categories; c++) {
+      arag_sb_append(&b, c ? "," : "[", 1);
+      arag_jw_string(&b, it->categories[c]);
+    }
+    arag_sb_append(&b, "]", 1);
+  }
+  const char *nkeys[2] = {"price", "popularity"};
+  const double nvals[2] = {it->price, it->popularity};
+  for (int k = 0; k < 2; k++) {
+    if (isnan(nvals[k])) continue;
+    arag_jw_key(&b, &first, nkeys[k]);
+    arag_jw_number(&b, nvals[k]);
+  }
+  if (it->n_related) {
+    arag_jw_key(&b, &first, "related");
+    for (uint32_t r = 0; r < it->n_related; r++) {
+      arag_sb_append(&b, r ? "," : "{", 1);
+      arag_jw_string(&b, it->related_ids[r]);
+      arag_sb_append(&b, ":", 1);
+      arag_jw_number(&b, it->related_w[r]);
+    }
+    arag_sb_append(&b, "}", 1);
+  }
+  arag_sb_append(&b, "}", 1);
+  size_t n = 0;
+  char *out = arag_sb_take(&b, &n);
+  if (!out) return set_err(cat, ARAG_E_NOMEM, "out of memory writing an item");
+  free(cat->item_json);
+  cat->item_json = out;
+  *json = out;
+  *len = n;
+  return ARAG_OK;
 }
 
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len) {

@@ -515,6 +515,34 @@ static void test_amazon_office_brand(void) {
   free(json);
 }
 
+static void test_item_json(void) {
+  arag_catalog *cat = make(D, 0);
+  CHECK_EQ_INT(add(cat, "{\"id\":\"a\",\"title\":\"Rose \\\"Balm\\\" <b>\",\"text\":\"Brand: Moss. "
+                        "Soft.\",\"categories\":[\"Skin\",\"Balm\"],\"price\":9.5,\"popularity\":0,"
+                        "\"related\":{\"b\":2,\"c\":0.5},\"vector\":[" /* 64 numbers */
+                        "1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,"
+                        "0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,2]}\n"
+                        "{\"id\":\"b\",\"title\":\"Pen\"}"),
+               ARAG_OK);
+  const char *json = NULL;
+  size_t len = 0;
+  CHECK_EQ_INT(arag_catalog_item_json(cat, "a", 1, &json, &len), ARAG_OK);
+  /* The fields given, the brand read from the text, no vector; text escaped as JSON. */
+  CHECK(json && len == strlen(json));
+  CHECK(json &&
+        strcmp(json, "{\"id\":\"a\",\"title\":\"Rose \\\"Balm\\\" <b>\",\"text\":\"Brand: "
+                     "Moss. Soft.\",\"brand\":\"Moss\",\"categories\":[\"Skin\",\"Balm\"],"
+                     "\"price\":9.5,\"popularity\":0,\"related\":{\"b\":2,\"c\":0.5}}") == 0);
+  CHECK_EQ_INT(arag_catalog_item_json(cat, "b", 1, &json, &len), ARAG_OK);
+  CHECK(json && strcmp(json, "{\"id\":\"b\",\"title\":\"Pen\"}") == 0);
+  CHECK_EQ_INT(arag_catalog_item_json(cat, "zz", 2, &json, &len), ARAG_E_NOT_FOUND);
+  CHECK(json == NULL && len == 0);
+  CHECK_EQ_INT(arag_catalog_item_json(cat, NULL, 0, &json, &len), ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_catalog_item_json(cat, "a", 1, NULL, &len), ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_catalog_item_json(NULL, "a", 1, &json, &len), ARAG_E_INVALID);
+  arag_catalog_free(cat);
+}
+
 int main(void) {
   RUN(test_create);
   RUN(test_add_forms);
@@ -526,6 +554,7 @@ int main(void) {
   RUN(test_limits);
   RUN(test_remove);
   RUN(test_int8_catalog);
+  RUN(test_item_json);
   RUN(test_amazon_beauty);
   RUN(test_amazon_office_brand);
   return test_report();

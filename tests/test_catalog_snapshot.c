@@ -129,6 +129,18 @@ static int same_catalog(const arag_catalog *a, const arag_catalog *b) {
     m = arag_term_df_terms(xa, p, keys, NULL);
     for (uint32_t k = 0; k < m; k++)
       if (arag_term_df_get(xa, keys[k]) != arag_term_df_get(xb, keys[k])) return 0;
+    /* The item as the accessor gives it, from either catalog. */
+    const char *ja = NULL, *jb = NULL;
+    size_t la = 0, lb = 0;
+    char *copy = NULL;
+    if (arag_catalog_item_json((arag_catalog *)a, p->id, p->id_len, &ja, &la) != ARAG_OK ||
+        !(copy = malloc(la + 1)) || !memcpy(copy, ja, la + 1) ||
+        arag_catalog_item_json((arag_catalog *)b, q->id, q->id_len, &jb, &lb) != ARAG_OK ||
+        la != lb || memcmp(copy, jb, la) != 0) {
+      free(copy);
+      return 0;
+    }
+    free(copy);
   }
   return 1;
 }

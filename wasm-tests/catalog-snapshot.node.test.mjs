@@ -94,6 +94,13 @@ describe('a recommender from snapshot bytes', () => {
       const got = await recommendAll(restored, cases);
       assert.ok(want.every((r) => r.items.length > 0));
       assert.deepEqual(got, want);
+      // Each item reads back as given (no vector), from either catalog.
+      for (const it of DEMO) {
+        const got = restored.catalog.get(it.id);
+        assert.deepEqual(got, built.catalog.get(it.id));
+        for (const k of ['id', 'title', 'text', 'brand', 'categories', 'price', 'popularity']) assert.deepEqual(got[k], it[k], `${it.id}.${k}`);
+      }
+      assert.equal(restored.catalog.get('no-such-item'), null);
       // The restored catalog snapshots to the same bytes, and both take the same edits.
       assert.deepEqual(restored.catalog.snapshot(), bytes);
       const fresh = { id: 'new-1', title: 'Mossberry Night Balm', categories: ['Skin Care', 'Moisturizers'], price: 12 };

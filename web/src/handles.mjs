@@ -371,6 +371,19 @@ export class Catalog extends Handle {
   has(id) {
     return this.index.has(id);
   }
+  /** The item with this id, as given (no vector), or null: {id, title, text?, ...}. */
+  get(id) {
+    checkId(id);
+    const raw = this._raw;
+    return raw.scope((s) => {
+      const [ip, il] = s.str(id);
+      const out = s.alloc(8);
+      const st = raw.need('arag_catalog_item_json')(this.ptr, ip, il, out, out + 4);
+      if (st === Status.ARAG_E_NOT_FOUND) return null;
+      this._check(st);
+      return JSON.parse(raw.getString(raw.getU32(out), raw.getU32(out + 4)));
+    });
+  }
   /** Versioned, checksummed bytes of the whole catalog: items, vectors, word counts. */
   snapshot() {
     return this._snapshotWith('arag_catalog_snapshot');

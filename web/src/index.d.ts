@@ -140,6 +140,9 @@ export declare class Catalog {
   add(items: Item | Item[] | string): number;
   remove(id: string): this;
   has(id: string): boolean;
+  /** The item with this id as given (its `related` weights as stored, f32), without its
+   * vector; null for an unknown id. */
+  get(id: string): Omit<Item, 'vector'> | null;
   /** Versioned, checksummed bytes of the whole catalog: each item's metadata, its vector
    * as stored (f32, or int8 with its scale) and the word counts of the offline reasoner. */
   snapshot(): Uint8Array;
@@ -681,6 +684,7 @@ export interface RecommenderCatalog<Async extends boolean = boolean> {
   has(id: string): boolean;
   remove(id: string): this;
   add(items: Item | Item[] | string): AddResult<Async>;
+  get(id: string): Omit<Item, 'vector'> | null;
   snapshot(): Uint8Array;
   /** A snapshot of another dimension than the recommender's throws ARAG_E_DIM. */
   restore(bytes: SnapshotBytes): this;

@@ -83,6 +83,10 @@ class CatalogView {
     if (!emb) return this.handle.add(items);
     return withVectors(emb, items).then((v) => this.handle.add(v));
   }
+  /** The item with this id (as given, without its vector), or null. */
+  get(id) {
+    return this.handle.get(id);
+  }
   /** Versioned, checksummed bytes of the catalog (items, vectors, word counts). */
   snapshot() {
     return this.handle.snapshot();

@@ -25,7 +25,8 @@ export async function usage(env: { AI: { run(model: string, inputs: object): Pro
   built.add([{ id: 'a', title: 'A' }]);
   const shipped: ArrayBuffer = built.snapshot().slice().buffer;
   const held = arag.createCatalog({ snapshot: shipped });
-  const perItem: number = held.memoryBytes / Math.max(1, held.count) + held.dim;
+  const title: string | undefined = held.get('a')?.title;
+  const perItem: number = held.memoryBytes / Math.max(1, held.count) + held.dim + (title ? 1 : 0);
   const fromSnapshot = await createRecommender({ arag, catalogSnapshot: shipped });
   fromSnapshot.catalog.restore(fromSnapshot.catalog.snapshot());
   fromSnapshot.free();
