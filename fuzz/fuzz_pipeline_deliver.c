@@ -1,10 +1,12 @@
 /* libFuzzer target: any bytes as the answers a host delivers to a running
  * recommendation. The input is cut into chunks at each "\n--\n"; each chunk answers
- * the oldest open agent request: its first byte picks the status (200 mostly, then
- * 0, 429, 500), the rest is the body. Requests left when the chunks run out get a
+ * the oldest open agent request: its first byte picks the status (its low 4 bits: 200
+ * mostly, then the host's failure statuses 0-5, 429, 503), the rest is the body; with
+ * the high bit set the body is first reported as a host repair; 0x7f calls the
+ * deadline instead (arag_session_expire). Requests left when the chunks run out get a
  * correct answer. Invariants: no crash or leak; every delivery is accepted; the
- * session ends with an order that is a permutation of the candidates; a degraded
- * session names its degradations. */
+ * session ends with an order that is a permutation of the candidates; a failed call is
+ * answered by the offline reasoner and named in fallbacks with a known cause. */
 #include "../tests/fault_provider.h"
 #include "arag.h"
 
@@ -32,7 +34,8 @@ static const char request[] = "{\"candidates\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  static const int statuses[8] = {200, 200, 200, 200, 200, 0, 429, 500};
+  static const int statuses[16] = {200, 200, 200, 200, 200, 200, 200, 200,
+                                   0,   1,   2,   3,   4,   5,   429, 503};
   arag_catalog *cat = NULL;
   arag_history *h = NULL;
   arag_engine *eng = NULL;
@@ -72,10 +75,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     size_t clen = end ? (size_t)(end - (text + pos)) : size - pos;
     const char *chunk = text + pos;
     pos = end ? (size_t)(end - text) + 4 : size;
-    int status = clen ? statuses[(uint8_t)chunk[0] & 7] : 200;
+    uint8_t op = clen ? (uint8_t)chunk[0] : 0;
+    if (op == 0x7f) {
+      /* The host's timer: the deadline, now. Every open call is answered offline. */
+      if (arag_session_expire(eng, sid) != ARAG_OK) abort();
+      for (int i = 0; i < p.n; i++) p.reqs[i].answered = 1;
+      any_fault = 1;
+      break;
+    }
+    int status = statuses[op & 15];
     if (status != 200) any_fault = 1;
     p.reqs[open].answered = 1;
     uint32_t rid = p.reqs[open].rid;
+    if ((op & 0x80) && arag_report_repair(eng, sid, rid, chunk + 1, clen - 1) != ARAG_OK) abort();
     if (arag_deliver(eng, sid, rid, status, clen ? chunk + 1 : "", clen ? clen - 1 : 0) != ARAG_OK)
       abort();
   }
@@ -100,6 +112,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   }
   if (cJSON_GetArraySize(cJSON_GetObjectItem(res, "items")) != 5) abort();
   if (any_fault && cJSON_GetArraySize(cJSON_GetObjectItem(res, "degraded")) == 0) abort();
+  if (any_fault && cJSON_GetArraySize(cJSON_GetObjectItem(res, "fallbacks")) == 0) abort();
+  static const char *const causes[] = {"network", "timeout", "budget", "deadline",     "cancelled",
+                                       "refusal", "status",  "parse",  "out_of_memory"};
+  const cJSON *f;
+  cJSON_ArrayForEach(f, cJSON_GetObjectItem(res, "fallbacks")) {
+    const cJSON *c = cJSON_GetObjectItem(f, "cause"), *fb = cJSON_GetObjectItem(f, "fallback");
+    int known = 0;
+    for (size_t k = 0; cJSON_IsString(c) && k < sizeof causes / sizeof causes[0]; k++)
+      known |= strcmp(c->valuestring, causes[k]) == 0;
+    if (!known || !cJSON_IsString(fb) || strcmp(fb->valuestring, "offline") != 0) abort();
+  }
   cJSON_Delete(res);
   arag_session_free(eng, sid);
   if (arag_engine_sessions(eng) != 0) abort();

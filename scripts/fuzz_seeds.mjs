@@ -85,6 +85,10 @@ put('fuzz_agent_parse', '{"items":[{"id":" a1 ","score":85,"label":"supports"},{
 const sess = recorded.slice(0, 8).map((r) => '\x00' + r.content);
 put('fuzz_pipeline_deliver', sess.join('\n--\n'));
 put('fuzz_pipeline_deliver', ['\x05timed out', '\x06{"error":"rate limited"}', '\x00{"summary":"x"}'].join('\n--\n'));
+// the host's failure statuses (1 timeout ... 5 refusal), a repair reported before an
+// answer (high bit), and the deadline called mid-way (0x7f)
+put('fuzz_pipeline_deliver', ['\x09timed out after 30000 ms', '\x0abudget exhausted', '\x0drefused', '\x80{"summary":"s"}'].join('\n--\n'));
+put('fuzz_pipeline_deliver', ['\x00{"summary":"likes lips"}', '\x7f'].join('\n--\n'));
 put('fuzz_pipeline_deliver', '\x00{"summary":"likes lips"}\n--\n\x00{"items":[{"id":"a","score":0.9,"label":"supports","rationale":"r"},{"id":"b","score":0.1,"label":"contradicts"},{"id":"c","score":0.5,"label":"neutral"}]}\n--\n\x00{"items":[{"id":"d","score":0.2}]}\n--\n\x00{"items":[{"id":"12","score":1}]}\n--\n\x00{"summary":"ctx"}\n--\n\x00{"ranking":[{"id":"x y","reason":"r"},{"id":"f"},{"id":"a"},{"id":"zz"}]}');
 
 // --- config and request JSON (fuzz_engine_json): config NUL request

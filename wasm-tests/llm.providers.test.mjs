@@ -252,6 +252,19 @@ describe('streaming', { timeout: 120000 }, () => {
   });
 });
 
+describe('thinking cut off', { timeout: 120000 }, () => {
+  test('stream with maxThinkChars: a model thinking at length is stopped early, offline answers', async () => {
+    const { out } = await run('stream', { opts: { tokenMs: 1, preambleTokens: 3000 }, llm: { stream: true, maxThinkChars: 2000 } });
+    assert.equal(out.fallbacks.length, 5);
+    assert.ok(out.fallbacks.every((f) => f.cause === 'budget' && f.fallback === 'offline'), JSON.stringify(out.fallbacks));
+    assert.match(out.trace.messages[0].response, /still thinking after \d+ characters \(maxThinkChars 2000\)/);
+    assert.deepEqual(out.order, offline.order);
+    // Each stream was closed while the model was still thinking: well before its answer.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(fx.log.every((e) => e.aborted && e.chunksSent < e.tokens / 2), JSON.stringify(fx.log.map((e) => [e.chunksSent, e.tokens])));
+  });
+});
+
 describe('Workers AI binding (a stand-in over HTTP)', { timeout: 120000 }, () => {
   // The binding's answer shapes, made from the fixture's completions over HTTP.
   function binding(shape) {

@@ -159,15 +159,17 @@ async function streaming() {
     fx.set('stream', { tokenMs: 0 });
     await oneRec(lib.openAIChat({ baseURL: fx.baseURL, model: 'm', stream: true }), { deadline_ms: 0 });
     await oneRec(lib.openAIChat({ baseURL: fx.baseURL, model: 'm' }), { deadline_ms: 0 });
-    for (const [label, o] of [
+    for (const [label, o, cap = {}] of [
       ['JSON only', { trailTokens: 0 }],
       ['JSON, then 100 tokens of prose', { trailTokens: 100 }],
       ['200 tokens of `<think>`, JSON, 100 of prose', { preambleTokens: 200, trailTokens: 100 }],
+      ['2,000 tokens of `<think>` (stream: maxThinkChars 2,000; the offline reasoner answers)', { preambleTokens: 2000 }, { maxThinkChars: 2000 }],
     ]) {
       const row = { model: label };
       for (const stream of [false, true]) {
         fx.set('stream', { ...o, tokenMs: opts.tokenMs });
-        const { out, ms } = await oneRec(lib.openAIChat({ baseURL: fx.baseURL, model: 'm', stream, timeoutMs: 120000 }), { deadline_ms: 0 });
+        const extra = stream ? cap : {};
+        const { out, ms } = await oneRec(lib.openAIChat({ baseURL: fx.baseURL, model: 'm', stream, timeoutMs: 120000, ...extra }), { deadline_ms: 0 });
         await new Promise((r) => setTimeout(r, 20));
         // Tokens the client waited for: every one of a whole answer; a stream's until closed.
         const tokens = fx.log.reduce((n, e) => n + (e.stream ? e.chunksSent : e.tokens), 0);

@@ -352,6 +352,9 @@ export interface OpenAIChatOptions extends CallOptions {
   extraBody?: Record<string, unknown>;
   /** Ask for an event stream and stop reading once the JSON answer is complete. */
   stream?: boolean;
+  /** With stream: stop a model still thinking (no answer yet) past this many characters
+   * of reasoning (cause budget; the offline reasoner answers). */
+  maxThinkChars?: number;
   /** Cap on the HTTP body, decompressed (default 4 MiB). */
   maxResponseBytes?: number;
 }

@@ -433,6 +433,8 @@ async function errorText(resp) {
  *   json_object, and a refusal that names the format falls back to none, with the schema
  *   in the system message), temperature?, maxTokens?, extraBody?, stream (default false:
  *   ask for an event stream and stop reading once the JSON answer is complete),
+ *   maxThinkChars (with stream: a reasoning model still thinking past this many
+ *   characters is stopped, cause budget, and the offline reasoner answers),
  *   maxResponseBytes (4 MiB), countTokens?, and the shared options concurrency,
  *   timeoutMs, retries, backoffMs, maxBackoffMs, budget.
  */
@@ -444,6 +446,10 @@ export function openAIChat(opts = {}) {
   const maxResponseBytes = opts.maxResponseBytes ?? MAX_RESPONSE_BYTES;
   if (!(Number.isInteger(maxResponseBytes) && maxResponseBytes >= 1024)) {
     throw new AragError(Status.ARAG_E_INVALID, 'openAIChat: maxResponseBytes must be an integer >= 1024');
+  }
+  const maxThinkChars = opts.maxThinkChars ?? Infinity;
+  if (!(maxThinkChars === Infinity || (Number.isInteger(maxThinkChars) && maxThinkChars > 0))) {
+    throw new AragError(Status.ARAG_E_INVALID, 'openAIChat: maxThinkChars must be a positive integer');
   }
   const f = opts.fetch || globalThis.fetch;
   if (typeof f !== 'function') throw new AragError(Status.ARAG_E_INVALID, 'openAIChat: no fetch available');
@@ -505,7 +511,7 @@ export function openAIChat(opts = {}) {
       let decoded = null;
       let stoppedEarly = false;
       if (stream && /text\/event-stream/i.test(ctype) && resp.body && typeof resp.body.getReader === 'function') {
-        const sr = await readEventStream(resp, maxResponseBytes);
+        const sr = await readEventStream(resp, maxResponseBytes, maxThinkChars);
         acc = sr.acc;
         stoppedEarly = sr.stoppedEarly;
         assembled = true;
@@ -546,7 +552,7 @@ export function openAIChat(opts = {}) {
  * value closed after any reasoning block, in the content (the tokens a model would
  * still send after it, and their time, are saved). Returns {acc, stoppedEarly}.
  */
-async function readEventStream(resp, maxBytes) {
+async function readEventStream(resp, maxBytes, maxThinkChars = Infinity) {
   const reader = resp.body.getReader();
   const td = new TextDecoder();
   const acc = newAccumulator();
@@ -585,12 +591,29 @@ async function readEventStream(resp, maxBytes) {
       await reader.cancel().catch(() => {});
       break;
     }
+    const thinking = thinkingChars(acc);
+    if (thinking > maxThinkChars) {
+      await reader.cancel().catch(() => {});
+      throw new ResponseError(`the model was still thinking after ${thinking} characters (maxThinkChars ${maxThinkChars})`, { status: 0, cause: 'budget' });
+    }
   }
   if (!stoppedEarly) take(buf + td.decode());
   return { acc, stoppedEarly };
 }
 
 const THINK_TAGS = ['think', 'thinking', 'reasoning'];
+
+/** Characters of thought so far with no answer after them: a reasoning field, or a
+ * reasoning block still open in the content. */
+function thinkingChars(acc) {
+  let n = acc.content.trim() ? 0 : acc.reasoning.length;
+  const lower = acc.content.toLowerCase();
+  for (const t of THINK_TAGS) {
+    const o = lower.lastIndexOf(`<${t}>`);
+    if (o >= 0 && lower.indexOf(`</${t}>`, o) < 0) n = Math.max(n, acc.content.length - o);
+  }
+  return n;
+}
 
 /** A function text -> whether it holds a complete JSON object or array after any
  * reasoning blocks; called again with the text grown, it resumes where it stopped. */
