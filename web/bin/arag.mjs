@@ -4,6 +4,7 @@
 // status (commands: this table, for help).
 import { UsageError, version } from './cli.mjs';
 import * as catalogCmd from './commands/catalog.mjs';
+import * as convertCmd from './commands/convert.mjs';
 import * as evalCmd from './commands/eval.mjs';
 import * as helpCmd from './commands/help.mjs';
 import * as tuneCmd from './commands/tune.mjs';
@@ -14,6 +15,7 @@ const COMMANDS = {
   catalog: catalogCmd,
   tune: tuneCmd,
   token: tokenCmd,
+  convert: convertCmd,
   help: helpCmd,
 };
 
