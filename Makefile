@@ -49,8 +49,10 @@ help:
 prompts:
 	cmake -DPROMPT_DIR=prompts -DOUT=src/prompts_data.c -P cmake/embed_prompts.cmake
 
+# The set-up profile: everything, or (make demo) what building and serving the demo needs.
+SETUP_PROFILE ?= all
 setup:
-	@bash scripts/setup.sh
+	@bash scripts/setup.sh $(SETUP_PROFILE)
 
 native: setup
 	cmake -S . -B $(NATIVE_DIR) $(CMAKE_FLAGS) -DARAG_NATIVE_ARCH=ON >/dev/null
@@ -84,6 +86,7 @@ test-wasm: wasm native
 test: format-check docs-check test-native fuzz-smoke test-wasm
 
 # The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
+demo: SETUP_PROFILE = demo
 demo: wasm
 	node web/demo/serve.mjs --port $(PORT) $(if $(DATA),--data "$(DATA)")
 

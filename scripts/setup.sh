@@ -3,11 +3,20 @@
 # the builds and tests need, cJSON's C source from Debian's source package (into the
 # git-ignored third_party/cjson), and the npm dev dependencies. Safe to run again:
 # each step checks first and does nothing when its work is already done.
+#
+#   scripts/setup.sh [demo|all]
+# demo: what building the module and serving the storefront demo need (the wasm
+# toolchains; no browser, no sanitizer runtimes, no npm packages: serve.mjs uses Node's
+# own modules). all (the default, make test): everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+profile=${1:-all}
+case "$profile" in demo | all) ;; *) echo "setup: unknown profile $profile (demo or all)" >&2; exit 2 ;; esac
 
-need_pkgs=(cmake make clang lld pkg-config emscripten wasi-libc libclang-rt-14-dev-wasm32
-  libclang-rt-14-dev chromium clang-format dpkg-dev)
+need_pkgs=(cmake make clang lld emscripten wasi-libc libclang-rt-14-dev-wasm32 dpkg-dev)
+if [ "$profile" = all ]; then
+  need_pkgs+=(pkg-config libclang-rt-14-dev chromium clang-format)
+fi
 missing=()
 for p in "${need_pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -50,8 +59,9 @@ if [ ! -f third_party/cjson/cJSON.c ]; then
   rm -rf "$tmp"
 fi
 
-# npm dev dependencies, pinned by package-lock.json.
-if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+# npm dev dependencies, pinned by package-lock.json: the tests' (Miniflare, Playwright's
+# driver, TypeScript, the benchmark's peers), not the demo's.
+if [ "$profile" = all ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   echo "setup: npm ci"
   npm ci --no-audit --no-fund --loglevel=error
 fi

@@ -6,7 +6,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startServer } from '../web/demo/serve.mjs';
 import { makeCatalog } from '../web/demo/make-catalog.mjs';
@@ -101,4 +101,26 @@ test('a broken data set fails at start-up with the file and line', async () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('serving the demo needs no npm package: serve.mjs imports only Node modules and web/demo files', () => {
+  const seen = new Set();
+  const walk = (file) => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const src = readFileSync(file, 'utf8');
+    for (const [, spec] of src.matchAll(/^\s*import\s[^'"]*['"]([^'"]+)['"]/gm)) {
+      if (spec.startsWith('node:')) continue;
+      assert.ok(spec.startsWith('./'), `${file} imports ${spec}`);
+      walk(resolve(dirname(file), spec));
+    }
+  };
+  walk(join(ROOT, 'web/demo/serve.mjs'));
+  assert.ok(seen.size >= 2);
+  for (const f of seen) assert.ok(f.startsWith(join(ROOT, 'web/demo/')), f);
+  // ... and make demo sets up with the demo profile, which runs no npm install.
+  const make = readFileSync(join(ROOT, 'Makefile'), 'utf8');
+  assert.match(make, /^demo: SETUP_PROFILE = demo$/m);
+  const setup = readFileSync(join(ROOT, 'scripts/setup.sh'), 'utf8');
+  assert.match(setup, /if \[ "\$profile" = all \] && \{ \[ ! -d node_modules \]/);
 });
