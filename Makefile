@@ -40,6 +40,7 @@ help:
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
+	@echo 'make screenshots   the pictures of the demo in README.md, taken by its Chromium tests'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
 	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
 	@echo 'make format        clang-format the C sources;  make clean: remove build/ and dist/'
@@ -102,6 +103,7 @@ bench: wasm native sample-data
 	cp web/src/*.mjs build/emscripten-prof/
 	node wasm-tests/bench/index.bench.mjs --json docs/figures/bench-index.json
 	node wasm-tests/bench/pipeline.bench.mjs --data $(LONG_DATA) --json docs/figures/bench-pipeline.json
+	node wasm-tests/bench/demo-speed.bench.mjs --json docs/figures/demo-speed.json
 	node scripts/figures.mjs
 
 # The LLM path's figures (docs/llm.md): prompt tokens on amazon-beauty (else the sample),
@@ -131,6 +133,11 @@ eval-figures: wasm sample-data
 	  echo "eval-figures: $$n done"; \
 	done
 	node scripts/figures.mjs
+
+# The README's screenshots of the demo, made by its Chromium suite (docs/images/).
+.PHONY: screenshots
+screenshots: wasm
+	ARAG_SCREENSHOTS=docs node --test wasm-tests/demo.chromium.test.mjs
 
 # Redraws every figures block in README.md and docs/ from docs/figures/*.json.
 docs:

@@ -63,6 +63,14 @@ test('serves the page with security headers, the module files, and nothing else'
     assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'/);
     assert.match(csp, /connect-src 'self' https:\/\/edge\.example(;|$)/);
     assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    // Cross-origin isolated (the shelf's shared memory), and still able to check the edge worker.
+    assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
+    assert.equal(res.headers.get('cross-origin-embedder-policy'), 'credentialless');
+    for (const f of ['app.mjs', 'worker.mjs', 'pictures.mjs', 'shelf-channel.mjs', 'styles.css']) {
+      const r = await fetch(new URL(f, s.url));
+      assert.equal(r.status, 200, f);
+      assert.equal(r.headers.get('cross-origin-embedder-policy'), 'credentialless', f);
+    }
     const html = await res.text();
     assert.doesNotMatch(html, /<script>|<style>|style="|(src|href)="(https?:)?\/\//, 'no inline code or external resources');
     const wasm = await fetch(new URL('dist/arag.wasm', s.url));

@@ -1,11 +1,14 @@
-// The storefront demo end to end in headless Chromium: the module in a Web Worker,
-// events, recommendations with reasons, the agent trace, IndexedDB persistence across
-// a reload, "forget me", the CSP, keyboard use and a phone-sized viewport.
-// Screenshots go to wasm-tests/artifacts/ (git-ignored).
+// The storefront demo as a shopper uses it, in headless Chromium: the module in a Web
+// Worker, product pictures, the cart (count, drawer, remove), checkout and buy-now with a
+// confirmation, the shelf's plain-words reasons, a trace a newcomer can read, IndexedDB
+// persistence across a reload, "forget me" behind a confirmation, keyboard use (skip link,
+// focus after dialogs), a phone-sized screen, the model setting through the edge worker and
+// without one. Screenshots go to wasm-tests/artifacts/ (git-ignored); with
+// ARAG_SCREENSHOTS=docs (make screenshots) the two the README shows go to docs/images/.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -18,15 +21,16 @@ import { dataSet, needData } from './helpers/data.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ARTIFACTS = join(ROOT, 'wasm-tests', 'artifacts');
+const DOCS_IMAGES = join(ROOT, 'docs', 'images');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const KEY = 'demo-upstream-key-456';
+// The edge worker's page-token secret, which the demo's server shares to mint the page's token.
+const PAGE_TOKEN_SECRET = 'demo-page-token-secret-0123456789abcdef';
 let server;
 let baseUrl;
 let llm;
-// The edge worker's page-token secret, which the demo's server shares to mint the page's token.
-const PAGE_TOKEN_SECRET = 'demo-page-token-secret-0123456789abcdef';
 let edge;
 let edgeUrl;
 let edgeDir;
@@ -38,7 +42,8 @@ let page;
 const pageErrors = [];
 const consoleErrors = [];
 const foreignRequests = [];
-let catalogCount = 0;
+let catalog;
+let byId;
 
 function freePort() {
   return new Promise((ok, fail) => {
@@ -75,17 +80,35 @@ function startServe(port, edgeOrigin, extra = []) {
 }
 
 const count = () => page.$eval('#history-count', (e) => Number(e.dataset.count));
+const cartCount = () => page.$eval('#cart-count', (e) => Number(e.textContent));
 const recsSeq = () => page.evaluate(() => Number(document.body.dataset.recs || 0));
+const shelf = () => page.$$eval('#recs li.rec[data-id]', (els) => els.map((e) => ({ id: e.dataset.id, reason: e.querySelector('.reason').textContent })));
 
-async function waitSettled(expectHistory) {
+// Settled: the history holds n events, the shelf and its trace are drawn, nothing is busy.
+async function waitSettled(n) {
   await page.waitForFunction(
-    (n) =>
-      document.querySelector('#history-count').dataset.count === String(n) &&
+    (k) =>
+      document.querySelector('#history-count').dataset.count === String(k) &&
       document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
-      (n === 0 || document.querySelectorAll('#recs li').length > 0),
-    expectHistory,
+      (k === 0 || (document.querySelectorAll('#recs li.rec[data-id]').length > 0 && document.body.dataset.trace === document.body.dataset.recs)),
+    n,
     { timeout: 30000 }
   );
+}
+
+// The trace is drawn when it comes into view: scroll to it and wait for the latest.
+async function traceDrawn() {
+  await page.$eval('.trace', (e) => e.scrollIntoView());
+  await page.waitForFunction(() => document.body.dataset.traceDrawn === document.body.dataset.recs, null, { timeout: 30000 });
+}
+
+async function shot(name, { docs = false, fullPage = false } = {}) {
+  const file = join(ARTIFACTS, `${name}.png`);
+  await page.screenshot({ path: file, fullPage });
+  if (docs && process.env.ARAG_SCREENSHOTS === 'docs') {
+    mkdirSync(DOCS_IMAGES, { recursive: true });
+    copyFileSync(file, join(DOCS_IMAGES, `${name}.png`));
+  }
 }
 
 before(async () => {
@@ -119,6 +142,8 @@ before(async () => {
   server = await startServe(demoPort, edgeUrl);
   baseUrl = server.url;
   servedOrigins.add(baseUrl);
+  catalog = await (await fetch(new URL('catalog.json', baseUrl))).json();
+  byId = new Map(catalog.items.map((it) => [it.id, it]));
   profile = mkdtempSync(join(tmpdir(), 'arag-demo-profile-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: '/usr/bin/chromium',
@@ -146,137 +171,248 @@ after(async () => {
   if (edgeDir) rmSync(edgeDir, { recursive: true, force: true });
 });
 
-test('the page loads with a strict CSP, the sample catalog and the module in a worker', async () => {
+test('the shop loads: strict CSP, cross-origin isolated, the module in a worker, a picture per product, an explained empty shelf and trace', async () => {
   const res = await page.goto(baseUrl);
   assert.equal(res.status(), 200);
-  const csp = res.headers()['content-security-policy'];
-  assert.ok(csp, 'CSP header present');
-  assert.match(csp, /default-src 'none'/);
-  assert.match(csp, /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
-  assert.doesNotMatch(csp, /'unsafe-inline'|'unsafe-eval'|\s\*/);
+  const h = res.headers();
+  assert.match(h['content-security-policy'], /default-src 'none'/);
+  assert.match(h['content-security-policy'], /script-src 'self' 'wasm-unsafe-eval'(;|$)/);
+  assert.doesNotMatch(h['content-security-policy'], /'unsafe-inline'|'unsafe-eval'|\s\*/);
+  assert.equal(h['cross-origin-embedder-policy'], 'credentialless');
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
-  const catalog = await (await fetch(new URL('catalog.json', baseUrl))).json();
+  assert.equal(await page.evaluate(() => self.crossOriginIsolated), true, 'shared memory for the shelf is available');
   assert.equal(catalog.source, 'sample');
-  assert.ok(catalog.items.length >= 200, 'a few hundred sample products');
-  catalogCount = catalog.items.length;
-  assert.equal(await page.textContent('#grid-count'), `(${catalogCount})`);
-  assert.ok((await page.$$('#grid .card')).length > 0);
-  // Workers: the module runs off the main thread.
+  assert.equal(await page.textContent('#grid-count'), `(${catalog.items.length})`);
   assert.equal(page.workers().length, 1);
   assert.equal(await count(), 0);
+  assert.equal(await cartCount(), 0);
+  // Every card has its own picture, drawn by the page: an inline SVG, no image file.
+  const pics = await page.$$eval('#grid .card', (els) => els.map((e) => {
+    const svg = e.querySelector('svg.picture');
+    return svg && { kind: svg.dataset.kind, shapes: svg.querySelectorAll('rect, circle, ellipse, path, text').length, html: svg.outerHTML };
+  }));
+  assert.ok(pics.length >= 12 && pics.every((p) => p && p.shapes >= 4), 'a picture per card');
+  assert.ok(new Set(pics.map((p) => p.kind)).size >= 6, 'products of different kinds look different');
+  assert.ok(new Set(pics.map((p) => p.html)).size === pics.length, 'no two products draw the same picture');
+  assert.equal(await page.$$eval('img', (els) => els.length), 0);
+  // Before any event: the shelf keeps its place and says what will appear; the trace too.
+  assert.match(await page.textContent('#status'), /View, add to the cart or buy a product: recommendations appear here/);
+  assert.ok((await page.$$('#recs li.skeleton')).length > 0);
+  assert.ok(await page.isVisible('#trace-empty'));
+  assert.match(await page.textContent('#trace-empty'), /each agent's call .* NLI's verdict on every candidate/);
+  assert.equal(await page.isVisible('#nli'), false, 'no bare table header');
 });
 
 test('search and category filter narrow the grid', async () => {
   await page.fill('#search', 'serum');
-  await page.waitForFunction((n) => document.querySelector('#grid-count').textContent !== `(${n})`, catalogCount);
+  await page.waitForFunction((n) => document.querySelector('#grid-count').textContent !== `(${n})`, catalog.items.length);
   const shown = await page.$$eval('#grid .card', (els) => els.map((e) => e.dataset.id));
-  assert.ok(shown.length > 0 && shown.length < catalogCount);
-  const byId = new Map((await (await fetch(new URL('catalog.json', baseUrl))).json()).items.map((it) => [it.id, it]));
+  assert.ok(shown.length > 0 && shown.length < catalog.items.length);
   for (const id of shown) {
     const it = byId.get(id);
-    const hay = `${it.title} ${it.brand} ${it.categories.join(' ')}`.toLowerCase();
-    assert.ok(hay.includes('serum'), it.title);
+    assert.ok(`${it.title} ${it.brand} ${it.categories.join(' ')}`.toLowerCase().includes('serum'), it.title);
   }
   await page.fill('#search', '');
   const options = await page.$$eval('#category option', (els) => els.map((e) => e.value).filter(Boolean));
-  assert.ok(options.length >= 4, 'several categories');
+  assert.ok(options.length >= 4);
   await page.selectOption('#category', options[1]);
   const metas = await page.$$eval('#grid .card .meta', (els) => els.map((e) => e.textContent));
-  assert.ok(metas.length > 0);
-  for (const m of metas) assert.ok(m.includes(options[1]), m);
+  assert.ok(metas.length > 0 && metas.every((m) => m.includes(options[1])));
   await page.selectOption('#category', '');
 });
 
-test('viewing and carting three products updates recommendations (reasons) and the trace (four agents)', async () => {
+let carted = [];
+test('adding to the cart: the count in the header, the button says so, the shelf re-ranks with plain-words reasons', async () => {
   const ids = await page.$$eval('#grid .card', (els) => els.slice(0, 3).map((e) => e.dataset.id));
   let seq = await recsSeq();
-  let firstSeq = null;
   for (let i = 0; i < 3; i++) {
-    await page.click(`#grid .card[data-id="${ids[i]}"] .view`);
-    await page.waitForSelector('#product[open]');
-    assert.equal(await page.textContent('#product-title'), await page.textContent(`#grid .card[data-id="${ids[i]}"] .view`));
-    await page.click('#product-close');
     await page.click(`#grid .card[data-id="${ids[i]}"] button[data-act="cart"]`);
-    await waitSettled(2 * (i + 1));
+    await waitSettled(i + 1);
+    assert.equal(await cartCount(), i + 1, 'the header counts the cart');
     const s = await recsSeq();
-    assert.ok(s > seq, 'the panel re-ranked after the events');
+    assert.ok(s > seq, 'the shelf re-ranked');
     seq = s;
-    if (firstSeq === null) firstSeq = s;
   }
-  assert.ok(seq > firstSeq);
-  const recs = await page.$$eval('#recs li', (els) =>
-    els.map((e) => ({ id: e.dataset.id, reason: e.querySelector('.reason').textContent }))
-  );
-  assert.ok(recs.length >= 1);
-  const catalogIds = new Set((await (await fetch(new URL('catalog.json', baseUrl))).json()).items.map((it) => it.id));
+  carted = ids;
+  assert.match(await page.textContent(`#grid .card[data-id="${ids[2]}"] button[data-act="cart"]`), /Added/);
+  const recs = await shelf();
+  assert.ok(recs.length >= 3);
   for (const r of recs) {
-    assert.ok(catalogIds.has(r.id), `${r.id} is a catalog item`);
-    assert.ok(r.reason.length > 0 && r.reason !== '(no reason given)', `reason for ${r.id}`);
+    assert.ok(byId.has(r.id), `${r.id} is a product`);
+    assert.ok(r.reason.length > 10, r.reason);
+    // The shopper reads words: no scores, no bookkeeping in parentheses.
+    assert.doesNotMatch(r.reason, /\(|\)|overlap|\b0\.\d/, r.reason);
+    assert.match(r.reason, /^[A-Z].*\.$/, r.reason);
   }
-  const agents = await page.$$eval('#timeline .call', (els) => els.map((e) => e.dataset.agent));
-  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.includes(a), `trace shows ${a}`);
-  const durations = await page.$$eval('#timeline .call .ms', (els) => els.map((e) => e.textContent));
-  for (const d of durations) assert.match(d, /\d(\.\d)? ms/);
-  assert.notEqual(await page.textContent('#s-user'), '(not available)');
-  assert.notEqual(await page.textContent('#s-ctx'), '(not available)');
-  const labels = await page.$$eval('#nli tbody tr td:nth-child(3)', (els) => els.map((e) => e.textContent));
-  assert.ok(labels.length > 0, 'NLI verdicts shown');
-  for (const l of labels) assert.ok(['supports', 'neutral', 'contradicts'].includes(l), l);
-  const history = await page.$$eval('#history li', (els) => els.map((e) => `${e.dataset.kind}:${e.dataset.id}`));
-  assert.deepEqual(history, [...ids].reverse().flatMap((id) => [`cart:${id}`, `view:${id}`]));
-  await page.screenshot({ path: join(ARTIFACTS, 'demo-desktop.png'), fullPage: true });
+  // ... while the trace keeps the numbers: the same item's NLI rationale and score.
+  await traceDrawn();
+  const scores = await page.$$eval('#nli tbody tr', (els) => els.map((e) => e.querySelector('td.num').textContent));
+  assert.ok(scores.every((x) => /^\d\.\d\d$/.test(x)));
+  assert.doesNotMatch(await page.textContent('#recs'), /score/i);
+  // Pictures on the shelf are the grid's.
+  const first = recs[0].id;
+  const shelfPic = await page.$eval(`#recs li[data-id="${first}"] svg.picture`, (e) => e.outerHTML);
+  await page.fill('#search', byId.get(first).title);
+  const gridPic = await page.$eval(`#grid .card[data-id="${first}"] svg.picture`, (e) => e.outerHTML);
+  assert.equal(shelfPic, gridPic);
+  await page.fill('#search', '');
+  await page.evaluate(() => {
+    document.activeElement.blur();
+    window.scrollTo(0, 0);
+  });
+  await shot('demo-desktop', { docs: true });
 });
 
-test('the history survives a reload (IndexedDB snapshot)', async () => {
+test('a trace a newcomer can read: the legend, whole texts, every candidate with its reason', async () => {
+  await traceDrawn();
+  // The legend names every agent and term the trace uses.
+  await page.click('#legend summary');
+  const legend = await page.textContent('#legend');
+  for (const term of ['UUA', 'NLI', 'CSA', 'IRA', 'Suser', 'Sctx', 'I+', '2 of 4, 33%']) assert.ok(legend.replace(/\s+/g, '').includes(term.replace(/\s+/g, '')), `legend explains ${term}`);
+  const agents = await page.$$eval('#timeline .call', (els) => els.map((e) => e.dataset.agent));
+  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.includes(a), `the timeline shows ${a}`);
+  // S_user and S_ctx whole, not in a scroll box of their own.
+  for (const id of ['#s-user', '#s-ctx']) {
+    const box = await page.$eval(id, (e) => ({ text: e.textContent, clipped: e.scrollHeight > e.clientHeight + 1, overflow: getComputedStyle(e).overflowY }));
+    assert.ok(box.text.length > 40 && !box.clipped && box.overflow === 'visible', `${id} shown whole`);
+  }
+  assert.match(await page.textContent('#s-user'), /Words: /, 'the last line of S_user is there too');
+  // Every candidate the NLI judged: as many rows as the trace's candidates (top_k 30).
+  const rows = await page.$$eval('#nli tbody tr', (els) => els.map((e) => ({
+    title: e.querySelector('th').textContent, label: e.querySelector('.pill').textContent, kept: e.children[3].textContent,
+    why: e.querySelector('.rationale').textContent, width: e.querySelector('.rationale').getBoundingClientRect().width,
+  })));
+  assert.equal(rows.length, 30);
+  assert.match(await page.textContent('#trace-meta'), /30 candidates/);
+  assert.ok(rows.some((r) => r.kept === 'kept') && rows.every((r) => ['kept', 'filtered out'].includes(r.kept)));
+  for (const r of rows) assert.ok(['supports', 'neutral', 'contradicts'].includes(r.label), r.label);
+  assert.ok(rows.filter((r) => r.why.length > 20).length >= 10, 'rationales in words');
+  assert.ok(Math.min(...rows.map((r) => r.width)) > 200, 'the rationale column is wide enough to read');
+  assert.equal(await page.isVisible('#trace-empty'), false);
+  await shot('demo-trace', { fullPage: true });
+  const box = await page.$eval('.trace', (e) => { const r = e.getBoundingClientRect(); return { x: r.x, y: r.y + window.scrollY, width: r.width, height: Math.min(r.height, 1800) }; });
+  await page.screenshot({ path: join(ARTIFACTS, 'demo-trace-panel.png'), clip: box, fullPage: true });
+});
+
+test('the cart: a drawer with the products, remove one, buy everything, a confirmation, the purchases in the history', async () => {
+  await page.click('#cart-open');
+  await page.waitForSelector('#cart[open]');
+  const lines = await page.$$eval('#cart-items li', (els) => els.map((e) => e.dataset.id));
+  assert.deepEqual(lines, carted);
+  const price = (id) => byId.get(id).price;
+  assert.equal(await page.textContent('#cart-total'), `$${(price(carted[0]) + price(carted[1]) + price(carted[2])).toFixed(2)}`);
+  await shot('demo-cart');
+  // Remove the first: gone from the cart and the count; focus stays in the drawer.
+  await page.click(`#cart-items li[data-id="${carted[0]}"] .remove`);
+  assert.deepEqual(await page.$$eval('#cart-items li', (els) => els.map((e) => e.dataset.id)), carted.slice(1));
+  assert.equal(await cartCount(), 2);
+  assert.equal(await page.textContent('#cart-total'), `$${(price(carted[1]) + price(carted[2])).toFixed(2)}`);
+  assert.equal(await page.evaluate(() => document.activeElement.closest('#cart') !== null), true);
+  const n = await count();
+  await page.click('#checkout');
+  await page.waitForSelector('#order[open]');
+  assert.equal(await page.isVisible('#cart'), false);
+  assert.deepEqual(await page.$$eval('#order-items li', (els) => els.map((e) => e.dataset.id)), carted.slice(1));
+  assert.equal(await page.textContent('#order-total'), `$${(price(carted[1]) + price(carted[2])).toFixed(2)}`);
+  assert.match(await page.textContent('#order'), /nothing is charged/);
+  await waitSettled(n + 2);
+  assert.equal(await cartCount(), 0);
+  const kinds = await page.$$eval('#history li', (els) => els.slice(0, 2).map((e) => `${e.dataset.kind}:${e.dataset.id}`));
+  assert.deepEqual(kinds.sort(), carted.slice(1).map((id) => `purchase:${id}`).sort());
+  for (const r of await shelf()) assert.ok(!carted.slice(1).includes(r.id), 'what was just bought is not offered back');
+  await page.click('#order-close');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'recs-title');
+  // Buy now from a card: a confirmation with that product alone.
+  const other = await page.$eval('#grid .card:nth-child(7)', (e) => e.dataset.id);
+  await page.click(`#grid .card[data-id="${other}"] button[data-act="purchase"]`);
+  await page.waitForSelector('#order[open]');
+  assert.deepEqual(await page.$$eval('#order-items li', (els) => els.map((e) => e.dataset.id)), [other]);
+  await page.keyboard.press('Escape');
+  await waitSettled(n + 3);
+});
+
+test('the history and the cart survive a reload (IndexedDB, localStorage)', async () => {
+  await page.click(`#grid .card:nth-child(9) button[data-act="cart"]`);
+  const n = await count();
+  await waitSettled(n + 1);
   const before = await page.$$eval('#history li', (els) => els.map((e) => e.dataset.id));
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
-  await waitSettled(6);
-  const afterIds = await page.$$eval('#history li', (els) => els.map((e) => e.dataset.id));
-  assert.deepEqual(afterIds, before);
-  assert.ok((await page.$$('#recs li')).length > 0, 'recommendations are back after the reload');
+  await waitSettled(n + 1);
+  assert.deepEqual(await page.$$eval('#history li', (els) => els.map((e) => e.dataset.id)), before);
+  assert.equal(await cartCount(), 1);
+  assert.ok((await shelf()).length > 0, 'the shelf is back after the reload');
 });
 
-test('keyboard: tab to a product, open it with Enter, buy, close with Escape', async () => {
-  await page.focus('#search');
-  // Search, category, then the first product's title button... walk with Tab until a product opens.
-  let opened = false;
-  for (let i = 0; i < 12 && !opened; i++) {
-    await page.keyboard.press('Tab');
-    const isView = await page.evaluate(() => document.activeElement && document.activeElement.classList.contains('view'));
-    if (isView) {
-      await page.keyboard.press('Enter');
-      opened = Boolean(await page.$('#product[open]'));
-    }
-  }
-  assert.ok(opened, 'a product opened from the keyboard');
-  await page.focus('#product-buy');
+test('keyboard: a skip link to the shelf, the shelf before the grid, focus back where it was after a dialog', async () => {
+  // From the top of the page the first Tab is the skip link; it lands on the shelf.
+  await page.evaluate(() => document.activeElement && document.activeElement.blur());
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.className), 'skip');
   await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'recs-title');
+  await page.keyboard.press('Tab');
+  const first = await page.evaluate(() => document.activeElement.closest('#recs li') && document.activeElement.dataset.id);
+  assert.ok(first, 'the next Tab is the first recommendation');
+  // From the search box the first recommendation is a few presses away, not 77.
+  await page.focus('#search');
+  let presses = 0;
+  while (presses < 20) {
+    await page.keyboard.press('Tab');
+    presses++;
+    if (await page.evaluate(() => Boolean(document.activeElement.closest('#recs li')))) break;
+  }
+  assert.ok(presses <= 6, `${presses} Tab presses from the search box to the first recommendation`);
+  // Open that recommendation with Enter; the view re-ranks the shelf under the dialog;
+  // Escape brings the focus back to the same product on the new shelf, or to its heading.
+  const id = await page.evaluate(() => document.activeElement.dataset.id);
+  const n = await count();
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#product[open]');
+  assert.equal(await page.textContent('#product-title'), byId.get(id).title);
+  assert.ok(await page.$('#product-picture svg.picture'), 'the dialog shows the picture');
+  await waitSettled(n + 1);
   await page.keyboard.press('Escape');
   await page.waitForFunction(() => !document.querySelector('#product[open]'));
-  await waitSettled(8);
-  const kinds = await page.$$eval('#history li', (els) => els.slice(0, 2).map((e) => e.dataset.kind));
-  assert.deepEqual(kinds, ['purchase', 'view']);
+  const focus = await page.evaluate(() => ({ tag: document.activeElement.tagName, id: document.activeElement.id, rec: document.activeElement.dataset.id || null, inRecs: Boolean(document.activeElement.closest('#recs-panel')) }));
+  assert.notEqual(focus.tag, 'BODY', 'focus is not dropped');
+  assert.ok(focus.inRecs, `focus on the shelf: ${JSON.stringify(focus)}`);
+  if (focus.rec) assert.equal(focus.rec, id);
+  else assert.equal(focus.id, 'recs-title');
   // Every control has an accessible name.
-  const unlabeled = await page.$$eval('input, select', (els) =>
-    els.filter((e) => e.type !== 'radio' && e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.id || e.name)
-  );
+  const unlabeled = await page.$$eval('input, select', (els) => els.filter((e) => e.type !== 'radio' && e.labels.length === 0 && !e.getAttribute('aria-label')).map((e) => e.id || e.name));
   assert.deepEqual(unlabeled, []);
-  const nameless = await page.$$eval('button', (els) =>
-    els.filter((e) => !(e.textContent.trim() || e.getAttribute('aria-label'))).length
-  );
-  assert.equal(nameless, 0);
+  assert.equal(await page.$$eval('button', (els) => els.filter((e) => !(e.textContent.trim() || e.getAttribute('aria-label'))).length), 0);
 });
 
-test('phone-sized viewport: no horizontal scrolling', async () => {
+test('a phone: a compact header, the shelf first, no sideways scrolling, the trace as cards', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
-  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 1, `page is ${overflow}px wider than the viewport`);
-  await page.screenshot({ path: join(ARTIFACTS, 'demo-phone.png'), fullPage: true });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const m = await page.evaluate(() => ({
+    header: document.querySelector('.top').getBoundingClientRect().height,
+    overflow: document.documentElement.scrollWidth - window.innerWidth,
+    shelfTop: document.querySelector('#recs-panel').getBoundingClientRect().top,
+    gridTop: document.querySelector('.catalog').getBoundingClientRect().top,
+    nliOverflow: document.querySelector('#nli').scrollWidth - document.querySelector('#nli').clientWidth,
+  }));
+  assert.ok(m.header <= 0.15 * 844, `the header takes ${m.header}px of 844`);
+  assert.ok(m.overflow <= 1, `the page is ${m.overflow}px wider than the screen`);
+  assert.ok(m.shelfTop < m.gridTop, 'recommendations come before the grid');
+  assert.ok(m.nliOverflow <= 1, 'the NLI table fits');
+  await page.evaluate(() => document.activeElement.blur());
+  await shot('demo-phone', { docs: true });
+  // The header stays in view: the cart count is seen after adding far down the grid.
+  await page.evaluate(() => window.scrollTo(0, 3000));
+  assert.ok(await page.evaluate(() => document.querySelector('#cart-open').getBoundingClientRect().top >= 0));
+  await page.click('#cart-open');
+  await page.waitForSelector('#cart[open]');
+  const drawer = await page.$eval('#cart', (e) => e.getBoundingClientRect().width);
+  assert.ok(drawer <= 390 && drawer > 300);
+  await page.keyboard.press('Escape');
   await page.setViewportSize({ width: 1280, height: 900 });
 });
 
-test('settings: an OpenAI-compatible model through the edge worker, no key in the page', async () => {
+test('settings: a model through the edge worker, with a page token and no key in the page', async () => {
   assert.deepEqual(edgeRequests, [], 'the offline reasoner made no network request');
   await page.click('#settings-open');
   await page.waitForSelector('#settings[open]');
@@ -284,72 +420,93 @@ test('settings: an OpenAI-compatible model through the edge worker, no key in th
   await page.check('input[name="backend"][value="openai"]');
   await page.fill('#model', 'demo-model');
   await page.click('#settings-save');
-  await page.waitForSelector('#progress:not([hidden])', { timeout: 10000 });
   await page.waitForFunction(
-    () =>
-      document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
-      [...document.querySelectorAll('#recs .reason')].some((e) => /^server rank \d+$/.test(e.textContent)),
+    () => document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' && [...document.querySelectorAll('#recs .reason')].some((e) => /^Server rank \d+\.$/.test(e.textContent)),
     null,
     { timeout: 30000 }
   );
-  const reasons = await page.$$eval('#recs .reason', (els) => els.map((e) => e.textContent));
-  reasons.forEach((r, i) => assert.equal(r, `server rank ${i + 1}`));
+  assert.match(await page.textContent('#notice'), /A model \(demo-model\) ranks, through the edge worker/);
+  const reasons = (await shelf()).map((r) => r.reason);
+  reasons.forEach((r, i) => assert.equal(r, `Server rank ${i + 1}.`));
+  await traceDrawn();
   assert.match(await page.textContent('#s-user'), /^server summary of \d+ events/);
-  assert.match(await page.textContent('#s-ctx'), /^server context of \d+ accepted items/);
   const chat = llm.chat();
-  const agents = new Set(chat.map((r) => r.agent));
-  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(agents.has(a), `${a} reached the model`);
+  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(chat.some((r) => r.agent === a), `${a} reached the model`);
   for (const r of chat) assert.equal(r.headers.authorization, `Bearer ${KEY}`, 'the edge worker added the key');
-  const posts = edgeRequests.filter((r) => r.method === 'POST');
-  assert.ok(posts.length >= 4);
-  for (const r of edgeRequests) {
+  for (const r of edgeRequests.filter((x) => x.method === 'POST')) {
     assert.equal(r.url, `${edgeUrl}/v1/chat/completions`);
-    if (r.method === 'POST') assert.match(r.headers.authorization, /^Bearer apt1\./, 'the page sends its page token from the demo server');
+    assert.match(r.headers.authorization, /^Bearer apt1\./, 'the page sends its page token from the demo server');
     assert.ok(!JSON.stringify(r.headers).includes(KEY), 'the page holds no key');
   }
-  const timeline = await page.$$eval('#timeline .call', (els) => els.map((e) => e.dataset.agent));
-  for (const a of ['uua', 'nli', 'csa', 'ira']) assert.ok(timeline.includes(a));
-  assert.match(await page.textContent('#trace-meta'), /demo-model via the edge worker/);
-  await page.screenshot({ path: join(ARTIFACTS, 'demo-llm.png') });
-  // A failing agent degrades the run; the page says so and the trace lists it.
+  assert.match(await page.textContent('#trace-meta'), /demo-model through the edge worker/);
+  // A failing agent: the offline reasoner answers it, and the page says so in words.
   llm.setFault(({ agent }) => (agent === 'csa' ? { status: 400 } : { delayMs: 150 }));
-  const before = await recsSeq();
   const n = await count();
   await page.click('#grid .card:nth-child(5) button[data-act="cart"]');
   await waitSettled(n + 1);
-  await page.waitForFunction((s) => Number(document.body.dataset.recs) > s, before);
   llm.setFault(() => ({ delayMs: 150 }));
-  const degraded = await page.$$eval('#degraded li', (els) => els.map((e) => e.textContent));
-  assert.ok(degraded.length > 0 && degraded[0] !== 'None.', `degradations listed: ${degraded}`);
-  assert.ok(degraded.some((d) => /csa/i.test(d)), degraded.join(' | '));
-  assert.match(await page.textContent('#status'), /degraded/);
-  assert.ok((await page.$$('#recs li')).length > 0, 'still recommends');
-  // Back to the offline reasoner for the rest of the suite.
-  await page.click('#settings-open');
-  await page.check('input[name="backend"][value="offline"]');
-  await page.click('#settings-save');
-  await page.waitForFunction(
-    () =>
-      document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' &&
-      [...document.querySelectorAll('#recs .reason')].every((e) => !/^server rank/.test(e.textContent)),
-    null,
-    { timeout: 30000 }
-  );
+  assert.match(await page.textContent('#status'), /The model failed for 1 agent call; the offline reasoner answered instead/);
+  await traceDrawn();
+  const fb = await page.$$eval('#degraded li', (els) => els.map((e) => e.textContent));
+  assert.ok(fb.some((t) => /^CSA \(csa\): the model server answered with an error, so the offline reasoner answered\.$/.test(t)), fb.join(' | '));
+  await shot('demo-llm');
 });
 
-test('"forget me" empties the history, also after a reload', async () => {
+test('settings: a model, but no edge worker answering: said at once, and the offline reasoner ranks meanwhile', async () => {
+  const deadPort = await freePort();
+  const before = llm.chat().length;
+  await page.click('#settings-open');
+  await page.fill('#edge-url', `http://127.0.0.1:${deadPort}`);
+  await page.click('#settings-save');
+  await page.waitForFunction(() => /does not answer/.test(document.querySelector('#notice').textContent), null, { timeout: 10000 });
+  assert.match(await page.textContent('#notice'), new RegExp(`The edge worker at http://127.0.0.1:${deadPort} does not answer, so the offline reasoner ranks meanwhile`));
+  await page.waitForFunction(() => document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' && document.querySelectorAll('#recs li.rec[data-id]').length > 0, null, { timeout: 10000 });
+  assert.match(await page.textContent('#status'), /by the offline reasoner/);
+  for (const r of await shelf()) assert.doesNotMatch(r.reason, /Server rank/);
+  // An event meanwhile re-ranks offline too, without a request to the model.
+  const n = await count();
+  await page.click('#grid .card:nth-child(6) button[data-act="cart"]');
+  await waitSettled(n + 1);
+  await traceDrawn();
+  assert.match(await page.textContent('#trace-meta'), /offline reasoner/);
+  assert.equal(llm.chat().length, before);
+  // Back to the offline reasoner for the rest of the suite.
+  await page.click('#settings-open');
+  await page.fill('#edge-url', edgeUrl);
+  await page.check('input[name="backend"][value="offline"]');
+  await page.click('#settings-save');
+  await page.waitForFunction(() => document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false' && [...document.querySelectorAll('#recs .reason')].every((e) => !/^Server rank/.test(e.textContent)), null, { timeout: 30000 });
+});
+
+test('"forget me" asks first; keeping changes nothing; forgetting empties history, cart, shelf and trace, also after a reload', async () => {
+  const n = await count();
+  assert.ok(n > 0);
   await page.click('#forget');
+  await page.waitForSelector('#forget-confirm[open]');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'forget-cancel', 'the safe choice has the focus');
+  assert.match(await page.textContent('#forget-text'), /cannot be undone/);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => !document.querySelector('#forget-confirm[open]'));
+  assert.equal(await count(), n, 'keeping the history changed nothing');
+  await page.click('#grid .card:nth-child(3) button[data-act="cart"]');
+  await waitSettled(n + 1);
+  assert.ok((await cartCount()) > 0);
+  await page.click('#forget');
+  await page.click('#forget-yes');
   await waitSettled(0);
   assert.equal((await page.$$('#history li')).length, 0);
-  assert.equal((await page.$$('#recs li')).length, 0);
-  // The trace quoted the history: it is cleared too.
-  assert.equal((await page.$$('#timeline .call')).length, 0);
+  assert.equal((await shelf()).length, 0);
+  assert.equal(await cartCount(), 0);
+  // The trace quoted the history: it is gone too, back to its empty state.
+  assert.ok(await page.isVisible('#trace-empty'));
   assert.equal((await page.$$('#nli tbody tr')).length, 0);
   assert.equal(await page.textContent('#s-user'), '–');
+  assert.match(await page.textContent('#status'), /Your history is forgotten/);
   await page.reload();
   await page.waitForSelector('body[data-ready="true"]', { timeout: 30000 });
-  await page.waitForFunction(() => /View, add to cart/.test(document.querySelector('#status').textContent));
+  await page.waitForFunction(() => /recommendations appear here/.test(document.querySelector('#status').textContent));
   assert.equal(await count(), 0);
+  assert.equal(await cartCount(), 0);
 });
 
 test('--data: the amazon-beauty data set in the same page', needData('amazon-beauty'), async () => {
@@ -371,8 +528,8 @@ test('--data: the amazon-beauty data set in the same page', needData('amazon-bea
     await p.fill('#search', 'shampoo');
     const first = await p.$eval('#grid .card', (e) => e.dataset.id);
     await p.click(`#grid .card[data-id="${first}"] button[data-act="purchase"]`);
-    await p.waitForFunction(() => document.querySelectorAll('#recs li').length > 0, null, { timeout: 30000 });
-    const ids = await p.$$eval('#recs li', (els) => els.map((e) => e.dataset.id));
+    await p.waitForFunction(() => document.querySelectorAll('#recs li.rec[data-id]').length > 0, null, { timeout: 30000 });
+    const ids = await p.$$eval('#recs li.rec[data-id]', (els) => els.map((e) => e.dataset.id));
     const known = new Set(cat.items.map((it) => it.id));
     for (const id of ids) assert.ok(known.has(id), id);
     assert.ok(!ids.includes(first), 'the purchased item is not recommended back');
@@ -385,7 +542,6 @@ test('--data: the amazon-beauty data set in the same page', needData('amazon-bea
 
 test('no page errors, no CSP violations, no request leaves the origin', () => {
   assert.deepEqual(pageErrors, []);
-  assert.deepEqual(consoleErrors.filter((m) => /Content Security Policy|Refused/.test(m)), []);
-  assert.deepEqual(consoleErrors, []);
-  assert.deepEqual(foreignRequests, []);
+  assert.deepEqual(consoleErrors.filter((m) => !/ERR_CONNECTION_REFUSED|net::ERR/.test(m)), []);
+  assert.deepEqual(foreignRequests.filter((u) => !/^http:\/\/127\.0\.0\.1:\d+\/health$/.test(u)), []);
 });

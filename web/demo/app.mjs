@@ -1,16 +1,16 @@
-// The storefront page: product grid, events, the "Recommended for you" panel and
-// the agent trace. The arag module runs in a Web Worker (worker.mjs) so the page
-// never blocks on it; this file only draws what the worker reports.
+// The shop page: product grid, cart, checkout, the "Recommended for you" shelf and the
+// agents' trace. The arag module runs in a Web Worker (worker.mjs) so the page never
+// blocks on it; this file draws what the worker reports. The shelf is drawn the moment it
+// arrives; the history and the trace after the next paint.
+import { productPicture } from './pictures.mjs';
+import { SHELF_BYTES, readShelf } from './shelf-channel.mjs';
+
 const $ = (sel) => document.querySelector(sel);
 const PAGE = 24;
 const AGENTS = ['uua', 'nli', 'csa', 'ira'];
-const AGENT_NAMES = {
-  uua: 'User understanding',
-  nli: 'NLI',
-  csa: 'Context summary',
-  ira: 'Item ranker',
-};
+const AGENT_NAMES = { uua: 'User understanding', nli: 'NLI', csa: 'Context summary', ira: 'Item ranker' };
 const SETTINGS_KEY = 'arag-demo-settings';
+const CART_KEY = 'arag-demo-cart';
 
 const ui = {
   items: [],
@@ -19,12 +19,19 @@ const ui = {
   shown: PAGE,
   config: { edgeOrigin: '' },
   settings: { backend: 'offline', edgeUrl: '', model: 'gpt-4o-mini', k: 6 },
-  seq: 0,
-  progress: [], // progress events of the current recommendation
+  seq: 0, // the newest recommendation the worker spoke of
+  shelfSeq: 0, // the shelf on screen
+  progress: [], // progress events of the current recommendation (with a model)
   current: null, // product id shown in the dialog
+  opener: null, // what opened the product dialog: focus goes back there
+  openedFrom: null, // 'shelf' or 'grid'
+  cart: [], // [{id, qty}]
+  clickAt: null, // when the shopper's last action was, for the timing marks
 };
 
 const worker = new Worker(new URL('./worker.mjs', import.meta.url), { type: 'module' });
+// The shelf's fast path (shelf-channel.mjs), when the page is cross-origin isolated.
+const shared = self.crossOriginIsolated ? new SharedArrayBuffer(SHELF_BYTES) : null;
 
 // ---------------------------------------------------------------- helpers
 function el(tag, attrs = {}, ...children) {
@@ -33,8 +40,6 @@ function el(tag, attrs = {}, ...children) {
     if (v === undefined || v === null || v === false) continue;
     if (k === 'class') e.className = v;
     else if (k === 'text') e.textContent = v;
-    else if (k.startsWith('data-')) e.setAttribute(k, v);
-    else if (k in e && typeof v !== 'string') e[k] = v;
     else e.setAttribute(k, v);
   }
   for (const c of children.flat()) {
@@ -44,20 +49,48 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-function hash(s) {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 const money = (p) => (Number.isFinite(p) ? `$${p.toFixed(2)}` : '');
 const fmtMs = (ms) => (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
 const category = (it) => (it.categories && it.categories[ui.catLevel]) || 'Other';
+const afterPaint = (fn) => requestAnimationFrame(() => setTimeout(fn, 0));
 
+// The spinner shows only when a ranking takes long enough to be seen waiting (a model):
+// the offline reasoner answers before it would appear.
+let spinnerTimer = null;
 function setStatus(text, busy = false) {
   $('#status').textContent = text;
   $('#recs-panel').setAttribute('aria-busy', String(busy));
-  $('#progress').hidden = !busy;
+  clearTimeout(spinnerTimer);
+  // Touched only when it changes: showing or hiding it lays out the whole panel.
+  if (!busy && !$('#progress').hidden) $('#progress').hidden = true;
+  else if (busy) spinnerTimer = setTimeout(() => ($('#progress').hidden = false), 300);
+}
+
+// Pictures are drawn once per product and copied after that.
+const pictures = new Map();
+function picture(it) {
+  if (!pictures.has(it.id)) pictures.set(it.id, productPicture(it));
+  return pictures.get(it.id).cloneNode(true);
+}
+
+let noticeTimer = null;
+function notify(text, level = 'ok') {
+  const n = $('#notice');
+  n.textContent = text;
+  n.className = `notice ${level}`;
+  n.hidden = false;
+  clearTimeout(noticeTimer);
+  // Warnings stay until something replaces them; confirmations fade.
+  if (level === 'ok') noticeTimer = setTimeout(() => (n.hidden = true), 6000);
+}
+
+// The reason a shopper reads: the ranker's sentence without the bookkeeping in
+// parentheses (overlap scores, word counts), which stays in the trace.
+function shopperReason(reason) {
+  if (!reason) return 'Picked for you from your history.';
+  let s = reason.replace(/\s*\([^()]*\)/g, '').replace(/\s+/g, ' ').trim();
+  s = s.charAt(0).toUpperCase() + s.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
 }
 
 // ---------------------------------------------------------------- catalog
@@ -83,19 +116,11 @@ function filtered() {
   });
 }
 
-function swatch(it) {
-  const h = hash(category(it)) % 360;
-  const s = el('div', { class: 'swatch', 'aria-hidden': 'true' }, category(it).slice(0, 1));
-  s.style.setProperty('--hue', String(h));
-  s.style.setProperty('--tilt', String((hash(it.id) % 40) - 20));
-  return s;
-}
-
 function card(it) {
   return el(
     'li',
     { class: 'card', 'data-id': it.id },
-    swatch(it),
+    picture(it),
     el('h3', {}, el('button', { type: 'button', class: 'link view', 'data-id': it.id, text: it.title })),
     el('p', { class: 'meta' }, [it.brand, category(it)].filter(Boolean).join(' · ')),
     el('p', { class: 'price' }, money(it.price)),
@@ -103,49 +128,197 @@ function card(it) {
       'div',
       { class: 'row' },
       el('button', { type: 'button', 'data-act': 'cart', 'data-id': it.id, 'aria-label': `Add ${it.title} to cart`, text: 'Add to cart' }),
-      el('button', { type: 'button', class: 'primary', 'data-act': 'purchase', 'data-id': it.id, 'aria-label': `Buy ${it.title}`, text: 'Buy' })
+      el('button', { type: 'button', class: 'primary', 'data-act': 'purchase', 'data-id': it.id, 'aria-label': `Buy ${it.title} now`, text: 'Buy now' })
     )
   );
 }
 
 function renderGrid() {
   const list = filtered();
-  const grid = $('#grid');
-  grid.replaceChildren(...list.slice(0, ui.shown).map(card));
+  $('#grid').replaceChildren(...list.slice(0, ui.shown).map(card));
   $('#grid-count').textContent = `(${list.length})`;
   $('#more').hidden = list.length <= ui.shown;
-  if (!list.length) grid.append(el('li', { class: 'muted empty', text: 'No product matches.' }));
+  if (!list.length) $('#grid').append(el('li', { class: 'muted empty', text: 'No product matches.' }));
 }
 
 // ---------------------------------------------------------------- events
-function record(id, kind) {
-  const it = ui.byId.get(id);
-  if (!it) return;
-  worker.postMessage({ type: 'event', id, kind });
-  const verb = { view: 'Viewed', cart: 'Added to cart', purchase: 'Bought' }[kind];
-  setStatus(`${verb}: ${it.title}. Re-ranking…`, true);
+// What the page shows for an action (the button's acknowledgment, the cart count, the
+// status) waits for the re-ranked shelf and is drawn with it, in the same frame: a change
+// drawn at once would cost a frame of its own before the shelf's. A model's slow answer
+// does not hold it back for more than FEEDBACK_MS.
+const FEEDBACK_MS = 100;
+const feedback = [];
+let feedbackTimer = null;
+function later(fn) {
+  feedback.push(fn);
+  if (!feedbackTimer) feedbackTimer = setTimeout(flushFeedback, FEEDBACK_MS);
+}
+function flushFeedback() {
+  clearTimeout(feedbackTimer);
+  feedbackTimer = null;
+  for (const fn of feedback.splice(0)) fn();
 }
 
-function openProduct(id) {
+function record(id, kind) {
+  if (!ui.byId.has(id)) return;
+  ui.clickAt = performance.now();
+  worker.postMessage({ type: 'event', id, kind });
+  later(() => setStatus('Re-ranking…', true));
+  watchShelf();
+}
+
+// While a shelf is awaited, each animation frame looks into shared memory for it.
+let watching = false;
+function watchShelf() {
+  if (!shared || watching) return;
+  watching = true;
+  const look = () => {
+    const shelf = readShelf(shared, ui.shelfSeq);
+    if (shelf) {
+      watching = false;
+      showShelf(shelf);
+    } else if ($('#recs-panel').getAttribute('aria-busy') === 'true' || feedback.length) requestAnimationFrame(look);
+    else watching = false;
+  };
+  requestAnimationFrame(look);
+}
+
+function openProduct(id, opener) {
   const it = ui.byId.get(id);
   if (!it) return;
   ui.current = id;
+  ui.opener = opener || null;
+  ui.openedFrom = opener && opener.closest('#recs') ? 'shelf' : 'grid';
+  $('#product-picture').replaceChildren(picture(it));
   $('#product-title').textContent = it.title;
-  $('#product-meta').textContent = [it.brand, (it.categories || []).join(' › '), money(it.price)]
-    .filter(Boolean)
-    .join(' · ');
+  $('#product-meta').textContent = [it.brand, (it.categories || []).join(' › ')].filter(Boolean).join(' · ');
+  $('#product-price').textContent = money(it.price);
   $('#product-text').textContent = it.text || 'No description.';
   const dlg = $('#product');
   if (!dlg.open) dlg.showModal();
   record(id, 'view');
 }
 
+// Focus after the product dialog closes: where it was opened from, or, when the shelf has
+// re-ranked under it (the view is an event), the same product on the new shelf, else the
+// shelf's heading.
+function restoreFocus() {
+  const id = CSS.escape(ui.current || '');
+  let target = ui.opener && ui.opener.isConnected ? ui.opener : null;
+  if (!target && ui.openedFrom === 'shelf') target = document.querySelector(`#recs button.view[data-id="${id}"]`) || $('#recs-title');
+  if (!target) target = document.querySelector(`#grid button.view[data-id="${id}"]`) || $('#recs-title');
+  target.focus();
+  ui.opener = null;
+}
+
 function onAction(e) {
   const btn = e.target.closest('button[data-id]');
   if (!btn) return;
   const id = btn.getAttribute('data-id');
-  if (btn.classList.contains('view')) openProduct(id);
-  else if (btn.dataset.act) record(id, btn.dataset.act);
+  if (btn.classList.contains('view')) openProduct(id, btn);
+  else if (btn.dataset.act === 'cart') addToCart(id, btn);
+  else if (btn.dataset.act === 'purchase') buyNow(id);
+}
+
+// ---------------------------------------------------------------- cart and orders
+function loadCart() {
+  try {
+    const c = JSON.parse(localStorage.getItem(CART_KEY) || '[]');
+    ui.cart = Array.isArray(c) ? c.filter((x) => x && ui.byId.has(x.id) && Number.isInteger(x.qty) && x.qty > 0) : [];
+  } catch {
+    ui.cart = [];
+  }
+}
+
+// The count in the header changes at once; the cart reaches localStorage after the paint.
+function saveCart() {
+  const n = ui.cart.reduce((s, x) => s + x.qty, 0);
+  $('#cart-count').textContent = String(n);
+  $('#cart-count').setAttribute('aria-label', `${n} item${n === 1 ? '' : 's'}`);
+  $('#cart-open').dataset.count = String(n);
+  const snapshot = JSON.stringify(ui.cart);
+  afterPaint(() => localStorage.setItem(CART_KEY, snapshot));
+}
+
+// The button says what happened for a moment (its box keeps its size: nothing else moves).
+function acknowledge(btn, text) {
+  if (!btn) return;
+  const was = btn.dataset.label || btn.textContent;
+  btn.dataset.label = was;
+  btn.textContent = text;
+  btn.classList.add('done');
+  clearTimeout(btn._ack);
+  btn._ack = setTimeout(() => {
+    btn.textContent = was;
+    btn.classList.remove('done');
+  }, 1500);
+}
+
+function addToCart(id, btn) {
+  // The worker starts re-ranking before the page draws anything.
+  record(id, 'cart');
+  const line = ui.cart.find((x) => x.id === id);
+  if (line) line.qty++;
+  else ui.cart.push({ id, qty: 1 });
+  later(() => {
+    saveCart();
+    acknowledge(btn, 'Added ✓');
+  });
+}
+
+const total = (lines) => lines.reduce((s, x) => s + (ui.byId.get(x.id).price || 0) * x.qty, 0);
+
+function lineItem(x, removable) {
+  const it = ui.byId.get(x.id);
+  return el(
+    'li',
+    { class: 'line', 'data-id': x.id },
+    picture(it),
+    el('span', { class: 'line-title' }, it.title, el('span', { class: 'muted small' }, ` × ${x.qty}`)),
+    el('span', { class: 'line-price' }, money((it.price || 0) * x.qty)),
+    removable ? el('button', { type: 'button', class: 'remove', 'data-remove': x.id, 'aria-label': `Remove ${it.title} from the cart`, text: 'Remove' }) : null
+  );
+}
+
+function renderCart() {
+  $('#cart-items').replaceChildren(...ui.cart.map((x) => lineItem(x, true)));
+  $('#cart-empty').hidden = ui.cart.length > 0;
+  $('#cart-total').textContent = money(total(ui.cart));
+  $('#checkout').disabled = ui.cart.length === 0;
+}
+
+function removeFromCart(id) {
+  const i = ui.cart.findIndex((x) => x.id === id);
+  if (i < 0) return;
+  ui.cart.splice(i, 1);
+  saveCart();
+  renderCart();
+  // Focus goes to the next line's Remove (or the one before), else to "Keep shopping".
+  const buttons = $('#cart-items').querySelectorAll('.remove');
+  (buttons[Math.min(i, buttons.length - 1)] || $('#cart-close')).focus();
+}
+
+function placeOrder(lines) {
+  ui.clickAt = performance.now();
+  $('#notice').hidden = true;
+  worker.postMessage({ type: 'events', list: lines.map((x) => ({ id: x.id, kind: 'purchase' })) });
+  setStatus('Re-ranking…', true);
+  $('#order-items').replaceChildren(...lines.map((x) => lineItem(x, false)));
+  $('#order-total').textContent = money(total(lines));
+  $('#order').showModal();
+}
+
+function buyNow(id) {
+  placeOrder([{ id, qty: 1 }]);
+}
+
+function checkout() {
+  const lines = ui.cart.slice();
+  if (!lines.length) return;
+  $('#cart').close();
+  ui.cart = [];
+  saveCart();
+  placeOrder(lines);
 }
 
 // ---------------------------------------------------------------- history
@@ -156,188 +329,218 @@ function renderHistory(msg) {
   hc.dataset.count = String(n);
   const label = { view: 'viewed', cart: 'added to cart', purchase: 'bought' };
   const items = msg.events
-    .slice(-30)
+    .slice()
     .reverse()
-    .map((ev) =>
-      el('li', { 'data-id': ev.id, 'data-kind': ev.kind }, el('span', { class: `kind ${ev.kind}`, text: label[ev.kind] || ev.kind }), ' ', ev.title)
-    );
+    .map((ev) => el('li', { 'data-id': ev.id, 'data-kind': ev.kind }, el('span', { class: `kind ${ev.kind}`, text: label[ev.kind] || ev.kind }), ' ', ev.title));
   $('#history').replaceChildren(...items);
-  $('#forget').disabled = n === 0;
+  $('#forget').disabled = n === 0 && ui.cart.length === 0;
+}
+
+// ---------------------------------------------------------------- shelf
+// The shelf keeps its place on the page before its first products come (grey outlines of
+// them): nothing moves when they do.
+function renderEmptyShelf() {
+  const k = Math.max(1, Math.min(20, Number(ui.settings.k) || 6));
+  $('#recs').style.setProperty('--k', String(k));
+  $('#recs').replaceChildren(...Array.from({ length: k }, () => el('li', { class: 'rec skeleton', 'aria-hidden': 'true' }, el('span', { class: 'ghost picture' }), el('span', { class: 'ghost lines' }))));
+}
+
+function renderShelf(items, list = $('#recs')) {
+  // A shopper on the shelf with the keyboard stays there: on the same product if it is
+  // still offered, else on the shelf's heading.
+  const focused = list.contains(document.activeElement) ? document.activeElement.dataset.id || '' : null;
+  list.style.setProperty('--k', String(items.length));
+  list.replaceChildren(
+    ...items.map((r, i) => {
+      const it = ui.byId.get(r.id) || { id: r.id, title: r.id };
+      return el(
+        'li',
+        { class: 'rec', 'data-id': r.id },
+        picture(it),
+        el(
+          'div',
+          { class: 'rec-body' },
+          el('div', { class: 'rec-head' }, el('span', { class: 'rank', text: String(i + 1) }), el('button', { type: 'button', class: 'link view', 'data-id': r.id, text: it.title })),
+          el('p', { class: 'reason', text: shopperReason(r.reason) }),
+          el('p', { class: 'meta' }, [it.brand, money(it.price)].filter(Boolean).join(' · '))
+        )
+      );
+    })
+  );
+  if (focused !== null) (list.querySelector(`button.view[data-id="${CSS.escape(focused)}"]`) || $('#recs-title')).focus();
+}
+
+// Where the time went from the shopper's action to the shelf on screen: marks in the
+// page's time (the worker's times are moved over by the two time origins).
+function markTiming(t, shown) {
+  if (ui.clickAt === null || !t || t.recv === undefined) return;
+  const shift = t.origin - performance.timeOrigin;
+  const at = (x) => x + shift;
+  const m = (name, start, end) => {
+    if (end >= start) performance.measure(`arag:${name}`, { start, end });
+  };
+  m('to-worker', ui.clickAt, at(t.recv));
+  m('history', at(t.recv), at(t.added));
+  m('rank', at(t.added), at(t.ranked));
+  m('to-page', at(t.posted), shown.received);
+  m('render', shown.received, shown.drawn);
+  ui.clickAt = null;
 }
 
 // ---------------------------------------------------------------- trace
-// The trace is the engine's blackboard: a list of agent messages. Field names are
-// read defensively so older and newer engines both draw.
-function traceMessages(trace) {
-  if (!trace) return [];
-  const list = Array.isArray(trace)
-    ? trace
-    : trace.messages || trace.entries || trace.calls || trace.blackboard || [];
-  return list.filter((m) => m && typeof m === 'object' && m.agent);
-}
-
-function num(...xs) {
-  for (const x of xs) if (Number.isFinite(x)) return x;
-  return undefined;
-}
-
-function parseOutput(m) {
-  let o = m.output ?? m.result ?? m.response;
-  if (typeof o === 'string') {
-    try {
-      o = JSON.parse(o);
-    } catch {
-      /* keep text */
-    }
+function timelineRows(out) {
+  const msgs = out ? (out.trace && out.trace.messages) || [] : [];
+  if (msgs.length) {
+    const starts = msgs.map((m) => m.started_ms).filter(Number.isFinite);
+    const t0 = starts.length ? Math.min(...starts) : 0;
+    return msgs.map((m) => ({
+      agent: String(m.agent).toLowerCase(),
+      batch: Number.isInteger(m.batch) && m.batch >= 0 ? m.batch : undefined,
+      start: Number.isFinite(m.started_ms) ? m.started_ms - t0 : 0,
+      ms: Number.isFinite(m.started_ms) && Number.isFinite(m.ended_ms) ? m.ended_ms - m.started_ms : 0,
+      status: m.status,
+      fallback: m.fallback,
+    }));
   }
-  return o;
-}
-
-function progressRows() {
-  // Rows from this run's progress events (wall clock in the worker): drawn while the
-  // calls are in flight.
+  // While a model works: rows from the progress events.
   const rows = [];
   const open = new Map();
   for (const p of ui.progress) {
     const ev = p.ev;
     if (!ev.agent) continue;
     const key = `${ev.agent}:${ev.requestId}`;
-    if (ev.type === 'start') {
-      open.set(key, rows.push({ agent: ev.agent, batch: ev.batch, start: p.t, ms: undefined, status: 'running' }) - 1);
-    } else if (ev.type === 'end') {
-      const i = open.get(key);
-      if (i === undefined) {
-        rows.push({ agent: ev.agent, batch: ev.batch, start: Math.max(0, p.t - (ev.ms || 0)), ms: ev.ms || 0, status: ev.status });
-      } else {
-        rows[i].ms = num(ev.ms, p.t - rows[i].start);
-        rows[i].status = ev.status;
-      }
-    }
+    if (ev.type === 'start') open.set(key, rows.push({ agent: ev.agent, batch: ev.batch, start: p.t, ms: undefined, status: 'running' }) - 1);
+    else if (ev.type === 'end' && open.has(key)) Object.assign(rows[open.get(key)], { ms: p.t - rows[open.get(key)].start, status: ev.status });
   }
   return rows;
 }
 
-function traceRows(trace) {
-  // Rows from the engine's blackboard: start and end relative to the session start.
-  const msgs = traceMessages(trace);
-  const starts = msgs.map((m) => num(m.started_ms, m.start_ms, m.t_start)).filter((x) => x !== undefined && x >= 0);
-  const t0 = starts.length ? Math.min(...starts) : 0;
-  return msgs.map((m) => {
-    const s = num(m.started_ms, m.start_ms, m.t_start);
-    const e = num(m.ended_ms, m.end_ms, m.t_end);
-    const start = s !== undefined && s >= 0 ? s - t0 : 0;
-    const ms = s !== undefined && e !== undefined && e >= s ? e - s : num(m.ms, m.duration_ms) ?? 0;
-    const batch = Number.isInteger(m.batch) && m.batch >= 0 ? m.batch : undefined;
-    return { agent: String(m.agent).toLowerCase(), batch, start, ms, status: m.status ?? 'ok' };
-  });
-}
-
-function timelineRows(out) {
-  if (!out) return progressRows();
-  const rows = traceRows(out.trace);
-  return rows.length ? rows : progressRows();
-}
-
 function renderTimeline(rows) {
-  const tl = $('#timeline');
   const total = Math.max(1, ...rows.map((r) => r.start + (r.ms || 0)));
-  tl.replaceChildren(
+  $('#timeline').replaceChildren(
     ...rows.map((r) => {
       const bar = el('span', { class: `bar ${r.agent}` });
       bar.style.setProperty('--left', `${(100 * r.start) / total}%`);
       bar.style.setProperty('--width', `${Math.max(1.5, (100 * (r.ms || 0)) / total)}%`);
-      const name = `${AGENT_NAMES[r.agent] || r.agent}${r.batch !== undefined && r.agent === "nli" ? ` batch ${r.batch + 1}` : ""}`;
-      const st = r.status === undefined || r.status === 'ok' || r.status === 200 ? '' : ` (${r.status})`;
+      const name = `${AGENT_NAMES[r.agent] || r.agent}${r.batch !== undefined && r.agent === 'nli' ? `, batch ${r.batch + 1}` : ''}`;
+      const note = r.fallback ? ` (answered by the ${r.fallback === 'offline' ? 'offline reasoner' : 'retrieval order'})` : '';
       return el(
         'div',
         { class: 'call', role: 'listitem', 'data-agent': r.agent },
         el('span', { class: `tag ${r.agent}`, text: r.agent.toUpperCase() }),
-        el('span', { class: 'name', text: name }),
+        el('span', { class: 'name', text: `${name}${note}` }),
         el('span', { class: 'track', 'aria-hidden': 'true' }, bar),
-        el('span', { class: 'ms', text: r.ms === undefined ? '…' : `${fmtMs(r.ms)}${st}` })
+        el('span', { class: 'ms', text: r.ms === undefined ? '…' : fmtMs(r.ms) })
       );
     })
   );
 }
 
-function renderTrace(out, ms) {
-  const rows = timelineRows(out);
-  renderTimeline(rows);
-  const msgs = traceMessages(out.trace);
-  let sUser = '';
-  let sCtx = '';
-  const verdicts = [];
-  for (const m of msgs) {
-    const agent = String(m.agent).toLowerCase();
-    const o = parseOutput(m);
-    if (!o || typeof o !== 'object') continue;
-    if (agent === 'uua' && o.summary) sUser = o.summary + (o.interests && o.interests.length ? ` Interests: ${o.interests.join(', ')}.` : '');
-    if (agent === 'csa' && o.summary) sCtx = o.summary;
-    if (agent === 'nli' && Array.isArray(o.items)) verdicts.push(...o.items);
-  }
-  // The engine also lists S_user, S_ctx and every verdict (with whether it was kept in
-  // I+) at the top of the trace; prefer those.
+const CAUSES = {
+  network: 'could not reach the model',
+  timeout: 'the model took too long',
+  budget: 'the call budget was spent',
+  deadline: 'the recommendation ran out of time',
+  cancelled: 'the call was cancelled',
+  refusal: 'the model refused',
+  status: 'the model server answered with an error',
+  parse: 'the answer could not be used',
+};
+
+function fallbackLines(out) {
+  const fb = Array.isArray(out.fallbacks) ? out.fallbacks : [];
+  const lines = fb.map((f) =>
+    el('li', {}, `${(f.agent || f.step || '').toUpperCase()} (${f.step}): ${CAUSES[f.cause] || f.cause}, so the ${f.fallback === 'offline' ? 'offline reasoner answered' : 'retrieval order stood in'}.`)
+  );
+  const deg = (Array.isArray(out.degraded) ? out.degraded : []).filter((d) => typeof d === 'string');
+  if (deg.length) lines.push(el('li', { class: 'muted small' }, `Recorded: ${deg.join(', ')}`));
+  return lines.length ? lines : [el('li', { class: 'muted', text: 'None: every agent answered.' })];
+}
+
+function renderTrace(out, ms, backend) {
+  renderTimeline(timelineRows(out));
   const tr = out.trace && typeof out.trace === 'object' ? out.trace : {};
-  if (typeof tr.s_user === 'string' && tr.s_user) sUser = tr.s_user;
-  if (typeof tr.s_ctx === 'string' && tr.s_ctx) sCtx = tr.s_ctx;
-  if (Array.isArray(tr.nli) && tr.nli.length) verdicts.splice(0, verdicts.length, ...tr.nli);
-  $('#s-user').textContent = sUser || '(not available)';
-  $('#s-ctx').textContent = sCtx || '(not available)';
-  verdicts.sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
+  $('#s-user').textContent = tr.s_user || '(no summary)';
+  $('#s-ctx').textContent = tr.s_ctx || '(no summary)';
+  const verdicts = (Array.isArray(tr.nli) ? tr.nli : []).slice().sort((a, b) => (b.score ?? 0) - (a.score ?? 0));
   $('#nli tbody').replaceChildren(
     ...verdicts.map((v) => {
       const it = ui.byId.get(v.id);
       return el(
         'tr',
-        { class: `label-${v.label}` },
-        el('td', { text: it ? it.title : v.id }),
-        el('td', { class: 'num', text: Number.isFinite(v.score) ? v.score.toFixed(2) : '–' }),
-        el('td', {}, el('span', { class: `pill ${v.label}`, text: v.label || '–' })),
-        el('td', { text: v.accepted === undefined ? '–' : v.accepted ? 'kept' : 'filtered' }),
-        el('td', { class: 'small', text: v.rationale || '' })
+        { class: `label-${v.label}`, 'data-id': v.id },
+        el('th', { scope: 'row', 'data-label': 'Candidate', text: it ? it.title : v.id }),
+        el('td', { class: 'num', 'data-label': 'Score', text: Number.isFinite(v.score) ? v.score.toFixed(2) : '–' }),
+        el('td', { 'data-label': 'Label' }, el('span', { class: `pill ${v.label}`, text: v.label || '–' })),
+        el('td', { 'data-label': 'In I+', text: v.accepted === undefined ? '–' : v.accepted ? 'kept' : 'filtered out' }),
+        el('td', { class: 'rationale', 'data-label': 'Why', text: v.rationale || '' })
       );
     })
   );
-  const deg = Array.isArray(out.degraded) ? out.degraded : [];
-  $('#degraded').replaceChildren(
-    ...(deg.length
-      ? deg.map((d) => el('li', { text: typeof d === 'string' ? d : JSON.stringify(d) }))
-      : [el('li', { class: 'muted', text: 'None.' })])
-  );
+  $('#degraded').replaceChildren(...fallbackLines(out));
+  const rows = (tr.messages || []).length;
+  const seen = new Set((tr.messages || []).map((m) => String(m.agent).toLowerCase()));
   const usage = out.usage || {};
-  const calls = rows.length;
-  const agentsSeen = new Set(rows.map((r) => r.agent));
+  const tokens = (usage.prompt_tokens || 0) + (usage.completion_tokens || 0);
   $('#trace-meta').textContent =
-    `${calls} agent call${calls === 1 ? '' : 's'} (${AGENTS.filter((a) => agentsSeen.has(a)).map((a) => a.toUpperCase()).join(', ')}) in ${fmtMs(ms)}` +
-    (usage.prompt_tokens || usage.completion_tokens
-      ? `, ${(usage.prompt_tokens || 0) + (usage.completion_tokens || 0)} tokens`
-      : '') +
-    (ui.settings.backend === 'offline' ? ', offline reasoner.' : `, model ${ui.settings.model} via the edge worker.`);
+    `${rows} agent call${rows === 1 ? '' : 's'} (${AGENTS.filter((a) => seen.has(a)).map((a) => a.toUpperCase()).join(', ')}) in ${fmtMs(ms)}, ` +
+    `${verdicts.length} candidates` +
+    (tokens ? `, ${tokens} tokens` : '') +
+    (backend === 'openai' ? `, model ${ui.settings.model} through the edge worker.` : ', offline reasoner.');
+  $('#trace-body').hidden = false;
+  $('#trace-empty').hidden = true;
 }
+
+// The trace is drawn when it is on screen (or nearly): a shopper who never looks at it
+// never pays for it, and one who does sees the latest.
+let traceInView = false;
+let pendingTrace = null;
+function showTrace(m) {
+  pendingTrace = m;
+  if (traceInView) drawPendingTrace();
+}
+function drawPendingTrace() {
+  const m = pendingTrace;
+  if (!m || m.seq !== ui.shelfSeq) return;
+  pendingTrace = null;
+  renderTrace(m.out, m.ms, m.backend);
+  document.body.dataset.traceDrawn = String(m.seq);
+}
+new IntersectionObserver(
+  (entries) => {
+    traceInView = entries.some((e) => e.isIntersecting);
+    if (traceInView) drawPendingTrace();
+  },
+  { rootMargin: '200px' }
+).observe(document.querySelector('.trace'));
 
 // Nothing of a forgotten history stays on screen: the trace quotes it (S_user).
 function clearTrace() {
+  pendingTrace = null;
   ui.progress = [];
   $('#timeline').replaceChildren();
   $('#s-user').textContent = '–';
   $('#s-ctx').textContent = '–';
   $('#nli tbody').replaceChildren();
-  $('#degraded').replaceChildren(el('li', { class: 'muted', text: 'None.' }));
+  $('#degraded').replaceChildren(el('li', { class: 'muted', text: 'None: every agent answered.' }));
   $('#trace-meta').textContent = 'No recommendation yet.';
+  $('#trace-body').hidden = true;
+  $('#trace-empty').hidden = false;
 }
 
-function renderRecs(out) {
-  const list = out.items.map((r, i) => {
-    const it = r.item || ui.byId.get(r.id) || { title: r.id };
-    return el(
-      'li',
-      { class: 'rec', 'data-id': r.id },
-      el('div', { class: 'rec-head' }, el('span', { class: 'rank', text: String(i + 1) }), el('button', { type: 'button', class: 'link view', 'data-id': r.id, text: it.title })),
-      el('p', { class: 'reason', text: r.reason || '(no reason given)' }),
-      el('p', { class: 'meta' }, [it.brand, money(it.price), Number.isFinite(r.score) ? `score ${r.score.toFixed(2)}` : ''].filter(Boolean).join(' · '))
-    );
-  });
-  $('#recs').replaceChildren(...list);
+// A shelf from the worker, by shared memory or by message, whichever comes first.
+function showShelf(m) {
+  if (m.seq <= ui.shelfSeq || m.seq < ui.seq) return;
+  ui.seq = ui.shelfSeq = m.seq;
+  const received = performance.now();
+  flushFeedback();
+  renderShelf(m.items);
+  setStatus(`${m.items.length} products for you, re-ranked ${m.backend === 'openai' ? 'by the model' : 'by the offline reasoner'}.`);
+  document.body.dataset.recs = String(m.seq);
+  markTiming(m.timing, { received, drawn: performance.now() });
+  // The history and the trace are not what the shopper waits for: asked for once the
+  // shelf is on screen, so they never delay it.
+  afterPaint(() => worker.postMessage({ type: 'details', seq: m.seq }));
 }
 
 // ---------------------------------------------------------------- worker
@@ -345,8 +548,11 @@ worker.onmessage = (e) => {
   const m = e.data;
   switch (m.type) {
     case 'ready':
-      setStatus(`Module ready (${m.items} products indexed in ${fmtMs(m.ms)}).`);
+      setStatus(`Ready: ${m.items} products indexed in ${fmtMs(m.ms)}.`);
       document.body.dataset.ready = 'true';
+      // The page's own first shelf is drawn off screen once, so that the first real one
+      // runs warm code (the worker warms its side the same way).
+      setTimeout(() => renderShelf(ui.items.slice(0, 6).map((it) => ({ id: it.id, reason: it.title })), document.createElement('ol')), 0);
       break;
     case 'history':
       renderHistory(m);
@@ -357,7 +563,7 @@ worker.onmessage = (e) => {
         ui.progress = [];
       }
       if (m.ev.type === 'begin') {
-        setStatus('Ranking…', true);
+        setStatus('Asking the model…', true);
         $('#progress-text').textContent = 'Retrieving candidates…';
         break;
       }
@@ -367,31 +573,42 @@ worker.onmessage = (e) => {
         renderTimeline(timelineRows(null));
       }
       break;
-    case 'result':
-      if (m.seq < ui.seq) break;
-      ui.seq = m.seq;
-      renderRecs(m.out);
-      renderTrace(m.out, m.ms);
-      ui.progress = [];
-      setStatus(`${m.out.items.length} recommendations in ${fmtMs(m.ms)}${m.out.degraded && m.out.degraded.length ? ' (degraded, see the trace)' : ''}.`);
-      document.body.dataset.recs = String(m.seq);
+    case 'shelf':
+      showShelf(m);
       break;
+    case 'trace': {
+      if (m.seq !== ui.shelfSeq || m.seq < ui.seq) break;
+      ui.progress = [];
+      const fb = m.out.fallbacks || [];
+      if (fb.length) setStatus(`${$('#recs').children.length} products for you. The model failed for ${fb.length} agent call${fb.length === 1 ? '' : 's'}; the offline reasoner answered instead (see the trace).`);
+      document.body.dataset.trace = String(m.seq);
+      showTrace(m);
+      break;
+    }
     case 'idle':
       if (m.seq < ui.seq) break;
-      ui.seq = m.seq;
-      $('#recs').replaceChildren();
+      ui.seq = ui.shelfSeq = m.seq;
+      renderEmptyShelf();
       clearTrace();
-      setStatus(m.reason === 'forgotten' ? 'History forgotten.' : 'View, add to cart or buy a product to get recommendations.');
+      setStatus(
+        m.reason === 'forgotten'
+          ? 'Your history is forgotten. View, add to the cart or buy a product to get recommendations again.'
+          : 'View, add to the cart or buy a product: recommendations appear here.'
+      );
+      document.body.dataset.idle = String(m.seq);
+      break;
+    case 'notice':
+      notify(m.text, m.level);
       break;
     case 'settings':
       ui.settings = m.settings;
       break;
     case 'error':
-      setStatus(`Error: ${m.message}`);
+      setStatus(`Something went wrong: ${m.message}`);
       break;
   }
 };
-worker.onerror = (e) => setStatus(`Worker failed: ${e.message || 'see the console'}`);
+worker.onerror = (e) => setStatus(`The shop's worker failed: ${e.message || 'see the console'}`);
 
 // ---------------------------------------------------------------- settings
 function loadSettings() {
@@ -411,8 +628,7 @@ function openSettings() {
   f.model.value = ui.settings.model;
   f.k.value = ui.settings.k;
   $('#edge-hint').textContent =
-    'The page holds no API key: the edge worker adds it. ' +
-    (ui.config.edgeOrigin ? `This server's Content-Security-Policy allows ${ui.config.edgeOrigin}.` : '');
+    'The page holds no API key: the edge worker adds it. ' + (ui.config.edgeOrigin ? `This server's Content-Security-Policy allows ${ui.config.edgeOrigin}.` : '');
   $('#settings').showModal();
 }
 
@@ -427,25 +643,25 @@ function saveSettings() {
   ui.settings = s;
   localStorage.setItem(SETTINGS_KEY, JSON.stringify(s));
   worker.postMessage({ type: 'settings', settings: s });
-  setStatus('Settings saved. Re-ranking…', true);
+  setStatus(s.backend === 'openai' ? 'Checking the edge worker…' : 'Settings saved. Re-ranking…', true);
 }
 
 // ---------------------------------------------------------------- start
 async function start() {
-  const [config, catalog] = await Promise.all([
-    fetch('./config.json').then((r) => r.json()),
-    fetch('./catalog.json').then((r) => r.json()),
-  ]);
+  const [config, catalog] = await Promise.all([fetch('./config.json').then((r) => r.json()), fetch('./catalog.json').then((r) => r.json())]);
   ui.config = config;
   ui.items = catalog.items;
   ui.byId = new Map(catalog.items.map((it) => [it.id, it]));
   ui.catLevel = chooseCategoryLevel(catalog.items);
-  $('#catalog-info').textContent = `${catalog.items.length} products · ${catalog.source === 'sample' ? 'fictional sample catalog' : `data set ${catalog.source}`}`;
+  $('#catalog-info').textContent = `${catalog.items.length} products · ${catalog.source === 'sample' ? 'a fictional sample shop' : `data set ${catalog.source}`}`;
   const cats = [...new Set(catalog.items.map(category))].sort();
   $('#category').append(...cats.map((c) => el('option', { value: c, text: c })));
   renderGrid();
+  renderEmptyShelf();
+  loadCart();
+  saveCart();
   loadSettings();
-  worker.postMessage({ type: 'init', settings: ui.settings });
+  worker.postMessage({ type: 'init', settings: ui.settings, shared });
 
   $('#filters').addEventListener('submit', (e) => e.preventDefault());
   $('#search').addEventListener('input', () => {
@@ -462,12 +678,34 @@ async function start() {
   });
   $('#grid').addEventListener('click', onAction);
   $('#recs').addEventListener('click', onAction);
-  $('#forget').addEventListener('click', () => {
+  $('#product-cart').addEventListener('click', () => ui.current && addToCart(ui.current, $('#product-cart')));
+  $('#product-buy').addEventListener('click', () => {
+    if (!ui.current) return;
+    $('#product').close();
+    buyNow(ui.current);
+  });
+  $('#product').addEventListener('close', () => {
+    if (!$('#order').open) restoreFocus();
+  });
+  $('#cart-open').addEventListener('click', () => {
+    renderCart();
+    $('#cart').showModal();
+  });
+  $('#cart-items').addEventListener('click', (e) => {
+    const b = e.target.closest('button[data-remove]');
+    if (b) removeFromCart(b.dataset.remove);
+  });
+  $('#checkout').addEventListener('click', checkout);
+  $('#order').addEventListener('close', () => $('#recs-title').focus());
+  $('#forget').addEventListener('click', () => $('#forget-confirm').showModal());
+  $('#forget-confirm').addEventListener('close', () => {
+    if ($('#forget-confirm').returnValue !== 'forget') return;
+    ui.cart = [];
+    saveCart();
     worker.postMessage({ type: 'forget' });
     setStatus('Forgetting…', true);
+    $('#recs-title').focus();
   });
-  $('#product-cart').addEventListener('click', () => ui.current && record(ui.current, 'cart'));
-  $('#product-buy').addEventListener('click', () => ui.current && record(ui.current, 'purchase'));
   $('#settings-open').addEventListener('click', openSettings);
   $('#settings').addEventListener('close', () => {
     if ($('#settings').returnValue === 'save') saveSettings();

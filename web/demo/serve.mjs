@@ -29,7 +29,7 @@ const TYPES = {
 };
 
 // Files of web/demo/ the page may load; nothing else of the tree is served.
-const DEMO_FILES = new Set(['index.html', 'app.mjs', 'worker.mjs', 'styles.css', 'icon.svg']);
+const DEMO_FILES = new Set(['index.html', 'app.mjs', 'worker.mjs', 'pictures.mjs', 'shelf-channel.mjs', 'styles.css', 'icon.svg']);
 
 /** Reads items.jsonl of a data set in the common format (one item object a line). */
 export function loadDataset(dir) {
@@ -114,6 +114,10 @@ export async function startServer(opts = {}) {
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       'Cross-Origin-Opener-Policy': 'same-origin',
+      // With the opener policy, cross-origin isolation: the page and its worker may share
+      // memory (the shelf's fast path, see web/demo/shelf-channel.mjs). credentialless, not
+      // require-corp, so that the page can still tell whether the edge worker answers.
+      'Cross-Origin-Embedder-Policy': 'credentialless',
       'Cross-Origin-Resource-Policy': 'same-origin',
       'Permissions-Policy': 'camera=(), microphone=(), geolocation=()',
       'Cache-Control': 'no-cache',

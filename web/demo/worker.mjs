@@ -1,16 +1,26 @@
 // The demo's Web Worker: it owns the arag module (catalog, the shopper's history,
 // the engine), persists the history snapshot in IndexedDB and answers the page.
 //
-// Page -> worker: {type: 'init', settings} | {type: 'event', id, kind} | {type: 'forget'}
-//                 | {type: 'settings', settings} | {type: 'refresh'}
+// Page -> worker: {type: 'init', settings} | {type: 'event', id, kind} |
+//                 {type: 'events', list: [{id, kind}]} (a checkout) | {type: 'forget'} |
+//                 {type: 'settings', settings} | {type: 'refresh'}
 // Worker -> page: {type: 'ready', ...} | {type: 'history', count, events}
-//                 | {type: 'progress', seq, ev, t} | {type: 'result', seq, out, ms}
-//                 | {type: 'idle', seq, reason} | {type: 'error', seq, message, code}
+//                 | {type: 'progress', seq, ev, t} (with a model only)
+//                 | {type: 'shelf', seq, items, timing}; on the page's {type: 'details', seq}
+//                   (sent once the shelf is painted): the history, then {type: 'trace', seq, out, ms}
+//                 | {type: 'idle', seq, reason} | {type: 'notice', level, text}
+//                 | {type: 'error', seq, message, code}
+// The shelf goes first and alone: it is what the shopper waits for. The IndexedDB write
+// follows it, the history and the trace come when the page asks.
 import { createRecommender, openAIChat } from './dist/index.mjs';
+import { writeShelf } from './shelf-channel.mjs';
 
 const DB_NAME = 'arag-demo';
 const STORE = 'state';
 const MAX_LOG = 200; // events kept for display next to the snapshot
+const CONFIG = { top_k: 30, reasoner: { ira_div: 1 } };
+const REACH_MS = 2000; // how long the edge worker may take to answer the reachability check
+const RECHECK_MS = 10000; // how often an unreachable edge worker is tried again, at most
 
 const state = {
   rec: null,
@@ -18,64 +28,98 @@ const state = {
   byId: new Map(),
   source: 'sample',
   settings: { backend: 'offline', edgeUrl: '', model: 'gpt-4o-mini', k: 6 },
+  backend: 'offline', // what ranks now: the settings' choice, or offline while the edge worker is away
+  checkedAt: 0,
   log: [], // [{id, kind, ts, title}] newest last, for display only
   seq: 0,
   abort: null,
   queue: Promise.resolve(),
+  db: null,
+  details: null, // the last recommendation's trace, until the page asks for it
+  shared: null, // the page's SharedArrayBuffer for the shelf, when it is cross-origin isolated
 };
 
 const post = (msg) => self.postMessage(msg);
+const notice = (level, text) => post({ type: 'notice', level, text });
 
 // ---------------------------------------------------------------- IndexedDB
-function openDb() {
-  return new Promise((ok, fail) => {
+// One connection for the worker's life, opened on first use.
+function db() {
+  state.db ||= new Promise((ok, fail) => {
     const req = indexedDB.open(DB_NAME, 1);
     req.onupgradeneeded = () => req.result.createObjectStore(STORE);
     req.onsuccess = () => ok(req.result);
     req.onerror = () => fail(req.error);
   });
+  return state.db;
 }
 
 async function dbOp(mode, fn) {
-  const db = await openDb();
-  try {
-    return await new Promise((ok, fail) => {
-      const tx = db.transaction(STORE, mode);
-      const req = fn(tx.objectStore(STORE));
-      tx.oncomplete = () => ok(req && req.result);
-      tx.onerror = () => fail(tx.error);
-      tx.onabort = () => fail(tx.error);
-    });
-  } finally {
-    db.close();
-  }
+  const conn = await db();
+  return new Promise((ok, fail) => {
+    const tx = conn.transaction(STORE, mode);
+    const req = fn(tx.objectStore(STORE));
+    tx.oncomplete = () => ok(req && req.result);
+    tx.onerror = () => fail(tx.error);
+    tx.onabort = () => fail(tx.error);
+  });
 }
 
 const historyKey = () => `history:${state.source}`;
 const loadSaved = () => dbOp('readonly', (s) => s.get(historyKey()));
 const saveHistory = () =>
-  dbOp('readwrite', (s) =>
-    s.put({ bytes: state.rec.history.snapshot(), log: state.log, saved: Date.now() }, historyKey())
-  );
+  dbOp('readwrite', (s) => s.put({ bytes: state.rec.history.snapshot(), log: state.log, saved: Date.now() }, historyKey()));
 const deleteSaved = () => dbOp('readwrite', (s) => s.delete(historyKey()));
 
-// ---------------------------------------------------------------- module
+// ---------------------------------------------------------------- the model's way in
+const edgeBase = (settings) => String(settings.edgeUrl || '').replace(/\/+$/, '');
+
+// Does the edge worker answer at all? An opaque (no-cors) GET of /health: it resolves when
+// something answers, and fails fast when nothing listens.
+async function reachable(base) {
+  try {
+    await fetch(`${base}/health`, { mode: 'no-cors', cache: 'no-store', signal: AbortSignal.timeout(REACH_MS) });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+// The adapter for the settings, or 'offline' with the reason said in plain words.
 async function llmFor(settings) {
   if (settings.backend !== 'openai') return 'offline';
-  const base = String(settings.edgeUrl || '').replace(/\/+$/, '');
-  if (!base) throw new Error('Set the edge worker address to use a model.');
+  const base = edgeBase(settings);
+  state.checkedAt = Date.now();
+  if (!base) {
+    notice('warn', 'No edge worker address is set, so the offline reasoner ranks. Set one in Settings to use a model.');
+    return 'offline';
+  }
+  if (!(await reachable(base))) {
+    notice('warn', `The edge worker at ${base} does not answer, so the offline reasoner ranks meanwhile. The shop tries the model again with your next click.`);
+    return 'offline';
+  }
   // The page holds no key: a short-lived page token from the demo's server lets it spend
   // LLM calls through the edge worker, which adds the upstream key.
-  const res = await fetch('/page-token', { cache: 'no-store' });
-  if (!res.ok) throw new Error('The demo server mints no page tokens: start it with PAGE_TOKEN_SECRET (the edge worker\'s secret).');
-  const { token } = await res.json();
+  let token = null;
+  try {
+    const res = await fetch('/page-token', { cache: 'no-store' });
+    if (res.ok) ({ token } = await res.json());
+  } catch {
+    /* said below */
+  }
+  if (!token) {
+    notice('warn', 'This demo server gives the page no token for the edge worker (start it with PAGE_TOKEN_SECRET, the edge worker\'s secret), so the offline reasoner ranks.');
+    return 'offline';
+  }
+  notice('ok', `A model (${settings.model || 'gpt-4o-mini'}) ranks, through the edge worker at ${base}.`);
   return openAIChat({ baseURL: `${base}/v1`, model: settings.model || 'gpt-4o-mini', apiKey: token });
 }
 
 async function buildRecommender(settings, historyBytes) {
+  const llm = await llmFor(settings);
   // A shelf wants different products, not shades of one: the offline ranker's diversity
   // step (off by default, as the evaluation scores single targets) is on here.
-  const rec = await createRecommender({ llm: await llmFor(settings), config: { top_k: 30, reasoner: { ira_div: 1 } } });
+  const rec = await createRecommender({ llm, config: CONFIG });
   try {
     rec.catalog.add(state.items);
     if (historyBytes && historyBytes.length) rec.history.restore(historyBytes);
@@ -83,11 +127,31 @@ async function buildRecommender(settings, historyBytes) {
     rec.free();
     throw e;
   }
+  state.backend = llm === 'offline' ? 'offline' : 'openai';
   return rec;
 }
 
+// While the model is wanted but away, try it again (at most every RECHECK_MS).
+async function maybeReconnect() {
+  if (state.settings.backend !== 'openai' || state.backend === 'openai' || Date.now() - state.checkedAt < RECHECK_MS) return;
+  const rec = await buildRecommender(state.settings, state.rec.history.snapshot());
+  state.rec.free();
+  state.rec = rec;
+}
+
+// A first recommendation compiles and warms the module's hot paths; make it one nobody
+// waits for: on a scratch event, right after start-up, then forgotten.
+async function warmUp() {
+  if (state.rec.history.count || !state.items.length) return;
+  for (let i = 0; i < 3; i++) {
+    state.rec.history.add({ id: state.items[(i * 7) % state.items.length].id, ts: i, kind: 'view' });
+    await state.rec.recommend({ k: 6 });
+  }
+  state.rec.history.clear();
+}
+
 function historyMsg() {
-  return { type: 'history', count: state.rec ? state.rec.history.count : 0, events: state.log };
+  return { type: 'history', count: state.rec ? state.rec.history.count : 0, events: state.log.slice(-30) };
 }
 
 function errorMsg(e, seq) {
@@ -95,7 +159,7 @@ function errorMsg(e, seq) {
 }
 
 // ---------------------------------------------------------------- recommend
-async function recommend() {
+async function recommend(timing = {}) {
   const seq = ++state.seq;
   if (state.abort) state.abort.abort();
   if (!state.rec || state.rec.history.count === 0) {
@@ -105,32 +169,59 @@ async function recommend() {
   const abort = new AbortController();
   state.abort = abort;
   const t0 = performance.now();
-  post({ type: 'progress', seq, ev: { type: 'begin' }, t: 0 });
+  const withModel = state.backend === 'openai';
+  if (withModel) post({ type: 'progress', seq, ev: { type: 'begin' }, t: 0 });
   try {
     const k = Math.max(1, Math.min(20, Number(state.settings.k) || 6));
     const out = await state.rec.recommend(
       { k },
       {
         signal: abort.signal,
-        onProgress: (ev) => post({ type: 'progress', seq, ev: { ...ev }, t: performance.now() - t0 }),
+        onProgress: withModel ? (ev) => post({ type: 'progress', seq, ev: { ...ev }, t: performance.now() - t0 }) : undefined,
       }
     );
     if (abort.signal.aborted || seq !== state.seq) return;
-    const items = out.items.map((it) => ({ ...it, item: state.byId.get(it.id) || null }));
-    post({ type: 'result', seq, out: { ...out, items }, ms: performance.now() - t0 });
+    const ranked = performance.now();
+    const items = out.items.map(({ id, reason, score, evidence }) => ({ id, reason, score, evidence }));
+    const shelf = { type: 'shelf', seq, items, backend: state.backend, timing: { ...timing, ranked, origin: performance.timeOrigin } };
+    shelf.timing.posted = performance.now();
+    if (state.shared) writeShelf(state.shared, seq, shelf);
+    post(shelf);
+    // The history and the trace wait for the page to ask (once the shelf is painted).
+    state.details = { seq, out: { trace: out.trace, degraded: out.degraded, fallbacks: out.fallbacks, usage: out.usage }, ms: ranked - t0, backend: state.backend };
   } catch (e) {
     if (abort.signal.aborted || seq !== state.seq) return;
+    post(historyMsg());
     post(errorMsg(e, seq));
   } finally {
     if (state.abort === abort) state.abort = null;
   }
 }
 
+function addEvent(msg) {
+  const it = state.byId.get(msg.id);
+  if (!it) throw new Error(`unknown product ${msg.id}`);
+  const kind = ['view', 'cart', 'purchase'].includes(msg.kind) ? msg.kind : 'view';
+  const ts = Date.now() / 1000;
+  const ev = { id: it.id, ts, kind, title: it.title };
+  if (it.text) ev.text = it.text;
+  if (it.brand) ev.brand = it.brand;
+  if (it.categories) ev.categories = it.categories;
+  if (Number.isFinite(it.price)) ev.price = it.price;
+  state.rec.history.add(ev);
+  state.log.push({ id: it.id, kind, ts, title: it.title });
+  if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
+}
+
+// After the shelf: without IndexedDB (some private modes) the history still works for this visit.
+const persist = () => saveHistory().catch((e) => post(errorMsg(new Error(`history not saved: ${e && e.message}`))));
+
 // ---------------------------------------------------------------- messages
-async function handle(msg) {
+async function handle(msg, recv) {
   switch (msg.type) {
     case 'init': {
       state.settings = { ...state.settings, ...(msg.settings || {}) };
+      state.shared = msg.shared || null;
       const t0 = performance.now();
       const res = await fetch('./catalog.json');
       if (!res.ok) throw new Error(`catalog: HTTP ${res.status}`);
@@ -155,34 +246,20 @@ async function handle(msg) {
         state.log = [];
         await deleteSaved().catch(() => {});
       }
-      post({
-        type: 'ready',
-        source: state.source,
-        items: state.items.length,
-        ms: performance.now() - t0,
-        restored: Boolean(saved),
-      });
+      await warmUp();
+      post({ type: 'ready', source: state.source, items: state.items.length, ms: performance.now() - t0, restored: Boolean(saved) });
       post(historyMsg());
       await recommend();
       return;
     }
-    case 'event': {
-      const it = state.byId.get(msg.id);
-      if (!it) throw new Error(`unknown product ${msg.id}`);
-      const kind = ['view', 'cart', 'purchase'].includes(msg.kind) ? msg.kind : 'view';
-      const ts = Date.now() / 1000;
-      const ev = { id: it.id, ts, kind, title: it.title };
-      if (it.text) ev.text = it.text;
-      if (it.brand) ev.brand = it.brand;
-      if (it.categories) ev.categories = it.categories;
-      if (Number.isFinite(it.price)) ev.price = it.price;
-      state.rec.history.add(ev);
-      state.log.push({ id: it.id, kind, ts, title: it.title });
-      if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
-      // Without IndexedDB (some private modes) the history still works for this visit.
-      await saveHistory().catch((e) => post(errorMsg(new Error(`history not saved: ${e && e.message}`))));
-      post(historyMsg());
-      await recommend();
+    case 'event':
+    case 'events': {
+      const list = msg.type === 'event' ? [msg] : msg.list;
+      for (const e of list) addEvent(e);
+      const added = performance.now();
+      await maybeReconnect();
+      await recommend({ recv, added });
+      await persist();
       return;
     }
     case 'forget': {
@@ -197,15 +274,15 @@ async function handle(msg) {
     }
     case 'settings': {
       const next = { ...state.settings, ...(msg.settings || {}) };
-      if (next.backend !== state.settings.backend || next.edgeUrl !== state.settings.edgeUrl ||
-          next.model !== state.settings.model) {
+      const changed = next.backend !== state.settings.backend || next.edgeUrl !== state.settings.edgeUrl || next.model !== state.settings.model;
+      state.settings = next;
+      if (changed) {
         if (state.abort) state.abort.abort();
-        const bytes = state.rec.history.snapshot();
-        const rec = await buildRecommender(next, bytes);
+        const rec = await buildRecommender(next, state.rec.history.snapshot());
         state.rec.free();
         state.rec = rec;
+        if (next.backend === 'offline') notice('ok', 'The offline reasoner ranks, in this page: nothing is sent anywhere.');
       }
-      state.settings = next;
       post({ type: 'settings', settings: next });
       await recommend();
       return;
@@ -213,6 +290,12 @@ async function handle(msg) {
     case 'refresh':
       await recommend();
       return;
+    case 'details': {
+      post(historyMsg());
+      const d = state.details;
+      if (d && d.seq === msg.seq && msg.seq === state.seq) post({ type: 'trace', ...d });
+      return;
+    }
     default:
       throw new Error(`unknown message ${msg.type}`);
   }
@@ -221,12 +304,13 @@ async function handle(msg) {
 // Messages are handled one at a time, in order; a recommendation in flight is
 // superseded (aborted) by the next event rather than waited for.
 self.onmessage = (e) => {
+  const recv = performance.now();
   const msg = e.data || {};
-  if (msg.type === 'event' || msg.type === 'forget' || msg.type === 'settings') {
+  if (msg.type === 'event' || msg.type === 'events' || msg.type === 'forget' || msg.type === 'settings') {
     if (state.abort) state.abort.abort();
   }
   state.queue = state.queue.then(
-    () => handle(msg).catch((err) => post(errorMsg(err))),
+    () => handle(msg, recv).catch((err) => post(errorMsg(err))),
     () => {}
   );
 };
