@@ -1,0 +1,38 @@
+// The storefront demo's click-to-shelf benchmark (wasm-tests/bench/demo-speed.bench.mjs
+// --json docs/figures/demo-speed.json): latency per catalog and CPU throttle, and where the
+// time goes.
+
+const ms = (x) => (x === null || x === undefined ? '–' : `${x.toFixed(1)}`);
+const int = (n) => n.toLocaleString('en-US');
+
+const PARTS = [
+  ['to-worker', 'click to the worker'],
+  ['history', 'history add'],
+  ['rank', 'recommendation'],
+  ['to-page', 'shelf to the page'],
+  ['render', 'shelf drawn'],
+];
+
+export function render(j, { view }) {
+  if (view) throw new Error(`unknown view "${view}"`);
+  const lines = [
+    `From a click on "Add to cart" to the re-ranked shelf painted, ${j.clicks} clicks per run in a fresh browser profile, Node ${j.node}, headless Chromium (ms):`,
+    '',
+    '| catalog | CPU | first click | p50 | p95 | max |',
+    '|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const r of j.runs) {
+    lines.push(`| ${r.catalog} (${int(r.items)} items) | ${r.cpu_throttle}x | ${ms(r.first_ms)} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.max_ms)} |`);
+  }
+  const withParts = j.runs.filter((r) => r.parts_p50_ms);
+  if (withParts.length) {
+    lines.push('', 'Where the time goes (medians, ms): the page\'s and the worker\'s own marks, then the page\'s main thread per click as the DevTools protocol counts it (style, layout, script, and every task including the trace drawn after the shelf):', '');
+    lines.push(`| catalog | CPU | ${PARTS.map(([, n]) => n).join(' | ')} | main: style | layout | script | all tasks |`);
+    lines.push(`|---|---:|${PARTS.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
+    for (const r of withParts) {
+      const p = r.parts_p50_ms;
+      lines.push(`| ${r.catalog} | ${r.cpu_throttle}x | ${PARTS.map(([k]) => ms(p[k])).join(' | ')} | ${ms(p['main-style'])} | ${ms(p['main-layout'])} | ${ms(p['main-script'])} | ${ms(p['main-tasks'])} |`);
+    }
+  }
+  return lines.join('\n');
+}

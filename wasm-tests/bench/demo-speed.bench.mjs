@@ -1,0 +1,195 @@
+// Speed a shopper feels in the storefront demo: from a click on "Add to cart" in the
+// product grid to the re-ranked "Recommended for you" shelf painted, in headless
+// Chromium, with the CPU throttled through the DevTools protocol (4x: a phone-class
+// device) and not, at the sample catalog and at amazon-beauty scale (its 7,416 items when
+// the data set is under $ARAG_DATA_ROOT, else a generated fictional catalog that large).
+//
+// The harness measures from outside the app: a capture-phase click listener notes the
+// click's time, a MutationObserver notes when the shelf's list changes, and the frame that
+// paints the change (the one under way when the change was made in an animation frame
+// callback, else the next; then a task after it) counts as painted. When the page
+// reports where the time went (performance marks arag:* of the app and its worker), those
+// are split out too. A fresh browser profile per run, so the first event is a first visit's.
+//
+//   node wasm-tests/bench/demo-speed.bench.mjs [--clicks 30] [--rates 1,4] [--json FILE]
+//        [--data DIR] [--demo DIR]
+// Numbers only: nothing here asserts a timing.
+import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+import { pathToFileURL } from 'node:url';
+import { startServer as startHere } from '../../web/demo/serve.mjs';
+import { ROOT } from '../helpers/common.mjs';
+import { makeCatalog } from '../../web/demo/make-catalog.mjs';
+import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.mjs';
+import { dataSet } from '../helpers/data.mjs';
+
+function args(argv) {
+  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null };
+  for (let i = 2; i < argv.length; i++) {
+    const v = argv[i + 1];
+    if (argv[i] === '--clicks') o.clicks = Number(v);
+    else if (argv[i] === '--rates') o.rates = v.split(',').map(Number);
+    else if (argv[i] === '--json') o.json = v;
+    else if (argv[i] === '--data') o.data = resolve(v);
+    else if (argv[i] === '--demo') o.demo = resolve(v);
+    else throw new Error(`unknown option ${argv[i]}`);
+    i++;
+  }
+  return o;
+}
+
+const quantile = (xs, q) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length ? s[Math.min(s.length - 1, Math.ceil(q * s.length) - 1)] : null;
+};
+const round = (x) => (x === null || x === undefined ? null : Math.round(x * 10) / 10);
+
+// Installed in the page before any of its scripts: click and shelf-painted times. A change
+// made inside an animation frame callback is painted in that frame (a task after it
+// runs after the paint); a change made elsewhere is painted in the next frame.
+function harness() {
+  window.__speed = { clicks: [], painted: [], shelfPaints: [] };
+  // The browser's own paint time of the shelf (Element Timing): each new shelf item is
+  // marked before it is painted.
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) if (e.identifier === 'shelf') window.__speed.shelfPaints.push(e.renderTime || e.loadTime);
+  }).observe({ type: 'element', buffered: true });
+  let inFrame = false;
+  const raf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (cb) =>
+    raf((t) => {
+      inFrame = true;
+      try {
+        cb(t);
+      } finally {
+        inFrame = false;
+      }
+    });
+  document.addEventListener('click', (e) => {
+    if (e.target.closest && e.target.closest('#grid button[data-act]')) window.__speed.clicks.push(performance.now());
+  }, true);
+  const watch = () => {
+    const list = document.querySelector('#recs');
+    if (!list) return void raf(watch);
+    new MutationObserver((records) => {
+      const changed = performance.now();
+      for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) n.setAttribute('elementtiming', 'shelf');
+      const done = () => setTimeout(() => window.__speed.painted.push({ changed, painted: performance.now() }), 0);
+      if (inFrame) done();
+      else raf(done);
+    }).observe(list, { childList: true, subtree: true, characterData: true });
+  };
+  document.addEventListener('DOMContentLoaded', watch);
+}
+
+async function runOne({ url, rate, clicks }) {
+  const profile = mkdtempSync(join(tmpdir(), 'arag-speed-'));
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  try {
+    const page = context.pages()[0] || (await context.newPage());
+    await page.addInitScript(harness);
+    const cdp = await context.newCDPSession(page);
+    await cdp.send('Emulation.setCPUThrottlingRate', { rate });
+    await cdp.send('Performance.enable');
+    const metrics = async () => Object.fromEntries((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+    await page.goto(url);
+    await page.waitForSelector('body[data-ready="true"]', { timeout: 120000 });
+    await page.waitForFunction(() => document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false', null, { timeout: 120000 });
+    await page.waitForTimeout(500);
+    const ids = await page.$$eval('#grid .card', (els) => els.map((e) => e.dataset.id));
+    const samples = [];
+    for (let i = 0; i < clicks; i++) {
+      const before = await page.evaluate(() => window.__speed.painted.length);
+      const m0 = await metrics();
+      await page.click(`#grid .card[data-id="${ids[i % ids.length]}"] button[data-act="cart"]`);
+      await page.waitForFunction((n) => window.__speed.painted.length > n && document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false', before, { timeout: 120000 });
+      await page.waitForTimeout(150);
+      const s = await page.evaluate((n) => {
+        const click = window.__speed.clicks.at(-1);
+        const p = window.__speed.painted[n];
+        // The shelf's paint as the browser reports it (Element Timing), when it does.
+        const reported = window.__speed.shelfPaints.filter((t) => t > click);
+        if (reported.length) p.painted = Math.min(...reported);
+        const marks = {};
+        for (const m of performance.getEntriesByType('measure')) if (m.name.startsWith('arag:')) marks[m.name.slice(5)] = m.duration;
+        performance.clearMeasures();
+        return { total: p.painted - click, toChange: p.changed - click, marks };
+      }, before);
+      // The page's main thread over the click (until the next click): style, layout, script, all tasks.
+      const m1 = await metrics();
+      for (const [k, name] of [['RecalcStyleDuration', 'main-style'], ['LayoutDuration', 'main-layout'], ['ScriptDuration', 'main-script'], ['TaskDuration', 'main-tasks']]) {
+        s.marks[name] = 1000 * (m1[k] - m0[k]);
+      }
+      samples.push(s);
+    }
+    return samples;
+  } finally {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
+function summarize(samples) {
+  const t = samples.map((s) => s.total);
+  const out = {
+    clicks: samples.length,
+    first_ms: round(t[0]),
+    first_parts_ms: Object.fromEntries(Object.entries(samples[0].marks).map(([k, v]) => [k, round(v)])),
+    p50_ms: round(quantile(t, 0.5)),
+    p95_ms: round(quantile(t, 0.95)),
+    max_ms: round(Math.max(...t)),
+    p50_to_dom_change_ms: round(quantile(samples.map((s) => s.toChange), 0.5)),
+  };
+  const names = [...new Set(samples.flatMap((s) => Object.keys(s.marks)))];
+  if (names.length) {
+    out.parts_p50_ms = {};
+    for (const n of names) out.parts_p50_ms[n] = round(quantile(samples.map((s) => s.marks[n]).filter((x) => x !== undefined), 0.5));
+  }
+  return out;
+}
+
+async function main() {
+  const o = args(process.argv);
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing (make setup)`);
+  const big = o.data || dataSet('amazon-beauty');
+  let bigDir = big;
+  let tmp = null;
+  if (!bigDir) {
+    // amazon-beauty's size from the fictional generator.
+    tmp = mkdtempSync(join(tmpdir(), 'arag-speed-data-'));
+    const { items } = makeCatalog({ count: 7416 });
+    writeFileSync(join(tmp, 'items.jsonl'), `${items.map((it) => JSON.stringify(it)).join('\n')}\n`);
+    bigDir = tmp;
+  }
+  const catalogs = [['sample', undefined], [big ? 'amazon-beauty' : 'fictional-7416', bigDir]];
+  // --demo DIR: another copy of the demo (a folder holding web/demo/, say an older commit's)
+  // served with this repository's dist/, for a before/after run on one machine.
+  const startServer = o.demo ? (await import(pathToFileURL(join(o.demo, 'web/demo/serve.mjs')).href)).startServer : startHere;
+  const result = { node: process.version, clicks: o.clicks, demo: o.demo ? 'other' : 'this', runs: [] };
+  try {
+    for (const [name, data] of catalogs) {
+      const server = await startServer({ port: 0, data, root: ROOT });
+      try {
+        for (const rate of o.rates) {
+          const samples = await runOne({ url: server.url, rate, clicks: o.clicks });
+          const s = { catalog: name, items: server.catalog.items, cpu_throttle: rate, ...summarize(samples), samples_ms: samples.map((x) => round(x.total)) };
+          result.runs.push(s);
+          console.log(`${name} (${s.items} items), CPU ${rate}x: first ${s.first_ms} ms, p50 ${s.p50_ms}, p95 ${s.p95_ms}, max ${s.max_ms}` + (s.parts_p50_ms ? `; p50 parts ${JSON.stringify(s.parts_p50_ms)}; first ${JSON.stringify(s.first_parts_ms)}` : ''));
+        }
+      } finally {
+        await server.close();
+      }
+    }
+  } finally {
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  }
+  if (o.json) {
+    mkdirSync(dirname(resolve(o.json)), { recursive: true });
+    writeFileSync(o.json, `${JSON.stringify(result, null, 2)}\n`);
+    console.log(`wrote ${o.json}`);
+  }
+}
+
+await main();
