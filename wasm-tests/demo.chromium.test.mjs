@@ -321,7 +321,8 @@ test('the cart: a drawer with the products, remove one, buy everything, a confir
   assert.deepEqual(kinds.sort(), carted.slice(1).map((id) => `purchase:${id}`).sort());
   for (const r of await shelf()) assert.ok(!carted.slice(1).includes(r.id), 'what was just bought is not offered back');
   await page.click('#order-close');
-  assert.equal(await page.evaluate(() => document.activeElement.id), 'recs-title');
+  // The dialog's close event moves the focus to the shelf (a task after the dialog is gone).
+  await page.waitForFunction(() => document.activeElement.id === 'recs-title', null, { timeout: 5000 });
   // Buy now from a card: a confirmation with that product alone.
   const other = await page.$eval('#grid .card:nth-child(7)', (e) => e.dataset.id);
   await page.click(`#grid .card[data-id="${other}"] button[data-act="purchase"]`);
@@ -332,8 +333,8 @@ test('the cart: a drawer with the products, remove one, buy everything, a confir
 });
 
 test('the history and the cart survive a reload (IndexedDB, localStorage)', async () => {
-  await page.click(`#grid .card:nth-child(9) button[data-act="cart"]`);
   const n = await count();
+  await page.click(`#grid .card:nth-child(9) button[data-act="cart"]`);
   await waitSettled(n + 1);
   const before = await page.$$eval('#history li', (els) => els.map((e) => e.dataset.id));
   await page.reload();
@@ -373,7 +374,8 @@ test('keyboard: a skip link to the shelf, the shelf before the grid, focus back 
   assert.ok(await page.$('#product-picture svg.picture'), 'the dialog shows the picture');
   await waitSettled(n + 1);
   await page.keyboard.press('Escape');
-  await page.waitForFunction(() => !document.querySelector('#product[open]'));
+  // The dialog's close event moves the focus (a task after the dialog is gone).
+  await page.waitForFunction(() => !document.querySelector('#product[open]') && !document.activeElement.closest('dialog'));
   const focus = await page.evaluate(() => ({ tag: document.activeElement.tagName, id: document.activeElement.id, rec: document.activeElement.dataset.id || null, inRecs: Boolean(document.activeElement.closest('#recs-panel')) }));
   assert.notEqual(focus.tag, 'BODY', 'focus is not dropped');
   assert.ok(focus.inRecs, `focus on the shelf: ${JSON.stringify(focus)}`);
