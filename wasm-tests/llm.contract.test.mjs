@@ -111,6 +111,25 @@ describe('fallback to the offline reasoner', { timeout: 120000 }, () => {
     rec.free();
   });
 
+  test('an unreachable provider: once a call has failed with a network error, later calls are not sent', async () => {
+    const port = await closedPort();
+    const sent = [];
+    const fetchCounting = (url, init) => {
+      sent.push(JSON.parse(init.body).messages[0].content.slice(0, 40));
+      return fetch(url, init);
+    };
+    const rec = await makeRec(openAIChat({ baseURL: `http://127.0.0.1:${port}/v1`, model: 'm', ...fast, retries: 1, fetch: fetchCounting }));
+    const out = await within(20000, rec.recommend({ candidates: user.candidates, k: 20 }));
+    // UUA and the two NLI batches went out together (twice each: one retry); CSA and IRA never left.
+    assert.equal(sent.length, 6);
+    assert.ok(!sent.some((c) => /Context Summary|Item Ranker/.test(c)));
+    assert.ok(out.fallbacks.every((f) => f.cause === 'network' && f.fallback === 'offline'));
+    assert.match(out.trace.messages.find((m) => m.agent === 'ira').response, /^not sent: an earlier call found the provider unreachable/);
+    const off = await offlineResult(20);
+    assert.deepEqual(out.order, off.order);
+    rec.free();
+  });
+
   test('fallback "retrieval": the old last resort, named with the same cause', async () => {
     server.setFault(({ agent }) => (agent === 'ira' ? { status: 500 } : null));
     const rec = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast, retries: 0 }), { fallback: 'retrieval' });

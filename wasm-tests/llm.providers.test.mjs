@@ -340,6 +340,10 @@ describe('response readers (in process)', () => {
     const terminated = Object.assign(new TypeError('terminated'), { cause: Object.assign(new Error('other side closed'), { code: 'UND_ERR_SOCKET' }) });
     assert.equal(r.networkErrorMessage(terminated), 'network error: the server closed the connection before the answer ended (UND_ERR_SOCKET)');
     assert.equal(r.networkErrorMessage(new TypeError('terminated')), 'network error: the connection was cut before the answer ended (terminated)');
+    // No connection at all (later calls of the recommendation are not sent), or one that broke.
+    assert.equal(r.isUnreachable(Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) })), true);
+    assert.equal(r.isUnreachable(new TypeError('Failed to fetch')), true);
+    assert.equal(r.isUnreachable(terminated), false);
   });
 
   test('the streamed answer tracker: complete only after thoughts, passes prose braces', async () => {

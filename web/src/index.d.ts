@@ -297,6 +297,8 @@ export interface CompletionResult {
   cause?: FailureCause;
   /** What the adapter repaired in the answer (content from a reasoning field, ...). */
   repairs?: string[];
+  /** A network failure that made no connection at all (refused, no such host). */
+  unreachable?: boolean;
   budgetExhausted?: boolean;
 }
 

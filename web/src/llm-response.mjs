@@ -394,6 +394,16 @@ const NET_CODES = {
   UND_ERR_BODY_TIMEOUT: 'the answer stalled',
 };
 
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+/** Whether a thrown fetch error says no connection could be made at all (refused, no
+ * such host, no route; a browser's bare "Failed to fetch"), not that one broke. */
+export function isUnreachable(e) {
+  let c = e;
+  for (let depth = 0; c && depth < 4; depth++, c = c.cause) if (c.code && UNREACHABLE.has(c.code)) return true;
+  return /^(Failed to fetch|NetworkError when attempting to fetch resource\.|Load failed)$/.test(String(e && e.message));
+}
+
 /** A readable message for a thrown fetch error (undici's "fetch failed" and
  * "terminated" name their cause only in e.cause). */
 export function networkErrorMessage(e) {

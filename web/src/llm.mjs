@@ -22,6 +22,7 @@ import {
   fromEnvelope,
   httpErrorMessage,
   isEventStream,
+  isUnreachable,
   networkErrorMessage,
   newAccumulator,
   normUsage,
@@ -335,7 +336,7 @@ export function createCaller(callOnce, options = {}) {
         } else if (e && typeof e.status === 'number') {
           r = { status: e.status, cause: e.failCause || (e.status ? 'status' : 'network'), error: e.message, retryAfterMs: e.retryAfterMs, retry: e.retry };
         } else {
-          r = { status: 0, cause: 'network', error: networkErrorMessage(e), retryAfterMs: e && e.retryAfterMs };
+          r = { status: 0, cause: 'network', error: networkErrorMessage(e), retryAfterMs: e && e.retryAfterMs, unreachable: isUnreachable(e) };
         }
       } finally {
         clearTimeout(timer);

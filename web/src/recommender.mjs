@@ -220,6 +220,7 @@ export class Recommender {
       nliBatches: 0,
       host: { calls: 0, attempts: 0, retries: 0, failures: 0, timeouts: 0, promptTokens: 0, completionTokens: 0, cachedPromptTokens: 0, countedCalls: 0 },
       deadlineAt: undefined, // Date.now() terms, for the adapter's retries
+      unreachable: null, // set when a call found the provider unreachable: later calls are not sent
       deadlineTimer: null,
       progress: typeof onProgress === 'function' ? onProgress : null,
       signal,
@@ -347,6 +348,11 @@ export class Recommender {
       r = { status: 0, cause: 'network', error: 'malformed request JSON from the engine' };
     } else if (!this.llm) {
       r = { status: 0, cause: 'network', error: 'no LLM adapter for the host backend' };
+    } else if (ctx.unreachable) {
+      // A call of this recommendation found the provider unreachable (no connection at all,
+      // after its retries): the later ones do not wait for the same, the offline reasoner
+      // answers them.
+      r = { status: 0, cause: 'network', error: `not sent: ${ctx.unreachable}` };
     } else {
       try {
         // A thrown error of a host's adapter, synchronous or not, is a failed call.
@@ -360,6 +366,7 @@ export class Recommender {
     if (ctx.finished) return;
     ctx.inflight.delete(requestId);
     const ok = r.status === 200 && !r.cause;
+    if (r.unreachable && !ctx.unreachable) ctx.unreachable = `an earlier call found the provider unreachable (${String(r.error).slice(0, 120)})`;
     const h = ctx.host;
     h.calls++;
     h.attempts += r.attempts || 0;
