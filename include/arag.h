@@ -326,14 +326,39 @@ typedef enum arag_session_state {
 } arag_session_state;
 
 arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_session_state *out);
-/* Result JSON once done: {"items":[{"id","score","reason"}] (the top k),
+/* Result JSON once done: {"items":[{"id","score","reason","evidence"}] (the top k),
  * "order":[every id of I0, final order], "degraded":[...], "fallbacks":[{"step",
  * "agent", "cause", "fallback", "items"}] (every step a fallback answered or filled
  * in: cause network|timeout|budget|deadline|cancelled|refusal|status|parse, fallback
  * offline|retrieval, items: the candidates it answered), "usage":{"calls",
  * "prompt_tokens","completion_tokens","prompt_chars"}, "trace":{"config","context",
  * "s_user","s_ctx","i0","nli","accepted","elapsed_ms","messages":[blackboard]}}.
- * Owned by the session. ARAG_E_STATE while running, ARAG_E_CANCELLED if cancelled. */
+ * Owned by the session. ARAG_E_STATE while running, ARAG_E_CANCELLED if cancelled.
+ *
+ * "evidence": what the item shares with the history the recommendation read (the events
+ * in trace.context; "history items" are their distinct items, never the item itself),
+ * computed exactly from the data, most telling first. Each entry has "kind" and "items"
+ * (the ids of the history items it rests on, each once), "title" (that history item's
+ * title, cut at a word boundary with "…") when it rests on one item, and by kind:
+ *   "repeat"          the item is in the history; "bought": its purchase events
+ *   "bought_together" a history item the catalog's "related" lists pair with it;
+ *                     "count": the larger weight either list gives
+ *   "title_words"     "words": words its title shares with that history item's title
+ *                     (as the item's title writes them; not function, size or pack
+ *                     words, not its brand's)
+ *   "brand"           "brand": its brand (the "brand" field, or a phrase the catalog
+ *                     supports at the start of its title); items: every history item of
+ *                     that brand
+ *   "category"        "path": the deepest category path it shares, as the item has it
+ *                     (below the root); items: every history item on that path
+ *   "price"           "price" within "low" .. "high", the prices of the history items
+ *                     (items: those with a price, at least two)
+ *   "popular"         "popularity", among the top quarter of the candidates' (at least
+ *                     four with one)
+ *   "text_words"      "words" its text shares with a recent history item's text (only
+ *                     when nothing above holds)
+ * The offline reasoner's "reason" is the first two entries in plain words (the sentences
+ * renderReason writes in the JS library); an LLM ranker's reason is its own text. */
 arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json, size_t *len);
 /* The session's deadline in ms from its start (0: none; always 0 offline), for the
  * host's timer. */

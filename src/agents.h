@@ -57,6 +57,13 @@ typedef struct arag_agent_input {
    * (a fallback), since the catalog pointer is only valid during that call. */
   const struct arag_term_df *title_df;
   const struct arag_term_df *text_df;
+  /* The evidence of each candidate (aligned with cands) and the history it rests on,
+   * computed by the session (evidence.h); NULL: the offline reasoner computes its own. */
+  const struct arag_evidence *evidence;
+  const struct arag_ev_history *ev_history;
+  /* The text features of each candidate (reasoner_text.h), aligned with cands; NULL:
+   * the offline reasoner computes them. */
+  const struct rs_feat *features;
   /* Per-session scratch owned by the session: the reasoner may cache a profile
    * here (built on first use, freed with free_scratch when the session ends). */
   void **scratch;

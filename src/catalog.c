@@ -1,6 +1,7 @@
 /* Catalog: items with metadata, an id map, a cosine index over item vectors (f32 or
  * int8), the word counts the offline reasoner weighs words by, and snapshots of all
  * of it. */
+#include "brands.h"
 #include "embed.h"
 #include "errbuf.h"
 #include "id_map.h"
@@ -29,7 +30,8 @@ struct arag_catalog {
   size_t arena_bytes;
   uint8_t *snap; /* the restored snapshot: its rows and text are used where they lie */
   size_t snap_bytes;
-  char *item_json; /* the last arag_catalog_item_json answer */
+  char *item_json;    /* the last arag_catalog_item_json answer */
+  arag_term_df leads; /* phrases titles start with (brands.h) */
   arag_errbuf err;
 };
 
@@ -79,6 +81,7 @@ arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag
   if (!cat) return ARAG_E_NOMEM;
   cat->dim = dim;
   cat->text_terms.whole_text = 1;
+  cat->leads.lead_phrases = 1;
   arag_status st = arag_item_index_create(dim, dtype, limits, &cat->lim, &cat->ix);
   if (st != ARAG_OK) {
     free(cat);
@@ -98,6 +101,7 @@ void arag_catalog_free(arag_catalog *cat) {
   free(cat->item_json);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
+  arag_term_df_free(&cat->leads);
   free(cat);
 }
 
@@ -230,7 +234,8 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
   batch b = {cat, NULL, NULL, 0, 0, NULL, 0, 0};
   char msg[ARAG_ERRBUF_SIZE];
   arag_status st = arag_json_each(json, len, batch_add, &b, msg, sizeof(msg));
-  if (st == ARAG_OK && (!reserve_terms(&cat->terms, &b) || !reserve_terms(&cat->text_terms, &b))) {
+  if (st == ARAG_OK && (!reserve_terms(&cat->terms, &b) || !reserve_terms(&cat->text_terms, &b) ||
+                        !reserve_terms(&cat->leads, &b))) {
     st = ARAG_E_NOMEM;
     snprintf(msg, sizeof msg, "out of memory");
   }
@@ -243,10 +248,12 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
     if (b.undo[i]) {
       arag_term_df_count(&cat->terms, b.undo[i], -1);
       arag_term_df_count(&cat->text_terms, b.undo[i], -1);
+      arag_term_df_count(&cat->leads, b.undo[i], -1);
       if (!b.undo[i]->in_arena) cat->item_bytes -= item_bytes(b.undo[i]);
     }
     arag_term_df_count(&cat->terms, b.items[i], +1);
     arag_term_df_count(&cat->text_terms, b.items[i], +1);
+    arag_term_df_count(&cat->leads, b.items[i], +1);
     cat->item_bytes += item_bytes(b.items[i]);
     item_free(b.undo[i]);
   }
@@ -266,6 +273,7 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
   arag_id_map_remove(&cat->map, id, id_len);
   arag_term_df_count(&cat->terms, it, -1);
   arag_term_df_count(&cat->text_terms, it, -1);
+  arag_term_df_count(&cat->leads, it, -1);
   if (!it->in_arena) cat->item_bytes -= item_bytes(it);
   item_free(it);
   return ARAG_OK;
@@ -279,7 +287,7 @@ size_t arag_catalog_memory_bytes(const arag_catalog *cat) {
   if (!cat) return 0;
   return sizeof *cat + arag_index_memory_bytes(cat->ix) + cat->item_bytes + cat->arena_bytes +
          cat->snap_bytes + arag_id_map_bytes(&cat->map) + arag_term_df_bytes(&cat->terms) +
-         arag_term_df_bytes(&cat->text_terms);
+         arag_term_df_bytes(&cat->text_terms) + arag_term_df_bytes(&cat->leads);
 }
 
 arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_len,
@@ -350,6 +358,13 @@ const arag_term_df *arag_catalog_terms(const arag_catalog *cat) { return cat ? &
 
 const arag_term_df *arag_catalog_text_terms(const arag_catalog *cat) {
   return cat ? &cat->text_terms : NULL;
+}
+
+const arag_brand_stats *arag_catalog_brand_stats(const arag_catalog *cat, arag_brand_stats *bs) {
+  if (!cat) return NULL;
+  bs->leads = &cat->leads;
+  bs->titles = &cat->terms;
+  return bs;
 }
 
 arag_status arag_catalog_vector(const arag_catalog *cat, const arag_item *it, float *out) {
@@ -598,8 +613,9 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   arag_budget budget = {cat->lim.max_restore_bytes};
   arag_index *ix = NULL;
   arag_id_map map = {0};
-  arag_term_df terms = {0}, text_terms = {0};
+  arag_term_df terms = {0}, text_terms = {0}, leads = {0};
   text_terms.whole_text = 1;
+  leads.lead_phrases = 1;
   size_t arena = (size_t)n * sizeof(arag_item) + (size_t)lists * sizeof(char *);
   arag_item *items = NULL;
   char **ids = NULL;
@@ -632,6 +648,8 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
     arag_reader_f64(&rr, &it->popularity);
     it->vec = NULL;
     it->in_arena = 1;
+    it->title_brand_len = 0;
+    it->title_brand_known = 0;
     if (!(it->id = next_str(&at, end, max_id, 1, &it->id_len, &over)) ||
         !(it->title = next_str(&at, end, max_text, 0, &l, &over)) ||
         !(it->text = next_str(&at, end, max_text, 0, &l, &over)) ||
@@ -672,12 +690,23 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   if (arag_reader_left(&r) != 0)
     REFUSE(ARAG_E_CORRUPT, "catalog snapshot has %zu unexpected trailing bytes",
            arag_reader_left(&r));
+  /* The phrases titles start with are counted again (a few hashes per title), not kept
+   * in the snapshot. */
+  for (i = 0; i < n; i++) {
+    if (!arag_term_df_reserve(&leads, 2 * ARAG_BRAND_LEVELS))
+      REFUSE(ARAG_E_NOMEM, "out of memory restoring the catalog");
+    arag_term_df_count(&leads, &items[i], +1);
+  }
+  if (!arag_budget_take(&budget, arag_term_df_bytes(&leads)))
+    REFUSE(ARAG_E_LIMIT, "restoring the catalog takes more than max_restore_bytes %u",
+           cat->lim.max_restore_bytes);
   /* Swap in; the catalog keeps its limits and error buffer, and now the bytes. */
   free(ids);
   free(id_lens);
   items_free(&cat->map);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
+  arag_term_df_free(&cat->leads);
   arag_index_free(cat->ix);
   free(cat->arena);
   free(cat->snap);
@@ -686,6 +715,7 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   cat->map = map;
   cat->terms = terms;
   cat->text_terms = text_terms;
+  cat->leads = leads;
   cat->arena = items;
   cat->arena_bytes = arena;
   cat->snap = bytes;
@@ -696,6 +726,7 @@ fail:
   arag_id_map_free(&map);
   arag_term_df_free(&terms);
   arag_term_df_free(&text_terms);
+  arag_term_df_free(&leads);
   arag_index_free(ix);
   free(items);
   free(ids);

@@ -298,6 +298,8 @@ arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim) {
   memset(dst, 0, sizeof(*dst));
   dst->price = src->price;
   dst->popularity = src->popularity;
+  dst->title_brand_len = src->title_brand_len;
+  dst->title_brand_known = src->title_brand_known;
   dst->id_len = src->id_len;
   dst->id = dup_bytes(src->id ? src->id : "", src->id ? src->id_len : 0);
   dst->title = dup_str(src->title);

@@ -33,6 +33,11 @@ typedef struct arag_item {
   /* 1 for an item a catalog restored into one block with its strings and arrays
    * (src/catalog.c): nothing of it is freed on its own. */
   uint8_t in_arena;
+  /* Without a brand field: the bytes at the start of the title that name a brand the
+   * catalog supports (brands.h), when title_brand_known; a session resolves them for
+   * its copies while the catalog is at hand. */
+  uint32_t title_brand_len;
+  uint8_t title_brand_known;
 } arag_item;
 
 typedef enum arag_event_kind {
@@ -65,6 +70,11 @@ struct arag_term_df;
 const struct arag_term_df *arag_catalog_terms(const arag_catalog *cat);
 /* Whole-text term document frequencies (title, brand, categories, description). */
 const struct arag_term_df *arag_catalog_text_terms(const arag_catalog *cat);
+/* What tells a brand in the catalog's titles (brands.h), filled into *bs; NULL (and *bs
+ * untouched) without a catalog. Valid until the catalog changes. */
+struct arag_brand_stats;
+const struct arag_brand_stats *arag_catalog_brand_stats(const arag_catalog *cat,
+                                                        struct arag_brand_stats *bs);
 
 /* History accessors (src/history.c): events in ascending (ts, insertion) order. */
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);

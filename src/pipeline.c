@@ -5,6 +5,9 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline.h"
 
+#include "brands.h"
+#include "evidence.h"
+
 #include "agent_parse.h"
 #include "index_private.h"
 #include "item.h"
@@ -314,6 +317,41 @@ static arag_status order_i0(arag_session *s, const float *u, double unorm, char 
   return ARAG_OK;
 }
 
+/* Resolves the brand of every event and candidate copy without a brand field (a phrase
+ * the catalog supports at the start of its title, brands.h), while the catalog is at
+ * hand: agents that answer later read it from the copies. */
+static void resolve_brands(arag_session *s, const arag_catalog *cat) {
+  arag_brand_stats buf;
+  const arag_brand_stats *bs = arag_catalog_brand_stats(cat, &buf);
+  for (uint32_t i = 0; i < s->n_long + s->n_sess + s->n_cands; i++) {
+    arag_item *it =
+        i < s->n_long + s->n_sess ? &s->events[i].item : &s->cands[i - s->n_long - s->n_sess];
+    if (it->brand && it->brand[0]) continue;
+    it->title_brand_len = arag_title_brand(it->title, bs);
+    it->title_brand_known = 1;
+  }
+}
+
+/* Every candidate's evidence against the context events (evidence.h). */
+static arag_status compute_evidence(arag_session *s, const arag_catalog *cat, char *err,
+                                    size_t err_len) {
+  arag_brand_stats bs;
+  s->ev_history =
+      arag_ev_history_build(s->ev_ptrs, s->n_long, s->ev_ptrs ? s->ev_ptrs + s->n_long : NULL,
+                            s->n_sess, arag_catalog_brand_stats(cat, &bs));
+  s->evidence = malloc((s->n_cands ? s->n_cands : 1) * sizeof *s->evidence);
+  s->cand_feat = malloc((s->n_cands ? s->n_cands : 1) * sizeof *s->cand_feat);
+  if (!s->ev_history || !s->evidence || !s->cand_feat)
+    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  double cut = arag_ev_popular_cut(s->cand_ptrs, s->n_cands);
+  for (uint32_t i = 0; i < s->n_cands; i++) {
+    rs_item_features(&s->cands[i], NULL, &s->cand_feat[i]);
+    arag_evidence_of(s->ev_history, &s->cands[i], &s->cand_feat[i], arag_catalog_terms(cat),
+                     arag_catalog_text_terms(cat), cut, &s->evidence[i]);
+  }
+  return ARAG_OK;
+}
+
 static int queue_msg(arag_session *s, arag_agent agent, int batch, uint32_t first, uint32_t count) {
   int i = arag_bb_add(&s->bb, ++s->next_request_id, agent, batch, first, count);
   if (i >= 0) s->pending++;
@@ -410,6 +448,9 @@ arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const ar
   if (st == ARAG_OK) st = order_i0(s, u, unorm, err, err_len);
   free(u);
   if (st != ARAG_OK) return st;
+  resolve_brands(s, cat);
+  st = compute_evidence(s, cat, err, err_len);
+  if (st != ARAG_OK) return st;
 
   /* Phase 1: UUA alongside the NLI batches. */
   if (s->n_cands) {
@@ -480,6 +521,9 @@ static int build_input(arag_session *s, int i, arag_agent_input *in, call_scratc
     in->cands = s->cand_ptrs + m->first;
     in->n_cands = m->count;
     in->retrieval = s->retrieval + m->first;
+    in->evidence = s->evidence + m->first;
+    in->ev_history = s->ev_history;
+    in->features = s->cand_feat + m->first;
     break;
   case ARAG_AGENT_CSA: {
     uint32_t n = s->n_cands ? s->n_cands : 1;
@@ -518,6 +562,9 @@ static int build_input(arag_session *s, int i, arag_agent_input *in, call_scratc
     in->cands = s->cand_ptrs;
     in->n_cands = s->n_cands;
     in->retrieval = s->retrieval;
+    in->evidence = s->evidence;
+    in->ev_history = s->ev_history;
+    in->features = s->cand_feat;
     in->nli = nli_on ? s->nli : NULL;
     in->s_user = s->s_user;
     in->s_ctx = s->s_ctx;
@@ -945,6 +992,10 @@ static void finalize(arag_session *s) {
     arag_jw_number(b, round4(score));
     arag_jw_key(b, &f, "reason");
     arag_jw_string(b, reason);
+    if (s->evidence) {
+      arag_jw_key(b, &f, "evidence");
+      arag_evidence_json(b, s->ev_history, &s->cands[j], &s->cand_feat[j], &s->evidence[j]);
+    }
     arag_sb_append(b, "}", 1);
   }
   arag_sb_append(b, "]", 1);
@@ -1312,6 +1363,9 @@ void arag_pipeline_destroy(arag_session *s) {
   if (s->ira_reason)
     for (uint32_t i = 0; i < s->n_cands; i++) free(s->ira_reason[i]);
   free(s->ira_reason);
+  arag_ev_history_free(s->ev_history);
+  free(s->evidence);
+  free(s->cand_feat);
   arag_bb_free(&s->bb);
   arag_term_df *dfs[2] = {s->title_df, s->text_df};
   for (int i = 0; i < 2; i++)

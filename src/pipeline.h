@@ -89,6 +89,12 @@ typedef struct arag_session {
   char *s_user;
   char *s_ctx;
 
+  /* The evidence of each candidate and the history it rests on (evidence.h), computed
+   * at the start while the catalog is at hand. */
+  struct arag_ev_history *ev_history;
+  struct arag_evidence *evidence;
+  struct rs_feat *cand_feat; /* each candidate's text features (reasoner_text.h) */
+
   /* Final order (indices into I0), scores and reasons. */
   uint32_t *order;
   float *ira_score;

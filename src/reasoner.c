@@ -1,6 +1,7 @@
 /* The offline reasoner: the four agent contracts answered in C (see reasoner.h). */
 #include "reasoner.h"
 
+#include "evidence.h"
 #include "reasoner_profile.h"
 #include "reasoner_traits.h"
 #include "sort.h"
@@ -142,6 +143,14 @@ static int pct(float w, float total) {
   return p < 0 ? 0 : p > 100 ? 100 : p;
 }
 
+/* Are two words the same but for a final "s" on one ("curl", "curls")? */
+static int same_but_s(const char *a, const char *b) {
+  size_t la = strlen(a), lb = strlen(b);
+  if (la + 1 == lb) return b[la] == 's' && memcmp(a, b, la) == 0;
+  if (lb + 1 == la) return a[lb] == 's' && memcmp(a, b, lb) == 0;
+  return 0;
+}
+
 /* Deepest label of a path display "A > B > C". */
 static const char *leaf_of(const char *path) {
   const char *leaf = path;
@@ -187,14 +196,14 @@ static void put_trait_line(arag_sb *b, const rs_profile *pr, const char *label, 
   if (!m) return;
   arag_sb_puts(b, label);
   arag_sb_puts(b, ": ");
-  uint32_t of = session ? pr->n_sess : pr->n_ev;
+  uint32_t of = session ? pr->n_sess_items : pr->n_items;
   for (uint32_t i = 0; i < m; i++) {
     const rs_agg *g = tmp[i].a;
     if (i) arag_sb_puts(b, "; ");
     const char *s = rs_str(pr, g->off);
     put_clean(b, s, strlen(s));
     uint32_t cnt = session ? g->n_sess : g->n;
-    int p = session ? pct((float)g->n_sess, (float)pr->n_sess) : pct(g->w, pr->w_total);
+    int p = session ? pct((float)g->n_sess, (float)pr->n_sess_items) : pct(g->w, pr->w_total);
     arag_sb_printf(b, " (%u of %u, %d%%)", cnt, of, p);
   }
   arag_sb_puts(b, "\n");
@@ -217,7 +226,8 @@ static char *answer_uua(const arag_agent_input *in, const arag_reasoner_params *
   if (!pr->n_ev) {
     arag_sb_puts(&sum, "No history yet: no preferences known.");
   } else {
-    arag_sb_printf(&sum, "Based on %u past items (%u in this session)", pr->n_ev, pr->n_sess);
+    arag_sb_printf(&sum, "Based on %u past items (%u in this session)", pr->n_items,
+                   pr->n_sess_items);
     uint32_t m = top_aggs(pr, pr->paths, pr->n_paths, 0, tmp, 1);
     if (m) {
       arag_sb_puts(&sum, ", mostly ");
@@ -230,13 +240,22 @@ static char *answer_uua(const arag_agent_input *in, const arag_reasoner_params *
       const char *s = rs_str(pr, tmp[0].a->off);
       put_clean(&sum, s, strlen(s));
     }
-    m = top_aggs(pr, pr->terms, pr->n_terms, 1, tmp, 3);
-    if (m) {
+    /* The session's topics: its three leading keywords, a plural of one named
+     * already left out ("curl, curls"). */
+    m = top_aggs(pr, pr->terms, pr->n_terms, 1, tmp, pr->n_terms);
+    const char *topic[3];
+    uint32_t nt = 0;
+    for (uint32_t i = 0; i < m && nt < 3; i++) {
+      const char *s = rs_str(pr, tmp[i].a->off);
+      int plural = 0;
+      for (uint32_t j = 0; j < nt && !plural; j++) plural = same_but_s(s, topic[j]);
+      if (!plural) topic[nt++] = s;
+    }
+    if (nt) {
       arag_sb_puts(&sum, "; this session is about ");
-      for (uint32_t i = 0; i < m; i++) {
-        if (i) arag_sb_puts(&sum, i + 1 == m ? " and " : ", ");
-        const char *s = rs_str(pr, tmp[i].a->off);
-        put_clean(&sum, s, strlen(s));
+      for (uint32_t i = 0; i < nt; i++) {
+        if (i) arag_sb_puts(&sum, i + 1 == nt ? " and " : ", ");
+        put_clean(&sum, topic[i], strlen(topic[i]));
       }
     }
     arag_sb_puts(&sum, ".\n");
@@ -314,157 +333,73 @@ static float nli_score(const arag_reasoner_params *p, const rs_match *m) {
   return 1.0f / (1.0f + expf(-x));
 }
 
-/* Up to three of the candidate's title words that the event's title also holds,
- * rarest first (ties in title order), as written in the candidate's title; words of
- * its brand (named in a clause of their own) only when no other word is shared.
- * Returns how many of the words named are not the brand's. */
-static uint32_t put_shared_words(arag_sb *r, const rs_terms *et, const arag_item *it,
-                                 const rs_feat *f, const arag_term_df *df) {
-  uint64_t keys[ARAG_TERM_MAX], bk[ARAG_TERM_MAX];
-  uint32_t at[ARAG_TERM_MAX], len[ARAG_TERM_MAX], pick[3];
-  float w[3];
-  char brand[64];
-  uint32_t bl = f->brand.len < sizeof brand ? f->brand.len : (uint32_t)sizeof brand - 1, nb = 0;
-  if (bl) {
-    memcpy(brand, f->brand.s, bl);
-    brand[bl] = 0;
-    arag_item b;
-    memset(&b, 0, sizeof b);
-    b.title = brand;
-    nb = arag_title_terms(&b, bk);
+/* The evidence of the input's candidates: the session's, or computed here from the
+ * input (a call without a session: tests, tools). */
+typedef struct rs_ev_set {
+  const arag_evidence *ev; /* per candidate */
+  const arag_ev_history *h;
+  arag_evidence *own_ev;
+  arag_ev_history *own_h;
+} rs_ev_set;
+
+static int evidence_get(const arag_agent_input *in, const arag_brand_stats *bs, const rs_feat *fs,
+                        rs_ev_set *set) {
+  memset(set, 0, sizeof *set);
+  if (in->evidence && in->ev_history) {
+    set->ev = in->evidence;
+    set->h = in->ev_history;
+    return 1;
   }
-  uint32_t n = arag_title_terms_at(it, keys, at, len), np = 0, others = 0;
-  uint8_t kind[ARAG_TERM_MAX]; /* 0 not shared, 1 shared, 2 shared and the brand's */
-  for (uint32_t k = 0; k < n; k++) {
-    int shared = 0, of_brand = 0;
-    for (uint32_t j = 0; j < et->n && !shared; j++) shared = et->key[j] == keys[k];
-    for (uint32_t j = 0; j < nb && shared && !of_brand; j++) of_brand = bk[j] == keys[k];
-    kind[k] = (uint8_t)(shared ? 1 + of_brand : 0);
-    others += kind[k] == 1;
+  set->own_h =
+      arag_ev_history_build(in->long_term, in->n_long_term, in->session, in->n_session, bs);
+  set->own_ev = malloc((in->n_cands ? in->n_cands : 1) * sizeof *set->own_ev);
+  if (!set->own_h || !set->own_ev) {
+    arag_ev_history_free(set->own_h);
+    free(set->own_ev);
+    return 0;
   }
-  for (uint32_t k = 0; k < n; k++) {
-    if (!kind[k] || (kind[k] == 2 && others)) continue;
-    float wk = rs_term_idf(df, keys[k]);
-    if (np == 3 && !(wk > w[2])) continue;
-    uint32_t q = np < 3 ? np++ : 2; /* take the last place, then move up past lighter words */
-    for (; q > 0 && w[q - 1] < wk; q--) pick[q] = pick[q - 1], w[q] = w[q - 1];
-    pick[q] = k, w[q] = wk;
-  }
-  for (uint32_t q = 0; q < np; q++) {
-    arag_sb_puts(r, q ? ", \"" : "\"");
-    put_clean(r, it->title + at[pick[q]], len[pick[q]] > 40 ? 40 : len[pick[q]]);
-    arag_sb_puts(r, "\"");
-  }
-  return others ? np : 0;
+  double cut = arag_ev_popular_cut(in->cands, in->n_cands);
+  for (uint32_t i = 0; i < in->n_cands; i++)
+    arag_evidence_of(set->own_h, in->cands[i], &fs[i], rs_title_df(in), rs_text_df(in), cut,
+                     &set->own_ev[i]);
+  set->ev = set->own_ev;
+  set->h = set->own_h;
+  return 1;
 }
 
-static void nli_rationale(arag_sb *r, const rs_profile *pr, const arag_term_df *df,
-                          const arag_item *it, const rs_feat *f, const rs_match *m) {
-  int parts = 0;
-  if (m->rep_n) {
-    arag_sb_printf(r, "you already bought this item (%u time%s)", m->rep_n,
-                   m->rep_n == 1 ? "" : "s");
-    parts++;
-  }
-  if (m->brand_n) {
-    arag_sb_printf(r, "%sshares brand ", parts ? "; " : "");
-    put_clean(r, f->brand.s, f->brand.len);
-    arag_sb_printf(r, " with %u of your recent items", m->brand_n);
-    if (m->brand_sess_n) arag_sb_printf(r, " (%u in this session)", m->brand_sess_n);
-    parts++;
-  }
-  if (m->cat_depth >= 2 && m->cat_depth <= it->n_categories) {
-    const char *label = it->categories[m->cat_depth - 1] ? it->categories[m->cat_depth - 1] : "";
-    if (m->cat_sess)
-      arag_sb_printf(r, "%ssame category as your session (", parts ? "; " : "");
-    else
-      arag_sb_printf(r, "%ssame category as %u of your past items (", parts ? "; " : "", m->cat_n);
-    put_clean(r, label, strlen(label));
-    arag_sb_puts(r, ")");
-    parts++;
-  }
-  int32_t line_said = -1; /* the event the product-line clause named */
-  if (m->line >= 2 && m->line_ev >= 0 && !m->rep_n) {
-    const rs_event *e = &pr->ev[m->line_ev];
-    arag_sb_printf(r, "%ssame product line as your \"", parts ? "; " : "");
-    put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_printf(r, "\" (first %u words of the title)",
-                   m->line + (f->n_lead_brand ? f->n_lead_brand - 1 : 0));
-    parts++;
-    line_said = m->line_ev;
-  }
-  int sim_said = 0;
-  if (m->isim_ev >= 0 && m->isim >= 0.25f && !m->rep_n && m->isim_ev != line_said) {
-    const rs_event *e = &pr->ev[m->isim_ev];
-    size_t mark = r->len;
-    arag_sb_puts(r, parts ? "; shares title words " : "shares title words ");
-    if (put_shared_words(r, rs_event_terms(pr, (uint32_t)m->isim_ev), it, f, df) == 0 &&
-        m->brand_n && !r->oom) {
-      /* Only the brand's words in common: the brand clause has said it. */
-      arag_sb_truncate(r, mark);
-    } else {
-      arag_sb_puts(r, " with your \"");
-      put_clean(r, rs_str(pr, e->title_off), e->title_len);
-      arag_sb_puts(r, "\" (overlap ");
-      arag_sb_fixed(r, m->isim, 2);
-      arag_sb_puts(r, ")");
-      parts++;
-    }
-    sim_said = 1;
-  }
-  if (m->sim_ev >= 0 && m->sim >= 0.3f && !m->rep_n && m->sim_ev != line_said && !sim_said) {
-    const rs_event *e = &pr->ev[m->sim_ev];
-    arag_sb_puts(r, parts ? "; similar to your \"" : "similar to your \"");
-    put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    arag_sb_puts(r, "\" (");
-    arag_sb_fixed(r, m->sim, 2);
-    arag_sb_puts(r, ")");
-    parts++;
-  }
-  if (m->rel_ev >= 0 && m->rel > 0) {
-    const rs_event *e = &pr->ev[m->rel_ev];
-    arag_sb_puts(r, parts ? "; bought together with your \"" : "bought together with your \"");
-    put_clean(r, rs_str(pr, e->title_off), e->title_len);
-    if (m->rel_w >= 1.0f && m->rel_w < 1e9f && m->rel_w == floorf(m->rel_w))
-      arag_sb_printf(r, "\" by %u shopper%s", (unsigned)m->rel_w, m->rel_w == 1.0f ? "" : "s");
-    else
-      arag_sb_printf(r, "\" (weight %.2f)", m->rel_w);
-    parts++;
-  }
-  if (m->price >= 0.5f && pr->price_w > 0) {
-    arag_sb_printf(r, "%sclose to your usual price (about %.2f)", parts ? "; " : "",
-                   pr->price_sum_w / pr->price_w);
-    parts++;
-  }
-  if (!parts) {
-    if (!pr->n_ev)
-      arag_sb_puts(r, "no history to compare with");
-    else {
-      arag_sb_puts(r, "no clear link to your history (closest match ");
-      arag_sb_fixed(r, m->sim_ev >= 0 ? m->sim : 0.0f, 2);
-      arag_sb_puts(r, ")");
-    }
-  }
+static void evidence_done(rs_ev_set *set) {
+  arag_ev_history_free(set->own_h);
+  free(set->own_ev);
 }
 
 static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  arag_brand_stats bs_buf;
+  const arag_brand_stats *bs = rs_brand_stats(in, &bs_buf);
   int owned;
   rs_profile *pr = rs_profile_get(in, p, &owned);
   if (!pr) return NULL;
+  rs_feat *fs = malloc((in->n_cands ? in->n_cands : 1) * sizeof *fs);
+  rs_ev_set evs;
+  char *res = NULL;
+  if (!fs) goto done;
+  if (in->features)
+    memcpy(fs, in->features, in->n_cands * sizeof *fs);
+  else
+    for (uint32_t i = 0; i < in->n_cands; i++) rs_item_features(in->cands[i], bs, &fs[i]);
+  if (!evidence_get(in, bs, fs, &evs)) goto done;
   arag_sb out, r;
   arag_sb_init(&out);
   arag_sb_init(&r);
   arag_sb_puts(&out, "{\"items\":[");
   for (uint32_t i = 0; i < in->n_cands; i++) {
     const arag_item *it = in->cands[i];
-    rs_feat f;
     rs_match m;
-    rs_item_features(it, &f);
-    rs_profile_match(pr, rs_title_df(in), it, &f, &m);
+    rs_profile_match(pr, rs_title_df(in), it, &fs[i], &m);
     float s = pr->n_ev ? nli_score(p, &m) : 0.5f;
     const char *label = s >= 0.6f ? "supports" : (s < 0.25f ? "contradicts" : "neutral");
+    /* The rationale: every piece of the item's evidence in plain words. */
     arag_sb_truncate(&r, 0);
-    nli_rationale(&r, pr, rs_title_df(in), it, &f, &m);
+    arag_evidence_reason(&r, evs.h, it, &fs[i], &evs.ev[i], ARAG_EV_MAX);
     if (i) arag_sb_puts(&out, ",");
     arag_sb_puts(&out, "{\"id\":");
     arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
@@ -477,14 +412,16 @@ static char *answer_nli(const arag_agent_input *in, const arag_reasoner_params *
     arag_sb_puts(&out, "}");
   }
   arag_sb_puts(&out, "]}");
-  int oom = r.oom;
-  arag_sb_free(&r);
-  if (owned) rs_profile_free(pr);
-  if (oom) {
+  if (!r.oom)
+    res = arag_sb_take(&out, len);
+  else
     arag_sb_free(&out);
-    return NULL;
-  }
-  return arag_sb_take(&out, len);
+  arag_sb_free(&r);
+  evidence_done(&evs);
+done:
+  free(fs);
+  if (owned) rs_profile_free(pr);
+  return res;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -550,6 +487,8 @@ static void csa_put_path(arag_sb *b, const arag_item *it, uint32_t depth) {
 }
 
 static char *answer_csa(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  arag_brand_stats bs_buf;
+  const arag_brand_stats *bs = rs_brand_stats(in, &bs_buf);
   (void)p;
   uint32_t n = in->n_cands;
   arag_sb sum, out;
@@ -566,7 +505,7 @@ static char *answer_csa(const arag_agent_input *in, const arag_reasoner_params *
   uint32_t nb = 0, np = 0, nt = 0;
   float wt = 0;
   for (uint32_t i = 0; i < n; i++) {
-    rs_item_features(in->cands[i], &f[i]);
+    rs_item_features(in->cands[i], bs, &f[i]);
     float s = in->nli ? in->nli[i].score : 1.0f;
     w[i] = isfinite(s) && s > 0 ? s : 0.0f;
     wt += w[i];
@@ -693,67 +632,8 @@ static int ira_cmp(const ira_ent *x, const ira_ent *y) {
 }
 ARAG_DEFINE_SORT(sort_ira, ira_ent, ira_cmp)
 
-static int sb_contains(const arag_sb *b, const char *s, size_t n) {
-  if (!b->p || n > b->len) return 0;
-  for (size_t i = 0; i + n <= b->len; i++)
-    if (memcmp(b->p + i, s, n) == 0) return 1;
-  return 0;
-}
-
-/* The k-th "; "-separated clause of s: its start, and its length in *n (0 past the end). */
-static const char *clause_at(const char *s, uint32_t k, size_t *n) {
-  for (; k; k--) {
-    const char *semi = strstr(s, "; ");
-    if (!semi) {
-      *n = 0;
-      return s + strlen(s);
-    }
-    s = semi + 2;
-  }
-  const char *semi = strstr(s, "; ");
-  *n = semi ? (size_t)(semi - s) : strlen(s);
-  return s;
-}
-
-static int u64_cmp(const void *a, const void *b) {
-  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-  return x < y ? -1 : x > y;
-}
-
-/* How many candidates' rationales hold a clause with this hash (sorted hashes). */
-static uint32_t clause_count(const uint64_t *h, uint32_t n, uint64_t key) {
-  uint32_t lo = 0, hi = n;
-  while (lo < hi) {
-    uint32_t mid = lo + (hi - lo) / 2;
-    if (h[mid] < key)
-      lo = mid + 1;
-    else
-      hi = mid;
-  }
-  uint32_t c = 0;
-  while (lo + c < n && h[lo + c] == key) c++;
-  return c;
-}
-
-#define RS_REASON_CLAUSES 8
-
-/* The clause of a rationale to give as the reason: the first, unless other candidates
- * share it and a rarer one exists ("shares brand X with 2 of your recent items" said
- * of every item of the brand): then the rarest, ties to the earlier. Returns its
- * length (0: an empty rationale, nothing written). */
-static size_t put_telling_clause(arag_sb *b, const char *s, const uint64_t *h, uint32_t nh) {
-  size_t best_n = 0, len;
-  const char *best = clause_at(s, 0, &best_n);
-  uint32_t best_c = clause_count(h, nh, rs_hash(best, best_n));
-  for (uint32_t k = 1; k < RS_REASON_CLAUSES && best_c > 1; k++) {
-    const char *c = clause_at(s, k, &len);
-    if (!len) break;
-    uint32_t cnt = clause_count(h, nh, rs_hash(c, len));
-    if (cnt < best_c) best = c, best_n = len, best_c = cnt;
-  }
-  put_clean(b, best, best_n > 160 ? 160 : best_n);
-  return best_n;
-}
+/* Sentences of evidence in an IRA reason (an NLI rationale says all of them). */
+#define RS_REASON_SENTENCES 2
 
 /* IRA's score in [0, 1], as its schema asks: a logistic of the linear score, so the
  * order is the same and scores compare across requests. On the sample data sets the
@@ -843,6 +723,8 @@ static void pop_terms(const arag_item *const *cands, uint32_t n, double lpmax, f
 }
 
 static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *p, size_t *len) {
+  arag_brand_stats bs_buf;
+  const arag_brand_stats *bs = rs_brand_stats(in, &bs_buf);
   uint32_t n = in->n_cands;
   rs_traits *tu = malloc(sizeof *tu);
   rs_traits *tc = malloc(sizeof *tc);
@@ -850,17 +732,19 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   float *ret = malloc((n ? n : 1) * sizeof *ret);
   float *popt = malloc((n ? n : 1) * sizeof *popt);
   rs_feat *fs = malloc((n ? n : 1) * sizeof *fs);
-  const rs_trait **word = calloc(n ? n : 1, sizeof *word); /* S_user's word adding most */
-  uint64_t *ch = NULL;                                     /* clause hashes, see below */
-  uint32_t nch = 0;
+  rs_ev_set evs;
+  int have_evs = 0;
   arag_sb out, r;
   arag_sb_init(&out);
   arag_sb_init(&r);
   char *res = NULL;
-  if (!tu || !tc || !e || !ret || !popt || !fs || !word) goto done;
+  if (!tu || !tc || !e || !ret || !popt || !fs) goto done;
   rs_traits_parse(in->s_user, tu);
   rs_traits_parse(in->s_ctx, tc);
-  for (uint32_t i = 0; i < n; i++) rs_item_features(in->cands[i], &fs[i]);
+  if (in->features)
+    memcpy(fs, in->features, n * sizeof *fs);
+  else
+    for (uint32_t i = 0; i < n; i++) rs_item_features(in->cands[i], bs, &fs[i]);
   const float wu[6] = {p->ira_u_brand, p->ira_u_cat,  p->ira_u_kw,
                        p->ira_u_sess,  p->ira_u_sess, p->ira_u_sess};
   const float wc[6] = {p->ira_c_brand, p->ira_c_cat, p->ira_c_kw, 0, 0, 0};
@@ -909,7 +793,7 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
       uint64_t keys[ARAG_TEXT_TERM_MAX];
       float w[ARAG_TEXT_TERM_MAX];
       uint32_t m = rs_text_weights(text_df, in->cands[i], keys, w, NULL, NULL);
-      s += p->ira_text * rs_traits_words(tu, keys, w, m, &word[i]);
+      s += p->ira_text * rs_traits_words(tu, keys, w, m, NULL);
     }
     if (in->nli) {
       float v = isfinite(in->nli[i].score) ? in->nli[i].score : 0.0f;
@@ -935,69 +819,15 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     double unit = 2 * sqrt(var_s / n);
     diversify(e, n, fs, (float)(p->ira_div * (unit > 1 ? unit : 1)));
   }
-  /* Every clause of the rationales a reason may quote, hashed and sorted, to tell
-   * a clause of one candidate from one said of many. */
-  if (in->nli) {
-    ch = malloc((size_t)(n ? n : 1) * RS_REASON_CLAUSES * sizeof *ch);
-    if (!ch) goto done;
-    for (uint32_t i = 0; i < n; i++) {
-      const char *rat = in->nli[i].rationale;
-      if (!rat || !(in->nli[i].score >= 0.5f)) continue;
-      for (uint32_t k = 0; k < RS_REASON_CLAUSES; k++) {
-        size_t cl;
-        const char *c = clause_at(rat, k, &cl);
-        if (!cl) break;
-        ch[nch++] = rs_hash(c, cl);
-      }
-    }
-    qsort(ch, nch, sizeof *ch, u64_cmp);
-  }
+  /* The reasons: the first two pieces of each candidate's evidence, in plain words. */
+  if (!evidence_get(in, bs, fs, &evs)) goto done;
+  have_evs = 1;
   arag_sb_puts(&out, "{\"ranking\":[");
   for (uint32_t k = 0; k < n; k++) {
     uint32_t i = e[k].i;
     const arag_item *it = in->cands[i];
-    rs_tmatch mu, mc;
-    rs_traits_match(tu, &fs[i], wu, &mu);
-    rs_traits_match(tc, &fs[i], wc, &mc);
     arag_sb_truncate(&r, 0);
-    int parts = 0;
-    if (in->nli && in->nli[i].rationale && in->nli[i].score >= 0.5f) {
-      if (put_telling_clause(&r, in->nli[i].rationale, ch, nch)) parts++;
-    }
-    /* Not "shares brand X ...; matches your brand X": a trait NLI's clause already
-     * names is not said twice. */
-    if (mu.best &&
-        !(parts && mu.best->name.len && sb_contains(&r, mu.best->name.s, mu.best->name.len))) {
-      const rs_trait *t = mu.best;
-      static const char *const what[] = {"brand",         "category",         "interest",
-                                         "session brand", "session category", "session interest"};
-      arag_sb_printf(&r, "%smatches your %s ", parts ? "; " : "", what[t->kind]);
-      put_clean(&r, t->name.s, t->name.len > 80 ? 80 : t->name.len);
-      parts++;
-    }
-    if (mc.best && parts < 2) {
-      arag_sb_printf(&r, "%slike other strong matches (", parts ? "; " : "");
-      put_clean(&r, mc.best->name.s, mc.best->name.len > 80 ? 80 : mc.best->name.len);
-      arag_sb_puts(&r, ")");
-      parts++;
-    }
-    if (!parts && word[i]) {
-      arag_sb_puts(&r, "shares the word \"");
-      put_clean(&r, word[i]->name.s, word[i]->name.len);
-      arag_sb_puts(&r, "\" with your history");
-      parts++;
-    }
-    if (!parts) {
-      double pop = it->popularity;
-      if (isfinite(pop) && pop > 0 && lpmax > 0 && log1p(pop) >= 0.5 * lpmax)
-        arag_sb_printf(&r, "popular item (%.0f)", pop);
-      else if (in->retrieval) {
-        arag_sb_puts(&r, "ranked by similarity to your history (");
-        arag_sb_fixed(&r, ret[i], 2);
-        arag_sb_puts(&r, ")");
-      } else
-        arag_sb_puts(&r, "no specific evidence");
-    }
+    arag_evidence_reason(&r, evs.h, it, &fs[i], &evs.ev[i], RS_REASON_SENTENCES);
     if (k) arag_sb_puts(&out, ",");
     arag_sb_puts(&out, "{\"id\":");
     arag_sb_json_text(&out, it->id ? it->id : "", it->id ? strlen(it->id) : 0, 0);
@@ -1010,14 +840,13 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   arag_sb_puts(&out, "]}");
   if (!r.oom) res = arag_sb_take(&out, len);
 done:
-  free(ch);
+  if (have_evs) evidence_done(&evs);
   free(tu);
   free(tc);
   free(e);
   free(ret);
   free(popt);
   free(fs);
-  free(word);
   arag_sb_free(&r);
   arag_sb_free(&out);
   return res;

@@ -103,6 +103,35 @@ static uint32_t disp_path(rs_profile *pr, const arag_agent_input *in, const occ 
   return put_str(pr, buf, utf8_cut(buf, n, sizeof buf - 1));
 }
 
+typedef struct id_at {
+  uint64_t id_h;
+  uint32_t i;
+} id_at;
+
+static int id_at_cmp(const id_at *x, const id_at *y) {
+  if (x->id_h != y->id_h) return x->id_h < y->id_h ? -1 : 1;
+  return x->i < y->i ? -1 : x->i > y->i;
+}
+ARAG_DEFINE_SORT(sort_id_at, id_at, id_at_cmp)
+
+/* Marks each item's most recent event (latest) and counts the distinct items, of the
+ * whole history and of the session. 0 when out of memory. */
+static int count_items(rs_profile *pr) {
+  id_at *v = malloc((pr->n_ev ? pr->n_ev : 1) * sizeof *v);
+  if (!v) return 0;
+  for (uint32_t i = 0; i < pr->n_ev; i++) v[i] = (id_at){pr->ev[i].id_h, i};
+  sort_id_at(v, pr->n_ev);
+  for (uint32_t k = 0; k < pr->n_ev; k++) {
+    if (k + 1 < pr->n_ev && v[k + 1].id_h == v[k].id_h) continue;
+    rs_event *e = &pr->ev[v[k].i];
+    e->latest = 1;
+    pr->n_items++;
+    pr->n_sess_items += e->sess ? 1u : 0u;
+  }
+  free(v);
+  return 1;
+}
+
 static rs_agg *merge(rs_profile *pr, const arag_agent_input *in, occ *o, uint32_t n, disp_fn mk,
                      uint32_t *n_out) {
   *n_out = 0;
@@ -117,11 +146,11 @@ static rs_agg *merge(rs_profile *pr, const arag_agent_input *in, occ *o, uint32_
     g->key = o[i].key;
     uint32_t prev = UINT32_MAX;
     while (j < n && o[j].key == o[i].key) {
-      if (o[j].ev != prev) { /* one count per event */
+      if (o[j].ev != prev) { /* the weight of every event, one count per item */
         const rs_event *e = &pr->ev[o[j].ev];
         g->w += e->w;
-        g->n++;
-        g->n_sess += e->sess ? 1u : 0u;
+        g->n += e->latest;
+        g->n_sess += e->latest && e->sess ? 1u : 0u;
         prev = o[j].ev;
       }
       j++;
@@ -167,6 +196,10 @@ const arag_term_df *rs_title_df(const arag_agent_input *in) {
 
 const arag_term_df *rs_text_df(const arag_agent_input *in) {
   return in->text_df ? in->text_df : arag_catalog_text_terms(in->catalog);
+}
+
+const arag_brand_stats *rs_brand_stats(const arag_agent_input *in, arag_brand_stats *buf) {
+  return arag_catalog_brand_stats(in->catalog, buf);
 }
 
 float rs_term_idf(const arag_term_df *df, uint64_t key) {
@@ -270,6 +303,8 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   uint32_t n = in->n_long_term + in->n_session;
   uint32_t dim = in->dim;
   const arag_term_df *df = rs_title_df(in);
+  arag_brand_stats bs_buf;
+  const arag_brand_stats *bs = rs_brand_stats(in, &bs_buf);
   pr->dim = dim;
   pr->n_ev = n;
   pr->n_sess = in->n_session;
@@ -301,7 +336,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     const arag_item *it = &e->item;
     rs_event *re = &pr->ev[i];
     rs_feat f;
-    rs_item_features(it, &f);
+    rs_item_features(it, bs, &f);
     uint32_t age = n - 1 - i;
     re->sess = i >= in->n_long_term;
     re->w = powf(p->decay, (float)age) * (re->sess ? p->sess_boost : 1.0f);
@@ -340,6 +375,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     }
   }
   normalize(pr->pvec, dim);
+  if (!count_items(pr)) goto fail;
   if (n && !history_words(pr, in)) goto fail;
   uint32_t n_rel = 0;
   for (uint32_t i = pr->rel_ev0; i < n; i++) n_rel += event_at(in, i)->item.n_related;

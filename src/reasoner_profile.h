@@ -5,7 +5,7 @@
  *
  * Each event gets a recency weight decay^age (age 0 = most recent), times
  * sess_boost for session events. Aggregates (brands, category paths, title
- * keywords) sum these weights; counts are numbers of events. */
+ * keywords) sum these weights; counts are numbers of distinct items. */
 #ifndef ARAG_REASONER_PROFILE_H
 #define ARAG_REASONER_PROFILE_H
 
@@ -31,13 +31,14 @@ typedef struct rs_event {
   uint32_t title_off, title_len; /* in strs */
   uint64_t lead_h[RS_LEAD];
   uint32_t n_lead;
+  uint8_t latest; /* the most recent event of its item */
 } rs_event;
 
 typedef struct rs_agg {
   uint64_t key;
-  float w;           /* summed recency weight */
-  uint32_t n;        /* events */
-  uint32_t n_sess;   /* session events */
+  float w;           /* summed recency weight (of every event) */
+  uint32_t n;        /* items (an item seen several times counts once) */
+  uint32_t n_sess;   /* items with an event in the session */
   uint32_t last;     /* most recent event index */
   uint32_t off, len; /* display in strs */
 } rs_agg;
@@ -69,6 +70,7 @@ typedef struct rs_rel {
 typedef struct rs_profile {
   uint32_t dim;
   uint32_t n_ev, n_sess;
+  uint32_t n_items, n_sess_items; /* distinct items of the history and of the session */
   rs_event *ev;
   float w_total, w_sess;
   rs_agg *brands, *paths, *terms;
@@ -127,6 +129,9 @@ typedef struct rs_match {
   uint32_t line;   /* most leading title words shared with one event */
   int32_t line_ev; /* that event (the most recent of ties), -1 if none */
 } rs_match;
+
+/* The brand statistics of the input's catalog (into *buf), NULL without one. */
+const arag_brand_stats *rs_brand_stats(const arag_agent_input *in, arag_brand_stats *buf);
 
 /* Weight of a title term: log((items + 1) / (df + 0.5)) over the catalog's
  * items, 1 without a catalog. */

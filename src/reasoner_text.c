@@ -1,6 +1,8 @@
 #include "reasoner_text.h"
 
+#include "brands.h"
 #include "hash.h"
+#include "words.h"
 
 #include <string.h>
 #ifdef __wasm_simd128__
@@ -30,39 +32,6 @@ uint64_t rs_word_key(const char *s, size_t n) {
   return h ? h : 1;
 }
 
-/* Common words that never name a brand or an interest (lower case), grouped by
- * length: entry n holds the words of n bytes back to back. */
-#define RS_STOP_MAX 8
-static const char *const STOP_BY_LEN[RS_STOP_MAX + 1] = {
-    "",
-    "agwx",
-    "anasatbycmctdeetflftinisitkglalblemgmlmmofonorozpcto",
-    "allandboxforitslbsnewoneourpcsperqtysetthetwovolyou",
-    "eachfeetfromgraminchitemonlypackplussizethatthiswithyour",
-    "colorcountgramsitemsouncepackspiecepoundsizesthreetotalvalue",
-    "colorsinchesouncespiecesvolume",
-    "",
-    "assorted",
-};
-
-static int is_stop(const char *s, size_t n) {
-  if (n == 0 || n > RS_STOP_MAX) return 0;
-  char buf[RS_STOP_MAX];
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-  }
-  for (const char *w = STOP_BY_LEN[n]; *w; w += n)
-    if (memcmp(w, buf, n) == 0) return 1;
-  return 0;
-}
-
-static int has_digit(const char *s, size_t n) {
-  for (size_t i = 0; i < n; i++)
-    if (s[i] >= '0' && s[i] <= '9') return 1;
-  return 0;
-}
-
 /* Next whitespace-delimited word at *pos, trimmed of surrounding punctuation. */
 static int next_word(const char *s, size_t n, size_t *pos, rs_span *w) {
   size_t i = *pos;
@@ -83,20 +52,6 @@ static int next_word(const char *s, size_t n, size_t *pos, rs_span *w) {
   return 1;
 }
 
-uint64_t rs_brand_key(const char *s, size_t n, rs_span *word) {
-  size_t pos = 0;
-  rs_span w;
-  while (next_word(s, n, &pos, &w)) {
-    if (w.len > RS_MAX_WORD) continue;
-    if (is_stop(w.s, w.len)) continue;
-    uint64_t k = rs_word_key(w.s, w.len);
-    if (!k) continue;
-    if (word) *word = w;
-    return k;
-  }
-  return 0;
-}
-
 uint64_t rs_cat_key(uint64_t parent, const char *s, size_t n) {
   while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
   while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
@@ -109,39 +64,44 @@ uint64_t rs_cat_key(uint64_t parent, const char *s, size_t n) {
   return h ? h : 1;
 }
 
-/* A title's leading word names a brand when it is capitalized (or non-Latin),
- * is not a number or a size and is not a common word. */
-static uint64_t title_brand(const char *t, size_t n, rs_span *word) {
-  size_t pos = 0;
-  rs_span w;
-  if (!next_word(t, n, &pos, &w)) return 0;
-  unsigned char c = (unsigned char)w.s[0];
-  if (!((c >= 'A' && c <= 'Z') || c >= 0x80)) return 0;
-  if (w.len < 2 || w.len > RS_MAX_WORD || is_stop(w.s, w.len)) return 0;
-  int alpha = 0;
-  for (uint32_t i = 0; i < w.len; i++) {
-    unsigned char d = (unsigned char)w.s[i];
-    if ((d >= 'a' && d <= 'z') || (d >= 'A' && d <= 'Z') || d >= 0x80) alpha++;
-  }
-  if (alpha < 2) return 0;
-  *word = w;
-  return rs_word_key(w.s, w.len);
-}
-
 #define RS_BRAND_WORDS 8
 
-void rs_item_features(const arag_item *it, rs_feat *f) {
+/* Cut to at most max bytes at a word boundary (a space), or at a UTF-8 boundary when
+ * the first word alone is longer. */
+static uint32_t cut_words(const char *s, uint32_t n, uint32_t max) {
+  if (n <= max) return n;
+  uint32_t k = max;
+  while (k > 0 && s[k] != ' ') k--;
+  while (k > 0 && (s[k - 1] == ' ' || s[k - 1] == ',' || s[k - 1] == '-')) k--;
+  if (k) return k;
+  k = max;
+  while (k > 0 && ((unsigned char)s[k] & 0xC0) == 0x80) k--;
+  return k;
+}
+
+uint32_t rs_cut_words(const char *s, uint32_t n, uint32_t max) { return cut_words(s, n, max); }
+
+void rs_item_features(const arag_item *it, const arag_brand_stats *bs, rs_feat *f) {
   memset(f, 0, sizeof *f);
   f->id_h = rs_hash(it->id ? it->id : "", it->id ? strlen(it->id) : 0);
   const char *title = it->title ? it->title : "";
   size_t tlen = strlen(title);
-  if (it->brand && it->brand[0]) f->brand_h = rs_brand_key(it->brand, strlen(it->brand), &f->brand);
-  if (!f->brand_h) f->brand_h = title_brand(title, tlen, &f->brand);
-  if (f->brand_h && it->brand && it->brand[0]) {
-    /* Display the whole brand string, not only its first word. */
-    f->brand.s = it->brand;
-    size_t bl = strlen(it->brand);
-    f->brand.len = (uint32_t)(bl > 60 ? 60 : bl);
+  /* The brand: the field, else a phrase the catalog supports at the start of the title
+   * (resolved by the session, or here from the catalog's counts). */
+  const char *bsrc = NULL;
+  uint32_t blen = 0;
+  if (it->brand && it->brand[0]) {
+    bsrc = it->brand;
+    blen = (uint32_t)strlen(it->brand);
+  } else {
+    blen = it->title_brand_known ? it->title_brand_len : arag_title_brand(title, bs);
+    if (blen > tlen) blen = 0;
+    bsrc = title;
+  }
+  if (blen) {
+    blen = cut_words(bsrc, blen, RS_BRAND_BYTES);
+    f->brand_h = arag_brand_key(bsrc, blen);
+    if (f->brand_h) f->brand = (rs_span){bsrc, blen};
   }
   uint64_t parent = 0;
   for (uint32_t d = 0; d < it->n_categories && d < RS_MAX_CAT; d++) {
@@ -159,17 +119,15 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
    * Glow Works" as well as "Puffin"): the brand is a trait of its own. */
   uint64_t brand_w[RS_BRAND_WORDS];
   uint32_t n_bw = 0;
-  if (f->brand_h) brand_w[n_bw++] = f->brand_h;
-  if (it->brand && it->brand[0]) {
-    size_t blen = strlen(it->brand);
+  if (f->brand_h) {
     pos = 0;
-    while (n_bw < RS_BRAND_WORDS && next_word(it->brand, blen, &pos, &w)) {
+    while (n_bw < RS_BRAND_WORDS && next_word(f->brand.s, f->brand.len, &pos, &w)) {
       uint64_t k = w.len <= RS_MAX_WORD ? rs_word_key(w.s, w.len) : 0;
       if (k) brand_w[n_bw++] = k;
     }
   }
-  /* Leading title words of a brand field's words: the product line starts after them. */
-  while (it->brand && it->brand[0] && f->n_lead_brand < f->n_lead) {
+  /* Leading title words of the brand's words: the product line starts after them. */
+  while (f->brand_h && f->n_lead_brand < f->n_lead) {
     int in_brand = 0;
     for (uint32_t i = 0; i < n_bw && !in_brand; i++)
       in_brand = brand_w[i] == f->lead_h[f->n_lead_brand];
@@ -179,7 +137,7 @@ void rs_item_features(const arag_item *it, rs_feat *f) {
   pos = 0;
   while (f->n_tok < RS_MAX_TOK && next_word(title, tlen, &pos, &w)) {
     if (w.len < 2 || w.len > RS_MAX_WORD) continue;
-    if (has_digit(w.s, w.len) || is_stop(w.s, w.len)) continue;
+    if (arag_word_is_filler(w.s, w.len)) continue;
     uint64_t k = rs_word_key(w.s, w.len);
     if (!k) continue;
     int dup = 0;

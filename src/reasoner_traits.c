@@ -78,7 +78,7 @@ static void add_entry(rs_traits *t, rs_trait_kind kind, const char *s, size_t n)
     }
     if (!tr->n_path) return;
   } else if (kind == RS_T_BRAND || kind == RS_T_SBRAND) {
-    tr->key = rs_brand_key(s, n, NULL);
+    tr->key = arag_brand_key(s, n);
     if (!tr->key) return;
   } else {
     tr->key = rs_word_key(s, n);

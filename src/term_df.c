@@ -1,11 +1,12 @@
 #include "term_df.h"
 
+#include "brands.h"
 #include "hash.h"
 #include "snapshot_io.h"
 #include "sort.h"
+#include "words.h"
 
 #include <stdio.h>
-
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,12 +32,14 @@ static uint64_t next_term(const char *s, size_t n, size_t *i, size_t *start, siz
   return 0;
 }
 
-uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len_out) {
+/* The first max distinct terms of the title. */
+static uint32_t title_terms(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len_out,
+                            uint32_t max) {
   const char *s = it && it->title ? it->title : "";
   size_t n_s = strlen(s), i = 0, start, len;
   uint32_t n = 0;
   uint64_t h;
-  while (n < ARAG_TERM_MAX && (h = next_term(s, n_s, &i, &start, &len))) {
+  while (n < max && (h = next_term(s, n_s, &i, &start, &len))) {
     int dup = 0;
     for (uint32_t k = 0; k < n && !dup; k++) dup = keys[k] == h;
     if (dup) continue;
@@ -47,41 +50,28 @@ uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, 
   return n;
 }
 
+uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len_out) {
+  return title_terms(it, keys, at, len_out, ARAG_TERM_MAX);
+}
+
+uint32_t arag_title_words(const char *s, size_t n_s, arag_word_at *w, uint32_t max) {
+  size_t i = 0, start, len;
+  uint32_t n = 0;
+  uint64_t h;
+  while (n < max && (h = next_term(s, n_s, &i, &start, &len)))
+    w[n++] = (arag_word_at){h, (uint32_t)start, (uint32_t)len};
+  return n;
+}
+
 uint32_t arag_title_terms(const arag_item *it, uint64_t *keys) {
   return arag_title_terms_at(it, keys, NULL, NULL);
 }
 
-/* Words too common in any product text to say what an item is (lower case), grouped
- * by length: entry n holds the words of n bytes back to back (as reasoner_text.c
- * keeps its own list). They stay out of whole-text terms. */
-#define TEXT_STOP_MAX 7
-static const char *const TEXT_STOP_BY_LEN[TEXT_STOP_MAX + 1] = {
-    "",
-    "",
-    "anasatbebydoheifinisitmynoofonorsotoupuswe",
-    "allandanyarebutcanforgethadhasherhishowitsmaynewnotnowoffoneouroutperthetoousewaswhoyou",
-    ("alsobeendoeseachevenfromhavehereintojustlikemakemanymoremostmuchmustonlyoversomesuchthan"
-     "thatthemthentheythisusedverywellwerewhatwhenwillwithyour"),
-    "aboutaftercouldeverymakesothertheirtherethesethosewherewhichwhilewould",
-    "",
-    "throughwithout",
-};
-
+/* Words that say nothing of what an item is (words.h: function, joining and measure
+ * words) stay out of whole-text terms. */
 static int is_text_stop(const char *s, size_t n) {
-  if (n > TEXT_STOP_MAX) return 0;
-  char buf[TEXT_STOP_MAX];
-  for (size_t i = 0; i < n; i++) {
-    char c = s[i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? (char)(c + 32) : c;
-  }
-  /* Compared inline: most words differ at the first byte, and a memcmp call per word
-   * cost about 0.08 ms per offline recommendation in wasm. */
-  for (const char *w = TEXT_STOP_BY_LEN[n]; *w; w += n) {
-    size_t k = 0;
-    while (k < n && w[k] == buf[k]) k++;
-    if (k == n) return 1;
-  }
-  return 0;
+  return (arag_word_class(s, n) & (ARAG_WORD_FUNCTION | ARAG_WORD_JOINING | ARAG_WORD_MEASURE)) !=
+         0;
 }
 
 /* Slots of a small open-addressing set over the keys found so far (at most
@@ -133,11 +123,19 @@ uint32_t arag_text_terms(const arag_item *it, uint64_t *keys, uint32_t *tf, cons
 
 uint32_t arag_term_df_terms(const arag_term_df *t, const arag_item *it, uint64_t *keys,
                             uint32_t *tf) {
+  if (t->lead_phrases) {
+    uint32_t m = arag_lead_phrases(it && it->title ? it->title : "", keys);
+    if (tf)
+      for (uint32_t k = 0; k < m; k++) tf[k] = 1;
+    return m;
+  }
   if (t->whole_text) {
     uint32_t scratch[ARAG_TEXT_TERM_MAX];
     return arag_text_terms(it, keys, tf ? tf : scratch, NULL, NULL);
   }
-  uint32_t m = arag_title_terms(it, keys);
+  /* A catalog counts up to ARAG_TEXT_TERM_MAX words of a title, so that a word late in
+   * a long title counts as in a short one (brands.h reads how common a word is). */
+  uint32_t m = title_terms(it, keys, NULL, NULL, ARAG_TEXT_TERM_MAX);
   if (tf)
     for (uint32_t k = 0; k < m; k++) tf[k] = 1;
   return m;
@@ -149,11 +147,12 @@ static uint32_t slot_of(uint64_t key, uint32_t cap) {
 }
 
 void arag_term_df_free(arag_term_df *t) {
-  int whole_text = t->whole_text;
+  int whole_text = t->whole_text, lead_phrases = t->lead_phrases;
   free(t->key);
   free(t->n);
   memset(t, 0, sizeof *t);
   t->whole_text = whole_text;
+  t->lead_phrases = lead_phrases;
 }
 
 int arag_term_df_reserve(arag_term_df *t, uint32_t more) {

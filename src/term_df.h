@@ -1,9 +1,10 @@
 /* Document frequencies of terms over a catalog: term key -> number of items
  * that hold the term, counted over titles (the offline reasoner weighs shared
  * title words by their rarity in the catalog, an inverse document frequency, so
- * "HP 65" or "retinol" count for more than "black" or "cream") or over each
+ * "HP 65" or "retinol" count for more than "black" or "cream"), over each
  * item's whole text (title, brand, categories and description: the reasoner's
- * text profile of a whole history).
+ * text profile of a whole history), or over the phrases titles start with (what
+ * tells a brand in a title, see brands.h).
  *
  * Open addressing over 64-bit keys; counts fall to zero but keys stay until the
  * table next grows (then they are dropped), so removal never moves entries.
@@ -25,8 +26,9 @@
 #define ARAG_TEXT_SCAN 4096
 
 typedef struct arag_term_df {
-  int whole_text; /* counts arag_text_terms, not arag_title_terms */
-  uint64_t *key;  /* 0: empty */
+  int whole_text;   /* counts arag_text_terms, not arag_title_terms */
+  int lead_phrases; /* counts arag_lead_phrases (brands.h) instead */
+  uint64_t *key;    /* 0: empty */
   uint32_t *n;
   uint32_t cap; /* 0 or a power of two */
   uint32_t used;
@@ -40,6 +42,13 @@ uint32_t arag_title_terms(const arag_item *it, uint64_t *keys);
 /* The same, with each term's byte offset and length in the title in `at` and
  * `len` (each when not NULL). */
 uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, uint32_t *len);
+/* A title's words in order, repeats included (the same words as its terms): up
+ * to max of them, each with its key, byte offset and length. Returns their number. */
+typedef struct arag_word_at {
+  uint64_t key;
+  uint32_t at, len;
+} arag_word_at;
+uint32_t arag_title_words(const char *s, size_t n, arag_word_at *w, uint32_t max);
 /* Distinct term keys of an item's whole text (title, brand, category path, then
  * the first ARAG_TEXT_SCAN bytes of its description; terms as in titles, less a
  * short list of English function words), at most ARAG_TEXT_TERM_MAX in order of
@@ -47,7 +56,9 @@ uint32_t arag_title_terms_at(const arag_item *it, uint64_t *keys, uint32_t *at, 
  * each first occurs (at[k], len[k]: into the item's strings). */
 uint32_t arag_text_terms(const arag_item *it, uint64_t *keys, uint32_t *tf, const char **at,
                          uint32_t *len);
-/* The terms an item counts with in t (title or whole-text terms); tf may be NULL. */
+/* The terms an item counts with in t (up to ARAG_TEXT_TERM_MAX distinct title terms,
+ * whole-text terms or the phrases its title starts with), at most ARAG_TEXT_TERM_MAX;
+ * tf may be NULL. */
 uint32_t arag_term_df_terms(const arag_term_df *t, const arag_item *it, uint64_t *keys,
                             uint32_t *tf);
 
