@@ -480,6 +480,16 @@ export declare function openAIEmbeddings(
 ): EmbeddingsAdapter;
 export declare function itemText(item: Partial<Item>): string;
 
+// ------------------------------------------------------------------ reasons
+
+/** The sentences of an item's evidence in plain words, at most `max` (default: all). */
+export declare function reasonSentences(evidence: Evidence[] | undefined, opts?: { max?: number }): string[];
+/**
+ * The reason a shopper reads: the first `sentences` (default 2) sentences of the item's
+ * evidence, '' when it has none. Plain text: insert it as text, not HTML.
+ */
+export declare function renderReason(item: { evidence?: Evidence[] }, opts?: { sentences?: number }): string;
+
 // ------------------------------------------------------------------ recommender
 
 export interface AgentSwitches {
@@ -587,10 +597,32 @@ export interface RecommendOptions {
   budget?: BudgetLimits;
 }
 
+/**
+ * One fact a recommended item shares with the shopper's history, computed from the data
+ * (include/arag.h documents each kind). `items`: the history items it rests on (ids, each
+ * once); `title`: that history item's title, cut at a word boundary ("…" when cut), when
+ * it rests on one.
+ */
+export type Evidence =
+  | { kind: 'repeat'; items: string[]; bought: number }
+  | { kind: 'bought_together'; items: string[]; title: string; count: number }
+  | { kind: 'title_words'; items: string[]; title: string; words: string[] }
+  | { kind: 'text_words'; items: string[]; title: string; words: string[] }
+  | { kind: 'brand'; items: string[]; title?: string; brand: string }
+  | { kind: 'category'; items: string[]; title?: string; path: string[] }
+  | { kind: 'price'; items: string[]; title?: string; price: number; low: number; high: number }
+  | { kind: 'popular'; items: string[]; popularity: number };
+
+export type EvidenceKind = Evidence['kind'];
+
 export interface RecommendedItem {
   id: string;
+  /** The ranker's score (the shelf rules may place an item above a higher-scored one). */
   score: number;
+  /** The offline reasoner's reason (renderReason of the evidence), or an LLM ranker's. */
   reason: string;
+  /** What the item shares with the shopper's history, checkable against the data. */
+  evidence: Evidence[];
 }
 
 /** One agent request on the blackboard. */
