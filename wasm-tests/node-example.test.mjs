@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 import { sampleDataSet } from './helpers/data.mjs';
+import { renderReason } from '../web/src/reasons.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const DATA = sampleDataSet();
@@ -54,8 +55,9 @@ test('JSON output: k ranked catalog items with reasons, history = all but the la
   assert.equal(new Set(ids).size, k, 'ranked ids are unique');
   for (const r of out.items) {
     assert.ok(itemIds.has(r.id), `${r.id} is a catalog item`);
-    assert.equal(typeof r.reason, 'string');
-    assert.ok(r.reason.length > 0, 'every item has a reason');
+    assert.ok(Array.isArray(r.evidence));
+    assert.equal(r.reason, renderReason(r), 'the reason is the evidence in plain words');
+    if (r.evidence.length) assert.ok(r.reason.length > 0);
     assert.equal(r.target, r.id === out.target.id);
   }
   assert.deepEqual(out.items.map((r) => r.rank), Array.from({ length: k }, (_, i) => i + 1));
@@ -94,7 +96,9 @@ test('--backend openai: the agents run on an OpenAI-compatible server, the key f
     const out = JSON.parse(stdout);
     assert.equal(out.backend, 'openai');
     assert.equal(out.items.length, 5);
-    out.items.forEach((r, i) => assert.equal(r.reason, `server rank ${i + 1}`));
+    out.items.forEach((r, i) => assert.equal(r.model_reason, `server rank ${i + 1}`));
+    // What the shopper reads is still the evidence, never the model's unchecked text.
+    out.items.forEach((r) => assert.equal(r.reason, renderReason(r)));
     assert.deepEqual(out.degraded, []);
     assert.match(out.s_user, new RegExp(`^server summary of ${out.history > 55 ? 55 : out.history} events`));
     const chat = llm.chat();

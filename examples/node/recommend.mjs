@@ -13,7 +13,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { createRecommender, openAIChat } from '../../dist/index.mjs';
+import { createRecommender, openAIChat, renderReason } from '../../dist/index.mjs';
 
 const USAGE = `usage: node examples/node/recommend.mjs --data DIR --user ID [--k 10] [--top-k 50]
        [--backend offline|openai --base-url URL --model M] [--json]`;
@@ -144,7 +144,11 @@ async function main() {
         id: r.id,
         title: (byId.get(r.id) || {}).title || null,
         score: r.score,
-        reason: r.reason,
+        // The reason a shopper reads: the item's evidence in plain words (checked facts),
+        // not the ranker's own text, which an LLM writes unchecked (model_reason).
+        reason: renderReason(r),
+        evidence: r.evidence,
+        ...(args.backend !== 'offline' ? { model_reason: r.reason } : {}),
         target: r.id === target,
       })),
       trace: messages.map((m) => ({
@@ -168,8 +172,7 @@ async function main() {
     console.log('');
     for (const r of result.items) {
       const mark = r.target ? '  <== actual next item' : '';
-      const score = Number.isFinite(r.score) ? r.score.toFixed(3) : '  -  ';
-      console.log(`${String(r.rank).padStart(3)}. ${score}  ${r.id}  ${clip(r.title || '', 70)}${mark}`);
+      console.log(`${String(r.rank).padStart(3)}. ${r.id}  ${clip(r.title || '', 70)}${mark}`);
       if (r.reason) console.log(`      ${clip(r.reason, 110)}`);
     }
     if (result.target_rank === null) {

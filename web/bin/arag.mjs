@@ -5,6 +5,7 @@
 import { UsageError, version } from './cli.mjs';
 import * as catalogCmd from './commands/catalog.mjs';
 import * as convertCmd from './commands/convert.mjs';
+import * as checkReasonsCmd from './commands/check-reasons.mjs';
 import * as evalCmd from './commands/eval.mjs';
 import * as helpCmd from './commands/help.mjs';
 import * as tuneCmd from './commands/tune.mjs';
@@ -16,6 +17,7 @@ const COMMANDS = {
   tune: tuneCmd,
   token: tokenCmd,
   convert: convertCmd,
+  'check-reasons': checkReasonsCmd,
   help: helpCmd,
 };
 
