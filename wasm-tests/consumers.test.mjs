@@ -31,7 +31,10 @@ function checkRecommendation(r, where) {
   assert.equal(typeof r, 'object', `${where}: ${r}`);
   assert.equal(r.order.length, 3, `${where}: ${JSON.stringify(r)}`);
   for (const id of r.order) assert.match(id, /^p[245678]$/, `${where}: recommends only catalog items outside the history`);
-  for (const reason of r.reasons) assert.ok(reason.length > 0, `${where}: every item has a reason`);
+  // The reasons are the items' evidence in plain words, rendered alike by the package's
+  // renderReason; the Bramble items share the brand of the history's.
+  assert.deepEqual(r.rendered, r.reasons, `${where}: renderReason gives the reasons`);
+  assert.ok(r.reasons.some((x) => x.includes('From Bramble, like 2 of your items.')), `${where}: ${JSON.stringify(r.reasons)}`);
 }
 
 // A page served at url: the page's and the Web Worker's recommendations.

@@ -1,7 +1,7 @@
 // One offline recommendation over a small catalog, the same in every consumer (page,
 // Web Worker, Node, Worker): each imports the package by its name, with no options, so
 // the module is found the way that consumer's bundler or runtime finds it.
-import { createRecommender } from 'arag';
+import { createRecommender, renderReason } from 'arag';
 
 export const CATALOG = [
   { id: 'p1', title: 'Bramble Curl Cream', brand: 'Bramble', categories: ['Hair', 'Styling'], price: 18 },
@@ -19,13 +19,14 @@ export const HISTORY = [
   { id: 'p3', ts: 2 },
 ];
 
-/** { order, reasons } of a k=3 recommendation; opts go to createRecommender. */
+/** { order, reasons, rendered } of a k=3 recommendation (rendered: renderReason of each
+ * item, which the package exports); opts go to createRecommender. */
 export async function recommend(opts = {}) {
   const rec = await createRecommender({ catalog: CATALOG, ...opts });
   try {
     rec.history.add(HISTORY);
     const r = await rec.recommend({ k: 3 });
-    return { order: r.order, reasons: r.items.map((i) => i.reason) };
+    return { order: r.order, reasons: r.items.map((i) => i.reason), rendered: r.items.map((i) => renderReason(i)) };
   } finally {
     rec.free();
   }
