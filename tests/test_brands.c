@@ -140,6 +140,20 @@ static void test_catalog_brands(void) {
   CHECK_EQ_INT(arag_catalog_add_json(cat, re, strlen(re)), ARAG_OK); /* was Dr. Jart */
   CHECK(strcmp(brand_of(cat, "Neutrogena Hydro Boost", b), "Neutrogena") == 0);
   CHECK(strcmp(brand_of(cat, "Dr. Jart Cicapair Cream", b), "") == 0);
+
+  /* A restored snapshot tells the same brands (its title phrases are counted again). */
+  uint8_t *snap = NULL;
+  size_t snap_len = 0;
+  CHECK_EQ_INT(arag_catalog_snapshot(cat, &snap, &snap_len), ARAG_OK);
+  arag_catalog *back = NULL;
+  CHECK_EQ_INT(arag_catalog_create(DIM, NULL, &back), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_restore(back, snap, snap_len), ARAG_OK);
+  char b2[128];
+  for (int i = 0; i < n; i++)
+    CHECK(strcmp(brand_of(back, SHOP[i], b2), brand_of(cat, SHOP[i], b)) == 0);
+  CHECK(strcmp(brand_of(back, "Neutrogena Hydro Boost", b), "Neutrogena") == 0);
+  arag_catalog_free(back);
+  arag_free(snap);
   arag_catalog_free(cat);
 }
 
