@@ -630,11 +630,11 @@ void arag_evidence_reason(arag_sb *b, const arag_ev_history *h, const arag_item 
       }
       break;
     case ARAG_EV_PRICE:
-      arag_sb_puts(b, "Priced like your items (");
+      arag_sb_puts(b, "Priced like your items, from ");
       put_price(b, e->low);
       arag_sb_puts(b, " to ");
       put_price(b, e->high);
-      arag_sb_puts(b, ").");
+      arag_sb_puts(b, ".");
       break;
     case ARAG_EV_POPULAR:
       arag_sb_puts(b, "Popular with other shoppers.");

@@ -464,7 +464,7 @@ static void test_price(void) {
   const char *rb = str_field(cJSON_GetArrayItem(items, 1), "rationale");
   CHECK(sa > sb);
   CHECK(sb == sc); /* 10x away: no price evidence, like an item without a price */
-  CHECK(ra && strstr(ra, "Priced like your items (8 to 12)."));
+  CHECK(ra && strstr(ra, "Priced like your items, from 8 to 12."));
   CHECK(rb && !strstr(rb, "Priced"));
   cJSON_Delete(o);
   fx_free(a);

@@ -33,7 +33,7 @@ test('reasonSentences: one plain sentence per piece of evidence, in order', () =
     'Shares "Curl", "Creme" and "Rich" with your Curl Creme, 8 oz.',
     'From Bumble and Bumble, like 2 of your items.',
     'In Styling, like your Sea Salt Spray.',
-    'Priced like your items (9.50 to 28).',
+    'Priced like your items, from 9.50 to 28.',
     'Popular with other shoppers.',
     'Mentions "retinol", like your Night Cream.',
   ]);

@@ -2,6 +2,7 @@
 // agents' trace. The arag module runs in a Web Worker (worker.mjs) so the page never
 // blocks on it; this file draws what the worker reports. The shelf is drawn the moment it
 // arrives; the history and the trace after the next paint.
+import { renderReason } from './dist/reasons.mjs';
 import { productPicture } from './pictures.mjs';
 import { SHELF_BYTES, readShelf } from './shelf-channel.mjs';
 
@@ -84,13 +85,10 @@ function notify(text, level = 'ok') {
   if (level === 'ok') noticeTimer = setTimeout(() => (n.hidden = true), 6000);
 }
 
-// The reason a shopper reads: the ranker's sentence without the bookkeeping in
-// parentheses (overlap scores, word counts), which stays in the trace.
-function shopperReason(reason) {
-  if (!reason) return 'Picked for you from your history.';
-  let s = reason.replace(/\s*\([^()]*\)/g, '').replace(/\s+/g, ' ').trim();
-  s = s.charAt(0).toUpperCase() + s.slice(1);
-  return /[.!?]$/.test(s) ? s : `${s}.`;
+// The reason a shopper reads: the item's evidence in plain words (the package's
+// renderReason, the same sentences everywhere), never the ranker's own text or a number.
+function shopperReason(item) {
+  return renderReason(item) || 'Picked for you from your history.';
 }
 
 // ---------------------------------------------------------------- catalog
@@ -361,7 +359,7 @@ function renderShelf(items, list = $('#recs')) {
           'div',
           { class: 'rec-body' },
           el('div', { class: 'rec-head' }, el('span', { class: 'rank', text: String(i + 1) }), el('button', { type: 'button', class: 'link view', 'data-id': r.id, text: it.title })),
-          el('p', { class: 'reason', text: shopperReason(r.reason) }),
+          el('p', { class: 'reason', text: shopperReason(r) }),
           el('p', { class: 'meta' }, [it.brand, money(it.price)].filter(Boolean).join(' · '))
         )
       );

@@ -56,7 +56,7 @@ export function reasonSentences(evidence, { max = Infinity } = {}) {
         break;
       }
       case 'price':
-        s = `Priced like your items (${price(e.low)} to ${price(e.high)}).`;
+        s = `Priced like your items, from ${price(e.low)} to ${price(e.high)}.`;
         break;
       case 'popular':
         s = 'Popular with other shoppers.';
