@@ -1,8 +1,11 @@
 // The demo's static server and sample catalog, without a browser: headers, routes,
-// the sample catalog by default, a data set with --data, and errors.
+// the sample catalog by default, a data set with --data, the catalog snapshot the page's
+// worker restores, and errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
+import { get } from 'node:http';
+import { gunzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -84,6 +87,40 @@ test('serves the page with security headers, the module files, and nothing else'
     assert.equal(post.status, 405);
     const cfg = await (await fetch(new URL('config.json', s.url))).json();
     assert.deepEqual(cfg, { source: 'sample', items: makeCatalog().items.length, edgeOrigin: 'https://edge.example' });
+  });
+});
+
+// GET without fetch's content decoding: the status, headers and the bytes as sent.
+function rawGet(url, headers = {}) {
+  return new Promise((ok, fail) => {
+    get(url, { headers }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => ok({ status: res.statusCode, headers: res.headers, body: Buffer.concat(chunks) }));
+    }).on('error', fail);
+  });
+}
+
+test('catalog.snap: the int8 snapshot of catalog.json\'s items, gzipped for a client that takes it', async () => {
+  const { createArag } = await import('../dist/index.mjs');
+  await withServer({ data: DATA }, async (s) => {
+    const json = await rawGet(new URL('catalog.json', s.url));
+    const plain = await rawGet(new URL('catalog.snap', s.url));
+    const zipped = await rawGet(new URL('catalog.snap', s.url), { 'accept-encoding': 'br, gzip' });
+    assert.equal(plain.status, 200);
+    assert.equal(plain.headers['content-type'], 'application/octet-stream');
+    assert.equal(plain.headers['content-encoding'], undefined);
+    assert.equal(zipped.headers['content-encoding'], 'gzip');
+    assert.equal(zipped.headers.vary, 'Accept-Encoding');
+    assert.deepEqual(gunzipSync(zipped.body), plain.body);
+    assert.ok(zipped.body.length < plain.body.length / 2, `${zipped.body.length} of ${plain.body.length} bytes`);
+    const items = JSON.parse(json.body).items;
+    const cat = (await createArag()).createCatalog({ snapshot: plain.body });
+    assert.equal(cat.count, items.length);
+    assert.equal(cat.index.dim, 512);
+    assert.ok(plain.body.length < items.length * 1024, 'int8 rows: about 516 bytes an item and its text');
+    for (const it of items) assert.deepEqual(cat.get(it.id), it);
+    cat.free();
   });
 });
 

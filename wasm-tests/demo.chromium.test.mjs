@@ -42,6 +42,7 @@ let page;
 const pageErrors = [];
 const consoleErrors = [];
 const foreignRequests = [];
+const servedRequests = []; // paths asked of the demo servers (page and worker)
 let catalog;
 let byId;
 
@@ -159,6 +160,7 @@ before(async () => {
   context.on('request', (r) => {
     if (r.url().startsWith(edgeUrl)) edgeRequests.push({ url: r.url(), method: r.method(), headers: r.headers() });
     else if (![...servedOrigins].some((o) => r.url().startsWith(o)) && !r.url().startsWith('data:')) foreignRequests.push(r.url());
+    else if (!r.url().startsWith('data:')) servedRequests.push(new URL(r.url()).pathname);
   });
 });
 
@@ -184,6 +186,8 @@ test('the shop loads: strict CSP, cross-origin isolated, the module in a worker,
   assert.equal(catalog.source, 'sample');
   assert.equal(await page.textContent('#grid-count'), `(${catalog.items.length})`);
   assert.equal(page.workers().length, 1);
+  // The worker restores the catalog snapshot; only the page asks for catalog.json (its grid).
+  assert.deepEqual(servedRequests.filter((p) => p.startsWith('/catalog.')).sort(), ['/catalog.json', '/catalog.snap']);
   assert.equal(await count(), 0);
   assert.equal(await cartCount(), 0);
   // Every card has its own picture, drawn by the page: an inline SVG, no image file.

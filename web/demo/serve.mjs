@@ -1,7 +1,10 @@
 // Static server for the storefront demo: the page, the host library and module from
 // dist/, and the catalog built at start-up (the sample catalog by default, or a data
-// set in the common format with --data DIR). Every response carries a strict
-// Content-Security-Policy; the module needs 'wasm-unsafe-eval' to compile.
+// set in the common format with --data DIR): catalog.json for the page's product grid,
+// and catalog.snap, its int8 catalog snapshot, which the page's worker restores instead
+// of embedding every item (as `arag catalog build` would write it). Both go gzipped to
+// a client that accepts it. Every response carries a strict Content-Security-Policy; the
+// module needs 'wasm-unsafe-eval' to compile.
 //
 //   node web/demo/serve.mjs [--port 8080] [--host 127.0.0.1] [--data DIR]
 //                           [--edge-origin http://127.0.0.1:8787]
@@ -10,6 +13,7 @@
 // mints a page token for the page's origin, as a shop's server does: the page spends LLM
 // calls through the edge worker with it.
 import { createServer } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import { readFileSync, existsSync, statSync, createReadStream } from 'node:fs';
 import { join, resolve, basename, extname } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -100,10 +104,20 @@ export async function startServer(opts = {}) {
   const edgeOrigin = normalizeOrigin(opts.edgeOrigin ?? 'http://127.0.0.1:8787');
   const catalog = opts.data ? loadDataset(resolve(root, opts.data)) : loadSampleCatalog();
   const catalogBody = Buffer.from(JSON.stringify(catalog));
+  const distDir = join(root, 'dist');
+  // The worker's catalog: built here once, the page restores it (nothing embedded there).
+  const { createArag } = await import(pathToFileURL(join(distDir, 'index.mjs')).href);
+  const built = (await createArag()).createCatalog({ dtype: 'int8' });
+  built.add(catalog.items);
+  const snapshotBody = Buffer.from(built.snapshot());
+  built.free();
+  const gzipped = new Map([
+    [catalogBody, gzipSync(catalogBody)],
+    [snapshotBody, gzipSync(snapshotBody)],
+  ]);
   const configBody = Buffer.from(
     JSON.stringify({ source: catalog.source, items: catalog.items.length, edgeOrigin })
   );
-  const distDir = join(root, 'dist');
   const csp = contentSecurityPolicy(edgeOrigin);
   const pageTokenSecret = opts.pageTokenSecret ?? process.env.PAGE_TOKEN_SECRET ?? '';
   const { signPageToken } = pageTokenSecret ? await import(pathToFileURL(join(distDir, 'page-token.mjs')).href) : {};
@@ -126,6 +140,13 @@ export async function startServer(opts = {}) {
       res.writeHead(status, { ...headers, 'Content-Type': type, 'Content-Length': body.length });
       res.end(req.method === 'HEAD' ? undefined : body);
     };
+    // The catalog's two forms, compressed when the client takes gzip.
+    const sendCatalog = (type, body) => {
+      headers.Vary = 'Accept-Encoding';
+      if (!/\bgzip\b/.test(req.headers['accept-encoding'] || '')) return send(200, type, body);
+      headers['Content-Encoding'] = 'gzip';
+      return send(200, type, gzipped.get(body));
+    };
     if (req.method !== 'GET' && req.method !== 'HEAD') {
       headers.Allow = 'GET, HEAD';
       return send(405, 'text/plain; charset=utf-8', Buffer.from('method not allowed\n'));
@@ -136,7 +157,8 @@ export async function startServer(opts = {}) {
     } catch {
       return send(400, 'text/plain; charset=utf-8', Buffer.from('bad request\n'));
     }
-    if (path === '/catalog.json') return send(200, TYPES['.json'], catalogBody);
+    if (path === '/catalog.json') return sendCatalog(TYPES['.json'], catalogBody);
+    if (path === '/catalog.snap') return sendCatalog('application/octet-stream', snapshotBody);
     if (path === '/config.json') return send(200, TYPES['.json'], configBody);
     if (path === '/page-token') {
       headers['Cache-Control'] = 'no-store';

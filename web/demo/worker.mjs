@@ -24,8 +24,7 @@ const RECHECK_MS = 10000; // how often an unreachable edge worker is tried again
 
 const state = {
   rec: null,
-  items: [],
-  byId: new Map(),
+  catalog: null, // the catalog snapshot's bytes (catalog.snap): every recommender starts from them
   source: 'sample',
   settings: { backend: 'offline', edgeUrl: '', model: 'gpt-4o-mini', k: 6 },
   backend: 'offline', // what ranks now: the settings' choice, or offline while the edge worker is away
@@ -119,9 +118,8 @@ async function buildRecommender(settings, historyBytes) {
   const llm = await llmFor(settings);
   // A shelf wants different products, not shades of one: the offline ranker's diversity
   // step (off by default, as the evaluation scores single targets) is on here.
-  const rec = await createRecommender({ llm, config: CONFIG });
+  const rec = await createRecommender({ llm, config: CONFIG, catalogSnapshot: state.catalog });
   try {
-    rec.catalog.add(state.items);
     if (historyBytes && historyBytes.length) rec.history.restore(historyBytes);
   } catch (e) {
     rec.free();
@@ -142,9 +140,12 @@ async function maybeReconnect() {
 // A first recommendation compiles and warms the module's hot paths; make it one nobody
 // waits for: on a scratch event, right after start-up, then forgotten.
 async function warmUp() {
-  if (state.rec.history.count || !state.items.length) return;
+  const index = state.rec.catalog.index;
+  if (state.rec.history.count || !index.count) return;
+  // Any three items: against a zero vector every score ties, and ties go by slot.
+  const some = index.search(new Float32Array(index.dim), 3);
   for (let i = 0; i < 3; i++) {
-    state.rec.history.add({ id: state.items[(i * 7) % state.items.length].id, ts: i, kind: 'view' });
+    state.rec.history.add({ id: some[i % some.length].id, ts: i, kind: 'view' });
     await state.rec.recommend({ k: 6 });
   }
   state.rec.history.clear();
@@ -199,7 +200,7 @@ async function recommend(timing = {}) {
 }
 
 function addEvent(msg) {
-  const it = state.byId.get(msg.id);
+  const it = typeof msg.id === 'string' ? state.rec.catalog.get(msg.id) : null;
   if (!it) throw new Error(`unknown product ${msg.id}`);
   const kind = ['view', 'cart', 'purchase'].includes(msg.kind) ? msg.kind : 'view';
   const ts = Date.now() / 1000;
@@ -223,12 +224,12 @@ async function handle(msg, recv) {
       state.settings = { ...state.settings, ...(msg.settings || {}) };
       state.shared = msg.shared || null;
       const t0 = performance.now();
-      const res = await fetch('./catalog.json');
+      // The catalog as the server built it: a snapshot, restored in milliseconds, with no
+      // item embedded here (the page fetches catalog.json for its grid alone).
+      const [res, config] = await Promise.all([fetch('./catalog.snap'), fetch('./config.json').then((r) => r.json())]);
       if (!res.ok) throw new Error(`catalog: HTTP ${res.status}`);
-      const cat = await res.json();
-      state.items = cat.items;
-      state.source = cat.source || 'sample';
-      state.byId = new Map(cat.items.map((it) => [it.id, it]));
+      state.catalog = await res.arrayBuffer();
+      state.source = config.source || 'sample';
       let saved = null;
       try {
         saved = await loadSaved();
@@ -247,7 +248,7 @@ async function handle(msg, recv) {
         await deleteSaved().catch(() => {});
       }
       await warmUp();
-      post({ type: 'ready', source: state.source, items: state.items.length, ms: performance.now() - t0, restored: Boolean(saved) });
+      post({ type: 'ready', source: state.source, items: state.rec.catalog.count, ms: performance.now() - t0, restored: Boolean(saved) });
       post(historyMsg());
       await recommend();
       return;
