@@ -509,7 +509,7 @@ new IntersectionObserver(
     traceInView = entries.some((e) => e.isIntersecting);
     if (traceInView) drawPendingTrace();
   },
-  { rootMargin: '200px' }
+  { rootMargin: '0px' }
 ).observe(document.querySelector('.trace'));
 
 // Nothing of a forgotten history stays on screen: the trace quotes it (S_user).
