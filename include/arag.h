@@ -292,6 +292,16 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
                                  const arag_history *history, const char *request_json, size_t len,
                                  uint32_t *session_out);
 
+/* The user context arag_recommend_start retrieves the catalog's top_k with: the
+ * recency-weighted mean of the history's last session_len + long_term_len events (an
+ * event that names a catalog item without its text takes the catalog's vector), unit
+ * length; all zeros when no event has a vector. out holds dim floats, dim being the
+ * recommendation's dimension (the catalog's, else the history's, else 512; another is
+ * ARAG_E_DIM). For a host that retrieves candidates from a vector index of its own (a
+ * catalog too large to hold) and passes them to arag_recommend_start. */
+arag_status arag_context_vector(arag_engine *eng, const arag_catalog *catalog,
+                                const arag_history *history, float *out, uint32_t dim);
+
 /* Statuses below 100 that a host delivers when no HTTP answer came; each names the
  * cause of the fallback (network, timeout, budget, deadline, cancelled, refusal). */
 typedef enum arag_fetch_status {

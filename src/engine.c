@@ -423,6 +423,22 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
   return ARAG_OK;
 }
 
+arag_status arag_context_vector(arag_engine *eng, const arag_catalog *catalog,
+                                const arag_history *history, float *out, uint32_t dim) {
+  if (!eng) return ARAG_E_INVALID;
+  if (!out) return arag_err_set(&eng->err, ARAG_E_INVALID, "out is NULL");
+  uint32_t cdim = catalog ? arag_catalog_dim(catalog) : 0;
+  uint32_t hdim = history ? arag_history_dim(history) : 0;
+  uint32_t want = cdim ? cdim : hdim ? hdim : ARAG_EMBED_DEFAULT_DIM;
+  if (dim != want)
+    return arag_err_set(&eng->err, ARAG_E_DIM, "dim is %u, the recommendation's dimension is %u",
+                        dim, want);
+  char err[ARAG_ERRBUF_SIZE] = "";
+  arag_status st = arag_pipeline_context(&eng->cfg, catalog, history, out, dim, err, sizeof err);
+  if (st != ARAG_OK) return arag_err_set(&eng->err, st, "%s", err);
+  return ARAG_OK;
+}
+
 arag_status arag_deliver(arag_engine *eng, uint32_t session, uint32_t request_id, int status,
                          const char *body, size_t len) {
   if (!eng) return ARAG_E_INVALID;

@@ -149,6 +149,24 @@ static double user_vector(const arag_session *s, float *u) {
   return sqrt(dotf(u, u, s->dim));
 }
 
+arag_status arag_pipeline_context(const arag_config *cfg, const arag_catalog *cat,
+                                  const arag_history *h, float *out, uint32_t dim, char *err,
+                                  size_t err_len) {
+  arag_session *s = calloc(1, sizeof *s);
+  if (!s) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  s->cfg = *cfg;
+  s->dim = dim;
+  arag_bb_init(&s->bb);
+  arag_status st = resolve_events(s, cat, h, err, err_len);
+  if (st == ARAG_OK) {
+    double norm = user_vector(s, out);
+    if (norm > 0)
+      for (uint32_t d = 0; d < dim; d++) out[d] = (float)(out[d] / norm);
+  }
+  arag_pipeline_destroy(s);
+  return st;
+}
+
 /* The history's index holds one row per distinct item id: a lookup, not a scan of
  * the events. */
 static int in_history(const arag_history *h, const char *id, size_t id_len) {

@@ -377,6 +377,22 @@ static void op_recommend_offline(void) {
   arag_engine_free(eng);
 }
 
+static void op_context_vector(void) {
+  arag_engine *eng = NULL;
+  CHECK_EQ_INT(arag_engine_create(NULL, 0, &eng), ARAG_OK);
+  float u[64]; /* the catalog's dimension */
+  af_on();
+  arag_status st = arag_context_vector(eng, g_cat, g_hist, u, 64);
+  af_off();
+  CHECK(st == ARAG_OK || st == ARAG_E_NOMEM);
+  if (st == ARAG_OK) {
+    double norm = 0;
+    for (int d = 0; d < 64; d++) norm += (double)u[d] * u[d];
+    CHECK(norm > 0.999 && norm < 1.001);
+  }
+  arag_engine_free(eng);
+}
+
 /* Host backend: the provider's own work runs without injection; the engine's
  * start, deliveries and result run with it. */
 static fp_provider g_fp;
@@ -446,6 +462,7 @@ static void test_engine_and_recommend(void) {
   sweep("engine_create", op_engine_create);
   op_recommend_offline(); /* the reference */
   sweep("recommend offline", op_recommend_offline);
+  sweep("context_vector", op_context_vector);
   op_recommend_host();
   sweep("recommend host", op_recommend_host);
   free(ref_order_offline);

@@ -954,6 +954,48 @@ static void test_catalog_mode(void) {
   finish(&h, res);
 }
 
+static void test_context_vector(void) {
+  /* The context the catalog mode retrieves with: searching the catalog with it (the
+   * history's items left out) gives I0's candidates in I0's order. */
+  host h;
+  arag_engine *eng = make_engine(&h, "{}");
+  float u[ARAG_EMBED_DEFAULT_DIM];
+  CHECK_EQ_INT(arag_context_vector(eng, fx.cat, fx.hist, u, ARAG_EMBED_DEFAULT_DIM), ARAG_OK);
+  double norm = 0;
+  for (int d = 0; d < ARAG_EMBED_DEFAULT_DIM; d++) norm += (double)u[d] * u[d];
+  CHECK(norm > 0.999 && norm < 1.001);
+  uint32_t slots[16], got = 0;
+  float scores[16];
+  arag_index *ix = arag_catalog_index(fx.cat);
+  CHECK_EQ_INT(
+      arag_index_search(ix, u, ARAG_EMBED_DEFAULT_DIM, 16, NULL, 0, 0, slots, scores, &got),
+      ARAG_OK);
+  const char *reqj = "{\"top_k\": 8, \"k\": 8}";
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(eng, fx.cat, fx.hist, reqj, strlen(reqj), &sid), ARAG_OK);
+  cJSON *res = result_of(eng, sid);
+  cJSON *i0 = res ? cJSON_GetObjectItem(cJSON_GetObjectItem(res, "trace"), "i0") : NULL;
+  CHECK_EQ_INT(cJSON_GetArraySize(i0), 8);
+  int n = 0;
+  for (uint32_t i = 0; i < got && n < 8 && i0; i++) {
+    size_t len = 0;
+    const char *id = arag_index_id(ix, slots[i], &len);
+    if (!id || atoi(id) < 108) continue; /* 100..107 are the history's */
+    const char *want = cJSON_GetObjectItem(cJSON_GetArrayItem(i0, n), "id")->valuestring;
+    CHECK(len == strlen(want) && memcmp(id, want, len) == 0);
+    n++;
+  }
+  CHECK_EQ_INT(n, 8);
+  /* Another dimension is refused; no history gives zeros. */
+  CHECK_EQ_INT(arag_context_vector(eng, fx.cat, fx.hist, u, 64), ARAG_E_DIM);
+  CHECK(strstr(arag_engine_last_error(eng), "512") != NULL);
+  CHECK_EQ_INT(arag_context_vector(eng, fx.cat, NULL, u, ARAG_EMBED_DEFAULT_DIM), ARAG_OK);
+  for (int d = 0; d < ARAG_EMBED_DEFAULT_DIM; d++) CHECK(u[d] == 0.0f);
+  CHECK_EQ_INT(arag_context_vector(eng, fx.cat, fx.hist, NULL, ARAG_EMBED_DEFAULT_DIM),
+               ARAG_E_INVALID);
+  finish(&h, res);
+}
+
 static void test_deep_sync_chain(void) {
   /* 200 candidates, one NLI call each, all answered inside the callback: the
    * engine loops instead of recursing. */
@@ -1485,6 +1527,7 @@ int main(void) {
   RUN(test_usage);
   RUN(test_offline_backend);
   RUN(test_catalog_mode);
+  RUN(test_context_vector);
   RUN(test_deep_sync_chain);
   RUN(test_injection_stays_in_data);
   RUN(test_offline_same_shape);

@@ -151,6 +151,51 @@ describe('offline recommender', () => {
     rec.free();
   });
 
+  test('contextVector: searching the catalog with it gives catalog mode\'s candidates, in order', async () => {
+    for (const kind of ['emscripten', 'wasi']) {
+      const u = slice.users[3];
+      const rec = await recFor(u, kind);
+      const v = rec.contextVector();
+      assert.ok(v instanceof Float32Array && v.length === 512);
+      assert.ok(Math.abs(Math.hypot(...v) - 1) < 1e-4);
+      const seen = new Set(u.events.map((e) => e.id));
+      const found = rec.catalog.index.search(v, 30 + seen.size).map((m) => m.id).filter((id) => !seen.has(id)).slice(0, 30);
+      const out = await rec.recommend({ topK: 30, k: 6 });
+      assert.deepEqual(found, out.trace.i0.map((c) => c.id));
+      rec.history.clear();
+      assert.equal(rec.contextVector(), null, 'no history: no context');
+      rec.free();
+    }
+  });
+
+  test('sharedCatalog: one catalog, many recommenders, not freed with them', async () => {
+    const arag = arags.emscripten;
+    const catalog = arag.createCatalog({ dtype: 'int8' });
+    catalog.add(slice.items);
+    const own = await createRecommender({ arag, catalog: slice.items, catalogDtype: 'int8' });
+    const recs = await Promise.all(slice.users.map(() => createRecommender({ arag, sharedCatalog: catalog })));
+    for (const [i, u] of slice.users.entries()) {
+      recs[i].history.add(u.events);
+      own.history.clear();
+      own.history.add(u.events);
+      const [a, b] = await Promise.all([recs[i].recommend({ topK: 20, k: 5 }), own.recommend({ topK: 20, k: 5 })]);
+      assert.deepEqual(a.order, b.order);
+      assert.equal(recs[i].catalog.handle, catalog);
+    }
+    for (const r of recs) r.free();
+    assert.equal(catalog.freed, false);
+    assert.equal(catalog.count, slice.items.length);
+    await aragError(createRecommender({ arag, sharedCatalog: catalog, catalogSnapshot: catalog.snapshot() }), 'ARAG_E_INVALID');
+    await aragError(createRecommender({ arag: arags.wasi, sharedCatalog: catalog }), 'ARAG_E_INVALID');
+    await aragError(createRecommender({ arag, sharedCatalog: {} }), 'ARAG_E_INVALID');
+    const late = await createRecommender({ arag, sharedCatalog: catalog });
+    catalog.free();
+    await aragError(late.recommend({ topK: 5, k: 2 }), 'ARAG_E_STATE');
+    late.free();
+    await aragError(createRecommender({ arag, sharedCatalog: catalog }), 'ARAG_E_STATE');
+    own.free();
+  });
+
   test('an int8 catalog: smaller index, the same kind of answer, in both builds', async () => {
     const u = slice.users[3];
     for (const kind of ['emscripten', 'wasi']) {

@@ -564,6 +564,11 @@ export interface RecommenderOptions extends LoadOptions {
   /** The catalog index's row type: 'f32' (default) or 'int8' (a quarter of the bytes
    * per vector; NDCG@5 on the sample data sets within 0.0003 of f32). */
   catalogDtype?: 'f32' | 'int8';
+  /** A catalog of the module passed as `arag` (arag.createCatalog()), borrowed: not
+   * copied, not freed with the recommender, so one catalog serves many recommenders
+   * (the engine reads it only while a recommendation starts). Excludes catalogSnapshot,
+   * catalog and catalogDtype. */
+  sharedCatalog?: Catalog;
   limits?: Partial<Limits>;
 }
 
@@ -747,6 +752,11 @@ export declare class Recommender<Async extends boolean = boolean> {
   readonly config: EngineConfig & { backend: 'offline' | 'host' };
   readonly sessions: number;
   recommend(input?: RecommendInput, opts?: RecommendOptions): Promise<RecommendResult>;
+  /** The unit vector recommend() retrieves the catalog's top_k with (the history's
+   * recency-weighted context), or null when no event has a vector: for retrieving
+   * candidates from a vector index of your own (Cloudflare Vectorize, ...). */
+  contextVector(): Float32Array | null;
+  /** Frees the engine, the history and the catalog (not a sharedCatalog). */
   free(): void;
 }
 

@@ -6,7 +6,7 @@
 import { AragError, Status, abortError, isAbortError } from './errors.mjs';
 import { Budget, isLlmAdapter } from './llm.mjs';
 import { itemText } from './embeddings.mjs';
-import { toJsonText, invalid, checkU32, createArag, catalogSnapshotDim } from './handles.mjs';
+import { toJsonText, invalid, checkU32, createArag, catalogSnapshotDim, Catalog } from './handles.mjs';
 
 const SESSION_RUNNING = 0;
 const SESSION_DONE = 1;
@@ -139,8 +139,9 @@ class HistoryView {
 
 export class Recommender {
   /** @internal use createRecommender() */
-  constructor(arag, { llm, embed, enginePtr, catalog, history, ownsModule, dim }) {
+  constructor(arag, { llm, embed, enginePtr, catalog, history, ownsModule, dim, ownsCatalog = true }) {
     this.arag = arag;
+    this._ownsCatalog = ownsCatalog;
     this.llm = llm || null;
     this._embed = embed || null;
     this._dim = dim;
@@ -182,6 +183,27 @@ export class Recommender {
   }
   _check(st) {
     if (st !== 0) throw new AragError(st, this._lastError() || this.arag.strerror(st));
+  }
+
+  /**
+   * The unit vector recommend() retrieves the catalog's top_k with: the recency-weighted
+   * mean of the history's window of events (session_len + long_term_len, events that
+   * name a catalog item without text taking its vector). null when no event has a
+   * vector. For retrieving candidates from a vector index of your own (a catalog too
+   * large to hold, such as Cloudflare Vectorize) and passing them to recommend().
+   */
+  contextVector() {
+    const raw = this._raw;
+    const eng = this._enginePtr();
+    const catalog = this.catalog.handle;
+    const dim = catalog.dim;
+    return raw.scope((s) => {
+      const out = s.alloc(dim * 4);
+      const st = raw.need('arag_context_vector')(eng, catalog.ptr, this.history.handle.ptr, out, dim);
+      this._check(st);
+      const v = raw.f32Copy(out, dim);
+      return v.some((x) => x !== 0) ? v : null;
+    });
   }
 
   /**
@@ -531,7 +553,7 @@ export class Recommender {
     this._raw.unroute(this._engine);
     this._raw.fn.arag_engine_free(this._engine);
     this._engine = 0;
-    this.catalog.handle.free();
+    if (this._ownsCatalog) this.catalog.handle.free();
     this.history.handle.free();
   }
 }
@@ -541,7 +563,10 @@ export class Recommender {
  *   loaded module to share), llm ('offline' | adapter), embed (openAIEmbeddings(...)),
  *   config (engine config), catalogSnapshot (bytes of catalog.snapshot(): the catalog
  *   to start from, its dim and dtype included), catalog (items to load, after the
- *   snapshot's), catalogDtype ('f32' | 'int8': the catalog index's row type), limits.
+ *   snapshot's), catalogDtype ('f32' | 'int8': the catalog index's row type), limits,
+ *   sharedCatalog (a Catalog of opts.arag, arag.createCatalog(): borrowed, not copied
+ *   and not freed with the recommender, so that one catalog serves many recommenders;
+ *   the engine reads it only while a recommendation starts).
  */
 /* A failing arag_engine_create has no handle to hold its message: apply the same
  * config to a default engine, whose last error names the offending key. */
@@ -574,19 +599,26 @@ export async function createRecommender(opts = {}) {
     throw invalid(`config.backend ${JSON.stringify(config.backend)} contradicts llm (${adapter ? 'an adapter' : 'offline'})`);
   }
   const hasSnapshot = catalogSnapshot !== undefined && catalogSnapshot !== null;
-  const snapDim = hasSnapshot ? catalogSnapshotDim(catalogSnapshot) : 0;
+  const shared = opts.sharedCatalog ?? null;
+  if (shared !== null) {
+    if (!(shared instanceof Catalog)) throw invalid('sharedCatalog must be a Catalog (arag.createCatalog())');
+    if (!opts.arag || shared._raw !== opts.arag.raw) throw invalid('sharedCatalog must come from the module passed as arag');
+    if (shared.freed) throw new AragError(Status.ARAG_E_STATE, 'sharedCatalog was freed');
+    if (hasSnapshot || opts.catalog || opts.catalogDtype) throw invalid('sharedCatalog excludes catalogSnapshot, catalog and catalogDtype');
+  }
+  const snapDim = hasSnapshot ? catalogSnapshotDim(catalogSnapshot) : shared ? shared.dim : 0;
   const arag = opts.arag || (await createArag({ wasm: opts.wasm, kind: opts.kind, createModule: opts.createModule }));
   let dim = snapDim || 512;
   if (embed) {
     if (!embed.dim) await embed.embed(['dimension probe']);
     if (snapDim && embed.dim !== snapDim) {
-      throw new AragError(Status.ARAG_E_DIM, `catalog snapshot has dimension ${snapDim}, the embedder ${embed.dim}`);
+      throw new AragError(Status.ARAG_E_DIM, `catalog ${shared ? '' : 'snapshot '}has dimension ${snapDim}, the embedder ${embed.dim}`);
     }
     dim = embed.dim;
   }
   const raw = arag.raw;
   // With a snapshot, the catalog is restored from it (refusing corrupt bytes) first.
-  const catalog = arag.createCatalog({ dim, dtype: catalogDtype, limits, snapshot: hasSnapshot ? catalogSnapshot : undefined });
+  const catalog = shared || arag.createCatalog({ dim, dtype: catalogDtype, limits, snapshot: hasSnapshot ? catalogSnapshot : undefined });
   let history;
   let enginePtr = 0;
   try {
@@ -600,11 +632,11 @@ export async function createRecommender(opts = {}) {
       return raw.getU32(out);
     });
   } catch (e) {
-    catalog.free();
+    if (!shared) catalog.free();
     if (history) history.free();
     throw e;
   }
-  const rec = new Recommender(arag, { llm: adapter, embed, enginePtr, catalog, history, ownsModule: !opts.arag, dim });
+  const rec = new Recommender(arag, { llm: adapter, embed, enginePtr, catalog, history, ownsModule: !opts.arag, dim, ownsCatalog: !shared });
   if (opts.catalog) {
     try {
       await rec.catalog.add(opts.catalog);
