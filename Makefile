@@ -121,7 +121,7 @@ bench-catalog: wasm native sample-data
 
 # The evaluation figures: the sample data set and each real data set present (those also on
 # the validation split), offline reasoner, about a minute per data set; then the figures.
-EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua
+EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua,arag-storefront
 eval-figures: wasm sample-data
 	@for d in $(SAMPLE_DATA) $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office; do \
 	  n=$$(basename $$d); \

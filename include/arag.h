@@ -151,12 +151,16 @@ arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *o
 
 /* Item JSON: {"id": str, "title": str, "text"?: str, "categories"?: [str],
  *             "brand"?: str, "price"?: number, "popularity"?: number,
- *             "related"?: {"<item id>": number, ...}, "vector"?: [number]}
+ *             "related"?: {"<item id>": number, ...}, "group"?: str,
+ *             "repeat_purchase"?: bool, "vector"?: [number]}
  * "related": items bought together with this one and a weight each (say, how many
  * shoppers bought both; finite, >= 0), at most 64 entries (more: ARAG_E_LIMIT),
  * ids within max_id_bytes. Catalog-side data: the offline reasoner names it as
  * evidence; history snapshots do not keep it. "popularity" (finite, say sales or
- * views): the offline reasoner weighs an item without it at the candidates' median. */
+ * views): the offline reasoner weighs an item without it at the candidates' median.
+ * "group": the item's variant family (one product in its sizes, shades, packs): the shelf
+ * shows one item of a group. "repeat_purchase": shoppers buy it again, so the shelf may
+ * show it and its variants after a purchase (config "shelf"). */
 typedef struct arag_catalog arag_catalog;
 
 /* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). The
@@ -257,7 +261,14 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  *  "agents": {"uua": true, "nli": true, "csa": true, "ira": true},
  *  "max_prompt_item_chars": 300, "max_tokens": 4096, "reasoning_tokens": 0, "temperature": 0,
  *  "fallback": "offline"|"retrieval", "deadline_ms": 20000, "max_answer_bytes": 262144,
- *  "reasoner": {"nli_isim": 9, ...}}
+ *  "reasoner": {"nli_isim": 9, ...},
+ *  "shelf": true|false|{"one_per_family": true, "hide_bought_variants": true,
+ *                       "max_brand_share": 0.5, "brand_reach": 8, "size": 0}}
+ * "shelf": the rules on the first k places (or "size" when not 0), after the ranker: a
+ * variant family once; nothing carted or bought in the session, nor a variant of it,
+ * unless "repeat_purchase"; at most max_brand_share of the places from one brand when
+ * another brand's item ranks within brand_reach * k places. On by default (a
+ * storefront's settings); false leaves the ranker's order as it is.
  * "reasoner" sets weights of the offline reasoner by name (any subset; the effective
  * config lists them all); an unknown name or a value out of range is refused.
  * "fallback": who answers an agent whose call failed or whose answer could not be

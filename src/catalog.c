@@ -55,7 +55,7 @@ static void item_free(arag_item *it) {
 /* Bytes an item held by a catalog takes: its struct, strings and arrays (vec is NULL). */
 static size_t item_bytes(const arag_item *it) {
   size_t b = sizeof *it + it->id_len + 1 + strlen(it->title) + 1 + strlen(it->text) + 1 +
-             strlen(it->brand) + 1;
+             strlen(it->brand) + 1 + (it->group ? strlen(it->group) + 1 : 0);
   b += (size_t)it->n_categories * sizeof(char *);
   for (uint32_t c = 0; c < it->n_categories; c++) b += strlen(it->categories[c]) + 1;
   b += (size_t)it->n_related * (sizeof(char *) + sizeof(float));
@@ -326,6 +326,14 @@ arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_
     arag_jw_key(&b, &first, nkeys[k]);
     arag_jw_number(&b, nvals[k]);
   }
+  if (it->group && it->group[0]) {
+    arag_jw_key(&b, &first, "group");
+    arag_jw_string(&b, it->group);
+  }
+  if (it->repeat_purchase) {
+    arag_jw_key(&b, &first, "repeat_purchase");
+    arag_sb_append(&b, "true", 4);
+  }
   if (it->n_related) {
     arag_jw_key(&b, &first, "related");
     for (uint32_t r = 0; r < it->n_related; r++) {
@@ -393,28 +401,30 @@ const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot) {
 }
 
 /* ---- snapshot / restore --------------------------------------------------
- * The container of snapshot_io.h, kind "CATL", version 1, holding (little endian,
+ * The container of snapshot_io.h, kind "CATL", version 2, holding (little endian,
  * offsets from the start of the snapshot):
  *   32  u32 dim | u32 dtype | u32 n_items | u32 n_lists (categories + related, all items)
  *   48  u64 text_bytes | u32 stride (floats or bytes per row) | u32 0
  *   64  the rows, in slot order, as the index stores them: n_items rows of stride floats
  *       (normalized) or of stride int8 then n_items f32 scales; padding zero
  *       per item: u32 n_categories | u32 n_related | f64 price | f64 popularity (NaN:
- *         absent)
+ *         absent) | u32 flags (1: repeat_purchase; not in version 1)
  *       every related weight, f32, item after item
- *       the text: per item its id, title, text, brand, categories and related ids, each
- *         NUL-terminated (text_bytes in all)
+ *       the text: per item its id, title, text, brand, group (not in version 1),
+ *         categories and related ids, each NUL-terminated (text_bytes in all)
  *       title word counts, then whole-text word counts (term_df.h)
  * A restore that is given the bytes to keep (arag_catalog_restore_take) uses the rows
  * and the text where they lie: nothing is parsed, embedded or copied again, and the
  * catalog takes little more than the snapshot's own bytes. */
 
-#define SNAP_VERSION 1u
+#define SNAP_VERSION 2u
 #define SNAP_ROWS 64u /* offset of the rows: 16-byte aligned for the SIMD kernels */
-#define ITEM_RECORD 24u
+#define ITEM_RECORD 28u
+#define ITEM_RECORD_V1 24u
 
 static size_t item_text_bytes(const arag_item *it) {
-  size_t b = it->id_len + 1 + strlen(it->title) + 1 + strlen(it->text) + 1 + strlen(it->brand) + 1;
+  size_t b = it->id_len + 1 + strlen(it->title) + 1 + strlen(it->text) + 1 + strlen(it->brand) + 1 +
+             (it->group ? strlen(it->group) : 0) + 1;
   for (uint32_t c = 0; c < it->n_categories; c++) b += strlen(it->categories[c]) + 1;
   for (uint32_t r = 0; r < it->n_related; r++) b += strlen(it->related_ids[r]) + 1;
   return b;
@@ -483,6 +493,7 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
         arag_writer_u32(&w, it->n_related);
         arag_writer_f64(&w, it->price);
         arag_writer_f64(&w, it->popularity);
+        arag_writer_u32(&w, it->repeat_purchase ? 1u : 0u);
       } else if (pass == 1) {
         for (uint32_t k = 0; k < it->n_related; k++) arag_writer_f32(&w, it->related_w[k]);
       } else {
@@ -490,6 +501,7 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
         put_cstr(&w, it->title);
         put_cstr(&w, it->text);
         put_cstr(&w, it->brand);
+        put_cstr(&w, it->group ? it->group : "");
         for (uint32_t k = 0; k < it->n_categories; k++) put_cstr(&w, it->categories[k]);
         for (uint32_t k = 0; k < it->n_related; k++) put_cstr(&w, it->related_ids[k]);
       }
@@ -565,8 +577,9 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
                    cat->lim.max_rows);
   /* The sections, by their sizes (bounded by the bytes there are). */
   size_t row_size = dtype == ARAG_I8 ? stride : (size_t)stride * 4, rows_len, recs_len;
+  const size_t record = version >= 2 ? ITEM_RECORD : ITEM_RECORD_V1;
   if (!arag_size_mul(row_size + (dtype == ARAG_I8 ? 4 : 0), n, &rows_len) ||
-      !arag_size_mul(ITEM_RECORD, n, &recs_len) || rows_len > arag_reader_left(&r))
+      !arag_size_mul(record, n, &recs_len) || rows_len > arag_reader_left(&r))
     return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its rows");
   uint8_t *rows = (uint8_t *)arag_reader_view(&r, (size_t)n * row_size);
   float *scales = (float *)(void *)arag_reader_view(&r, dtype == ARAG_I8 ? (size_t)n * 4 : 0);
@@ -577,12 +590,16 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   arag_reader rr;
   arag_reader_init(&rr, recs, recs_len);
   for (uint32_t i = 0; i < n; i++) {
-    uint32_t nc = 0, nr = 0;
+    uint32_t nc = 0, nr = 0, flags = 0;
     double price = 0, pop = 0;
     arag_reader_u32(&rr, &nc); /* cannot fail: recs_len bytes are there */
     arag_reader_u32(&rr, &nr);
     arag_reader_f64(&rr, &price);
     arag_reader_f64(&rr, &pop);
+    if (version >= 2) arag_reader_u32(&rr, &flags);
+    if (flags > 1)
+      return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot item %u has unknown flags %u", i,
+                     flags);
     if (nc > ARAG_ITEM_MAX_CATEGORIES || nr > ARAG_ITEM_MAX_RELATED)
       return set_err(cat, ARAG_E_CORRUPT,
                      "catalog snapshot item %u has %u categories and %u "
@@ -646,6 +663,10 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
     arag_reader_u32(&rr, &it->n_related);
     arag_reader_f64(&rr, &it->price);
     arag_reader_f64(&rr, &it->popularity);
+    uint32_t flags = 0;
+    if (version >= 2) arag_reader_u32(&rr, &flags);
+    it->repeat_purchase = (uint8_t)(flags & 1u);
+    it->group = NULL;
     it->vec = NULL;
     it->in_arena = 1;
     it->title_brand_len = 0;
@@ -653,7 +674,8 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
     if (!(it->id = next_str(&at, end, max_id, 1, &it->id_len, &over)) ||
         !(it->title = next_str(&at, end, max_text, 0, &l, &over)) ||
         !(it->text = next_str(&at, end, max_text, 0, &l, &over)) ||
-        !(it->brand = next_str(&at, end, max_text, 0, &l, &over)))
+        !(it->brand = next_str(&at, end, max_text, 0, &l, &over)) ||
+        (version >= 2 && !(it->group = next_str(&at, end, max_text, 0, &l, &over))))
       goto bad_text;
     it->categories = it->n_categories ? list : NULL;
     for (t = 0; t < it->n_categories; t++)

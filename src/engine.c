@@ -60,6 +60,7 @@ void arag_config_default(arag_config *c) {
   c->deadline_ms = DEFAULT_DEADLINE_MS;
   c->max_answer_bytes = DEFAULT_MAX_ANSWER_BYTES;
   arag_reasoner_params_default(&c->reasoner);
+  arag_shelf_default(&c->shelf);
 }
 
 typedef struct uint_key {
@@ -176,6 +177,8 @@ arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request,
         arag_status st = read_bool(a, name, &t.agents[which], err, err_len);
         if (st != ARAG_OK) return st;
       }
+    } else if (strcmp(key, "shelf") == 0) {
+      if (arag_shelf_apply(&t.shelf, v, err, err_len) != 0) return ARAG_E_INVALID;
     } else if (strcmp(key, "reasoner") == 0) {
       if (!cJSON_IsObject(v))
         return cfg_fail(err, err_len, ARAG_E_INVALID,
@@ -229,6 +232,8 @@ cJSON *arag_config_json(const arag_config *c) {
     }
     cJSON_AddNumberToObject(r, arag_reasoner_params_name(i), strtod(num, NULL));
   }
+  cJSON *sh = arag_shelf_json(&c->shelf);
+  if (sh && !cJSON_AddItemToObject(o, "shelf", sh)) cJSON_Delete(sh);
   return o;
 }
 

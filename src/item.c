@@ -35,6 +35,7 @@ void arag_item_clear(arag_item *it) {
   free(it->title);
   free(it->text);
   free(it->brand);
+  free(it->group);
   if (it->categories) {
     for (uint32_t i = 0; i < it->n_categories; i++) free(it->categories[i]);
     free(it->categories);
@@ -165,6 +166,14 @@ static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32
     free(it->brand);
     it->brand = brand_from_text(it->text);
     if (!it->brand) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  }
+  if ((st = get_string(obj, "group", 0, lim->max_text_bytes, &it->group, err, err_len)) != ARAG_OK)
+    return st;
+  const cJSON *rp = cJSON_GetObjectItemCaseSensitive(obj, "repeat_purchase");
+  if (rp && !cJSON_IsNull(rp)) {
+    if (!cJSON_IsBool(rp))
+      return fail(ARAG_E_JSON, err, err_len, "\"repeat_purchase\" must be true or false");
+    it->repeat_purchase = cJSON_IsTrue(rp) ? 1 : 0;
   }
 
   const cJSON *cats = cJSON_GetObjectItemCaseSensitive(obj, "categories");
@@ -305,7 +314,10 @@ arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim) {
   dst->title = dup_str(src->title);
   dst->text = dup_str(src->text);
   dst->brand = dup_str(src->brand);
-  int ok = dst->id && dst->title && dst->text && dst->brand;
+  dst->group = src->group && src->group[0] ? dup_str(src->group) : NULL;
+  dst->repeat_purchase = src->repeat_purchase;
+  int ok = dst->id && dst->title && dst->text && dst->brand &&
+           (dst->group || !src->group || !src->group[0]);
   if (ok && src->n_categories) {
     dst->categories = (char **)calloc(src->n_categories, sizeof(char *));
     ok = dst->categories != NULL;

@@ -19,6 +19,7 @@ typedef struct arag_item {
   char *title;
   char *text; /* description; may be long */
   char *brand;
+  char *group;       /* the catalog's variant family ("group"); NULL or "" when absent */
   char **categories; /* category path, general to specific */
   uint32_t n_categories;
   double price;
@@ -30,6 +31,8 @@ typedef struct arag_item {
   float *related_w;
   uint32_t n_related;
   float *vec;
+  uint8_t repeat_purchase; /* "repeat_purchase": shoppers buy it again (a shelf may show
+                              it and its variants after a purchase) */
   /* 1 for an item a catalog restored into one block with its strings and arrays
    * (src/catalog.c): nothing of it is freed on its own. */
   uint8_t in_arena;

@@ -984,6 +984,10 @@ static const char *label_str(arag_nli_label l) {
 static void finalize(arag_session *s) {
   uint32_t n = s->n_cands;
   uint32_t k = s->cfg.k < n ? s->cfg.k : n;
+  /* The shelf's rules on the first k places (shelf.h). */
+  if (s->cand_feat && !arag_shelf_arrange(&s->cfg.shelf, k, s->order, n, s->cands, s->cand_feat,
+                                          s->events ? s->events + s->n_long : NULL, s->n_sess))
+    arag_bb_degrade(&s->bb, -1, "shelf:out_of_memory");
   s->state = ARAG_SESSION_DONE;
   s->catalog = NULL;
   arag_sb sb;

@@ -7,6 +7,7 @@
 #include "blackboard.h"
 #include "errbuf.h"
 #include "reasoner.h"
+#include "shelf.h"
 #include <cJSON.h>
 #include <stdint.h>
 
@@ -39,6 +40,7 @@ typedef struct arag_config {
   uint32_t deadline_ms;          /* whole recommendation (host backend); 0: none */
   uint32_t max_answer_bytes;     /* engine-level only: longer answers are cut first */
   arag_reasoner_params reasoner; /* the offline reasoner's weights */
+  arag_shelf_cfg shelf;          /* how the first k places are arranged (shelf.h) */
 } arag_config;
 
 void arag_config_default(arag_config *c);

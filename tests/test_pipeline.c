@@ -414,7 +414,29 @@ static void finish(host *h, cJSON *res) {
 /* Tests                                                                     */
 /* ------------------------------------------------------------------------ */
 
-static const char *HOST = "{\"backend\":\"host\",\"max_in_flight\":16}";
+/* The shelf's rules off: these tests read the model's order as it answered it
+ * (test_shelf_over_a_model has them on). */
+static const char *HOST = "{\"backend\":\"host\",\"max_in_flight\":16,\"shelf\":false}";
+
+/* The shelf's rules apply to a model's ranking as to the offline one's: over the model's
+ * reversed order, the first 6 places hold no two variants (one brand's one kind: "Brand1
+ * Lipstick shade 5" and "... shade 9"), nothing of what the session bought, at most 3
+ * of a brand; the order stays a permutation. */
+static void test_shelf_over_a_model(void) {
+  host h;
+  cJSON *res = run_mode(&h, M_GOOD, "{\"backend\":\"host\",\"max_in_flight\":16}", "\"k\":6");
+  CHECK(res && check_permutation(res, 6));
+  int fam[3][4] = {{0}}, brand[3] = {0};
+  /* The session's purchases: items 103..107. */
+  for (int i = 3; i < 8; i++) fam[i % 3][i % 4] = 1;
+  for (int r = 0; res && r < 6; r++) {
+    int i = atoi(order_at(res, r)) - 100;
+    CHECK(!fam[i % 3][i % 4]);
+    fam[i % 3][i % 4] = 1;
+    CHECK(++brand[i % 3] <= 3);
+  }
+  finish(&h, res);
+}
 
 static void test_happy_path_async(void) {
   host h;
@@ -612,9 +634,10 @@ static void test_repairs(void) {
   finish(&h, res);
 }
 
-/* The retrieval fallbacks (config "fallback": "retrieval"). */
+/* The retrieval fallbacks (config "fallback": "retrieval"); the retrieval order as it is
+ * (the shelf's rules off). */
 static const char *HOST_RETRIEVAL =
-    "{\"backend\":\"host\",\"max_in_flight\":16,\"fallback\":\"retrieval\"}";
+    "{\"backend\":\"host\",\"max_in_flight\":16,\"fallback\":\"retrieval\",\"shelf\":false}";
 
 static void test_degradations(void) {
   host h;
@@ -754,7 +777,9 @@ static void test_ablations(void) {
 
   /* IRA off: the order follows the NLI scores (even ids first). */
   res = run_mode(&h, M_GOOD,
-                 "{\"backend\":\"host\",\"max_in_flight\":16,\"agents\":{\"ira\":false}}", NULL);
+                 "{\"backend\":\"host\",\"max_in_flight\":16,\"agents\":{\"ira\":false},"
+                 "\"shelf\":false}",
+                 NULL);
   CHECK(res && check_permutation(res, 10));
   CHECK_EQ_INT(count_agent(&h, 0, "ira"), 0);
   for (int i = 0; res && i < 20; i++) CHECK((atoi(order_at(res, i)) % 2 == 0) == (i < 10));
@@ -1101,7 +1126,8 @@ static void test_offline_same_shape(void) {
  * must reproduce). */
 static cJSON *offline_reference(const char *extra) {
   arag_engine *eng = NULL;
-  CHECK_EQ_INT(arag_engine_create("{}", 2, &eng), ARAG_OK);
+  const char *cfg = "{\"shelf\":false}"; /* as HOST */
+  CHECK_EQ_INT(arag_engine_create(cfg, strlen(cfg), &eng), ARAG_OK);
   if (!eng) return NULL;
   char *reqj = make_request(extra);
   uint32_t sid = 0;
@@ -1517,6 +1543,7 @@ int main(void) {
   CHECK(fx.cat != NULL && fx.hist != NULL);
   if (!fx.cat || !fx.hist) return test_report();
   RUN(test_happy_path_async);
+  RUN(test_shelf_over_a_model);
   RUN(test_sync_inside_callback);
   RUN(test_max_in_flight);
   RUN(test_repairs);

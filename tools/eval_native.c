@@ -1,15 +1,19 @@
 /* eval_native: the evaluation protocol of the design notes, natively.
  *
- *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua
+ *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua,
+ *                                     arag-storefront
  *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
  *               [--param name=value ...] [--resamples 1000] [--catalog f32|int8]
  *               [--split test|valid]
  *
  * Items go into a catalog through arag_catalog_add_json (so the item vectors are
  * the product's), each with "popularity" and "related" fields counted over all
- * eligible users' histories (never targets). Each user's history goes into an arag_history, and
+ * eligible users' histories (never targets), and "repeat_purchase" when some history
+ * holds the item twice. Each user's history goes into an arag_history, and
  * the arag methods run arag_recommend_start with the backend "offline" and the
- * candidates as ids; the ablations switch one agent off in the config.
+ * candidates as ids; the ablations switch one agent off in the config. The arag methods
+ * rank with the engine's shelf rules off (the paper's protocol); arag-storefront with
+ * them on, over a shelf of the first STOREFRONT_K places.
  *
  * --catalog int8 gives the pipeline an int8 catalog of the same items (the baselines
  * keep the f32 vectors), to measure what the smaller index costs in quality.
@@ -43,6 +47,11 @@
 
 #define DIM ARAG_EMBED_DEFAULT_DIM
 #define SESSION_LEN 5
+/* arag-storefront: the engine's storefront shelf rules over a shelf of this many items
+ * (the demo's); the other arag methods rank with them off (the paper's protocol). */
+#define STOREFRONT_K 6
+#define STR_(x) #x
+#define STR(x) STR_(x)
 #define LONG_TERM_LEN 50
 
 static void die(const char *msg, const char *detail) {
@@ -127,6 +136,7 @@ static uint32_t *smap_slot(smap *m, const char *k, int insert) {
 typedef struct item_rec {
   char *id;
   char *json; /* the line, with "popularity" added */
+  int repeat; /* some history holds it twice: marked "repeat_purchase" */
   double pop;
   uint32_t *rel, *rel_n; /* related items (best first) and their co-occurrence counts */
   uint32_t n_rel;
@@ -323,6 +333,13 @@ static void load(const char *dir, uint32_t drop, data *d) {
       d->items[d->users[i].ev[j].item].pop += w;
   }
   related_counts(d);
+  /* Repeat purchases: an item some history (never a target) holds twice, as the JS
+   * harness marks it (repeatPurchases). */
+  for (uint32_t i = 0; i < d->n_users; i++)
+    for (uint32_t j = 0; j + 1 < d->users[i].n; j++)
+      for (uint32_t q = j + 1; q + 1 < d->users[i].n; q++)
+        if (d->users[i].ev[j].item == d->users[i].ev[q].item)
+          d->items[d->users[i].ev[j].item].repeat = 1;
 }
 
 /* Appends o as one JSON line to a growing buffer and deletes o. */
@@ -362,6 +379,8 @@ static arag_catalog *build_catalog(const char *dir, data *d, int int8, arag_cata
       for (uint32_t q = 0; q < d->items[k].n_rel; q++)
         cJSON_AddNumberToObject(rel, d->items[d->items[k].rel[q]].id, d->items[k].rel_n[q]);
     }
+    cJSON_DeleteItemFromObjectCaseSensitive(o, "repeat_purchase");
+    if (d->items[k].repeat) cJSON_AddTrueToObject(o, "repeat_purchase");
     put_json_line(&all, &n, &cap, o);
     k++;
   }
@@ -482,6 +501,7 @@ typedef struct method {
   const char *name;
   int kind; /* 0 recency, 1 rag, 2 popularity, 3 arag */
   int uua, nli, csa;
+  uint32_t shelf_k; /* arag-storefront: the shelf's rules on the first shelf_k places */
   arag_engine *eng;
   double *val; /* n_users x 5 metrics */
   double ms;
@@ -787,7 +807,7 @@ static void bootstrap(const method *a, const method *b, uint32_t nu, int k, uint
 static void usage(void) {
   fprintf(stderr,
           "usage: eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,"
-          "arag-no-uua\n"
+          "arag-no-uua,arag-storefront\n"
           "                   [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]\n"
           "                   [--param name=value]... [--resamples 1000] [--catalog f32|int8]\n"
           "                   [--split test|valid]\n");
@@ -862,6 +882,8 @@ int main(int argc, char **argv) {
       m->kind = 3, m->csa = 0;
     else if (strcmp(tok, "arag-no-uua") == 0)
       m->kind = 3, m->uua = 0;
+    else if (strcmp(tok, "arag-storefront") == 0)
+      m->kind = 3, m->shelf_k = STOREFRONT_K;
     else
       die("unknown method", tok);
     for (uint32_t j = 0; j < nm; j++)
@@ -900,9 +922,10 @@ int main(int argc, char **argv) {
       char cfg[256];
       snprintf(cfg, sizeof cfg,
                "{\"backend\":\"offline\",\"session_len\":%d,\"long_term_len\":%d,"
-               "\"agents\":{\"uua\":%s,\"nli\":%s,\"csa\":%s,\"ira\":true}}",
+               "\"agents\":{\"uua\":%s,\"nli\":%s,\"csa\":%s,\"ira\":true},\"shelf\":%s}",
                SESSION_LEN, LONG_TERM_LEN, ms[j].uua ? "true" : "false",
-               ms[j].nli ? "true" : "false", ms[j].csa ? "true" : "false");
+               ms[j].nli ? "true" : "false", ms[j].csa ? "true" : "false",
+               ms[j].shelf_k ? "{\"size\":" STR(STOREFRONT_K) "}" : "false");
       if (arag_engine_create(cfg, strlen(cfg), &ms[j].eng) != ARAG_OK)
         die("engine_create failed", cfg);
     }

@@ -87,6 +87,7 @@ describe('chromium', { timeout: 120000 }, () => {
       candidates: u.candidates,
       k: 20,
       llm: { baseURL: llmServer.baseURL, model: 'browser-model' },
+      config: { shelf: false }, // the model's order as it answered it
     });
     assert.ok(got.ok, got.message);
     assert.deepEqual(got.degraded, []);

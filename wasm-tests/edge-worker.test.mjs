@@ -92,7 +92,9 @@ test('POST /recommend with an LLM: a page token, the operator\'s model and key, 
   const out = await res.json();
   checkRecommendation(out, 5);
   assert.deepEqual(out.degraded, []);
-  out.items.forEach((r, i) => assert.equal(r.reason, `server rank ${i + 1}`));
+  // Each item keeps the model's reason for it (the shelf's rules may move it).
+  const ranks = out.items.map((r) => Number((/^server rank (\d+)$/.exec(r.reason) || [])[1]));
+  assert.ok(ranks.every((x) => x >= 1 && x <= 20) && new Set(ranks).size === ranks.length, ranks.join());
   const chat = llm.chat();
   assert.deepEqual([...new Set(chat.map((r) => r.agent))].sort(), ['csa', 'ira', 'nli', 'uua']);
   for (const r of chat) {
@@ -148,7 +150,9 @@ test('ARAG_LLM = workers-ai: /recommend and the proxy through the AI binding', a
     assert.equal(res.status, 200, await res.clone().text());
     const out = await res.json();
     checkRecommendation(out, 4);
-    out.items.forEach((r, i) => assert.equal(r.reason, `server rank ${i + 1}`));
+    // Each item keeps the model's reason for it (the shelf's rules may move it).
+  const ranks = out.items.map((r) => Number((/^server rank (\d+)$/.exec(r.reason) || [])[1]));
+  assert.ok(ranks.every((x) => x >= 1 && x <= 20) && new Set(ranks).size === ranks.length, ranks.join());
     for (const r of llm.chat()) assert.equal(r.path, '/ai/run/%40cf%2Ftest%2Fmodel');
     const p = await post(mf, '/v1/chat/completions', { model: 'x', messages: [{ role: 'user', content: 'hi' }] }, await bearer());
     assert.equal(p.status, 200, await p.clone().text());

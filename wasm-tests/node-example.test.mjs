@@ -96,7 +96,9 @@ test('--backend openai: the agents run on an OpenAI-compatible server, the key f
     const out = JSON.parse(stdout);
     assert.equal(out.backend, 'openai');
     assert.equal(out.items.length, 5);
-    out.items.forEach((r, i) => assert.equal(r.model_reason, `server rank ${i + 1}`));
+    // Each item keeps the model's reason for it (the shelf's rules may move it).
+    const ranks = out.items.map((r) => Number(/^server rank (\d+)$/.exec(r.model_reason)[1]));
+    assert.equal(new Set(ranks).size, 5);
     // What the shopper reads is still the evidence, never the model's unchecked text.
     out.items.forEach((r) => assert.equal(r.reason, renderReason(r)));
     assert.deepEqual(out.degraded, []);

@@ -274,7 +274,8 @@ describe('offline recommender', () => {
     const base = (id) => title.get(id).replace(/, [^,]*$/, '');
     const top = {};
     for (const div of [0, 1]) {
-      const rec = await createRecommender({ arag: arags.emscripten, catalog: items, config: { top_k: 30, reasoner: { ira_div: div } } });
+      // The shelf's rules off: this is IRA's own diversity step.
+      const rec = await createRecommender({ arag: arags.emscripten, catalog: items, config: { top_k: 30, reasoner: { ira_div: div }, shelf: false } });
       rec.history.add([0, 3, 8].map((i, ts) => ({ id: items[i].id, ts, kind: 'purchase' })));
       const out = await rec.recommend({ k: 6 });
       assert.equal(out.trace.config.reasoner.ira_div, div);
@@ -291,6 +292,12 @@ describe('offline recommender', () => {
     assert.ok(variantPairs(top[0]) >= 1, `without diversity two variants rank together: ${top[0].map((id) => title.get(id)).join(' | ')}`);
     assert.equal(variantPairs(top[1]), 0, top[1].map((id) => title.get(id)).join(' | '));
     assert.equal(top[1][0], top[0][0], 'the best item stays first');
+    // The storefront shelf's defaults (no ira_div): no two variants either.
+    const rec = await createRecommender({ arag: arags.emscripten, catalog: items, config: { top_k: 30 } });
+    rec.history.add([0, 3, 8].map((i, ts) => ({ id: items[i].id, ts, kind: 'purchase' })));
+    const shelf = (await rec.recommend({ k: 6 })).items.map((it) => it.id);
+    rec.free();
+    assert.equal(variantPairs(shelf), 0, shelf.map((id) => title.get(id)).join(' | '));
   });
 
   test('errors surface as AragError and change nothing', async () => {

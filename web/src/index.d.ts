@@ -111,6 +111,12 @@ export interface Item {
    * many shoppers bought both). At most 64 entries. Catalog-side: not kept in history
    * snapshots. */
   related?: Record<string, number>;
+  /** The item's variant family (sizes, shades, packs of one product): a shelf shows one
+   * item of a group. Without one, variants are told from brand, category and title. */
+  group?: string;
+  /** Shoppers buy it again (refills, consumables): the shelf may show it, and its
+   * variants, after the shopper bought or carted it. */
+  repeat_purchase?: boolean;
   vector?: Vector;
 }
 
@@ -513,6 +519,21 @@ export type ReasonerParam =
   | 'ira_u_brand' | 'ira_u_cat' | 'ira_u_kw' | 'ira_u_sess' | 'ira_c_brand' | 'ira_c_cat' | 'ira_c_kw'
   | 'ira_text';
 
+/** The shelf's rules (docs/shelf.md); unset ones keep their values. */
+export interface ShelfConfig {
+  /** A variant family shows once (default true). */
+  one_per_family?: boolean;
+  /** No item carted or bought in the session, nor a variant of one, unless the catalog
+   * marks it `repeat_purchase` (default true). */
+  hide_bought_variants?: boolean;
+  /** At most this share of the places from one brand, in (0, 1] (default 0.5; 1: no limit)... */
+  max_brand_share?: number;
+  /** ...as long as another brand's item ranks within brand_reach x k places (default 8). */
+  brand_reach?: number;
+  /** The places the rules arrange (default 0: the k items returned). */
+  size?: number;
+}
+
 /** Engine configuration (see include/arag.h). backend follows from `llm`. */
 export interface EngineConfig {
   theta?: number;
@@ -544,6 +565,10 @@ export interface EngineConfig {
   trace_prompts?: boolean;
   /** The offline reasoner's weights (the defaults are tuned on the sample data sets). */
   reasoner?: Partial<Record<ReasonerParam, number>>;
+  /** The shelf's rules on the first k places (docs/shelf.md): true (the storefront
+   * defaults, what an engine starts with), false (the ranker's order as it is), or some
+   * settings. */
+  shelf?: boolean | ShelfConfig;
   [key: string]: unknown;
 }
 

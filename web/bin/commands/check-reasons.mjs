@@ -12,8 +12,8 @@ and the history, reading the data itself: the evidence each item carries (brand,
 path, shared words, bought together, repeat purchase, price range, popularity), or for a
 module whose items carry none, the claims of its reason text. Also measures each shelf: the
 share of places taken by a variant of an item shown above it or bought in the session, and
-the largest share of one brand. The catalog carries "popularity" and "related" counted from
-the histories, as arag eval gives them. Exit status 3 when a claim is false.
+the largest share of one brand. The catalog carries "popularity", "related" and
+"repeat_purchase" from the histories, as arag eval gives them. Exit status 3 when a claim is false.
 
   --data DIR            folder with items.jsonl and interactions.jsonl
                         (default: $ARAG_DATA_ROOT/amazon-beauty)

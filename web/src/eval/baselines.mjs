@@ -104,11 +104,28 @@ export function relatedCounts(users, window = 3, top = 64) {
   return out;
 }
 
+// Repeat purchases: the items some history (never a target) holds twice. The storefront
+// shelf shows variants of a just-bought item only for items so marked, as a shop marks
+// what its shoppers buy again (the data sets carry no such mark). The native eval tool
+// marks the same items.
+export function repeatPurchases(users) {
+  const out = new Set();
+  for (const u of users) {
+    const seen = new Set();
+    for (const e of u.history) {
+      if (seen.has(e.item)) out.add(e.item);
+      seen.add(e.item);
+    }
+  }
+  return out;
+}
+
 // The catalog lines the pipeline gets: each item with "popularity" set to its history
 // count (replacing any given value), and, when `related` (from relatedCounts) is given,
 // "related" set to its co-occurrence list (replacing any given one; absent when the item
-// has none), so the reasoner sees only history statistics.
-export function withPopularity(items, counts, related = null) {
+// has none), and when `repeats` (from repeatPurchases) is given, "repeat_purchase" for
+// those items (replacing any given value), so the reasoner sees only history statistics.
+export function withPopularity(items, counts, related = null, repeats = null) {
   return items.map((it) => {
     const o = JSON.parse(it.json);
     delete o.popularity;
@@ -117,6 +134,10 @@ export function withPopularity(items, counts, related = null) {
       delete o.related;
       const list = related.get(it.id);
       if (list && list.length) o.related = Object.fromEntries(list);
+    }
+    if (repeats) {
+      delete o.repeat_purchase;
+      if (repeats.has(it.id)) o.repeat_purchase = true;
     }
     return { ...it, json: JSON.stringify(o) };
   });

@@ -24,20 +24,44 @@ export const JOINING_WORDS = new Set(['and', 'of', 'the', 'by', 'de', 'la', 'le'
 // Abbreviations that open a name and never end one ("Dr. Bronner's", "St. Ives").
 const OPENING_WORDS = new Set(['dr', 'st', 'mr', 'mrs', 'ms', 'mt']);
 
-// Words that describe a size, a count, a pack or a colour: variants of one product differ
-// in them (the measure of variant duplicates sets them aside).
-const VARIANT_WORDS = new Set(
+// Words set aside when two titles are compared as variants of one product: function and
+// joining words, sizes, units, counts, packs and packaging, colours and shades.
+const SET_ASIDE = new Set(
   (
-    'oz ounce ounces fl fluid ml milliliter milliliters liter liters litre litres gram grams gr kg mg lb lbs pound pounds ' +
-    'inch inches cm mm ft feet foot yard yards count ct pack packs pk pcs pc piece pieces set sets kit refill refills ' +
-    'size sizes travel mini jumbo large small medium big value bonus bottle bottles jar jars tube tubes pouch pouches box boxes ' +
-    'each ea per of pair pairs dozen sheets sheet rolls roll unit units total package packaging ' +
-    'black white red blue green yellow orange purple pink brown grey gray silver gold golden beige ivory tan nude navy teal aqua ' +
-    'turquoise coral peach plum burgundy maroon violet lavender lilac rose ruby cherry berry wine mauve taupe bronze copper ' +
-    'champagne charcoal slate fog sand mint olive khaki chocolate caramel honey espresso mocha cocoa blonde blond auburn ' +
-    'light dark deep fair multicolor multi assorted'
+    'a an the and or nor but of for to in on at by with without from into onto over under per as is are be been it its this ' +
+    'that these those your you our my so not no all any each both more most less very too can may will do does has have ' +
+    'was were which who what when where how than then also just only even such same other up out off about new one two three ' +
+    'plus etc get make made use used best great good quality premium top perfect free de la le du des del von van der et da di ' +
+    'oz ounce ounces fl fluid ml milliliter milliliters liter liters litre litres gram grams gr kg mg mcg lb lbs pound pounds ' +
+    'inch inches cm mm ft feet foot yd yard yards count ct pack packs pk pcs pc piece pieces set sets kit kits size sizes ' +
+    'sized travel mini jumbo large small medium big value bonus bottle bottles jar jars carton cartons container containers ' +
+    'packet packets sachet sachets ea pair pairs dozen sheet sheets unit units total package packages packaging packaged pkg ' +
+    'vary varies varied assorted quantity qty capacity volume weight net xl xxl xs regular standard double triple twin single ' +
+    'multi multipack bulk sample samples trial version edition item items color colors colour colours shade shades vol ' +
+    'black white red blue green yellow orange purple pink brown grey gray silver gold golden beige ivory tan nude navy teal ' +
+    'aqua turquoise coral peach plum burgundy maroon violet lavender lilac rose ruby cherry berry wine mauve taupe bronze ' +
+    'copper champagne charcoal slate fog sand mint olive khaki chocolate caramel honey espresso mocha cocoa blonde blond ' +
+    'auburn light dark deep fair multicolor multicolored'
   ).split(' ')
 );
+const MEASURES = new Set(
+  (
+    'oz ounce ounces fl fluid ml milliliter milliliters liter liters litre litres gram grams gr kg mg mcg lb lbs pound pounds ' +
+    'inch inches cm mm ft feet foot yd yard yards count ct pack packs pk pcs pc piece pieces set sets kit kits size sizes ' +
+    'sized pair pairs dozen sheet sheets unit units xl xxl xs bottle bottles jar jars multipack'
+  ).split(' ')
+);
+
+// Title words for the variant test: split at spaces, commas, slashes and parentheses,
+// trimmed of other punctuation, letters and digits kept (lower case).
+function nameTokens(title) {
+  return String(title || '')
+    .split(/[\s,/()]+/)
+    .map((w) => w.replace(/^[^A-Za-z0-9\u0080-\uffff]+|[^A-Za-z0-9\u0080-\uffff]+$/g, ''))
+    .filter(Boolean)
+    .map((w) => ({ raw: w, key: w.toLowerCase().replace(/[^a-z0-9\u0080-\uffff]/g, '') }))
+    .filter((t) => t.key);
+}
 
 // Two spellings of one brand name compare equal by their words without a final "s"
 // ("Burt's Bees" and "Burts Bees").
@@ -144,18 +168,46 @@ export class CatalogFacts {
     return '';
   }
 
-  // The variant family for the shelf measures: the catalog's "group" when given, else the
-  // brand and the title before its first comma without the brand's words, numbers and
-  // size, count, pack and colour words (the whole title when that leaves nothing).
-  familyOf(item) {
-    if (typeof item.group === 'string' && item.group) return `group:${item.group}`;
+  // What the variant test compares: the catalog's group, else the brand (brandOf), the
+  // category path and the name words (title words but the brand's, set-aside words, and
+  // numbers a measure word follows or that follow "of", "x" or a measure word, or that
+  // carry their unit: "8 oz", "pack of 2", "16oz").
+  variantKey(item) {
+    const group = typeof item.group === 'string' && item.group ? item.group : '';
     const brand = this.brandOf(item);
-    const bw = new Set(brandWords(brand));
-    const keep = (s) => words(s).filter((w) => !bw.has(w) && !bw.has(brandWords(w)[0]) && !/[0-9]/.test(w) && !VARIANT_WORDS.has(w));
-    const title = String(item.title || '');
-    const comma = title.indexOf(',');
-    let rest = keep(comma > 0 ? title.slice(0, comma) : title);
-    if (!rest.length) rest = keep(title);
-    return `${brand}|${rest.join(' ')}`;
+    const bw = new Set(brand ? brand.split(' ') : []);
+    const t = nameTokens(item.title);
+    const words = new Set();
+    t.forEach((x, i) => {
+      if (x.key.length < 2 || bw.has(x.key) || bw.has(brandWords(x.key)[0])) return;
+      if (/^[0-9]/.test(x.raw)) {
+        const unit = x.raw.toLowerCase().replace(/^[0-9.,-]+/, '').replace(/[^a-z0-9\u0080-\uffff]/g, '');
+        if (unit && MEASURES.has(unit)) return;
+        if (!unit) {
+          const next = t[i + 1];
+          const prev = t[i - 1];
+          if ((next && MEASURES.has(next.key)) || (prev && (MEASURES.has(prev.key) || prev.key === 'of' || prev.key === 'x'))) return;
+        }
+      } else if (SET_ASIDE.has(x.key)) return;
+      words.add(x.key);
+    });
+    return { id: item.id, group, brand, path: Array.isArray(item.categories) && item.categories.length ? item.categories.join('\u0000') : '', words };
   }
+}
+
+// Are two items variants of one product (or one item)? Both with a group: equal groups;
+// else the same brand, the same category path when both have one, and the same name
+// words, or at least two in common with at most two apart on either side and no fewer
+// in common than apart.
+export function areVariants(a, b) {
+  if (a.id === b.id) return true;
+  if (a.group && b.group) return a.group === b.group;
+  if (a.brand !== b.brand) return false;
+  if (a.path && b.path && a.path !== b.path) return false;
+  if (!a.words.size || !b.words.size) return false;
+  let common = 0;
+  for (const w of a.words) if (b.words.has(w)) common++;
+  const apart = Math.max(a.words.size - common, b.words.size - common);
+  if (apart === 0) return true;
+  return common >= 2 && apart <= 2 && common >= apart;
 }

@@ -6,7 +6,7 @@
 // Claims come from an item's `evidence` (one claim per entry, see include/arag.h); an
 // item without `evidence` (results of the module before evidence existed) has its claims
 // read from the reason text that module wrote (legacy-reasons.mjs).
-import { brandField, CatalogFacts, words } from './catalog-facts.mjs';
+import { areVariants, brandField, CatalogFacts, words } from './catalog-facts.mjs';
 import { legacyClaims } from './legacy-reasons.mjs';
 
 const KINDS_OF_EVENT = ['view', 'cart', 'purchase', 'rating'];
@@ -234,25 +234,24 @@ export function claimsOf(rec, ctx) {
   return legacyClaims(rec.reason || '', ctx.events.map((e) => e.item), ctx.sessionFrom);
 }
 
-// The shelf measures of one recommendation: items that repeat a family already on the
-// shelf above them or one the shopper bought or carted in the session (unless the catalog
-// marks the item a repeat purchase), and the largest share of one brand.
+// The shelf measures of one recommendation: items that are a variant of an item shown
+// above them or of one the shopper bought or carted in the session (unless the catalog marks
+// the item a repeat purchase), and the largest share of one brand.
 export function shelfMeasures(ids, ctx, facts) {
-  const fams = new Set();
+  const bought = [];
   for (let i = ctx.sessionFrom; i < ctx.events.length; i++) {
     const e = ctx.events[i];
-    if (e.kind === 'purchase' || e.kind === 'cart') fams.add(facts.familyOf(e.item));
+    if (e.kind === 'purchase' || e.kind === 'cart') bought.push(facts.variantKey(e.item));
   }
-  const bought = new Set(fams);
-  const shown = new Set();
+  const shown = [];
   let dup = 0;
   const brands = new Map();
   for (const id of ids) {
     const it = facts.byId.get(id);
     if (!it) continue;
-    const f = facts.familyOf(it);
-    if (shown.has(f) || (bought.has(f) && !it.repeat_purchase)) dup++;
-    shown.add(f);
+    const key = facts.variantKey(it);
+    if (shown.some((s) => areVariants(s, key)) || (!it.repeat_purchase && bought.some((b) => areVariants(b, key)))) dup++;
+    shown.push(key);
     const b = facts.brandOf(it);
     if (b) brands.set(b, (brands.get(b) || 0) + 1);
   }
@@ -264,18 +263,18 @@ export function shelfMeasures(ids, ctx, facts) {
 
 // Recommends for every user of a data set (history: all but the last interaction, as the
 // test split holds out) from the whole catalog, k items each, and checks every claim of
-// every item and each shelf. The catalog carries "popularity" and "related" counted from
-// the histories, as `arag eval` gives them. opts: { data (folder), dist, kind, config, k,
+// every item and each shelf. The catalog carries "popularity", "related" and
+// "repeat_purchase" from the histories, as `arag eval` gives them. opts: { data (folder), dist, kind, config, k,
 // users (0: all), examples (false claims kept per kind, default 5), progress (stream or null) }.
 export async function checkReasons(opts) {
   const { readFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
   const { pathToFileURL } = await import('node:url');
   const { loadDataset } = await import('./data.mjs');
-  const { popularityCounts, relatedCounts, withPopularity } = await import('./baselines.mjs');
+  const { popularityCounts, relatedCounts, repeatPurchases, withPopularity } = await import('./baselines.mjs');
   const { dist, kind = 'emscripten', config = {}, k = 6, users: maxUsers = 0, examples = 5, progress = null } = opts;
   const data = await loadDataset(opts.data);
-  const lines = withPopularity(data.items, popularityCounts(data.users), relatedCounts(data.users));
+  const lines = withPopularity(data.items, popularityCounts(data.users), relatedCounts(data.users), repeatPurchases(data.users));
   const items = lines.map((it) => JSON.parse(it.json));
   const facts = new CatalogFacts(items);
   const lib = await import(pathToFileURL(join(dist, 'index.mjs')).href);

@@ -61,7 +61,7 @@ export async function createEvalEngine(opts) {
       let recPromise = null;
       let lastHistory = null;
       const worker = {
-        async rankArag(history, candidates, agents) {
+        async rankArag(history, candidates, agents, config = {}) {
           if (!recPromise) {
             recPromise = (async () => {
               const r = await lib.createRecommender({ arag, llm, config: baseConfig });
@@ -79,7 +79,7 @@ export async function createEvalEngine(opts) {
             candidates,
             k: candidates.length,
             topK: candidates.length,
-            config: { agents },
+            config: { ...config, agents },
           });
           return { order: out.order, usage: normalizeUsage(out.usage), degraded: out.degraded || [] };
         },

@@ -1,6 +1,6 @@
 // Types of the evaluation harness (web/src/eval/index.mjs), hand-written.
 
-export type MethodName = 'recency' | 'rag' | 'popularity' | 'arag' | 'arag-no-nli' | 'arag-no-csa' | 'arag-no-uua';
+export type MethodName = 'recency' | 'rag' | 'popularity' | 'arag' | 'arag-no-nli' | 'arag-no-csa' | 'arag-no-uua' | 'arag-storefront';
 export type MetricName = 'ndcg@5' | 'hit@5' | 'ndcg@10' | 'hit@10' | 'mrr';
 export type Interval = [number | null, number | null];
 
@@ -108,6 +108,7 @@ export function withPopularity(
   items: ItemLine[],
   counts: Map<string, number>,
   related?: Map<string, Array<[string, number]>> | null,
+  repeats?: Set<string> | null,
 ): ItemLine[];
 
 export interface MethodResult extends Record<MetricName, number> {
@@ -181,6 +182,8 @@ export interface EvalEngine {
       history: readonly Interaction[],
       candidates: readonly string[],
       agents: { uua: boolean; nli: boolean; csa: boolean; ira: boolean },
+      /** More engine config for this request (the arag methods: { shelf: ... }). */
+      config?: Record<string, unknown>,
     ): Promise<{ order: string[]; usage: { calls: number; prompt_tokens: number; completion_tokens: number; failures: number }; degraded: unknown[] }>;
     free(): void;
   };
@@ -203,7 +206,11 @@ export function createEvalEngine(opts: {
 }): Promise<EvalEngine>;
 
 export const PROTOCOL_VERSION: number;
-export const METHODS: Record<MethodName, { kind: 'vector' | 'arag'; agents?: { uua: boolean; nli: boolean; csa: boolean; ira: boolean } }>;
+export const METHODS: Record<MethodName, { kind: 'vector' | 'arag'; agents?: { uua: boolean; nli: boolean; csa: boolean; ira: boolean }; config?: Record<string, unknown> }>;
+/** The shelf arag-storefront arranges (its first places). */
+export const STOREFRONT_SHELF: number;
+/** Items some history (never a target) holds twice: the evaluation marks them repeat_purchase. */
+export function repeatPurchases(users: readonly { history: readonly Interaction[] }[]): Set<string>;
 export function parseMethods(text: string): MethodName[];
 export class Progress {
   constructor(total: number, opts?: { stream?: { isTTY?: boolean; write(s: string): unknown } | null; label?: string; now?: () => number });

@@ -2,14 +2,14 @@
 import { join } from 'node:path';
 import { loadDataset } from './data.mjs';
 import { createEvalEngine } from './engine.mjs';
-import { popularityCounts, relatedCounts, withPopularity } from './baselines.mjs';
+import { popularityCounts, relatedCounts, repeatPurchases, withPopularity } from './baselines.mjs';
 import { parseMethods, runEval } from './run.mjs';
 
 export { loadDataset, parseItems, parseInteractions, DataError, SPLITS } from './data.mjs';
 export { fnv1a64, SplitMix64, userGenerator, sampleCandidates } from './sampler.mjs';
 export { METRICS, ndcgAt, hitAt, mrr, rankFromScores, rankInOrder, meanMetrics } from './metrics.mjs';
 export { resampleIndices, bootstrapCI, pairedGain, quantile } from './bootstrap.mjs';
-export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, relatedCounts, withPopularity, POPULARITY_DECAY } from './baselines.mjs';
+export { cosine, recencyScores, ragScores, popularityCounts, popularityScores, relatedCounts, repeatPurchases, withPopularity, POPULARITY_DECAY } from './baselines.mjs';
 export { METHODS, PROTOCOL_VERSION, parseMethods, runEval, aggregate, targetBreakdown, planUsers, Progress } from './run.mjs';
 export { toJSON, toMarkdown, toSVG } from './report.mjs';
 export { createEvalEngine } from './engine.mjs';
@@ -62,8 +62,9 @@ export async function evaluate(opts) {
     config,
     record,
     replay,
-    // Catalog lines with "popularity" and "related" counted from the histories (never targets).
-    items: withPopularity(data.items, popularityCounts(data.users), relatedCounts(data.users)),
+    // Catalog lines with "popularity", "related" and "repeat_purchase" from the histories
+    // (never targets).
+    items: withPopularity(data.items, popularityCounts(data.users), relatedCounts(data.users), repeatPurchases(data.users)),
     itemsFile: join(data.dir, 'items.jsonl'),
   });
   try {

@@ -4,7 +4,7 @@
 // The ranking engine is injected (see engine.mjs for the one over the wasm module):
 //   engine.vectors(ids) -> Float32Array[]            catalog vectors (dim 512)
 //   engine.createWorker() -> worker                  one per concurrent user
-//   worker.rankArag(history, candidates, agents) -> { order, usage, degraded }
+//   worker.rankArag(history, candidates, agents, config) -> { order, usage, degraded }
 //   worker.free()
 // Vector baselines run in JS over engine.vectors; arag methods through the pipeline.
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
@@ -16,18 +16,26 @@ import { bootstrapCI, pairedGain, resampleIndices } from './bootstrap.mjs';
 import { round6 } from './report.mjs';
 
 // 2: catalog popularity weighted by recency within each history (was plain counts).
-export const PROTOCOL_VERSION = 2;
+// 3: the arag methods rank with the engine's shelf rules off (the paper's metrics);
+//    arag-storefront with them on; catalog lines mark repeat purchases.
+export const PROTOCOL_VERSION = 3;
 
 // Method name -> how it ranks. Ablations are the pipeline with one agent switched off
-// through the config (agents.<name> = false), not a separate code path.
+// through the config (agents.<name> = false), not a separate code path. The arag methods
+// rank with the engine's shelf rules off, the paper's protocol; arag-storefront is the
+// pipeline with the storefront's (one item per variant family, no variant of what the
+// session bought, at most half the shelf from one brand) over a shelf of 6.
+const ALL = { uua: true, nli: true, csa: true, ira: true };
+export const STOREFRONT_SHELF = 6;
 export const METHODS = {
   recency: { kind: 'vector' },
   rag: { kind: 'vector' },
   popularity: { kind: 'vector' },
-  arag: { kind: 'arag', agents: { uua: true, nli: true, csa: true, ira: true } },
-  'arag-no-nli': { kind: 'arag', agents: { uua: true, nli: false, csa: true, ira: true } },
-  'arag-no-csa': { kind: 'arag', agents: { uua: true, nli: true, csa: false, ira: true } },
-  'arag-no-uua': { kind: 'arag', agents: { uua: false, nli: true, csa: true, ira: true } },
+  arag: { kind: 'arag', agents: ALL, config: { shelf: false } },
+  'arag-no-nli': { kind: 'arag', agents: { ...ALL, nli: false }, config: { shelf: false } },
+  'arag-no-csa': { kind: 'arag', agents: { ...ALL, csa: false }, config: { shelf: false } },
+  'arag-no-uua': { kind: 'arag', agents: { ...ALL, uua: false }, config: { shelf: false } },
+  'arag-storefront': { kind: 'arag', agents: ALL, config: { shelf: { size: STOREFRONT_SHELF } } },
 };
 
 export function parseMethods(text) {
@@ -212,7 +220,7 @@ async function rankUser(plan, methods, ctx, worker) {
     } else {
       const t0 = ctx.clock();
       try {
-        const out = await worker.rankArag(plan.history, plan.candidates, spec.agents);
+        const out = await worker.rankArag(plan.history, plan.candidates, spec.agents, spec.config);
         const r = rankInOrder(out.order, plan.target);
         ranks[m] = Number.isFinite(r) ? r : null;
         usage[m] = {
