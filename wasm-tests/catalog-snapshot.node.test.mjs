@@ -234,6 +234,54 @@ describe('the same snapshot in every build', () => {
   }
 });
 
+test('restoreStream: the snapshot read from a stream into the module, as restore() takes it', async () => {
+  for (const kind of ['emscripten', 'wasi']) {
+    const arag = await createArag({ kind });
+    const src = arag.createCatalog({ dtype: 'int8' });
+    src.add(DEMO);
+    const bytes = src.snapshot();
+    const chunks = (b, size) => new ReadableStream({
+      start(c) {
+        for (let i = 0; i < b.length; i += size) c.enqueue(b.slice(i, i + size));
+        c.close();
+      },
+    });
+    const cat = arag.createCatalog();
+    // Something else grows the module's memory between chunks: the writes follow it.
+    let grown = null;
+    const growing = new ReadableStream({
+      pull: (() => {
+        let i = 0;
+        return (c) => {
+          if (i >= bytes.length) return c.close();
+          if (i === 4096) grown = arag.createCatalog({ dim: 2048 }).add(Array.from({ length: 2500 }, (_, j) => ({ id: `g${j}`, title: `grow ${j}` })));
+          c.enqueue(bytes.slice(i, i + 4096));
+          i += 4096;
+        };
+      })(),
+    });
+    const before = arag.raw.u8().length;
+    await cat.restoreStream(growing, bytes.length);
+    assert.equal(grown, 2500);
+    assert.ok(arag.raw.u8().length > before, 'the memory grew mid-stream');
+    assert.deepEqual(cat.snapshot(), bytes, `${kind}: the same catalog`);
+    assert.equal(cat.count, DEMO.length);
+    // Short, long, corrupt: refused, the catalog as it was.
+    const other = arag.createCatalog();
+    other.add(DEMO.slice(0, 3));
+    for (const [stream, size, code] of [
+      [chunks(bytes.slice(0, 1000), 300), bytes.length, 'ARAG_E_CORRUPT'],
+      [chunks(bytes, 777), bytes.length - 1, 'ARAG_E_CORRUPT'],
+      [chunks(bytes.map((x, i) => (i === 300 ? x ^ 1 : x)), 999), bytes.length, 'ARAG_E_CORRUPT'],
+    ]) {
+      await assert.rejects(other.restoreStream(stream, size), (e) => e instanceof AragError && e.code === code, kind);
+      assert.equal(other.count, 3);
+    }
+    await assert.rejects(other.restoreStream(null, 10), (e) => e instanceof AragError && e.code === 'ARAG_E_INVALID');
+    for (const c of [src, cat, other]) c.free();
+  }
+});
+
 test('version-1 index and history snapshots (before the container) still restore', () => {
   const arag = arags.emscripten;
   const fixture = (name) => new Uint8Array(readFileSync(join(ROOT, 'tests/fixtures', name)));

@@ -105,3 +105,40 @@ test('catalog build: usage errors exit 2 with a message', () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('catalog build --vectorize: Vectorize\'s upload format, within its documented limits', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'arag-catalog-vz-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const items = readJsonl(join(sampleDataSet(), 'items.jsonl'));
+  // One item with a long description (past 10 KiB of metadata); 5,001 lines in all.
+  const long = { id: 'long-text', title: 'Serum with a very long description', text: 'Lightweight serum for dry skin. '.repeat(600) };
+  const filler = Array.from({ length: 5001 - items.length - 1 }, (_, i) => ({ id: `filler-${i}`, title: `Filler product ${i}` }));
+  const all = [...items, long, ...filler];
+  writeFileSync(join(dir, 'items.jsonl'), `${all.map((i) => JSON.stringify(i)).join('\n')}\n`);
+  const r = arag(['catalog', 'build', '--data', join(dir, 'items.jsonl'), '--out', join(dir, 'c.snap'), '--vectorize', join(dir, 'vz'), '--quiet']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /5001 vectors in 2 file\(s\), the text of 1 items cut/);
+  assert.match(r.stdout, /wrangler vectorize create INDEX --dimensions=512 --metric=cosine/);
+  const lines = ['vectors-0001.ndjson', 'vectors-0002.ndjson'].map((f) => readFileSync(join(dir, 'vz', f), 'utf8').trimEnd().split('\n'));
+  assert.deepEqual(lines.map((l) => l.length), [5000, 1], 'at most 5,000 vectors a file');
+  const rows = lines.flat().map((l) => JSON.parse(l));
+  assert.deepEqual(rows.map((v) => v.id), all.map((i) => i.id));
+  const rec = await createRecommender({ catalogSnapshot: readFileSync(join(dir, 'c.snap')) });
+  for (const v of [rows[0], rows[items.length], rows.at(-1)]) {
+    assert.deepEqual(Object.keys(v).sort(), ['id', 'metadata', 'values']);
+    assert.deepEqual(v.values, Array.from(rec.catalog.index.get(v.id)), 'the catalog\'s own vector');
+    const m = JSON.stringify(v.metadata);
+    assert.ok(Buffer.byteLength(m) <= 10240, `${v.id}: ${Buffer.byteLength(m)} bytes of metadata`);
+    for (const k of Object.keys(v.metadata)) assert.ok(k && !k.includes('.') && !k.includes('"') && !k.startsWith('$'), k);
+  }
+  const first = rec.catalog.get(items[0].id);
+  assert.deepEqual({ id: rows[0].id, ...rows[0].metadata }, first, 'the metadata: the item as the catalog gives it');
+  assert.ok(rows[items.length].metadata.text.length < long.text.length && rows[items.length].metadata.text.length > 5000, 'only the text was cut, as little as needed');
+  rec.free();
+  // An id Vectorize cannot hold: refused by name, nothing written.
+  writeFileSync(join(dir, 'bad.jsonl'), `${JSON.stringify({ id: 'x'.repeat(65), title: 'Too long an id' })}\n`);
+  const bad = arag(['catalog', 'build', '--data', join(dir, 'bad.jsonl'), '--out', join(dir, 'bad.snap'), '--vectorize', join(dir, 'vz-bad'), '--quiet']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /65 bytes; Vectorize takes ids of at most 64 bytes/);
+  assert.ok(!existsSync(join(dir, 'bad.snap')) && !existsSync(join(dir, 'vz-bad')), 'nothing written');
+});

@@ -42,6 +42,23 @@ test('expired, other-origin, forged, tampered and malformed tokens are refused',
   assert.equal((await verifyPageToken(future, { secret: SECRET, now })).reason, 'not_yet_valid');
 });
 
+test('a token may name the shopper it speaks for; the name is signed like every claim', async () => {
+  const t = await signPageToken({ secret: SECRET, origin: ORIGIN, shopper: 'shopper-42' });
+  assert.equal((await verifyPageToken(t, { secret: SECRET, origin: ORIGIN })).claims.shopper, 'shopper-42');
+  assert.equal((await verifyPageToken(await signPageToken({ secret: SECRET, origin: ORIGIN }), { secret: SECRET })).claims.shopper, null);
+  const long = '\u{1F6D2}'.repeat(64); // 128 UTF-16 units, 256 bytes: the longest a token takes
+  assert.equal((await verifyPageToken(await signPageToken({ secret: SECRET, origin: ORIGIN, shopper: long }), { secret: SECRET })).claims.shopper, long);
+  for (const bad of ['', 'x'.repeat(129), 'a\uD800b', 42, null]) {
+    await assert.rejects(signPageToken({ secret: SECRET, origin: ORIGIN, shopper: bad }), (e) => e instanceof AragError && /shopper/.test(e.message), String(bad));
+  }
+  // Another shopper written into the claims breaks the signature.
+  const [h, claims, sig] = t.split('.');
+  const c = JSON.parse(Buffer.from(claims, 'base64url').toString());
+  c.sh = 'victim';
+  const r = await verifyPageToken(`${h}.${Buffer.from(JSON.stringify(c)).toString('base64url')}.${sig}`, { secret: SECRET });
+  assert.deepEqual(r, { ok: false, reason: 'signature' });
+});
+
 test('minting refuses a short secret, a lifetime past 24 h, a non-origin, a bad budget', async () => {
   const bad = [
     { secret: 'short', origin: ORIGIN },
@@ -92,7 +109,7 @@ test('trace levels: none, summary without model text, full as is', () => {
 
 test('arag token prints a token the worker accepts; the secret comes from the environment only', async () => {
   const bin = join(ROOT, 'web', 'bin', 'arag.mjs');
-  const out = execFileSync(process.execPath, [bin, 'token', '--origin', ORIGIN, '--ttl', '120', '--max-calls', '5', '--json'], {
+  const out = execFileSync(process.execPath, [bin, 'token', '--origin', ORIGIN, '--ttl', '120', '--max-calls', '5', '--shopper', 'shopper-7', '--json'], {
     env: { ...process.env, PAGE_TOKEN_SECRET: SECRET },
     encoding: 'utf8',
   });
@@ -100,6 +117,7 @@ test('arag token prints a token the worker accepts; the secret comes from the en
   const r = await verifyPageToken(token, { secret: SECRET, origin: ORIGIN });
   assert.equal(r.ok, true);
   assert.equal(r.claims.maxCalls, 5);
+  assert.equal(r.claims.shopper, 'shopper-7');
   assert.equal(r.claims.expiresAt, expiresAt);
   const env = { ...process.env };
   delete env.PAGE_TOKEN_SECRET;

@@ -406,6 +406,40 @@ export class Catalog extends Handle {
     }
     return this;
   }
+  /**
+   * restore() from a stream of the snapshot's bytes (a fetch Response's body, an R2
+   * object's body) of a known size, written straight into the module's memory as they
+   * arrive: no copy of the whole snapshot in JS. Resolves this; rejects (nothing
+   * changed) when the stream ends short of size or runs past it, or the bytes are not a
+   * snapshot this catalog can take.
+   */
+  async restoreStream(stream, size) {
+    if (!stream || typeof stream.getReader !== 'function') throw invalid('restoreStream: stream must be a ReadableStream');
+    checkU32('size', size, { min: 1 });
+    const raw = this._raw;
+    this.ptr; // freed: ARAG_E_STATE before reading anything
+    const p = raw.malloc(size);
+    const reader = stream.getReader();
+    let n = 0;
+    try {
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
+        if (n + chunk.length > size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream is longer than its size ${size}`);
+        raw.u8().set(chunk, p + n); // u8() again each time: an allocation elsewhere may grow memory
+        n += chunk.length;
+      }
+      if (n !== size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream ended at ${n} of ${size} bytes`);
+      const st = raw.need('arag_catalog_restore_take')(this.ptr, p, size);
+      if (st !== 0) this._check(st);
+    } catch (e) {
+      raw.free(p);
+      reader.cancel().catch(() => {});
+      throw e;
+    }
+    return this;
+  }
 }
 
 export class History extends Handle {

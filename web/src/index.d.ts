@@ -156,6 +156,10 @@ export declare class Catalog {
    * or foreign bytes, or contents past the limits (maxRestoreBytes among them), throw
    * an AragError and change nothing. */
   restore(bytes: SnapshotBytes): this;
+  /** restore() from a stream of exactly `size` bytes (a fetch Response's or an R2
+   * object's body), written into the module's memory as they arrive (no JS copy of the
+   * whole snapshot). Rejects, with nothing changed, on a short or long stream. */
+  restoreStream(stream: ReadableStream<Uint8Array>, size: number): Promise<this>;
   lastError(): string;
   free(): void;
 }
@@ -807,6 +811,9 @@ export interface PageTokenOptions {
   maxTokens?: number;
   /** The most of a trace the holder may see (default 'summary'). */
   trace?: TraceLevel;
+  /** The shop's id of the signed-in shopper (1-128 characters): a worker keeps this
+   * shopper's history under it, across devices. */
+  shopper?: string;
   /** Current time in ms (tests). */
   now?: number;
 }
@@ -819,6 +826,8 @@ export interface PageTokenClaims {
   trace: TraceLevel;
   /** Random id: what the holder spent is counted under it. */
   id: string;
+  /** The shopper the token speaks for, or null. */
+  shopper: string | null;
 }
 export type PageTokenCheck =
   | { ok: true; claims: PageTokenClaims }

@@ -6,7 +6,9 @@
 //
 // A token is `apt1.<claims>.<signature>` (base64url). Its claims: the origin it binds,
 // issue and expiry times (seconds), a budget of LLM calls and tokens, the trace level it
-// grants, and a random id that counters of what it spent are kept under.
+// grants, a random id that counters of what it spent are kept under, and optionally the
+// shopper it speaks for (the shop's own id of a signed-in shopper, for a history kept on
+// the server across devices).
 import { AragError, Status } from './errors.mjs';
 
 export const PAGE_TOKEN_DEFAULTS = Object.freeze({
@@ -93,6 +95,10 @@ export function normalizeOrigin(s) {
   return u.origin === s.replace(/\/$/, '') ? u.origin : null;
 }
 
+function isShopperId(v) {
+  return typeof v === 'string' && v.length >= 1 && v.length <= 128 && (typeof v.isWellFormed !== 'function' || v.isWellFormed());
+}
+
 function count(name, v, dflt) {
   if (v === undefined) return dflt;
   if (!Number.isInteger(v) || v < 0 || v > 1e9) throw invalid(`page token: ${name} must be an integer in [0, 1e9], got ${String(v)}`);
@@ -105,7 +111,9 @@ function count(name, v, dflt) {
  *   origin (the page's origin, e.g. https://shop.example), ttlSeconds (default 900, at
  *   most 86400), maxCalls (LLM calls, default 40), maxTokens (prompt + completion tokens,
  *   default 80000), trace ('none' | 'summary' | 'full': the most of a trace the holder may
- *   see; default 'summary'), now (ms, for tests).
+ *   see; default 'summary'), shopper (optional: the shop's id of the signed-in shopper,
+ *   1-128 characters; a worker keeps that shopper's history under it), now (ms, for
+ *   tests).
  */
 export async function signPageToken(opts = {}) {
   if (!opts || typeof opts !== 'object') throw invalid('signPageToken: pass an options object');
@@ -117,6 +125,9 @@ export async function signPageToken(opts = {}) {
   }
   const trace = opts.trace ?? PAGE_TOKEN_DEFAULTS.trace;
   if (!TRACE_LEVELS.includes(trace)) throw invalid(`page token: trace must be one of ${TRACE_LEVELS.join(', ')}`);
+  if (opts.shopper !== undefined && !isShopperId(opts.shopper)) {
+    throw invalid('page token: shopper must be a string of 1-128 characters (well-formed Unicode)');
+  }
   const now = Math.floor((opts.now ?? Date.now()) / 1000);
   const id = new Uint8Array(16);
   globalThis.crypto.getRandomValues(id);
@@ -129,6 +140,7 @@ export async function signPageToken(opts = {}) {
     tr: trace,
     id: b64url(id),
   };
+  if (opts.shopper !== undefined) claims.sh = opts.shopper;
   const body = `${PREFIX}.${b64url(enc.encode(JSON.stringify(claims)))}`;
   const sig = new Uint8Array(await subtle().sign('HMAC', await hmacKey(opts.secret), enc.encode(body)));
   return `${body}.${b64url(sig)}`;
@@ -136,7 +148,7 @@ export async function signPageToken(opts = {}) {
 
 /**
  * Checks a page token. Resolves {ok: true, claims: {origin, issuedAt, expiresAt, maxCalls,
- * maxTokens, trace, id}} or {ok: false, reason}, reason one of 'malformed', 'signature',
+ * maxTokens, trace, id, shopper (or null)}} or {ok: false, reason}, reason one of 'malformed', 'signature',
  * 'expired', 'not_yet_valid', 'origin'. origin: the request's Origin (checked when given).
  */
 export async function verifyPageToken(token, opts = {}) {
@@ -158,7 +170,8 @@ export async function verifyPageToken(token, opts = {}) {
   }
   const int = (v) => Number.isInteger(v) && v >= 0;
   if (!c || typeof c !== 'object' || typeof c.o !== 'string' || !int(c.iat) || !int(c.exp) || !int(c.c) || !int(c.t) ||
-      !TRACE_LEVELS.includes(c.tr) || typeof c.id !== 'string' || c.exp - c.iat > PAGE_TOKEN_DEFAULTS.maxTtlSeconds) {
+      !TRACE_LEVELS.includes(c.tr) || typeof c.id !== 'string' || c.exp - c.iat > PAGE_TOKEN_DEFAULTS.maxTtlSeconds ||
+      (c.sh !== undefined && !isShopperId(c.sh))) {
     return { ok: false, reason: 'malformed' };
   }
   const now = Math.floor((opts.now ?? Date.now()) / 1000);
@@ -167,6 +180,6 @@ export async function verifyPageToken(token, opts = {}) {
   if (opts.origin !== undefined && opts.origin !== c.o) return { ok: false, reason: 'origin' };
   return {
     ok: true,
-    claims: { origin: c.o, issuedAt: c.iat, expiresAt: c.exp, maxCalls: c.c, maxTokens: c.t, trace: c.tr, id: c.id },
+    claims: { origin: c.o, issuedAt: c.iat, expiresAt: c.exp, maxCalls: c.c, maxTokens: c.t, trace: c.tr, id: c.id, shopper: c.sh ?? null },
   };
 }

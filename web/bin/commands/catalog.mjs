@@ -1,14 +1,14 @@
 // arag catalog build: a catalog snapshot from items.jsonl, built once (embedding every
 // item) and shipped as bytes that a page, a worker or Node restores without embedding
 // anything again (createRecommender({ catalogSnapshot })).
-import { readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError, int, kindOf, packageRoot, parseOptions, version, writeOut } from '../cli.mjs';
 
 export const summary = 'build a catalog snapshot from items.jsonl (for catalogSnapshot)';
 
-export const help = `usage: arag catalog build --data DIR|ITEMS.jsonl --out FILE [options]
+export const help = `usage: arag catalog build --data DIR|ITEMS.jsonl --out FILE [--vectorize DIR] [options]
 
 Reads the items (one JSON object a line: id, title and the optional fields of the data
 format), embeds each with the built-in embedder (or takes its "vector"), and writes the
@@ -25,6 +25,11 @@ options:
   --dim N               vector dimension (default 512, the built-in embedder's; items with
                         a "vector" must have this many numbers)
   --batch N             items handed to the module at a time (default 2000)
+  --vectorize DIR       also write the vectors and items in Cloudflare Vectorize's upload
+                        format: DIR/vectors-0001.ndjson, ... ({"id", "values", "metadata"}
+                        a line, 5,000 lines a file) for \`wrangler vectorize insert\`, for a
+                        catalog past one worker isolate (ids of at most 64 bytes; an item's
+                        text is cut to keep its metadata within 10 KiB)
   --dist DIR            built module folder (default: the package's dist/)
   --kind NAME           emscripten (default) | wasi
   --quiet               no progress bar
@@ -70,6 +75,7 @@ async function build(argv) {
       dist: { type: 'string' },
       kind: { type: 'string' },
       quiet: { type: 'boolean' },
+      vectorize: { type: 'string' },
     },
     help
   );
@@ -110,6 +116,7 @@ async function build(argv) {
     if (progress) for (let i = first; i < last; i++) progress.tick();
   }
   if (progress && progress.tty) progress.stream.write('\n');
+  const vectorize = args.vectorize ? writeVectorize(args.vectorize, catalog, idsOf(buf), dim) : null;
   const bytes = catalog.snapshot();
   // Written beside the target, then renamed: a reader never sees half a snapshot.
   const tmp = `${args.out}.${process.pid}.tmp`;
@@ -127,8 +134,79 @@ async function build(argv) {
       (repeated > 0 ? `; ${repeated} repeated ids, the last line of each kept` : '') +
       '\n'
   );
+  if (vectorize) {
+    process.stdout.write(
+      `${args.vectorize}: ${vectorize.vectors} vectors in ${vectorize.files.length} file(s)` +
+        (vectorize.cut ? `, the text of ${vectorize.cut} items cut to fit Vectorize's 10 KiB of metadata` : '') +
+        `; upload with\n  npx wrangler vectorize create INDEX --dimensions=${dim} --metric=cosine\n` +
+        vectorize.files.map((f) => `  npx wrangler vectorize insert INDEX --file=${join(args.vectorize, f)}\n`).join('')
+    );
+  }
   catalog.free();
   return 0;
+}
+
+// Cloudflare Vectorize's limits (its documentation): ids of at most 64 bytes, 10 KiB of
+// metadata a vector, metadata keys without '.', '"' or a leading '$', at most 5,000
+// vectors a file for the API's rate limit (and 100 MB an upload).
+const VECTORIZE_ID_BYTES = 64;
+const VECTORIZE_METADATA_BYTES = 10240;
+const VECTORIZE_PER_FILE = 5000;
+const utf8 = (s) => Buffer.byteLength(s, 'utf8');
+
+/** The ids of the items file, in order, each once (a repeated id where it first came). */
+function idsOf(buf) {
+  const ids = new Map();
+  for (const line of buf.toString('utf8').split('\n')) {
+    if (!line.trim()) continue;
+    const id = JSON.parse(line).id; // the catalog accepted every line: each is an object with an id
+    ids.set(String(id), true);
+  }
+  return [...ids.keys()];
+}
+
+/** An item as Vectorize metadata: its fields (related as JSON text: its keys are ids),
+ * the text cut until the whole fits. Returns [metadata, cut]. */
+function metadataOf(item) {
+  const { id, ...m } = item;
+  if (m.related && typeof m.related === 'object') m.related = JSON.stringify(m.related);
+  let cut = false;
+  while (utf8(JSON.stringify(m)) > VECTORIZE_METADATA_BYTES) {
+    const over = utf8(JSON.stringify(m)) - VECTORIZE_METADATA_BYTES;
+    if (typeof m.text === 'string' && m.text.length > 0) m.text = m.text.slice(0, Math.max(0, m.text.length - over - 16));
+    else if (m.related !== undefined) delete m.related;
+    else if (typeof m.title === 'string') m.title = m.title.slice(0, 200);
+    else break;
+    cut = true;
+  }
+  return [m, cut];
+}
+
+function writeVectorize(dir, catalog, ids, dim) {
+  const long = ids.find((id) => utf8(id) > VECTORIZE_ID_BYTES);
+  if (long !== undefined) {
+    throw new UsageError(`--vectorize: the id "${long.slice(0, 80)}" is ${utf8(long)} bytes; Vectorize takes ids of at most ${VECTORIZE_ID_BYTES} bytes (nothing written)`);
+  }
+  mkdirSync(dir, { recursive: true });
+  for (const f of readdirSync(dir)) if (/^vectors-\d+\.ndjson$/.test(f)) rmSync(join(dir, f));
+  const files = [];
+  let cut = 0;
+  for (let first = 0; first < ids.length; first += VECTORIZE_PER_FILE) {
+    const lines = [];
+    for (const id of ids.slice(first, first + VECTORIZE_PER_FILE)) {
+      const values = catalog.index.get(id);
+      const [metadata, wasCut] = metadataOf(catalog.get(id));
+      if (wasCut) cut++;
+      if (values.length !== dim) throw new Error(`item ${id}: ${values.length} values, expected ${dim}`);
+      lines.push(JSON.stringify({ id, values: Array.from(values), metadata }));
+    }
+    const name = `vectors-${String(files.length + 1).padStart(4, '0')}.ndjson`;
+    const tmp = join(dir, `${name}.${process.pid}.tmp`);
+    writeOut(tmp, `${lines.join('\n')}\n`);
+    renameSync(tmp, join(dir, name));
+    files.push(name);
+  }
+  return { files, vectors: ids.length, cut };
 }
 
 export async function run(argv) {

@@ -20,6 +20,8 @@ options:
   --max-tokens N        prompt + completion tokens the holder may spend (default 80000)
   --trace LEVEL         the most of a trace the holder may see: none | summary | full
                         (default summary)
+  --shopper ID          the shop's id of a signed-in shopper: the worker keeps that
+                        shopper's history under it (options.history "stored")
   --json                print {token, expiresAt} as JSON instead of the bare token
 `;
 
@@ -39,6 +41,7 @@ export async function run(argv) {
       'max-calls': { type: 'string' },
       'max-tokens': { type: 'string' },
       trace: { type: 'string' },
+      shopper: { type: 'string' },
       json: { type: 'boolean' },
     },
     help
@@ -59,6 +62,7 @@ export async function run(argv) {
       maxCalls: int(args, 'max-calls'),
       maxTokens: int(args, 'max-tokens'),
       trace: args.trace,
+      shopper: args.shopper,
     });
   } catch (e) {
     throw new UsageError(e.message);
