@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { stageWorker, edgeMiniflare, importWorkerModule } from './helpers/edge-worker.mjs';
+import { stageWorker, edgeMiniflare } from './helpers/edge-worker.mjs';
 import { startProxyUpstream } from './helpers/edge-upstream.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
+import { candidates, history, amplificationRequest } from './helpers/edge-requests.mjs';
 import { DIST } from './helpers/common.mjs';
 
 const { signPageToken } = await import(join(DIST, 'page-token.mjs'));
@@ -30,23 +31,6 @@ const token = (o = {}) => signPageToken({ secret: SECRET, origin: ORIGIN, ...o }
 const post = (m, path, body, headers = {}) =>
   m.dispatchFetch(`http://edge.test${path}`, { method: 'POST', headers: { ...AUTH, ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
 const chat = (content, extra = {}) => ({ model: 'client-chosen', messages: [{ role: 'user', content }], ...extra });
-
-function candidates(n, chars = 40) {
-  return Array.from({ length: n }, (_, i) => ({ id: `c${i}`, title: `Candidate ${i} lipstick ${'shade '.repeat(Math.ceil(chars / 6))}`.slice(0, chars), categories: ['Beauty', 'Lips'] }));
-}
-function history(n, chars = 40) {
-  return Array.from({ length: n }, (_, i) => ({ id: `h${i}`, title: `Past ${i} lip gloss ${'tone '.repeat(Math.ceil(chars / 5))}`.slice(0, chars), ts: i, kind: 'purchase' }));
-}
-
-/** The request that made 203 upstream calls and 37.6 MB of prompts before (261 KB). */
-export function amplificationRequest() {
-  return {
-    history: history(500, 200),
-    candidates: candidates(200, 520),
-    k: 10,
-    options: { config: { nli_batch: 1, max_prompt_item_chars: 65536, long_term_len: 100000, max_in_flight: 1000, max_tokens: 1000000 } },
-  };
-}
 
 before(async () => {
   dir = stageWorker(mkdtempSync(join(tmpdir(), 'arag-edge-attack-')));
@@ -122,7 +106,7 @@ describe('the proxy is no open relay', () => {
     assert.equal(res.status, 400);
     res = await post(mf, '/v1/chat/completions', chat('hi', { max_completion_tokens: 100000 }), H);
     assert.equal(res.status, 400);
-    assert.match((await res.json()).error.message, /max_completion_tokens.*2048/);
+    assert.match((await res.json()).error.message, /max_completion_tokens.*4096/);
     const n = up.seen.length;
     const extra = {
       model: 'gpt-expensive', n: 1, tools: [{ type: 'function', function: { name: 'f' } }], service_tier: 'priority', store: true,
@@ -135,7 +119,7 @@ describe('the proxy is no open relay', () => {
     assert.equal(sent.body.model, 'server-model');
     assert.deepEqual(Object.keys(sent.body).sort(), ['max_tokens', 'messages', 'model', 'temperature']);
     assert.equal(sent.body.temperature, 1.5, 'temperature clamped');
-    assert.equal(sent.body.max_tokens, 2048);
+    assert.equal(sent.body.max_tokens, 4096);
     assert.equal(sent.auth, `Bearer ${KEY}`);
     assert.equal(sent.origin, undefined, 'the page origin is not forwarded');
   });
@@ -226,7 +210,7 @@ describe('what one request may cost', () => {
     const req = amplificationRequest();
     assert.ok(JSON.stringify(req).length > 240000);
     llm.reset();
-    const caps = { nli_batch: 'may not be below 10', max_prompt_item_chars: 'the cap is 300', long_term_len: 'the cap is 50', max_in_flight: 'the cap is 4', max_tokens: 'the cap is 800' };
+    const caps = { nli_batch: 'may not be below 10', max_prompt_item_chars: 'the cap is 300', long_term_len: 'the cap is 50', max_in_flight: 'the cap is 4', max_tokens: 'the cap is 2100' };
     for (const [key, msg] of Object.entries(caps)) {
       const res = await post(mfLlm, '/recommend', { ...req, options: { config: { [key]: req.options.config[key] } } }, H);
       assert.equal(res.status, 400);
@@ -285,36 +269,66 @@ describe('what one request may cost', () => {
   });
 
   // Workers abort request.signal when the client goes away (enable_request_signal in
-  // wrangler.toml); workerd under Miniflare does not signal a client's disconnect, so the
-  // worker's recommendation code is run here in Node with a signal aborted the same way.
-  test('a client that goes away cancels its recommendation: no further upstream calls', async () => {
-    const { runRecommend, backendFor } = await importWorkerModule('recommend.mjs');
-    const { settings } = await importWorkerModule('config.mjs');
-    const { createArag } = await import(join(DIST, 'index.mjs'));
-    const s = settings({ ARAG_LLM: 'openai', LLM_BASE_URL: llm.baseURL, LLM_MODEL: 'server-model', LLM_API_KEY: KEY });
-    llm.reset();
-    llm.setFault((info) => (info.agent === 'nli' ? { delayMs: 400 } : null));
-    const ctrl = new AbortController();
-    const input = { history: history(3), candidates: candidates(60), k: 5, config: { max_in_flight: 1 }, trace: 'none' };
-    const p = runRecommend(input, {
-      arag: await createArag(),
-      llm: backendFor(s, {}, 'default').llm,
-      s,
-      budget: { calls: 24, tokens: 1e6, promptBytes: 1e6 },
-      signal: ctrl.signal,
-      traceLevel: 'none',
-      spent: { promptBytes: 0, refused: 0 },
-    }).catch((e) => e);
-    while (llm.chat().length < 2) await new Promise((r) => setTimeout(r, 20));
-    ctrl.abort();
-    const err = await p;
-    assert.equal(err.name, 'AbortError');
-    const atAbort = llm.chat().length;
-    await new Promise((r) => setTimeout(r, 1500));
-    assert.equal(llm.chat().length, atAbort, 'no upstream call after the abort');
-    assert.ok(atAbort < 9, `${atAbort} calls of the 9 a full recommendation makes`);
-    assert.ok(llm.chat().some((e) => e.aborted), 'the call in flight was cut');
-    llm.setFault(null);
+  // wrangler.toml). workerd notices a closed connection when it writes to it, so an
+  // LLM-backed answer starts as soon as the recommendation runs and sends a space every
+  // HEARTBEAT_MS: here through a real socket to workerd (Miniflare's), closed mid-way.
+  test('a client that goes away cancels its recommendation in workerd: no further upstream calls', async () => {
+    const m = edgeMiniflare(dir, {
+      vars: { PAGE_TOKEN_SECRET: SECRET, ARAG_LLM: 'openai', LLM_BASE_URL: llm.baseURL, LLM_MODEL: 'server-model', HEARTBEAT_MS: '100', LLM_TIMEOUT_MS: '10000' },
+      ratePerMinute: 1000,
+    });
+    try {
+      const url = await m.ready;
+      const t = await token();
+      llm.reset();
+      llm.setFault((info) => (info.agent === 'nli' ? { delayMs: 400 } : null));
+      const body = JSON.stringify({ history: history(3), candidates: candidates(60), k: 5, options: { config: { max_in_flight: 1 }, trace: false } });
+      const { request } = await import('node:http');
+      let firstBytes = null;
+      const req = request(new URL('/recommend', url), { method: 'POST', headers: { ...AUTH, Authorization: `Bearer ${t}`, 'content-length': Buffer.byteLength(body) } }, (res) => {
+        firstBytes = res.statusCode;
+        res.on('data', () => {});
+      });
+      req.on('error', () => {});
+      req.end(body);
+      while (llm.chat().length < 2) await new Promise((r) => setTimeout(r, 20));
+      assert.equal(firstBytes, 200, 'the answer started while the agents work');
+      req.destroy(); // the client goes away
+      const atClose = llm.chat().length;
+      await new Promise((r) => setTimeout(r, 2500));
+      const after = llm.chat().length;
+      assert.ok(after <= atClose + 1, `${after - atClose} calls after the disconnect (at most the one a heartbeat was late for)`);
+      assert.ok(after < 9, `${after} calls of the 9 a full recommendation makes`);
+      assert.ok(llm.chat().some((e) => e.aborted), 'the call in flight was cut');
+      const h = await (await m.dispatchFetch('http://edge.test/health')).json();
+      assert.equal(h.admission.recommendations, 0, 'its admission given back');
+    } finally {
+      llm.setFault(null);
+      await m.dispose();
+    }
+  });
+
+  test('a client that stays: the heartbeat spaces and then the JSON parse as one answer', async () => {
+    const m = edgeMiniflare(dir, {
+      vars: { PAGE_TOKEN_SECRET: SECRET, ARAG_LLM: 'openai', LLM_BASE_URL: llm.baseURL, LLM_MODEL: 'server-model', HEARTBEAT_MS: '50' },
+      ratePerMinute: 1000,
+    });
+    try {
+      await m.ready;
+      llm.reset();
+      llm.setFault((info) => (info.agent === 'ira' ? { delayMs: 400 } : null));
+      const res = await post(m, '/recommend', { history: history(3), candidates: candidates(12), k: 4 }, { Authorization: `Bearer ${await token()}` });
+      const text = await res.text();
+      assert.equal(res.status, 200);
+      assert.match(text, /^ {3,}\{"items"/, 'spaces while the IRA call is out, then the answer');
+      assert.equal(JSON.parse(text).items.length, 4);
+      // A refusal the module makes at the start is still a status of its own.
+      const bad = await post(m, '/recommend', { history: [{ id: 'x', title: 't', kind: 'stolen' }], candidates: candidates(3) }, { Authorization: `Bearer ${await token()}` });
+      assert.equal(bad.status, 400);
+    } finally {
+      llm.setFault(null);
+      await m.dispose();
+    }
   });
 });
 

@@ -100,7 +100,7 @@ test('POST /recommend with an LLM: a page token, the operator\'s model and key, 
   for (const r of chat) {
     assert.equal(r.headers.authorization, `Bearer ${KEY}`);
     assert.equal(r.model, 'test-model');
-    assert.ok(r.maxTokens <= 800);
+    assert.ok(r.maxTokens <= 2100, `${r.agent} asked ${r.maxTokens}`);
   }
   assert.ok(out.usage.prompt_tokens > 0);
   assert.ok(out.usage.prompt_bytes > 0);
@@ -109,6 +109,20 @@ test('POST /recommend with an LLM: a page token, the operator\'s model and key, 
   const off = await post(mfLlm, '/recommend', { history, candidates, k: 5, options: { llm: 'offline' } });
   assert.equal(off.status, 200);
   assert.equal(llm.chat().length, calls);
+});
+
+test('the worker\'s max_tokens cap leaves IRA room to rank 50 candidates whole', async () => {
+  llm.reset();
+  const fifty = items.slice(100, 150);
+  const res = await post(mfLlm, '/recommend', { history, candidates: fifty, k: 10, options: { config: { theta: 0 } } }, await bearer({ maxTokens: 1000000 }));
+  assert.equal(res.status, 200, await res.clone().text());
+  const out = await res.json();
+  assert.deepEqual(out.degraded, [], 'no call cut short');
+  const ira = llm.chat().filter((r) => r.agent === 'ira');
+  assert.equal(ira.length, 1);
+  assert.equal(ira[0].maxTokens, 2100, 'IRA asks 100 + 40 per candidate, within CAP_MAX_TOKENS');
+  for (const r of llm.chat()) assert.ok(r.maxTokens <= 2100);
+  out.items.forEach((r, i) => assert.equal(r.reason, `server rank ${i + 1}`));
 });
 
 // A stand-in for the Workers AI binding (Miniflare does not run Workers AI): run() calls the

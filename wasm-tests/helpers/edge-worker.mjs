@@ -1,6 +1,7 @@
 // The edge worker template (examples/edge-worker) in workerd through Miniflare, with the
-// bindings its wrangler.toml declares: the TokenBudget Durable Object and the
-// rate-limiting binding (both run locally in Miniflare).
+// bindings its wrangler.toml declares: the TokenBudget and ShopperHistory Durable Objects,
+// the rate-limiting binding and the catalog's static assets (all run locally in
+// Miniflare), or the catalog in R2 or KV; Vectorize through a stand-in binding.
 //
 // stageWorker(dir) lays the template out with the built host library (dist/) as its
 // `arag` package: src/ as it is, `arag` resolved to a module that imports the compiled
@@ -8,9 +9,6 @@
 // the npm pack tarball with wrangler, is tested in edge-template.test.mjs.)
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { tmpdir } from 'node:os';
-import { mkdtempSync } from 'node:fs';
-import { pathToFileURL } from 'node:url';
 import { Miniflare } from 'miniflare';
 import { ROOT, DIST, requireFile } from './common.mjs';
 
@@ -58,11 +56,14 @@ export function workerModules(dir) {
 }
 
 /**
- * A Miniflare running the staged worker. vars: its [vars] and secrets; ratePerMinute: the
- * rate-limiting binding's limit (null: no binding, the per-isolate fallback); noBudget:
- * no Durable Object binding (the per-isolate fallback); extra: more Miniflare options.
+ * The staged worker's Miniflare options, with the bindings wrangler.toml declares.
+ * vars: its [vars] and secrets; ratePerMinute: the rate-limiting binding's limit (null:
+ * no binding, the per-isolate fallback); noBudget: no TokenBudget binding (the
+ * per-isolate fallback); catalog: where the catalog snapshot is, {assets: DIR} (the
+ * static-asset folder, as wrangler.toml's [assets]), {r2: true} (CATALOG_BUCKET) or
+ * {kv: true} (CATALOG_KV); extra: more Miniflare options.
  */
-export function edgeMiniflare(dir, { vars = {}, ratePerMinute = 60, noBudget = false, log, extra = {} } = {}) {
+export function edgeWorkerOptions(dir, { vars = {}, ratePerMinute = 60, noBudget = false, catalog = null, log, extra = {} } = {}) {
   const opts = {
     modules: workerModules(dir),
     modulesRoot: dir,
@@ -71,27 +72,58 @@ export function edgeMiniflare(dir, { vars = {}, ratePerMinute = 60, noBudget = f
     bindings: vars,
     ...extra,
   };
-  if (!noBudget) opts.durableObjects = { TOKEN_BUDGET: { className: 'TokenBudget', useSQLite: true } };
+  opts.durableObjects = { SHOPPER_HISTORY: { className: 'ShopperHistory', useSQLite: true } };
+  if (!noBudget) opts.durableObjects.TOKEN_BUDGET = { className: 'TokenBudget', useSQLite: true };
+  if (catalog && catalog.assets) opts.assets = { directory: catalog.assets, binding: 'CATALOG_ASSETS', routerConfig: { has_user_worker: true, invoke_user_worker_ahead_of_assets: true } };
+  if (catalog && catalog.r2) opts.r2Buckets = ['CATALOG_BUCKET'];
+  if (catalog && catalog.kv) opts.kvNamespaces = ['CATALOG_KV'];
   if (ratePerMinute !== null) opts.ratelimits = { RATE_LIMITER: { simple: { limit: ratePerMinute, period: 60 } } };
+  return opts;
+}
+
+function withLog(opts, log) {
   if (log) {
     opts.handleRuntimeStdio = (stdout, stderr) => {
       stdout.on('data', (d) => log(String(d)));
       stderr.on('data', (d) => log(String(d)));
     };
   }
-  return new Miniflare(opts);
+  return opts;
 }
 
-let nodeStage = null;
-/** One of the template's modules (those that run outside workerd: config, http,
- * recommend, proxy), imported in Node with `arag` as the built host library. */
-export async function importWorkerModule(name) {
-  if (!nodeStage) {
-    nodeStage = mkdtempSync(join(tmpdir(), 'arag-edge-node-'));
-    const lib = pathToFileURL(join(DIST, 'index.mjs')).href;
-    for (const f of readdirSync(join(TEMPLATE, 'src'))) {
-      writeFileSync(join(nodeStage, f), readFileSync(join(TEMPLATE, 'src', f), 'utf8').replace(/from 'arag';/g, `from '${lib}';`));
-    }
-  }
-  return import(pathToFileURL(join(nodeStage, name)).href);
+/** A Miniflare running the staged worker (options: edgeWorkerOptions). */
+export function edgeMiniflare(dir, opts = {}) {
+  return new Miniflare(withLog(edgeWorkerOptions(dir, opts), opts.log));
+}
+
+/**
+ * A Miniflare running the staged worker beside a stand-in VECTORIZE binding (Miniflare
+ * runs no Vectorize): a worker of its own serving Vectorize's documented query API
+ * (wasm-tests/helpers/vectorize-standin.mjs) over the vectors of `ndjson` (the text
+ * `arag catalog build --vectorize` writes), kept in an R2 bucket of its own.
+ */
+export async function edgeMiniflareWithVectorize(dir, { ndjson, dimensions = 512, ...rest } = {}) {
+  const edge = edgeWorkerOptions(dir, rest);
+  edge.name = 'edge';
+  edge.wrappedBindings = { ...(edge.wrappedBindings || {}), VECTORIZE: { scriptName: 'vectorize-standin', bindings: { DIMENSIONS: dimensions } } };
+  const mf = new Miniflare(
+    withLog(
+      {
+        workers: [
+          edge,
+          {
+            name: 'vectorize-standin',
+            modules: true,
+            scriptPath: join(ROOT, 'wasm-tests', 'helpers', 'vectorize-standin.mjs'),
+            r2Buckets: ['VECTORS'],
+          },
+        ],
+      },
+      rest.log
+    )
+  );
+  await mf.ready;
+  const bucket = await mf.getR2Bucket('VECTORS', 'vectorize-standin');
+  await bucket.put('vectors.ndjson', ndjson);
+  return mf;
 }

@@ -19,6 +19,20 @@ export const DEFAULTS = Object.freeze({
   MAX_HISTORY: 500,
   MAX_TEXT_CHARS: 4000,
   MAX_K: 50,
+  // A history snapshot sent with a request (history_snapshot, base64): decoded bytes.
+  MAX_HISTORY_SNAPSHOT_BYTES: 65536,
+  // The catalog (catalog.mjs): its key in R2 / KV or its path among the static assets;
+  // how often an isolate asks whether a new version is out; the largest snapshot an
+  // isolate holds: 24 MiB, about 32,000 items with int8 vectors, which with a second
+  // version held during a swap stays within an isolate's 128 MB (docs/edge-worker.md;
+  // past it, with a VECTORIZE binding, the catalog's top-k comes from Vectorize).
+  CATALOG_KEY: 'catalog.snap',
+  CATALOG_CHECK_SECONDS: 30,
+  CATALOG_MAX_BYTES: 25165824,
+  // A shopper's history kept by the worker (ShopperHistory, for tokens naming a shopper):
+  // events kept (the oldest go first) and days kept after the last one.
+  STORED_HISTORY_MAX_EVENTS: 500,
+  STORED_HISTORY_DAYS: 365,
   // Engine cost settings: options.config may lower them (raise NLI_BATCH_MIN), never pass them.
   CAP_NLI_BATCH_MIN: 10,
   CAP_TOP_K: 200,
@@ -26,7 +40,10 @@ export const DEFAULTS = Object.freeze({
   CAP_LONG_TERM_LEN: 50,
   CAP_MAX_PROMPT_ITEM_CHARS: 300,
   CAP_MAX_IN_FLIGHT: 4,
-  CAP_MAX_TOKENS: 800,
+  // Each call asks for what its answer needs (UUA 500, CSA 400, NLI 700 for a batch of 10,
+  // IRA 100 + 40 per candidate); this caps it at IRA's need for 50 candidates, the
+  // default top_k (a longer ranking is cut there and its rest ranked offline).
+  CAP_MAX_TOKENS: 2100,
   // One LLM-backed recommendation: provider calls (every attempt counts), tokens, prompt
   // bytes, and a deadline for the whole of it (agents past it degrade, nothing waits).
   RECOMMEND_MAX_CALLS: 24,
@@ -34,12 +51,17 @@ export const DEFAULTS = Object.freeze({
   RECOMMEND_MAX_PROMPT_BYTES: 600000,
   RECOMMEND_DEADLINE_MS: 20000,
   LLM_TIMEOUT_MS: 15000,
+  // An LLM-backed answer starts once the recommendation is running and sends a space every
+  // HEARTBEAT_MS until its JSON: a client that went away is noticed at the next write
+  // (0: one JSON body at the end).
+  HEARTBEAT_MS: 1000,
   // One isolate: recommendations alive at once and request bytes held; past them: 503.
   MAX_LIVE_RECOMMENDATIONS: 6,
   MAX_BYTES_IN_FLIGHT: 2097152,
   // /v1/chat/completions
   PROXY_MAX_BYTES: 65536,
-  PROXY_MAX_TOKENS: 2048,
+  // The library's own cap (a page's recommender asks IRA 2,100 for 50 candidates).
+  PROXY_MAX_TOKENS: 4096,
   PROXY_MAX_MESSAGES: 64,
   PROXY_MAX_TEMPERATURE: 1.5,
   PROXY_MAX_RESPONSE_BYTES: 1048576,
@@ -50,7 +72,7 @@ export const DEFAULTS = Object.freeze({
   RATE_LIMIT_ISOLATE_PER_MINUTE: 1200,
 });
 
-const STRINGS = new Set(['ARAG_LLM', 'LLM_BASE_URL', 'LLM_MODEL', 'WORKERS_AI_MODEL', 'ALLOWED_ORIGINS', 'TRACE_LEVEL']);
+const STRINGS = new Set(['ARAG_LLM', 'LLM_BASE_URL', 'LLM_MODEL', 'WORKERS_AI_MODEL', 'ALLOWED_ORIGINS', 'TRACE_LEVEL', 'CATALOG_KEY']);
 const CHOICES = { ARAG_LLM: ['offline', 'openai', 'workers-ai'], TRACE_LEVEL: ['none', 'summary', 'full'] };
 
 /** A misconfiguration: the operator's to fix; answered 500 with a generic message. */

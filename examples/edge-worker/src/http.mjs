@@ -115,7 +115,7 @@ export function parseJson(text, maxDepth) {
 const ALLOWED_HEADER = /^(authorization|content-type|accept|x-stainless-[a-z0-9-]+|openai-organization|openai-project|openai-beta)$/;
 
 /** CORS headers for an allowed origin (none for another). */
-export function corsHeaders(request, origins) {
+export function corsHeaders(request, origins, methods = 'POST, OPTIONS') {
   const origin = request.headers.get('Origin');
   if (!origin || !origins.includes(origin)) return null;
   const asked = (request.headers.get('Access-Control-Request-Headers') || '')
@@ -124,7 +124,7 @@ export function corsHeaders(request, origins) {
     .filter((h) => ALLOWED_HEADER.test(h));
   return {
     'Access-Control-Allow-Origin': origin,
-    'Access-Control-Allow-Methods': 'POST, OPTIONS',
+    'Access-Control-Allow-Methods': methods,
     'Access-Control-Allow-Headers': [...new Set(['authorization', 'content-type', ...asked])].join(', '),
     'Access-Control-Expose-Headers': 'retry-after, x-request-id',
     'Access-Control-Max-Age': '600',
