@@ -20,7 +20,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check clean
 
 all: wasm
 
@@ -39,6 +39,7 @@ help:
 	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
+	@echo 'make bench-edge    the edge worker in workerd: its catalog (cold, warm, swap), the attack figures'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
 	@echo 'make screenshots   the pictures of the demo in README.md, taken by its Chromium tests'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
@@ -117,6 +118,11 @@ bench-llm: wasm sample-data
 # the real data sets present, the sample and a generated 100,000-item catalog (a few minutes).
 bench-catalog: wasm native sample-data
 	node wasm-tests/bench/catalog.bench.mjs --json docs/figures/bench-catalog.json
+	node scripts/figures.mjs
+
+# The edge worker in workerd (Miniflare): a 10,000-item catalog, the threat model's figures.
+bench-edge: wasm
+	node wasm-tests/bench/edge-worker.bench.mjs --json docs/figures/edge-worker.json
 	node scripts/figures.mjs
 
 # The evaluation figures: the sample data set and each real data set present (those also on
