@@ -253,6 +253,19 @@ describe('what one request may cost', () => {
     assert.equal((await post(mf, '/v1/chat/completions', chat('hi'), { Authorization: `Bearer ${await token({ maxCalls: 1 })}` })).status, 200);
   });
 
+  test('a request the module refuses spends nothing of the token\'s budget', async () => {
+    const t = await token({ maxCalls: 24 }); // one recommendation's reservation
+    const H = { Authorization: `Bearer ${t}` };
+    for (let i = 0; i < 3; i++) {
+      const res = await post(mfLlm, '/recommend', { history: [{ id: 'x', title: 't', kind: 'stolen' }], candidates: candidates(3) }, H);
+      assert.equal(res.status, 400);
+    }
+    llm.reset();
+    const res = await post(mfLlm, '/recommend', { history: history(3), candidates: candidates(12), k: 4 }, H);
+    assert.equal(res.status, 200, await res.clone().text());
+    assert.ok(llm.chat().length > 0);
+  });
+
   test('a hung provider: the recommendation settles by its deadline, its agents degraded', async () => {
     const t = await token();
     llm.reset();

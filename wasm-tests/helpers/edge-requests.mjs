@@ -1,5 +1,5 @@
 // Requests the edge worker's tests and benchmark send: shoppers' histories and candidates
-// of a given size, and the amplification request of the worker's audit (a 261 KB body that
+// of a given size, and the amplification request of the worker's audit (a body of about 240 KB that
 // asked for every cost setting's maximum).
 
 export function candidates(n, chars = 40) {
@@ -10,7 +10,7 @@ export function history(n, chars = 40) {
   return Array.from({ length: n }, (_, i) => ({ id: `h${i}`, title: `Past ${i} lip gloss ${'tone '.repeat(Math.ceil(chars / 5))}`.slice(0, chars), ts: i, kind: 'purchase' }));
 }
 
-/** The request that made 203 upstream calls and 37.6 MB of prompts before the caps (261 KB). */
+/** The request that made 203 upstream calls before the caps (its size and cost: docs/figures/edge-worker.json). */
 export function amplificationRequest() {
   return {
     history: history(500, 200),

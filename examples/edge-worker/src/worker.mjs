@@ -71,7 +71,7 @@ async function handleRecommend(request, env, s, ctx) {
   const release = admit(s, Math.min(Number(request.headers.get('Content-Length')) || s.MAX_BODY_BYTES, s.MAX_BODY_BYTES), true);
   // Everything this request holds, given back once: admission, the catalog lease, the
   // token's reservation.
-  const held = { lease: null, budget: null, granted: null };
+  const held = { lease: null, budget: null, granted: null, started: false };
   let released = false;
   let handedOff = false; // a streamed answer gives everything back when it ends
   const done = (res) => {
@@ -80,8 +80,14 @@ async function handleRecommend(request, env, s, ctx) {
     release();
     if (held.lease) held.lease.release();
     if (held.granted) {
+      // What was spent: the usage of the answer; nothing when the recommendation never
+      // started; all of the reservation when it started and no usage came back.
       const host = (res && res.usage && res.usage.host) || null;
-      const used = host ? { calls: host.attempts, tokens: host.promptTokens + host.completionTokens } : { calls: held.granted.calls, tokens: held.granted.tokens };
+      const used = host
+        ? { calls: host.attempts, tokens: host.promptTokens + host.completionTokens }
+        : held.started
+          ? { calls: held.granted.calls, tokens: held.granted.tokens }
+          : { calls: 0, tokens: 0 };
       const p = held.budget.settle(held.granted, used).catch(() => {});
       if (ctx && typeof ctx.waitUntil === 'function') ctx.waitUntil(p);
     }
@@ -107,6 +113,9 @@ async function handleRecommend(request, env, s, ctx) {
       });
     }
     const stored = input.stored ? shopperHistory(env, claims) : null;
+    const arag = await getArag();
+    const { catalog = null, vectorize = null } = await catalogFor(arag, env, s, ctx);
+    held.lease = catalog;
     if (kind !== 'offline') {
       held.budget = tokenBudget(env, claims);
       held.granted = await held.budget.reserve({ calls: s.RECOMMEND_MAX_CALLS, tokens: s.RECOMMEND_MAX_TOKENS });
@@ -115,9 +124,6 @@ async function handleRecommend(request, env, s, ctx) {
         throw new HttpError(429, "the page token's budget of LLM calls or tokens is spent", { code: 'budget_spent' });
       }
     }
-    const arag = await getArag();
-    const { catalog = null, vectorize = null } = await catalogFor(arag, env, s, ctx);
-    held.lease = catalog;
     // A stored history: this request's events are added to it, then all of it is used.
     const events = stored ? await stored.append(input.history, s.STORED_HISTORY_MAX_EVENTS, s.STORED_HISTORY_DAYS) : null;
     let started;
@@ -137,6 +143,7 @@ async function handleRecommend(request, env, s, ctx) {
       if (e instanceof AragError) throw fromAragError(e);
       throw e;
     }
+    held.started = true;
     const counts = { backend: kind, history: events ? events.length : input.history.length, candidates: input.candidates ? input.candidates.length : 0, source: catalog ? 'catalog' : vectorize ? 'vectorize' : 'request' };
     const answer = (res) => {
       stats.recommends++;
