@@ -127,7 +127,7 @@ bench-edge: wasm
 
 # The evaluation figures: the sample data set and each real data set present (those also on
 # the validation split), offline reasoner, about a minute per data set; then the figures.
-EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua,arag-storefront
+EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua,arag-no-shift,arag-storefront
 eval-figures: wasm sample-data
 	@for d in $(SAMPLE_DATA) $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office; do \
 	  n=$$(basename $$d); \

@@ -270,7 +270,9 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  * another brand's item ranks within brand_reach * k places. On by default (a
  * storefront's settings); false leaves the ranker's order as it is.
  * "reasoner" sets weights of the offline reasoner by name (any subset; the effective
- * config lists them all); an unknown name or a value out of range is refused.
+ * config lists them all); an unknown name or a value out of range is refused. Its
+ * "shift" (0..1, default 0.75) also weighs the retrieval context: after an interest
+ * shift the older events of other categories weigh 1 - shift * share (0: off).
  * "fallback": who answers an agent whose call failed or whose answer could not be
  * used: the offline reasoner, from the same input (default), or the retrieval
  * fallbacks (no summary, retrieval score, retrieval order). "deadline_ms" (host
@@ -304,8 +306,9 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
                                  uint32_t *session_out);
 
 /* The user context arag_recommend_start retrieves the catalog's top_k with: the
- * recency-weighted mean of the history's last session_len + long_term_len events (an
- * event that names a catalog item without its text takes the catalog's vector), unit
+ * recency-weighted mean of the history's last session_len + long_term_len events, those
+ * of an older interest weighed down after an interest shift (an event that names a
+ * catalog item without its text takes the catalog's vector), unit
  * length; all zeros when no event has a vector. out holds dim floats, dim being the
  * recommendation's dimension (the catalog's, else the history's, else 512; another is
  * ARAG_E_DIM). For a host that retrieves candidates from a vector index of its own (a
@@ -354,6 +357,10 @@ arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_sess
  * offline|retrieval, items: the candidates it answered), "usage":{"calls",
  * "prompt_tokens","completion_tokens","prompt_chars"}, "trace":{"config","context",
  * "s_user","s_ctx","i0","nli","accepted","elapsed_ms","messages":[blackboard]}}.
+ * trace.context: {"long_term","session": item ids, "shift":{"share","run",
+ * "older_weight"}}: the interest shift (the newest run of one category, new to the older
+ * events: share 0..1, its events, the weight factor the older events of other categories
+ * got; docs/offline-reasoner.md).
  * Owned by the session. ARAG_E_STATE while running, ARAG_E_CANCELLED if cancelled.
  *
  * "evidence": what the item shares with the history the recommendation read (the events

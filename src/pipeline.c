@@ -7,6 +7,7 @@
 
 #include "brands.h"
 #include "evidence.h"
+#include "interest.h"
 
 #include "agent_parse.h"
 #include "index_private.h"
@@ -133,10 +134,17 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
   return ARAG_OK;
 }
 
-/* Recency-weighted mean of the (unit) event vectors. */
+/* Recency-weighted mean of the (unit) event vectors, events of an older interest
+ * weighed down after a shift (interest.h). */
 static double user_vector(const arag_session *s, float *u) {
   uint32_t total = s->n_long + s->n_sess;
   memset(u, 0, s->dim * sizeof(float));
+  float *focus = total ? malloc(total * sizeof *focus) : NULL;
+  if (focus) {
+    arag_shift sh;
+    arag_interest_shift((const arag_event *const *)s->ev_ptrs, total, s->cfg.reasoner.shift, &sh,
+                        focus);
+  }
   for (uint32_t i = 0; i < total; i++) {
     const float *v = s->events[i].item.vec;
     if (!vec_nonzero(v, s->dim)) continue;
@@ -144,8 +152,10 @@ static double user_vector(const arag_session *s, float *u) {
     double age = (double)(total - 1 - i);
     double w = pow(0.5, age / CONTEXT_HALF_LIFE);
     if (i >= s->n_long) w *= CONTEXT_SESSION_BOOST;
+    if (focus) w *= focus[i];
     for (uint32_t d = 0; d < s->dim; d++) u[d] += (float)(w * v[d] / norm);
   }
+  free(focus);
   return sqrt(dotf(u, u, s->dim));
 }
 
@@ -1100,6 +1110,31 @@ static void finalize(arag_session *s) {
   event_ids(b, s, 0, s->n_long);
   arag_jw_key(b, &f, "session");
   event_ids(b, s, s->n_long, s->n_sess);
+  {
+    /* The interest shift the context and the offline reasoner weighed (interest.h). */
+    uint32_t total = s->n_long + s->n_sess;
+    float *w = total ? malloc(total * sizeof *w) : NULL;
+    arag_shift sh = {0};
+    float older = 1.0f;
+    if (w) {
+      arag_interest_shift((const arag_event *const *)s->ev_ptrs, total, s->cfg.reasoner.shift, &sh,
+                          w);
+      if (sh.first) older = w[0];
+      for (uint32_t i = 0; i < sh.first; i++)
+        if (w[i] < older) older = w[i];
+      free(w);
+    }
+    arag_jw_key(b, &f, "shift");
+    int g = 1;
+    arag_sb_append(b, "{", 1);
+    arag_jw_key(b, &g, "share");
+    arag_jw_number(b, round4(sh.shift));
+    arag_jw_key(b, &g, "run");
+    arag_jw_number(b, (double)sh.run);
+    arag_jw_key(b, &g, "older_weight");
+    arag_jw_number(b, round4(older));
+    arag_sb_append(b, "}", 1);
+  }
   arag_sb_append(b, "}", 1);
   arag_jw_key(b, &t, "s_user");
   if (s->s_user)

@@ -20,6 +20,9 @@ void arag_reasoner_params_default(arag_reasoner_params *p) {
   /* Profile: recency weight 0.7^age, session events count 2.5x. */
   p->decay = 0.7f;
   p->sess_boost = 2.5f;
+  /* A session about something else than the older history: those older events weigh
+   * 1 - 0.75 * shift (interest.h). */
+  p->shift = 0.75f;
   /* NLI: the best title-word overlap with the 10 most recent events (words weighed by
    * their rarity in the catalog), category depth, the same product line, a repeat
    * purchase. Brand loyalty is weighed once, by IRA, from S_user. The hashed-embedding
@@ -87,7 +90,7 @@ static const rs_param PARAMS[] = {
     RS_W(nli_price),     RS_W(nli_rel),    RS_R(rel_decay),  RS_N(rel_window), RS_W(ira_nli),
     RS_W(ira_nli_logit), RS_W(ira_ret),    RS_W(ira_pop),    RS_R(ira_div),    RS_R(ira_idf),
     RS_W(ira_u_brand),   RS_W(ira_u_cat),  RS_W(ira_u_kw),   RS_W(ira_u_sess), RS_W(ira_c_brand),
-    RS_W(ira_c_cat),     RS_W(ira_c_kw),   RS_W(ira_text),
+    RS_W(ira_c_cat),     RS_W(ira_c_kw),   RS_W(ira_text),   RS_R(shift),
 };
 #undef RS_W
 #undef RS_R
@@ -745,9 +748,6 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
     memcpy(fs, in->features, n * sizeof *fs);
   else
     for (uint32_t i = 0; i < n; i++) rs_item_features(in->cands[i], bs, &fs[i]);
-  const float wu[6] = {p->ira_u_brand, p->ira_u_cat,  p->ira_u_kw,
-                       p->ira_u_sess,  p->ira_u_sess, p->ira_u_sess};
-  const float wc[6] = {p->ira_c_brand, p->ira_c_cat, p->ira_c_kw, 0, 0, 0};
   if (p->ira_idf != 0 && n > 1) {
     /* A keyword most candidates carry says little: weigh keyword traits by their
      * rarity among the candidates (an inverse document frequency over the list). */
@@ -786,14 +786,14 @@ static char *answer_ira(const arag_agent_input *in, const arag_reasoner_params *
   for (uint32_t k = 0; k < tu->n && !has_words; k++) has_words = tu->v[k].kind == RS_T_WORD;
   for (uint32_t i = 0; i < n; i++) {
     rs_tmatch mu, mc;
-    rs_traits_match(tu, &fs[i], wu, &mu);
-    rs_traits_match(tc, &fs[i], wc, &mc);
+    rs_traits_match(tu, &fs[i], &mu);
+    rs_traits_match(tc, &fs[i], &mc);
     float s = 0;
     if (p->ira_text != 0 && has_words) {
       uint64_t keys[ARAG_TEXT_TERM_MAX];
       float w[ARAG_TEXT_TERM_MAX];
       uint32_t m = rs_text_weights(text_df, in->cands[i], keys, w, NULL, NULL);
-      s += p->ira_text * rs_traits_words(tu, keys, w, m, NULL);
+      s += p->ira_text * rs_traits_words(tu, keys, w, m);
     }
     if (in->nli) {
       float v = isfinite(in->nli[i].score) ? in->nli[i].score : 0.0f;

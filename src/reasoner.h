@@ -32,6 +32,7 @@ typedef struct arag_reasoner_params {
   /* profile */
   float decay;         /* recency weight per event of age a: decay^a */
   float sess_boost;    /* extra weight of the session events (multiplier) */
+  float shift;         /* 0..1: how much an interest shift lowers the older events (interest.h) */
   uint32_t sim_window; /* most recent events used for nearest-title evidence */
   /* NLI: score = sigmoid(bias + sum of weight * feature) */
   float nli_bias, nli_brand, nli_brandn, nli_rsim, nli_line, nli_cat, nli_sess, nli_sim, nli_psim,

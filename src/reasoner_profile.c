@@ -1,6 +1,7 @@
 #include "reasoner_profile.h"
 
 #include "embed.h"
+#include "interest.h"
 #include "item.h"
 #include "sort.h"
 
@@ -171,6 +172,7 @@ void rs_profile_free(void *p) {
   rs_profile *pr = p;
   if (!pr) return;
   free(pr->ev);
+  free(pr->focus);
   free(pr->sim_terms);
   free(pr->brands);
   free(pr->paths);
@@ -265,7 +267,7 @@ static int history_words(rs_profile *pr, const arag_agent_input *in) {
        i++) {
     uint32_t m = rs_text_weights(df, &event_at(in, i)->item, keys, w, at, len);
     for (uint32_t k = 0; k < m; k++)
-      if (w[k] > 0) t[n++] = (tw_ent){keys[k], w[k], len[k], at[k]};
+      if (w[k] > 0) t[n++] = (tw_ent){keys[k], w[k] * pr->focus[i], len[k], at[k]};
   }
   /* Sums by term; the stable sort keeps each sum in event order (the same bits on
    * every target) and the first occurrence first. */
@@ -310,6 +312,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   pr->n_sess = in->n_session;
   pr->decay = p->decay;
   pr->sess_boost = p->sess_boost;
+  pr->shift = p->shift;
   pr->sim_decay = p->sim_decay;
   pr->sim_window = p->sim_window;
   pr->rel_decay = p->rel_decay;
@@ -324,8 +327,14 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   occ *ob = calloc(n ? n : 1, sizeof(occ));
   occ *op = calloc(n ? n : 1, sizeof(occ));
   occ *ot = calloc((size_t)(n ? n : 1) * RS_MAX_TOK, sizeof(occ));
+  /* Each event's interest-shift factor (interest.h). */
+  float *focus = pr->focus = malloc((n ? n : 1) * sizeof *focus);
+  const arag_event **evs = malloc((n ? n : 1) * sizeof *evs);
   uint32_t nb = 0, np = 0, nt = 0;
-  if (!pr->ev || !pr->sim_terms || !pr->pvec || !ob || !op || !ot) goto fail;
+  if (!pr->ev || !pr->sim_terms || !pr->pvec || !ob || !op || !ot || !focus || !evs) goto fail;
+  for (uint32_t i = 0; i < n; i++) evs[i] = event_at(in, i);
+  arag_shift sh;
+  arag_interest_shift(evs, n, p->shift, &sh, focus);
   pr->simvec = pr->pvec + dim;
   pr->title_tmp = pr->simvec + (size_t)dim * pr->n_sim;
   pr->price_lo = INFINITY;
@@ -339,7 +348,7 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
     rs_item_features(it, bs, &f);
     uint32_t age = n - 1 - i;
     re->sess = i >= in->n_long_term;
-    re->w = powf(p->decay, (float)age) * (re->sess ? p->sess_boost : 1.0f);
+    re->w = powf(p->decay, (float)age) * (re->sess ? p->sess_boost : 1.0f) * focus[i];
     re->id_h = f.id_h;
     re->brand_h = f.brand_h;
     memcpy(re->cat_h, f.cat_h, sizeof f.cat_h);
@@ -401,11 +410,13 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   free(ob);
   free(op);
   free(ot);
+  free(evs);
   return pr;
 fail:
   free(ob);
   free(op);
   free(ot);
+  free(evs);
   rs_profile_free(pr);
   return NULL;
 }
@@ -416,7 +427,7 @@ rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_param
     rs_profile *pr = *in->scratch;
     if (pr->n_ev == in->n_long_term + in->n_session && pr->n_sess == in->n_session &&
         pr->dim == in->dim && pr->decay == p->decay && pr->sess_boost == p->sess_boost &&
-        pr->sim_decay == p->sim_decay && pr->sim_window == p->sim_window)
+        pr->sim_decay == p->sim_decay && pr->sim_window == p->sim_window && pr->shift == p->shift)
       return pr;
   }
   rs_profile *pr = rs_profile_build(in, p);
@@ -442,7 +453,7 @@ void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *i
     weigh_terms(&tt, df);
     float fac = 1.0f;
     for (uint32_t i = pr->n_ev; i-- > pr->sim_ev0; fac *= pr->sim_decay) {
-      float s = terms_sim(&tt, rs_event_terms(pr, i)) * fac;
+      float s = terms_sim(&tt, rs_event_terms(pr, i)) * fac * pr->focus[i];
       if (s > m->isim) {
         m->isim = s;
         m->isim_ev = (int32_t)i;
@@ -526,7 +537,7 @@ void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *i
     for (uint32_t k = 0; k < pr->n_rel; k++)
       if (pr->rel[k].ev == i && pr->rel[k].id_h == f->id_h && pr->rel[k].w > w) w = pr->rel[k].w;
     if (!(w > 0)) continue;
-    float c = logf(1.0f + w) * powf(pr->rel_decay, (float)(pr->n_ev - 1 - i));
+    float c = logf(1.0f + w) * powf(pr->rel_decay, (float)(pr->n_ev - 1 - i)) * pr->focus[i];
     m->rel += c;
     if (c >= best) {
       best = c;

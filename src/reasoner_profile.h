@@ -4,8 +4,11 @@
  * names, category paths, keywords), so it stays valid while the session lives.
  *
  * Each event gets a recency weight decay^age (age 0 = most recent), times
- * sess_boost for session events. Aggregates (brands, category paths, title
- * keywords) sum these weights; counts are numbers of distinct items. */
+ * sess_boost for session events, times its interest-shift factor (interest.h: below 1
+ * for the events of an older interest when the newest ones turned to another).
+ * Aggregates (brands, category paths, title keywords) sum these weights; counts are
+ * numbers of distinct items. The nearest-title evidence, the history's Words and the
+ * bought-together evidence take the shift factor too. */
 #ifndef ARAG_REASONER_PROFILE_H
 #define ARAG_REASONER_PROFILE_H
 
@@ -83,6 +86,7 @@ typedef struct rs_profile {
   uint32_t n_sim, sim_ev0;
   double price_lo, price_hi, price_sum_w, price_w;
   uint32_t n_price;
+  float *focus;   /* each event's interest-shift factor (interest.h), n_ev of them */
   rs_word *words; /* heaviest first (ties: key order) */
   uint32_t n_words;
   /* Related lists of the last rel_window events (events rel_ev0 .. n_ev - 1). */
@@ -90,7 +94,7 @@ typedef struct rs_profile {
   uint32_t n_rel, rel_ev0;
   char *strs;
   size_t strs_len, strs_cap;
-  float decay, sess_boost, sim_decay, rel_decay; /* the parameters it was built with */
+  float decay, sess_boost, sim_decay, rel_decay, shift; /* the parameters it was built with */
   uint32_t sim_window, rel_window;
 } rs_profile;
 

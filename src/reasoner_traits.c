@@ -162,7 +162,7 @@ void rs_traits_parse(const char *text, rs_traits *t) {
   if (!structured) add_words(t, text, strlen(text));
 }
 
-void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6], rs_tmatch *m) {
+void rs_traits_match(const rs_traits *t, const rs_feat *f, rs_tmatch *m) {
   memset(m, 0, sizeof *m);
   for (uint32_t i = 0; i < t->n; i++) {
     const rs_trait *tr = &t->v[i];
@@ -201,29 +201,17 @@ void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6]
       m->sess += got;
       break;
     }
-    float contrib = got * kind_w[tr->kind];
-    if (contrib > m->best_w) {
-      m->best_w = contrib;
-      m->best = tr;
-    }
   }
 }
 
-float rs_traits_words(const rs_traits *t, const uint64_t *keys, const float *w, uint32_t n,
-                      const rs_trait **best) {
-  float s = 0, top = 0;
-  if (best) *best = NULL;
+float rs_traits_words(const rs_traits *t, const uint64_t *keys, const float *w, uint32_t n) {
+  float s = 0;
   for (uint32_t i = 0; i < t->n; i++) {
     const rs_trait *tr = &t->v[i];
     if (tr->kind != RS_T_WORD) continue;
     for (uint32_t k = 0; k < n; k++) {
       if (keys[k] != tr->key) continue;
-      float c = w[k] * tr->w;
-      s += c;
-      if (best && c > top) {
-        top = c;
-        *best = tr;
-      }
+      s += w[k] * tr->w;
       break;
     }
   }

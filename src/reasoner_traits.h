@@ -44,18 +44,14 @@ void rs_traits_parse(const char *text, rs_traits *t);
 
 typedef struct rs_tmatch {
   float brand, cat, kw, sess;
-  const rs_trait *best; /* the matched trait that adds most to the score, for a reason */
-  float best_w;
 } rs_tmatch;
 
-/* kind_w: the scorer's weight of each rs_trait_kind (best is chosen by weighted
- * contribution; a kind with weight 0 is never named). */
-void rs_traits_match(const rs_traits *t, const rs_feat *f, const float kind_w[6], rs_tmatch *m);
+/* The traits the candidate's features match, summed by kind (session kinds in sess). */
+void rs_traits_match(const rs_traits *t, const rs_feat *f, rs_tmatch *m);
 
 /* A candidate's whole-text terms (keys with unit-vector weights w) dotted with the
  * weights of the Words traits: its cosine with the history's text, cut to the
- * words given. *best (when not NULL): the word adding most, NULL if none. */
-float rs_traits_words(const rs_traits *t, const uint64_t *keys, const float *w, uint32_t n,
-                      const rs_trait **best);
+ * words given. */
+float rs_traits_words(const rs_traits *t, const uint64_t *keys, const float *w, uint32_t n);
 
 #endif

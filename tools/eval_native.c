@@ -1,7 +1,7 @@
 /* eval_native: the evaluation protocol of the design notes, natively.
  *
  *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua,
- *                                     arag-storefront
+ *                                     arag-no-shift,arag-storefront
  *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
  *               [--param name=value ...] [--resamples 1000] [--catalog f32|int8]
  *               [--split test|valid]
@@ -13,7 +13,8 @@
  * the arag methods run arag_recommend_start with the backend "offline" and the
  * candidates as ids; the ablations switch one agent off in the config. The arag methods
  * rank with the engine's shelf rules off (the paper's protocol); arag-storefront with
- * them on, over a shelf of the first STOREFRONT_K places.
+ * them on, over a shelf of the first STOREFRONT_K places; arag-no-shift without the
+ * interest shift (reasoner.shift 0).
  *
  * --catalog int8 gives the pipeline an int8 catalog of the same items (the baselines
  * keep the f32 vectors), to measure what the smaller index costs in quality.
@@ -502,6 +503,7 @@ typedef struct method {
   int kind; /* 0 recency, 1 rag, 2 popularity, 3 arag */
   int uua, nli, csa;
   uint32_t shelf_k; /* arag-storefront: the shelf's rules on the first shelf_k places */
+  int no_shift;     /* arag-no-shift: reasoner.shift 0 */
   arag_engine *eng;
   double *val; /* n_users x 5 metrics */
   double ms;
@@ -807,7 +809,7 @@ static void bootstrap(const method *a, const method *b, uint32_t nu, int k, uint
 static void usage(void) {
   fprintf(stderr,
           "usage: eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,"
-          "arag-no-uua,arag-storefront\n"
+          "arag-no-uua,arag-no-shift,arag-storefront\n"
           "                   [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]\n"
           "                   [--param name=value]... [--resamples 1000] [--catalog f32|int8]\n"
           "                   [--split test|valid]\n");
@@ -884,6 +886,8 @@ int main(int argc, char **argv) {
       m->kind = 3, m->uua = 0;
     else if (strcmp(tok, "arag-storefront") == 0)
       m->kind = 3, m->shelf_k = STOREFRONT_K;
+    else if (strcmp(tok, "arag-no-shift") == 0)
+      m->kind = 3, m->no_shift = 1;
     else
       die("unknown method", tok);
     for (uint32_t j = 0; j < nm; j++)
@@ -922,10 +926,11 @@ int main(int argc, char **argv) {
       char cfg[256];
       snprintf(cfg, sizeof cfg,
                "{\"backend\":\"offline\",\"session_len\":%d,\"long_term_len\":%d,"
-               "\"agents\":{\"uua\":%s,\"nli\":%s,\"csa\":%s,\"ira\":true},\"shelf\":%s}",
+               "\"agents\":{\"uua\":%s,\"nli\":%s,\"csa\":%s,\"ira\":true},\"shelf\":%s%s}",
                SESSION_LEN, LONG_TERM_LEN, ms[j].uua ? "true" : "false",
                ms[j].nli ? "true" : "false", ms[j].csa ? "true" : "false",
-               ms[j].shelf_k ? "{\"size\":" STR(STOREFRONT_K) "}" : "false");
+               ms[j].shelf_k ? "{\"size\":" STR(STOREFRONT_K) "}" : "false",
+               ms[j].no_shift ? ",\"reasoner\":{\"shift\":0}" : "");
       if (arag_engine_create(cfg, strlen(cfg), &ms[j].eng) != ARAG_OK)
         die("engine_create failed", cfg);
     }

@@ -513,7 +513,9 @@ export interface AgentSwitches {
  * Weights of the offline reasoner (src/reasoner.c documents each one and what it was
  * measured at). Rates and shares (`decay`, `sim_decay`, `rel_decay`, `ira_idf`, `ira_div`)
  * are in [0, 1], windows (`sim_window`, `rel_window`) are event counts, weights in
- * [-1000, 1000]. `ira_div` is IRA's diversity step (0, off, by default).
+ * [-1000, 1000]. `ira_div` is IRA's diversity step (0, off, by default). `shift` (0 to 1,
+ * default 0.75): how much an interest shift weighs down the older events (docs/offline-reasoner.md,
+ * "Interest shifts"; 0: off).
  */
 export type ReasonerParam =
   | 'decay' | 'sess_boost' | 'sim_window' | 'sim_decay'
@@ -521,7 +523,7 @@ export type ReasonerParam =
   | 'nli_sim' | 'nli_psim' | 'nli_rep' | 'nli_isim' | 'nli_price' | 'nli_rel' | 'rel_decay' | 'rel_window'
   | 'ira_nli' | 'ira_nli_logit' | 'ira_ret' | 'ira_pop' | 'ira_div' | 'ira_idf'
   | 'ira_u_brand' | 'ira_u_cat' | 'ira_u_kw' | 'ira_u_sess' | 'ira_c_brand' | 'ira_c_cat' | 'ira_c_kw'
-  | 'ira_text';
+  | 'ira_text' | 'shift';
 
 /** The shelf's rules (docs/shelf.md); unset ones keep their values. */
 export interface ShelfConfig {
@@ -704,8 +706,11 @@ export interface TraceJudgement {
 export interface Trace {
   /** The effective engine config. */
   config: EngineConfig;
-  /** Item ids of the long-term history and of the session the agents read. */
-  context: { long_term: string[]; session: string[] };
+  /** Item ids of the long-term history and of the session the agents read, and the
+   * interest shift: `share` 0 to 1 (how new and how long the newest run of one category
+   * is), `run` its events, `older_weight` the factor the events of other categories
+   * before it got (1: none). */
+  context: { long_term: string[]; session: string[]; shift: { share: number; run: number; older_weight: number } };
   /** UUA's summary of the user. */
   s_user: string;
   /** CSA's summary of the accepted candidates. */

@@ -14,7 +14,8 @@ gain over the best of recency and rag with a paired bootstrap interval.
   --data DIR            folder with items.jsonl and interactions.jsonl
                         (default: $ARAG_DATA_ROOT/amazon-beauty)
   --methods LIST        comma-separated: recency, rag, popularity, arag, arag-no-nli,
-                        arag-no-csa, arag-no-uua (default: recency,rag,arag)
+                        arag-no-csa, arag-no-uua, arag-no-shift, arag-storefront
+                        (default: recency,rag,arag)
   --backend NAME        offline (built-in reasoner, default) | openai
   --base-url URL        OpenAI-compatible endpoint (openai backend; key from OPENAI_API_KEY)
   --model NAME          chat model (openai backend)

@@ -1,6 +1,6 @@
 // Types of the evaluation harness (web/src/eval/index.mjs), hand-written.
 
-export type MethodName = 'recency' | 'rag' | 'popularity' | 'arag' | 'arag-no-nli' | 'arag-no-csa' | 'arag-no-uua' | 'arag-storefront';
+export type MethodName = 'recency' | 'rag' | 'popularity' | 'arag' | 'arag-no-nli' | 'arag-no-csa' | 'arag-no-uua' | 'arag-no-shift' | 'arag-storefront';
 export type MetricName = 'ndcg@5' | 'hit@5' | 'ndcg@10' | 'hit@10' | 'mrr';
 export type Interval = [number | null, number | null];
 

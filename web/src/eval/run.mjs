@@ -24,7 +24,9 @@ export const PROTOCOL_VERSION = 3;
 // through the config (agents.<name> = false), not a separate code path. The arag methods
 // rank with the engine's shelf rules off, the paper's protocol; arag-storefront is the
 // pipeline with the storefront's (one item per variant family, no variant of what the
-// session bought, at most half the shelf from one brand) over a shelf of 6.
+// session bought, at most half the shelf from one brand) over a shelf of 6; arag-no-shift
+// ranks without the interest shift (reasoner.shift 0: a session about something else does
+// not weigh the older history down).
 const ALL = { uua: true, nli: true, csa: true, ira: true };
 export const STOREFRONT_SHELF = 6;
 export const METHODS = {
@@ -35,6 +37,7 @@ export const METHODS = {
   'arag-no-nli': { kind: 'arag', agents: { ...ALL, nli: false }, config: { shelf: false } },
   'arag-no-csa': { kind: 'arag', agents: { ...ALL, csa: false }, config: { shelf: false } },
   'arag-no-uua': { kind: 'arag', agents: { ...ALL, uua: false }, config: { shelf: false } },
+  'arag-no-shift': { kind: 'arag', agents: ALL, config: { shelf: false, reasoner: { shift: 0 } } },
   'arag-storefront': { kind: 'arag', agents: ALL, config: { shelf: { size: STOREFRONT_SHELF } } },
 };
 

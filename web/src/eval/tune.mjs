@@ -9,7 +9,7 @@ import { evaluate } from './index.mjs';
 
 // Shares in [0, 1] and windows (event counts); every other weight is free (the engine
 // refuses values past +-1000).
-const RATES = new Set(['decay', 'sim_decay', 'rel_decay', 'ira_idf', 'ira_div']);
+const RATES = new Set(['decay', 'sim_decay', 'rel_decay', 'ira_idf', 'ira_div', 'shift']);
 const WINDOWS = new Set(['sim_window', 'rel_window']);
 const MAX_MOVES = 6;
 
