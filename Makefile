@@ -31,7 +31,7 @@ help:
 	@echo '                   smoke, the module in Node, Chromium and workerd'
 	@echo 'make wasm          dist/: the Emscripten and WASI modules, the JS host library, its types'
 	@echo 'make native        the native library and tools (build/native)'
-	@echo 'make prompts       src/prompts_data.c from prompts/*.txt (committed; a test checks it)'
+	@echo 'make prompts       src/agents/prompts_data.c from prompts/*.txt (committed; a test checks it)'
 	@echo 'make asan          the native tests with ASan and UBSan (build/native-asan)'
 	@echo 'make test-native   ctest on the ASan build;  make test-wasm: the node:test suites'
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
@@ -40,6 +40,7 @@ help:
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
 	@echo 'make bench-edge    the edge worker in workerd: its catalog (cold, warm, swap), the attack figures'
+	@echo 'make golden        the outputs a refactoring keeps byte for byte (eval, prompts, snapshots)'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
 	@echo 'make screenshots   the pictures of the demo in README.md, taken by its Chromium tests'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
@@ -47,9 +48,9 @@ help:
 	@echo 'make format        clang-format the C sources;  make clean: remove build/ and dist/'
 	@echo 'Data sets are read under ARAG_DATA_ROOT (default data/); see docs/evaluation.md.'
 
-# src/prompts_data.c from prompts/*.txt (committed; the prompts_data test checks it).
+# src/agents/prompts_data.c from prompts/*.txt (committed; the prompts_data test checks it).
 prompts:
-	cmake -DPROMPT_DIR=prompts -DOUT=src/prompts_data.c -P cmake/embed_prompts.cmake
+	cmake -DPROMPT_DIR=prompts -DOUT=src/agents/prompts_data.c -P cmake/embed_prompts.cmake
 
 # The set-up profile: everything, or (make demo) what building and serving the demo needs.
 SETUP_PROFILE ?= all
@@ -144,6 +145,13 @@ eval-figures: wasm sample-data
 .PHONY: screenshots
 screenshots: wasm
 	ARAG_SCREENSHOTS=docs node --test wasm-tests/demo.chromium.test.mjs
+
+# The outputs a refactoring must keep byte for byte (scripts/golden-outputs.mjs): compare
+# two runs with diff -r (make golden GOLDEN_DIR=build/golden-before, change, make golden).
+GOLDEN_DIR ?= build/golden
+.PHONY: golden
+golden: wasm sample-data
+	node scripts/golden-outputs.mjs $(GOLDEN_DIR)
 
 # Redraws every figures block in README.md and docs/ from docs/figures/*.json.
 docs:

@@ -1,6 +1,6 @@
-# Turns prompts/*.txt into src/prompts_data.c (string constants), so the templates ship
+# Turns prompts/*.txt into src/agents/prompts_data.c (string constants), so the templates ship
 # inside the library and a plain build of src/ needs no generator. The output is committed:
-#   cmake -DPROMPT_DIR=prompts -DOUT=src/prompts_data.c -P cmake/embed_prompts.cmake
+#   cmake -DPROMPT_DIR=prompts -DOUT=src/agents/prompts_data.c -P cmake/embed_prompts.cmake
 # With -DCHECK=ON it only compares and fails when OUT differs (a ctest does that).
 file(GLOB prompt_files "${PROMPT_DIR}/*.txt")
 list(SORT prompt_files)

@@ -340,7 +340,7 @@ static void put_u32(uint8_t *p, uint32_t v) {
 }
 
 /* Contents a valid checksum does not make sound: each refused by name. The layout
- * (src/catalog.c): header fields at 32..63, rows from 64, then the item records, the
+ * (src/catalog/catalog.c): header fields at 32..63, rows from 64, then the item records, the
  * related weights, the text and the word counts. */
 static void test_inconsistent_contents(void) {
   for (int dt = 0; dt < 2; dt++) {

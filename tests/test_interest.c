@@ -1,4 +1,4 @@
-/* Interest shifts (src/interest.c): the newest run of a topic the older events are not
+/* Interest shifts (src/reasoner/interest.c): the newest run of a topic the older events are not
  * about weighs them down, by how new the topic is and how long the run; the engine's
  * trace tells the shift, and the shelf follows it. */
 #include "arag.h"

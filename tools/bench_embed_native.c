@@ -8,8 +8,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
 
-#include "../src/embed.h"
 #include "cJSON.h"
+#include "embed.h"
 #include "tool_util.h"
 
 #include <stdint.h>

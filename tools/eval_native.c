@@ -31,13 +31,13 @@
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
 
-#include "../src/agents.h"
-#include "../src/hash.h"
-#include "../src/item.h"
-#include "../src/model.h"
-#include "../src/reasoner.h"
-#include "../src/term_df.h"
+#include "agents.h"
 #include "cJSON.h"
+#include "hash.h"
+#include "item.h"
+#include "model.h"
+#include "reasoner.h"
+#include "term_df.h"
 
 #include <math.h>
 #include <stdint.h>

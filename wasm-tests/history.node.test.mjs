@@ -9,7 +9,7 @@ import { DIST, requireFile } from './helpers/common.mjs';
 requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
 const { createArag, AragError } = await import('../dist/index.mjs');
 
-/** A history snapshot written by hand (format in src/history.c): n events with a
+/** A history snapshot written by hand (format in src/catalog/history.c): n events with a
  * 7-byte id, no text and no stored vector; 69 bytes each. */
 function craft({ dim, n, rating = NaN, price = NaN, popularity = NaN }) {
   const total = 32 + n * 69 + 8;

@@ -1,5 +1,5 @@
 /* Entry translation unit of the wasm modules: the library is linked in whole and
- * its functions are exported by name (src/exports.txt); there is no main. */
+ * its functions are exported by name (src/wasm/exports.txt); there is no main. */
 #include "arag.h"
 
 const char *arag_module_build(void);

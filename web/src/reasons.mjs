@@ -1,7 +1,7 @@
 // Reasons in plain words, rendered from a recommended item's evidence (items[].evidence,
 // see include/arag.h): one sentence per piece of evidence, each saying only what that
 // evidence says. The offline reasoner writes the same sentences into items[].reason
-// (src/evidence.c); a shop, the demo and examples/node render them with this module so
+// (src/pipeline/evidence.c); a shop, the demo and examples/node render them with this module so
 // that every page says the same thing. The result is plain text: insert it as text
 // (textContent), never as HTML, since titles and brands come from the catalog.
 

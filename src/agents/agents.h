@@ -72,7 +72,7 @@ typedef struct arag_agent_input {
 
 const char *arag_agent_name(arag_agent agent); /* "uua", "nli", "csa", "ira" */
 
-/* Offline reasoner (src/reasoner.c): deterministic answer in the agent's output
+/* Offline reasoner (src/reasoner/reasoner.c): deterministic answer in the agent's output
  * schema. Returns a malloc'ed NUL-terminated JSON text, or NULL when out of memory. */
 char *arag_reasoner_answer(const arag_agent_input *in, size_t *len);
 

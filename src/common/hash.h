@@ -4,7 +4,7 @@
  * keys and the version-1 snapshot trailers, 32-bit for the id map's buckets. Byte by
  * byte, so a caller can fold case or skip bytes as it goes (arag_fnv64_byte).
  *
- * XXH64 (src/hash.c): the snapshot container's checksum. It reads 8-byte words in four
+ * XXH64 (src/common/hash.c): the snapshot container's checksum. It reads 8-byte words in four
  * independent lanes, about ten times the speed of FNV-1a's byte chain, so checking a
  * catalog snapshot of tens of megabytes costs a few milliseconds, not tens. */
 #ifndef ARAG_HASH_H

@@ -34,7 +34,7 @@ typedef struct arag_item {
   uint8_t repeat_purchase; /* "repeat_purchase": shoppers buy it again (a shelf may show
                               it and its variants after a purchase) */
   /* 1 for an item a catalog restored into one block with its strings and arrays
-   * (src/catalog.c): nothing of it is freed on its own. */
+   * (src/catalog/catalog.c): nothing of it is freed on its own. */
   uint8_t in_arena;
   /* Without a brand field: the bytes at the start of the title that name a brand the
    * catalog supports (brands.h), when title_brand_known; a session resolves them for
@@ -57,7 +57,7 @@ typedef struct arag_event {
   double rating; /* NAN when absent */
 } arag_event;
 
-/* Catalog accessors (src/catalog.c). NULL when absent. Valid until the catalog changes. */
+/* Catalog accessors (src/catalog/catalog.c). NULL when absent. Valid until the catalog changes. */
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len);
 uint32_t arag_catalog_dim(const arag_catalog *cat);
 /* A catalog item's vector as its index row stores it (L2-normalized; dequantized
@@ -68,7 +68,7 @@ arag_status arag_catalog_vector(const arag_catalog *cat, const arag_item *it, fl
 arag_status arag_catalog_item_copy(const arag_catalog *cat, const arag_item *it, arag_item *dst);
 /* Item at an index slot of arag_catalog_index(); NULL for a free slot. */
 const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot);
-/* Title-term document frequencies over the catalog's items (src/term_df.h). */
+/* Title-term document frequencies over the catalog's items (src/catalog/term_df.h). */
 struct arag_term_df;
 const struct arag_term_df *arag_catalog_terms(const arag_catalog *cat);
 /* Whole-text term document frequencies (title, brand, categories, description). */
@@ -79,7 +79,7 @@ struct arag_brand_stats;
 const struct arag_brand_stats *arag_catalog_brand_stats(const arag_catalog *cat,
                                                         struct arag_brand_stats *bs);
 
-/* History accessors (src/history.c): events in ascending (ts, insertion) order. */
+/* History accessors (src/catalog/history.c): events in ascending (ts, insertion) order. */
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);
 uint32_t arag_history_dim(const arag_history *h);
 /* The history's index: one row per distinct item id, the vector of its latest event

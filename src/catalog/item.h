@@ -1,4 +1,4 @@
-/* Items and events from JSON (src/item.c): parsing with limits, embedding,
+/* Items and events from JSON (src/catalog/item.c): parsing with limits, embedding,
  * copying and freeing the structs of model.h. */
 #ifndef ARAG_ITEM_H
 #define ARAG_ITEM_H

@@ -1,4 +1,4 @@
-/* Built-in text embedder internals (src/embed.c): feature hashing of word
+/* Built-in text embedder internals (src/catalog/embed.c): feature hashing of word
  * unigrams, word bigrams and character trigrams, and the field-aware item
  * embedding used by the catalog and the history. */
 #ifndef ARAG_EMBED_H

@@ -1,5 +1,5 @@
-/* The state machine of one recommendation (src/pipeline.c) and the engine-wide
- * configuration it runs with (parsed in src/engine.c). Internal. */
+/* The state machine of one recommendation (src/pipeline/pipeline.c) and the engine-wide
+ * configuration it runs with (parsed in src/pipeline/engine.c). Internal. */
 #ifndef ARAG_PIPELINE_H
 #define ARAG_PIPELINE_H
 
