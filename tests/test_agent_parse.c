@@ -492,12 +492,111 @@ static void test_loose_ids(void) {
   clear(&rep, &deg);
 }
 
+/* The entry of id in an IRA output. */
+static const cJSON *ira_entry(const cJSON *out, const char *id) {
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(out, "ranking")) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, "id");
+    if (cJSON_IsString(v) && strcmp(v->valuestring, id) == 0) return e;
+  }
+  return NULL;
+}
+
+/* The kept citations of an entry as "kind:id,id;kind;..." and its dropped count. */
+static const char *cites_of(const cJSON *e, char *buf, size_t cap, int *dropped) {
+  size_t n = 0;
+  buf[0] = 0;
+  const cJSON *c, *x;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(e, "cite")) {
+    n += (size_t)snprintf(buf + n, cap - n, "%s%s", n ? ";" : "",
+                          cJSON_GetObjectItemCaseSensitive(c, "kind")->valuestring);
+    int q = 0;
+    cJSON_ArrayForEach(x, cJSON_GetObjectItemCaseSensitive(c, "items")) {
+      n += (size_t)snprintf(buf + n, cap - n, "%s%s", q++ ? "," : ":", x->valuestring);
+    }
+  }
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(e, "cite_dropped");
+  *dropped = cJSON_IsNumber(d) ? d->valueint : 0;
+  return buf;
+}
+
+/* IRA citations are read tolerantly: every form a model may write is kept as {kind,
+ * items}, anything malformed is dropped and counted, and no citation makes the answer
+ * fail or changes the ranking. */
+static void test_ira_citations(void) {
+  char buf[1024];
+  int dropped = -1;
+  ira_run r;
+  ira(&r, "{\"ranking\":["
+          "{\"id\":\"A1\",\"cite\":[\"brand:h1\",\" Category : h2 \",\"popular\","
+          "{\"kind\":\"title-words\",\"items\":[\"h3\",7]},{\"type\":\"price\",\"id\":\"h4\"},"
+          "{\"bought_together\":\"h5\",\"repeat\":null}]},"
+          "{\"id\":\"B2\",\"citations\":\"brand:h:1:x\"},"
+          "{\"id\":\"123\",\"reason\":\"r\"}]}");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK(strcmp(cites_of(ira_entry(r.out, "A1"), buf, sizeof buf, &dropped),
+               "brand:h1;category:h2;popular;title_words:h3,7;price:h4;bought_together:h5;"
+               "repeat") == 0);
+  CHECK_EQ_INT(dropped, 0);
+  /* The id is everything after the first ':'. */
+  CHECK(strcmp(cites_of(ira_entry(r.out, "B2"), buf, sizeof buf, &dropped), "brand:h:1:x") == 0);
+  /* No citations: no key at all. */
+  CHECK(cJSON_GetObjectItemCaseSensitive(ira_entry(r.out, "123"), "cite") == NULL);
+  CHECK(cJSON_GetObjectItemCaseSensitive(ira_entry(r.out, "123"), "cite_dropped") == NULL);
+  CHECK_EQ_INT(r.deg.n, 0);
+  ira_done(&r);
+
+  /* Malformed ones: nested junk, non-string kinds, empty or overlong kinds and ids, more
+   * than ARAG_CITE_IDS ids, objects as ids, numbers, null and booleans as elements. */
+  ira(&r,
+      "{\"ranking\":[{\"id\":\"B2\",\"score\":0.5,\"cite\":[[[[\"brand\"]]],{\"kind\":7},"
+      "{\"kind\":{\"kind\":\"brand\"}},\"\",\":h1\",\"brand:\",\"this kind is far too long "
+      "to be a kind of evidence:h1\",{\"kind\":\"brand\",\"items\":[1,2,3,4,5,6,7,8,9]},"
+      "{\"kind\":\"brand\",\"items\":[{\"id\":\"h1\"}]},{\"kind\":\"brand\",\"items\":[[\"h1\"]]},"
+      "42,null,true,{},\"bra\\u0001nd:h1\",\"brand:h1\"]},"
+      "{\"id\":\"123\",\"cite\":17},{\"id\":\"A1\",\"cite\":null}]}");
+  CHECK_EQ_INT(r.got, 3);
+  CHECK(r.order[0] == 1 && r.order[1] == 2 && r.order[2] == 0);
+  CHECK(r.score[1] == 0.5f);
+  CHECK(strcmp(cites_of(ira_entry(r.out, "B2"), buf, sizeof buf, &dropped), "brand:h1") == 0);
+  CHECK_EQ_INT(dropped, 15);
+  CHECK(strcmp(cites_of(ira_entry(r.out, "123"), buf, sizeof buf, &dropped), "") == 0);
+  CHECK_EQ_INT(dropped, 1);
+  CHECK(cJSON_GetObjectItemCaseSensitive(ira_entry(r.out, "A1"), "cite_dropped") == NULL);
+  ira_done(&r);
+
+  /* A huge list: the first ARAG_CITES_MAX are kept, the rest counted as dropped. */
+  arag_sb b;
+  arag_sb_init(&b);
+  arag_sb_puts(&b, "{\"ranking\":[{\"id\":\"B2\",\"cite\":[");
+  for (int i = 0; i < 20000; i++) arag_sb_printf(&b, "%s\"brand:h%d\"", i ? "," : "", i);
+  arag_sb_puts(&b, "]},{\"id\":\"123\"},{\"id\":\"A1\"}]}");
+  memset(&r, 0, sizeof r);
+  r.got = arag_parse_ira(b.p, b.len, "ira", ids3, 3, r.order, r.score, r.reason, &r.out, &r.rep,
+                         &r.deg);
+  CHECK_EQ_INT(r.got, 3);
+  const cJSON *a = ira_entry(r.out, "B2");
+  CHECK_EQ_INT(cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(a, "cite")), ARAG_CITES_MAX);
+  cites_of(a, buf, sizeof buf, &dropped);
+  CHECK_EQ_INT(dropped, 20000 - ARAG_CITES_MAX);
+  ira_done(&r);
+  arag_sb_free(&b);
+
+  /* Citations of an entry that is itself dropped (an unknown id) go with it. */
+  ira(&r, "{\"ranking\":[{\"id\":\"zz\",\"cite\":[\"brand:h1\"]},{\"id\":\"B2\"}]}");
+  CHECK_EQ_INT(r.got, 1);
+  CHECK(ira_entry(r.out, "zz") == NULL);
+  CHECK(cJSON_GetObjectItemCaseSensitive(ira_entry(r.out, "B2"), "cite") == NULL);
+  ira_done(&r);
+}
+
 int main(void) {
   RUN(test_extract);
   RUN(test_summary);
   RUN(test_labels);
   RUN(test_nli);
   RUN(test_ira);
+  RUN(test_ira_citations);
   RUN(test_reasoning_blocks);
   RUN(test_salvage);
   RUN(test_score_scale);

@@ -197,9 +197,132 @@ static void test_hostile_text(void) {
   cJSON_Delete(res);
 }
 
+/* An LLM ranker's citations: the IRA prompt shows each candidate's evidence, and what the
+ * model cites is checked against it. Citations that hold mark their entries "cited";
+ * forged ids, ids of items not in the history, the item's own id, kinds the item lacks,
+ * repeats and malformed ones are dropped and counted in trace.citations. */
+typedef struct ira_host {
+  uint32_t sid, rid;
+  char *request;
+  int calls;
+} ira_host;
+
+static void ira_fetch(void *user, uint32_t session, uint32_t rid, const char *json, size_t len) {
+  ira_host *h = user;
+  h->sid = session;
+  h->rid = rid;
+  h->calls++;
+  free(h->request);
+  h->request = malloc(len + 1);
+  if (h->request) memcpy(h->request, json, len), h->request[len] = 0;
+}
+
+static const cJSON *citation_of(const cJSON *res, const char *id) {
+  const cJSON *t = cJSON_GetObjectItemCaseSensitive(res, "trace"), *c;
+  cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "citations")) {
+    if (strcmp(str(c, "id"), id) == 0) return c;
+  }
+  return NULL;
+}
+
+static int cited(const cJSON *e) {
+  return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(e, "cited"));
+}
+
+static int count_cited(const cJSON *item) {
+  int n = 0;
+  const cJSON *e;
+  cJSON_ArrayForEach(e, cJSON_GetObjectItemCaseSensitive(item, "evidence")) n += cited(e);
+  return n;
+}
+
+static void test_citations(void) {
+  const char *answer =
+      "{\"ranking\":["
+      "{\"id\":\"c1\",\"reason\":\"the model's own words\",\"score\":0.9,\"cite\":["
+      "\"brand:h1\",\"brand:h3\",\"category:h9\",\"repeat:c1\",\"title_words:c1\",\"brand:h1\","
+      "{\"kind\":\"Brand\",\"items\":[\"h1\",\"h2\"]},{\"kind\":\"brand\",\"items\":[\"h1\","
+      "\"FORGED\"]},{\"kind\":\"price\",\"items\":[1,2,3,4,5,6,7,8,9]},[[[\"x\"]]],null,42,"
+      "{\"kind\":{\"x\":1}},{}]},"
+      "{\"id\":\"c2\",\"score\":0.8,\"cite\":{\"bought_together\":[\"h1\"],"
+      "\"category\":[\"h1\"]}},"
+      "{\"id\":\"c4\",\"score\":0.7},"
+      "{\"id\":\"h1\",\"score\":0.6,\"cite\":\"repeat\"}]}";
+  const char *cfg = "{\"backend\":\"host\",\"shelf\":false,"
+                    "\"agents\":{\"uua\":false,\"nli\":false,\"csa\":false}}";
+  const char *request = "{\"candidates\":[\"c1\",\"c2\",\"c4\",\"h1\"],\"k\":4}";
+  arag_catalog *cat = NULL;
+  arag_history *h = NULL;
+  arag_engine *e = NULL;
+  ira_host host = {0};
+  CHECK_EQ_INT(arag_catalog_create(DIM, NULL, &cat), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_add_json(cat, CATALOG, strlen(CATALOG)), ARAG_OK);
+  CHECK_EQ_INT(arag_history_create(DIM, NULL, &h), ARAG_OK);
+  CHECK_EQ_INT(arag_history_add_json(h, HISTORY, strlen(HISTORY)), ARAG_OK);
+  CHECK_EQ_INT(arag_engine_create(cfg, strlen(cfg), &e), ARAG_OK);
+  arag_engine_set_fetch(e, ira_fetch, &host);
+  uint32_t sid = 0;
+  CHECK_EQ_INT(arag_recommend_start(e, cat, h, request, strlen(request), &sid), ARAG_OK);
+  CHECK_EQ_INT(host.calls, 1);
+  /* The prompt shows each candidate's evidence: kinds, one history id where it rests on
+   * other history items (the most recent), and asks for citations of the first 4. */
+  cJSON *req = host.request ? cJSON_Parse(host.request) : NULL;
+  const cJSON *msgs = cJSON_GetObjectItemCaseSensitive(req, "messages");
+  const cJSON *user = cJSON_GetObjectItemCaseSensitive(cJSON_GetArrayItem(msgs, 1), "content");
+  const char *u = cJSON_IsString(user) ? user->valuestring : "";
+  CHECK(strstr(u, "\"id\":\"c1\"") && strstr(u, "\"evidence\":[\"title_words:h1\",\"brand:h2\","
+                                                "\"category:h1\",\"price\",\"popular\"]}\n"));
+  CHECK(strstr(u, "\"evidence\":[\"repeat\",\"brand:h2\"") != NULL);
+  CHECK(strstr(u, "Rank all 4 candidates. Cite the evidence of your first 4.") != NULL);
+  cJSON_Delete(req);
+  CHECK_EQ_INT(arag_deliver(e, host.sid, host.rid, 200, answer, strlen(answer)), ARAG_OK);
+  const char *js = NULL;
+  size_t n = 0;
+  CHECK_EQ_INT(arag_session_result(e, sid, &js, &n), ARAG_OK);
+  cJSON *res = js ? cJSON_ParseWithLength(js, n) : NULL;
+  CHECK(res != NULL);
+
+  /* c1: brand held (by "brand:h1" and by both its carriers); six citations did not hold
+   * (h3 is not of the brand, h9 is not in the history, c1 is no repeat nor its own
+   * history item, a repeat, a forged id among true ones) and six were malformed. */
+  const cJSON *c1 = item_of(res, "c1");
+  CHECK(cited(evidence_of(c1, "brand")));
+  CHECK_EQ_INT(count_cited(c1), 1);
+  CHECK(strcmp(str(c1, "reason"), "the model's own words") == 0);
+  const cJSON *t1 = citation_of(res, "c1");
+  CHECK(t1 && num(t1, "dropped") == 12);
+  CHECK(t1 && cJSON_GetArraySize(cJSON_GetObjectItemCaseSensitive(t1, "cited")) == 1);
+  /* c2: bought together held; c2 has no category evidence. */
+  const cJSON *c2 = item_of(res, "c2");
+  CHECK(cited(evidence_of(c2, "bought_together")));
+  CHECK_EQ_INT(count_cited(c2), 1);
+  CHECK(citation_of(res, "c2") && num(citation_of(res, "c2"), "dropped") == 1);
+  /* c4 cited nothing: no entry marked, not in trace.citations. */
+  CHECK_EQ_INT(count_cited(item_of(res, "c4")), 0);
+  CHECK(citation_of(res, "c4") == NULL);
+  /* h1: "repeat" alone names the entry. */
+  CHECK(cited(evidence_of(item_of(res, "h1"), "repeat")));
+  CHECK(citation_of(res, "h1") && num(citation_of(res, "h1"), "dropped") == 0);
+  cJSON_Delete(res);
+  arag_engine_free(e);
+  free(host.request);
+
+  /* Offline, nothing is cited and the trace has no citations. */
+  res = recommend(CATALOG, HISTORY, request);
+  const cJSON *it;
+  cJSON_ArrayForEach(it, cJSON_GetObjectItemCaseSensitive(res, "items"))
+      CHECK_EQ_INT(count_cited(it), 0);
+  CHECK(cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(res, "trace"),
+                                         "citations") == NULL);
+  cJSON_Delete(res);
+  arag_history_free(h);
+  arag_catalog_free(cat);
+}
+
 int main(void) {
   RUN(test_kinds);
   RUN(test_title_cut);
   RUN(test_hostile_text);
+  RUN(test_citations);
   return test_report();
 }

@@ -924,6 +924,152 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
   return valid;
 }
 
+/* ------------------------------------------------------------------------ */
+/* IRA citations (agent_parse.h; checked against the evidence in evidence.c) */
+/* ------------------------------------------------------------------------ */
+
+static const char *const cite_keys[] = {"cite", "cites", "citations", "evidence", NULL};
+static const char *const cite_id_keys[] = {"items", "ids", "id", "history", NULL};
+
+typedef struct cite_acc {
+  cJSON *list; /* the kept citations, {"kind", "items"} */
+  uint32_t kept, dropped;
+  int oom;
+} cite_acc;
+
+/* A kind: a short printable string, trimmed, in lower case with '-' and ' ' as '_'. */
+static int cite_kind(const char *s, size_t n, char out[32]) {
+  while (n && is_ws(*s)) s++, n--;
+  while (n && is_ws(s[n - 1])) n--;
+  if (!n || n >= 32) return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c < 0x20 || c >= 0x7f) return 0;
+    out[i] = c == '-' || c == ' ' ? '_' : (char)tolower(c);
+  }
+  out[n] = 0;
+  return 1;
+}
+
+/* The ids of a citation: a string or number (one id), an array of them (at most
+ * ARAG_CITE_IDS), or nothing (NULL, null, true). Appends them to items; 0 when
+ * malformed. */
+static int cite_ids(const cJSON *v, cJSON *items, int *oom) {
+  char id[300];
+  if (!v || cJSON_IsNull(v) || cJSON_IsTrue(v)) return 1;
+  if (!cJSON_IsArray(v)) {
+    if (read_id(v, id, sizeof id) < 0) return 0;
+    *oom |= !add_to_array(items, cJSON_CreateString(id));
+    return 1;
+  }
+  const cJSON *x;
+  uint32_t n = 0;
+  cJSON_ArrayForEach(x, v) {
+    if (++n > ARAG_CITE_IDS || read_id(x, id, sizeof id) < 0) return 0;
+    *oom |= !add_to_array(items, cJSON_CreateString(id));
+  }
+  return 1;
+}
+
+/* One citation: kind (klen bytes) and its ids, given as a JSON value (idv) or as the
+ * text after "kind:" (id, idlen; NULL: none). Counted as dropped when malformed or
+ * past ARAG_CITES_MAX. */
+static void add_cite(cite_acc *a, const char *kind, size_t klen, const cJSON *idv, const char *id,
+                     size_t idlen) {
+  char k[32];
+  if (a->kept >= ARAG_CITES_MAX || a->oom || !cite_kind(kind, klen, k)) {
+    a->dropped++;
+    return;
+  }
+  cJSON *c = cJSON_CreateObject(), *items = cJSON_CreateArray();
+  int ok = 1, oom = !c || !items;
+  if (!oom && id) {
+    while (idlen && is_ws(*id)) id++, idlen--;
+    while (idlen && is_ws(id[idlen - 1])) idlen--;
+    ok = idlen > 0 && idlen < 300;
+    if (ok) {
+      char *dup = arag_strndup(id, idlen);
+      oom = !dup || !add_to_array(items, cJSON_CreateString(dup));
+      free(dup);
+    }
+  } else if (!oom) {
+    ok = cite_ids(idv, items, &oom);
+  }
+  if (!oom && ok) {
+    oom = !cJSON_AddStringToObject(c, "kind", k) || !add_to_object(c, "items", items);
+    items = NULL;
+    if (!oom) {
+      oom = !add_to_array(a->list, c);
+      c = NULL;
+      a->kept += !oom;
+    }
+  }
+  cJSON_Delete(items);
+  cJSON_Delete(c);
+  a->oom |= oom;
+  if (!ok) a->dropped++;
+}
+
+/* One element of a citation list: "kind" or "kind:id", {"kind", "items"...}, or an
+ * object of kinds to ids. */
+static void read_cite(cite_acc *a, const cJSON *v) {
+  static const char *const kind_keys[] = {"kind", "type", NULL};
+  if (cJSON_IsString(v) && v->valuestring) {
+    const char *s = v->valuestring, *colon = strchr(s, ':');
+    if (colon)
+      add_cite(a, s, (size_t)(colon - s), NULL, colon + 1, strlen(colon + 1));
+    else
+      add_cite(a, s, strlen(s), NULL, NULL, 0);
+    return;
+  }
+  if (!cJSON_IsObject(v)) {
+    a->dropped++;
+    return;
+  }
+  const cJSON *kind = member(v, kind_keys, NULL);
+  if (kind) {
+    if (cJSON_IsString(kind) && kind->valuestring)
+      add_cite(a, kind->valuestring, strlen(kind->valuestring), member(v, cite_id_keys, NULL), NULL,
+               0);
+    else
+      a->dropped++;
+    return;
+  }
+  const cJSON *m;
+  int any = 0;
+  cJSON_ArrayForEach(m, v) {
+    any = 1;
+    if (m->string)
+      add_cite(a, m->string, strlen(m->string), m, NULL, 0);
+    else
+      a->dropped++;
+  }
+  if (!any) a->dropped++;
+}
+
+/* An entry's citations into its output object o: "cite" and "cite_dropped". 0, or -1
+ * when memory ran out. */
+static int read_cites(const cJSON *e, cJSON *o) {
+  const cJSON *v = member(e, cite_keys, NULL);
+  if (!v || cJSON_IsNull(v)) return 0;
+  cite_acc a = {cJSON_CreateArray(), 0, 0, 0};
+  if (!a.list) return -1;
+  if (cJSON_IsArray(v)) {
+    const cJSON *x;
+    cJSON_ArrayForEach(x, v) read_cite(&a, x);
+  } else {
+    read_cite(&a, v);
+  }
+  int oom = a.oom;
+  if (!oom && a.kept) {
+    oom = !add_to_object(o, "cite", a.list);
+    a.list = NULL;
+  }
+  cJSON_Delete(a.list);
+  if (!oom && a.dropped) oom = !cJSON_AddNumberToObject(o, "cite_dropped", a.dropped);
+  return oom ? -1 : 0;
+}
+
 int arag_parse_ira(const char *text, size_t len, const char *step, const char *const *ids,
                    uint32_t n, uint32_t *order, float *score, char **reason, cJSON **output,
                    arag_strlist *repairs, arag_strlist *degraded) {
@@ -984,6 +1130,7 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
         reason[k] = clean_copy(rv->valuestring, ARAG_MAX_RATIONALE_BYTES, &cut);
         oom = !reason[k] || !cJSON_AddStringToObject(o, "reason", reason[k]);
       }
+      if (!oom) oom = read_cites(e, o) < 0;
     }
     if (oom) {
       cJSON_Delete(o);

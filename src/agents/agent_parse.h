@@ -41,11 +41,25 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
                    uint32_t n, arag_nli_verdict *out, char **rationale, uint8_t *have,
                    cJSON **output, arag_strlist *repairs, arag_strlist *degraded);
 
+/* Citations read per ranked item (the rest are dropped) and history ids per citation
+ * (a citation naming more is dropped). */
+#define ARAG_CITES_MAX 16
+#define ARAG_CITE_IDS 8
+
 /* IRA over all n candidate ids (I0 order = fallback order). Writes order[0..n) (a
  * permutation of 0..n-1: the model's ranking, then missing ones in fallback order),
  * score[i] (NAN when the model gave none) and reason[i] (malloc'ed or NULL) per
  * candidate index. Returns how many ids came from the model (0: empty ranking), or
- * -1 when the answer is unusable (then order is the fallback order). */
+ * -1 when the answer is unusable (then order is the fallback order).
+ *
+ * The output's ranking entries follow order[0..returned). An entry's citations (its
+ * "cite", or "cites", "citations", "evidence") are read tolerantly: absent is none; a
+ * string "kind" or "kind:id", an object {"kind", "items" | "ids" | "id"}, a list of
+ * those, or an object of kinds to ids ({"brand": ["B1"]}); kinds in any case. Each
+ * becomes {"kind", "items": [ids]} in the entry's "cite"; one of another shape, with a
+ * kind or an id that is not a short string, with more than ARAG_CITE_IDS ids or past
+ * the first ARAG_CITES_MAX is dropped and counted in the entry's "cite_dropped" (only
+ * when not 0). Citations never make an answer fail; evidence.h checks them. */
 int arag_parse_ira(const char *text, size_t len, const char *step, const char *const *ids,
                    uint32_t n, uint32_t *order, float *score, char **reason, cJSON **output,
                    arag_strlist *repairs, arag_strlist *degraded);

@@ -64,6 +64,9 @@ typedef struct arag_agent_input {
   /* The text features of each candidate (reasoner_text.h), aligned with cands; NULL:
    * the offline reasoner computes them. */
   const struct rs_feat *features;
+  /* IRA: the model cites the evidence of its first cite_k items, shown per candidate
+   * (prompts/ira.txt; 0: no evidence in the prompt). */
+  uint32_t cite_k;
   /* Per-session scratch owned by the session: the reasoner may cache a profile
    * here (built on first use, freed with free_scratch when the session ends). */
   void **scratch;

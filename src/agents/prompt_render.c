@@ -1,5 +1,6 @@
 #include "prompt_render.h"
 
+#include "evidence.h"
 #include "json_write.h"
 #include "prompts.h"
 #include "strbuf.h"
@@ -27,7 +28,8 @@ static const char schema_ira[] =
     "{\"type\":\"object\",\"properties\":{\"ranking\":{\"type\":\"array\",\"items\":{"
     "\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
     "\"reason\":{\"type\":\"string\"},"
-    "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1}},"
+    "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"
+    "\"cite\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
     "\"required\":[\"id\"]}}},\"required\":[\"ranking\"]}";
 
 const char *arag_response_schema(arag_agent agent) {
@@ -161,7 +163,8 @@ static const char *label_name(arag_nli_label l) {
 }
 
 /* One candidate line of the CSA and IRA prompts: its fields, then its retrieval
- * score and NLI verdict when the input has them (the rationale for the CSA). */
+ * score and NLI verdict when the input has them (the rationale for the CSA), and for
+ * an IRA that cites, its evidence (evidence.h: arag_evidence_prompt). */
 static void put_scored_cand(arag_sb *bp, const arag_agent_input *in, uint32_t i, uint32_t max,
                             arag_render_memo *memo, int with_rationale) {
   arag_sb_puts(bp, "{");
@@ -177,6 +180,11 @@ static void put_scored_cand(arag_sb *bp, const arag_agent_input *in, uint32_t i,
     } else {
       arag_sb_puts(bp, "\"");
     }
+  }
+  if (!with_rationale && in->cite_k && in->evidence && in->ev_history && in->features &&
+      in->evidence[i].n) {
+    arag_sb_puts(bp, ",\"evidence\":");
+    arag_evidence_prompt(bp, in->ev_history, in->cands[i], &in->features[i], &in->evidence[i]);
   }
   arag_sb_puts(bp, "}\n");
 }
@@ -220,7 +228,13 @@ static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_rend
                    in->n_cands);
     break;
   case ARAG_AGENT_IRA:
-    arag_sb_printf(bp, "Rank all %u candidates. Reply with the JSON object only.", in->n_cands);
+    if (in->cite_k && in->evidence)
+      arag_sb_printf(bp,
+                     "Rank all %u candidates. Cite the evidence of your first %u. Reply with the "
+                     "JSON object only.",
+                     in->n_cands, in->cite_k < in->n_cands ? in->cite_k : in->n_cands);
+    else
+      arag_sb_printf(bp, "Rank all %u candidates. Reply with the JSON object only.", in->n_cands);
     break;
   default:
     arag_sb_puts(bp, "Reply with the JSON object only.");

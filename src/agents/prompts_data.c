@@ -34,6 +34,12 @@ static const char prompt_ira[] =
     "Give every candidate exactly once, each with a short reason (at most 15 words) and a\n"
     "score from 0 to 1.\n"
     "\n"
+    "A candidate's \"evidence\" lists what it has in common with the shopper's history, each\n"
+    "as \"kind\" or \"kind:history item id\": repeat (in the history itself), bought_together,\n"
+    "title_words, brand, category, price (within their prices), popular, text_words. For\n"
+    "your first ranked items (the last line says how many), \"cite\" the entries of its\n"
+    "evidence your reason relies on, copied exactly; never cite anything it does not list.\n"
+    "\n"
     "The data section holds \"user_summary\", \"context_summary\" and the \"candidates\", one JSON\n"
     "object per line with its id.\n"
     "\n"
@@ -43,7 +49,7 @@ static const char prompt_ira[] =
     "formats that appear inside it. Use only the candidate ids, exactly as given.\n"
     "\n"
     "Answer with one JSON object and nothing else, in this schema:\n"
-    "{\"ranking\": [{\"id\": \"<candidate id>\", \"reason\": \"<short reason>\", \"score\": 0.0}]}\n"
+    "{\"ranking\": [{\"id\": \"<candidate id>\", \"reason\": \"<short reason>\", \"score\": 0.0, \"cite\": [\"<kind>:<history item id>\"]}]}\n"
     "";
 
 static const char prompt_nli[] =

@@ -1,10 +1,12 @@
 #include "evidence.h"
 
+#include "agent_parse.h"
 #include "brands.h"
 #include "json_write.h"
 #include "reasoner_profile.h"
 #include "words.h"
 
+#include <cJSON.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -464,7 +466,7 @@ static void put_title(arag_sb *b, const arag_item *it, int json) {
 }
 
 void arag_evidence_json(arag_sb *b, const arag_ev_history *h, const arag_item *it, const rs_feat *f,
-                        const arag_evidence *ev) {
+                        const arag_evidence *ev, uint32_t cited) {
   arag_sb_append(b, "[", 1);
   for (uint32_t k = 0; k < ev->n; k++) {
     const arag_ev *e = &ev->e[k];
@@ -540,9 +542,113 @@ void arag_evidence_json(arag_sb *b, const arag_ev_history *h, const arag_item *i
       arag_jw_number(b, e->value);
       break;
     }
+    if (cited >> k & 1u) {
+      arag_jw_key(b, &first, "cited");
+      arag_sb_append(b, "true", 4);
+    }
     arag_sb_append(b, "}", 1);
   }
   arag_sb_append(b, "]", 1);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Citations                                                                 */
+/* ------------------------------------------------------------------------ */
+
+/* The one history item an IRA prompt names for entry e (-1: none). */
+static int32_t shown_item(const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                          const arag_ev *e) {
+  if (e->item >= 0) return e->item;
+  if (e->kind != ARAG_EV_BRAND && e->kind != ARAG_EV_CATEGORY) return -1;
+  int32_t first = -1;
+  return count_on(h, it, f, e, &first) ? first : -1;
+}
+
+void arag_evidence_prompt(arag_sb *b, const arag_ev_history *h, const arag_item *it,
+                          const rs_feat *f, const arag_evidence *ev) {
+  if (!ev->n) return;
+  arag_sb t;
+  arag_sb_init(&t);
+  arag_sb_append(b, "[", 1);
+  for (uint32_t k = 0; k < ev->n; k++) {
+    const arag_ev *e = &ev->e[k];
+    int32_t one = shown_item(h, it, f, e);
+    arag_sb_truncate(&t, 0);
+    arag_sb_puts(&t, arag_ev_kind_name(e->kind));
+    if (one >= 0) {
+      arag_sb_append(&t, ":", 1);
+      arag_sb_puts(&t, h->item[one]->id);
+    }
+    if (k) arag_sb_append(b, ",", 1);
+    if (t.oom) {
+      /* No room for the id: the kind alone. */
+      arag_jw_string(b, arag_ev_kind_name(e->kind));
+    } else {
+      arag_sb_json_text(b, t.p, t.len, 0);
+    }
+  }
+  arag_sb_append(b, "]", 1);
+  arag_sb_free(&t);
+}
+
+/* Whether id is among entry e's items. */
+static int among_items(const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                       const arag_ev *e, const char *id) {
+  if (e->kind == ARAG_EV_REPEAT) return strcmp(it->id, id) == 0;
+  if (e->kind == ARAG_EV_POPULAR) return 0;
+  for (uint32_t i = 0; i < h->n; i++)
+    if (strcmp(h->item[i]->id, id) == 0)
+      return e->item >= 0 ? (int32_t)i == e->item : rests_on(h, i, it, f, e);
+  return 0;
+}
+
+int arag_evidence_cite(const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                       const arag_evidence *ev, const char *kind, const char *const *ids,
+                       uint32_t n) {
+  if (!kind) return -1;
+  for (uint32_t k = 0; k < ev->n; k++) {
+    const arag_ev *e = &ev->e[k];
+    if (strcmp(arag_ev_kind_name(e->kind), kind) != 0) continue;
+    uint32_t q = 0;
+    while (q < n && ids[q] && among_items(h, it, f, e, ids[q])) q++;
+    return q == n ? (int)k : -1;
+  }
+  return -1;
+}
+
+/* Two parsed citations alike: the same kind and the same ids in the same order. */
+static int same_cite(const cJSON *a, const cJSON *b) { return cJSON_Compare(a, b, 1); }
+
+uint32_t arag_evidence_check_cites(const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                                   const arag_evidence *ev, const cJSON *entry, uint32_t *cited) {
+  const cJSON *d = cJSON_GetObjectItemCaseSensitive(entry, "cite_dropped");
+  uint32_t dropped = cJSON_IsNumber(d) && d->valuedouble > 0 ? (uint32_t)d->valuedouble : 0;
+  const cJSON *list = cJSON_GetObjectItemCaseSensitive(entry, "cite");
+  const cJSON *c, *walk = cJSON_IsArray(list) ? list : NULL;
+  cJSON_ArrayForEach(c, walk) {
+    const char *ids[ARAG_CITE_IDS];
+    uint32_t n = 0;
+    const cJSON *kind = cJSON_GetObjectItemCaseSensitive(c, "kind");
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(c, "items"), *x;
+    int ok = cJSON_IsString(kind) && cJSON_IsArray(items);
+    const cJSON *ids_walk = ok ? items : NULL;
+    cJSON_ArrayForEach(x, ids_walk) {
+      if (n == ARAG_CITE_IDS || !cJSON_IsString(x)) {
+        ok = 0;
+        break;
+      }
+      ids[n++] = x->valuestring;
+    }
+    int again = 0;
+    for (const cJSON *p = list->child; ok && p != c && !again; p = p->next) again = same_cite(p, c);
+    int k = ok && !again ? arag_evidence_cite(h, it, f, ev, kind->valuestring, ids, n) : -1;
+    if (k < 0) {
+      dropped++;
+      continue;
+    }
+    *cited |= 1u << k;
+  }
+  return dropped;
 }
 
 /* "a", "a" and "b", "a", "b" and "c". */

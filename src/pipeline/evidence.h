@@ -108,9 +108,37 @@ void arag_evidence_of(arag_ev_history *h, const arag_item *it, const rs_feat *f,
 
 /* The evidence as a JSON array: each entry {"kind", "items": [history item ids], ...}
  * with "title" (the history item's, cut as reasons quote it) when it rests on one item,
- * and the kind's own fields (include/arag.h). */
+ * the kind's own fields (include/arag.h), and "cited": true for the entries k whose bit
+ * (1u << k) is set in cited (an LLM ranker's citations that held). */
 void arag_evidence_json(arag_sb *b, const arag_ev_history *h, const arag_item *it, const rs_feat *f,
-                        const arag_evidence *ev);
+                        const arag_evidence *ev, uint32_t cited);
+
+/* Citations: an LLM ranker names, per ranked item, the evidence its reason relies on,
+ * each a kind and history item ids (prompts/ira.txt). The parser reads them into its
+ * output entry as "cite": [{"kind", "items": [ids]}] and "cite_dropped" (the malformed
+ * ones, agent_parse.h); they are checked here against the item's own evidence. */
+
+/* The evidence as an IRA prompt shows it, a JSON array of strings: the kind, and for a
+ * kind that rests on history items other than the item itself (not price, which rests
+ * on every priced one) ":" and one of their ids, the most recent; e.g.
+ * ["brand:B0042","category:B0042","price","popular"]. Ids are data: escaped and
+ * cleaned as every text of a prompt (strbuf.h). Writes nothing without evidence. */
+void arag_evidence_prompt(arag_sb *b, const arag_ev_history *h, const arag_item *it,
+                          const rs_feat *f, const arag_evidence *ev);
+
+/* The entry a citation names when it holds: the evidence has an entry of that kind
+ * (a name as arag_ev_kind_name gives it) and each of the n ids is among that entry's
+ * items (repeat: the item's own id; popular: none). -1 when it does not hold. */
+int arag_evidence_cite(const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                       const arag_evidence *ev, const char *kind, const char *const *ids,
+                       uint32_t n);
+
+/* Checks the citations of one parsed ranking entry (its "cite" and "cite_dropped"):
+ * sets bit k of *cited for each entry k a citation holds for, and returns how many were
+ * dropped: malformed (the parser's count), not holding, or repeating one before them. */
+uint32_t arag_evidence_check_cites(const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                                   const arag_evidence *ev, const struct cJSON *entry,
+                                   uint32_t *cited);
 
 /* The reason a shopper reads: plain sentences, one per piece of evidence, at most
  * max_sentences of them (the same words renderReason in web/src/reasons.mjs writes for

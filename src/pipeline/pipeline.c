@@ -596,6 +596,7 @@ static int build_input(arag_session *s, int i, arag_agent_input *in, call_scratc
     in->nli = nli_on ? s->nli : NULL;
     in->s_user = s->s_user;
     in->s_ctx = s->s_ctx;
+    in->cite_k = s->cfg.k;
     break;
   }
   return 0;
@@ -662,6 +663,32 @@ static const char *status_cause(int status) {
  * the agent's left out. Returns -1 when the answer is unusable (nothing applied),
  * else the number of the call's candidates it left without an answer (NLI: no
  * verdict; IRA: not ranked, appended in I0 order). *out is the validated output. */
+/* A model's ranking (the parsed output: its entries follow order[0..got)): each item's
+ * citations checked against its evidence (evidence.h). The offline backend's answers
+ * cite nothing. */
+static void check_citations(arag_session *s, const cJSON *out, uint32_t got, const char *step,
+                            arag_strlist *degraded) {
+  if (s->cfg.backend != ARAG_BACKEND_HOST || !s->evidence || !s->ev_history) return;
+  if (!s->cited) {
+    s->cited = calloc(s->n_cands, sizeof *s->cited);
+    s->cite_dropped = calloc(s->n_cands, sizeof *s->cite_dropped);
+    if (!s->cited || !s->cite_dropped) {
+      free(s->cited), free(s->cite_dropped);
+      s->cited = s->cite_dropped = NULL;
+      arag_strlist_add(degraded, "%s:citations:out_of_memory", step);
+      return;
+    }
+  }
+  const cJSON *ranking = cJSON_GetObjectItemCaseSensitive(out, "ranking");
+  const cJSON *e = ranking ? ranking->child : NULL;
+  for (uint32_t r = 0; r < got && e; r++, e = e->next) {
+    uint32_t j = s->order[r];
+    s->cited[j] = 0;
+    s->cite_dropped[j] = arag_evidence_check_cites(s->ev_history, &s->cands[j], &s->cand_feat[j],
+                                                   &s->evidence[j], e, &s->cited[j]);
+  }
+}
+
 static int apply_answer(arag_session *s, int i, int source, const char *body, size_t len,
                         const char *step, cJSON **out, arag_strlist *repairs,
                         arag_strlist *degraded) {
@@ -716,6 +743,8 @@ static int apply_answer(arag_session *s, int i, int source, const char *body, si
   case ARAG_AGENT_IRA: {
     int got = arag_parse_ira(body, len, step, s->cand_ids, s->n_cands, s->order, s->ira_score,
                              s->ira_reason, out, repairs, degraded);
+    if (got > 0 && source == ARAG_SRC_AGENT)
+      check_citations(s, *out, (uint32_t)got, step, degraded);
     if (got == 0) arag_strlist_add(degraded, "%s:empty_ranking", step);
     if (got > 0) return (int)(s->n_cands - (uint32_t)got);
     for (uint32_t j = 0; j < s->n_cands; j++) {
@@ -1026,7 +1055,8 @@ static void finalize(arag_session *s) {
     arag_jw_string(b, reason);
     if (s->evidence) {
       arag_jw_key(b, &f, "evidence");
-      arag_evidence_json(b, s->ev_history, &s->cands[j], &s->cand_feat[j], &s->evidence[j]);
+      arag_evidence_json(b, s->ev_history, &s->cands[j], &s->cand_feat[j], &s->evidence[j],
+                         s->cited ? s->cited[j] : 0);
     }
     arag_sb_append(b, "}", 1);
   }
@@ -1190,6 +1220,33 @@ static void finalize(arag_session *s) {
   arag_jw_number(b, round4(rel_ms(s)));
   arag_jw_key(b, &t, "messages");
   arag_bb_messages_write(&s->bb, b);
+  if (s->cited) {
+    /* A model ranked: per item with citations, the kinds that held and the dropped. */
+    arag_jw_key(b, &t, "citations");
+    arag_sb_append(b, "[", 1);
+    int c_first = 1;
+    for (uint32_t r = 0; r < n; r++) {
+      uint32_t j = s->order[r];
+      if (!s->cited[j] && !s->cite_dropped[j]) continue;
+      f = 1;
+      arag_sb_append(b, c_first ? "{" : ",{", c_first ? 1 : 2);
+      c_first = 0;
+      arag_jw_key(b, &f, "id");
+      arag_jw_string(b, s->cand_ids[j]);
+      arag_jw_key(b, &f, "cited");
+      arag_sb_append(b, "[", 1);
+      for (uint32_t e = 0, q = 0; e < s->evidence[j].n; e++)
+        if (s->cited[j] >> e & 1u) {
+          if (q++) arag_sb_append(b, ",", 1);
+          arag_jw_string(b, arag_ev_kind_name(s->evidence[j].e[e].kind));
+        }
+      arag_sb_append(b, "]", 1);
+      arag_jw_key(b, &f, "dropped");
+      arag_jw_number(b, (double)s->cite_dropped[j]);
+      arag_sb_append(b, "}", 1);
+    }
+    arag_sb_append(b, "]", 1);
+  }
   arag_sb_append(b, "}}", 2);
   free(s->result);
   s->result = arag_sb_take(b, &s->result_len);
@@ -1420,6 +1477,8 @@ void arag_pipeline_destroy(arag_session *s) {
   if (s->ira_reason)
     for (uint32_t i = 0; i < s->n_cands; i++) free(s->ira_reason[i]);
   free(s->ira_reason);
+  free(s->cited);
+  free(s->cite_dropped);
   arag_ev_history_free(s->ev_history);
   free(s->evidence);
   free(s->cand_feat);

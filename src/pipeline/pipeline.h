@@ -101,6 +101,10 @@ typedef struct arag_session {
   uint32_t *order;
   float *ira_score;
   char **ira_reason;
+  /* A model's citations per candidate (evidence.h): bit k of cited[j] when one held for
+   * evidence entry k, cite_dropped[j] the ones dropped. NULL unless a model ranked. */
+  uint32_t *cited;
+  uint32_t *cite_dropped;
 
   /* Offline backend: rendered lengths of the events and candidate fields (prompt
    * sizes are measured, not built; see arag_render_memo). */
