@@ -43,7 +43,7 @@ const byAgent = (log, a) => log.filter((e) => e.agent === a);
 
 describe('openAIChat against the test server', { timeout: 120000 }, () => {
   test('success: four agents, usage reported, server ranking used', async () => {
-    const llm = openAIChat({ baseURL: server.baseURL, model: 'test-model', apiKey: 'sk-test', headers: { 'x-test': 'hdr' }, maxTokens: 333, ...fast });
+    const llm = openAIChat({ baseURL: server.baseURL, model: 'test-model', apiKey: 'sk-test', headers: { 'x-test': 'hdr' }, maxTokens: 600, ...fast });
     const rec = await makeRec(llm);
     const events = [];
     const out = await within(20000, rec.recommend({ candidates: user.candidates, k: 20 }, { onProgress: (e) => events.push(e) }));
@@ -54,7 +54,7 @@ describe('openAIChat against the test server', { timeout: 120000 }, () => {
     assert.equal(byAgent(log, 'ira').length, 1);
     assert.ok(log.every((e) => e.status === 200 && e.model === 'test-model' && e.responseFormat === 'json_schema'));
     assert.ok(log.every((e) => e.headers.authorization === 'Bearer sk-test' && e.headers.xTest === 'hdr'));
-    assert.ok(log.every((e) => e.maxTokens === 333 && e.temperature === 0), 'maxTokens overrides, temperature from the engine');
+    assert.ok(log.every((e) => e.maxTokens === 600 && e.temperature === 0), 'maxTokens overrides, temperature from the engine');
     assert.deepEqual(out.degraded, []);
     // The final order is the server's IRA ranking.
     const ira = byAgent(log, 'ira')[0].answer.ranking.map((r) => r.id);

@@ -10,7 +10,8 @@
 //   OPTIONS *                  CORS preflight (every answer carries CORS headers).
 //
 // Faults are chosen per request by server.fault(info) -> null | {status, retryAfter,
-// retryAfterMs, errorBody, hang, delayMs, truncate, truncateBody, hallucinate, refuseSchema},
+// retryAfterMs, errorBody, hang, delayMs, truncate, truncateBody, hallucinate, refuseSchema,
+// falseCites (the IRA's citations: false and malformed ones before the true ones)},
 // where info = {agent, seq, agentSeq, body, path, auth (the Authorization header)}. Every request is logged with its arrival
 // and finish times on the server's clock (performance.now()).
 import { createServer } from 'node:http';
@@ -81,7 +82,7 @@ function overlapScore(cand, historyWords) {
 }
 
 /** The deterministic answer object of one agent request. */
-export function answerFor(agent, messages) {
+export function answerFor(agent, messages, { falseCites: forge = false } = {}) {
   const user = (messages || []).filter((m) => m.role === 'user').map((m) => m.content).join('\n');
   const data = parseDataSection(user);
   const hist = [...(data.sections.long_term || []), ...(data.sections.session || [])];
@@ -107,11 +108,45 @@ export function answerFor(agent, messages) {
       const ranked = cands
         .map((c) => ({ id: c.id, s: overlapScore(c, hw) }))
         .sort((a, b) => b.s - a.s || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      return { ranking: ranked.map((r, i) => ({ id: r.id, reason: `server rank ${i + 1}`, score: r.s })) };
+      // The first items (as many as the closing line asks) cite the first two entries of
+      // the evidence their lines show.
+      const shown = new Map(cands.map((c) => [c.id, Array.isArray(c.evidence) ? c.evidence : []]));
+      const citing = Number((/cite the evidence of your first (\d+)/i.exec(user) || [])[1] || 0);
+      return {
+        ranking: ranked.map((r, i) => {
+          const other = ranked.find((o) => o.id !== r.id);
+          const cite = i >= citing ? [] : forge ? falseCites(r.id, shown.get(r.id), other ? other.id : 'x') : shown.get(r.id).slice(0, 2);
+          return { id: r.id, reason: `server rank ${i + 1}`, score: r.s, ...(cite.length ? { cite } : {}) };
+        }),
+      };
     }
     default:
       return { error: 'unknown agent' };
   }
+}
+
+// Citations that do not hold, around the ones that do (`shown`: the item's evidence as its
+// line shows it, every entry): an id no history has, another candidate's id, the item's
+// own id under a kind other than repeat, each kind the item lacks (with a history id its
+// evidence names), malformed and nested junk, and a huge array after the true ones.
+const CITE_KINDS = ['repeat', 'bought_together', 'title_words', 'brand', 'category', 'price', 'popular', 'text_words'];
+function falseCites(id, shown, otherId) {
+  const has = new Set(shown.map((c) => String(c).split(':')[0]));
+  const real = shown.map((c) => String(c).split(':').slice(1).join(':')).find(Boolean);
+  return [
+    'brand:FORGED-HISTORY-ID',
+    `category:${otherId}`,
+    `title_words:${id}`,
+    ...CITE_KINDS.filter((k) => !has.has(k)).map((k) => (real ? `${k}:${real}` : k)),
+    'no_such_kind',
+    { kind: 'brand', items: ['FORGED-1', { nested: [[[{}]]] }] },
+    { kind: 7, items: 'x' },
+    [['title_words']],
+    null,
+    42,
+    ...shown.slice(0, 2),
+    ...Array.from({ length: 60 }, () => 'popular:FORGED-2'),
+  ];
 }
 
 function hashVec(text, dim) {
@@ -225,6 +260,7 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
     entry.responseFormat = body.response_format ? body.response_format.type : null;
     entry.maxTokens = body.max_tokens;
     entry.temperature = body.temperature;
+    entry.messages = body.messages;
     entry.model = isAI ? decodeURIComponent(req.url.slice(8)) : body.model;
     const f = state.fault({ agent, seq: entry.seq, agentSeq: entry.agentSeq, body, path: req.url, auth: req.headers.authorization || '' }) || {};
     entry.fault = f;
@@ -250,7 +286,7 @@ export async function startOpenAIServer({ host = '127.0.0.1', port = 0, embedDim
       finish(f.status);
       return;
     }
-    const answer = answerFor(agent, body.messages);
+    const answer = answerFor(agent, body.messages, { falseCites: !!f.falseCites });
     if (f.hallucinate) {
       if (answer.ranking) {
         answer.ranking.splice(1, 0, { id: 'HALLUCINATED-1', reason: 'made up' }, { ...answer.ranking[0], reason: 'duplicate' });

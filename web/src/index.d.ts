@@ -494,9 +494,12 @@ export declare function itemText(item: Partial<Item>): string;
 
 /** The sentences of an item's evidence in plain words, at most `max` (default: all). */
 export declare function reasonSentences(evidence: Evidence[] | undefined, opts?: { max?: number }): string[];
+/** The evidence a reason says: the entries an LLM ranker cited when any are marked `cited`, else all. */
+export declare function reasonEvidence(evidence: Evidence[] | undefined): Evidence[];
 /**
  * The reason a shopper reads: the first `sentences` (default 2) sentences of the item's
- * evidence, '' when it has none. Plain text: insert it as text, not HTML.
+ * evidence (only the entries an LLM ranker cited, when it cited any that held), '' when
+ * it has none. Never the ranker's own text. Plain text: insert it as text, not HTML.
  */
 export declare function renderReason(item: { evidence?: Evidence[] }, opts?: { sentences?: number }): string;
 
@@ -637,9 +640,10 @@ export interface RecommendOptions {
  * One fact a recommended item shares with the shopper's history, computed from the data
  * (include/arag.h documents each kind). `items`: the history items it rests on (ids, each
  * once); `title`: that history item's title, cut at a word boundary ("…" when cut), when
- * it rests on one.
+ * it rests on one; `cited`: true when an LLM ranker cited this entry and its citation
+ * held (its kind is this entry's, its history ids among `items`).
  */
-export type Evidence =
+export type Evidence = (
   | { kind: 'repeat'; items: string[]; bought: number }
   | { kind: 'bought_together'; items: string[]; title: string; count: number }
   | { kind: 'title_words'; items: string[]; title: string; words: string[] }
@@ -647,7 +651,8 @@ export type Evidence =
   | { kind: 'brand'; items: string[]; title?: string; brand: string }
   | { kind: 'category'; items: string[]; title?: string; path: string[] }
   | { kind: 'price'; items: string[]; title?: string; price: number; low: number; high: number }
-  | { kind: 'popular'; items: string[]; popularity: number };
+  | { kind: 'popular'; items: string[]; popularity: number }
+) & { cited?: true };
 
 export type EvidenceKind = Evidence['kind'];
 
@@ -655,7 +660,8 @@ export interface RecommendedItem {
   id: string;
   /** The ranker's score (the shelf rules may place an item above a higher-scored one). */
   score: number;
-  /** The offline reasoner's reason (renderReason of the evidence), or an LLM ranker's. */
+  /** The offline reasoner's reason (renderReason of the evidence), or an LLM ranker's own
+   * text (unchecked: show shoppers renderReason(item) instead). */
   reason: string;
   /** What the item shares with the shopper's history, checkable against the data. */
   evidence: Evidence[];
@@ -722,7 +728,17 @@ export interface Trace {
   accepted: number;
   elapsed_ms: number;
   messages: TraceMessage[];
+  /** When an LLM ranked: per candidate it cited evidence for (final order), the kinds
+   * whose citations held and how many citations were dropped (malformed, false, repeated
+   * or past the first 16). */
+  citations?: TraceCitation[];
   [key: string]: unknown;
+}
+
+export interface TraceCitation {
+  id: string;
+  cited: EvidenceKind[];
+  dropped: number;
 }
 
 export interface RecommendResult {

@@ -18,7 +18,7 @@ export {
 } from './llm.mjs';
 export { recordTo, fromRecording, readRecording, requestKey, RECORDING_VERSION } from './recording.mjs';
 export { openAIEmbeddings, itemText } from './embeddings.mjs';
-export { renderReason, reasonSentences } from './reasons.mjs';
+export { reasonEvidence, renderReason, reasonSentences } from './reasons.mjs';
 export { AragError, Status, STATUS_NAMES, statusName, abortError, isAbortError } from './errors.mjs';
 export { signPageToken, verifyPageToken, normalizeOrigin, PAGE_TOKEN_DEFAULTS, TRACE_LEVELS } from './page-token.mjs';
 export { createRedactor, redactSecrets, REDACTED } from './redact.mjs';

@@ -4,6 +4,11 @@
 // (src/pipeline/evidence.c); a shop, the demo and examples/node render them with this module so
 // that every page says the same thing. The result is plain text: insert it as text
 // (textContent), never as HTML, since titles and brands come from the catalog.
+//
+// An item an LLM ranked carries the evidence its citations named, checked against the
+// data, as entries marked `cited: true`: its reason says those entries only, never the
+// model's own text. With no citation that held, it says the item's evidence as the
+// offline reasoner would.
 
 const quoteWords = (words) => {
   const q = words.map((w) => `"${w}"`);
@@ -71,12 +76,25 @@ export function reasonSentences(evidence, { max = Infinity } = {}) {
 }
 
 /**
+ * The evidence a reason says: the entries an LLM ranker cited (marked `cited: true`) when
+ * there are any, else all of them.
+ * @param {Array<object>} evidence
+ * @returns {Array<object>}
+ */
+export function reasonEvidence(evidence) {
+  const all = isList(evidence) ? evidence : [];
+  const cited = all.filter((e) => e && typeof e === 'object' && e.cited === true);
+  return cited.length ? cited : all;
+}
+
+/**
  * The reason of a recommended item: the first `sentences` (default 2) sentences of its
- * evidence, '' when it has none (an LLM ranker's item without checked citations, say).
+ * evidence (of the entries an LLM ranker cited, when it cited any that held), '' when it
+ * has none.
  * @param {{evidence?: Array<object>}} item
  * @param {{sentences?: number}} [opts]
  * @returns {string}
  */
 export function renderReason(item, { sentences = 2 } = {}) {
-  return reasonSentences(item && item.evidence, { max: sentences }).join(' ');
+  return reasonSentences(reasonEvidence(item && item.evidence), { max: sentences }).join(' ');
 }

@@ -3,7 +3,8 @@
 //   'none'     no trace
 //   'summary'  what ran and how it went: the config, context and candidate ids, retrieval
 //              and NLI scores and labels, every agent call's state, status, timings, sizes,
-//              token counts, degradations and repairs; no model text (no S_user, S_ctx,
+//              token counts, degradations and repairs, an LLM ranker's citations (the
+//              kinds that held and how many were dropped); no model text (no S_user, S_ctx,
 //              rationales, raw answers, rendered prompts or inputs)
 //   'full'     the trace as the engine wrote it
 import { AragError, Status } from './errors.mjs';
@@ -44,5 +45,6 @@ export function traceAtLevel(trace, level) {
     accepted: trace.accepted,
     elapsed_ms: trace.elapsed_ms,
     messages: Array.isArray(trace.messages) ? trace.messages.map((m) => pick(m, MESSAGE_KEYS)) : [],
+    ...(Array.isArray(trace.citations) ? { citations: trace.citations.map((c) => pick(c, ['id', 'cited', 'dropped'])) } : {}),
   };
 }

@@ -229,6 +229,36 @@ export function candidateIds(result) {
   return i0.map((c) => (c && typeof c === 'object' ? c.id : c));
 }
 
+// An LLM ranker's citations of one item, checked without the module's own checking: the
+// citations its parsed answer holds (the IRA message's output in the trace) against the
+// item's evidence (whose claims are checked against the data on their own). A citation
+// holds when the evidence has an entry of its kind and every id it names is among that
+// entry's items. Every entry marked `cited` must have a citation that holds (else
+// `unbacked`), every citation that holds must have marked its entry (else `missed`), and
+// the reason a shopper reads (renderReason) may say only cited entries (else
+// `beyond`: sentences from entries no citation holds for).
+export function citationCheck(rec, result, reasonSentences) {
+  const msgs = (result.trace && Array.isArray(result.trace.messages) ? result.trace.messages : []).filter((m) => m && m.agent === 'ira');
+  const ranking = msgs.map((m) => m.output && Array.isArray(m.output.ranking) ? m.output.ranking : []).flat();
+  const entry = ranking.find((e) => e && e.id === rec.id);
+  const raw = entry && Array.isArray(entry.cite) ? entry.cite : [];
+  const ev = Array.isArray(rec.evidence) ? rec.evidence : [];
+  const holding = new Set();
+  for (const c of raw) {
+    const ids = c && Array.isArray(c.items) ? c.items : [];
+    const k = ev.findIndex((e) => e.kind === (c && c.kind) && ids.every((id) => Array.isArray(e.items) && e.items.includes(id)));
+    if (k >= 0) holding.add(k);
+  }
+  const marked = ev.map((e, k) => (e.cited === true ? k : -1)).filter((k) => k >= 0);
+  const out = { raw: raw.length, held: holding.size, unbacked: marked.filter((k) => !holding.has(k)).length, missed: [...holding].filter((k) => ev[k].cited !== true).length, beyond: 0 };
+  if (marked.length && reasonSentences) {
+    const allowed = new Set(marked.flatMap((k) => reasonSentences([ev[k]])));
+    const said = reasonSentences(marked.map((k) => ev[k]));
+    out.beyond = said.filter((x) => !allowed.has(x)).length;
+  }
+  return out;
+}
+
 export function claimsOf(rec, ctx) {
   if (Array.isArray(rec.evidence)) return rec.evidence;
   return legacyClaims(rec.reason || '', ctx.events.map((e) => e.item), ctx.sessionFrom);
@@ -265,7 +295,8 @@ export function shelfMeasures(ids, ctx, facts) {
 // test split holds out) from the whole catalog, k items each, and checks every claim of
 // every item and each shelf. The catalog carries "popularity", "related" and
 // "repeat_purchase" from the histories, as `arag eval` gives them. opts: { data (folder), dist, kind, config, k,
-// users (0: all), examples (false claims kept per kind, default 5), progress (stream or null) }.
+// users (0: all), examples (false claims kept per kind, default 5), progress (stream or null),
+// llm (an adapter: an LLM ranks, and its citations are checked too; see citationCheck) }.
 export async function checkReasons(opts) {
   const { readFile } = await import('node:fs/promises');
   const { join } = await import('node:path');
@@ -280,8 +311,10 @@ export async function checkReasons(opts) {
   const lib = await import(pathToFileURL(join(dist, 'index.mjs')).href);
   const wasm = await WebAssembly.compile(await readFile(join(dist, kind === 'wasi' ? 'arag-wasi.wasm' : 'arag.wasm')));
   const arag = await lib.createArag({ wasm, kind });
-  const rec = await lib.createRecommender({ arag, config });
+  const llm = opts.llm || null;
+  const rec = await lib.createRecommender({ arag, config, ...(llm ? { llm } : {}) });
   const render = typeof lib.renderReason === 'function' ? lib.renderReason : null;
+  const sentences = typeof lib.reasonSentences === 'function' ? lib.reasonSentences : null;
   const out = {
     dataset: data.name,
     users: 0,
@@ -294,6 +327,7 @@ export async function checkReasons(opts) {
     reasons_unlike_evidence: 0,
     without_claims: 0,
     shelf: { slots: 0, variant_duplicates: 0, largest_brand_sum: 0, over_half: 0 },
+    citations: { items: 0, cited_items: 0, citations: 0, held: 0, dropped: 0, unbacked: 0, missed: 0, reasons_beyond_citations: 0 },
     examples: [],
   };
   try {
@@ -307,11 +341,28 @@ export async function checkReasons(opts) {
       const ctx = contextOf(res, history, facts);
       if (!ctx.ok) throw new Error(`${u.user}: the result's context is not the end of the history`);
       out.users++;
+      const cites = res.trace && Array.isArray(res.trace.citations) ? res.trace.citations : null;
       for (const r of res.items) {
         out.items++;
         const claims = claimsOf(r, ctx);
         if (!claims.length) out.without_claims++;
-        if (render && Array.isArray(r.evidence) && render(r) !== r.reason) out.reasons_unlike_evidence++;
+        // An LLM ranker's own text is not what a shopper reads: its items are checked by
+        // their citations below.
+        if (!llm && render && Array.isArray(r.evidence) && render(r) !== r.reason) out.reasons_unlike_evidence++;
+        if (cites) {
+          const c = citationCheck(r, res, sentences);
+          const t = cites.find((x) => x.id === r.id);
+          const o = out.citations;
+          o.items++;
+          o.cited_items += c.held > 0;
+          o.citations += c.raw;
+          o.held += c.held;
+          o.dropped += t ? t.dropped : 0;
+          o.unbacked += c.unbacked;
+          o.missed += c.missed;
+          o.reasons_beyond_citations += c.beyond;
+          if ((c.unbacked || c.missed || c.beyond) && out.examples.length < examples * 8) out.examples.push({ user: u.user, item: r.id, citations: c });
+        }
         for (const c of claims) {
           const why = claimProblem(c, r, ctx, facts, candidateIds(res));
           const tally = (out.by_kind[c.kind] ||= { claims: 0, false: 0 });
@@ -352,6 +403,7 @@ export async function checkReasons(opts) {
       largest_brand_share: out.users ? r6(out.shelf.largest_brand_sum / out.users) : 0,
       shelves_over_half_one_brand: out.users ? r6(out.shelf.over_half / out.users) : 0,
     },
+    ...(llm ? { citations: out.citations } : {}),
     examples: out.examples,
   };
 }
