@@ -386,7 +386,17 @@ arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_sess
  *   "text_words"      "words" its text shares with a recent history item's text (only
  *                     when nothing above holds)
  * The offline reasoner's "reason" is the first two entries in plain words (the sentences
- * renderReason writes in the JS library); an LLM ranker's reason is its own text. */
+ * renderReason writes in the JS library); an LLM ranker's reason is its own text,
+ * unchecked: show shoppers the evidence instead.
+ *
+ * An LLM ranker is shown each candidate's evidence and cites, for its first k items, the
+ * entries its reason relies on, each a kind and history item ids. A citation holds when
+ * the item's evidence has an entry of that kind and every id it names is among that
+ * entry's "items"; such an entry gets "cited": true. Citations that are malformed, do
+ * not hold, repeat one before them or come past the first 16 are dropped.
+ * trace.citations (only when a model ranked): [{"id", "cited": [kinds that held],
+ * "dropped": n}] for each item that cited, in the final order. renderReason says the
+ * cited entries of an item that has any, else all its entries. */
 arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json, size_t *len);
 /* The session's deadline in ms from its start (0: none; always 0 offline), for the
  * host's timer. */

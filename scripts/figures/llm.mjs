@@ -23,6 +23,9 @@ export function render(j, { view }) {
       ...rows,
       `| all | ${c.calls_per_rec} | ${int(c.prompt_tokens_per_rec)} | |`,
       '',
+      ...(c.ira_evidence_tokens_per_rec !== undefined
+        ? [`Of IRA's ${int(a.ira.prompt_tokens_per_rec)}, ${int(c.ira_evidence_tokens_per_rec)} are the evidence each candidate's line shows, which it cites (reasons.md).`, '']
+        : []),
       `Of NLI's ${int(c.nli_prompt_tokens_per_rec)} prompt tokens, ${pct(c.nli_shared_prefix_share)} sit in a prefix another NLI call of the same recommendation repeats byte for byte (the instructions and the shopper's history), and ${pct(c.nli_cacheable_prefix_share)} repeat one sent before them, which a provider's prefix cache can serve; of all the prompt tokens, ${pct(c.all_shared_prefix_share)} and ${pct(c.all_cacheable_prefix_share)}.`,
     ].join('\n');
   }

@@ -1,7 +1,7 @@
 // The LLM path's cost and bounds, measured (numbers, never assertions):
 //
 //   node wasm-tests/bench/llm.bench.mjs [--json FILE] [--data DIR] [--users 200]
-//        [--batches 5,10,20] [--hung-before] [--quick]
+//        [--batches 5,10,20] [--hung-before] [--quick] [--cost-only]
 //
 // 1. Prompt tokens per recommendation on a data set at the defaults (50 candidates: the
 //    target and 49 sampled negatives, the evaluation's protocol; default amazon-beauty
@@ -11,7 +11,10 @@
 //    same recommendation repeats: "shared" counts a call's longest common token prefix
 //    with any other of its calls, "cacheable" only with a call sent before it (what a
 //    provider's prefix cache could serve). The model's answers come from the test
-//    server's answer function, in process. Also at other NLI batch sizes.
+//    server's answer function, in process. Also at other NLI batch sizes. Of IRA's
+//    tokens, those of the evidence each candidate's line shows (what it may cite): the
+//    prompt counted again without them. --cost-only measures this part alone and keeps
+//    the other parts of the --json file as they are.
 // 2. Streaming: one recommendation against the fixture server's `stream` behaviour
 //    (a token every --token-ms), with and without stream: true, for a model that stops
 //    after its JSON, one that adds prose after it, and one that thinks first.
@@ -33,7 +36,7 @@ import { startOpenAIServer } from '../helpers/openai-test-server.mjs';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 function parseArgs(argv) {
-  const o = { json: null, data: null, users: 200, batches: [5, 10, 20], hungBefore: false, quick: false, tokenMs: 2 };
+  const o = { json: null, data: null, users: 200, batches: [5, 10, 20], hungBefore: false, quick: false, tokenMs: 2, costOnly: false };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const v = () => argv[++i];
@@ -44,6 +47,7 @@ function parseArgs(argv) {
     else if (a === '--hung-before') o.hungBefore = true;
     else if (a === '--token-ms') o.tokenMs = Number(v());
     else if (a === '--quick') o.quick = true;
+    else if (a === '--cost-only') o.costOnly = true;
     else throw new Error(`unknown option ${a}`);
   }
   if (o.quick) o.users = Math.min(o.users, 20);
@@ -82,7 +86,7 @@ async function costAt(nliBatch) {
   const rec = await lib.createRecommender({ arag, llm, config: { nli_batch: nliBatch, session_len: 5, long_term_len: 50 } });
   rec.catalog.handle.add(items.map((i) => i.json).join('\n'));
   const users = data.users.slice(0, opts.users);
-  const t = { recs: 0, calls: 0, tokens: 0, chars: 0, byAgent: {}, nli: 0, nliShared: 0, nliCacheable: 0, shared: 0, cacheable: 0, maxTokens: {} };
+  const t = { recs: 0, calls: 0, tokens: 0, chars: 0, byAgent: {}, nli: 0, nliShared: 0, nliCacheable: 0, shared: 0, cacheable: 0, maxTokens: {}, iraEvidence: 0 };
   for (const u of users) {
     const { candidates } = sampleCandidates(catIds, u.history.map((e) => e.item), u.target.item, { user: u.user, seed: 1 });
     rec.history.clear();
@@ -90,6 +94,11 @@ async function costAt(nliBatch) {
     calls.length = 0;
     await rec.recommend({ candidates, k: 50, topK: 50 });
     const seqs = calls.map((r) => ({ agent: r.agent, toks: promptTokens(r.messages), max: r.max_tokens }));
+    for (const r of calls) {
+      if (r.agent !== 'ira') continue;
+      const bare = r.messages.map((m) => ({ ...m, content: m.content.replace(EVIDENCE_FIELD, '') }));
+      t.iraEvidence += promptTokens(r.messages).length - promptTokens(bare).length;
+    }
     seqs.forEach((s, i) => {
       let shared = 0;
       let cacheable = 0;
@@ -128,6 +137,7 @@ async function costAt(nliBatch) {
     prompt_tokens_per_rec: per(t.tokens),
     by_agent: Object.fromEntries(Object.entries(t.byAgent).map(([k, v]) => [k, { calls_per_rec: v.calls / t.recs, prompt_tokens_per_rec: per(v.tokens) }])),
     nli_prompt_tokens_per_rec: per(t.nli),
+    ira_evidence_tokens_per_rec: per(t.iraEvidence),
     nli_shared_prefix_share: round4(t.nliShared / t.nli),
     nli_cacheable_prefix_share: round4(t.nliCacheable / t.nli),
     all_shared_prefix_share: round4(t.shared / t.tokens),
@@ -137,6 +147,8 @@ async function costAt(nliBatch) {
 }
 
 const round4 = (x) => Math.round(x * 1e4) / 1e4;
+// A candidate line's evidence field: ,"evidence":["kind:id",...] (JSON strings).
+const EVIDENCE_FIELD = /,"evidence":\[(?:"(?:[^"\\]|\\.)*",?)*\]/g;
 
 async function oneRec(llm, config = {}) {
   const u = data.users[0];
@@ -238,13 +250,19 @@ for (const b of opts.batches) {
   result.cost.push(await costAt(b));
   process.stderr.write(`cost at nli_batch ${b}: done\n`);
 }
-result.streaming = await streaming();
-process.stderr.write('streaming: done\n');
-result.memory = await memory();
-process.stderr.write('memory: done\n');
-result.hung = await hung();
-process.stderr.write('hung provider: done\n');
+if (opts.costOnly) {
+  const { readFile } = await import('node:fs/promises');
+  const kept = opts.json ? JSON.parse(await readFile(opts.json, 'utf8')) : {};
+  for (const k of ['streaming', 'memory', 'hung']) result[k] = kept[k];
+} else {
+  result.streaming = await streaming();
+  process.stderr.write('streaming: done\n');
+  result.memory = await memory();
+  process.stderr.write('memory: done\n');
+  result.hung = await hung();
+  process.stderr.write('hung provider: done\n');
+}
 
 const { render } = await import(pathToFileURL(path.join(ROOT, 'scripts', 'figures', 'llm.mjs')).href);
-for (const view of ['cost', 'batches', 'streaming', 'memory', 'deadline']) process.stdout.write(`${render(result, { view })}\n\n`);
+for (const view of opts.costOnly ? ['cost', 'batches'] : ['cost', 'batches', 'streaming', 'memory', 'deadline']) process.stdout.write(`${render(result, { view })}\n\n`);
 if (opts.json) await writeFile(opts.json, `${JSON.stringify(result, null, 2)}\n`);
