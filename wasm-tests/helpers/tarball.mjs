@@ -84,19 +84,24 @@ export function freePort() {
 
 /**
  * `wrangler dev --local` in an app folder: resolves once it is ready to answer, with its
- * URL and stop(). Offline: no login, metrics off.
+ * URL and stop(). Offline: no login, metrics off. readme: true runs `npx wrangler dev` with
+ * no option at all, as a template's README says (wrangler takes 8787, or a free port when
+ * that is taken, and prints where it listens).
  */
-export async function wranglerDev(dir, { timeout = 90000 } = {}) {
+export async function wranglerDev(dir, { timeout = 90000, readme = false } = {}) {
   const port = await freePort();
   const home = mkdtempSync(join(WORK, 'wrangler-home-'));
-  const child = spawn(bin('wrangler'), ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false'], {
+  const [cmd, args] = readme
+    ? ['npx', ['wrangler', 'dev']]
+    : [bin('wrangler'), ['dev', '--local', '--ip', '127.0.0.1', '--port', String(port), '--inspector-port', String(await freePort()), '--show-interactive-dev-session=false']];
+  const child = spawn(cmd, args, {
     cwd: dir,
-    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', XDG_CONFIG_HOME: home, CI: 'true', NO_COLOR: '1' },
+    env: { ...process.env, WRANGLER_SEND_METRICS: 'false', XDG_CONFIG_HOME: home, CI: 'true', NO_COLOR: '1', npm_config_offline: 'true' },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
   let log = '';
-  const url = `http://127.0.0.1:${port}`;
+  let url = `http://127.0.0.1:${port}`;
   const stop = async () => {
     if (child.exitCode === null) {
       try {
@@ -121,7 +126,9 @@ export async function wranglerDev(dir, { timeout = 90000 } = {}) {
     const t = setTimeout(() => reject(new Error(`wrangler dev was not ready in ${timeout} ms:\n${log}`)), timeout);
     const onData = (c) => {
       log += c;
-      if (/Ready on http/.test(log)) {
+      const ready = /Ready on (http:\/\/[^\s]+)/.exec(log);
+      if (ready) {
+        if (readme) url = ready[1].replace(/\/$/, '');
         clearTimeout(t);
         resolve();
       }
