@@ -42,7 +42,7 @@ help:
 	@echo 'make bench-edge    the edge worker in workerd: its catalog (cold, warm, swap), the attack figures'
 	@echo 'make golden        the outputs a refactoring keeps byte for byte (eval, prompts, snapshots)'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
-	@echo 'make screenshots   the pictures of the demo in README.md, taken by its Chromium tests'
+	@echo 'make screenshots   the pictures of the demo in README.md and docs/demo.md, taken again'
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
 	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
 	@echo 'make format        clang-format the C sources;  make clean: remove build/ and dist/'
@@ -141,7 +141,9 @@ eval-figures: wasm sample-data
 	done
 	node scripts/figures.mjs
 
-# The README's screenshots of the demo, made by its Chromium suite (docs/images/).
+# The demo's pictures in README.md and docs/demo.md, made by its Chromium suite, with what
+# each shows (docs/images/*.json). Every make test takes them into build/screenshots/ and
+# fails when the committed ones no longer show what the demo shows.
 .PHONY: screenshots
 screenshots: wasm
 	ARAG_SCREENSHOTS=docs node --test wasm-tests/demo.chromium.test.mjs

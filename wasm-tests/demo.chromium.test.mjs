@@ -3,12 +3,19 @@
 // confirmation, the shelf's plain-words reasons, a trace a newcomer can read, IndexedDB
 // persistence across a reload, "forget me" behind a confirmation, keyboard use (skip link,
 // focus after dialogs), a phone-sized screen, the model setting through the edge worker and
-// without one. Screenshots go to wasm-tests/artifacts/ (git-ignored); with
-// ARAG_SCREENSHOTS=docs (make screenshots) the two the README shows go to docs/images/.
+// without one. Every run takes its screenshots into build/screenshots/ (desktop and phone
+// among them). The two the documentation shows (docs/images/demo-desktop.png in README.md,
+// demo-phone.png in docs/demo.md) each have a JSON of what they show next to them: the
+// products, words and colours on screen and the boxes of the page's parts, as the page
+// reported them when the picture was taken, and the picture's hash. Each run compares what
+// the demo shows now with that JSON and fails when they differ (make screenshots takes both
+// again: ARAG_SCREENSHOTS=docs). Not the pixels: fonts and antialiasing differ between
+// machines and Chromium versions while the shop on screen is the same.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -20,7 +27,7 @@ import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 import { dataSet, needData } from './helpers/data.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
-const ARTIFACTS = join(ROOT, 'wasm-tests', 'artifacts');
+const ARTIFACTS = join(ROOT, 'build', 'screenshots');
 const DOCS_IMAGES = join(ROOT, 'docs', 'images');
 const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
   '--disable-background-networking', '--disable-component-update', '--disable-sync'];
@@ -103,13 +110,105 @@ async function traceDrawn() {
   await page.waitForFunction(() => document.body.dataset.traceDrawn === document.body.dataset.recs, null, { timeout: 30000 });
 }
 
+// What a screenshot shows, as the page reports it: the viewport; the header's, the shelf's
+// and the status's words; the shelf's products (rank, title, reason, brand and price); the
+// grid's products whose card starts in the top three quarters of the viewport; the boxes of
+// the page's parts on screen; the colours of the parts a shopper sees first. Times in a text ("4.2
+// ms") and the cart buttons' passing "Added" are left out: they change from run to run.
+function screenState() {
+  const text = (e) => (e ? e.textContent.replace(/\s+/g, ' ').replace(/\d+(\.\d+)? ms\b/g, 'N ms').trim() : null);
+  // A part's box within the viewport (what of it the picture shows), or null.
+  const box = (e) => {
+    if (!e || !e.checkVisibility()) return null;
+    const r = e.getBoundingClientRect();
+    const top = Math.max(0, r.top);
+    const bottom = Math.min(window.innerHeight, r.bottom);
+    return bottom <= top ? null : [r.left, top, r.width, bottom - top].map(Math.round);
+  };
+  const style = (e) => {
+    if (!e) return null;
+    const c = getComputedStyle(e);
+    return { background: c.backgroundColor, color: c.color };
+  };
+  const $ = (q) => document.querySelector(q);
+  const vh = window.innerHeight;
+  return {
+    viewport: [window.innerWidth, vh],
+    header: text($('.top')),
+    notice: $('#notice').hidden ? null : text($('#notice')),
+    status: text($('#status')),
+    cart: text($('#cart-count')),
+    shelf: [...document.querySelectorAll('#recs li.rec[data-id]')].map((li) => ({
+      id: li.dataset.id,
+      rank: text(li.querySelector('.rank')),
+      title: text(li.querySelector('.view')),
+      reason: text(li.querySelector('.reason')),
+      meta: text(li.querySelector('.meta')),
+      kind: li.querySelector('svg.picture').dataset.kind,
+    })),
+    grid: [...document.querySelectorAll('#grid .card')]
+      .filter((c) => { const r = c.getBoundingClientRect(); return r.top >= 0 && r.top < 0.75 * vh; })
+      .map((c) => ({ id: c.dataset.id, title: text(c.querySelector('h3')), meta: text(c.querySelector('.meta')), price: text(c.querySelector('.price')) })),
+    boxes: {
+      header: box($('.top')),
+      shelf: box($('#recs-panel')),
+      grid: box($('.catalog')),
+      trace: box($('.trace')),
+      history: box($('.history')),
+      firstShelfRow: box($('#recs li.rec')),
+      firstCard: box($('#grid .card')),
+    },
+    colours: {
+      page: style(document.body),
+      header: style($('.top')),
+      shelf: style($('#recs-panel')),
+      card: style($('#grid .card')),
+      buy: style($('#grid .card button.primary')),
+      cart: style($('#cart-open')),
+    },
+  };
+}
+
+// Boxes may move by BOX_SLACK px (fonts of another machine); everything else must be equal.
+const BOX_SLACK = 24;
+function stateDifferences(was, now) {
+  const out = [];
+  for (const key of Object.keys({ ...was, ...now })) {
+    if (key === 'png_sha256') continue;
+    if (key === 'boxes') {
+      for (const part of Object.keys({ ...was.boxes, ...now.boxes })) {
+        const a = was.boxes[part];
+        const b = now.boxes[part];
+        if (!a || !b ? a !== b : a.some((v, i) => Math.abs(v - b[i]) > BOX_SLACK)) out.push(`box of ${part}: ${JSON.stringify(a)} then, ${JSON.stringify(b)} now`);
+      }
+    } else if (JSON.stringify(was[key]) !== JSON.stringify(now[key])) {
+      out.push(`${key}: ${JSON.stringify(was[key])} then, ${JSON.stringify(now[key])} now`);
+    }
+  }
+  return out;
+}
+
+// A screenshot into build/screenshots/; with docs, it is one the documentation shows.
 async function shot(name, { docs = false, fullPage = false } = {}) {
   const file = join(ARTIFACTS, `${name}.png`);
   await page.screenshot({ path: file, fullPage });
-  if (docs && process.env.ARAG_SCREENSHOTS === 'docs') {
+  if (!docs) return;
+  const now = await page.evaluate(screenState);
+  writeFileSync(join(ARTIFACTS, `${name}.json`), `${JSON.stringify(now, null, 1)}\n`);
+  const png = join(DOCS_IMAGES, `${name}.png`);
+  const json = join(DOCS_IMAGES, `${name}.json`);
+  if (process.env.ARAG_SCREENSHOTS === 'docs') {
     mkdirSync(DOCS_IMAGES, { recursive: true });
-    copyFileSync(file, join(DOCS_IMAGES, `${name}.png`));
+    copyFileSync(file, png);
+    now.png_sha256 = createHash('sha256').update(readFileSync(png)).digest('hex');
+    writeFileSync(json, `${JSON.stringify(now, null, 1)}\n`);
+    return;
   }
+  assert.ok(existsSync(png) && existsSync(json), `docs/images/${name}.png and .json are missing: make screenshots`);
+  const was = JSON.parse(readFileSync(json, 'utf8'));
+  assert.equal(createHash('sha256').update(readFileSync(png)).digest('hex'), was.png_sha256, `docs/images/${name}.png is not the picture docs/images/${name}.json describes: make screenshots`);
+  const diff = stateDifferences(was, now);
+  assert.deepEqual(diff, [], `docs/images/${name}.png no longer shows what the demo shows (make screenshots takes it again; this run's picture: build/screenshots/${name}.png):\n${diff.join('\n')}`);
 }
 
 before(async () => {
