@@ -127,9 +127,10 @@ bench-edge: wasm
 	node scripts/figures.mjs
 
 # The evaluation figures: the sample data set and each real data set present (those also on
-# the validation split), offline reasoner, about a minute per data set; then the figures.
+# the validation split), offline reasoner, about a minute per data set; arag with an int8
+# catalog against f32 (eval_native); then the figures.
 EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua,arag-no-shift,arag-storefront
-eval-figures: wasm sample-data
+eval-figures: wasm native sample-data
 	@for d in $(SAMPLE_DATA) $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office; do \
 	  n=$$(basename $$d); \
 	  if [ ! -f $$d/items.jsonl ]; then echo "eval-figures: $$d not found: skipped (set ARAG_DATA_ROOT)"; continue; fi; \
@@ -139,6 +140,7 @@ eval-figures: wasm sample-data
 	    --quiet --split valid --json docs/figures/eval-$$n-valid.json >/dev/null || exit 1; fi; \
 	  echo "eval-figures: $$n done"; \
 	done
+	node scripts/int8-figures.mjs $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office
 	node scripts/figures.mjs
 
 # The demo's pictures in README.md and docs/demo.md, made by its Chromium suite, with what

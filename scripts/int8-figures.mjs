@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+// What an int8 catalog costs the ranking: build/native/eval_native (make native) runs arag on
+// each data set present with the catalog's vectors in f32 and in int8 (the baselines keep
+// f32), and the two NDCG@5 / Hit@5 go to docs/figures/int8-eval.json (docs/js-api.md).
+//   node scripts/int8-figures.mjs [--json docs/figures/int8-eval.json] DATA_DIR...
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const args = process.argv.slice(2);
+let out = join(ROOT, 'docs', 'figures', 'int8-eval.json');
+const dirs = [];
+for (let i = 0; i < args.length; i++) {
+  if (args[i] === '--json') out = resolve(args[++i]);
+  else dirs.push(args[i]);
+}
+const tool = join(ROOT, 'build', 'native', 'eval_native');
+if (!existsSync(tool)) {
+  console.error(`${tool} is missing: make native`);
+  process.exit(2);
+}
+const sets = [];
+for (const d of dirs) {
+  if (!existsSync(join(d, 'items.jsonl'))) {
+    console.error(`int8-figures: ${d} not found: skipped (set ARAG_DATA_ROOT)`);
+    continue;
+  }
+  const row = { dataset: basename(d) };
+  for (const dtype of ['f32', 'int8']) {
+    const text = execFileSync(tool, ['--data', d, '--methods', 'arag', '--catalog', dtype], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const j = JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
+    const m = j.methods.arag;
+    row.users = j.users;
+    row.split = j.split;
+    row[dtype] = { 'ndcg@5': m['ndcg@5'], 'hit@5': m['hit@5'], 'ndcg@5_ci': m['ndcg@5_ci'] };
+  }
+  sets.push(row);
+  console.log(`int8-figures: ${row.dataset}: NDCG@5 f32 ${row.f32['ndcg@5']}, int8 ${row.int8['ndcg@5']}`);
+}
+mkdirSync(dirname(out), { recursive: true });
+writeFileSync(
+  out,
+  `${JSON.stringify({ what: 'build/native/eval_native --methods arag --catalog f32|int8, test split, 49 sampled negatives, seed 1', sets }, null, 1)}\n`,
+);
