@@ -15,23 +15,28 @@ const PARTS = [
 
 export function render(j, { view }) {
   if (view) throw new Error(`unknown view "${view}"`);
+  // A run with --versus holds two demos that took turns click by click: the copy given
+  // (before) and this one.
+  const both = j.demo === 'both';
+  const who = (r) => (both ? ` | ${r.demo === 'other' ? 'before' : 'this demo'}` : '');
   const lines = [
-    `From a click on "Add to cart" to the re-ranked shelf painted, ${j.clicks} clicks per run in a fresh browser profile, Node ${j.node}, headless Chromium (ms):`,
+    `From a click on "Add to cart" to the re-ranked shelf painted, ${j.clicks} clicks per run in a fresh browser profile, Node ${j.node}, headless Chromium (ms)` +
+      (both ? `; ${j.versus || 'an earlier copy of the demo'} (before) and this demo side by side, taking turns click by click` : '') + ':',
     '',
-    '| catalog | CPU | first click | p50 | p95 | max |',
-    '|---|---:|---:|---:|---:|---:|',
+    `| catalog | CPU${both ? ' | demo' : ''} | first click | p50 | p95 | max |`,
+    `|---|---:${both ? '|---' : ''}|---:|---:|---:|---:|`,
   ];
   for (const r of j.runs) {
-    lines.push(`| ${r.catalog} (${int(r.items)} items) | ${r.cpu_throttle}x | ${ms(r.first_ms)} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.max_ms)} |`);
+    lines.push(`| ${r.catalog} (${int(r.items)} items) | ${r.cpu_throttle}x${who(r)} | ${ms(r.first_ms)} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.max_ms)} |`);
   }
   const withParts = j.runs.filter((r) => r.parts_p50_ms);
   if (withParts.length) {
     lines.push('', 'Where the time goes (medians, ms): the page\'s and the worker\'s own marks, then the page\'s main thread per click as the DevTools protocol counts it (style, layout, script, and every task including the trace drawn after the shelf):', '');
-    lines.push(`| catalog | CPU | ${PARTS.map(([, n]) => n).join(' | ')} | main: style | layout | script | all tasks |`);
-    lines.push(`|---|---:|${PARTS.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
+    lines.push(`| catalog | CPU${both ? ' | demo' : ''} | ${PARTS.map(([, n]) => n).join(' | ')} | main: style | layout | script | all tasks |`);
+    lines.push(`|---|---:${both ? '|---' : ''}|${PARTS.map(() => '---:').join('|')}|---:|---:|---:|---:|`);
     for (const r of withParts) {
       const p = r.parts_p50_ms;
-      lines.push(`| ${r.catalog} | ${r.cpu_throttle}x | ${PARTS.map(([k]) => ms(p[k])).join(' | ')} | ${ms(p['main-style'])} | ${ms(p['main-layout'])} | ${ms(p['main-script'])} | ${ms(p['main-tasks'])} |`);
+      lines.push(`| ${r.catalog} | ${r.cpu_throttle}x${who(r)} | ${PARTS.map(([k]) => ms(p[k])).join(' | ')} | ${ms(p['main-style'])} | ${ms(p['main-layout'])} | ${ms(p['main-script'])} | ${ms(p['main-tasks'])} |`);
     }
   }
   return lines.join('\n');

@@ -12,7 +12,7 @@
 // are split out too. A fresh browser profile per run, so the first event is a first visit's.
 //
 //   node wasm-tests/bench/demo-speed.bench.mjs [--clicks 30] [--rates 1,4] [--json FILE]
-//        [--data DIR] [--demo DIR]
+//        [--data DIR] [--demo DIR | --versus DIR [--label 'what DIR is']]
 // Numbers only: nothing here asserts a timing.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +26,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.mjs';
 import { dataSet } from '../helpers/data.mjs';
 
 function args(argv) {
-  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null };
+  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null, versus: null, label: null };
   for (let i = 2; i < argv.length; i++) {
     const v = argv[i + 1];
     if (argv[i] === '--clicks') o.clicks = Number(v);
@@ -34,6 +34,8 @@ function args(argv) {
     else if (argv[i] === '--json') o.json = v;
     else if (argv[i] === '--data') o.data = resolve(v);
     else if (argv[i] === '--demo') o.demo = resolve(v);
+    else if (argv[i] === '--versus') o.versus = resolve(v);
+    else if (argv[i] === '--label') o.label = v;
     else throw new Error(`unknown option ${argv[i]}`);
     i++;
   }
@@ -84,9 +86,15 @@ function harness() {
   document.addEventListener('DOMContentLoaded', watch);
 }
 
-async function runOne({ url, rate, clicks }) {
+// One browser with the demo at url, throttled; click(i) adds the i-th grid product to the
+// cart and returns where the time went.
+async function openSession({ url, rate }) {
   const profile = mkdtempSync(join(tmpdir(), 'arag-speed-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
+  const close = async () => {
+    await context.close().catch(() => {});
+    rmSync(profile, { recursive: true, force: true });
+  };
   try {
     const page = context.pages()[0] || (await context.newPage());
     await page.addInitScript(harness);
@@ -99,8 +107,7 @@ async function runOne({ url, rate, clicks }) {
     await page.waitForFunction(() => document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false', null, { timeout: 120000 });
     await page.waitForTimeout(500);
     const ids = await page.$$eval('#grid .card', (els) => els.map((e) => e.dataset.id));
-    const samples = [];
-    for (let i = 0; i < clicks; i++) {
+    const click = async (i) => {
       const before = await page.evaluate(() => window.__speed.painted.length);
       const m0 = await metrics();
       await page.click(`#grid .card[data-id="${ids[i % ids.length]}"] button[data-act="cart"]`);
@@ -122,13 +129,24 @@ async function runOne({ url, rate, clicks }) {
       for (const [k, name] of [['RecalcStyleDuration', 'main-style'], ['LayoutDuration', 'main-layout'], ['ScriptDuration', 'main-script'], ['TaskDuration', 'main-tasks']]) {
         s.marks[name] = 1000 * (m1[k] - m0[k]);
       }
-      samples.push(s);
-    }
-    return samples;
-  } finally {
-    await context.close().catch(() => {});
-    rmSync(profile, { recursive: true, force: true });
+      return s;
+    };
+    return { click, close };
+  } catch (e) {
+    await close();
+    throw e;
   }
+}
+
+// Clicks in one browser per demo, taking turns click by click when there are two (this
+// demo and --versus's), so that both see the same machine: a shared machine's load moves
+// more from minute to minute than the difference between two versions.
+async function runTurns(sessions, clicks) {
+  const samples = sessions.map(() => []);
+  for (let i = 0; i < clicks; i++) {
+    for (let k = 0; k < sessions.length; k++) samples[k].push(await sessions[k].click(i));
+  }
+  return samples;
 }
 
 function summarize(samples) {
@@ -165,21 +183,33 @@ async function main() {
   }
   const catalogs = [['sample', undefined], [big ? 'amazon-beauty' : 'fictional-7416', bigDir]];
   // --demo DIR: another copy of the demo (a folder holding web/demo/, say an older commit's)
-  // served with this repository's dist/, for a before/after run on one machine.
-  const startServer = o.demo ? (await import(pathToFileURL(join(o.demo, 'web/demo/serve.mjs')).href)).startServer : startHere;
-  const result = { node: process.version, clicks: o.clicks, demo: o.demo ? 'other' : 'this', runs: [] };
+  // served with this repository's dist/ instead of this one. --versus DIR: that copy and this
+  // demo side by side, taking turns click by click (runs of demo "other" and "this").
+  const serverOf = async (dir) => (dir ? (await import(pathToFileURL(join(dir, 'web/demo/serve.mjs')).href)).startServer : startHere);
+  const demos = o.versus ? [['other', await serverOf(o.versus)], ['this', startHere]] : [[o.demo ? 'other' : 'this', await serverOf(o.demo)]];
+  const result = { node: process.version, clicks: o.clicks, demo: o.versus ? 'both' : demos[0][0], ...(o.versus && o.label ? { versus: o.label } : {}), runs: [] };
   try {
     for (const [name, data] of catalogs) {
-      const server = await startServer({ port: 0, data, root: ROOT });
+      const servers = [];
       try {
+        for (const [, start] of demos) servers.push(await start({ port: 0, data, root: ROOT }));
         for (const rate of o.rates) {
-          const samples = await runOne({ url: server.url, rate, clicks: o.clicks });
-          const s = { catalog: name, items: server.catalog.items, cpu_throttle: rate, ...summarize(samples), samples_ms: samples.map((x) => round(x.total)) };
-          result.runs.push(s);
-          console.log(`${name} (${s.items} items), CPU ${rate}x: first ${s.first_ms} ms, p50 ${s.p50_ms}, p95 ${s.p95_ms}, max ${s.max_ms}` + (s.parts_p50_ms ? `; p50 parts ${JSON.stringify(s.parts_p50_ms)}; first ${JSON.stringify(s.first_parts_ms)}` : ''));
+          const sessions = [];
+          let samples;
+          try {
+            for (const server of servers) sessions.push(await openSession({ url: server.url, rate }));
+            samples = await runTurns(sessions, o.clicks);
+          } finally {
+            for (const session of sessions) await session.close();
+          }
+          demos.forEach(([demo], k) => {
+            const s = { catalog: name, items: servers[k].catalog.items, cpu_throttle: rate, ...(o.versus ? { demo } : {}), ...summarize(samples[k]), samples_ms: samples[k].map((x) => round(x.total)) };
+            result.runs.push(s);
+            console.log(`${o.versus ? `${demo}: ` : ''}${name} (${s.items} items), CPU ${rate}x: first ${s.first_ms} ms, p50 ${s.p50_ms}, p95 ${s.p95_ms}, max ${s.max_ms}` + (s.parts_p50_ms ? `; p50 parts ${JSON.stringify(s.parts_p50_ms)}; first ${JSON.stringify(s.first_parts_ms)}` : ''));
+          });
         }
       } finally {
-        await server.close();
+        for (const server of servers) await server.close();
       }
     }
   } finally {

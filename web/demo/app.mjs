@@ -2,7 +2,6 @@
 // agents' trace. The arag module runs in a Web Worker (worker.mjs) so the page never
 // blocks on it; this file draws what the worker reports. The shelf is drawn the moment it
 // arrives; the history and the trace after the next paint.
-import { renderReason } from './dist/reasons.mjs';
 import { productPicture } from './pictures.mjs';
 import { SHELF_BYTES, readShelf } from './shelf-channel.mjs';
 
@@ -85,12 +84,6 @@ function notify(text, level = 'ok') {
   if (level === 'ok') noticeTimer = setTimeout(() => (n.hidden = true), 6000);
 }
 
-// The reason a shopper reads: the item's evidence in plain words (the package's
-// renderReason, the same sentences everywhere), never the ranker's own text or a number.
-function shopperReason(item) {
-  return renderReason(item) || 'Picked for you from your history.';
-}
-
 // ---------------------------------------------------------------- catalog
 function chooseCategoryLevel(items) {
   // The first level of the category path with more than one value (a data set's
@@ -165,13 +158,21 @@ function record(id, kind) {
   watchShelf();
 }
 
-// While a shelf is awaited, each animation frame looks into shared memory for it.
+// While a shelf is awaited, each animation frame looks into shared memory for it. The
+// first frame after an action usually comes before the worker has ranked (Chromium draws
+// right after input): that frame waits for the shelf, up to SHELF_WAIT_MS after the action,
+// so the shelf is drawn in it instead of a frame later. A frame that shows nothing new
+// (the action's own feedback waits for the shelf) would be spent for nothing. On a device
+// with one core the wait would hold up the worker itself: there it does not wait.
+const SHELF_WAIT_MS = navigator.hardwareConcurrency > 1 ? 12 : 0;
 let watching = false;
 function watchShelf() {
   if (!shared || watching) return;
   watching = true;
   const look = () => {
-    const shelf = readShelf(shared, ui.shelfSeq);
+    let shelf = readShelf(shared, ui.shelfSeq);
+    const until = ui.clickAt === null ? 0 : ui.clickAt + SHELF_WAIT_MS;
+    while (!shelf && performance.now() < until) shelf = readShelf(shared, ui.shelfSeq);
     if (shelf) {
       watching = false;
       showShelf(shelf);
@@ -343,6 +344,46 @@ function renderEmptyShelf() {
   $('#recs').replaceChildren(...Array.from({ length: k }, () => el('li', { class: 'rec skeleton', 'aria-hidden': 'true' }, el('span', { class: 'ghost picture' }), el('span', { class: 'ghost lines' }))));
 }
 
+// A product's shelf row is built once and copied after that: the copy is made by the
+// browser in one call, where building it element by element costs the page's script
+// several times more. The copy gets its rank and reason.
+const shelfRows = new Map();
+function shelfRow(id) {
+  return rowTemplate(id).cloneNode(true);
+}
+
+function rowTemplate(id) {
+  let row = shelfRows.get(id);
+  if (!row) {
+    const it = ui.byId.get(id) || { id, title: id };
+    row = el(
+      'li',
+      { class: 'rec', 'data-id': id },
+      picture(it),
+      el(
+        'div',
+        { class: 'rec-body' },
+        el('div', { class: 'rec-head' }, el('span', { class: 'rank' }), el('button', { type: 'button', class: 'link view', 'data-id': id, text: it.title })),
+        el('p', { class: 'reason' }),
+        el('p', { class: 'meta' }, [it.brand, money(it.price)].filter(Boolean).join(' · '))
+      )
+    );
+    shelfRows.set(id, row);
+  }
+  return row;
+}
+
+// The next shelf's products are mostly among this recommendation's candidates: their rows
+// are built while the page is idle, so that drawing the next shelf only copies them.
+function prepareRows(ids) {
+  const todo = ids.filter((id) => ui.byId.has(id) && !shelfRows.has(id));
+  const step = (deadline) => {
+    while (todo.length && deadline.timeRemaining() > 1) rowTemplate(todo.shift());
+    if (todo.length) requestIdleCallback(step);
+  };
+  if (todo.length) requestIdleCallback(step);
+}
+
 function renderShelf(items, list = $('#recs')) {
   // A shopper on the shelf with the keyboard stays there: on the same product if it is
   // still offered, else on the shelf's heading.
@@ -350,19 +391,11 @@ function renderShelf(items, list = $('#recs')) {
   list.style.setProperty('--k', String(items.length));
   list.replaceChildren(
     ...items.map((r, i) => {
-      const it = ui.byId.get(r.id) || { id: r.id, title: r.id };
-      return el(
-        'li',
-        { class: 'rec', 'data-id': r.id },
-        picture(it),
-        el(
-          'div',
-          { class: 'rec-body' },
-          el('div', { class: 'rec-head' }, el('span', { class: 'rank', text: String(i + 1) }), el('button', { type: 'button', class: 'link view', 'data-id': r.id, text: it.title })),
-          el('p', { class: 'reason', text: shopperReason(r) }),
-          el('p', { class: 'meta' }, [it.brand, money(it.price)].filter(Boolean).join(' · '))
-        )
-      );
+      const row = shelfRow(r.id);
+      const body = row.lastChild;
+      body.firstChild.firstChild.textContent = String(i + 1);
+      body.firstChild.nextSibling.textContent = r.reason;
+      return row;
     })
   );
   if (focused !== null) (list.querySelector(`button.view[data-id="${CSS.escape(focused)}"]`) || $('#recs-title')).focus();
@@ -581,6 +614,7 @@ worker.onmessage = (e) => {
       if (fb.length) setStatus(`${$('#recs').children.length} products for you. The model failed for ${fb.length} agent call${fb.length === 1 ? '' : 's'}; the offline reasoner answered instead (see the trace).`);
       document.body.dataset.trace = String(m.seq);
       showTrace(m);
+      prepareRows(((m.out.trace && m.out.trace.nli) || []).map((v) => v.id));
       break;
     }
     case 'idle':

@@ -6,13 +6,15 @@
 //                 {type: 'settings', settings} | {type: 'refresh'}
 // Worker -> page: {type: 'ready', ...} | {type: 'history', count, events}
 //                 | {type: 'progress', seq, ev, t} (with a model only)
-//                 | {type: 'shelf', seq, items, timing}; on the page's {type: 'details', seq}
+//                 | {type: 'shelf', seq, items: [{id, reason}], timing} (reason: plain words);
+//                   on the page's {type: 'details', seq}
 //                   (sent once the shelf is painted): the history, then {type: 'trace', seq, out, ms}
 //                 | {type: 'idle', seq, reason} | {type: 'notice', level, text}
 //                 | {type: 'error', seq, message, code}
 // The shelf goes first and alone: it is what the shopper waits for. The IndexedDB write
 // follows it, the history and the trace come when the page asks.
 import { createRecommender, openAIChat } from './dist/index.mjs';
+import { renderReason } from './dist/reasons.mjs';
 import { writeShelf } from './shelf-channel.mjs';
 
 const DB_NAME = 'arag-demo';
@@ -183,7 +185,9 @@ async function recommend(timing = {}) {
     );
     if (abort.signal.aborted || seq !== state.seq) return;
     const ranked = performance.now();
-    const items = out.items.map(({ id, reason, score, evidence }) => ({ id, reason, score, evidence }));
+    // The reason a shopper reads: the item's evidence in plain words (the package's
+    // renderReason, the same sentences everywhere), never the ranker's own text or a number.
+    const items = out.items.map((it) => ({ id: it.id, reason: renderReason(it) || 'Picked for you from your history.' }));
     const shelf = { type: 'shelf', seq, items, backend: state.backend, timing: { ...timing, ranked, origin: performance.timeOrigin } };
     shelf.timing.posted = performance.now();
     if (state.shared) writeShelf(state.shared, seq, shelf);
