@@ -168,9 +168,11 @@ fuzz-build: setup
 	CC=clang cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=Debug -DARAG_FUZZ=ON >/dev/null
 	cmake --build $(FUZZ_DIR) -j $(JOBS) --target $(notdir $(basename $(wildcard fuzz/fuzz_*.c)))
 
-# Each libFuzzer target for FUZZ_SECONDS (default 60): executions and coverage per target.
+# Each libFuzzer target for FUZZ_SECONDS (default 60): executions and coverage per target,
+# recorded in docs/figures/fuzz.json (each target's last run) and drawn in docs/hardening.md.
 fuzz: fuzz-build
-	bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+	FUZZ_JSON=docs/figures/fuzz.json bash scripts/fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS)
+	node scripts/figures.mjs
 
 # Part of `make test`: replays fuzz/regressions/ and runs each target for 10 s.
 fuzz-smoke: fuzz-build
@@ -180,15 +182,23 @@ fuzz-smoke: fuzz-build
 # (memory curve, handles), and natively under LeakSanitizer and valgrind (a build without
 # -march=native: valgrind knows no AVX-512).
 SOAK_N ?= 10000
+SOAK_LOG := build/soak
+# Each run's soak-summary line is recorded in docs/figures/soak.json (docs/hardening.md),
+# failed runs too; the target fails when a run failed.
 soak: wasm native asan sample-data
-	node wasm-tests/soak/edge-soak.mjs --n $(SOAK_N) --data $(LONG_DATA) --json build/soak-edge.json
-	$(ASAN_DIR)/soak_native --n $(SOAK_N) --data $(LONG_DATA)
+	@mkdir -p $(SOAK_LOG)
+	node wasm-tests/soak/edge-soak.mjs --n $(SOAK_N) --data $(LONG_DATA) --json build/soak-edge.json 2>&1 | tee $(SOAK_LOG)/edge.log; \
+	  s=$${PIPESTATUS[0]}; node scripts/soak-record.mjs docs/figures/soak.json edge $(SOAK_LOG)/edge.log "$(notdir $(LONG_DATA))" && exit $$s
+	$(ASAN_DIR)/soak_native --n $(SOAK_N) --data $(LONG_DATA) 2>&1 | tee $(SOAK_LOG)/native-lsan.log; \
+	  s=$${PIPESTATUS[0]}; node scripts/soak-record.mjs docs/figures/soak.json native-lsan $(SOAK_LOG)/native-lsan.log "$(notdir $(LONG_DATA))" && exit $$s
 	@if command -v valgrind >/dev/null; then \
 	  cmake -S . -B build/valgrind -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARAG_NATIVE_ARCH=OFF >/dev/null && \
 	  cmake --build build/valgrind -j $(JOBS) --target soak_native && \
-	  valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 \
-	    build/valgrind/soak_native --n $$(( $(SOAK_N) / 10 )) --data $(LONG_DATA); \
+	  { valgrind --leak-check=full --show-leak-kinds=all --errors-for-leak-kinds=all --error-exitcode=1 \
+	    build/valgrind/soak_native --n $$(( $(SOAK_N) / 10 )) --data $(LONG_DATA) 2>&1 | tee $(SOAK_LOG)/native-valgrind.log; \
+	    s=$${PIPESTATUS[0]}; node scripts/soak-record.mjs docs/figures/soak.json native-valgrind $(SOAK_LOG)/native-valgrind.log "$(notdir $(LONG_DATA))" && exit $$s; }; \
 	else echo "valgrind not installed: skipped"; fi
+	node scripts/figures.mjs
 
 # The C sources: git's list, or the same files found on disk (a copy without git).
 FORMAT_FILES = $(shell git ls-files 'include/*.h' 'src/*.c' 'src/*.h' 'src/**/*.c' 'tests/*.c' 'tests/*.h' 'tools/*.c' 'fuzz/*.c' 2>/dev/null || \

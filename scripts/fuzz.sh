@@ -5,6 +5,8 @@
 # per target, a JSON summary line, and fails when a target crashes; a new crash input
 # is copied into fuzz/regressions/<target>/ to be committed with its fix.
 #   bash scripts/fuzz.sh BUILD_DIR SECONDS [TARGET...]
+# With FUZZ_JSON=FILE (make fuzz: docs/figures/fuzz.json) each target run replaces its own
+# entry in FILE, the others kept, for the figures in docs/hardening.md.
 set -euo pipefail
 BUILD=${1:?usage: scripts/fuzz.sh BUILD_DIR SECONDS [TARGET...]}
 SECS=${2:?usage: scripts/fuzz.sh BUILD_DIR SECONDS [TARGET...]}
@@ -67,4 +69,7 @@ done
 json+="]"
 echo "fuzz-summary $json"
 echo "$json" >"$WORK/summary.json"
+if [ -n "${FUZZ_JSON:-}" ]; then
+  node "$ROOT/scripts/fuzz-record.mjs" "$FUZZ_JSON" "$WORK/summary.json" "$("${CC:-clang}" --version | head -1)"
+fi
 exit $status
