@@ -1,20 +1,24 @@
 /* eval_native: the evaluation protocol of the design notes, natively.
  *
- *   eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,arag-no-uua,
- *                                     arag-no-shift,arag-storefront
- *               [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]
- *               [--param name=value ...] [--resamples 1000] [--catalog f32|int8]
- *               [--split test|valid]
+ *   eval_native --data DIR --methods recency,rag,popularity,arag,arag-no-nli,arag-no-csa,
+ *                                     arag-no-uua,arag-no-shift,arag-storefront
+ *               [--users N] [--seed 1] [--negatives 49] [--resamples 1000]
+ *               [--config JSON] [--param name=value ...] [--catalog f32|int8]
+ *               [--split test|valid] [--ranks FILE]
  *
  * Items go into a catalog through arag_catalog_add_json (so the item vectors are
  * the product's), each with "popularity" and "related" fields counted over all
  * eligible users' histories (never targets), and "repeat_purchase" when some history
  * holds the item twice. Each user's history goes into an arag_history, and
- * the arag methods run arag_recommend_start with the backend "offline" and the
- * candidates as ids; the ablations switch one agent off in the config. The arag methods
- * rank with the engine's shelf rules off (the paper's protocol); arag-storefront with
- * them on, over a shelf of the first STOREFRONT_K places; arag-no-shift without the
- * interest shift (reasoner.shift 0).
+ * the arag methods run arag_recommend_start on one offline engine with the candidates
+ * as ids: the module's own pipeline and reasoner, so what is tuned here is what ships.
+ * Each method's request config is the JS harness's (web/src/eval/run.mjs): the
+ * ablations switch one agent off; the arag methods rank with the engine's shelf rules
+ * off (the paper's protocol); arag-storefront with them on, over a shelf of the first
+ * STOREFRONT_K places; arag-no-shift without the interest shift (reasoner.shift 0).
+ *
+ * --config JSON is engine config, as `arag eval --config`; --param name=value sets one
+ * reasoner weight in it ("reasoner": {name: value}), for tuning on --split valid.
  *
  * --catalog int8 gives the pipeline an int8 catalog of the same items (the baselines
  * keep the f32 vectors), to measure what the smaller index costs in quality.
@@ -22,21 +26,16 @@
  * --split valid holds out each user's next-to-last interaction and drops the last (as
  * `arag eval --split valid`): tune on it, report on the default test split.
  *
- * --via chain runs the four agents with the reasoner directly (no engine), with
- * reasoner parameters from --param, for tuning; the default is the pipeline.
- *
  * Prints a table (per method: NDCG@5 with a bootstrap interval, Hit@5, NDCG@10,
  * Hit@10, MRR, gain over the best of recency/rag with a paired bootstrap interval)
- * and one JSON line. */
+ * and one JSON line; --ranks FILE writes each user's target rank by every method. */
 #define _POSIX_C_SOURCE 200809L
 #include "arag.h"
 
-#include "agents.h"
 #include "cJSON.h"
 #include "hash.h"
 #include "item.h"
 #include "model.h"
-#include "reasoner.h"
 #include "term_df.h"
 
 #include <math.h>
@@ -495,23 +494,43 @@ static uint32_t rank_of(const double *score, uint32_t n, uint32_t t) {
 }
 
 /* ------------------------------------------------------------------------ */
-/* arag through the pipeline                                                 */
+/* arag through the module's pipeline                                        */
 /* ------------------------------------------------------------------------ */
 
 typedef struct method {
   const char *name;
-  int kind; /* 0 recency, 1 rag, 2 popularity, 3 arag */
-  int uua, nli, csa;
-  uint32_t shelf_k; /* arag-storefront: the shelf's rules on the first shelf_k places */
-  int no_shift;     /* arag-no-shift: reasoner.shift 0 */
-  arag_engine *eng;
-  double *val; /* n_users x 5 metrics */
+  int kind;           /* 0 recency, 1 rag, 2 popularity, 3 arag */
+  const char *config; /* arag: the request's config, as web/src/eval/run.mjs gives it */
+  double *val;        /* n_users x 5 metrics */
+  uint32_t *rank;     /* n_users ranks of the target */
   double ms;
   uint32_t calls, degraded;
 } method;
 
-static uint32_t rank_pipeline(method *m, const arag_catalog *cat, const data *d, const user_rec *u,
-                              const uint32_t *cands, uint32_t n, uint32_t t) {
+/* The arag methods: the engine's config per request (the same as the JS harness's
+ * METHODS). The paper's protocol ranks with the shelf rules off; arag-storefront with
+ * them on over a shelf of STOREFRONT_K; arag-no-shift without the interest shift. */
+static const struct {
+  const char *name, *config;
+} ARAG_METHODS[] = {
+    {"arag", "{\"shelf\":false,\"agents\":{\"uua\":true,\"nli\":true,\"csa\":true,\"ira\":true}}"},
+    {"arag-no-nli",
+     "{\"shelf\":false,\"agents\":{\"uua\":true,\"nli\":false,\"csa\":true,\"ira\":true}}"},
+    {"arag-no-csa",
+     "{\"shelf\":false,\"agents\":{\"uua\":true,\"nli\":true,\"csa\":false,\"ira\":true}}"},
+    {"arag-no-uua",
+     "{\"shelf\":false,\"agents\":{\"uua\":false,\"nli\":true,\"csa\":true,\"ira\":true}}"},
+    {"arag-no-shift", "{\"shelf\":false,\"reasoner\":{\"shift\":0},"
+                      "\"agents\":{\"uua\":true,\"nli\":true,\"csa\":true,\"ira\":true}}"},
+    {"arag-storefront",
+     "{\"shelf\":{\"size\":" STR(
+         STOREFRONT_K) "},"
+                       "\"agents\":{\"uua\":true,\"nli\":true,\"csa\":true,\"ira\":true}}"},
+};
+
+/* The target's rank in the engine's answer to one user's request. */
+static uint32_t rank_pipeline(method *m, arag_engine *eng, const arag_catalog *cat, const data *d,
+                              const user_rec *u, const uint32_t *cands, uint32_t n, uint32_t t) {
   arag_history *h;
   if (arag_history_create(DIM, NULL, &h) != ARAG_OK) die("history_create failed", NULL);
   /* History events as JSON lines: id and ts; the text comes from the catalog. */
@@ -532,18 +551,19 @@ static uint32_t rank_pipeline(method *m, const arag_catalog *cat, const data *d,
     cJSON_AddItemToArray(ids, cJSON_CreateString(d->items[cands[i]].id));
   cJSON_AddNumberToObject(req, "k", n);
   cJSON_AddNumberToObject(req, "top_k", n);
+  cJSON_AddItemToObject(req, "config", cJSON_Parse(m->config));
   char *rs = cJSON_PrintUnformatted(req);
   cJSON_Delete(req);
   double t0 = now_ms();
   uint32_t sess;
-  st = arag_recommend_start(m->eng, cat, h, rs, strlen(rs), &sess);
-  if (st != ARAG_OK) die("recommend_start failed", arag_engine_last_error(m->eng));
+  st = arag_recommend_start(eng, cat, h, rs, strlen(rs), &sess);
+  if (st != ARAG_OK) die("recommend_start failed", arag_engine_last_error(eng));
   arag_session_state state;
-  if (arag_session_state_get(m->eng, sess, &state) != ARAG_OK || state != ARAG_SESSION_DONE)
+  if (arag_session_state_get(eng, sess, &state) != ARAG_OK || state != ARAG_SESSION_DONE)
     die("offline session did not finish inside recommend_start", NULL);
   const char *res;
   size_t res_len;
-  if (arag_session_result(m->eng, sess, &res, &res_len) != ARAG_OK) die("no result", NULL);
+  if (arag_session_result(eng, sess, &res, &res_len) != ARAG_OK) die("no result", NULL);
   m->ms += now_ms() - t0;
   m->calls++;
   cJSON *o = cJSON_ParseWithLength(res, res_len);
@@ -561,189 +581,8 @@ static uint32_t rank_pipeline(method *m, const arag_catalog *cat, const data *d,
   if (!r) die("target missing from the arag result", tid);
   cJSON_Delete(o);
   free(rs);
-  arag_session_free(m->eng, sess);
+  arag_session_free(eng, sess);
   arag_history_free(h);
-  return r;
-}
-
-/* ------------------------------------------------------------------------ */
-/* arag by chaining the reasoner's agents directly (tuning)                  */
-/* ------------------------------------------------------------------------ */
-
-typedef struct scratch_box {
-  void *p;
-  void (*f)(void *);
-} scratch_box;
-
-static cJSON *ask(arag_agent_input *in, const arag_reasoner_params *p) {
-  size_t len;
-  char *s = arag_reasoner_answer_with(in, p, &len);
-  if (!s) die("reasoner returned NULL", NULL);
-  cJSON *o = cJSON_ParseWithLength(s, len);
-  if (!o) die("reasoner returned bad JSON", s);
-  free(s);
-  return o;
-}
-
-typedef struct ord_ent {
-  uint32_t i;
-  float s;
-} ord_ent;
-
-static int ord_cmp(const void *a, const void *b) {
-  const ord_ent *x = a, *y = b;
-  if (x->s != y->s) return x->s > y->s ? -1 : 1;
-  return x->i < y->i ? -1 : x->i > y->i;
-}
-
-static uint32_t rank_chain(method *m, const arag_reasoner_params *p, const arag_catalog *cat,
-                           const data *d, const user_rec *u, const uint32_t *cands, uint32_t n,
-                           uint32_t t) {
-  double t0 = now_ms();
-  uint32_t nh = u->n - 1;
-  uint32_t ns = nh < SESSION_LEN ? nh : SESSION_LEN;
-  uint32_t nl = nh - ns < LONG_TERM_LEN ? nh - ns : LONG_TERM_LEN;
-  arag_event *ev = calloc(nl + ns + 1, sizeof *ev);
-  const arag_event **evp = calloc(nl + ns + 1, sizeof *evp);
-  for (uint32_t j = 0; j < nl + ns; j++) {
-    const inter *x = &u->ev[nh - (nl + ns) + j];
-    ev[j].item = *d->items[x->item].it;
-    ev[j].ts = x->ts;
-    ev[j].kind = ARAG_EV_PURCHASE;
-    ev[j].rating = NAN;
-    evp[j] = &ev[j];
-  }
-  /* I0: candidates by retrieval similarity (cosine to the mean context vector). */
-  float *q = calloc(DIM, sizeof *q);
-  for (uint32_t j = 0; j < nl + ns; j++)
-    for (uint32_t k = 0; k < DIM; k++) q[k] += ev[j].item.vec[k];
-  ord_ent *o = malloc(n * sizeof *o);
-  for (uint32_t i = 0; i < n; i++) o[i] = (ord_ent){i, (float)cosd(d->items[cands[i]].it->vec, q)};
-  qsort(o, n, sizeof *o, ord_cmp);
-  const arag_item **ci = malloc(n * sizeof *ci);
-  float *ret = malloc(n * sizeof *ret);
-  uint32_t *orig = malloc(n * sizeof *orig);
-  for (uint32_t i = 0; i < n; i++) {
-    ci[i] = d->items[cands[o[i].i]].it;
-    ret[i] = o[i].s;
-    orig[i] = o[i].i;
-  }
-  scratch_box sb = {NULL, NULL};
-  arag_agent_input in;
-  memset(&in, 0, sizeof in);
-  in.dim = DIM;
-  in.catalog = cat;
-  in.long_term = evp;
-  in.n_long_term = nl;
-  in.session = evp + nl;
-  in.n_session = ns;
-  in.scratch = &sb.p;
-  in.free_scratch = &sb.f;
-  char *s_user = NULL, *s_ctx = NULL;
-  if (m->uua) {
-    in.agent = ARAG_AGENT_UUA;
-    cJSON *a = ask(&in, p);
-    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(a, "summary");
-    s_user = strdup(cJSON_IsString(sm) ? sm->valuestring : "");
-    cJSON_Delete(a);
-  }
-  arag_nli_verdict *nli = NULL;
-  char **rat = NULL;
-  if (m->nli) {
-    nli = calloc(n, sizeof *nli);
-    rat = calloc(n, sizeof *rat);
-    in.agent = ARAG_AGENT_NLI;
-    in.cands = ci;
-    in.n_cands = n;
-    cJSON *a = ask(&in, p);
-    const cJSON *arr = cJSON_GetObjectItemCaseSensitive(a, "items");
-    uint32_t i = 0;
-    const cJSON *x;
-    cJSON_ArrayForEach(x, arr) {
-      if (i >= n) break;
-      nli[i].score = (float)cJSON_GetObjectItemCaseSensitive(x, "score")->valuedouble;
-      rat[i] = strdup(cJSON_GetObjectItemCaseSensitive(x, "rationale")->valuestring);
-      nli[i].rationale = rat[i];
-      nli[i].label = ARAG_NLI_NEUTRAL;
-      i++;
-    }
-    cJSON_Delete(a);
-  }
-  if (m->csa) {
-    /* I+ as the pipeline builds it: NLI score >= 0.5, at least the best 3, best
-     * score first (ties: retrieval order); without NLI every candidate. */
-    const arag_item **acc = malloc(n * sizeof *acc);
-    arag_nli_verdict *av = malloc(n * sizeof *av);
-    uint32_t na = 0;
-    ord_ent *b = malloc(n * sizeof *b);
-    for (uint32_t i = 0; i < n; i++) b[i] = (ord_ent){i, nli ? nli[i].score : 0.0f};
-    qsort(b, n, sizeof *b, ord_cmp);
-    for (uint32_t i = 0; i < n; i++)
-      if (!nli || nli[b[i].i].score >= 0.5f || i < 3) {
-        acc[na] = ci[b[i].i];
-        if (nli) av[na] = nli[b[i].i];
-        na++;
-      }
-    free(b);
-    in.agent = ARAG_AGENT_CSA;
-    in.cands = acc;
-    in.n_cands = na;
-    in.nli = nli ? av : NULL;
-    in.s_user = s_user;
-    cJSON *a = ask(&in, p);
-    const cJSON *sm = cJSON_GetObjectItemCaseSensitive(a, "summary");
-    s_ctx = strdup(cJSON_IsString(sm) ? sm->valuestring : "");
-    cJSON_Delete(a);
-    free(acc);
-    free(av);
-  }
-  in.agent = ARAG_AGENT_IRA;
-  in.cands = ci;
-  in.n_cands = n;
-  in.nli = nli;
-  in.s_user = s_user;
-  in.s_ctx = s_ctx;
-  in.retrieval = ret;
-  cJSON *a = ask(&in, p);
-  const cJSON *arr = cJSON_GetObjectItemCaseSensitive(a, "ranking");
-  uint32_t r = 0, k = 0;
-  const cJSON *x;
-  const char *tid = d->items[cands[t]].id;
-  cJSON_ArrayForEach(x, arr) {
-    k++;
-    if (strcmp(cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring, tid) == 0 && !r) r = k;
-  }
-  if (!r || k != n) die("IRA ranking is not a permutation", tid);
-  if (getenv("EVAL_DUMP")) { /* debugging aid: the top of the ranking and the target */
-    fprintf(stderr, "USER %s rank %u\n", u->id, r);
-    uint32_t shown = 0;
-    cJSON_ArrayForEach(x, arr) {
-      if (shown++ >= 3) break;
-      const arag_item *it =
-          d->items[*smap_slot((smap *)&d->item_ix,
-                              cJSON_GetObjectItemCaseSensitive(x, "id")->valuestring, 0)]
-              .it;
-      fprintf(stderr, "  top: %.70s | %s\n", it->title,
-              cJSON_GetObjectItemCaseSensitive(x, "reason")->valuestring);
-    }
-    fprintf(stderr, "  target: %.70s\n", d->items[cands[t]].it->title);
-  }
-  cJSON_Delete(a);
-  if (sb.p && sb.f) sb.f(sb.p);
-  m->ms += now_ms() - t0;
-  m->calls++;
-  for (uint32_t i = 0; rat && i < n; i++) free(rat[i]);
-  free(rat);
-  free(nli);
-  free(s_user);
-  free(s_ctx);
-  free(orig);
-  free(ret);
-  free(ci);
-  free(o);
-  free(q);
-  free(ev);
-  free(evp);
   return r;
 }
 
@@ -805,103 +644,324 @@ static void bootstrap(const method *a, const method *b, uint32_t nu, int k, uint
 }
 
 /* ------------------------------------------------------------------------ */
+/* Options and methods                                                       */
+/* ------------------------------------------------------------------------ */
+
+typedef struct options {
+  const char *dir, *methods, *config, *ranks_path;
+  char *params; /* --param name=value ...: {"reasoner": {...}} */
+  int int8;
+  uint32_t drop; /* --split valid: each user's last interaction is dropped first */
+  uint32_t max_users, seed, negatives, resamples;
+} options;
 
 static void usage(void) {
   fprintf(stderr,
-          "usage: eval_native --data DIR --methods recency,rag,arag,arag-no-nli,arag-no-csa,"
-          "arag-no-uua,arag-no-shift,arag-storefront\n"
-          "                   [--users N] [--seed 1] [--negatives 49] [--via pipeline|chain]\n"
-          "                   [--param name=value]... [--resamples 1000] [--catalog f32|int8]\n"
-          "                   [--split test|valid]\n");
+          "usage: eval_native --data DIR --methods recency,rag,popularity,arag,arag-no-nli,"
+          "arag-no-csa,arag-no-uua,arag-no-shift,arag-storefront\n"
+          "                   [--users N] [--seed 1] [--negatives 49] [--resamples 1000]\n"
+          "                   [--config JSON] [--param name=value]... [--catalog f32|int8]\n"
+          "                   [--split test|valid] [--ranks FILE]\n");
   exit(2);
 }
 
-int main(int argc, char **argv) {
-  const char *dir = NULL, *methods = NULL, *via = "pipeline";
-  int int8 = 0;
-  uint32_t drop = 0; /* --split valid: each user's last interaction is dropped first */
-  uint32_t max_users = UINT32_MAX, seed = 1, negatives = 49, resamples = 1000;
-  arag_reasoner_params params;
-  arag_reasoner_params_default(&params);
+/* --param name=value: one reasoner weight, added to opt->params. */
+static void add_param(options *opt, const char *v) {
+  const char *eq = strchr(v, '=');
+  char *end = NULL;
+  double x = eq ? strtod(eq + 1, &end) : 0;
+  if (!eq || eq == v || end == eq + 1 || *end || strchr(v, '"') || strchr(v, '\\')) usage();
+  size_t have = opt->params ? strlen(opt->params) : 0, need = have + strlen(v) + 64;
+  char *p = realloc(opt->params, need);
+  if (!p) die("out of memory", NULL);
+  if (!have)
+    snprintf(p, need, "{\"reasoner\":{\"%.*s\":%.17g}}", (int)(eq - v), v, x);
+  else
+    snprintf(p + have - 2, need - have + 2, ",\"%.*s\":%.17g}}", (int)(eq - v), v, x);
+  opt->params = p;
+}
+
+static options parse_args(int argc, char **argv) {
+  options o = {.max_users = UINT32_MAX, .seed = 1, .negatives = 49, .resamples = 1000};
   for (int i = 1; i < argc; i += 2) {
     const char *a = argv[i];
     const char *v = i + 1 < argc ? argv[i + 1] : NULL;
     if (!v) usage();
     if (strcmp(a, "--data") == 0)
-      dir = v;
+      o.dir = v;
     else if (strcmp(a, "--methods") == 0)
-      methods = v;
+      o.methods = v;
     else if (strcmp(a, "--users") == 0)
-      max_users = (uint32_t)strtoul(v, NULL, 10);
+      o.max_users = (uint32_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--seed") == 0)
-      seed = (uint32_t)strtoul(v, NULL, 10);
+      o.seed = (uint32_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--negatives") == 0)
-      negatives = (uint32_t)strtoul(v, NULL, 10);
+      o.negatives = (uint32_t)strtoul(v, NULL, 10);
     else if (strcmp(a, "--resamples") == 0)
-      resamples = (uint32_t)strtoul(v, NULL, 10);
-    else if (strcmp(a, "--via") == 0)
-      via = v;
+      o.resamples = (uint32_t)strtoul(v, NULL, 10);
+    else if (strcmp(a, "--config") == 0)
+      o.config = v;
+    else if (strcmp(a, "--ranks") == 0)
+      o.ranks_path = v;
     else if (strcmp(a, "--split") == 0 && (strcmp(v, "test") == 0 || strcmp(v, "valid") == 0))
-      drop = strcmp(v, "valid") == 0;
+      o.drop = strcmp(v, "valid") == 0;
     else if (strcmp(a, "--catalog") == 0 && (strcmp(v, "f32") == 0 || strcmp(v, "int8") == 0))
-      int8 = strcmp(v, "int8") == 0;
-    else if (strcmp(a, "--param") == 0) {
-      char name[64];
-      const char *eq = strchr(v, '=');
-      if (!eq || (size_t)(eq - v) >= sizeof name) usage();
-      memcpy(name, v, (size_t)(eq - v));
-      name[eq - v] = 0;
-      if (arag_reasoner_params_set(&params, name, atof(eq + 1), NULL, NULL) != 0)
-        die("unknown --param or value out of range", name);
-    } else
+      o.int8 = strcmp(v, "int8") == 0;
+    else if (strcmp(a, "--param") == 0)
+      add_param(&o, v);
+    else
       usage();
   }
-  if (!dir || !methods) usage();
-  int chain = strcmp(via, "chain") == 0;
-  if (!chain && strcmp(via, "pipeline") != 0) usage();
-  if (resamples < 10) resamples = 10;
+  if (!o.dir || !o.methods) usage();
+  if (o.resamples < 10) o.resamples = 10;
+  return o;
+}
 
-  method ms[16];
+/* The methods of a comma-separated list (list is cut in place); returns their number. */
+static uint32_t parse_methods(char *list, method *ms, uint32_t max) {
   uint32_t nm = 0;
-  char *mlist = strdup(methods);
-  for (char *tok = strtok(mlist, ","); tok; tok = strtok(NULL, ",")) {
-    if (nm == 16) die("too many methods", NULL);
+  for (char *tok = strtok(list, ","); tok; tok = strtok(NULL, ",")) {
+    if (nm == max) die("too many methods", NULL);
     method *m = &ms[nm];
     memset(m, 0, sizeof *m);
     m->name = tok;
-    m->uua = m->nli = m->csa = 1;
-    if (strcmp(tok, "recency") == 0)
-      m->kind = 0;
-    else if (strcmp(tok, "rag") == 0)
-      m->kind = 1;
-    else if (strcmp(tok, "popularity") == 0)
-      m->kind = 2;
-    else if (strcmp(tok, "arag") == 0)
-      m->kind = 3;
-    else if (strcmp(tok, "arag-no-nli") == 0)
-      m->kind = 3, m->nli = 0;
-    else if (strcmp(tok, "arag-no-csa") == 0)
-      m->kind = 3, m->csa = 0;
-    else if (strcmp(tok, "arag-no-uua") == 0)
-      m->kind = 3, m->uua = 0;
-    else if (strcmp(tok, "arag-storefront") == 0)
-      m->kind = 3, m->shelf_k = STOREFRONT_K;
-    else if (strcmp(tok, "arag-no-shift") == 0)
-      m->kind = 3, m->no_shift = 1;
-    else
-      die("unknown method", tok);
+    m->kind = -1;
+    static const char *const baselines[] = {"recency", "rag", "popularity"};
+    for (int k = 0; k < 3; k++)
+      if (strcmp(tok, baselines[k]) == 0) m->kind = k;
+    for (size_t k = 0; k < sizeof ARAG_METHODS / sizeof ARAG_METHODS[0]; k++)
+      if (strcmp(tok, ARAG_METHODS[k].name) == 0) m->kind = 3, m->config = ARAG_METHODS[k].config;
+    if (m->kind < 0) die("unknown method", tok);
     for (uint32_t j = 0; j < nm; j++)
       if (strcmp(ms[j].name, tok) == 0) die("method given twice", tok);
     nm++;
   }
+  return nm;
+}
+
+/* The engine the arag methods rank with, configured as web/src/eval/engine.mjs does:
+ * no deadline, then --config, then the --param weights, then the protocol's history
+ * lengths and the offline backend. */
+static arag_engine *make_engine(const options *o) {
+  arag_engine *eng;
+  if (arag_engine_create("{}", 2, &eng) != ARAG_OK) die("engine_create failed", NULL);
+  const char *steps[] = {"{\"deadline_ms\":0}", o->config, o->params,
+                         "{\"backend\":\"offline\",\"session_len\":" STR(
+                             SESSION_LEN) ",\"long_term_len\":" STR(LONG_TERM_LEN) "}"};
+  for (size_t i = 0; i < sizeof steps / sizeof steps[0]; i++)
+    if (steps[i] && arag_engine_configure(eng, steps[i], strlen(steps[i])) != ARAG_OK)
+      die("engine config", arag_engine_last_error(eng));
+  return eng;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The run                                                                   */
+/* ------------------------------------------------------------------------ */
+
+/* The target's rank by a baseline (kind 0 recency, 1 rag, 2 popularity). */
+static uint32_t rank_baseline(int kind, const data *d, const user_rec *u, const uint32_t *cands,
+                              uint32_t n, uint32_t t, double *score, double *qd) {
+  uint32_t nh = u->n - 1;
+  if (kind == 0) {
+    for (uint32_t i = 0; i < n; i++) {
+      double s = 0, w = 1;
+      for (uint32_t a = 0; a < 5 && a < nh; a++, w *= 0.5)
+        s += w * cosd(d->items[cands[i]].it->vec, d->items[u->ev[nh - 1 - a].item].it->vec);
+      score[i] = s;
+    }
+  } else if (kind == 1) {
+    memset(qd, 0, DIM * sizeof *qd);
+    for (uint32_t a = 0; a < nh; a++)
+      for (uint32_t k = 0; k < DIM; k++) qd[k] += d->items[u->ev[a].item].it->vec[k];
+    for (uint32_t k = 0; k < DIM; k++) qd[k] /= nh;
+    for (uint32_t i = 0; i < n; i++) score[i] = cos_fd(d->items[cands[i]].it->vec, qd);
+  } else {
+    for (uint32_t i = 0; i < n; i++) score[i] = d->items[cands[i]].pop;
+  }
+  return rank_of(score, n, t);
+}
+
+/* Every method on the first nu users: each method's metrics and ranks. */
+static void run_users(const options *o, const data *d, const arag_catalog *pipe_cat,
+                      arag_engine *eng, method *ms, uint32_t nm, uint32_t nu) {
+  uint32_t *pool = malloc(d->n_items * sizeof *pool);
+  uint8_t *mark = calloc(d->n_items, 1);
+  uint32_t *cands = malloc((o->negatives + 1) * sizeof *cands);
+  double *score = malloc((o->negatives + 1) * sizeof *score);
+  double *qd = malloc(DIM * sizeof *qd);
+  if (!pool || !mark || !cands || !score || !qd) die("out of memory", NULL);
+  for (uint32_t ui = 0; ui < nu; ui++) {
+    const user_rec *u = &d->users[ui];
+    uint32_t t = 0;
+    uint32_t n = sample(d, u, o->seed, o->negatives, pool, mark, cands, &t);
+    for (uint32_t j = 0; j < nm; j++) {
+      method *m = &ms[j];
+      uint32_t r = m->kind == 3 ? rank_pipeline(m, eng, pipe_cat, d, u, cands, n, t)
+                                : rank_baseline(m->kind, d, u, cands, n, t, score, qd);
+      m->rank[ui] = r;
+      metrics_of(r, &m->val[(size_t)ui * N_METRICS]);
+    }
+  }
+  free(pool);
+  free(mark);
+  free(cands);
+  free(score);
+  free(qd);
+}
+
+/* --ranks FILE: one JSON line a user, {"user", "target", "ranks": {method: rank}}, as
+ * the records of the JS harness (evaluate()). */
+static void write_ranks(const char *path, const data *d, const method *ms, uint32_t nm,
+                        uint32_t nu) {
+  FILE *f = fopen(path, "w");
+  if (!f) die("cannot write", path);
+  for (uint32_t ui = 0; ui < nu; ui++) {
+    const user_rec *u = &d->users[ui];
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "user", u->id);
+    cJSON_AddStringToObject(o, "target", d->items[u->ev[u->n - 1].item].id);
+    cJSON *r = cJSON_AddObjectToObject(o, "ranks");
+    for (uint32_t j = 0; j < nm; j++) cJSON_AddNumberToObject(r, ms[j].name, ms[j].rank[ui]);
+    char *s = cJSON_PrintUnformatted(o);
+    fprintf(f, "%s\n", s);
+    cJSON_free(s);
+    cJSON_Delete(o);
+  }
+  if (fclose(f) != 0) die("cannot write", path);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The report                                                                */
+/* ------------------------------------------------------------------------ */
+
+/* Best baseline of recency/rag by NDCG@5, -1 if neither ran. */
+static int best_baseline(const method *ms, uint32_t nm, uint32_t nu) {
+  int best = -1;
+  for (uint32_t j = 0; j < nm; j++)
+    if (ms[j].kind <= 1 &&
+        (best < 0 || mean_metric(&ms[j], nu, M_NDCG5) > mean_metric(&ms[best], nu, M_NDCG5)))
+      best = (int)j;
+  return best;
+}
+
+static void add_pair(cJSON *o, const char *key, double lo, double hi, double scale) {
+  cJSON *a = cJSON_AddArrayToObject(o, key);
+  cJSON_AddItemToArray(a, cJSON_CreateNumber(round(lo * scale) / scale));
+  cJSON_AddItemToArray(a, cJSON_CreateNumber(round(hi * scale) / scale));
+}
+
+/* One method's row of the table and its JSON (into jm). */
+static void report_method(method *m, const method *best, uint32_t nu, uint32_t resamples,
+                          cJSON *jm) {
+  double lo, hi, glo = NAN, ghi = NAN, g = NAN, gh = NAN;
+  bootstrap(m, NULL, nu, M_NDCG5, resamples, &lo, &hi);
+  cJSON *o = cJSON_AddObjectToObject(jm, m->name);
+  for (int k = 0; k < N_METRICS; k++)
+    cJSON_AddNumberToObject(o, METRIC_NAMES[k], round(mean_metric(m, nu, k) * 1e6) / 1e6);
+  add_pair(o, "ndcg@5_ci", lo, hi, 1e6);
+  if (best && best != m) {
+    double b5 = mean_metric(best, nu, M_NDCG5), bh = mean_metric(best, nu, M_HIT5);
+    g = b5 > 0 ? mean_metric(m, nu, M_NDCG5) / b5 - 1 : NAN;
+    gh = bh > 0 ? mean_metric(m, nu, M_HIT5) / bh - 1 : NAN;
+    bootstrap(m, best, nu, M_NDCG5, resamples, &glo, &ghi);
+    cJSON_AddNumberToObject(o, "gain_ndcg@5", round(g * 1e4) / 1e4);
+    cJSON_AddNumberToObject(o, "gain_hit@5", round(gh * 1e4) / 1e4);
+    add_pair(o, "gain_ndcg@5_ci", glo, ghi, 1e4);
+  }
+  double msr = m->calls ? m->ms / m->calls : NAN;
+  if (m->calls) {
+    cJSON_AddNumberToObject(o, "ms_per_rec", round(msr * 1e4) / 1e4);
+    cJSON_AddNumberToObject(o, "degraded_users", m->degraded);
+  }
+  char gbuf[64] = "", hbuf[16] = "", mbuf[16] = "";
+  if (!isnan(g))
+    snprintf(gbuf, sizeof gbuf, "%+6.1f%% [%+.1f%%, %+.1f%%]", g * 100, glo * 100, ghi * 100);
+  if (!isnan(gh)) snprintf(hbuf, sizeof hbuf, "%+6.1f%%", gh * 100);
+  if (m->calls) snprintf(mbuf, sizeof mbuf, "%.3f", msr);
+  printf("%-13s %.4f [%.4f, %.4f] %7.4f %7.4f %7.4f %7.4f  %-28s %-10s %8s\n", m->name,
+         mean_metric(m, nu, M_NDCG5), lo, hi, mean_metric(m, nu, M_HIT5),
+         mean_metric(m, nu, M_NDCG10), mean_metric(m, nu, M_HIT10), mean_metric(m, nu, M_MRR), gbuf,
+         hbuf, mbuf);
+}
+
+/* Ablations against the full pipeline (paired bootstrap over the same users). */
+static void report_ablations(method *ms, uint32_t nm, uint32_t nu, uint32_t resamples, cJSON *jm) {
+  int full = -1;
+  for (uint32_t j = 0; j < nm; j++)
+    if (strcmp(ms[j].name, "arag") == 0) full = (int)j;
+  for (uint32_t j = 0; full >= 0 && j < nm; j++) {
+    if (ms[j].kind != 3 || (int)j == full) continue;
+    double a5 = mean_metric(&ms[full], nu, M_NDCG5), ah = mean_metric(&ms[full], nu, M_HIT5);
+    double g = a5 > 0 ? mean_metric(&ms[j], nu, M_NDCG5) / a5 - 1 : NAN;
+    double gh = ah > 0 ? mean_metric(&ms[j], nu, M_HIT5) / ah - 1 : NAN;
+    double lo, hi;
+    bootstrap(&ms[j], &ms[full], nu, M_NDCG5, resamples, &lo, &hi);
+    printf("%-13s vs arag: NDCG@5 %+.1f%% [%+.1f%%, %+.1f%%]  Hit@5 %+.1f%%\n", ms[j].name, g * 100,
+           lo * 100, hi * 100, gh * 100);
+    cJSON *o = cJSON_GetObjectItemCaseSensitive(jm, ms[j].name);
+    cJSON_AddNumberToObject(o, "vs_arag_ndcg@5", round(g * 1e4) / 1e4);
+    cJSON_AddNumberToObject(o, "vs_arag_hit@5", round(gh * 1e4) / 1e4);
+    add_pair(o, "vs_arag_ndcg@5_ci", lo, hi, 1e4);
+  }
+}
+
+/* The table and the closing JSON line. */
+static void report(const options *opt, method *ms, uint32_t nm, uint32_t nu) {
+  int best = best_baseline(ms, nm, nu);
+  printf("data: %s  split: %s  users: %u  candidates: %u  seed: %u\n", opt->dir,
+         opt->drop ? "valid" : "test", nu, opt->negatives + 1, opt->seed);
+  printf("%-13s %-24s %7s %7s %7s %7s  %-28s %-10s %8s\n", "method", "NDCG@5 [95% CI]", "Hit@5",
+         "NDCG@10", "Hit@10", "MRR", "gain NDCG@5 [95% CI]", "gain Hit@5", "ms/rec");
+  cJSON *js = cJSON_CreateObject();
+  cJSON_AddStringToObject(js, "data", opt->dir);
+  cJSON_AddStringToObject(js, "split", opt->drop ? "valid" : "test");
+  cJSON_AddNumberToObject(js, "users", nu);
+  cJSON_AddNumberToObject(js, "seed", opt->seed);
+  cJSON_AddNumberToObject(js, "negatives", opt->negatives);
+  if (best >= 0) cJSON_AddStringToObject(js, "best_baseline", ms[best].name);
+  cJSON *jm = cJSON_AddObjectToObject(js, "methods");
+  for (uint32_t j = 0; j < nm; j++)
+    report_method(&ms[j], best >= 0 ? &ms[best] : NULL, nu, opt->resamples, jm);
+  report_ablations(ms, nm, nu, opt->resamples, jm);
+  char *line = cJSON_PrintUnformatted(js);
+  printf("%s\n", line);
+  cJSON_free(line);
+  cJSON_Delete(js);
+}
+
+static void data_free(data *d) {
+  for (uint32_t i = 0; i < d->n_items; i++) {
+    free(d->items[i].id);
+    free(d->items[i].json);
+    free(d->items[i].item.vec);
+    free(d->items[i].rel);
+    free(d->items[i].rel_n);
+  }
+  free(d->items);
+  for (uint32_t i = 0; i < d->item_ix.cap; i++) free(d->item_ix.keys[i]);
+  free(d->item_ix.keys);
+  free(d->item_ix.vals);
+  for (uint32_t i = 0; i < d->n_users; i++) {
+    free(d->users[i].id);
+    free(d->users[i].ev);
+  }
+  free(d->users);
+}
+
+int main(int argc, char **argv) {
+  options opt = parse_args(argc, argv);
+  method ms[16];
+  char *mlist = strdup(opt.methods);
+  uint32_t nm = parse_methods(mlist, ms, 16);
+  arag_engine *eng = make_engine(&opt);
 
   double t_load = now_ms();
   data d;
-  load(dir, drop, &d);
+  load(opt.dir, opt.drop, &d);
   arag_catalog *pipe_cat = NULL;
-  arag_catalog *cat = build_catalog(dir, &d, int8, &pipe_cat);
+  arag_catalog *cat = build_catalog(opt.dir, &d, opt.int8, &pipe_cat);
   t_load = now_ms() - t_load;
-  uint32_t nu = d.n_users < max_users ? d.n_users : max_users;
+  uint32_t nu = d.n_users < opt.max_users ? d.n_users : opt.max_users;
   const arag_term_df *words = arag_catalog_terms(cat), *text_words = arag_catalog_text_terms(cat);
   fprintf(stderr,
           "eval_native: %u items, %u eligible users, evaluating %u (catalog %.0f ms; %u title "
@@ -921,166 +981,23 @@ int main(int argc, char **argv) {
           100.0 * zero_c / (d.n_items ? d.n_items : 1));
 
   for (uint32_t j = 0; j < nm; j++) {
-    ms[j].val = calloc((size_t)nu * N_METRICS, sizeof(double));
-    if (ms[j].kind == 3 && !chain) {
-      char cfg[256];
-      snprintf(cfg, sizeof cfg,
-               "{\"backend\":\"offline\",\"session_len\":%d,\"long_term_len\":%d,"
-               "\"agents\":{\"uua\":%s,\"nli\":%s,\"csa\":%s,\"ira\":true},\"shelf\":%s%s}",
-               SESSION_LEN, LONG_TERM_LEN, ms[j].uua ? "true" : "false",
-               ms[j].nli ? "true" : "false", ms[j].csa ? "true" : "false",
-               ms[j].shelf_k ? "{\"size\":" STR(STOREFRONT_K) "}" : "false",
-               ms[j].no_shift ? ",\"reasoner\":{\"shift\":0}" : "");
-      if (arag_engine_create(cfg, strlen(cfg), &ms[j].eng) != ARAG_OK)
-        die("engine_create failed", cfg);
-    }
+    ms[j].val = calloc((size_t)nu * N_METRICS + 1, sizeof(double));
+    ms[j].rank = calloc((size_t)nu + 1, sizeof(uint32_t));
+    if (!ms[j].val || !ms[j].rank) die("out of memory", NULL);
   }
-
-  uint32_t *pool = malloc(d.n_items * sizeof *pool);
-  uint8_t *mark = calloc(d.n_items, 1);
-  uint32_t *cands = malloc((negatives + 1) * sizeof *cands);
-  double *score = malloc((negatives + 1) * sizeof *score);
-  double *qd = malloc(DIM * sizeof *qd);
-  for (uint32_t ui = 0; ui < nu; ui++) {
-    const user_rec *u = &d.users[ui];
-    uint32_t t = 0;
-    uint32_t n = sample(&d, u, seed, negatives, pool, mark, cands, &t);
-    uint32_t nh = u->n - 1;
-    for (uint32_t j = 0; j < nm; j++) {
-      method *m = &ms[j];
-      uint32_t r;
-      if (m->kind == 0) {
-        for (uint32_t i = 0; i < n; i++) {
-          double s = 0, w = 1;
-          for (uint32_t a = 0; a < 5 && a < nh; a++, w *= 0.5)
-            s += w * cosd(d.items[cands[i]].it->vec, d.items[u->ev[nh - 1 - a].item].it->vec);
-          score[i] = s;
-        }
-        r = rank_of(score, n, t);
-      } else if (m->kind == 1) {
-        memset(qd, 0, DIM * sizeof *qd);
-        for (uint32_t a = 0; a < nh; a++)
-          for (uint32_t k = 0; k < DIM; k++) qd[k] += d.items[u->ev[a].item].it->vec[k];
-        for (uint32_t k = 0; k < DIM; k++) qd[k] /= nh;
-        for (uint32_t i = 0; i < n; i++) score[i] = cos_fd(d.items[cands[i]].it->vec, qd);
-        r = rank_of(score, n, t);
-      } else if (m->kind == 2) {
-        for (uint32_t i = 0; i < n; i++) score[i] = d.items[cands[i]].pop;
-        r = rank_of(score, n, t);
-      } else if (chain) {
-        r = rank_chain(m, &params, cat, &d, u, cands, n, t);
-      } else {
-        r = rank_pipeline(m, pipe_cat, &d, u, cands, n, t);
-      }
-      metrics_of(r, &m->val[(size_t)ui * N_METRICS]);
-    }
-  }
-
-  /* Best baseline of recency/rag by NDCG@5. */
-  int best = -1;
-  for (uint32_t j = 0; j < nm; j++)
-    if (ms[j].kind <= 1 &&
-        (best < 0 || mean_metric(&ms[j], nu, M_NDCG5) > mean_metric(&ms[best], nu, M_NDCG5)))
-      best = (int)j;
-  printf("data: %s  split: %s  users: %u  candidates: %u  seed: %u  via: %s\n", dir,
-         drop ? "valid" : "test", nu, negatives + 1, seed, via);
-  printf("%-13s %-24s %7s %7s %7s %7s  %-28s %-10s %8s\n", "method", "NDCG@5 [95% CI]", "Hit@5",
-         "NDCG@10", "Hit@10", "MRR", "gain NDCG@5 [95% CI]", "gain Hit@5", "ms/rec");
-  cJSON *js = cJSON_CreateObject();
-  cJSON_AddStringToObject(js, "data", dir);
-  cJSON_AddStringToObject(js, "split", drop ? "valid" : "test");
-  cJSON_AddNumberToObject(js, "users", nu);
-  cJSON_AddNumberToObject(js, "seed", seed);
-  cJSON_AddNumberToObject(js, "negatives", negatives);
-  cJSON_AddStringToObject(js, "via", via);
-  if (best >= 0) cJSON_AddStringToObject(js, "best_baseline", ms[best].name);
-  cJSON *jm = cJSON_AddObjectToObject(js, "methods");
-  for (uint32_t j = 0; j < nm; j++) {
-    method *m = &ms[j];
-    double lo, hi, glo = NAN, ghi = NAN, g = NAN, gh = NAN;
-    bootstrap(m, NULL, nu, M_NDCG5, resamples, &lo, &hi);
-    cJSON *o = cJSON_AddObjectToObject(jm, m->name);
-    for (int k = 0; k < N_METRICS; k++)
-      cJSON_AddNumberToObject(o, METRIC_NAMES[k], round(mean_metric(m, nu, k) * 1e6) / 1e6);
-    cJSON *ci = cJSON_AddArrayToObject(o, "ndcg@5_ci");
-    cJSON_AddItemToArray(ci, cJSON_CreateNumber(round(lo * 1e6) / 1e6));
-    cJSON_AddItemToArray(ci, cJSON_CreateNumber(round(hi * 1e6) / 1e6));
-    if (best >= 0 && (int)j != best) {
-      double b5 = mean_metric(&ms[best], nu, M_NDCG5), bh = mean_metric(&ms[best], nu, M_HIT5);
-      g = b5 > 0 ? mean_metric(m, nu, M_NDCG5) / b5 - 1 : NAN;
-      gh = bh > 0 ? mean_metric(m, nu, M_HIT5) / bh - 1 : NAN;
-      bootstrap(m, &ms[best], nu, M_NDCG5, resamples, &glo, &ghi);
-      cJSON_AddNumberToObject(o, "gain_ndcg@5", round(g * 1e4) / 1e4);
-      cJSON_AddNumberToObject(o, "gain_hit@5", round(gh * 1e4) / 1e4);
-      cJSON *gci = cJSON_AddArrayToObject(o, "gain_ndcg@5_ci");
-      cJSON_AddItemToArray(gci, cJSON_CreateNumber(round(glo * 1e4) / 1e4));
-      cJSON_AddItemToArray(gci, cJSON_CreateNumber(round(ghi * 1e4) / 1e4));
-    }
-    double msr = m->calls ? m->ms / m->calls : NAN;
-    if (m->calls) {
-      cJSON_AddNumberToObject(o, "ms_per_rec", round(msr * 1e4) / 1e4);
-      cJSON_AddNumberToObject(o, "degraded_users", m->degraded);
-    }
-    char gbuf[64] = "", hbuf[16] = "", mbuf[16] = "";
-    if (!isnan(g))
-      snprintf(gbuf, sizeof gbuf, "%+6.1f%% [%+.1f%%, %+.1f%%]", g * 100, glo * 100, ghi * 100);
-    if (!isnan(gh)) snprintf(hbuf, sizeof hbuf, "%+6.1f%%", gh * 100);
-    if (m->calls) snprintf(mbuf, sizeof mbuf, "%.3f", msr);
-    printf("%-13s %.4f [%.4f, %.4f] %7.4f %7.4f %7.4f %7.4f  %-28s %-10s %8s\n", m->name,
-           mean_metric(m, nu, M_NDCG5), lo, hi, mean_metric(m, nu, M_HIT5),
-           mean_metric(m, nu, M_NDCG10), mean_metric(m, nu, M_HIT10), mean_metric(m, nu, M_MRR),
-           gbuf, hbuf, mbuf);
-  }
-  /* Ablations against the full pipeline (paired bootstrap over the same users). */
-  int full = -1;
-  for (uint32_t j = 0; j < nm; j++)
-    if (strcmp(ms[j].name, "arag") == 0) full = (int)j;
-  for (uint32_t j = 0; full >= 0 && j < nm; j++) {
-    if (ms[j].kind != 3 || (int)j == full) continue;
-    double a5 = mean_metric(&ms[full], nu, M_NDCG5), ah = mean_metric(&ms[full], nu, M_HIT5);
-    double g = a5 > 0 ? mean_metric(&ms[j], nu, M_NDCG5) / a5 - 1 : NAN;
-    double gh = ah > 0 ? mean_metric(&ms[j], nu, M_HIT5) / ah - 1 : NAN;
-    double lo, hi;
-    bootstrap(&ms[j], &ms[full], nu, M_NDCG5, resamples, &lo, &hi);
-    printf("%-13s vs arag: NDCG@5 %+.1f%% [%+.1f%%, %+.1f%%]  Hit@5 %+.1f%%\n", ms[j].name, g * 100,
-           lo * 100, hi * 100, gh * 100);
-    cJSON *o = cJSON_GetObjectItemCaseSensitive(jm, ms[j].name);
-    cJSON_AddNumberToObject(o, "vs_arag_ndcg@5", round(g * 1e4) / 1e4);
-    cJSON_AddNumberToObject(o, "vs_arag_hit@5", round(gh * 1e4) / 1e4);
-    cJSON *ci = cJSON_AddArrayToObject(o, "vs_arag_ndcg@5_ci");
-    cJSON_AddItemToArray(ci, cJSON_CreateNumber(round(lo * 1e4) / 1e4));
-    cJSON_AddItemToArray(ci, cJSON_CreateNumber(round(hi * 1e4) / 1e4));
-  }
-  char *line = cJSON_PrintUnformatted(js);
-  printf("%s\n", line);
-  cJSON_free(line);
-  cJSON_Delete(js);
+  run_users(&opt, &d, pipe_cat, eng, ms, nm, nu);
+  report(&opt, ms, nm, nu);
+  if (opt.ranks_path) write_ranks(opt.ranks_path, &d, ms, nm, nu);
 
   for (uint32_t j = 0; j < nm; j++) {
     free(ms[j].val);
-    if (ms[j].eng) arag_engine_free(ms[j].eng);
+    free(ms[j].rank);
   }
+  arag_engine_free(eng);
   free(mlist);
-  free(pool);
-  free(mark);
-  free(cands);
-  free(score);
-  free(qd);
+  free(opt.params);
   if (pipe_cat != cat) arag_catalog_free(pipe_cat);
   arag_catalog_free(cat);
-  for (uint32_t i = 0; i < d.n_items; i++) {
-    free(d.items[i].id);
-    free(d.items[i].json);
-    free(d.items[i].item.vec);
-  }
-  free(d.items);
-  for (uint32_t i = 0; i < d.item_ix.cap; i++) free(d.item_ix.keys[i]);
-  free(d.item_ix.keys);
-  free(d.item_ix.vals);
-  for (uint32_t i = 0; i < d.n_users; i++) {
-    free(d.users[i].id);
-    free(d.users[i].ev);
-  }
-  free(d.users);
+  data_free(&d);
   return 0;
 }

@@ -18,6 +18,8 @@ const nativeBin = process.env.ARAG_EVAL_NATIVE ? resolve(process.env.ARAG_EVAL_N
 // The sample data set (always there) for everything but the cross-check on real data.
 const sample = sampleDataSet();
 const ALL = 'recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua';
+// Every method, the shift ablation and the storefront shelf included.
+const ARAG_ALL = `${ALL},arag-no-shift,arag-storefront`;
 const METRICS = ['ndcg@5', 'hit@5', 'ndcg@10', 'hit@10', 'mrr'];
 
 function run(cmd, args, { env = {}, onSpawn } = {}) {
@@ -106,9 +108,9 @@ async function crossCheck(runs) {
   for (const [data, split] of runs) {
     const dir = tmp();
     try {
-      const js = await evalCli(['--data', data, '--split', split, '--methods', ALL, '--users', '50', '--resamples', '100', '--json', join(dir, 'r.json')]);
+      const js = await evalCli(['--data', data, '--split', split, '--methods', ARAG_ALL, '--users', '50', '--resamples', '100', '--json', join(dir, 'r.json')]);
       assert.equal(js.code, 0, js.stderr);
-      const nat = await run(nativeBin, ['--data', data, '--split', split, '--methods', ALL, '--users', '50', '--seed', '1', '--negatives', '49', '--resamples', '100']);
+      const nat = await run(nativeBin, ['--data', data, '--split', split, '--methods', ARAG_ALL, '--users', '50', '--seed', '1', '--negatives', '49', '--resamples', '100']);
       assert.equal(nat.code, 0, nat.stderr);
       const line = nat.stdout.trim().split('\n').pop();
       const n = JSON.parse(line);
@@ -116,7 +118,7 @@ async function crossCheck(runs) {
       assert.equal(n.users, 50);
       assert.equal(w.split, split);
       assert.equal(n.split, split);
-      for (const m of ALL.split(',')) {
+      for (const m of ARAG_ALL.split(',')) {
         for (const k of METRICS) assert.equal(w.methods[m][k], n.methods[m][k], `${data} ${split}: ${m} ${k}: wasm ${w.methods[m][k]}, native ${n.methods[m][k]}`);
       }
     } finally {
@@ -130,6 +132,66 @@ test('the wasm harness and the native eval tool give the same metrics on 50 user
 
 test('the same agreement on the real data sets', needData('amazon-beauty', 'amazon-office'), () =>
   crossCheck([[dataSet('amazon-office'), 'test'], [dataSet('amazon-beauty'), 'test'], [dataSet('amazon-office'), 'valid']]));
+
+// eval_native ranks through the module's pipeline (one offline engine, each method's
+// request config), so the tool that tunes the reasoner's weights and the module that ships
+// them cannot disagree: every user's target rank, by every method, with the default
+// weights and with weights passed as engine config (eval_native --param, arag --config).
+
+async function nativeRanks(data, split, users, extra) {
+  const dir = tmp();
+  try {
+    const file = join(dir, 'ranks.jsonl');
+    const r = await run(nativeBin, ['--data', data, '--split', split, '--methods', ARAG_ALL, '--users', String(users), '--resamples', '10', '--ranks', file, ...extra]);
+    assert.equal(r.code, 0, r.stderr);
+    return readFileSync(file, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test('eval_native gives every user the rank the module gives, by every method, with default and changed weights', async () => {
+  assert.ok(existsSync(nativeBin), `${nativeBin} is missing: build it with make native`);
+  const { evaluate } = await import('../web/src/eval/index.mjs');
+  const users = 120;
+  const changed = { ira_pop: 0, nli_rel: 1, decay: 0.5 };
+  const runs = [
+    ['test', {}, []],
+    ['valid', { reasoner: changed }, Object.entries(changed).map(([k, v]) => ['--param', `${k}=${v}`]).flat()],
+    ['test', { reasoner: { ira_pop: 0 } }, ['--config', JSON.stringify({ reasoner: { ira_pop: 0 } })]],
+  ];
+  const byRun = [];
+  for (const [split, config, extra] of runs) {
+    const { records, result } = await evaluate({ data: sample, dist, methods: ARAG_ALL.split(','), users, split, config, resamples: 10 });
+    assert.equal(result.failed_users, 0);
+    const nat = await nativeRanks(sample, split, users, extra);
+    assert.equal(nat.length, records.length);
+    records.forEach((rec, i) => {
+      assert.equal(nat[i].user, rec.user);
+      assert.equal(nat[i].target, rec.target);
+      assert.deepEqual(nat[i].ranks, rec.ranks, `${split} ${JSON.stringify(config)}: user ${rec.user}`);
+    });
+    byRun.push(nat);
+  }
+  // The changed weights changed ranks, so the weights did reach both rankers.
+  const differs = (a, b) => a.some((r, i) => r.ranks.arag !== b[i].ranks.arag);
+  assert.ok(differs(byRun[2], byRun[0]), 'reasoner.ira_pop 0 changed no rank');
+  // Each ablation and variant ranks differently from arag somewhere.
+  for (const m of ['arag-no-nli', 'arag-no-uua', 'arag-no-shift', 'arag-storefront'])
+    assert.ok(byRun[0].some((r) => r.ranks[m] !== r.ranks.arag) || byRun[1].some((r) => r.ranks[m] !== r.ranks.arag), `${m} ranks as arag for every user`);
+});
+
+test('eval_native refuses a reasoner weight out of range or unknown, naming it', async () => {
+  const bad = await run(nativeBin, ['--data', sample, '--methods', 'arag', '--users', '1', '--param', 'decay=3']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /config "reasoner\.decay" must be a number in \[0, 1\]/);
+  const unknown = await run(nativeBin, ['--data', sample, '--methods', 'arag', '--users', '1', '--param', 'ira_zzz=1']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /config "reasoner\.ira_zzz": unknown parameter/);
+  const cfg = await run(nativeBin, ['--data', sample, '--methods', 'arag', '--users', '1', '--config', '{"theta": 7}']);
+  assert.equal(cfg.code, 2);
+  assert.match(cfg.stderr, /config "theta"/);
+});
 
 test('--split valid is the test protocol on every sequence without its last interaction', async () => {
   const dir = tmp();
