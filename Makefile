@@ -20,7 +20,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check clean
+.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -46,6 +46,7 @@ help:
 	@echo 'make fuzz          each libFuzzer target for FUZZ_SECONDS (60)'
 	@echo 'make soak          SOAK_N (10,000) recommendations: edge worker, LSan, valgrind'
 	@echo 'make format        clang-format the C sources;  make clean: remove build/ and dist/'
+	@echo 'make function-length  functions in src/ over 80 lines (make test runs it)'
 	@echo 'Data sets are read under ARAG_DATA_ROOT (default data/); see docs/evaluation.md.'
 
 # src/agents/prompts_data.c from prompts/*.txt (committed; the prompts_data test checks it).
@@ -86,7 +87,7 @@ test-wasm: wasm native
 	node --test --test-concurrency=1 wasm-tests/
 
 # The node:test summary comes last: it is the closing line CI reads.
-test: format-check docs-check test-native fuzz-smoke test-wasm
+test: format-check function-length docs-check test-native fuzz-smoke test-wasm
 
 # The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
 demo: SETUP_PROFILE = demo
@@ -209,6 +210,11 @@ format:
 format-check: setup
 	@test -n "$(FORMAT_FILES)" || { echo "format-check: no C sources found"; exit 1; }
 	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+# Functions in src/ over 80 lines fail, but for those scripts/function-length-allow.txt
+# still names (`node scripts/function-length.mjs --list`: every function, longest first).
+function-length:
+	node scripts/function-length.mjs
 
 clean:
 	rm -rf build dist
