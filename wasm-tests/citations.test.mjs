@@ -16,7 +16,7 @@ import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 import { citationCheck } from '../web/src/eval/check-reasons.mjs';
 
 requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
-const { createArag, createRecommender, openAIChat, renderReason, reasonSentences } = await import('../dist/index.mjs');
+const { createArag, createRecommender, openAIChat, renderReason, reasonSentences, traceAtLevel } = await import('../dist/index.mjs');
 
 const slice = loadSlice({ users: 2 });
 const K = 6;
@@ -67,6 +67,7 @@ const citedEntries = (item) => item.evidence.filter((e) => e.cited === true);
 
 test('a model that cites truly: its cited evidence, and only it, is the reason', async () => {
   let citing = 0;
+  let caught = 0;
   for (const user of slice.users) {
     server.reset();
     const out = await recommend(user);
@@ -75,6 +76,8 @@ test('a model that cites truly: its cited evidence, and only it, is the reason',
     assert.match(prompt, new RegExp(`Cite the evidence of your first ${K}\\.`));
     assert.ok(shown.size > 0, 'the prompt shows evidence');
     assert.ok(Array.isArray(out.trace.citations));
+    // The summary trace a public endpoint hands out keeps them (ids, kinds and counts only).
+    assert.deepEqual(traceAtLevel(out.trace, 'summary').citations, out.trace.citations);
     const answer = new Map(call.answer.ranking.map((r) => [r.id, r.cite || []]));
     for (const item of out.items) {
       const raw = answer.get(item.id);
@@ -93,11 +96,24 @@ test('a model that cites truly: its cited evidence, and only it, is the reason',
       // The model's own text is kept as it answered, and never reaches what a shopper reads.
       assert.match(item.reason, /^server rank \d+$/);
       assert.doesNotMatch(renderReason(item), /server rank/);
-      const c = citationCheck(item, out, reasonSentences);
+      const c = citationCheck(item, out, { renderReason, reasonSentences });
       assert.deepEqual([c.unbacked, c.missed, c.beyond], [0, 0, 0]);
+      // The checker catches a mark no citation backs, and a held citation left unmarked.
+      const k = item.evidence.findIndex((e) => e.cited !== true);
+      if (k >= 0) {
+        const forged = { ...item, evidence: item.evidence.map((e, i) => (i === k ? { ...e, cited: true } : e)) };
+        assert.equal(citationCheck(forged, out, { renderReason, reasonSentences }).unbacked, 1);
+        caught++;
+      }
+      if (marked.length) {
+        const lost = { ...item, evidence: item.evidence.map(({ cited, ...e }) => e) };
+        assert.equal(citationCheck(lost, out, { renderReason, reasonSentences }).missed, marked.length);
+        caught++;
+      }
     }
   }
   assert.ok(citing >= 4, `${citing} items rest on citations`);
+  assert.ok(caught >= 2);
 });
 
 test('a model that cites false things: every false citation is dropped, counted, and never a reason', async () => {

@@ -235,11 +235,11 @@ export function candidateIds(result) {
 // holds when the evidence has an entry of its kind and every id it names is among that
 // entry's items. Every entry marked `cited` must have a citation that holds (else
 // `unbacked`), every citation that holds must have marked its entry (else `missed`), and
-// the reason a shopper reads (renderReason) may say only cited entries (else
-// `beyond`: sentences from entries no citation holds for).
-export function citationCheck(rec, result, reasonSentences) {
+// the reason a shopper reads (lib.renderReason) must say the entries found here to hold,
+// or with none all the evidence (else `beyond` is 1). lib: { renderReason, reasonSentences }.
+export function citationCheck(rec, result, lib) {
   const msgs = (result.trace && Array.isArray(result.trace.messages) ? result.trace.messages : []).filter((m) => m && m.agent === 'ira');
-  const ranking = msgs.map((m) => m.output && Array.isArray(m.output.ranking) ? m.output.ranking : []).flat();
+  const ranking = msgs.map((m) => (m.output && Array.isArray(m.output.ranking) ? m.output.ranking : [])).flat();
   const entry = ranking.find((e) => e && e.id === rec.id);
   const raw = entry && Array.isArray(entry.cite) ? entry.cite : [];
   const ev = Array.isArray(rec.evidence) ? rec.evidence : [];
@@ -251,10 +251,11 @@ export function citationCheck(rec, result, reasonSentences) {
   }
   const marked = ev.map((e, k) => (e.cited === true ? k : -1)).filter((k) => k >= 0);
   const out = { raw: raw.length, held: holding.size, unbacked: marked.filter((k) => !holding.has(k)).length, missed: [...holding].filter((k) => ev[k].cited !== true).length, beyond: 0 };
-  if (marked.length && reasonSentences) {
-    const allowed = new Set(marked.flatMap((k) => reasonSentences([ev[k]])));
-    const said = reasonSentences(marked.map((k) => ev[k]));
-    out.beyond = said.filter((x) => !allowed.has(x)).length;
+  if (lib && lib.renderReason && lib.reasonSentences) {
+    const says = holding.size ? ev.filter((_, k) => holding.has(k)) : ev;
+    // renderReason reads the marks; the sentences expected come from the entries found here.
+    const plain = says.map(({ cited, ...e }) => e);
+    out.beyond = lib.renderReason(rec) === lib.reasonSentences(plain, { max: 2 }).join(' ') ? 0 : 1;
   }
   return out;
 }
@@ -315,6 +316,7 @@ export async function checkReasons(opts) {
   const rec = await lib.createRecommender({ arag, config, ...(llm ? { llm } : {}) });
   const render = typeof lib.renderReason === 'function' ? lib.renderReason : null;
   const sentences = typeof lib.reasonSentences === 'function' ? lib.reasonSentences : null;
+  const reasonLib = render && sentences ? { renderReason: render, reasonSentences: sentences } : null;
   const out = {
     dataset: data.name,
     users: 0,
@@ -350,7 +352,7 @@ export async function checkReasons(opts) {
         // their citations below.
         if (!llm && render && Array.isArray(r.evidence) && render(r) !== r.reason) out.reasons_unlike_evidence++;
         if (cites) {
-          const c = citationCheck(r, res, sentences);
+          const c = citationCheck(r, res, reasonLib);
           const t = cites.find((x) => x.id === r.id);
           const o = out.citations;
           o.items++;
