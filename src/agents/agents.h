@@ -73,7 +73,11 @@ typedef struct arag_agent_input {
   void (**free_scratch)(void *);
 } arag_agent_input;
 
+#define ARAG_AGENT_COUNT 4
+
 const char *arag_agent_name(arag_agent agent); /* "uua", "nli", "csa", "ira" */
+/* The agent of that name, -1 when none. */
+int arag_agent_by_name(const char *name);
 
 /* Offline reasoner (src/reasoner/reasoner.c): deterministic answer in the agent's output
  * schema. Returns a malloc'ed NUL-terminated JSON text, or NULL when out of memory. */
