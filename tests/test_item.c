@@ -202,12 +202,15 @@ static void test_events(void) {
              kinds[k]);
     CHECK_EQ_INT(parse_event(json, &ev, &has_ts), ARAG_OK);
     CHECK_EQ_INT(ev.kind, k);
-    CHECK(strcmp(arag_event_kind_name(ev.kind), kinds[k]) == 0);
+    CHECK(strcmp(arag_event_kind_name(ev.kind, ARAG_EV_PURCHASE), kinds[k]) == 0);
     CHECK_EQ_INT(has_ts, 1);
     CHECK_NEAR(ev.ts, 17.5, 0);
     CHECK_NEAR(ev.rating, 4, 0);
     arag_item_clear(&ev.item);
   }
+  /* A kind out of range reads as the caller's fallback. */
+  CHECK(strcmp(arag_event_kind_name((arag_event_kind)9, ARAG_EV_VIEW), "view") == 0);
+  CHECK(strcmp(arag_event_kind_name((arag_event_kind)9, ARAG_EV_PURCHASE), "purchase") == 0);
   const char *bad[][2] = {
       {"{\"id\":\"a\",\"kind\":\"like\"}", "kind"},  {"{\"id\":\"a\",\"kind\":3}", "kind"},
       {"{\"id\":\"a\",\"ts\":\"yesterday\"}", "ts"}, {"{\"id\":\"a\",\"rating\":[5]}", "rating"},

@@ -1,6 +1,7 @@
 #include "prompt_render.h"
 
 #include "evidence.h"
+#include "item.h"
 #include "json_write.h"
 #include "prompts.h"
 #include "strbuf.h"
@@ -44,19 +45,6 @@ const char *arag_response_schema(arag_agent agent) {
     return schema_ira;
   }
   return "{}";
-}
-
-static const char *kind_name(arag_event_kind k) {
-  switch (k) {
-  case ARAG_EV_CART:
-    return "cart";
-  case ARAG_EV_PURCHASE:
-    return "purchase";
-  case ARAG_EV_RATING:
-    return "rating";
-  default:
-    return "view";
-  }
 }
 
 static void put_text(arag_sb *b, const char *s, uint32_t max) {
@@ -133,7 +121,7 @@ static void put_events(arag_sb *b, const char *label, const arag_event *const *e
       continue;
     }
     size_t before = b->len;
-    arag_sb_printf(b, "{\"kind\":\"%s\"", kind_name(e->kind));
+    arag_sb_printf(b, "{\"kind\":\"%s\"", arag_event_kind_name(e->kind, ARAG_EV_VIEW));
     put_num(b, "rating", e->rating);
     arag_sb_puts(b, ",");
     put_item_fields(b, &e->item, max);

@@ -255,18 +255,11 @@ arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t d
   return st;
 }
 
-const char *arag_event_kind_name(arag_event_kind kind) {
-  switch (kind) {
-  case ARAG_EV_VIEW:
-    return "view";
-  case ARAG_EV_CART:
-    return "cart";
-  case ARAG_EV_PURCHASE:
-    return "purchase";
-  case ARAG_EV_RATING:
-    return "rating";
-  }
-  return "purchase";
+const char *const arag_event_kind_names[ARAG_EV_KINDS] = {"view", "cart", "purchase", "rating"};
+
+const char *arag_event_kind_name(arag_event_kind kind, arag_event_kind fallback) {
+  return (unsigned)kind < ARAG_EV_KINDS ? arag_event_kind_names[kind]
+                                        : arag_event_kind_names[fallback];
 }
 
 arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
@@ -283,11 +276,10 @@ arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t 
   if ((st = get_number(obj, "rating", &out->rating, NULL, err, err_len)) != ARAG_OK) goto bad;
   const cJSON *k = cJSON_GetObjectItemCaseSensitive(obj, "kind");
   if (k && !cJSON_IsNull(k)) {
-    static const char *const names[] = {"view", "cart", "purchase", "rating"};
     int found = -1;
     if (cJSON_IsString(k) && k->valuestring)
-      for (int i = 0; i < 4; i++)
-        if (strcmp(k->valuestring, names[i]) == 0) found = i;
+      for (int i = 0; i < ARAG_EV_KINDS; i++)
+        if (strcmp(k->valuestring, arag_event_kind_names[i]) == 0) found = i;
     if (found < 0) {
       st = fail(ARAG_E_JSON, err, err_len,
                 "\"kind\" must be one of \"view\", \"cart\", \"purchase\", \"rating\"");

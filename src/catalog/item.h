@@ -33,7 +33,12 @@ void arag_item_clear(arag_item *it);
 /* Deep copy (vectors of dimension dim). On ARAG_E_NOMEM dst is zeroed. */
 arag_status arag_item_copy(arag_item *dst, const arag_item *src, uint32_t dim);
 
-const char *arag_event_kind_name(arag_event_kind kind);
+/* The names of the event kinds, indexed by arag_event_kind: the one spelling events
+ * are parsed from and prompts show. */
+#define ARAG_EV_KINDS 4
+extern const char *const arag_event_kind_names[ARAG_EV_KINDS];
+/* kind's name; fallback's when kind is out of range. */
+const char *arag_event_kind_name(arag_event_kind kind, arag_event_kind fallback);
 
 /* Parse a batch: one JSON value (an object or an array of objects) or JSON lines
  * (objects one after another, separated by white space). Calls fn for each
