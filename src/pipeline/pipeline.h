@@ -1,5 +1,5 @@
-/* The state machine of one recommendation (src/pipeline/pipeline.c); its configuration
- * is config.h's. Internal. */
+/* The state machine of one recommendation (src/pipeline/pipeline.c, retrieval.c); its
+ * configuration is config.h's. Internal. */
 #ifndef ARAG_PIPELINE_H
 #define ARAG_PIPELINE_H
 
@@ -131,5 +131,20 @@ void arag_pipeline_destroy(arag_session *s);
 
 /* Monotonic clock in milliseconds. */
 double arag_now_ms(void);
+
+/* Between the pipeline's units. */
+arag_status arag_session_fail(char *err, size_t err_len, arag_status st, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Candidates by score, best first (ties: lower index first). */
+typedef struct arag_ranked {
+  float score;
+  uint32_t idx;
+} arag_ranked;
+void arag_ranked_sort(arag_ranked *r, uint32_t n);
+/* retrieval.c: the context events (deep copies), I0 in retrieval order (from the
+ * request's candidates, or the catalog's nearest to the context), the per-candidate
+ * state, brands, evidence and (host backend) the catalog's term statistics. */
+arag_status arag_retrieve(arag_session *s, const arag_catalog *cat, const arag_history *h,
+                          const cJSON *candidates, char *err, size_t err_len);
 
 #endif
