@@ -614,8 +614,7 @@ int arag_normalize_label(const char *s, int *changed) {
   for (size_t i = 0; i < sizeof tab / sizeof tab[0]; i++)
     if (strcmp(buf, tab[i].name) == 0) {
       if (changed) {
-        static const char *const canon[] = {"supports", "neutral", "contradicts"};
-        *changed = strcmp(tab[i].name, canon[tab[i].label]) != 0;
+        *changed = strcmp(tab[i].name, arag_nli_label_name((arag_nli_label)tab[i].label)) != 0;
       }
       return tab[i].label;
     }
@@ -791,8 +790,6 @@ static cJSON *entry_list(cJSON *root, const char *const *keys, const char *step,
   return NULL;
 }
 
-static const char *const label_names[] = {"supports", "neutral", "contradicts"};
-
 int arag_parse_nli(const char *text, size_t len, const char *step, const char *const *ids,
                    uint32_t n, arag_nli_verdict *out, char **rationale, uint8_t *have,
                    cJSON **output, arag_strlist *repairs, arag_strlist *degraded) {
@@ -848,7 +845,8 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     cJSON *lv = cJSON_GetObjectItem(e, "label");
     if (cJSON_IsString(lv) && lv->valuestring) {
       label = arag_normalize_label(lv->valuestring, &changed);
-      if (label >= 0 && (changed || strcmp(lv->valuestring, label_names[label]) != 0))
+      if (label >= 0 &&
+          (changed || strcmp(lv->valuestring, arag_nli_label_name((arag_nli_label)label)) != 0))
         arag_strlist_add(repairs, "%s:label_normalized:%s", step, id);
     }
     if (isnan(score) && label < 0) {
@@ -887,7 +885,7 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     cJSON *o = cJSON_CreateObject();
     if (!cJSON_AddStringToObject(o, "id", ids[k]) ||
         !cJSON_AddNumberToObject(o, "score", floor(score * 10000 + 0.5) / 10000) ||
-        !cJSON_AddStringToObject(o, "label", label_names[label]) ||
+        !cJSON_AddStringToObject(o, "label", arag_nli_label_name((arag_nli_label)label)) ||
         !cJSON_AddStringToObject(o, "rationale", rat)) {
       cJSON_Delete(o);
       oom = 1;

@@ -75,9 +75,45 @@ typedef struct arag_agent_input {
 
 #define ARAG_AGENT_COUNT 4
 
-const char *arag_agent_name(arag_agent agent); /* "uua", "nli", "csa", "ira" */
+/* How an agent's answer is read (agent_parse.h) and what it gives the recommendation. */
+typedef enum arag_answer_kind {
+  ARAG_ANSWER_SUMMARY = 0,  /* {"summary"}: arag_parse_summary, a text for later agents */
+  ARAG_ANSWER_VERDICTS = 1, /* {"items"}: arag_parse_nli, a verdict per candidate of a batch */
+  ARAG_ANSWER_RANKING = 2   /* {"ranking"}: arag_parse_ira, the order of I0 */
+} arag_answer_kind;
+
+/* One agent, described once: the prompt renderer, the parser, the pipeline and the
+ * offline reasoner read it from here. */
+typedef struct arag_agent_spec {
+  arag_agent agent;
+  /* Its step and trace name, its config key (agents.<name>) and its prompt template
+   * (prompts/<name>.txt, arag_prompt_get). */
+  const char *name;
+  const char *schema;      /* JSON Schema of its answer: a request's response_schema */
+  arag_answer_kind answer; /* which parser reads its answers */
+  /* The room its answer needs, in tokens: tokens + tokens_per_cand per candidate of
+   * the call (before the reasoning allowance and the max_tokens cap). */
+  uint32_t tokens, tokens_per_cand;
+  /* The closing line of its data section (a printf format; %u is the call's candidates),
+   * and, for an agent that cites evidence (IRA with cite_k), the one asking for it (the
+   * second %u: how many items cite); NULL when it never cites. */
+  const char *ask, *ask_cite;
+  /* The degradation noted as "<step>:<note>" when the retrieval fallback answers it:
+   * UUA and CSA are skipped, NLI verdicts take the retrieval score, IRA keeps I0's order. */
+  const char *retrieval_note;
+} arag_agent_spec;
+
+/* The four agents, indexed by arag_agent. */
+extern const arag_agent_spec arag_agent_specs[ARAG_AGENT_COUNT];
+
+/* "uua", "nli", "csa", "ira" ("unknown" out of range). */
+const char *arag_agent_name(arag_agent agent);
 /* The agent of that name, -1 when none. */
 int arag_agent_by_name(const char *name);
+
+/* "supports", "neutral", "contradicts" (out of range: "neutral"): the one spelling of
+ * the labels in prompts, answers, the trace and the offline reasoner's verdicts. */
+const char *arag_nli_label_name(arag_nli_label label);
 
 /* Offline reasoner (src/reasoner/reasoner.c): deterministic answer in the agent's output
  * schema. Returns a malloc'ed NUL-terminated JSON text, or NULL when out of memory. */

@@ -11,40 +11,8 @@
 
 #define MAX_CATEGORIES 8
 
-static const char schema_uua[] =
-    "{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\"},"
-    "\"interests\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"summary\"]}";
-static const char schema_nli[] =
-    "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":{"
-    "\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
-    "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"
-    "\"label\":{\"type\":\"string\",\"enum\":[\"supports\",\"neutral\",\"contradicts\"]},"
-    "\"rationale\":{\"type\":\"string\"}},\"required\":[\"id\",\"score\",\"label\"]}}},"
-    "\"required\":[\"items\"]}";
-static const char schema_csa[] =
-    "{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\"}},"
-    "\"required\":[\"summary\"]}";
-static const char schema_ira[] =
-    "{\"type\":\"object\",\"properties\":{\"ranking\":{\"type\":\"array\",\"items\":{"
-    "\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
-    "\"reason\":{\"type\":\"string\"},"
-    "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"
-    "\"cite\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
-    "\"required\":[\"id\"]}}},\"required\":[\"ranking\"]}";
-
 const char *arag_response_schema(arag_agent agent) {
-  switch (agent) {
-  case ARAG_AGENT_UUA:
-    return schema_uua;
-  case ARAG_AGENT_NLI:
-    return schema_nli;
-  case ARAG_AGENT_CSA:
-    return schema_csa;
-  case ARAG_AGENT_IRA:
-    return schema_ira;
-  }
-  return "{}";
+  return (unsigned)agent < ARAG_AGENT_COUNT ? arag_agent_specs[agent].schema : "{}";
 }
 
 static void put_text(arag_sb *b, const char *s, uint32_t max) {
@@ -139,17 +107,6 @@ static void put_summary(arag_sb *b, const char *label, const char *s, uint32_t m
   arag_sb_puts(b, "\n");
 }
 
-static const char *label_name(arag_nli_label l) {
-  switch (l) {
-  case ARAG_NLI_SUPPORTS:
-    return "supports";
-  case ARAG_NLI_CONTRADICTS:
-    return "contradicts";
-  default:
-    return "neutral";
-  }
-}
-
 /* One candidate line of the CSA and IRA prompts: its fields, then its retrieval
  * score and NLI verdict when the input has them (the rationale for the CSA), and for
  * an IRA that cites, its evidence (evidence.h: arag_evidence_prompt). */
@@ -161,7 +118,7 @@ static void put_scored_cand(arag_sb *bp, const arag_agent_input *in, uint32_t i,
   if (in->nli) {
     put_num(bp, "nli_score", in->nli[i].score);
     arag_sb_puts(bp, ",\"label\":\"");
-    arag_sb_puts(bp, label_name(in->nli[i].label));
+    arag_sb_puts(bp, arag_nli_label_name(in->nli[i].label));
     if (with_rationale) {
       arag_sb_puts(bp, "\",\"rationale\":");
       put_text(bp, in->nli[i].rationale, max);
@@ -210,24 +167,13 @@ static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_rend
     break;
   }
   arag_sb_puts(bp, ARAG_FENCE_CLOSE "\n");
-  switch (in->agent) {
-  case ARAG_AGENT_NLI:
-    arag_sb_printf(bp, "Judge each of the %u candidates. Reply with the JSON object only.",
-                   in->n_cands);
-    break;
-  case ARAG_AGENT_IRA:
-    if (in->cite_k && in->evidence)
-      arag_sb_printf(bp,
-                     "Rank all %u candidates. Cite the evidence of your first %u. Reply with the "
-                     "JSON object only.",
-                     in->n_cands, in->cite_k < in->n_cands ? in->cite_k : in->n_cands);
-    else
-      arag_sb_printf(bp, "Rank all %u candidates. Reply with the JSON object only.", in->n_cands);
-    break;
-  default:
-    arag_sb_puts(bp, "Reply with the JSON object only.");
-    break;
-  }
+  /* The agent's closing line (the agent table's ask; an IRA that cites asks for it). */
+  const arag_agent_spec *spec = &arag_agent_specs[in->agent];
+  if (spec->ask_cite && in->cite_k && in->evidence)
+    arag_sb_printf(bp, spec->ask_cite, in->n_cands,
+                   in->cite_k < in->n_cands ? in->cite_k : in->n_cands);
+  else
+    arag_sb_printf(bp, spec->ask, in->n_cands);
 }
 
 char *arag_render_user_message(const arag_agent_input *in, const arag_render_opts *o, size_t *len) {
