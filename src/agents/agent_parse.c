@@ -790,6 +790,83 @@ static cJSON *entry_list(cJSON *root, const char *const *keys, const char *step,
   return NULL;
 }
 
+/* The list of verdicts in root (or root itself, a single verdict, wrapped in *single);
+ * NULL when there is none (noted in degraded). */
+static cJSON *nli_list(cJSON *root, const char *step, cJSON **single, arag_strlist *repairs,
+                       arag_strlist *degraded) {
+  *single = NULL;
+  cJSON *list = entry_list(root, nli_keys, step, repairs);
+  if (!list && cJSON_IsObject(root) && cJSON_GetObjectItem(root, "id")) {
+    /* One verdict without the wrapping list. */
+    arag_strlist_add(repairs, "%s:single_object", step);
+    *single = cJSON_CreateArray();
+    if (!*single || !cJSON_AddItemReferenceToArray(*single, root)) {
+      arag_strlist_add(degraded, "%s:out_of_memory", step);
+      cJSON_Delete(*single);
+      *single = NULL;
+      return NULL;
+    }
+    return *single;
+  }
+  if (!list) arag_strlist_add(degraded, "%s:off_schema", step);
+  return list;
+}
+
+/* The score (0..1) and label of verdict e, each derived from the other when missing
+ * and repaired as noted; -1 when it has neither. */
+static int nli_verdict(const cJSON *e, double scale, const char *step, const char *id,
+                       double *score_out, int *label_out, arag_strlist *repairs,
+                       arag_strlist *degraded) {
+  double score = NAN;
+  int label = -1, changed = 0;
+  cJSON *sv = cJSON_GetObjectItem(e, "score");
+  int sr = sv ? read_number(sv, &score) : -1;
+  if (sr > 0) arag_strlist_add(repairs, "%s:score_from_string:%s", step, id);
+  if (sr < 0) score = NAN;
+  score /= scale;
+  cJSON *lv = cJSON_GetObjectItem(e, "label");
+  if (cJSON_IsString(lv) && lv->valuestring) {
+    label = arag_normalize_label(lv->valuestring, &changed);
+    if (label >= 0 &&
+        (changed || strcmp(lv->valuestring, arag_nli_label_name((arag_nli_label)label)) != 0))
+      arag_strlist_add(repairs, "%s:label_normalized:%s", step, id);
+  }
+  if (isnan(score) && label < 0) {
+    arag_strlist_add(degraded, "%s:off_schema_item:%s", step, id);
+    return -1;
+  }
+  if (isnan(score)) {
+    score = label == ARAG_NLI_SUPPORTS ? 0.8 : label == ARAG_NLI_CONTRADICTS ? 0.2 : 0.5;
+    arag_strlist_add(repairs, "%s:score_from_label:%s", step, id);
+  }
+  if (score < 0 || score > 1) {
+    arag_strlist_add(repairs, "%s:score_clamped:%s", step, id);
+    score = score < 0 ? 0 : 1;
+  }
+  if (label < 0) {
+    label = score >= 2.0 / 3   ? ARAG_NLI_SUPPORTS
+            : score <= 1.0 / 3 ? ARAG_NLI_CONTRADICTS
+                               : ARAG_NLI_NEUTRAL;
+    arag_strlist_add(repairs, "%s:label_from_score:%s", step, id);
+  }
+  *score_out = score;
+  *label_out = label;
+  return 0;
+}
+
+/* One validated verdict of the output, or NULL when out of memory. */
+static cJSON *nli_output_item(const char *id, double score, int label, const char *rat) {
+  cJSON *o = cJSON_CreateObject();
+  if (!cJSON_AddStringToObject(o, "id", id) ||
+      !cJSON_AddNumberToObject(o, "score", floor(score * 10000 + 0.5) / 10000) ||
+      !cJSON_AddStringToObject(o, "label", arag_nli_label_name((arag_nli_label)label)) ||
+      !cJSON_AddStringToObject(o, "rationale", rat)) {
+    cJSON_Delete(o);
+    return NULL;
+  }
+  return o;
+}
+
 int arag_parse_nli(const char *text, size_t len, const char *step, const char *const *ids,
                    uint32_t n, arag_nli_verdict *out, char **rationale, uint8_t *have,
                    cJSON **output, arag_strlist *repairs, arag_strlist *degraded) {
@@ -797,22 +874,9 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
   for (uint32_t i = 0; i < n; i++) have[i] = 0, rationale[i] = NULL;
   cJSON *root = answer_json(text, len, shape_nli, step, repairs, degraded);
   if (!root) return -1;
-  cJSON *list = entry_list(root, nli_keys, step, repairs);
   cJSON *single = NULL;
-  if (!list && cJSON_IsObject(root) && cJSON_GetObjectItem(root, "id")) {
-    /* One verdict without the wrapping list. */
-    arag_strlist_add(repairs, "%s:single_object", step);
-    single = cJSON_CreateArray();
-    if (!single || !cJSON_AddItemReferenceToArray(single, root)) {
-      arag_strlist_add(degraded, "%s:out_of_memory", step);
-      cJSON_Delete(single);
-      cJSON_Delete(root);
-      return -1;
-    }
-    list = single;
-  }
+  cJSON *list = nli_list(root, step, &single, repairs, degraded);
   if (!list) {
-    arag_strlist_add(degraded, "%s:off_schema", step);
     cJSON_Delete(root);
     return -1;
   }
@@ -834,39 +898,9 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     }
     int k =
         entry_candidate(cJSON_GetObjectItem(e, "id"), ids, n, have, step, id, repairs, degraded);
-    if (k < 0) continue;
-    double score = NAN;
-    int label = -1, changed = 0;
-    cJSON *sv = cJSON_GetObjectItem(e, "score");
-    int sr = sv ? read_number(sv, &score) : -1;
-    if (sr > 0) arag_strlist_add(repairs, "%s:score_from_string:%s", step, id);
-    if (sr < 0) score = NAN;
-    score /= scale;
-    cJSON *lv = cJSON_GetObjectItem(e, "label");
-    if (cJSON_IsString(lv) && lv->valuestring) {
-      label = arag_normalize_label(lv->valuestring, &changed);
-      if (label >= 0 &&
-          (changed || strcmp(lv->valuestring, arag_nli_label_name((arag_nli_label)label)) != 0))
-        arag_strlist_add(repairs, "%s:label_normalized:%s", step, id);
-    }
-    if (isnan(score) && label < 0) {
-      arag_strlist_add(degraded, "%s:off_schema_item:%s", step, id);
-      continue;
-    }
-    if (isnan(score)) {
-      score = label == ARAG_NLI_SUPPORTS ? 0.8 : label == ARAG_NLI_CONTRADICTS ? 0.2 : 0.5;
-      arag_strlist_add(repairs, "%s:score_from_label:%s", step, id);
-    }
-    if (score < 0 || score > 1) {
-      arag_strlist_add(repairs, "%s:score_clamped:%s", step, id);
-      score = score < 0 ? 0 : 1;
-    }
-    if (label < 0) {
-      label = score >= 2.0 / 3   ? ARAG_NLI_SUPPORTS
-              : score <= 1.0 / 3 ? ARAG_NLI_CONTRADICTS
-                                 : ARAG_NLI_NEUTRAL;
-      arag_strlist_add(repairs, "%s:label_from_score:%s", step, id);
-    }
+    double score;
+    int label;
+    if (k < 0 || nli_verdict(e, scale, step, id, &score, &label, repairs, degraded) != 0) continue;
     cJSON *rv = cJSON_GetObjectItem(e, "rationale");
     if (!rv) rv = cJSON_GetObjectItem(e, "reason");
     int cut = 0;
@@ -882,16 +916,7 @@ int arag_parse_nli(const char *text, size_t len, const char *step, const char *c
     rationale[k] = rat;
     have[k] = 1;
     valid++;
-    cJSON *o = cJSON_CreateObject();
-    if (!cJSON_AddStringToObject(o, "id", ids[k]) ||
-        !cJSON_AddNumberToObject(o, "score", floor(score * 10000 + 0.5) / 10000) ||
-        !cJSON_AddStringToObject(o, "label", arag_nli_label_name((arag_nli_label)label)) ||
-        !cJSON_AddStringToObject(o, "rationale", rat)) {
-      cJSON_Delete(o);
-      oom = 1;
-      break;
-    }
-    if (!add_to_array(out_items, o)) {
+    if (!add_to_array(out_items, nli_output_item(ids[k], score, label, rat))) {
       oom = 1;
       break;
     }
