@@ -8,7 +8,7 @@
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DIST, ROOT, requireFile, within } from './helpers/common.mjs';
 import { loadSlice, sampleDataSet } from './helpers/data.mjs';
@@ -183,6 +183,12 @@ test('arag check-reasons: an LLM-ranked run against the test server, recorded an
   assert.equal(rep.status, 0, rep.out);
   assert.equal(server.chat().length, calls, 'no request reached the server');
   assert.deepEqual(rep.report.citations, c);
+  // A recording that lacks requests is not the recorded run: exit 3.
+  const lines = readFileSync(recording, 'utf8').trim().split('\n');
+  writeFileSync(join(dir, 'short.jsonl'), `${lines.slice(0, -1).join('\n')}\n`);
+  const short = await cliRun(['--replay', join(dir, 'short.jsonl')]);
+  assert.equal(short.status, 3, short.out);
+  assert.match(short.out, /1 requests were not in .*short\.jsonl/);
   // False citations: dropped and counted, none marked, no false claim.
   server.setFault((info) => (info.agent === 'ira' ? { falseCites: true } : null));
   const bad = await cliRun(['--base-url', server.baseURL, '--model', 'test-model', '--config', '{"reasoning_tokens":3000}']);

@@ -31,6 +31,7 @@ check fails.
   --model NAME          its chat model
   --record FILE         keep every LLM request and answer in FILE (JSON lines)
   --replay FILE         answer every LLM request from a recording, without a network
+                        (exit 3 when a request is missing)
   --json FILE           write the report as JSON
   --dist DIR            built module folder (default: the package's dist/)
   --kind NAME           emscripten (default) | wasi
@@ -118,5 +119,7 @@ export async function run(argv) {
   }
   process.stdout.write(`${lines.join('\n')}\n`);
   const citeFail = c && (c.unbacked || c.missed || c.reasons_beyond_citations);
-  return r.false_claims || citeFail ? 3 : 0;
+  const misses = args.replay && llm.stats ? llm.stats.misses : 0;
+  if (misses) process.stderr.write(`arag check-reasons: ${misses} requests were not in ${args.replay} (answered offline): not the recorded run\n`);
+  return r.false_claims || citeFail || misses ? 3 : 0;
 }
