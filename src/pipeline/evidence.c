@@ -318,20 +318,21 @@ static arag_ev *add_ev(arag_evidence *out) {
   return e;
 }
 
-void arag_evidence_of(arag_ev_history *h, const arag_item *it, const rs_feat *f,
-                      const arag_term_df *title_df, const arag_term_df *text_df, double popular_cut,
+/* repeat: the item itself is in the history, with its purchases. */
+static void ev_repeat(arag_ev_history *h, const arag_item *it, const rs_feat *f,
                       arag_evidence *out) {
-  memset(out, 0, sizeof *out);
-  arag_ev *e;
-  /* repeat */
   for (uint32_t i = 0; i < h->n; i++)
     if (is_self(h, i, it, f)) {
-      e = add_ev(out);
+      arag_ev *e = add_ev(out);
       e->kind = ARAG_EV_REPEAT;
       e->value = h->purchases[i];
-      break;
+      return;
     }
-  /* bought together: the heaviest partner (ties: the most recent) */
+}
+
+/* bought together: the heaviest partner (ties: the most recent) */
+static void ev_bought_together(arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                               arag_evidence *out) {
   float best_w = 0;
   int32_t best_i = -1;
   uint64_t rh[ARAG_ITEM_MAX_RELATED];
@@ -347,11 +348,58 @@ void arag_evidence_of(arag_ev_history *h, const arag_item *it, const rs_feat *f,
     if (w > best_w) best_w = w, best_i = (int32_t)i;
   }
   if (best_i >= 0) {
-    e = add_ev(out);
+    arag_ev *e = add_ev(out);
     e->kind = ARAG_EV_BOUGHT_TOGETHER;
     e->item = best_i;
     e->value = best_w;
   }
+}
+
+/* category: the deepest path below the root shared with a history item */
+static void ev_category(arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                        arag_evidence *out) {
+  uint32_t depth = 0;
+  for (uint32_t i = 0; i < h->n; i++) {
+    if (is_self(h, i, it, f)) continue;
+    if (depth >= f->n_cat) break;
+    uint32_t d = shared_depth(it, f, h->item[i], &h->f[i]);
+    if (d > depth) depth = d;
+  }
+  if (depth >= 2) {
+    arag_ev *e = add_ev(out);
+    e->kind = ARAG_EV_CATEGORY;
+    e->depth = depth;
+  }
+}
+
+/* price: within the range of at least two priced history items */
+static void ev_price(arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                     arag_evidence *out) {
+  if (!isfinite(it->price) || it->price < 0) return;
+  double lo = INFINITY, hi = -INFINITY;
+  uint32_t priced = 0;
+  for (uint32_t i = 0; i < h->n; i++) {
+    double p = h->item[i]->price;
+    if (is_self(h, i, it, f) || !isfinite(p) || p < 0) continue;
+    priced++;
+    if (p < lo) lo = p;
+    if (p > hi) hi = p;
+  }
+  if (priced >= 2 && it->price >= lo && it->price <= hi) {
+    arag_ev *e = add_ev(out);
+    e->kind = ARAG_EV_PRICE;
+    e->value = it->price;
+    e->low = lo;
+    e->high = hi;
+  }
+}
+
+void arag_evidence_of(arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                      const arag_term_df *title_df, const arag_term_df *text_df, double popular_cut,
+                      arag_evidence *out) {
+  memset(out, 0, sizeof *out);
+  ev_repeat(h, it, f, out);
+  ev_bought_together(h, it, f, out);
   arag_ev tw;
   if (title_words(h, it, f, title_df, &tw)) out->e[out->n++] = tw;
   /* brand: history items of the same brand, or (without a brand field) whose titles
@@ -364,42 +412,12 @@ void arag_evidence_of(arag_ev_history *h, const arag_item *it, const rs_feat *f,
         break;
       }
   }
-  /* category: the deepest path below the root shared with a history item */
-  uint32_t depth = 0;
-  for (uint32_t i = 0; i < h->n; i++) {
-    if (is_self(h, i, it, f)) continue;
-    if (depth >= f->n_cat) break;
-    uint32_t d = shared_depth(it, f, h->item[i], &h->f[i]);
-    if (d > depth) depth = d;
-  }
-  if (depth >= 2) {
-    e = add_ev(out);
-    e->kind = ARAG_EV_CATEGORY;
-    e->depth = depth;
-  }
-  /* price */
-  if (isfinite(it->price) && it->price >= 0) {
-    double lo = INFINITY, hi = -INFINITY;
-    uint32_t priced = 0;
-    for (uint32_t i = 0; i < h->n; i++) {
-      double p = h->item[i]->price;
-      if (is_self(h, i, it, f) || !isfinite(p) || p < 0) continue;
-      priced++;
-      if (p < lo) lo = p;
-      if (p > hi) hi = p;
-    }
-    if (priced >= 2 && it->price >= lo && it->price <= hi) {
-      e = add_ev(out);
-      e->kind = ARAG_EV_PRICE;
-      e->value = it->price;
-      e->low = lo;
-      e->high = hi;
-    }
-  }
+  ev_category(h, it, f, out);
+  ev_price(h, it, f, out);
   /* popular */
   if (isfinite(popular_cut) && isfinite(it->popularity) && it->popularity > 0 &&
       it->popularity >= popular_cut) {
-    e = add_ev(out);
+    arag_ev *e = add_ev(out);
     e->kind = ARAG_EV_POPULAR;
     e->value = it->popularity;
   }
