@@ -3,7 +3,8 @@
  *
  * One public header. Conventions:
  *   - prefix arag_, opaque handles with create/free pairs, no global state;
- *   - every call returns an arag_status; each handle keeps its last error message;
+ *   - every call returns an arag_status; each handle keeps its last error (arag_error:
+ *     the status and a message), and a create call fills the arag_error it is given;
  *   - strings are UTF-8 (pointer, length); the caller owns what it passes, the
  *     library owns what it returns until the matching free (or the next call on
  *     the same handle, where stated);
@@ -45,6 +46,31 @@ typedef enum arag_status {
 
 /* Static name of a status, e.g. "ARAG_E_LIMIT: input past a configured limit". */
 const char *arag_strerror(arag_status status);
+
+/* An error: its status and a message that starts with the status's name and says what
+ * failed, e.g. "ARAG_E_LIMIT: dim 5000 is above max_dim 4096". Each handle keeps the
+ * last error of the calls that change it (arag_*_last_error returns its message;
+ * successful calls leave it, like errno; for a NULL handle the message is
+ * "ARAG_E_INVALID: NULL handle"). Calls on a const handle write nothing into it, so
+ * several threads may make them at once: their status is their whole answer. A failed
+ * create has no handle to keep its error, so each create call has a variant ending in
+ * _err that also fills an arag_error the caller passes (NULL: none): cleared on success,
+ * the status and the reason on failure. No global or thread-local state is involved,
+ * which suits a WebAssembly host: it reads the struct at the offsets arag_abi_json
+ * gives. */
+#define ARAG_ERROR_MESSAGE_BYTES 256
+typedef struct arag_error {
+  arag_status status;                     /* ARAG_OK when there has been no error */
+  char message[ARAG_ERROR_MESSAGE_BYTES]; /* NUL-terminated; "" when there has been none */
+} arag_error;
+
+/* The module described as data for bindings: the values of this header's enums (every
+ * arag_status by name) and the layout of arag_limits and arag_error, as JSON:
+ * {"enums": {"arag_status": {"ARAG_OK": 0, ...}, "arag_dtype": {...}, ...},
+ *  "structs": {"arag_limits": {"size": 20, "fields": [{"name", "offset", "size",
+ *  "type"}]}, ...}}. The compiler fills in every number. Free with arag_free; NULL when
+ * out of memory. */
+char *arag_abi_json(void);
 const char *arag_version(void);
 
 /* Buffers returned by the library (snapshots, JSON) are freed with this. */
@@ -92,6 +118,10 @@ typedef struct arag_index arag_index;
  * whose squared norm overflows float, are refused with ARAG_E_NONFINITE. */
 arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
                               const arag_limits *limits, arag_index **out);
+/* The same; on failure err (may be NULL) says why: dim 0 or past max_dim, an unknown
+ * dtype or metric, limits that are 0 or past what the index supports, no memory. */
+arag_status arag_index_create_err(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
+                                  const arag_limits *limits, arag_index **out, arag_error *err);
 void arag_index_free(arag_index *ix);
 const char *arag_index_last_error(const arag_index *ix);
 
@@ -171,6 +201,10 @@ arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_ca
  * reads back are dequantized). ARAG_E_INVALID for another dtype. */
 arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
                                       arag_catalog **out);
+/* arag_catalog_create_dtype; on failure err (may be NULL) says why (as
+ * arag_index_create_err). */
+arag_status arag_catalog_create_err(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
+                                    arag_catalog **out, arag_error *err);
 void arag_catalog_free(arag_catalog *cat);
 const char *arag_catalog_last_error(const arag_catalog *cat);
 /* One item object, or an array of them, or JSON lines. All-or-nothing. */
@@ -222,6 +256,9 @@ arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t
 typedef struct arag_history arag_history;
 
 arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_history **out);
+/* The same; on failure err (may be NULL) says why (as arag_index_create_err). */
+arag_status arag_history_create_err(uint32_t dim, const arag_limits *limits, arag_history **out,
+                                    arag_error *err);
 void arag_history_free(arag_history *h);
 const char *arag_history_last_error(const arag_history *h);
 /* One event, an array, or JSON lines. All-or-nothing. */
@@ -285,6 +322,10 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  * batch, IRA 100 + 40 per candidate), plus "reasoning_tokens" (room for a reasoning
  * model's thoughts), at most "max_tokens". */
 arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
+/* The same; on failure err (may be NULL) says why, naming the config key (the message
+ * arag_engine_configure would leave), or no memory. */
+arag_status arag_engine_create_err(const char *config_json, size_t len, arag_engine **out,
+                                   arag_error *err);
 void arag_engine_free(arag_engine *eng);
 const char *arag_engine_last_error(const arag_engine *eng);
 /* Native hosts set a callback. In wasm builds the default is env.arag_host_fetch. */
@@ -292,8 +333,7 @@ void arag_engine_set_fetch(arag_engine *eng, arag_fetch_fn fn, void *user);
 /* Current effective configuration as JSON (owned by the engine until next call). */
 const char *arag_engine_config(arag_engine *eng);
 /* Applies config keys onto the engine's configuration (same keys as create; sessions
- * already started keep theirs). All-or-nothing; on error the message names the key.
- * Useful to get that message, since a failing arag_engine_create has no handle. */
+ * already started keep theirs). All-or-nothing; on error the message names the key. */
 arag_status arag_engine_configure(arag_engine *eng, const char *config_json, size_t len);
 
 /* Start one recommendation. request JSON:

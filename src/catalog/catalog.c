@@ -32,13 +32,13 @@ struct arag_catalog {
   size_t snap_bytes;
   char *item_json;    /* the last arag_catalog_item_json answer */
   arag_term_df leads; /* phrases titles start with (brands.h) */
-  arag_errbuf err;
+  arag_error err;
 };
 
 static arag_status set_err(arag_catalog *cat, arag_status st, const char *fmt, ...)
     ARAG_PRINTF(3, 4);
 static arag_status set_err(arag_catalog *cat, arag_status st, const char *fmt, ...) {
-  char msg[ARAG_ERRBUF_SIZE];
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -70,19 +70,25 @@ static void items_free(arag_id_map *map) {
 }
 
 arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out) {
-  return arag_catalog_create_dtype(dim, ARAG_F32, limits, out);
+  return arag_catalog_create_err(dim, ARAG_F32, limits, out, NULL);
 }
 
 arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
                                       arag_catalog **out) {
-  if (!out) return ARAG_E_INVALID;
+  return arag_catalog_create_err(dim, dtype, limits, out, NULL);
+}
+
+arag_status arag_catalog_create_err(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
+                                    arag_catalog **out, arag_error *err) {
+  arag_err_clear(err);
+  if (!out) return arag_err_set(err, ARAG_E_INVALID, "out is NULL");
   *out = NULL;
   arag_catalog *cat = (arag_catalog *)calloc(1, sizeof(*cat));
-  if (!cat) return ARAG_E_NOMEM;
+  if (!cat) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for a catalog");
   cat->dim = dim;
   cat->text_terms.whole_text = 1;
   cat->leads.lead_phrases = 1;
-  arag_status st = arag_item_index_create(dim, dtype, limits, &cat->lim, &cat->ix);
+  arag_status st = arag_item_index_create(dim, dtype, limits, &cat->lim, &cat->ix, err);
   if (st != ARAG_OK) {
     free(cat);
     return st;
@@ -106,7 +112,7 @@ void arag_catalog_free(arag_catalog *cat) {
 }
 
 const char *arag_catalog_last_error(const arag_catalog *cat) {
-  return cat ? cat->err.msg : "NULL catalog";
+  return cat ? arag_err_msg(&cat->err) : ARAG_ERR_NULL_HANDLE;
 }
 
 /* A batch is applied item by item as it is parsed, so that each item's vector goes
@@ -232,7 +238,7 @@ static int reserve_terms(arag_term_df *t, const batch *b) {
 arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len) {
   if (!cat) return ARAG_E_INVALID;
   batch b = {cat, NULL, NULL, 0, 0, NULL, 0, 0};
-  char msg[ARAG_ERRBUF_SIZE];
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
   arag_status st = arag_json_each(json, len, batch_add, &b, msg, sizeof(msg));
   if (st == ARAG_OK && (!reserve_terms(&cat->terms, &b) || !reserve_terms(&cat->text_terms, &b) ||
                         !reserve_terms(&cat->leads, &b))) {
@@ -434,8 +440,7 @@ static void put_cstr(arag_writer *w, const char *s) { arag_writer_bytes(w, s, st
 
 arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t *out_len) {
   if (!cat) return ARAG_E_INVALID;
-  arag_catalog *c = (arag_catalog *)cat; /* the error buffer only */
-  if (!out || !out_len) return set_err(c, ARAG_E_INVALID, "out is NULL");
+  if (!out || !out_len) return ARAG_E_INVALID;
   *out = NULL;
   *out_len = 0;
   arag_dtype dtype;
@@ -459,7 +464,7 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
   arag_writer_init(&w);
   if (!row || lists > UINT32_MAX || !arag_writer_reserve(&w, est)) {
     free(row);
-    return set_err(c, ARAG_E_NOMEM, "out of memory for a snapshot");
+    return ARAG_E_NOMEM;
   }
   arag_snap_begin(&w, ARAG_SNAP_CATALOG, SNAP_VERSION);
   arag_writer_u32(&w, cat->dim);
@@ -512,7 +517,7 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
   arag_snap_end(&w);
   if (w.failed) {
     arag_writer_free(&w);
-    return set_err(c, ARAG_E_NOMEM, "out of memory for a snapshot");
+    return ARAG_E_NOMEM;
   }
   *out = arag_writer_take(&w, out_len);
   return ARAG_OK;
@@ -557,7 +562,7 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   arag_reader r;
   uint32_t version, dim = 0, dtype = 0, n = 0, lists = 0, stride = 0, zero = 0;
   uint64_t text_bytes = 0;
-  char msg[ARAG_ERRBUF_SIZE];
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
   arag_status st =
       arag_snap_open(bytes, len, ARAG_SNAP_CATALOG, 1, SNAP_VERSION, &version, &r, msg, sizeof msg);
   if (st != ARAG_OK) return set_err(cat, st, "%s", msg);

@@ -37,7 +37,7 @@ struct arag_history {
    * come from the catalog at recommendation time) keeps vec NULL, not 4*dim bytes of
    * zeros; zeros stands in for it where a vector is read. */
   float *zeros;
-  arag_errbuf err;
+  arag_error err;
 };
 
 static const float *ev_vec(const arag_history *h, const arag_item *it) {
@@ -70,7 +70,7 @@ static void drop_zero_vec(arag_item *it, uint32_t dim) {
 
 static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) ARAG_PRINTF(3, 4);
 static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) {
-  char msg[ARAG_ERRBUF_SIZE];
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
   va_list ap;
   va_start(ap, fmt);
   vsnprintf(msg, sizeof(msg), fmt, ap);
@@ -99,13 +99,19 @@ static void events_free(arag_event *ev, size_t n) {
 }
 
 arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_history **out) {
-  if (!out) return ARAG_E_INVALID;
+  return arag_history_create_err(dim, limits, out, NULL);
+}
+
+arag_status arag_history_create_err(uint32_t dim, const arag_limits *limits, arag_history **out,
+                                    arag_error *err) {
+  arag_err_clear(err);
+  if (!out) return arag_err_set(err, ARAG_E_INVALID, "out is NULL");
   *out = NULL;
   arag_history *h = (arag_history *)calloc(1, sizeof(*h));
-  if (!h) return ARAG_E_NOMEM;
+  if (!h) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for a history");
   h->dim = dim;
   h->max_bytes = ARAG_HISTORY_DEFAULT_MAX_BYTES;
-  arag_status st = arag_item_index_create(dim, ARAG_F32, limits, &h->lim, &h->ix);
+  arag_status st = arag_item_index_create(dim, ARAG_F32, limits, &h->lim, &h->ix, err);
   if (st != ARAG_OK) {
     free(h);
     return st;
@@ -114,7 +120,7 @@ arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_hi
   if (!h->zeros) {
     arag_index_free(h->ix);
     free(h);
-    return ARAG_E_NOMEM;
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory for a history");
   }
   *out = h;
   return ARAG_OK;
@@ -131,7 +137,7 @@ void arag_history_free(arag_history *h) {
 }
 
 const char *arag_history_last_error(const arag_history *h) {
-  return h ? h->err.msg : "NULL history";
+  return h ? arag_err_msg(&h->err) : ARAG_ERR_NULL_HANDLE;
 }
 
 uint32_t arag_history_count(const arag_history *h) { return h ? (uint32_t)h->n : 0; }
@@ -239,7 +245,7 @@ typedef struct update {
 arag_status arag_history_add_json(arag_history *h, const char *json, size_t len) {
   if (!h) return ARAG_E_INVALID;
   ev_batch b = {h, NULL, NULL, 0, 0, 0};
-  char msg[ARAG_ERRBUF_SIZE];
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
   arag_status st = arag_json_each(json, len, ev_batch_add, &b, msg, sizeof(msg));
   sort_key *keys = NULL;
   update *ups = NULL;
@@ -599,7 +605,7 @@ static arag_status open_snapshot(arag_history *h, const uint8_t *bytes, size_t l
     arag_reader_init(r, bytes + SNAP_V1_HEADER, len - SNAP_V1_HEADER - 8);
     return ARAG_OK;
   }
-  char msg[ARAG_ERRBUF_SIZE];
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
   uint32_t version;
   arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_HISTORY, SNAP_VERSION, SNAP_VERSION,
                                   &version, r, msg, sizeof msg);

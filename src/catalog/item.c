@@ -455,13 +455,10 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
 }
 
 arag_status arag_item_index_create(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
-                                   arag_limits *lim, arag_index **ix) {
+                                   arag_limits *lim, arag_index **ix, arag_error *err) {
   if (limits)
     *lim = *limits;
   else
     arag_limits_default(lim);
-  if (dim == 0) return ARAG_E_INVALID;
-  if (dim > lim->max_dim) return ARAG_E_LIMIT;
-  if (dtype != ARAG_F32 && dtype != ARAG_I8) return ARAG_E_INVALID;
-  return arag_index_create(dim, dtype, ARAG_COSINE, 0, lim, ix);
+  return arag_index_create_err(dim, dtype, ARAG_COSINE, 0, lim, ix, err);
 }

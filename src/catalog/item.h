@@ -50,10 +50,10 @@ const char *arag_event_kind_name(arag_event_kind kind, arag_event_kind fallback)
  * seen earlier objects when a later one fails: all-or-nothing callers undo them. */
 typedef arag_status (*arag_json_each_fn)(void *user, const cJSON *obj, char *err, size_t err_len);
 /* The item store of a catalog or history: *lim from limits (the defaults when
- * NULL), then a dim-dimensional cosine index of dtype in *ix. ARAG_E_INVALID for
- * dim 0 or an unknown dtype, ARAG_E_LIMIT past max_dim; *ix untouched on failure. */
+ * NULL), then a dim-dimensional cosine index of dtype in *ix (the reasons of
+ * arag_index_create_err in err). */
 arag_status arag_item_index_create(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
-                                   arag_limits *lim, arag_index **ix);
+                                   arag_limits *lim, arag_index **ix, arag_error *err);
 
 arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
                            char *err, size_t err_len);

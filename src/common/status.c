@@ -1,10 +1,11 @@
-/* Status names, version, the library's free, default limits, and the per-handle
- * error message helper (errbuf.h). */
+/* Status names, version, the library's free, default limits, and the one way to set
+ * an error (errbuf.h). */
 #include "errbuf.h"
 
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define ARAG_STR2(x) #x
 #define ARAG_STR(x) ARAG_STR2(x)
@@ -55,35 +56,55 @@ void arag_limits_default(arag_limits *out) {
   out->max_restore_bytes = 1u << 30;
 }
 
-static arag_status err_vset(char *buf, arag_status st, const char *fmt, va_list ap) {
-  const char *name = arag_strerror(st);
+/* Length of the "<status name>: " a message starts with (0 when it has none). */
+static size_t head_len(const char *msg) {
   size_t n = 0;
-  /* The status's short name: up to the colon. */
-  while (name[n] && name[n] != ':' && n + 3 < ARAG_ERRBUF_SIZE) {
-    buf[n] = name[n];
-    n++;
-  }
-  buf[n++] = ':';
-  buf[n++] = ' ';
-  buf[n] = '\0';
-  vsnprintf(buf + n, ARAG_ERRBUF_SIZE - n, fmt, ap);
+  while ((msg[n] >= 'A' && msg[n] <= 'Z') || msg[n] == '_') n++;
+  return n && msg[n] == ':' && msg[n + 1] == ' ' ? n + 2 : 0;
+}
+
+const char *arag_err_text(const char *message) {
+  return message ? message + head_len(message) : "";
+}
+
+/* Appends len bytes of s at *pos of buf (cap bytes), as many as fit before its NUL. */
+static void put(char *buf, size_t cap, size_t *pos, const char *s, size_t len) {
+  if (*pos + 1 >= cap) return;
+  if (len > cap - 1 - *pos) len = cap - 1 - *pos;
+  memmove(buf + *pos, s, len);
+  *pos += len;
+  buf[*pos] = '\0';
+}
+
+arag_status arag_err_set(arag_error *e, arag_status st, const char *fmt, ...) {
+  if (!e) return st;
+  char text[ARAG_ERROR_MESSAGE_BYTES]; /* first: the arguments may point into e */
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(text, sizeof text, fmt, ap);
+  va_end(ap);
+  const char *name = arag_strerror(st);
+  size_t pos = 0;
+  put(e->message, sizeof e->message, &pos, name, strcspn(name, ":"));
+  put(e->message, sizeof e->message, &pos, ": ", 2);
+  put(e->message, sizeof e->message, &pos, text, strlen(text));
+  e->status = st;
   return st;
 }
 
-arag_status arag_err_set(arag_errbuf *e, arag_status st, const char *fmt, ...) {
+arag_status arag_err_prefix(arag_error *e, arag_status st, const char *fmt, ...) {
   if (!e) return st;
+  char context[ARAG_ERROR_MESSAGE_BYTES], rest[ARAG_ERROR_MESSAGE_BYTES];
   va_list ap;
   va_start(ap, fmt);
-  err_vset(e->msg, st, fmt, ap);
+  vsnprintf(context, sizeof context, fmt, ap);
   va_end(ap);
-  return st;
-}
-
-arag_status arag_err_set_const(const arag_errbuf *e, arag_status st, const char *fmt, ...) {
-  if (!e) return st;
-  va_list ap;
-  va_start(ap, fmt);
-  err_vset((char *)e->msg, st, fmt, ap);
-  va_end(ap);
+  size_t pos = head_len(e->message), n = strlen(e->message + pos);
+  memcpy(rest, e->message + pos, n + 1);
+  e->message[pos] = '\0';
+  put(e->message, sizeof e->message, &pos, context, strlen(context));
+  put(e->message, sizeof e->message, &pos, ": ", 2);
+  put(e->message, sizeof e->message, &pos, rest, n);
+  e->status = st;
   return st;
 }

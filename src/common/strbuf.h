@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "printf_attr.h"
+
 typedef struct arag_sb {
   char *p;
   size_t len, cap;
@@ -41,7 +43,7 @@ static inline void arag_sb_truncate(arag_sb *b, size_t len) {
   if (b->p && !b->count_only) b->p[len] = 0;
 }
 void arag_sb_puts(arag_sb *b, const char *s);
-void arag_sb_printf(arag_sb *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arag_sb_printf(arag_sb *b, const char *fmt, ...) ARAG_PRINTF(2, 3);
 /* Detaches the NUL-terminated contents (malloc'ed; NULL after an allocation failure). */
 char *arag_sb_take(arag_sb *b, size_t *len);
 
@@ -70,7 +72,7 @@ typedef struct arag_strlist {
 } arag_strlist;
 
 void arag_strlist_free(arag_strlist *l);
-void arag_strlist_add(arag_strlist *l, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void arag_strlist_add(arag_strlist *l, const char *fmt, ...) ARAG_PRINTF(2, 3);
 int arag_strlist_has(const arag_strlist *l, const char *s);
 
 /* strdup that works in strict C11; NULL on allocation failure. */

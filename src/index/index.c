@@ -52,7 +52,7 @@ struct arag_index {
   float *qf;   /* query scratch, stride_f floats */
   int16_t *qq; /* quantized query scratch, stride_q lanes */
   float *vtmp; /* insert scratch, stride_f floats */
-  arag_errbuf err;
+  arag_error err;
 };
 
 typedef struct hit {
@@ -74,7 +74,7 @@ static void *alloc_aligned(size_t n) {
 static int uses_f32(const arag_index *ix) { return ix->dtype == ARAG_F32 || ix->keep_f32; }
 static int uses_i8(const arag_index *ix) { return ix->dtype == ARAG_I8; }
 
-static arag_status check_limits_value(arag_errbuf *e, const arag_limits *l) {
+static arag_status check_limits_value(arag_error *e, const arag_limits *l) {
   if (!l->max_dim || !l->max_rows || !l->max_id_bytes || !l->max_text_bytes ||
       !l->max_restore_bytes)
     return arag_err_set(e, ARAG_E_INVALID, "limits must all be positive");
@@ -237,30 +237,37 @@ static int grow(arag_index *ix, uint32_t want) {
 
 arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
                               const arag_limits *limits, arag_index **out) {
-  if (!out) return ARAG_E_INVALID;
+  return arag_index_create_err(dim, dtype, metric, keep_f32, limits, out, NULL);
+}
+
+arag_status arag_index_create_err(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
+                                  const arag_limits *limits, arag_index **out, arag_error *err) {
+  arag_err_clear(err);
+  if (!out) return arag_err_set(err, ARAG_E_INVALID, "out is NULL");
   *out = NULL;
   arag_limits l;
   if (limits)
     l = *limits;
   else
     arag_limits_default(&l);
-  arag_errbuf scratch;
-  if (check_limits_value(&scratch, &l) != ARAG_OK)
-    return !l.max_dim || !l.max_rows || !l.max_id_bytes || !l.max_text_bytes || !l.max_restore_bytes
-               ? ARAG_E_INVALID
-               : ARAG_E_LIMIT;
-  if (dim == 0) return ARAG_E_INVALID;
-  if (dtype != ARAG_F32 && dtype != ARAG_I8) return ARAG_E_INVALID;
-  if (metric != ARAG_COSINE && metric != ARAG_DOT) return ARAG_E_INVALID;
-  if (dim > l.max_dim) return ARAG_E_LIMIT;
+  arag_status st = check_limits_value(err, &l);
+  if (st != ARAG_OK) return st;
+  if (dim == 0) return arag_err_set(err, ARAG_E_INVALID, "dim is 0");
+  if (dtype != ARAG_F32 && dtype != ARAG_I8)
+    return arag_err_set(err, ARAG_E_INVALID, "dtype %d is not ARAG_F32 or ARAG_I8", (int)dtype);
+  if (metric != ARAG_COSINE && metric != ARAG_DOT)
+    return arag_err_set(err, ARAG_E_INVALID, "metric %d is not ARAG_COSINE or ARAG_DOT",
+                        (int)metric);
+  if (dim > l.max_dim)
+    return arag_err_set(err, ARAG_E_LIMIT, "dim %u is above max_dim %u", dim, l.max_dim);
   arag_index *ix = calloc(1, sizeof *ix);
-  if (!ix) return ARAG_E_NOMEM;
+  if (!ix) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for an index");
   ix->limits = l;
   ix->kernel = ARAG_KERNEL_AUTO;
   if (!init_body(ix, dim, dtype, metric, keep_f32)) {
     release(ix);
     free(ix);
-    return ARAG_E_NOMEM;
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory for an index of %u dims", dim);
   }
   *out = ix;
   return ARAG_OK;
@@ -273,12 +280,11 @@ void arag_index_free(arag_index *ix) {
 }
 
 const char *arag_index_last_error(const arag_index *ix) {
-  return ix ? arag_err_msg(&ix->err) : "ARAG_E_INVALID: NULL index";
+  return ix ? arag_err_msg(&ix->err) : ARAG_ERR_NULL_HANDLE;
 }
 
 arag_status arag_index_get_limits(const arag_index *ix, arag_limits *out) {
-  if (!ix || !out)
-    return ix ? arag_err_set_const(&ix->err, ARAG_E_INVALID, "out is NULL") : ARAG_E_INVALID;
+  if (!ix || !out) return ARAG_E_INVALID;
   *out = ix->limits;
   return ARAG_OK;
 }
@@ -530,11 +536,8 @@ int arag_index_has(const arag_index *ix, const char *id, size_t id_len) {
 
 arag_status arag_index_slot(const arag_index *ix, const char *id, size_t id_len, uint32_t *slot) {
   if (!ix) return ARAG_E_INVALID;
-  if (!id || !id_len || !slot)
-    return arag_err_set_const(&ix->err, ARAG_E_INVALID, "id is empty or slot is NULL");
-  if (!arag_id_map_find(&ix->map, id, id_len, slot))
-    return arag_err_set_const(&ix->err, ARAG_E_NOT_FOUND, "no row with id \"%.*s\"",
-                              (int)(id_len > 64 ? 64 : id_len), id);
+  if (!id || !id_len || !slot) return ARAG_E_INVALID;
+  if (!arag_id_map_find(&ix->map, id, id_len, slot)) return ARAG_E_NOT_FOUND;
   return ARAG_OK;
 }
 
@@ -547,13 +550,9 @@ const char *arag_index_id(const arag_index *ix, uint32_t slot, size_t *id_len) {
 
 arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, uint32_t dim) {
   if (!ix) return ARAG_E_INVALID;
-  if (!out) return arag_err_set_const(&ix->err, ARAG_E_INVALID, "out is NULL");
-  if (dim != ix->dim)
-    return arag_err_set_const(&ix->err, ARAG_E_DIM, "out has %u dims, the index has %u", dim,
-                              ix->dim);
-  if (slot >= ix->n_slots || ix->deleted[slot])
-    return arag_err_set_const(&ix->err, ARAG_E_NOT_FOUND, "slot %u is %s", slot,
-                              slot >= ix->n_slots ? "out of range" : "deleted");
+  if (!out) return ARAG_E_INVALID;
+  if (dim != ix->dim) return ARAG_E_DIM;
+  if (slot >= ix->n_slots || ix->deleted[slot]) return ARAG_E_NOT_FOUND;
   if (ix->rows_f) {
     memcpy(out, ix->rows_f + (size_t)slot * ix->stride_f, (size_t)dim * sizeof(float));
   } else {
@@ -819,20 +818,19 @@ void arag_index_write_body(const arag_index *ix, arag_writer *w, int live_only) 
 
 arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len) {
   if (!ix) return ARAG_E_INVALID;
-  if (!out || !out_len) return arag_err_set_const(&ix->err, ARAG_E_INVALID, "out is NULL");
+  if (!out || !out_len) return ARAG_E_INVALID;
   *out = NULL;
   *out_len = 0;
   arag_writer w;
   arag_writer_init(&w);
   size_t est = arag_index_body_bytes(ix, 0);
-  if (est == (size_t)-1 || !arag_writer_reserve(&w, est + ARAG_SNAP_HEADER))
-    return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
+  if (est == (size_t)-1 || !arag_writer_reserve(&w, est + ARAG_SNAP_HEADER)) return ARAG_E_NOMEM;
   arag_snap_begin(&w, ARAG_SNAP_INDEX, SNAP_VERSION);
   arag_index_write_body(ix, &w, 0);
   arag_snap_end(&w);
   if (w.failed) {
     arag_writer_free(&w);
-    return arag_err_set_const(&ix->err, ARAG_E_NOMEM, "out of memory for a snapshot");
+    return ARAG_E_NOMEM;
   }
   *out = arag_writer_take(&w, out_len);
   return ARAG_OK;
@@ -1034,7 +1032,7 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
                           len);
     arag_reader_init(&r, bytes + 12, len - 12 - 8);
   } else {
-    char msg[ARAG_ERRBUF_SIZE];
+    char msg[ARAG_ERROR_MESSAGE_BYTES];
     uint32_t version;
     arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_INDEX, SNAP_VERSION, SNAP_VERSION,
                                     &version, &r, msg, sizeof msg);

@@ -61,8 +61,7 @@ int arag_bb_add(arag_blackboard *bb, uint32_t request_id, arag_agent agent, int 
 /* Index of the message with that request id, or -1. */
 int arag_bb_find(const arag_blackboard *bb, uint32_t request_id);
 /* Records a degradation on message i (or only session-wide when i < 0). */
-void arag_bb_degrade(arag_blackboard *bb, int i, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+void arag_bb_degrade(arag_blackboard *bb, int i, const char *fmt, ...) ARAG_PRINTF(3, 4);
 /* Stores status, end time and an excerpt of the answer on message i. */
 void arag_bb_answer(arag_blackboard *bb, int i, int status, double ended_ms, const char *body,
                     size_t len);

@@ -18,19 +18,25 @@ struct arag_engine {
   arag_session **sessions; /* sorted by id (ids only grow) */
   uint32_t n_sessions, cap_sessions;
   uint32_t next_id;
-  arag_errbuf err;
+  arag_error err;
   char *config_json;
 };
 
 arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out) {
-  if (!out) return ARAG_E_INVALID;
+  return arag_engine_create_err(config_json, len, out, NULL);
+}
+
+arag_status arag_engine_create_err(const char *config_json, size_t len, arag_engine **out,
+                                   arag_error *err) {
+  arag_err_clear(err);
+  if (!out) return arag_err_set(err, ARAG_E_INVALID, "out is NULL");
   *out = NULL;
   arag_config cfg;
-  char err[ARAG_ERRBUF_SIZE];
-  arag_status st = arag_config_parse(config_json, len, &cfg, err, sizeof err);
-  if (st != ARAG_OK) return st == ARAG_E_NOMEM ? st : ARAG_E_INVALID;
+  char msg[ARAG_ERROR_MESSAGE_BYTES];
+  arag_status st = arag_config_parse(config_json, len, &cfg, msg, sizeof msg);
+  if (st != ARAG_OK) return arag_err_set(err, st, "%s", msg);
   arag_engine *e = calloc(1, sizeof *e);
-  if (!e) return ARAG_E_NOMEM;
+  if (!e) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for an engine");
   e->cfg = cfg;
   e->fetch = arag_default_fetch();
   e->fetch_user = e;
@@ -49,7 +55,7 @@ arag_status arag_engine_configure(arag_engine *eng, const char *config_json, siz
     return arag_err_set(&eng->err, ARAG_E_NOMEM, "out of memory parsing the config");
   if (!root) return arag_err_set(&eng->err, ARAG_E_JSON, "config is not valid JSON");
   arag_config cfg = eng->cfg;
-  char err[ARAG_ERRBUF_SIZE] = "";
+  char err[ARAG_ERROR_MESSAGE_BYTES] = "";
   arag_status st = arag_config_apply(&cfg, root, 0, err, sizeof err);
   cJSON_Delete(root);
   if (st == ARAG_OK && cfg.top_k > cfg.max_candidates)
@@ -70,7 +76,7 @@ void arag_engine_free(arag_engine *eng) {
 }
 
 const char *arag_engine_last_error(const arag_engine *eng) {
-  return eng ? arag_err_msg(&eng->err) : "";
+  return eng ? arag_err_msg(&eng->err) : ARAG_ERR_NULL_HANDLE;
 }
 
 void arag_engine_set_fetch(arag_engine *eng, arag_fetch_fn fn, void *user) {
@@ -168,7 +174,7 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
     cJSON_Delete(req);
     return arag_err_set(&eng->err, ARAG_E_NOMEM, "out of memory");
   }
-  char err[ARAG_ERRBUF_SIZE] = "";
+  char err[ARAG_ERROR_MESSAGE_BYTES] = "";
   arag_status st = arag_pipeline_init(s, &eng->cfg, catalog, history, req, err, sizeof err);
   cJSON_Delete(req);
   if (st == ARAG_OK && s->cfg.backend == ARAG_BACKEND_HOST && !eng->fetch) {
@@ -202,7 +208,7 @@ arag_status arag_context_vector(arag_engine *eng, const arag_catalog *catalog,
   if (dim != want)
     return arag_err_set(&eng->err, ARAG_E_DIM, "dim is %u, the recommendation's dimension is %u",
                         dim, want);
-  char err[ARAG_ERRBUF_SIZE] = "";
+  char err[ARAG_ERROR_MESSAGE_BYTES] = "";
   arag_status st = arag_pipeline_context(&eng->cfg, catalog, history, out, dim, err, sizeof err);
   if (st != ARAG_OK) return arag_err_set(&eng->err, st, "%s", err);
   return ARAG_OK;
