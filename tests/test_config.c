@@ -2,11 +2,30 @@
  * request may not set, nothing changed by a failed apply, and the JSON form applying
  * back onto the defaults as the same configuration. */
 #include "config.h"
+#include "errbuf.h"
 #include "test.h"
 
 #include <cJSON.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* arag_config_apply and arag_config_parse with err holding the message's text (after its
+ * status name; "" on success). */
+static arag_status apply_to(arag_config *c, const cJSON *o, int per_request, char *err,
+                            size_t cap) {
+  arag_error e;
+  arag_status st = arag_config_apply(c, o, per_request, &e);
+  snprintf(err, cap, "%s", st == ARAG_OK ? "" : arag_err_text(e.message));
+  CHECK(st == ARAG_OK || e.status == st);
+  return st;
+}
+static arag_status parse_to(const char *json, size_t len, arag_config *c, char *err, size_t cap) {
+  arag_error e;
+  arag_status st = arag_config_parse(json, len, c, &e);
+  snprintf(err, cap, "%s", st == ARAG_OK ? "" : arag_err_text(e.message));
+  CHECK(st == ARAG_OK || e.status == st);
+  return st;
+}
 
 /* Applies json onto the defaults; the status, and err holds the message. */
 static arag_status apply(const char *json, int per_request, arag_config *c, char *err, size_t cap) {
@@ -14,7 +33,7 @@ static arag_status apply(const char *json, int per_request, arag_config *c, char
   cJSON *o = cJSON_Parse(json);
   CHECK(o != NULL);
   err[0] = 0;
-  arag_status st = arag_config_apply(c, o, per_request, err, cap);
+  arag_status st = apply_to(c, o, per_request, err, cap);
   cJSON_Delete(o);
   return st;
 }
@@ -81,7 +100,7 @@ static void test_all_or_nothing(void) {
   char *before = json_text(&c);
   cJSON *o = cJSON_Parse("{\"k\": 3, \"agents\": {\"nli\": false}, \"theta\": 7}");
   char err[256];
-  CHECK_EQ_INT(arag_config_apply(&c, o, 0, err, sizeof err), ARAG_E_INVALID);
+  CHECK_EQ_INT(apply_to(&c, o, 0, err, sizeof err), ARAG_E_INVALID);
   char *after = json_text(&c);
   CHECK(before && after && strcmp(before, after) == 0);
   CHECK_EQ_INT(c.k, 10);
@@ -109,7 +128,7 @@ static void test_json_round_trip(void) {
   CHECK(j != NULL);
   arag_config back;
   arag_config_default(&back);
-  CHECK_EQ_INT(arag_config_apply(&back, j, 0, err, sizeof err), ARAG_OK);
+  CHECK_EQ_INT(apply_to(&back, j, 0, err, sizeof err), ARAG_OK);
   cJSON *j2 = arag_config_json(&back);
   char *a = cJSON_PrintUnformatted(j), *b = cJSON_PrintUnformatted(j2);
   CHECK(a && b && strcmp(a, b) == 0);
@@ -123,11 +142,11 @@ static void test_json_round_trip(void) {
 static void test_parse(void) {
   arag_config c;
   char err[256] = "";
-  CHECK_EQ_INT(arag_config_parse(NULL, 0, &c, err, sizeof err), ARAG_OK);
+  CHECK_EQ_INT(parse_to(NULL, 0, &c, err, sizeof err), ARAG_OK);
   CHECK_EQ_INT(c.top_k, 50);
-  CHECK_EQ_INT(arag_config_parse("{\"top_k\": 2000}", 15, &c, err, sizeof err), ARAG_E_INVALID);
-  CHECK(strcmp(err, "config \"top_k\" (2000) is past max_candidates (1000)") == 0);
-  CHECK_EQ_INT(arag_config_parse("{\"k\": 1", 7, &c, err, sizeof err), ARAG_E_JSON);
+  CHECK_EQ_INT(parse_to("{\"top_k\": 2000}", 15, &c, err, sizeof err), ARAG_E_LIMIT);
+  CHECK(strcmp(err, "\"top_k\" (2000) is past max_candidates (1000)") == 0);
+  CHECK_EQ_INT(parse_to("{\"k\": 1", 7, &c, err, sizeof err), ARAG_E_JSON);
   CHECK(strcmp(err, "config is not valid JSON") == 0);
 }
 

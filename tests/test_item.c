@@ -1,6 +1,7 @@
 /* Item and event JSON parsing: every field, every wrong type, limits, copies,
  * and the batch splitter (object, array, JSON lines). */
 #include "embed.h"
+#include "errbuf.h"
 #include "item.h"
 #include "test.h"
 
@@ -9,14 +10,14 @@
 #define D 32
 
 static arag_limits lim;
-static char err[256];
+static arag_error error;
 
 /* Parses text as one JSON object into an item; returns the status. */
 static arag_status parse_item(const char *json, int require_title, arag_item *it) {
   cJSON *obj = cJSON_Parse(json);
   CHECK(obj != NULL);
-  err[0] = '\0';
-  arag_status st = arag_item_parse(obj, &lim, D, require_title, it, err, sizeof(err));
+  arag_err_clear(&error);
+  arag_status st = arag_item_parse(obj, &lim, D, require_title, it, &error);
   cJSON_Delete(obj);
   return st;
 }
@@ -24,8 +25,8 @@ static arag_status parse_item(const char *json, int require_title, arag_item *it
 static arag_status parse_event(const char *json, arag_event *ev, int *has_ts) {
   cJSON *obj = cJSON_Parse(json);
   CHECK(obj != NULL);
-  err[0] = '\0';
-  arag_status st = arag_event_parse(obj, &lim, D, ev, has_ts, err, sizeof(err));
+  arag_err_clear(&error);
+  arag_status st = arag_event_parse(obj, &lim, D, ev, has_ts, &error);
   cJSON_Delete(obj);
   return st;
 }
@@ -36,8 +37,9 @@ static void expect_fail(const char *json, int require_title, arag_status want, c
   arag_status st = parse_item(json, require_title, &it);
   CHECK_EQ_INT(st, want);
   if (st != want) fprintf(stderr, "  input: %s\n", json);
-  CHECK(strstr(err, field) != NULL);
-  if (!strstr(err, field)) fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", err, field);
+  CHECK(strstr(error.message, field) != NULL);
+  if (!strstr(error.message, field))
+    fprintf(stderr, "  message \"%s\" lacks \"%s\"\n", error.message, field);
   CHECK(it.id == NULL && it.title == NULL && it.vec == NULL && it.categories == NULL);
 }
 
@@ -126,7 +128,7 @@ static void test_wrong_types(void) {
   /* not an object */
   arag_item it;
   cJSON *arr = cJSON_Parse("[1]");
-  CHECK_EQ_INT(arag_item_parse(arr, &lim, D, 1, &it, err, sizeof(err)), ARAG_E_JSON);
+  CHECK_EQ_INT(arag_item_parse(arr, &lim, D, 1, &it, &error), ARAG_E_JSON);
   cJSON_Delete(arr);
 }
 
@@ -217,7 +219,7 @@ static void test_events(void) {
       {"{\"id\":\"a\",\"title\":1}", "title"},       {"{\"ts\":1}", "id"}};
   for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
     CHECK_EQ_INT(parse_event(bad[i][0], &ev, &has_ts), ARAG_E_JSON);
-    CHECK(strstr(err, bad[i][1]) != NULL);
+    CHECK(strstr(error.message, bad[i][1]) != NULL);
     CHECK(ev.item.id == NULL && ev.item.vec == NULL);
   }
 }
@@ -245,12 +247,9 @@ typedef struct collected {
   int fail_at; /* fail on this object (0-based), -1 never */
 } collected;
 
-static arag_status collect(void *user, const cJSON *obj, char *e, size_t e_len) {
+static arag_status collect(void *user, const cJSON *obj, arag_error *e) {
   collected *c = (collected *)user;
-  if (c->n == c->fail_at) {
-    snprintf(e, e_len, "refused");
-    return ARAG_E_INVALID;
-  }
+  if (c->n == c->fail_at) return arag_err_set(e, ARAG_E_INVALID, "refused");
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
   snprintf(c->ids[c->n++ & 7], 16, "%s", cJSON_IsString(id) ? id->valuestring : "?");
   return ARAG_OK;
@@ -259,8 +258,8 @@ static arag_status collect(void *user, const cJSON *obj, char *e, size_t e_len) 
 static arag_status each(const char *json, collected *c, int fail_at) {
   memset(c, 0, sizeof(*c));
   c->fail_at = fail_at;
-  err[0] = '\0';
-  return arag_json_each(json, strlen(json), collect, c, err, sizeof(err));
+  arag_err_clear(&error);
+  return arag_json_each(json, strlen(json), collect, c, &error);
 }
 
 static void test_related(void) {
@@ -337,7 +336,7 @@ static void test_json_each(void) {
   /* An escaped NUL would silently cut a string short: refused. An escaped
    * backslash followed by "u0000" is ordinary text. */
   CHECK_EQ_INT(each("{\"id\":\"a\"}\n{\"id\":\"b\\u0000c\"}", &c, -1), ARAG_E_JSON);
-  CHECK(strstr(err, "line 2") != NULL && strstr(err, "u0000") != NULL);
+  CHECK(strstr(error.message, "line 2") != NULL && strstr(error.message, "u0000") != NULL);
   CHECK_EQ_INT(c.n, 0);
   CHECK_EQ_INT(each("{\"id\":\"b\\\\u0000c\"}", &c, -1), ARAG_OK);
   CHECK(strcmp(c.ids[0], "b\\u0000c") == 0);
@@ -352,18 +351,19 @@ static void test_json_each(void) {
   CHECK_EQ_INT(each("", &c, -1), ARAG_E_JSON);
   CHECK_EQ_INT(each("  \n ", &c, -1), ARAG_E_JSON);
   CHECK_EQ_INT(each("{\"id\":\"a\"}\n{\"id\":\"b\"}\n{\"id\":\"c\",}\n", &c, -1), ARAG_E_JSON);
-  CHECK(strstr(err, "line 3") != NULL);
+  CHECK(strstr(error.message, "line 3") != NULL);
   CHECK_EQ_INT(each("{\"id\":\"a\"}\n\"str\"\n", &c, -1), ARAG_E_JSON);
-  CHECK(strstr(err, "line 2") != NULL);
+  CHECK(strstr(error.message, "line 2") != NULL);
   CHECK_EQ_INT(each("[{\"id\":\"a\"}, 5]", &c, -1), ARAG_E_JSON);
-  CHECK(strstr(err, "element 1") != NULL);
+  CHECK(strstr(error.message, "element 1") != NULL);
   CHECK_EQ_INT(each("[{\"id\":\"a\"}", &c, -1), ARAG_E_JSON);
   CHECK_EQ_INT(each("[{\"id\":\"a\"}] x", &c, -1), ARAG_E_JSON);
-  CHECK(strstr(err, "line 1") != NULL && strstr(err, "malformed JSON array") != NULL);
+  CHECK(strstr(error.message, "line 1") != NULL &&
+        strstr(error.message, "malformed JSON array") != NULL);
   /* Elements are parsed one at a time: the callback saw "a" before the error. */
   CHECK_EQ_INT(c.n, 1);
   CHECK_EQ_INT(each("[{\"id\":\"a\"},\n{\"id\":\"b\"}\n,]", &c, -1), ARAG_E_JSON);
-  CHECK(strstr(err, "line 3") != NULL);
+  CHECK(strstr(error.message, "line 3") != NULL);
   CHECK_EQ_INT(c.n, 2);
   CHECK_EQ_INT(each("[ ]", &c, -1), ARAG_OK);
   CHECK_EQ_INT(each("[ ] ,", &c, -1), ARAG_E_JSON);
@@ -373,14 +373,14 @@ static void test_json_each(void) {
   CHECK_EQ_INT(c.n, 2);
   /* the callback's status and message come back with the position */
   CHECK_EQ_INT(each("[{\"id\":\"a\"},{\"id\":\"b\"},{\"id\":\"c\"}]", &c, 1), ARAG_E_INVALID);
-  CHECK(strstr(err, "element 1") != NULL && strstr(err, "refused") != NULL);
+  CHECK(strstr(error.message, "element 1") != NULL && strstr(error.message, "refused") != NULL);
   CHECK_EQ_INT(each("{\"id\":\"a\"}\n\n{\"id\":\"b\"}", &c, 1), ARAG_E_INVALID);
-  CHECK(strstr(err, "line 3") != NULL);
+  CHECK(strstr(error.message, "line 3") != NULL);
   /* not NUL-terminated: the length is honoured */
   const char buf[] = "{\"id\":\"a\"}{\"id\":\"b\"}";
   memset(&c, 0, sizeof(c));
   c.fail_at = -1;
-  CHECK_EQ_INT(arag_json_each(buf, 10, collect, &c, err, sizeof(err)), ARAG_OK);
+  CHECK_EQ_INT(arag_json_each(buf, 10, collect, &c, &error), ARAG_OK);
   CHECK_EQ_INT(c.n, 1);
 }
 

@@ -3,6 +3,7 @@
  * a brand's share with others in reach), their settings, and the result through the
  * engine. */
 #include "arag.h"
+#include "errbuf.h"
 #include "model.h"
 #include "shelf.h"
 #include "test.h"
@@ -179,7 +180,7 @@ static void test_rules(void) {
 static void test_settings(void) {
   arag_shelf_cfg c;
   arag_shelf_default(&c);
-  char err[200];
+  arag_error err;
   const char *bad[] = {"1",
                        "\"yes\"",
                        "{\"max_brand_share\":0}",
@@ -191,17 +192,17 @@ static void test_settings(void) {
                        "{\"colour\":true}"};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     cJSON *v = cJSON_Parse(bad[i]);
-    err[0] = 0;
-    CHECK(arag_shelf_apply(&c, v, err, sizeof err) != 0);
-    CHECK(strstr(err, "shelf") != NULL);
+    arag_err_clear(&err);
+    CHECK_EQ_INT(arag_shelf_apply(&c, v, &err), ARAG_E_INVALID);
+    CHECK(strncmp(err.message, "ARAG_E_INVALID: config \"shelf", 29) == 0);
     cJSON_Delete(v);
   }
   cJSON *v = cJSON_Parse("{\"max_brand_share\":1,\"one_per_family\":false,\"size\":6}");
-  CHECK(arag_shelf_apply(&c, v, err, sizeof err) == 0);
+  CHECK(arag_shelf_apply(&c, v, &err) == 0);
   CHECK(c.max_brand_share == 1.0 && !c.one_per_family && c.hide_bought_variants && c.size == 6);
   cJSON_Delete(v);
   v = cJSON_Parse("false");
-  CHECK(arag_shelf_apply(&c, v, err, sizeof err) == 0 && !arag_shelf_active(&c));
+  CHECK(arag_shelf_apply(&c, v, &err) == 0 && !arag_shelf_active(&c));
   cJSON_Delete(v);
 }
 

@@ -104,62 +104,59 @@ static void test_container(void) {
    * 24 bytes. */
   uint64_t seed = arag_fnv1a64(b, 24, ARAG_FNV64_OFFSET);
   CHECK(le64(b + 24) == arag_xxh64("body", 4, seed));
-  char err[256];
+  arag_error err;
   uint32_t version = 0;
   arag_reader body;
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
-               ARAG_OK);
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err), ARAG_OK);
   CHECK_EQ_INT(version, 7);
   CHECK_EQ_INT(arag_reader_left(&body), 4);
   CHECK(memcmp(arag_reader_view(&body, 4), "body", 4) == 0);
   /* Another kind, an unknown kind, not a snapshot. */
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_CATALOG, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_CATALOG, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK(strstr(err, "history snapshot, not a catalog") != NULL);
+  CHECK(strstr(err.message, "history snapshot, not a catalog") != NULL);
   b[4] = 'X';
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_INDEX, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_INDEX, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK(strstr(err, "not an index snapshot") != NULL);
+  CHECK(strstr(err.message, "not an index snapshot") != NULL);
   b[4] = 'H';
   b[0] = 'X';
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK(strstr(err, "magic") != NULL);
+  CHECK(strstr(err.message, "magic") != NULL);
   b[0] = 'A';
   /* Truncated (in the header, in the body) and trailing bytes. */
-  CHECK_EQ_INT(arag_snap_open(b, 20, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, 20, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK_EQ_INT(arag_snap_open(b, 35, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, 35, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK(strstr(err, "truncated") != NULL);
+  CHECK(strstr(err.message, "truncated") != NULL);
   uint8_t *longer = malloc(len + 1);
   memcpy(longer, b, len);
   longer[len] = 0;
-  CHECK_EQ_INT(
-      arag_snap_open(longer, len + 1, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
-      ARAG_E_CORRUPT);
-  CHECK(strstr(err, "trailing") != NULL);
+  CHECK_EQ_INT(arag_snap_open(longer, len + 1, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err.message, "trailing") != NULL);
   free(longer);
   /* A body byte altered; then the same with the checksum made to match. */
   b[33] ^= 1;
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK(strstr(err, "checksum") != NULL);
+  CHECK(strstr(err.message, "checksum") != NULL);
   arag_snap_seal(b, len);
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
-               ARAG_OK);
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err), ARAG_OK);
   /* Versions outside the range read, unknown flags. */
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 6, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 6, &version, &body, &err),
                ARAG_E_VERSION);
-  CHECK(strstr(err, "version 7 (this build reads 1 to 6)") != NULL);
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 8, 9, &version, &body, err, sizeof err),
+  CHECK(strstr(err.message, "version 7 (this build reads 1 to 6)") != NULL);
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 8, 9, &version, &body, &err),
                ARAG_E_VERSION);
   b[12] = 1;
   arag_snap_seal(b, len);
-  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+  CHECK_EQ_INT(arag_snap_open(b, len, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
-  CHECK(strstr(err, "flags") != NULL);
-  CHECK_EQ_INT(arag_snap_open(NULL, 0, ARAG_SNAP_HISTORY, 1, 7, &version, &body, err, sizeof err),
+  CHECK(strstr(err.message, "flags") != NULL);
+  CHECK_EQ_INT(arag_snap_open(NULL, 0, ARAG_SNAP_HISTORY, 1, 7, &version, &body, &err),
                ARAG_E_CORRUPT);
   free(b);
   /* The budget: takes what fits, refuses what does not and keeps what was left. */

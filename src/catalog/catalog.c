@@ -13,7 +13,6 @@
 #include "term_df.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,17 +33,6 @@ struct arag_catalog {
   arag_term_df leads; /* phrases titles start with (brands.h) */
   arag_error err;
 };
-
-static arag_status set_err(arag_catalog *cat, arag_status st, const char *fmt, ...)
-    ARAG_PRINTF(3, 4);
-static arag_status set_err(arag_catalog *cat, arag_status st, const char *fmt, ...) {
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  return arag_err_set(&cat->err, st, "%s", msg);
-}
 
 static void item_free(arag_item *it) {
   if (!it || it->in_arena) return; /* the arena goes as a whole */
@@ -148,26 +136,22 @@ static int batch_grow(batch *b, int replaces) {
   return 1;
 }
 
-static arag_status batch_add(void *user, const cJSON *obj, char *err, size_t err_len) {
+static arag_status batch_add(void *user, const cJSON *obj, arag_error *err) {
   batch *b = (batch *)user;
   arag_catalog *cat = b->cat;
   arag_item *it = (arag_item *)malloc(sizeof(*it));
-  if (!it) {
-    snprintf(err, err_len, "out of memory");
-    return ARAG_E_NOMEM;
-  }
-  arag_status st = arag_item_parse(obj, &cat->lim, cat->dim, 1, it, err, err_len);
+  if (!it) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
+  arag_status st = arag_item_parse(obj, &cat->lim, cat->dim, 1, it, err);
   if (st != ARAG_OK) {
     free(it);
     return st;
   }
   int replaces = arag_id_map_get(&cat->map, it->id, it->id_len) != NULL;
   if (!replaces && cat->map.n >= cat->lim.max_rows) {
-    snprintf(err, err_len, "the catalog is full: max_rows %u items", cat->lim.max_rows);
-    st = ARAG_E_LIMIT;
+    st = arag_err_set(err, ARAG_E_LIMIT, "the catalog is full: max_rows %u items",
+                      cat->lim.max_rows);
   } else if (!batch_grow(b, replaces) || !arag_id_map_reserve(&cat->map, cat->map.n + 1)) {
-    snprintf(err, err_len, "out of memory");
-    st = ARAG_E_NOMEM;
+    st = arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   } else {
     size_t row_bytes = arag_index_row_bytes(cat->ix);
     if (replaces)
@@ -175,7 +159,8 @@ static arag_status batch_add(void *user, const cJSON *obj, char *err, size_t err
     st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim);
     if (st == ARAG_E_LIMIT && arag_index_compact(cat->ix) == ARAG_OK)
       st = arag_index_add(cat->ix, it->id, it->id_len, it->vec, cat->dim); /* deleted rows freed */
-    if (st != ARAG_OK) snprintf(err, err_len, "index: %s", arag_index_last_error(cat->ix));
+    if (st != ARAG_OK)
+      arag_err_set(err, st, "index: %s", arag_err_text(arag_index_last_error(cat->ix)));
   }
   if (st != ARAG_OK) {
     item_free(it);
@@ -238,17 +223,15 @@ static int reserve_terms(arag_term_df *t, const batch *b) {
 arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len) {
   if (!cat) return ARAG_E_INVALID;
   batch b = {cat, NULL, NULL, 0, 0, NULL, 0, 0};
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
-  arag_status st = arag_json_each(json, len, batch_add, &b, msg, sizeof(msg));
+  arag_error err;
+  arag_status st = arag_json_each(json, len, batch_add, &b, &err);
   if (st == ARAG_OK && (!reserve_terms(&cat->terms, &b) || !reserve_terms(&cat->text_terms, &b) ||
-                        !reserve_terms(&cat->leads, &b))) {
-    st = ARAG_E_NOMEM;
-    snprintf(msg, sizeof msg, "out of memory");
-  }
+                        !reserve_terms(&cat->leads, &b)))
+    st = arag_err_set(&err, ARAG_E_NOMEM, "out of memory");
   if (st != ARAG_OK) {
     batch_roll_back(&b);
     batch_free(&b);
-    return set_err(cat, st, "%s", msg);
+    return arag_err_set(&cat->err, st, "%s", arag_err_text(err.message));
   }
   for (size_t i = 0; i < b.n; i++) {
     if (b.undo[i]) {
@@ -269,13 +252,14 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
 
 arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len) {
   if (!cat) return ARAG_E_INVALID;
-  if (!id || id_len == 0) return set_err(cat, ARAG_E_INVALID, "empty id");
+  if (!id || id_len == 0) return arag_err_set(&cat->err, ARAG_E_INVALID, "empty id");
   arag_item *it = (arag_item *)arag_id_map_get(&cat->map, id, id_len);
   if (!it)
-    return set_err(cat, ARAG_E_NOT_FOUND, "no item with id \"%.*s\"",
-                   (int)(id_len > 64 ? 64 : id_len), id);
+    return arag_err_set(&cat->err, ARAG_E_NOT_FOUND, "no item with id \"%.*s\"",
+                        (int)(id_len > 64 ? 64 : id_len), id);
   arag_status st = arag_index_remove(cat->ix, id, id_len);
-  if (st != ARAG_OK) return set_err(cat, st, "index: %s", arag_index_last_error(cat->ix));
+  if (st != ARAG_OK)
+    return arag_err_set(&cat->err, st, "index: %s", arag_err_text(arag_index_last_error(cat->ix)));
   arag_id_map_remove(&cat->map, id, id_len);
   arag_term_df_count(&cat->terms, it, -1);
   arag_term_df_count(&cat->text_terms, it, -1);
@@ -299,13 +283,13 @@ size_t arag_catalog_memory_bytes(const arag_catalog *cat) {
 arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_len,
                                    const char **json, size_t *len) {
   if (!cat) return ARAG_E_INVALID;
-  if (!json || !len) return set_err(cat, ARAG_E_INVALID, "json or len is NULL");
+  if (!json || !len) return arag_err_set(&cat->err, ARAG_E_INVALID, "json or len is NULL");
   *json = NULL;
   *len = 0;
   const arag_item *it = id && id_len ? arag_catalog_find(cat, id, id_len) : NULL;
   if (!it)
-    return set_err(cat, id && id_len ? ARAG_E_NOT_FOUND : ARAG_E_INVALID,
-                   "no item with id \"%.*s\"", (int)(id_len > 64 ? 64 : id_len), id ? id : "");
+    return arag_err_set(&cat->err, id && id_len ? ARAG_E_NOT_FOUND : ARAG_E_INVALID,
+                        "no item with id \"%.*s\"", (int)(id_len > 64 ? 64 : id_len), id ? id : "");
   arag_sb b;
   arag_sb_init(&b);
   int first = 1;
@@ -353,7 +337,7 @@ arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_
   arag_sb_append(&b, "}", 1);
   size_t n = 0;
   char *out = arag_sb_take(&b, &n);
-  if (!out) return set_err(cat, ARAG_E_NOMEM, "out of memory writing an item");
+  if (!out) return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory writing an item");
   free(cat->item_json);
   cat->item_json = out;
   *json = out;
@@ -552,44 +536,44 @@ static void swap32(void *p, size_t n) {
 
 #define REFUSE(st_, ...)                                                                           \
   do {                                                                                             \
-    st = set_err(cat, (st_), __VA_ARGS__);                                                         \
+    st = arag_err_set(&cat->err, (st_), __VA_ARGS__);                                              \
     goto fail;                                                                                     \
   } while (0)
 
 arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len) {
   if (!cat) return ARAG_E_INVALID;
-  if (!bytes && len) return set_err(cat, ARAG_E_INVALID, "snapshot bytes are NULL");
+  if (!bytes && len) return arag_err_set(&cat->err, ARAG_E_INVALID, "snapshot bytes are NULL");
   arag_reader r;
   uint32_t version, dim = 0, dtype = 0, n = 0, lists = 0, stride = 0, zero = 0;
   uint64_t text_bytes = 0;
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
-  arag_status st =
-      arag_snap_open(bytes, len, ARAG_SNAP_CATALOG, 1, SNAP_VERSION, &version, &r, msg, sizeof msg);
-  if (st != ARAG_OK) return set_err(cat, st, "%s", msg);
+  arag_error e;
+  arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_CATALOG, 1, SNAP_VERSION, &version, &r, &e);
+  if (st != ARAG_OK) return arag_err_set(&cat->err, st, "%s", arag_err_text(e.message));
   if (!arag_reader_u32(&r, &dim) || !arag_reader_u32(&r, &dtype) || !arag_reader_u32(&r, &n) ||
       !arag_reader_u32(&r, &lists) || !arag_reader_u64(&r, &text_bytes) ||
       !arag_reader_u32(&r, &stride) || !arag_reader_u32(&r, &zero))
-    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its header");
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its header");
   uint32_t want_stride = dtype == ARAG_I8 ? (dim + 15) / 16 * 16 : (dim + 3) / 4 * 4;
   if (dim == 0 || (dtype != ARAG_F32 && dtype != ARAG_I8) || zero != 0 || stride != want_stride)
-    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot header is inconsistent (dim %u dtype %u)",
-                   dim, dtype);
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                        "catalog snapshot header is inconsistent (dim %u dtype %u)", dim, dtype);
   if (dim > cat->lim.max_dim)
-    return set_err(cat, ARAG_E_LIMIT, "catalog snapshot dim %u is above max_dim %u", dim,
-                   cat->lim.max_dim);
+    return arag_err_set(&cat->err, ARAG_E_LIMIT, "catalog snapshot dim %u is above max_dim %u", dim,
+                        cat->lim.max_dim);
   if (n > cat->lim.max_rows)
-    return set_err(cat, ARAG_E_LIMIT, "catalog snapshot has %u items, above max_rows %u", n,
-                   cat->lim.max_rows);
+    return arag_err_set(&cat->err, ARAG_E_LIMIT, "catalog snapshot has %u items, above max_rows %u",
+                        n, cat->lim.max_rows);
   /* The sections, by their sizes (bounded by the bytes there are). */
   size_t row_size = dtype == ARAG_I8 ? stride : (size_t)stride * 4, rows_len, recs_len;
   const size_t record = version >= 2 ? ITEM_RECORD : ITEM_RECORD_V1;
   if (!arag_size_mul(row_size + (dtype == ARAG_I8 ? 4 : 0), n, &rows_len) ||
       !arag_size_mul(record, n, &recs_len) || rows_len > arag_reader_left(&r))
-    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its rows");
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its rows");
   uint8_t *rows = (uint8_t *)arag_reader_view(&r, (size_t)n * row_size);
   float *scales = (float *)(void *)arag_reader_view(&r, dtype == ARAG_I8 ? (size_t)n * 4 : 0);
   const uint8_t *recs = arag_reader_view(&r, recs_len);
-  if (!recs) return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its items");
+  if (!recs)
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its items");
   /* Item records: counts and numbers. */
   uint64_t n_rel = 0, n_lists = 0;
   arag_reader rr;
@@ -603,24 +587,25 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
     arag_reader_f64(&rr, &pop);
     if (version >= 2) arag_reader_u32(&rr, &flags);
     if (flags > 1)
-      return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot item %u has unknown flags %u", i,
-                     flags);
+      return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                          "catalog snapshot item %u has unknown flags %u", i, flags);
     if (nc > ARAG_ITEM_MAX_CATEGORIES || nr > ARAG_ITEM_MAX_RELATED)
-      return set_err(cat, ARAG_E_CORRUPT,
-                     "catalog snapshot item %u has %u categories and %u "
-                     "related items",
-                     i, nc, nr);
+      return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                          "catalog snapshot item %u has %u categories and %u "
+                          "related items",
+                          i, nc, nr);
     if (!number_ok(price) || !number_ok(pop))
-      return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot item %u has an infinite number", i);
+      return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                          "catalog snapshot item %u has an infinite number", i);
     n_rel += nr;
     n_lists += (uint64_t)nc + nr;
   }
   if (n_lists != lists)
-    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot list count %u does not match its items",
-                   lists);
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                        "catalog snapshot list count %u does not match its items", lists);
   float *weights = (float *)(void *)arag_reader_view(&r, (size_t)n_rel * 4);
   if (!weights || text_bytes > arag_reader_left(&r))
-    return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot truncated in its text");
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its text");
   char *text = (char *)arag_reader_view(&r, (size_t)text_bytes);
   const uint16_t probe = 1;
   if (*(const uint8_t *)&probe != 1) { /* the wire is little endian: turn it around in place */
@@ -630,7 +615,7 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   }
   for (uint64_t k = 0; k < n_rel; k++)
     if (!isfinite(weights[k]) || !(weights[k] >= 0.0f))
-      return set_err(cat, ARAG_E_CORRUPT, "catalog snapshot has a bad related weight");
+      return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot has a bad related weight");
 
   arag_budget budget = {cat->lim.max_restore_bytes};
   arag_index *ix = NULL;
@@ -706,14 +691,15 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   }
   if (at != end) REFUSE(ARAG_E_CORRUPT, "catalog snapshot has text past its last item");
   /* The index, on the rows where they lie; it refuses repeated ids and bad rows. */
-  st = arag_index_create(dim, (arag_dtype)dtype, ARAG_COSINE, 0, &cat->lim, &ix);
-  if (st != ARAG_OK) REFUSE(st, "out of memory restoring the catalog");
+  arag_error ierr;
+  st = arag_index_create_err(dim, (arag_dtype)dtype, ARAG_COSINE, 0, &cat->lim, &ix, &ierr);
+  if (st != ARAG_OK) REFUSE(st, "catalog snapshot: %s", arag_err_text(ierr.message));
   st = arag_index_borrow_rows(ix, n, ids, id_lens, rows, scales, text, text_bytes, &budget);
-  if (st != ARAG_OK) REFUSE(st, "catalog snapshot: %s", arag_index_last_error(ix));
+  if (st != ARAG_OK) REFUSE(st, "catalog snapshot: %s", arag_err_text(arag_index_last_error(ix)));
   for (i = 0; i < n; i++) arag_id_map_put(&map, items[i].id, items[i].id_len, &items[i], NULL);
-  st = arag_term_df_read(&terms, &r, n, &budget, msg, sizeof msg);
-  if (st == ARAG_OK) st = arag_term_df_read(&text_terms, &r, n, &budget, msg, sizeof msg);
-  if (st != ARAG_OK) REFUSE(st, "%s", msg);
+  st = arag_term_df_read(&terms, &r, n, &budget, &e);
+  if (st == ARAG_OK) st = arag_term_df_read(&text_terms, &r, n, &budget, &e);
+  if (st != ARAG_OK) REFUSE(st, "%s", arag_err_text(e.message));
   if (arag_reader_left(&r) != 0)
     REFUSE(ARAG_E_CORRUPT, "catalog snapshot has %zu unexpected trailing bytes",
            arag_reader_left(&r));
@@ -763,12 +749,14 @@ fail:
 
 arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t len) {
   if (!cat) return ARAG_E_INVALID;
-  if (!bytes && len) return set_err(cat, ARAG_E_INVALID, "snapshot bytes are NULL");
+  if (!bytes && len) return arag_err_set(&cat->err, ARAG_E_INVALID, "snapshot bytes are NULL");
   if (len > cat->lim.max_restore_bytes)
-    return set_err(cat, ARAG_E_LIMIT, "a %zu-byte snapshot is more than max_restore_bytes %u", len,
-                   cat->lim.max_restore_bytes);
+    return arag_err_set(&cat->err, ARAG_E_LIMIT,
+                        "a %zu-byte snapshot is more than max_restore_bytes %u", len,
+                        cat->lim.max_restore_bytes);
   uint8_t *copy = (uint8_t *)malloc(len ? len : 1);
-  if (!copy) return set_err(cat, ARAG_E_NOMEM, "out of memory for a copy of the snapshot");
+  if (!copy)
+    return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory for a copy of the snapshot");
   if (len) memcpy(copy, bytes, len);
   arag_status st = arag_catalog_restore_take(cat, copy, len);
   if (st != ARAG_OK) free(copy);

@@ -9,7 +9,6 @@
 #include "sort.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -66,16 +65,6 @@ static void drop_zero_vec(arag_item *it, uint32_t dim) {
     if (it->vec[d] != 0.0f) return;
   free(it->vec);
   it->vec = NULL;
-}
-
-static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) ARAG_PRINTF(3, 4);
-static arag_status set_err(arag_history *h, arag_status st, const char *fmt, ...) {
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
-  return arag_err_set(&h->err, st, "%s", msg);
 }
 
 static int later(double ts_a, uint64_t seq_a, double ts_b, uint64_t seq_b) {
@@ -146,10 +135,10 @@ size_t arag_history_max_bytes(const arag_history *h) { return h ? h->max_bytes :
 
 arag_status arag_history_set_max_bytes(arag_history *h, size_t max_bytes) {
   if (!h) return ARAG_E_INVALID;
-  if (max_bytes == 0) return set_err(h, ARAG_E_INVALID, "max_bytes must be at least 1");
+  if (max_bytes == 0) return arag_err_set(&h->err, ARAG_E_INVALID, "max_bytes must be at least 1");
   if (h->bytes > max_bytes)
-    return set_err(h, ARAG_E_LIMIT, "the history takes %zu bytes, more than %zu", h->bytes,
-                   max_bytes);
+    return arag_err_set(&h->err, ARAG_E_LIMIT, "the history takes %zu bytes, more than %zu",
+                        h->bytes, max_bytes);
   h->max_bytes = max_bytes;
   return ARAG_OK;
 }
@@ -191,34 +180,29 @@ typedef struct ev_batch {
   size_t bytes; /* event_cost of the batch */
 } ev_batch;
 
-static arag_status ev_batch_add(void *user, const cJSON *obj, char *err, size_t err_len) {
+static arag_status ev_batch_add(void *user, const cJSON *obj, arag_error *err) {
   ev_batch *b = (ev_batch *)user;
-  if (b->h->n + b->n >= b->h->lim.max_rows) {
-    snprintf(err, err_len, "history would hold more than max_rows (%u) events", b->h->lim.max_rows);
-    return ARAG_E_LIMIT;
-  }
+  if (b->h->n + b->n >= b->h->lim.max_rows)
+    return arag_err_set(err, ARAG_E_LIMIT, "history would hold more than max_rows (%u) events",
+                        b->h->lim.max_rows);
   if (b->n == b->cap) {
     size_t cap = b->cap ? 2 * b->cap : 16;
     arag_event *ev = (arag_event *)realloc(b->ev, cap * sizeof(*ev));
     if (ev) b->ev = ev;
     int *has = (int *)realloc(b->has_ts, cap * sizeof(*has));
     if (has) b->has_ts = has;
-    if (!ev || !has) {
-      snprintf(err, err_len, "out of memory");
-      return ARAG_E_NOMEM;
-    }
+    if (!ev || !has) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
     b->cap = cap;
   }
   arag_status st =
-      arag_event_parse(obj, &b->h->lim, b->h->dim, &b->ev[b->n], &b->has_ts[b->n], err, err_len);
+      arag_event_parse(obj, &b->h->lim, b->h->dim, &b->ev[b->n], &b->has_ts[b->n], err);
   if (st != ARAG_OK) return st;
   b->bytes += event_cost(&b->ev[b->n].item, b->h->dim);
   b->n++;
-  if (b->h->bytes + b->bytes > b->h->max_bytes) {
-    snprintf(err, err_len, "history would take more than max_bytes (%zu bytes) of memory",
-             b->h->max_bytes);
-    return ARAG_E_LIMIT;
-  }
+  if (b->h->bytes + b->bytes > b->h->max_bytes)
+    return arag_err_set(err, ARAG_E_LIMIT,
+                        "history would take more than max_bytes (%zu bytes) of memory",
+                        b->h->max_bytes);
   return ARAG_OK;
 }
 
@@ -245,8 +229,8 @@ typedef struct update {
 arag_status arag_history_add_json(arag_history *h, const char *json, size_t len) {
   if (!h) return ARAG_E_INVALID;
   ev_batch b = {h, NULL, NULL, 0, 0, 0};
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
-  arag_status st = arag_json_each(json, len, ev_batch_add, &b, msg, sizeof(msg));
+  arag_error err;
+  arag_status st = arag_json_each(json, len, ev_batch_add, &b, &err);
   sort_key *keys = NULL;
   update *ups = NULL;
   arag_event *merged = NULL;
@@ -254,7 +238,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
   arag_id_map pending = {0};
   size_t n_ups = 0, n_new_ids = 0;
   if (st != ARAG_OK) {
-    set_err(h, st, "%s", msg);
+    arag_err_set(&h->err, st, "%s", arag_err_text(err.message));
     goto fail;
   }
   if (b.n == 0) goto done;
@@ -324,7 +308,7 @@ arag_status arag_history_add_json(arag_history *h, const char *json, size_t len)
     if (st != ARAG_OK) break;
   }
   if (st != ARAG_OK) {
-    set_err(h, st, "index: %s", arag_index_last_error(h->ix));
+    arag_err_set(&h->err, st, "index: %s", arag_err_text(arag_index_last_error(h->ix)));
     for (size_t u = applied; u-- > 0;) {
       const arag_item *it = &b.ev[ups[u].idx].item;
       if (!ups[u].rec) {
@@ -380,7 +364,7 @@ done:
   arag_id_map_free(&pending);
   return ARAG_OK;
 nomem:
-  st = set_err(h, ARAG_E_NOMEM, "out of memory");
+  st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
 fail:
   for (size_t u = 0; u < n_ups; u++)
     if (ups && ups[u].fresh) {
@@ -507,11 +491,11 @@ static int get_str(arag_reader *r, uint32_t max, char **out, uint32_t *len_out) 
 static arag_status str_status(arag_history *h, int rc) {
   switch (rc) {
   case 0:
-    return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot truncated");
   case -1:
-    return set_err(h, ARAG_E_LIMIT, "snapshot: a string is over the limits");
+    return arag_err_set(&h->err, ARAG_E_LIMIT, "snapshot: a string is over the limits");
   default:
-    return set_err(h, ARAG_E_NOMEM, "out of memory");
+    return arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
   }
 }
 
@@ -525,14 +509,16 @@ static arag_status read_event(arag_history *h, arag_reader *r, arag_event *e, ui
   if (!arag_reader_u64(r, seq) || !arag_reader_f64(r, &e->ts) || !arag_reader_u8(r, &kind) ||
       !arag_reader_f64(r, &e->rating) || !arag_reader_f64(r, &it->price) ||
       !arag_reader_f64(r, &it->popularity))
-    return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
-  if (kind > ARAG_EV_RATING) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad event kind");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot truncated");
+  if (kind > ARAG_EV_RATING)
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: bad event kind");
   e->kind = (arag_event_kind)kind;
   if (!isfinite(e->ts) || *seq >= next_seq)
-    return set_err(h, ARAG_E_CORRUPT, "snapshot: bad event time or number");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: bad event time or number");
   /* As in event JSON: a number is finite, or absent (NaN). */
   if (isinf(e->rating) || isinf(it->price) || isinf(it->popularity))
-    return set_err(h, ARAG_E_CORRUPT, "snapshot: a rating, price or popularity is not finite");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT,
+                        "snapshot: a rating, price or popularity is not finite");
   char **fields[4] = {&it->id, &it->title, &it->text, &it->brand};
   for (int f = 0; f < 4; f++) {
     int rc = get_str(r, f == 0 ? h->lim.max_id_bytes : h->lim.max_text_bytes, fields[f],
@@ -541,13 +527,14 @@ static arag_status read_event(arag_history *h, arag_reader *r, arag_event *e, ui
   }
   it->id_len = id_len;
   if (id_len == 0 || strlen(it->id) != id_len)
-    return set_err(h, ARAG_E_CORRUPT, "snapshot: bad id");
-  if (!arag_reader_u32(r, &ncat)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: bad id");
+  if (!arag_reader_u32(r, &ncat))
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot truncated");
   if (ncat > ARAG_ITEM_MAX_CATEGORIES)
-    return set_err(h, ARAG_E_CORRUPT, "snapshot: too many categories");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: too many categories");
   if (ncat) {
     it->categories = (char **)calloc(ncat, sizeof(char *));
-    if (!it->categories) return set_err(h, ARAG_E_NOMEM, "out of memory");
+    if (!it->categories) return arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
     for (uint32_t c = 0; c < ncat; c++) {
       int rc = get_str(r, h->lim.max_text_bytes, &it->categories[c], NULL);
       if (rc != 1) return str_status(h, rc);
@@ -555,28 +542,32 @@ static arag_status read_event(arag_history *h, arag_reader *r, arag_event *e, ui
     }
   }
   uint8_t has_vec;
-  if (!arag_reader_u8(r, &has_vec)) return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
-  if (has_vec > 1) return set_err(h, ARAG_E_CORRUPT, "snapshot: bad vector flag");
+  if (!arag_reader_u8(r, &has_vec))
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot truncated");
+  if (has_vec > 1) return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: bad vector flag");
   if (has_vec && arag_reader_left(r) < 4 * (size_t)h->dim)
-    return set_err(h, ARAG_E_CORRUPT, "snapshot truncated");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot truncated");
   *bytes += event_cost(it, h->dim);
   if (*bytes > h->max_bytes)
-    return set_err(h, ARAG_E_LIMIT, "snapshot would take more than max_bytes (%zu bytes) of memory",
-                   h->max_bytes);
+    return arag_err_set(&h->err, ARAG_E_LIMIT,
+                        "snapshot would take more than max_bytes (%zu bytes) of memory",
+                        h->max_bytes);
   it->vec = (float *)malloc(4 * (size_t)h->dim);
-  if (!it->vec) return set_err(h, ARAG_E_NOMEM, "out of memory");
+  if (!it->vec) return arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
   if (!has_vec) {
     if (arag_embed_item(it, h->dim, it->vec) != ARAG_OK)
-      return set_err(h, ARAG_E_NOMEM, "out of memory");
+      return arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
     return ARAG_OK;
   }
   double ss = 0.0;
   for (uint32_t d = 0; d < h->dim; d++) {
     arag_reader_f32(r, &it->vec[d]); /* cannot fail: the length was checked above */
-    if (!isfinite(it->vec[d])) return set_err(h, ARAG_E_CORRUPT, "snapshot: non-finite vector");
+    if (!isfinite(it->vec[d]))
+      return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: non-finite vector");
     ss += (double)it->vec[d] * it->vec[d];
   }
-  if (!(ss <= 3.0e38)) return set_err(h, ARAG_E_CORRUPT, "snapshot: vector norm overflows float");
+  if (!(ss <= 3.0e38))
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot: vector norm overflows float");
   return ARAG_OK;
 }
 
@@ -585,7 +576,7 @@ static arag_status open_snapshot(arag_history *h, const uint8_t *bytes, size_t l
                                  uint32_t *dim, uint32_t *n, uint64_t *next_seq) {
   if (len >= 4 && memcmp(bytes, SNAP_V1_MAGIC, 4) == 0) {
     if (len < SNAP_V1_HEADER + 8)
-      return set_err(h, ARAG_E_CORRUPT, "not a history snapshot (too short)");
+      return arag_err_set(&h->err, ARAG_E_CORRUPT, "not a history snapshot (too short)");
     uint32_t version = 0;
     uint64_t total = 0;
     arag_reader_init(r, bytes + 4, SNAP_V1_HEADER - 4);
@@ -595,48 +586,52 @@ static arag_status open_snapshot(arag_history *h, const uint8_t *bytes, size_t l
     arag_reader_u64(r, next_seq);
     arag_reader_u64(r, &total);
     if (total != len)
-      return set_err(h, ARAG_E_CORRUPT, "snapshot length %zu, header says %llu", len,
-                     (unsigned long long)total);
+      return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot length %zu, header says %llu", len,
+                          (unsigned long long)total);
     if (!arag_checksum_ok(bytes, len))
-      return set_err(h, ARAG_E_CORRUPT, "snapshot checksum mismatch");
+      return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot checksum mismatch");
     if (version != 1)
-      return set_err(h, ARAG_E_VERSION, "history snapshot version %u, this build reads 1 and %u",
-                     version, SNAP_VERSION);
+      return arag_err_set(&h->err, ARAG_E_VERSION,
+                          "history snapshot version %u, this build reads 1 and %u", version,
+                          SNAP_VERSION);
     arag_reader_init(r, bytes + SNAP_V1_HEADER, len - SNAP_V1_HEADER - 8);
     return ARAG_OK;
   }
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
+  arag_error e;
   uint32_t version;
-  arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_HISTORY, SNAP_VERSION, SNAP_VERSION,
-                                  &version, r, msg, sizeof msg);
-  if (st != ARAG_OK) return set_err(h, st, "%s", msg);
+  arag_status st =
+      arag_snap_open(bytes, len, ARAG_SNAP_HISTORY, SNAP_VERSION, SNAP_VERSION, &version, r, &e);
+  if (st != ARAG_OK) return arag_err_set(&h->err, st, "%s", arag_err_text(e.message));
   if (!arag_reader_u32(r, dim) || !arag_reader_u32(r, n) || !arag_reader_u64(r, next_seq))
-    return set_err(h, ARAG_E_CORRUPT, "history snapshot truncated in its header");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "history snapshot truncated in its header");
   return ARAG_OK;
 }
 
 arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len) {
   if (!h) return ARAG_E_INVALID;
-  if (!bytes && len) return set_err(h, ARAG_E_INVALID, "NULL snapshot bytes");
+  if (!bytes && len) return arag_err_set(&h->err, ARAG_E_INVALID, "NULL snapshot bytes");
   arag_reader r;
   uint32_t dim = 0, n = 0;
   uint64_t next_seq = 0;
   arag_status st = open_snapshot(h, bytes, len, &r, &dim, &n, &next_seq);
   if (st != ARAG_OK) return st;
   if (dim != h->dim)
-    return set_err(h, ARAG_E_DIM, "snapshot dimension %u, history dimension %u", dim, h->dim);
+    return arag_err_set(&h->err, ARAG_E_DIM, "snapshot dimension %u, history dimension %u", dim,
+                        h->dim);
   if (n > h->lim.max_rows)
-    return set_err(h, ARAG_E_LIMIT, "snapshot has %u events, over max_rows %u", n, h->lim.max_rows);
+    return arag_err_set(&h->err, ARAG_E_LIMIT, "snapshot has %u events, over max_rows %u", n,
+                        h->lim.max_rows);
   /* Refuse counts the bytes cannot hold. */
   if (n > arag_reader_left(&r) / EVENT_MIN_BYTES)
-    return set_err(h, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
 
   /* The memory budget, first for the tables sized by the count, then event by event. */
   size_t used = 0;
   if ((uint64_t)n * (sizeof(arag_event) + sizeof(uint64_t) + 2 * 4 * (uint64_t)h->dim) >
       h->max_bytes)
-    return set_err(h, ARAG_E_LIMIT, "snapshot would take more than max_bytes (%zu bytes) of memory",
-                   h->max_bytes);
+    return arag_err_set(&h->err, ARAG_E_LIMIT,
+                        "snapshot would take more than max_bytes (%zu bytes) of memory",
+                        h->max_bytes);
   arag_event *ev = NULL;
   uint64_t *seqs = NULL;
   arag_id_map latest = {0};
@@ -645,7 +640,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
   seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*seqs));
   if (!ev || !seqs || !arag_id_map_reserve(&latest, n)) {
-    st = set_err(h, ARAG_E_NOMEM, "out of memory");
+    st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
     goto fail;
   }
   for (; got < n; got++) {
@@ -656,12 +651,12 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
     }
     if (got > 0 && !later(ev[got].ts, seqs[got], ev[got - 1].ts, seqs[got - 1])) {
       got++;
-      st = set_err(h, ARAG_E_CORRUPT, "snapshot events out of order");
+      st = arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot events out of order");
       goto fail;
     }
   }
   if (arag_reader_left(&r) != 0) {
-    st = set_err(h, ARAG_E_CORRUPT, "snapshot has trailing bytes");
+    st = arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot has trailing bytes");
     goto fail;
   }
   /* Latest event per id: the last occurrence in (ts, seq) order. */
@@ -673,7 +668,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
       if (rec) rec->id = (char *)malloc(it->id_len + 1);
       if (!rec || !rec->id) {
         if (rec) free(rec);
-        st = set_err(h, ARAG_E_NOMEM, "out of memory");
+        st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
         goto fail;
       }
       memcpy(rec->id, it->id, it->id_len + 1);
@@ -685,7 +680,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
   }
   st = arag_index_create(h->dim, ARAG_F32, ARAG_COSINE, 0, &h->lim, &ix);
   if (st != ARAG_OK) {
-    set_err(h, st, "cannot create the index");
+    arag_err_set(&h->err, st, "cannot create the index");
     goto fail;
   }
   for (size_t i = 0; i < n; i++) {
@@ -694,7 +689,7 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
     if (rec->seq != seqs[i]) continue;
     st = arag_index_add(ix, ev[i].item.id, ev[i].item.id_len, ev[i].item.vec, h->dim);
     if (st != ARAG_OK) {
-      set_err(h, st, "index: %s", arag_index_last_error(ix));
+      arag_err_set(&h->err, st, "index: %s", arag_err_text(arag_index_last_error(ix)));
       goto fail;
     }
   }

@@ -3,23 +3,13 @@
 #include "item.h"
 
 #include "embed.h"
+#include "errbuf.h"
 #include "json_alloc.h"
 
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-static arag_status fail(arag_status st, char *err, size_t err_len, const char *fmt, ...) {
-  if (err && err_len) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(err, err_len, fmt, ap);
-    va_end(ap);
-  }
-  return st;
-}
 
 static char *dup_bytes(const char *s, size_t n) {
   char *d = (char *)malloc(n + 1);
@@ -53,35 +43,35 @@ void arag_item_clear(arag_item *it) {
 
 /* Optional string field: absent or null -> "" ; wrong type -> ARAG_E_JSON. */
 static arag_status get_string(const cJSON *obj, const char *name, int required, size_t max_bytes,
-                              char **out, char *err, size_t err_len) {
+                              char **out, arag_error *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
   const char *s = "";
   size_t n = 0;
   if (!v || cJSON_IsNull(v)) {
-    if (required) return fail(ARAG_E_JSON, err, err_len, "missing \"%s\" (a string)", name);
+    if (required) return arag_err_set(err, ARAG_E_JSON, "missing \"%s\" (a string)", name);
   } else if (!cJSON_IsString(v) || !v->valuestring) {
-    return fail(ARAG_E_JSON, err, err_len, "\"%s\" must be a string", name);
+    return arag_err_set(err, ARAG_E_JSON, "\"%s\" must be a string", name);
   } else {
     s = v->valuestring;
     n = strlen(s);
     if (n > max_bytes)
-      return fail(ARAG_E_LIMIT, err, err_len, "\"%s\" is %zu bytes, over the limit of %zu", name, n,
-                  max_bytes);
+      return arag_err_set(err, ARAG_E_LIMIT, "\"%s\" is %zu bytes, over the limit of %zu", name, n,
+                          max_bytes);
   }
   *out = dup_bytes(s, n);
-  if (!*out) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  if (!*out) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   return ARAG_OK;
 }
 
 static arag_status get_number(const cJSON *obj, const char *name, double *out, int *present,
-                              char *err, size_t err_len) {
+                              arag_error *err) {
   const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
   *out = NAN;
   if (present) *present = 0;
   if (!v || cJSON_IsNull(v)) return ARAG_OK;
-  if (!cJSON_IsNumber(v)) return fail(ARAG_E_JSON, err, err_len, "\"%s\" must be a number", name);
+  if (!cJSON_IsNumber(v)) return arag_err_set(err, ARAG_E_JSON, "\"%s\" must be a number", name);
   if (!isfinite(v->valuedouble))
-    return fail(ARAG_E_JSON, err, err_len, "\"%s\" must be a finite number", name);
+    return arag_err_set(err, ARAG_E_JSON, "\"%s\" must be a finite number", name);
   *out = v->valuedouble;
   if (present) *present = 1;
   return ARAG_OK;
@@ -104,153 +94,151 @@ static char *brand_from_text(const char *text) {
 
 /* "related": {"<item id>": weight, ...}: at most ARAG_ITEM_MAX_RELATED entries,
  * ids of 1..max_id_bytes bytes, weights finite and >= 0 (as f32). */
-static arag_status get_related(const cJSON *obj, const arag_limits *lim, arag_item *it, char *err,
-                               size_t err_len) {
+static arag_status get_related(const cJSON *obj, const arag_limits *lim, arag_item *it,
+                               arag_error *err) {
   const cJSON *rel = cJSON_GetObjectItemCaseSensitive(obj, "related");
   if (!rel || cJSON_IsNull(rel)) return ARAG_OK;
   if (!cJSON_IsObject(rel))
-    return fail(ARAG_E_JSON, err, err_len, "\"related\" must be an object of id: weight");
+    return arag_err_set(err, ARAG_E_JSON, "\"related\" must be an object of id: weight");
   int n = cJSON_GetArraySize(rel);
   if (n > ARAG_ITEM_MAX_RELATED)
-    return fail(ARAG_E_LIMIT, err, err_len, "\"related\" has %d entries, over the limit of %d", n,
-                ARAG_ITEM_MAX_RELATED);
+    return arag_err_set(err, ARAG_E_LIMIT, "\"related\" has %d entries, over the limit of %d", n,
+                        ARAG_ITEM_MAX_RELATED);
   if (n == 0) return ARAG_OK;
   it->related_ids = (char **)calloc((size_t)n, sizeof(char *));
   it->related_w = (float *)calloc((size_t)n, sizeof(float));
-  if (!it->related_ids || !it->related_w) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  if (!it->related_ids || !it->related_w) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   const cJSON *r;
   cJSON_ArrayForEach(r, rel) {
     const char *key = r->string ? r->string : "";
     size_t kl = strlen(key);
-    if (kl == 0) return fail(ARAG_E_INVALID, err, err_len, "\"related\" has an empty id");
+    if (kl == 0) return arag_err_set(err, ARAG_E_INVALID, "\"related\" has an empty id");
     if (kl > lim->max_id_bytes)
-      return fail(ARAG_E_LIMIT, err, err_len, "\"related\" id is %zu bytes, over max_id_bytes %u",
-                  kl, lim->max_id_bytes);
+      return arag_err_set(err, ARAG_E_LIMIT, "\"related\" id is %zu bytes, over max_id_bytes %u",
+                          kl, lim->max_id_bytes);
     if (!cJSON_IsNumber(r))
-      return fail(ARAG_E_JSON, err, err_len, "\"related\"[\"%.64s\"] must be a number", key);
+      return arag_err_set(err, ARAG_E_JSON, "\"related\"[\"%.64s\"] must be a number", key);
     float w = (float)r->valuedouble;
     if (!isfinite(r->valuedouble) || !isfinite(w) || !(w >= 0.0f))
-      return fail(ARAG_E_INVALID, err, err_len,
-                  "\"related\"[\"%.64s\"] must be a finite number >= 0", key);
+      return arag_err_set(err, ARAG_E_INVALID,
+                          "\"related\"[\"%.64s\"] must be a finite number >= 0", key);
     it->related_ids[it->n_related] = dup_bytes(key, kl);
-    if (!it->related_ids[it->n_related]) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+    if (!it->related_ids[it->n_related]) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
     it->related_w[it->n_related++] = w;
   }
   return ARAG_OK;
 }
 
 static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32_t dim,
-                                int require_title, arag_item *it, char *err, size_t err_len) {
+                                int require_title, arag_item *it, arag_error *err) {
   arag_status st;
-  if (!cJSON_IsObject(obj)) return fail(ARAG_E_JSON, err, err_len, "expected a JSON object");
+  if (!cJSON_IsObject(obj)) return arag_err_set(err, ARAG_E_JSON, "expected a JSON object");
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
   if (!id || !cJSON_IsString(id) || !id->valuestring)
-    return fail(ARAG_E_JSON, err, err_len, "\"id\" must be a string");
+    return arag_err_set(err, ARAG_E_JSON, "\"id\" must be a string");
   size_t id_len = strlen(id->valuestring);
-  if (id_len == 0) return fail(ARAG_E_INVALID, err, err_len, "\"id\" is empty");
+  if (id_len == 0) return arag_err_set(err, ARAG_E_INVALID, "\"id\" is empty");
   if (id_len > lim->max_id_bytes)
-    return fail(ARAG_E_LIMIT, err, err_len, "\"id\" is %zu bytes, over max_id_bytes %u", id_len,
-                lim->max_id_bytes);
+    return arag_err_set(err, ARAG_E_LIMIT, "\"id\" is %zu bytes, over max_id_bytes %u", id_len,
+                        lim->max_id_bytes);
   it->id = dup_bytes(id->valuestring, id_len);
-  if (!it->id) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  if (!it->id) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   it->id_len = (uint32_t)id_len;
 
-  if ((st = get_string(obj, "title", require_title, lim->max_text_bytes, &it->title, err,
-                       err_len)) != ARAG_OK)
+  if ((st = get_string(obj, "title", require_title, lim->max_text_bytes, &it->title, err)) !=
+      ARAG_OK)
     return st;
-  if ((st = get_string(obj, "text", 0, lim->max_text_bytes, &it->text, err, err_len)) != ARAG_OK)
-    return st;
-  if ((st = get_string(obj, "brand", 0, lim->max_text_bytes, &it->brand, err, err_len)) != ARAG_OK)
+  if ((st = get_string(obj, "text", 0, lim->max_text_bytes, &it->text, err)) != ARAG_OK) return st;
+  if ((st = get_string(obj, "brand", 0, lim->max_text_bytes, &it->brand, err)) != ARAG_OK)
     return st;
   if (!it->brand[0] && it->text[0]) {
     free(it->brand);
     it->brand = brand_from_text(it->text);
-    if (!it->brand) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+    if (!it->brand) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   }
-  if ((st = get_string(obj, "group", 0, lim->max_text_bytes, &it->group, err, err_len)) != ARAG_OK)
+  if ((st = get_string(obj, "group", 0, lim->max_text_bytes, &it->group, err)) != ARAG_OK)
     return st;
   const cJSON *rp = cJSON_GetObjectItemCaseSensitive(obj, "repeat_purchase");
   if (rp && !cJSON_IsNull(rp)) {
     if (!cJSON_IsBool(rp))
-      return fail(ARAG_E_JSON, err, err_len, "\"repeat_purchase\" must be true or false");
+      return arag_err_set(err, ARAG_E_JSON, "\"repeat_purchase\" must be true or false");
     it->repeat_purchase = cJSON_IsTrue(rp) ? 1 : 0;
   }
 
   const cJSON *cats = cJSON_GetObjectItemCaseSensitive(obj, "categories");
   if (cats && !cJSON_IsNull(cats)) {
     if (!cJSON_IsArray(cats))
-      return fail(ARAG_E_JSON, err, err_len, "\"categories\" must be an array of strings");
+      return arag_err_set(err, ARAG_E_JSON, "\"categories\" must be an array of strings");
     int n = cJSON_GetArraySize(cats);
     if (n > ARAG_ITEM_MAX_CATEGORIES)
-      return fail(ARAG_E_LIMIT, err, err_len, "\"categories\" has %d entries, over the limit of %d",
-                  n, ARAG_ITEM_MAX_CATEGORIES);
+      return arag_err_set(err, ARAG_E_LIMIT, "\"categories\" has %d entries, over the limit of %d",
+                          n, ARAG_ITEM_MAX_CATEGORIES);
     if (n > 0) {
       it->categories = (char **)calloc((size_t)n, sizeof(char *));
-      if (!it->categories) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+      if (!it->categories) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
       const cJSON *c;
       cJSON_ArrayForEach(c, cats) {
         if (!cJSON_IsString(c) || !c->valuestring)
-          return fail(ARAG_E_JSON, err, err_len, "\"categories\"[%u] must be a string",
-                      it->n_categories);
+          return arag_err_set(err, ARAG_E_JSON, "\"categories\"[%u] must be a string",
+                              it->n_categories);
         size_t cl = strlen(c->valuestring);
         if (cl > lim->max_text_bytes)
-          return fail(ARAG_E_LIMIT, err, err_len,
-                      "\"categories\"[%u] is %zu bytes, over max_text_bytes %u", it->n_categories,
-                      cl, lim->max_text_bytes);
+          return arag_err_set(err, ARAG_E_LIMIT,
+                              "\"categories\"[%u] is %zu bytes, over max_text_bytes %u",
+                              it->n_categories, cl, lim->max_text_bytes);
         it->categories[it->n_categories] = dup_bytes(c->valuestring, cl);
         if (!it->categories[it->n_categories])
-          return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+          return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
         it->n_categories++;
       }
     }
   }
 
-  if ((st = get_number(obj, "price", &it->price, NULL, err, err_len)) != ARAG_OK) return st;
-  if ((st = get_number(obj, "popularity", &it->popularity, NULL, err, err_len)) != ARAG_OK)
-    return st;
-  if ((st = get_related(obj, lim, it, err, err_len)) != ARAG_OK) return st;
+  if ((st = get_number(obj, "price", &it->price, NULL, err)) != ARAG_OK) return st;
+  if ((st = get_number(obj, "popularity", &it->popularity, NULL, err)) != ARAG_OK) return st;
+  if ((st = get_related(obj, lim, it, err)) != ARAG_OK) return st;
 
-  if (dim == 0) return fail(ARAG_E_INVALID, err, err_len, "dimension 0");
+  if (dim == 0) return arag_err_set(err, ARAG_E_INVALID, "dimension 0");
   it->vec = (float *)malloc((size_t)dim * sizeof(float));
-  if (!it->vec) return fail(ARAG_E_NOMEM, err, err_len, "out of memory");
+  if (!it->vec) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
 
   const cJSON *vecj = cJSON_GetObjectItemCaseSensitive(obj, "vector");
   if (vecj && !cJSON_IsNull(vecj)) {
     if (!cJSON_IsArray(vecj))
-      return fail(ARAG_E_JSON, err, err_len, "\"vector\" must be an array of numbers");
+      return arag_err_set(err, ARAG_E_JSON, "\"vector\" must be an array of numbers");
     int n = cJSON_GetArraySize(vecj);
     if ((uint32_t)n > lim->max_dim)
-      return fail(ARAG_E_LIMIT, err, err_len, "\"vector\" has %d numbers, over max_dim %u", n,
-                  lim->max_dim);
+      return arag_err_set(err, ARAG_E_LIMIT, "\"vector\" has %d numbers, over max_dim %u", n,
+                          lim->max_dim);
     if ((uint32_t)n != dim)
-      return fail(ARAG_E_DIM, err, err_len, "\"vector\" has %d numbers, expected %u", n, dim);
+      return arag_err_set(err, ARAG_E_DIM, "\"vector\" has %d numbers, expected %u", n, dim);
     const cJSON *x;
     uint32_t i = 0;
     double ss = 0.0;
     cJSON_ArrayForEach(x, vecj) {
       if (!cJSON_IsNumber(x))
-        return fail(ARAG_E_JSON, err, err_len, "\"vector\"[%u] must be a number", i);
+        return arag_err_set(err, ARAG_E_JSON, "\"vector\"[%u] must be a number", i);
       float f = (float)x->valuedouble;
       if (!isfinite(f))
-        return fail(ARAG_E_NONFINITE, err, err_len, "\"vector\"[%u] is not finite (as f32)", i);
+        return arag_err_set(err, ARAG_E_NONFINITE, "\"vector\"[%u] is not finite (as f32)", i);
       it->vec[i++] = f;
       ss += (double)f * (double)f;
     }
     if (!(ss <= 3.0e38))
-      return fail(ARAG_E_NONFINITE, err, err_len, "\"vector\" norm overflows float");
+      return arag_err_set(err, ARAG_E_NONFINITE, "\"vector\" norm overflows float");
     return ARAG_OK;
   }
   st = arag_embed_item(it, dim, it->vec);
-  if (st != ARAG_OK) return fail(st, err, err_len, "out of memory while embedding");
+  if (st != ARAG_OK) return arag_err_set(err, st, "out of memory while embedding");
   return ARAG_OK;
 }
 
 arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
-                            int require_title, arag_item *out, char *err, size_t err_len) {
+                            int require_title, arag_item *out, arag_error *err) {
   memset(out, 0, sizeof(*out));
   out->price = NAN;
   out->popularity = NAN;
-  arag_status st = parse_fields(obj, lim, dim, require_title, out, err, err_len);
+  arag_status st = parse_fields(obj, lim, dim, require_title, out, err);
   if (st != ARAG_OK) arag_item_clear(out);
   return st;
 }
@@ -263,17 +251,17 @@ const char *arag_event_kind_name(arag_event_kind kind, arag_event_kind fallback)
 }
 
 arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
-                             arag_event *out, int *has_ts, char *err, size_t err_len) {
+                             arag_event *out, int *has_ts, arag_error *err) {
   memset(out, 0, sizeof(*out));
   out->kind = ARAG_EV_PURCHASE;
   out->rating = NAN;
   out->ts = 0.0;
   *has_ts = 0;
-  arag_status st = arag_item_parse(obj, lim, dim, 0, &out->item, err, err_len);
+  arag_status st = arag_item_parse(obj, lim, dim, 0, &out->item, err);
   if (st != ARAG_OK) return st;
-  if ((st = get_number(obj, "ts", &out->ts, has_ts, err, err_len)) != ARAG_OK) goto bad;
+  if ((st = get_number(obj, "ts", &out->ts, has_ts, err)) != ARAG_OK) goto bad;
   if (!*has_ts) out->ts = 0.0;
-  if ((st = get_number(obj, "rating", &out->rating, NULL, err, err_len)) != ARAG_OK) goto bad;
+  if ((st = get_number(obj, "rating", &out->rating, NULL, err)) != ARAG_OK) goto bad;
   const cJSON *k = cJSON_GetObjectItemCaseSensitive(obj, "kind");
   if (k && !cJSON_IsNull(k)) {
     int found = -1;
@@ -281,8 +269,8 @@ arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t 
       for (int i = 0; i < ARAG_EV_KINDS; i++)
         if (strcmp(k->valuestring, arag_event_kind_names[i]) == 0) found = i;
     if (found < 0) {
-      st = fail(ARAG_E_JSON, err, err_len,
-                "\"kind\" must be one of \"view\", \"cart\", \"purchase\", \"rating\"");
+      st = arag_err_set(err, ARAG_E_JSON,
+                        "\"kind\" must be one of \"view\", \"cart\", \"purchase\", \"rating\"");
       goto bad;
     }
     out->kind = (arag_event_kind)found;
@@ -354,16 +342,6 @@ static const char *skip_space(const char *p, const char *end, size_t *line) {
   return p;
 }
 
-static arag_status prefixed(arag_status st, char *err, size_t err_len, const char *where,
-                            size_t n) {
-  if (err && err_len) {
-    char tmp[512];
-    snprintf(tmp, sizeof(tmp), "%s", err);
-    snprintf(err, err_len, "%s %zu: %s", where, n, tmp);
-  }
-  return st;
-}
-
 /* Line of the first \u0000 escape in JSON text (0: none). Strings are
  * NUL-terminated C strings inside the library, so an escaped NUL would cut an
  * id or a title short without notice: it is refused instead. */
@@ -386,44 +364,44 @@ static size_t nul_escape_line(const char *s, size_t len) {
  * "<where> <n>" (an array element, 0-based, or the line it starts on) and a syntax
  * error as "line L: <bad>". */
 static arag_status each_one(const char **p, const char *end, size_t *line, const char *where,
-                            size_t n, const char *bad, arag_json_each_fn fn, void *user, char *err,
-                            size_t err_len) {
+                            size_t n, const char *bad, arag_json_each_fn fn, void *user,
+                            arag_error *err) {
   const char *stop = NULL;
   unsigned long failures = arag_json_alloc_failures();
   cJSON *obj = *p < end ? cJSON_ParseWithLengthOpts(*p, (size_t)(end - *p), &stop, 0) : NULL;
   if (!obj && arag_json_alloc_failures() != failures)
-    return fail(ARAG_E_NOMEM, err, err_len, "%s %zu: out of memory", where, n);
+    return arag_err_set(err, ARAG_E_NOMEM, "%s %zu: out of memory", where, n);
   if (!obj) {
     size_t eline = *line;
     if (stop)
       for (const char *q = *p; q < stop && q < end; q++) eline += *q == '\n';
-    return fail(ARAG_E_JSON, err, err_len, "line %zu: %s", eline, bad);
+    return arag_err_set(err, ARAG_E_JSON, "line %zu: %s", eline, bad);
   }
   if (!cJSON_IsObject(obj)) {
     cJSON_Delete(obj);
-    return fail(ARAG_E_JSON, err, err_len, "%s %zu: expected a JSON object", where, n);
+    return arag_err_set(err, ARAG_E_JSON, "%s %zu: expected a JSON object", where, n);
   }
-  arag_status st = fn(user, obj, err, err_len);
+  arag_status st = fn(user, obj, err);
   cJSON_Delete(obj);
-  if (st != ARAG_OK) return prefixed(st, err, err_len, where, n);
+  if (st != ARAG_OK) return arag_err_prefix(err, st, "%s %zu", where, n);
   for (const char *q = *p; q < stop; q++) *line += *q == '\n';
   *p = skip_space(stop, end, line);
   return ARAG_OK;
 }
 
 arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
-                           char *err, size_t err_len) {
-  if (err && err_len) err[0] = '\0';
-  if (!json && len) return fail(ARAG_E_INVALID, err, err_len, "NULL JSON text");
+                           arag_error *err) {
+  arag_err_clear(err);
+  if (!json && len) return arag_err_set(err, ARAG_E_INVALID, "NULL JSON text");
   const char *end = json + len;
   size_t line = 1;
   if (len >= 3 && memcmp(json, "\xEF\xBB\xBF", 3) == 0) json += 3; /* UTF-8 byte order mark */
   const char *p = json ? skip_space(json, end, &line) : NULL;
-  if (!p || p == end) return fail(ARAG_E_JSON, err, err_len, "empty input: no JSON value");
+  if (!p || p == end) return arag_err_set(err, ARAG_E_JSON, "empty input: no JSON value");
   size_t nul_line = nul_escape_line(p, (size_t)(end - p));
   if (nul_line)
-    return fail(ARAG_E_JSON, err, err_len, "line %zu: a string contains \\u0000 (NUL)",
-                line + nul_line - 1);
+    return arag_err_set(err, ARAG_E_JSON, "line %zu: a string contains \\u0000 (NUL)",
+                        line + nul_line - 1);
   if (*p == '[') {
     /* Element by element, so that only one element's tree exists at a time (a
      * catalog of thousands of items would otherwise be parsed whole first). A
@@ -431,24 +409,23 @@ arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, v
     p = skip_space(p + 1, end, &line);
     if (p < end && *p == ']') {
       p = skip_space(p + 1, end, &line);
-      if (p != end) return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
+      if (p != end) return arag_err_set(err, ARAG_E_JSON, "line %zu: malformed JSON array", line);
       return ARAG_OK;
     }
     for (size_t i = 0;; i++) {
       arag_status st =
-          each_one(&p, end, &line, "element", i, "malformed JSON array", fn, user, err, err_len);
+          each_one(&p, end, &line, "element", i, "malformed JSON array", fn, user, err);
       if (st != ARAG_OK) return st;
       if (p < end && *p == ',') {
         p = skip_space(p + 1, end, &line);
         continue;
       }
       if (p < end && *p == ']' && only_space(p + 1, end)) return ARAG_OK;
-      return fail(ARAG_E_JSON, err, err_len, "line %zu: malformed JSON array", line);
+      return arag_err_set(err, ARAG_E_JSON, "line %zu: malformed JSON array", line);
     }
   }
   while (p < end) {
-    arag_status st =
-        each_one(&p, end, &line, "line", line, "malformed JSON", fn, user, err, err_len);
+    arag_status st = each_one(&p, end, &line, "line", line, "malformed JSON", fn, user, err);
     if (st != ARAG_OK) return st;
   }
   return ARAG_OK;

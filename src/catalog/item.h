@@ -19,13 +19,13 @@
  * embedding at dim (arag_embed_item). Brand: "brand" when present, else
  * X when "text" starts with "Brand: X.". Unknown fields are ignored. */
 arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
-                            int require_title, arag_item *out, char *err, size_t err_len);
+                            int require_title, arag_item *out, arag_error *err);
 
 /* Event: the item fields (only "id" required) plus "ts" (number; *has_ts says
  * whether it was present), "kind" ("view"|"cart"|"purchase"|"rating", default
  * purchase) and "rating" (number, NAN when absent). */
 arag_status arag_event_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,
-                             arag_event *out, int *has_ts, char *err, size_t err_len);
+                             arag_event *out, int *has_ts, arag_error *err);
 
 /* Frees the fields of an item (not the struct) and zeroes it. Safe on a zeroed item. */
 void arag_item_clear(arag_item *it);
@@ -48,7 +48,7 @@ const char *arag_event_kind_name(arag_event_kind kind, arag_event_kind fallback)
  * ARAG_E_JSON with a message naming the line or element. Objects are parsed one
  * at a time, in arrays too (a big array is never parsed whole), so fn may have
  * seen earlier objects when a later one fails: all-or-nothing callers undo them. */
-typedef arag_status (*arag_json_each_fn)(void *user, const cJSON *obj, char *err, size_t err_len);
+typedef arag_status (*arag_json_each_fn)(void *user, const cJSON *obj, arag_error *err);
 /* The item store of a catalog or history: *lim from limits (the defaults when
  * NULL), then a dim-dimensional cosine index of dtype in *ix (the reasons of
  * arag_index_create_err in err). */
@@ -56,6 +56,6 @@ arag_status arag_item_index_create(uint32_t dim, arag_dtype dtype, const arag_li
                                    arag_limits *lim, arag_index **ix, arag_error *err);
 
 arag_status arag_json_each(const char *json, size_t len, arag_json_each_fn fn, void *user,
-                           char *err, size_t err_len);
+                           arag_error *err);
 
 #endif

@@ -1,5 +1,7 @@
 #include "term_df.h"
 
+#include "errbuf.h"
+
 #include "brands.h"
 #include "hash.h"
 #include "snapshot_io.h"
@@ -286,26 +288,24 @@ int arag_term_df_write(const arag_term_df *t, arag_writer *w) {
 }
 
 arag_status arag_term_df_read(arag_term_df *t, arag_reader *r, uint32_t n_docs, arag_budget *b,
-                              char *err, size_t err_len) {
+                              arag_error *err) {
   uint32_t docs = 0, m = 0;
   arag_status st = ARAG_E_CORRUPT;
   if (!arag_reader_u32(r, &docs) || !arag_reader_u32(r, &m)) {
-    snprintf(err, err_len, "snapshot truncated in word counts");
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT, "snapshot truncated in word counts");
   }
   if (docs != n_docs || m > arag_reader_left(r) / 12) {
-    snprintf(err, err_len, "snapshot word counts are inconsistent (%u items, %u words)", docs, m);
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT,
+                        "snapshot word counts are inconsistent (%u items, %u words)", docs, m);
   }
   uint64_t cap = 64;
   while (cap < (uint64_t)m * 2) cap *= 2;
   if (!arag_budget_take(b, (size_t)cap * (sizeof *t->key + sizeof *t->n))) {
-    snprintf(err, err_len, "restoring the word counts takes more than max_restore_bytes");
-    return ARAG_E_LIMIT;
+    return arag_err_set(err, ARAG_E_LIMIT,
+                        "restoring the word counts takes more than max_restore_bytes");
   }
   if (!arag_term_df_reserve(t, m)) {
-    snprintf(err, err_len, "out of memory restoring word counts");
-    return ARAG_E_NOMEM;
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory restoring word counts");
   }
   uint64_t prev = 0;
   for (uint32_t i = 0; i < m; i++) {
@@ -314,7 +314,8 @@ arag_status arag_term_df_read(arag_term_df *t, arag_reader *r, uint32_t n_docs, 
     arag_reader_u64(r, &key); /* cannot fail: the length was checked above */
     arag_reader_u32(r, &n);
     if (key == 0 || key <= prev || n == 0 || n > docs) {
-      snprintf(err, err_len, "snapshot word count %u is out of order or out of range", i);
+      st = arag_err_set(err, ARAG_E_CORRUPT,
+                        "snapshot word count %u is out of order or out of range", i);
       goto fail;
     }
     prev = key;

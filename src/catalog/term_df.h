@@ -92,6 +92,6 @@ struct arag_budget;
 int arag_term_df_write(const arag_term_df *t, struct arag_writer *w);
 size_t arag_term_df_write_bytes(const arag_term_df *t);
 arag_status arag_term_df_read(arag_term_df *t, struct arag_reader *r, uint32_t n_docs,
-                              struct arag_budget *b, char *err, size_t err_len);
+                              struct arag_budget *b, arag_error *err);
 
 #endif

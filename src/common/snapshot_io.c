@@ -2,6 +2,8 @@
  * checksums (see snapshot_io.h). */
 #include "snapshot_io.h"
 
+#include "errbuf.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,35 +189,33 @@ static const char *kind_name(const uint8_t *k) {
 }
 
 arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uint32_t min_version,
-                           uint32_t max_version, uint32_t *version, arag_reader *body, char *err,
-                           size_t err_len) {
+                           uint32_t max_version, uint32_t *version, arag_reader *body,
+                           arag_error *err) {
   const char *want = kind_name((const uint8_t *)kind);
   if (!buf || len < 8 || memcmp(buf, "ARAG", 4) != 0) {
-    snprintf(err, err_len, "not an arag snapshot (bad magic)");
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT, "not an arag snapshot (bad magic)");
   }
   if (memcmp(buf + 4, kind, 4) != 0) {
     const char *got = kind_name(buf + 4);
     if (got)
-      snprintf(err, err_len, "this is a %s snapshot, not a%s %s snapshot", got,
-               want[0] == 'i' ? "n" : "", want);
-    else
-      snprintf(err, err_len, "not a%s %s snapshot (unknown kind)", want[0] == 'i' ? "n" : "", want);
-    return ARAG_E_CORRUPT;
+      return arag_err_set(err, ARAG_E_CORRUPT, "this is a %s snapshot, not a%s %s snapshot", got,
+                          want[0] == 'i' ? "n" : "", want);
+    return arag_err_set(err, ARAG_E_CORRUPT, "not a%s %s snapshot (unknown kind)",
+                        want[0] == 'i' ? "n" : "", want);
   }
   if (len < ARAG_SNAP_HEADER) {
-    snprintf(err, err_len, "%s snapshot truncated in its header (%zu bytes)", want, len);
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot truncated in its header (%zu bytes)",
+                        want, len);
   }
   uint64_t total = get_u64_at(buf + 16);
   if (total != len) {
-    snprintf(err, err_len, "%s snapshot is %zu bytes, its header says %llu (%s)", want, len,
-             (unsigned long long)total, total > len ? "truncated" : "trailing bytes");
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot is %zu bytes, its header says %llu (%s)",
+                        want, len, (unsigned long long)total,
+                        total > len ? "truncated" : "trailing bytes");
   }
   if (get_u64_at(buf + 24) != container_sum(buf, len)) {
-    snprintf(err, err_len, "%s snapshot checksum mismatch (%zu bytes: altered)", want, len);
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot checksum mismatch (%zu bytes: altered)",
+                        want, len);
   }
   arag_reader r;
   uint32_t v = 0, flags = 0;
@@ -223,13 +223,12 @@ arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uin
   arag_reader_u32(&r, &v);
   arag_reader_u32(&r, &flags);
   if (flags != 0) {
-    snprintf(err, err_len, "%s snapshot has unknown flags 0x%x", want, flags);
-    return ARAG_E_CORRUPT;
+    return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot has unknown flags 0x%x", want, flags);
   }
   if (v < min_version || v > max_version) {
-    snprintf(err, err_len, "%s snapshot format version %u (this build reads %u to %u)", want, v,
-             min_version, max_version);
-    return ARAG_E_VERSION;
+    return arag_err_set(err, ARAG_E_VERSION,
+                        "%s snapshot format version %u (this build reads %u to %u)", want, v,
+                        min_version, max_version);
   }
   *version = v;
   arag_reader_init(body, buf + ARAG_SNAP_HEADER, len - ARAG_SNAP_HEADER);

@@ -87,8 +87,8 @@ void arag_snap_seal(uint8_t *buf, size_t len);
  * snapshot, another kind, truncated, trailing bytes, checksum mismatch, unknown
  * flags) or ARAG_E_VERSION, with a message in err. */
 arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uint32_t min_version,
-                           uint32_t max_version, uint32_t *version, arag_reader *body, char *err,
-                           size_t err_len);
+                           uint32_t max_version, uint32_t *version, arag_reader *body,
+                           arag_error *err);
 
 /* The bytes a restore may still allocate (limits.max_restore_bytes at the start):
  * each allocation takes its size first and the restore fails with ARAG_E_LIMIT when

@@ -1032,11 +1032,11 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
                           len);
     arag_reader_init(&r, bytes + 12, len - 12 - 8);
   } else {
-    char msg[ARAG_ERROR_MESSAGE_BYTES];
+    arag_error e;
     uint32_t version;
-    arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_INDEX, SNAP_VERSION, SNAP_VERSION,
-                                    &version, &r, msg, sizeof msg);
-    if (st != ARAG_OK) return arag_err_set(&ix->err, st, "%s", msg);
+    arag_status st =
+        arag_snap_open(bytes, len, ARAG_SNAP_INDEX, SNAP_VERSION, SNAP_VERSION, &version, &r, &e);
+    if (st != ARAG_OK) return arag_err_set(&ix->err, st, "%s", arag_err_text(e.message));
   }
   arag_budget budget = {ix->limits.max_restore_bytes};
   arag_index tmp;

@@ -3,9 +3,9 @@
 #include "config.h"
 
 #include "agents.h"
+#include "errbuf.h"
 #include "json_alloc.h"
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,38 +71,27 @@ static const uint_key uint_keys[] = {
 };
 #define N_UINT_KEYS (sizeof uint_keys / sizeof uint_keys[0])
 
-static arag_status cfg_fail(char *err, size_t err_len, arag_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-static arag_status cfg_fail(char *err, size_t err_len, arag_status st, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, err_len, fmt, ap);
-  va_end(ap);
-  return st;
-}
-
-static arag_status read_bool(const cJSON *v, const char *name, int *out, char *err,
-                             size_t err_len) {
+static arag_status read_bool(const cJSON *v, const char *name, int *out, arag_error *err) {
   if (!cJSON_IsBool(v))
-    return cfg_fail(err, err_len, ARAG_E_INVALID, "config \"%s\" must be true or false", name);
+    return arag_err_set(err, ARAG_E_INVALID, "config \"%s\" must be true or false", name);
   *out = cJSON_IsTrue(v);
   return ARAG_OK;
 }
 
 /* One of the integer keys; *done tells whether key is one. */
 static arag_status apply_uint(arag_config *t, const char *key, const cJSON *v, int per_request,
-                              int *done, char *err, size_t err_len) {
+                              int *done, arag_error *err) {
   for (size_t i = 0; i < N_UINT_KEYS; i++) {
     const uint_key *u = &uint_keys[i];
     if (strcmp(key, u->name) != 0) continue;
     if (per_request && u->engine_only)
-      return cfg_fail(err, err_len, ARAG_E_INVALID,
-                      "config \"%s\" is an engine limit and cannot be set per request", key);
+      return arag_err_set(err, ARAG_E_INVALID,
+                          "config \"%s\" is an engine limit and cannot be set per request", key);
     if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) ||
         v->valuedouble != floor(v->valuedouble) || v->valuedouble < u->min ||
         v->valuedouble > u->max)
-      return cfg_fail(err, err_len, ARAG_E_INVALID, "config \"%s\" must be an integer in [%u, %u]",
-                      key, u->min, u->max);
+      return arag_err_set(err, ARAG_E_INVALID, "config \"%s\" must be an integer in [%u, %u]", key,
+                          u->min, u->max);
     *(uint32_t *)((char *)t + u->off) = (uint32_t)v->valuedouble;
     *done = 1;
   }
@@ -110,8 +99,7 @@ static arag_status apply_uint(arag_config *t, const char *key, const cJSON *v, i
 }
 
 /* "backend" and "fallback": one of two words each. */
-static arag_status apply_choice(arag_config *t, const char *key, const cJSON *v, char *err,
-                                size_t err_len) {
+static arag_status apply_choice(arag_config *t, const char *key, const cJSON *v, arag_error *err) {
   const char *s = cJSON_IsString(v) && v->valuestring ? v->valuestring : "";
   if (strcmp(key, "backend") == 0) {
     if (strcmp(s, "offline") == 0)
@@ -119,8 +107,8 @@ static arag_status apply_choice(arag_config *t, const char *key, const cJSON *v,
     else if (strcmp(s, "host") == 0)
       t->backend = ARAG_BACKEND_HOST;
     else
-      return cfg_fail(err, err_len, ARAG_E_INVALID,
-                      "config \"backend\" must be \"offline\" or \"host\"");
+      return arag_err_set(err, ARAG_E_INVALID,
+                          "config \"backend\" must be \"offline\" or \"host\"");
     return ARAG_OK;
   }
   if (strcmp(s, "offline") == 0)
@@ -128,48 +116,46 @@ static arag_status apply_choice(arag_config *t, const char *key, const cJSON *v,
   else if (strcmp(s, "retrieval") == 0)
     t->fallback = ARAG_FALLBACK_RETRIEVAL;
   else
-    return cfg_fail(err, err_len, ARAG_E_INVALID,
-                    "config \"fallback\" must be \"offline\" or \"retrieval\"");
+    return arag_err_set(err, ARAG_E_INVALID,
+                        "config \"fallback\" must be \"offline\" or \"retrieval\"");
   return ARAG_OK;
 }
 
 /* "theta" in [0, 1] and "temperature" in [0, 2]. */
-static arag_status apply_real(arag_config *t, const char *key, const cJSON *v, char *err,
-                              size_t err_len) {
+static arag_status apply_real(arag_config *t, const char *key, const cJSON *v, arag_error *err) {
   int is_theta = strcmp(key, "theta") == 0;
   double hi = is_theta ? 1 : 2;
   if (!cJSON_IsNumber(v) || !(v->valuedouble >= 0 && v->valuedouble <= hi))
-    return cfg_fail(err, err_len, ARAG_E_INVALID, "config \"%s\" must be a number in [0, %g]", key,
-                    hi);
+    return arag_err_set(err, ARAG_E_INVALID, "config \"%s\" must be a number in [0, %g]", key, hi);
   *(is_theta ? &t->theta : &t->temperature) = v->valuedouble;
   return ARAG_OK;
 }
 
 /* "agents": {"nli": false, ...}, names from the agent table. */
-static arag_status apply_agents(arag_config *t, const cJSON *v, char *err, size_t err_len) {
+static arag_status apply_agents(arag_config *t, const cJSON *v, arag_error *err) {
   if (!cJSON_IsObject(v))
-    return cfg_fail(err, err_len, ARAG_E_INVALID,
-                    "config \"agents\" must be an object like {\"nli\": false}");
+    return arag_err_set(err, ARAG_E_INVALID,
+                        "config \"agents\" must be an object like {\"nli\": false}");
   const cJSON *a;
   cJSON_ArrayForEach(a, v) {
     int which = arag_agent_by_name(a->string);
     if (which < 0)
-      return cfg_fail(err, err_len, ARAG_E_INVALID,
-                      "config \"agents.%.40s\": unknown agent (uua, nli, csa, ira)",
-                      a->string ? a->string : "");
+      return arag_err_set(err, ARAG_E_INVALID,
+                          "config \"agents.%.40s\": unknown agent (uua, nli, csa, ira)",
+                          a->string ? a->string : "");
     char name[16];
     snprintf(name, sizeof name, "agents.%s", arag_agent_name((arag_agent)which));
-    arag_status st = read_bool(a, name, &t->agents[which], err, err_len);
+    arag_status st = read_bool(a, name, &t->agents[which], err);
     if (st != ARAG_OK) return st;
   }
   return ARAG_OK;
 }
 
 /* "reasoner": the offline reasoner's weights by name (reasoner.h). */
-static arag_status apply_reasoner(arag_config *t, const cJSON *v, char *err, size_t err_len) {
+static arag_status apply_reasoner(arag_config *t, const cJSON *v, arag_error *err) {
   if (!cJSON_IsObject(v))
-    return cfg_fail(err, err_len, ARAG_E_INVALID,
-                    "config \"reasoner\" must be an object like {\"nli_isim\": 9}");
+    return arag_err_set(err, ARAG_E_INVALID,
+                        "config \"reasoner\" must be an object like {\"nli_isim\": 9}");
   const cJSON *w;
   cJSON_ArrayForEach(w, v) {
     const char *name = w->string ? w->string : "";
@@ -177,60 +163,62 @@ static arag_status apply_reasoner(arag_config *t, const cJSON *v, char *err, siz
     double val = cJSON_IsNumber(w) ? w->valuedouble : NAN;
     int rc = arag_reasoner_params_set(&t->reasoner, name, val, &lo, &hi);
     if (rc == -1)
-      return cfg_fail(err, err_len, ARAG_E_INVALID, "config \"reasoner.%.40s\": unknown parameter",
-                      name);
+      return arag_err_set(err, ARAG_E_INVALID, "config \"reasoner.%.40s\": unknown parameter",
+                          name);
     if (rc != 0)
-      return cfg_fail(err, err_len, ARAG_E_INVALID,
-                      "config \"reasoner.%.40s\" must be a number in [%g, %g]", name, lo, hi);
+      return arag_err_set(err, ARAG_E_INVALID,
+                          "config \"reasoner.%.40s\" must be a number in [%g, %g]", name, lo, hi);
   }
   return ARAG_OK;
 }
 
 static arag_status apply_key(arag_config *t, const char *key, const cJSON *v, int per_request,
-                             char *err, size_t err_len) {
+                             arag_error *err) {
   int done = 0;
-  arag_status st = apply_uint(t, key, v, per_request, &done, err, err_len);
+  arag_status st = apply_uint(t, key, v, per_request, &done, err);
   if (st != ARAG_OK || done) return st;
   if (strcmp(key, "backend") == 0 || strcmp(key, "fallback") == 0)
-    return apply_choice(t, key, v, err, err_len);
+    return apply_choice(t, key, v, err);
   if (strcmp(key, "theta") == 0 || strcmp(key, "temperature") == 0)
-    return apply_real(t, key, v, err, err_len);
-  if (strcmp(key, "trace_prompts") == 0) return read_bool(v, key, &t->trace_prompts, err, err_len);
-  if (strcmp(key, "agents") == 0) return apply_agents(t, v, err, err_len);
-  if (strcmp(key, "shelf") == 0)
-    return arag_shelf_apply(&t->shelf, v, err, err_len) != 0 ? ARAG_E_INVALID : ARAG_OK;
-  if (strcmp(key, "reasoner") == 0) return apply_reasoner(t, v, err, err_len);
-  return cfg_fail(err, err_len, ARAG_E_INVALID, "unknown config key \"%.60s\"", key);
+    return apply_real(t, key, v, err);
+  if (strcmp(key, "trace_prompts") == 0) return read_bool(v, key, &t->trace_prompts, err);
+  if (strcmp(key, "agents") == 0) return apply_agents(t, v, err);
+  if (strcmp(key, "shelf") == 0) return arag_shelf_apply(&t->shelf, v, err);
+  if (strcmp(key, "reasoner") == 0) return apply_reasoner(t, v, err);
+  return arag_err_set(err, ARAG_E_INVALID, "unknown config key \"%.60s\"", key);
 }
 
-arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request, char *err,
-                              size_t err_len) {
-  if (!cJSON_IsObject(obj))
-    return cfg_fail(err, err_len, ARAG_E_JSON, "config must be a JSON object");
+arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request, arag_error *err) {
+  if (!cJSON_IsObject(obj)) return arag_err_set(err, ARAG_E_JSON, "config must be a JSON object");
   arag_config t = *c;
   const cJSON *v;
   cJSON_ArrayForEach(v, obj) {
-    arag_status st = apply_key(&t, v->string ? v->string : "", v, per_request, err, err_len);
+    arag_status st = apply_key(&t, v->string ? v->string : "", v, per_request, err);
     if (st != ARAG_OK) return st;
   }
+  arag_status st = arag_config_check(&t, err);
+  if (st != ARAG_OK) return st;
   *c = t;
   return ARAG_OK;
 }
 
-arag_status arag_config_parse(const char *json, size_t len, arag_config *cfg, char *err,
-                              size_t err_len) {
+arag_status arag_config_check(const arag_config *c, arag_error *err) {
+  if (c->top_k > c->max_candidates)
+    return arag_err_set(err, ARAG_E_LIMIT, "\"top_k\" (%u) is past max_candidates (%u)", c->top_k,
+                        c->max_candidates);
+  return ARAG_OK;
+}
+
+arag_status arag_config_parse(const char *json, size_t len, arag_config *cfg, arag_error *err) {
   arag_config_default(cfg);
   if (!json || len == 0) return ARAG_OK;
   unsigned long failures = arag_json_alloc_failures();
   cJSON *root = cJSON_ParseWithLength(json, len);
   if (!root && arag_json_alloc_failures() != failures)
-    return cfg_fail(err, err_len, ARAG_E_NOMEM, "out of memory parsing the config");
-  if (!root) return cfg_fail(err, err_len, ARAG_E_JSON, "config is not valid JSON");
-  arag_status st = arag_config_apply(cfg, root, 0, err, err_len);
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory parsing the config");
+  if (!root) return arag_err_set(err, ARAG_E_JSON, "config is not valid JSON");
+  arag_status st = arag_config_apply(cfg, root, 0, err);
   cJSON_Delete(root);
-  if (st == ARAG_OK && cfg->top_k > cfg->max_candidates)
-    st = cfg_fail(err, err_len, ARAG_E_INVALID, "config \"top_k\" (%u) is past max_candidates (%u)",
-                  cfg->top_k, cfg->max_candidates);
   return st;
 }
 

@@ -46,11 +46,12 @@ typedef struct arag_config {
 void arag_config_default(arag_config *c);
 /* Applies the keys of obj (a JSON object) onto *c. per_request: only the keys a
  * request may override. On error *c is unchanged and err names the key. */
-arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request, char *err,
-                              size_t err_len);
+arag_status arag_config_apply(arag_config *c, const cJSON *obj, int per_request, arag_error *err);
+/* The rules between keys (top_k not past max_candidates: ARAG_E_LIMIT), checked by every
+ * arag_config_apply. */
+arag_status arag_config_check(const arag_config *c, arag_error *err);
 /* The defaults with an engine's config JSON text applied (none when len is 0). */
-arag_status arag_config_parse(const char *json, size_t len, arag_config *cfg, char *err,
-                              size_t err_len);
+arag_status arag_config_parse(const char *json, size_t len, arag_config *cfg, arag_error *err);
 cJSON *arag_config_json(const arag_config *c);
 
 #endif

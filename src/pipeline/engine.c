@@ -32,9 +32,8 @@ arag_status arag_engine_create_err(const char *config_json, size_t len, arag_eng
   if (!out) return arag_err_set(err, ARAG_E_INVALID, "out is NULL");
   *out = NULL;
   arag_config cfg;
-  char msg[ARAG_ERROR_MESSAGE_BYTES];
-  arag_status st = arag_config_parse(config_json, len, &cfg, msg, sizeof msg);
-  if (st != ARAG_OK) return arag_err_set(err, st, "%s", msg);
+  arag_status st = arag_config_parse(config_json, len, &cfg, err);
+  if (st != ARAG_OK) return st;
   arag_engine *e = calloc(1, sizeof *e);
   if (!e) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for an engine");
   e->cfg = cfg;
@@ -55,14 +54,9 @@ arag_status arag_engine_configure(arag_engine *eng, const char *config_json, siz
     return arag_err_set(&eng->err, ARAG_E_NOMEM, "out of memory parsing the config");
   if (!root) return arag_err_set(&eng->err, ARAG_E_JSON, "config is not valid JSON");
   arag_config cfg = eng->cfg;
-  char err[ARAG_ERROR_MESSAGE_BYTES] = "";
-  arag_status st = arag_config_apply(&cfg, root, 0, err, sizeof err);
+  arag_status st = arag_config_apply(&cfg, root, 0, &eng->err);
   cJSON_Delete(root);
-  if (st == ARAG_OK && cfg.top_k > cfg.max_candidates)
-    return arag_err_set(&eng->err, ARAG_E_INVALID,
-                        "config \"top_k\" (%u) is past max_candidates (%u)", cfg.top_k,
-                        cfg.max_candidates);
-  if (st != ARAG_OK) return arag_err_set(&eng->err, st, "%s", err);
+  if (st != ARAG_OK) return st;
   eng->cfg = cfg;
   return ARAG_OK;
 }
@@ -174,16 +168,16 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
     cJSON_Delete(req);
     return arag_err_set(&eng->err, ARAG_E_NOMEM, "out of memory");
   }
-  char err[ARAG_ERROR_MESSAGE_BYTES] = "";
-  arag_status st = arag_pipeline_init(s, &eng->cfg, catalog, history, req, err, sizeof err);
+  arag_error err;
+  arag_err_clear(&err);
+  arag_status st = arag_pipeline_init(s, &eng->cfg, catalog, history, req, &err);
   cJSON_Delete(req);
-  if (st == ARAG_OK && s->cfg.backend == ARAG_BACKEND_HOST && !eng->fetch) {
-    st = ARAG_E_STATE;
-    snprintf(err, sizeof err, "backend \"host\" needs a fetch callback (arag_engine_set_fetch)");
-  }
+  if (st == ARAG_OK && s->cfg.backend == ARAG_BACKEND_HOST && !eng->fetch)
+    st = arag_err_set(&err, ARAG_E_STATE,
+                      "backend \"host\" needs a fetch callback (arag_engine_set_fetch)");
   if (st != ARAG_OK) {
     arag_pipeline_destroy(s);
-    return arag_err_set(&eng->err, st, "%s", err);
+    return arag_err_set(&eng->err, st, "%s", arag_err_text(err.message));
   }
   s->id = eng->next_id++;
   if (eng->next_id == 0) eng->next_id = 1;
@@ -208,9 +202,10 @@ arag_status arag_context_vector(arag_engine *eng, const arag_catalog *catalog,
   if (dim != want)
     return arag_err_set(&eng->err, ARAG_E_DIM, "dim is %u, the recommendation's dimension is %u",
                         dim, want);
-  char err[ARAG_ERROR_MESSAGE_BYTES] = "";
-  arag_status st = arag_pipeline_context(&eng->cfg, catalog, history, out, dim, err, sizeof err);
-  if (st != ARAG_OK) return arag_err_set(&eng->err, st, "%s", err);
+  arag_error err;
+  arag_err_clear(&err);
+  arag_status st = arag_pipeline_context(&eng->cfg, catalog, history, out, dim, &err);
+  if (st != ARAG_OK) return arag_err_set(&eng->err, st, "%s", arag_err_text(err.message));
   return ARAG_OK;
 }
 

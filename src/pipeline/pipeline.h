@@ -11,14 +11,12 @@
  * first agent calls. On error the session holds nothing to free but itself and err
  * says why. Does not send anything: call arag_pipeline_pump next. */
 arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const arag_catalog *cat,
-                               const arag_history *h, const cJSON *request, char *err,
-                               size_t err_len);
+                               const arag_history *h, const cJSON *request, arag_error *err);
 /* The user context I0 retrieves with (the recency-weighted mean of the history's
  * window of events, catalog vectors for events that name a catalog item), unit length
  * or all zeros, into out (dim floats). */
 arag_status arag_pipeline_context(const arag_config *cfg, const arag_catalog *cat,
-                                  const arag_history *h, float *out, uint32_t dim, char *err,
-                                  size_t err_len);
+                                  const arag_history *h, float *out, uint32_t dim, arag_error *err);
 /* Sends queued requests while there is room (offline: answers them in place) and
  * advances phases. Safe to call re-entrantly: a nested call returns at once and the
  * outer loop picks up the work. May free the session (see free_pending): the

@@ -4,6 +4,8 @@
  * and what every later step reads of each candidate (brand, evidence, features). */
 #include "pipeline.h"
 
+#include "errbuf.h"
+
 #include "brands.h"
 #include "evidence.h"
 #include "index_private.h"
@@ -14,8 +16,6 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define fail arag_session_fail
 
 /* Recency weighting of the user context: an event `age` steps before the newest
  * weighs 0.5^(age / HALF_LIFE); session events weigh SESSION_BOOST times more. */
@@ -46,7 +46,7 @@ static float cosine(const float *u, double unorm, const float *v, uint32_t dim) 
 
 /* Copies the context events out of the history, filling item fields from the catalog. */
 static arag_status resolve_events(arag_session *s, const arag_catalog *cat, const arag_history *h,
-                                  char *err, size_t err_len) {
+                                  arag_error *err) {
   uint32_t n = 0;
   const arag_event *ev = h ? arag_history_events(h, &n) : NULL;
   if (!ev) n = 0;
@@ -59,7 +59,7 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
   if (!total) return ARAG_OK;
   s->events = calloc(total, sizeof *s->events);
   s->ev_ptrs = calloc(total, sizeof *s->ev_ptrs);
-  if (!s->events || !s->ev_ptrs) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  if (!s->events || !s->ev_ptrs) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   uint32_t hdim = arag_history_dim(h);
   for (uint32_t i = 0; i < total; i++) {
     const arag_event *src = &ev[n - total + i];
@@ -72,7 +72,7 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
       st = arag_catalog_item_copy(cat, ci, &dst->item);
     else
       st = arag_item_copy(&dst->item, &src->item, hdim == s->dim ? s->dim : hdim);
-    if (st != ARAG_OK) return fail(err, err_len, st, "out of memory copying events");
+    if (st != ARAG_OK) return arag_err_set(err, st, "out of memory copying events");
     if (!from_catalog && hdim != s->dim) {
       /* The history's vectors live in another space: take the catalog's. */
       free(dst->item.vec);
@@ -81,9 +81,9 @@ static arag_status resolve_events(arag_session *s, const arag_catalog *cat, cons
     if (!from_catalog && ci && !vec_nonzero(dst->item.vec, s->dim)) {
       free(dst->item.vec);
       dst->item.vec = malloc(s->dim * sizeof(float));
-      if (!dst->item.vec) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+      if (!dst->item.vec) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
       st = arag_catalog_vector(cat, ci, dst->item.vec);
-      if (st != ARAG_OK) return fail(err, err_len, st, "catalog vector of an event");
+      if (st != ARAG_OK) return arag_err_set(err, st, "catalog vector of an event");
     }
     dst->ts = src->ts;
     dst->kind = src->kind;
@@ -119,14 +119,14 @@ static double user_vector(const arag_session *s, float *u) {
 }
 
 arag_status arag_pipeline_context(const arag_config *cfg, const arag_catalog *cat,
-                                  const arag_history *h, float *out, uint32_t dim, char *err,
-                                  size_t err_len) {
+                                  const arag_history *h, float *out, uint32_t dim,
+                                  arag_error *err) {
   arag_session *s = calloc(1, sizeof *s);
-  if (!s) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  if (!s) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   s->cfg = *cfg;
   s->dim = dim;
   arag_bb_init(&s->bb);
-  arag_status st = resolve_events(s, cat, h, err, err_len);
+  arag_status st = resolve_events(s, cat, h, err);
   if (st == ARAG_OK) {
     double norm = user_vector(s, out);
     if (norm > 0)
@@ -144,14 +144,14 @@ static int in_history(const arag_history *h, const char *id, size_t id_len) {
 
 /* Candidates from the request: ids resolved in the catalog, objects parsed. */
 static arag_status load_candidates(arag_session *s, const arag_catalog *cat, const cJSON *list,
-                                   char *err, size_t err_len) {
+                                   arag_error *err) {
   uint32_t n = (uint32_t)cJSON_GetArraySize(list);
-  if (n == 0) return fail(err, err_len, ARAG_E_INVALID, "\"candidates\" is empty");
+  if (n == 0) return arag_err_set(err, ARAG_E_INVALID, "\"candidates\" is empty");
   if (n > s->cfg.max_candidates)
-    return fail(err, err_len, ARAG_E_LIMIT, "%u candidates, max_candidates is %u", n,
-                s->cfg.max_candidates);
+    return arag_err_set(err, ARAG_E_LIMIT, "%u candidates, max_candidates is %u", n,
+                        s->cfg.max_candidates);
   s->cands = calloc(n, sizeof *s->cands);
-  if (!s->cands) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  if (!s->cands) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   arag_limits lim;
   arag_limits_default(&lim);
   uint32_t i = 0;
@@ -161,15 +161,15 @@ static arag_status load_candidates(arag_session *s, const arag_catalog *cat, con
     if (cJSON_IsString(e) && e->valuestring) {
       size_t idl = strlen(e->valuestring);
       if (!cat)
-        return fail(err, err_len, ARAG_E_INVALID,
-                    "candidate %u is an id (\"%.64s\") but no catalog was given", i,
-                    e->valuestring);
+        return arag_err_set(err, ARAG_E_INVALID,
+                            "candidate %u is an id (\"%.64s\") but no catalog was given", i,
+                            e->valuestring);
       const arag_item *ci = arag_catalog_find(cat, e->valuestring, idl);
       if (!ci)
-        return fail(err, err_len, ARAG_E_NOT_FOUND, "candidate %u: id \"%.64s\" not in catalog", i,
-                    e->valuestring);
+        return arag_err_set(err, ARAG_E_NOT_FOUND, "candidate %u: id \"%.64s\" not in catalog", i,
+                            e->valuestring);
       st = arag_catalog_item_copy(cat, ci, &s->cands[i]);
-      if (st != ARAG_OK) return fail(err, err_len, st, "candidate %u: copying the catalog item", i);
+      if (st != ARAG_OK) return arag_err_set(err, st, "candidate %u: copying the catalog item", i);
     } else if (cJSON_IsObject(e)) {
       const cJSON *idv = cJSON_GetObjectItemCaseSensitive(e, "id");
       const arag_item *ci =
@@ -179,22 +179,20 @@ static arag_status load_candidates(arag_session *s, const arag_catalog *cat, con
       if (ci) {
         st = arag_catalog_item_copy(cat, ci, &s->cands[i]);
         if (st != ARAG_OK)
-          return fail(err, err_len, st, "candidate %u: copying the catalog item", i);
+          return arag_err_set(err, st, "candidate %u: copying the catalog item", i);
       } else {
-        char msg[200];
-        msg[0] = 0;
-        st = arag_item_parse(e, &lim, s->dim, 0, &s->cands[i], msg, sizeof msg);
-        if (st != ARAG_OK) return fail(err, err_len, st, "candidate %u: %s", i, msg);
+        st = arag_item_parse(e, &lim, s->dim, 0, &s->cands[i], err);
+        if (st != ARAG_OK) return arag_err_prefix(err, st, "candidate %u", i);
       }
     } else {
-      return fail(err, err_len, ARAG_E_JSON, "candidate %u must be an id string or an item object",
-                  i);
+      return arag_err_set(err, ARAG_E_JSON, "candidate %u must be an id string or an item object",
+                          i);
     }
     for (uint32_t j = 0; j < i; j++)
       if (strcmp(s->cands[j].id, s->cands[i].id) == 0) {
         s->n_cands = i + 1;
-        return fail(err, err_len, ARAG_E_INVALID, "duplicate candidate id \"%.64s\"",
-                    s->cands[i].id);
+        return arag_err_set(err, ARAG_E_INVALID, "duplicate candidate id \"%.64s\"",
+                            s->cands[i].id);
       }
     s->n_cands = ++i;
   }
@@ -204,7 +202,7 @@ static arag_status load_candidates(arag_session *s, const arag_catalog *cat, con
 /* Top top_k of the catalog by similarity, without the user's history items. */
 static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
                                       const arag_history *h, const float *u, double unorm,
-                                      char *err, size_t err_len) {
+                                      arag_error *err) {
   arag_index *ix = arag_catalog_index((arag_catalog *)cat);
   uint32_t live = arag_index_count(ix);
   uint32_t n_hist = 0;
@@ -218,14 +216,14 @@ static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
   if (!slots || !scores || !s->cands) {
     free(slots);
     free(scores);
-    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   }
   uint32_t got = 0;
   arag_status st = ARAG_OK;
   if (unorm > 0) {
     st = arag_index_search(ix, u, s->dim, want, NULL, 0, 0, slots, scores, &got);
     if (st != ARAG_OK)
-      fail(err, err_len, st, "catalog search failed: %s", arag_index_last_error(ix));
+      arag_err_set(err, st, "catalog search failed: %s", arag_err_text(arag_index_last_error(ix)));
   } else {
     /* No usable context: catalog order. */
     uint32_t seen = 0;
@@ -240,7 +238,7 @@ static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
     if (!it || in_history(h, it->id, it->id_len)) continue;
     st = arag_catalog_item_copy(cat, it, &s->cands[s->n_cands]);
     if (st != ARAG_OK)
-      fail(err, err_len, st, "copying a retrieved catalog item");
+      arag_err_set(err, st, "copying a retrieved catalog item");
     else
       s->n_cands++;
   }
@@ -249,7 +247,7 @@ static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
   return st;
 }
 
-static arag_status alloc_state(arag_session *s, char *err, size_t err_len) {
+static arag_status alloc_state(arag_session *s, arag_error *err) {
   uint32_t n = s->n_cands ? s->n_cands : 1;
   s->cand_ptrs = calloc(n, sizeof *s->cand_ptrs);
   s->cand_ids = calloc(n, sizeof *s->cand_ids);
@@ -263,7 +261,7 @@ static arag_status alloc_state(arag_session *s, char *err, size_t err_len) {
   s->ira_reason = calloc(n, sizeof *s->ira_reason);
   if (!s->cand_ptrs || !s->cand_ids || !s->retrieval || !s->nli || !s->nli_rationale ||
       !s->nli_source || !s->accepted || !s->order || !s->ira_score || !s->ira_reason)
-    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   for (uint32_t i = 0; i < s->n_cands; i++) {
     s->nli[i].rationale = "";
     s->nli[i].label = ARAG_NLI_NEUTRAL;
@@ -274,8 +272,7 @@ static arag_status alloc_state(arag_session *s, char *err, size_t err_len) {
 }
 
 /* Orders the candidates by cosine to the user vector (ties: input order). */
-static arag_status order_i0(arag_session *s, const float *u, double unorm, char *err,
-                            size_t err_len) {
+static arag_status order_i0(arag_session *s, const float *u, double unorm, arag_error *err) {
   uint32_t n = s->n_cands;
   if (!n) return ARAG_OK;
   arag_ranked *r = malloc(n * sizeof *r);
@@ -283,7 +280,7 @@ static arag_status order_i0(arag_session *s, const float *u, double unorm, char 
   if (!r || !sorted) {
     free(r);
     free(sorted);
-    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   }
   for (uint32_t i = 0; i < n; i++) {
     r[i].score = cosine(u, unorm, s->cands[i].vec, s->dim);
@@ -320,8 +317,7 @@ static void resolve_brands(arag_session *s, const arag_catalog *cat) {
 }
 
 /* Every candidate's evidence against the context events (evidence.h). */
-static arag_status compute_evidence(arag_session *s, const arag_catalog *cat, char *err,
-                                    size_t err_len) {
+static arag_status compute_evidence(arag_session *s, const arag_catalog *cat, arag_error *err) {
   arag_brand_stats bs;
   s->ev_history =
       arag_ev_history_build(s->ev_ptrs, s->n_long, s->ev_ptrs ? s->ev_ptrs + s->n_long : NULL,
@@ -329,7 +325,7 @@ static arag_status compute_evidence(arag_session *s, const arag_catalog *cat, ch
   s->evidence = malloc((s->n_cands ? s->n_cands : 1) * sizeof *s->evidence);
   s->cand_feat = malloc((s->n_cands ? s->n_cands : 1) * sizeof *s->cand_feat);
   if (!s->ev_history || !s->evidence || !s->cand_feat)
-    return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+    return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   double cut = arag_ev_popular_cut(s->cand_ptrs, s->n_cands);
   for (uint32_t i = 0; i < s->n_cands; i++) {
     rs_item_features(&s->cands[i], NULL, &s->cand_feat[i]);
@@ -369,26 +365,25 @@ static arag_status copy_term_stats(arag_session *s, const arag_catalog *cat) {
 }
 
 arag_status arag_retrieve(arag_session *s, const arag_catalog *cat, const arag_history *h,
-                          const cJSON *cl, char *err, size_t err_len) {
-  arag_status st = resolve_events(s, cat, h, err, err_len);
+                          const cJSON *cl, arag_error *err) {
+  arag_status st = resolve_events(s, cat, h, err);
   if (st != ARAG_OK) return st;
   float *u = calloc(s->dim, sizeof *u);
-  if (!u) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  if (!u) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   double unorm = user_vector(s, u);
-  st = cl ? load_candidates(s, cat, cl, err, err_len)
-          : catalog_candidates(s, cat, h, u, unorm, err, err_len);
-  if (st == ARAG_OK) st = alloc_state(s, err, err_len);
-  if (st == ARAG_OK) st = order_i0(s, u, unorm, err, err_len);
+  st = cl ? load_candidates(s, cat, cl, err) : catalog_candidates(s, cat, h, u, unorm, err);
+  if (st == ARAG_OK) st = alloc_state(s, err);
+  if (st == ARAG_OK) st = order_i0(s, u, unorm, err);
   free(u);
   if (st != ARAG_OK) return st;
   resolve_brands(s, cat);
-  st = compute_evidence(s, cat, err, err_len);
+  st = compute_evidence(s, cat, err);
   if (st != ARAG_OK) return st;
   /* A fallback may answer after arag_recommend_start returned, when the catalog is
    * gone: the offline reasoner then reads these copies of its term statistics. */
   if (s->cfg.backend == ARAG_BACKEND_HOST && s->cfg.fallback == ARAG_FALLBACK_OFFLINE && cat) {
     st = copy_term_stats(s, cat);
-    if (st != ARAG_OK) return fail(err, err_len, st, "out of memory");
+    if (st != ARAG_OK) return arag_err_set(err, st, "out of memory");
   }
   return ARAG_OK;
 }

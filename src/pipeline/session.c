@@ -4,10 +4,11 @@
 #define _POSIX_C_SOURCE 200809L
 #include "pipeline.h"
 
+#include "errbuf.h"
+
 #include "evidence.h"
 #include "item.h"
 #include "term_df.h"
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,26 +22,17 @@ double arag_now_ms(void) {
 
 double arag_session_ms(const arag_session *s) { return arag_now_ms() - s->t0_ms; }
 
-arag_status arag_session_fail(char *err, size_t err_len, arag_status st, const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(err, err_len, fmt, ap);
-  va_end(ap);
-  return st;
-}
-#define fail arag_session_fail
-
 /* The request's overrides: "config", then the top-level "k" and "top_k". */
-static arag_status apply_overrides(arag_session *s, const cJSON *req, char *err, size_t err_len) {
+static arag_status apply_overrides(arag_session *s, const cJSON *req, arag_error *err) {
   const cJSON *ov = req ? cJSON_GetObjectItemCaseSensitive(req, "config") : NULL;
   if (ov && !cJSON_IsNull(ov)) {
     if (!cJSON_IsObject(ov))
-      return fail(err, err_len, ARAG_E_JSON, "request \"config\" must be an object");
-    arag_status st = arag_config_apply(&s->cfg, ov, 1, err, err_len);
+      return arag_err_set(err, ARAG_E_JSON, "request \"config\" must be an object");
+    arag_status st = arag_config_apply(&s->cfg, ov, 1, err);
     if (st != ARAG_OK) return st;
   }
   cJSON *top = cJSON_CreateObject();
-  if (!top) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  if (!top) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   static const char *const top_keys[] = {"k", "top_k"};
   for (int i = 0; i < 2; i++) {
     const cJSON *v = req ? cJSON_GetObjectItemCaseSensitive(req, top_keys[i]) : NULL;
@@ -48,54 +40,54 @@ static arag_status apply_overrides(arag_session *s, const cJSON *req, char *err,
     if (v && (!dup || !cJSON_AddItemToObject(top, top_keys[i], dup))) {
       cJSON_Delete(dup); /* cJSON leaves an item it could not add with the caller */
       cJSON_Delete(top);
-      return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+      return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
     }
   }
-  arag_status st = arag_config_apply(&s->cfg, top, 1, err, err_len);
+  arag_status st = arag_config_apply(&s->cfg, top, 1, err);
   cJSON_Delete(top);
   if (st != ARAG_OK) return st;
   if (s->cfg.top_k > s->cfg.max_candidates)
-    return fail(err, err_len, ARAG_E_LIMIT, "top_k %u is past max_candidates %u", s->cfg.top_k,
-                s->cfg.max_candidates);
+    return arag_err_set(err, ARAG_E_LIMIT, "top_k %u is past max_candidates %u", s->cfg.top_k,
+                        s->cfg.max_candidates);
   return ARAG_OK;
 }
 
 /* The request's "candidates" (NULL: take them from the catalog), checked. */
 static arag_status candidates_arg(const arag_session *s, const arag_catalog *cat, const cJSON *req,
-                                  const cJSON **out, char *err, size_t err_len) {
+                                  const cJSON **out, arag_error *err) {
   const cJSON *cl = req ? cJSON_GetObjectItemCaseSensitive(req, "candidates") : NULL;
   *out = NULL;
   if (cl && !cJSON_IsNull(cl) && !cJSON_IsArray(cl))
-    return fail(err, err_len, ARAG_E_JSON, "\"candidates\" must be an array");
+    return arag_err_set(err, ARAG_E_JSON, "\"candidates\" must be an array");
   if (cl && cJSON_IsNull(cl)) cl = NULL;
   if (!cl && !cat)
-    return fail(err, err_len, ARAG_E_INVALID, "no candidates and no catalog to take them from");
+    return arag_err_set(err, ARAG_E_INVALID, "no candidates and no catalog to take them from");
   if (cl && (uint32_t)cJSON_GetArraySize(cl) > s->cfg.max_candidates)
-    return fail(err, err_len, ARAG_E_LIMIT, "%d candidates, max_candidates is %u",
-                cJSON_GetArraySize(cl), s->cfg.max_candidates);
+    return arag_err_set(err, ARAG_E_LIMIT, "%d candidates, max_candidates is %u",
+                        cJSON_GetArraySize(cl), s->cfg.max_candidates);
   *out = cl;
   return ARAG_OK;
 }
 
 arag_status arag_pipeline_init(arag_session *s, const arag_config *cfg, const arag_catalog *cat,
-                               const arag_history *h, const cJSON *req, char *err, size_t err_len) {
+                               const arag_history *h, const cJSON *req, arag_error *err) {
   s->cfg = *cfg;
   s->state = ARAG_SESSION_RUNNING;
   s->phase = ARAG_PHASE_START;
   s->t0_ms = arag_now_ms();
   arag_bb_init(&s->bb);
   if (req && !cJSON_IsObject(req))
-    return fail(err, err_len, ARAG_E_JSON, "request must be a JSON object");
-  arag_status st = apply_overrides(s, req, err, err_len);
+    return arag_err_set(err, ARAG_E_JSON, "request must be a JSON object");
+  arag_status st = apply_overrides(s, req, err);
   if (st != ARAG_OK) return st;
   uint32_t cdim = cat ? arag_catalog_dim(cat) : 0, hdim = h ? arag_history_dim(h) : 0;
   s->dim = cdim ? cdim : hdim ? hdim : ARAG_EMBED_DEFAULT_DIM;
   const cJSON *cl = NULL;
-  st = candidates_arg(s, cat, req, &cl, err, err_len);
-  if (st == ARAG_OK) st = arag_retrieve(s, cat, h, cl, err, err_len);
+  st = candidates_arg(s, cat, req, &cl, err);
+  if (st == ARAG_OK) st = arag_retrieve(s, cat, h, cl, err);
   if (st != ARAG_OK) return st;
   s->catalog = cat;
-  if (arag_phases_advance(s) != ARAG_OK) return fail(err, err_len, ARAG_E_NOMEM, "out of memory");
+  if (arag_phases_advance(s) != ARAG_OK) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   return ARAG_OK;
 }
 

@@ -107,16 +107,14 @@ typedef struct arag_session {
  * statuses >= 0 (arag_pipeline_deliver), so this is never a provider's answer. */
 #define ARAG_LOCAL_OOM (-1)
 
-/* session.c: milliseconds since the recommendation started; err formatting. */
+/* session.c: milliseconds since the recommendation started. */
 double arag_session_ms(const arag_session *s);
-arag_status arag_session_fail(char *err, size_t err_len, arag_status st, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
 
 /* retrieval.c: the context events (deep copies), I0 in retrieval order (from the
  * request's candidates, or the catalog's nearest to the context), the per-candidate
  * state, brands, evidence and (host backend) the catalog's term statistics. */
 arag_status arag_retrieve(arag_session *s, const arag_catalog *cat, const arag_history *h,
-                          const cJSON *candidates, char *err, size_t err_len);
+                          const cJSON *candidates, arag_error *err);
 
 /* phases.c: runs the phases whose calls are all answered, queueing the next ones,
  * until one waits or the recommendation is done. ARAG_E_NOMEM only when the first

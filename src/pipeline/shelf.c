@@ -1,5 +1,7 @@
 #include "shelf.h"
 
+#include "errbuf.h"
+
 #include "variants.h"
 
 #include <math.h>
@@ -27,18 +29,18 @@ int arag_shelf_active(const arag_shelf_cfg *c) {
   return c->one_per_family || c->hide_bought_variants || c->max_brand_share < 1.0;
 }
 
-int arag_shelf_apply(arag_shelf_cfg *c, const cJSON *v, char *err, size_t err_len) {
+arag_status arag_shelf_apply(arag_shelf_cfg *c, const cJSON *v, arag_error *err) {
   if (cJSON_IsBool(v)) {
     if (cJSON_IsTrue(v))
       arag_shelf_default(c);
     else
       arag_shelf_off(c);
-    return 0;
+    return ARAG_OK;
   }
   if (!cJSON_IsObject(v)) {
-    snprintf(err, err_len,
-             "config \"shelf\" must be true, false or an object like {\"max_brand_share\": 0.5}");
-    return -1;
+    return arag_err_set(
+        err, ARAG_E_INVALID,
+        "config \"shelf\" must be true, false or an object like {\"max_brand_share\": 0.5}");
   }
   const cJSON *x;
   cJSON_ArrayForEach(x, v) {
@@ -48,33 +50,32 @@ int arag_shelf_apply(arag_shelf_cfg *c, const cJSON *v, char *err, size_t err_le
                                                          : NULL;
     if (flag) {
       if (!cJSON_IsBool(x)) {
-        snprintf(err, err_len, "config \"shelf.%s\" must be true or false", k);
-        return -1;
+        return arag_err_set(err, ARAG_E_INVALID, "config \"shelf.%s\" must be true or false", k);
       }
       *flag = cJSON_IsTrue(x);
     } else if (strcmp(k, "max_brand_share") == 0) {
       if (!cJSON_IsNumber(x) || !(x->valuedouble > 0 && x->valuedouble <= 1)) {
-        snprintf(err, err_len, "config \"shelf.max_brand_share\" must be a number in (0, 1]");
-        return -1;
+        return arag_err_set(err, ARAG_E_INVALID,
+                            "config \"shelf.max_brand_share\" must be a number in (0, 1]");
       }
       c->max_brand_share = x->valuedouble;
     } else if (strcmp(k, "brand_reach") == 0 || strcmp(k, "size") == 0) {
       double lo = strcmp(k, "size") == 0 ? 0 : 1, hi = strcmp(k, "size") == 0 ? 100000 : 1000;
       if (!cJSON_IsNumber(x) || x->valuedouble != floor(x->valuedouble) || x->valuedouble < lo ||
           x->valuedouble > hi) {
-        snprintf(err, err_len, "config \"shelf.%s\" must be an integer in [%.0f, %.0f]", k, lo, hi);
-        return -1;
+        return arag_err_set(err, ARAG_E_INVALID,
+                            "config \"shelf.%s\" must be an integer in [%.0f, %.0f]", k, lo, hi);
       }
       *(k[0] == 's' ? &c->size : &c->brand_reach) = (uint32_t)x->valuedouble;
     } else {
-      snprintf(err, err_len,
-               "config \"shelf.%.40s\": unknown setting (one_per_family, hide_bought_variants, "
-               "max_brand_share, brand_reach, size)",
-               k);
-      return -1;
+      return arag_err_set(
+          err, ARAG_E_INVALID,
+          "config \"shelf.%.40s\": unknown setting (one_per_family, hide_bought_variants, "
+          "max_brand_share, brand_reach, size)",
+          k);
     }
   }
-  return 0;
+  return ARAG_OK;
 }
 
 cJSON *arag_shelf_json(const arag_shelf_cfg *c) {

@@ -33,9 +33,9 @@ void arag_shelf_off(arag_shelf_cfg *c);
 int arag_shelf_active(const arag_shelf_cfg *c);
 
 /* Applies "shelf": false | true | {"one_per_family", "hide_bought_variants",
- * "max_brand_share", "brand_reach", "size"} onto *c. 0 on success; else err names the key and *c
- * may be partly changed (the caller applies onto a copy). */
-int arag_shelf_apply(arag_shelf_cfg *c, const cJSON *v, char *err, size_t err_len);
+ * "max_brand_share", "brand_reach", "size"} onto *c. On error (ARAG_E_INVALID) err names the
+ * key and *c may be partly changed (the caller applies onto a copy). */
+arag_status arag_shelf_apply(arag_shelf_cfg *c, const cJSON *v, arag_error *err);
 /* The settings as a JSON object (NULL when out of memory). */
 cJSON *arag_shelf_json(const arag_shelf_cfg *c);
 
