@@ -20,7 +20,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
+.PHONY: help all setup prompts abi native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -32,6 +32,7 @@ help:
 	@echo 'make wasm          dist/: the Emscripten and WASI modules, the JS host library, its types'
 	@echo 'make native        the native library and tools (build/native)'
 	@echo 'make prompts       src/agents/prompts_data.c from prompts/*.txt (committed; a test checks it)'
+	@echo 'make abi           web/src/abi.mjs: enums and struct layouts from the module (committed; a test checks it)'
 	@echo 'make asan          the native tests with ASan and UBSan (build/native-asan)'
 	@echo 'make test-native   ctest on the ASan build;  make test-wasm: the node:test suites'
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
@@ -52,6 +53,12 @@ help:
 # src/agents/prompts_data.c from prompts/*.txt (committed; the prompts_data test checks it).
 prompts:
 	cmake -DPROMPT_DIR=prompts -DOUT=src/agents/prompts_data.c -P cmake/embed_prompts.cmake
+
+# web/src/abi.mjs from the module's description of itself (arag_abi_json): committed; the
+# abi test fails when it differs from what either build exports.
+abi: wasm
+	node scripts/abi.mjs $(WASI_DIR)/arag-wasi.wasm
+	cp web/src/abi.mjs dist/
 
 # The set-up profile: everything, or (make demo) what building and serving the demo needs.
 SETUP_PROFILE ?= all

@@ -1,24 +1,24 @@
 // Errors of the host library: AragError mirrors the C library's arag_status codes and
 // carries the handle's last error message. AbortError follows the DOM convention.
+import { ABI } from './abi.mjs';
 
-/** Status names, indexed by the numeric arag_status of include/arag.h. */
-export const STATUS_NAMES = Object.freeze([
-  'ARAG_OK',
-  'ARAG_E_INVALID',
-  'ARAG_E_NOMEM',
-  'ARAG_E_LIMIT',
-  'ARAG_E_DIM',
-  'ARAG_E_NONFINITE',
-  'ARAG_E_NOT_FOUND',
-  'ARAG_E_CORRUPT',
-  'ARAG_E_VERSION',
-  'ARAG_E_JSON',
-  'ARAG_E_STATE',
-  'ARAG_E_CANCELLED',
-]);
+/** Status names, indexed by the numeric arag_status of include/arag.h (from the module). */
+export const STATUS_NAMES = Object.freeze(
+  Object.entries(ABI.enums.arag_status)
+    .sort((a, b) => a[1] - b[1])
+    .map(([name]) => name)
+);
 
 /** Numeric status by name, e.g. Status.ARAG_E_LIMIT === 3. */
-export const Status = Object.freeze(Object.fromEntries(STATUS_NAMES.map((n, i) => [n, i])));
+export const Status = ABI.enums.arag_status;
+
+/** JS names of a C enum's values: the constant's name after prefix, in lower case
+ * (ARAG_KERNEL_SIMD -> 'simd' for prefix 'ARAG_KERNEL_'), to its value. */
+export function enumByName(cEnum, prefix) {
+  return Object.freeze(
+    Object.fromEntries(Object.entries(ABI.enums[cEnum]).map(([n, v]) => [n.slice(prefix.length).toLowerCase(), v]))
+  );
+}
 
 export function statusName(status) {
   return STATUS_NAMES[status] || `ARAG_E_UNKNOWN_${status}`;

@@ -1,20 +1,23 @@
-// JS handles over the C objects: Index, Catalog, History. Each wraps one pointer, throws
-// AragError with the handle's last error message when a call fails, and is freed by
-// free() or, as a safety net, by a FinalizationRegistry when garbage collected.
-import { AragError, Status } from './errors.mjs';
+// JS handles over the C objects: Index, Catalog, History, Engine. Each wraps one pointer,
+// throws AragError with the handle's last error message when a call fails, and is freed by
+// free() or, as a safety net, by a FinalizationRegistry when garbage collected. Enum values
+// and struct layouts come from the module's own description (web/src/abi.mjs).
+import { ABI } from './abi.mjs';
+import { AragError, Status, enumByName } from './errors.mjs';
 import { loadModule } from './loader.mjs';
 
-export const DTYPES = Object.freeze({ f32: 0, int8: 1, i8: 1 });
-export const METRICS = Object.freeze({ cosine: 0, dot: 1 });
-export const KERNELS = Object.freeze({ auto: 0, scalar: 1, simd: 2 });
-const LIMIT_KEYS = [
-  ['maxDim', 'max_dim'],
-  ['maxRows', 'max_rows'],
-  ['maxIdBytes', 'max_id_bytes'],
-  ['maxTextBytes', 'max_text_bytes'],
-  ['maxRestoreBytes', 'max_restore_bytes'],
-];
-const LIMITS_BYTES = LIMIT_KEYS.length * 4; // struct arag_limits: one u32 per key
+export const DTYPES = Object.freeze({ ...enumByName('arag_dtype', 'ARAG_'), int8: ABI.enums.arag_dtype.ARAG_I8 });
+export const METRICS = enumByName('arag_metric', 'ARAG_');
+export const KERNELS = enumByName('arag_kernel', 'ARAG_KERNEL_');
+const camel = (snake) => snake.replace(/_([a-z])/g, (_m, c) => c.toUpperCase());
+// struct arag_limits: [camelName, snake_name, byte offset] of each u32 field.
+const LIMITS = ABI.structs.arag_limits;
+const LIMIT_KEYS = LIMITS.fields.map((f) => [camel(f.name), f.name, f.offset]);
+const LIMITS_BYTES = LIMITS.size;
+if (LIMITS.fields.some((f) => f.type !== 'u32')) throw new AragError(Status.ARAG_E_STATE, 'arag_limits has a field that is not u32');
+// struct arag_error: what a create call that failed reports.
+const ERROR = ABI.structs.arag_error;
+const ERROR_FIELD = Object.fromEntries(ERROR.fields.map((f) => [f.name, f]));
 
 // workerd offers FinalizationRegistry only from newer compatibility dates: without it,
 // handles are freed by free() alone.
@@ -26,6 +29,7 @@ function registryOf(raw) {
   if (!r) {
     r = new FinalizationRegistry(({ freeName, ptr }) => {
       try {
+        if (freeName === 'arag_engine_free') raw.unroute(ptr);
         raw.fn[freeName](ptr);
       } catch {
         /* the module may be gone */
@@ -84,10 +88,10 @@ export function writeLimits(raw, s, limits) {
   raw.need('arag_limits_default')(p);
   if (limits) {
     if (typeof limits !== 'object') throw invalid('limits must be an object');
-    LIMIT_KEYS.forEach(([camel, snake], i) => {
-      const v = limits[camel] ?? limits[snake];
-      if (v !== undefined) raw.setU32(p + i * 4, checkU32(`limits.${camel}`, v, { min: 1 }));
-    });
+    for (const [c, snake, offset] of LIMIT_KEYS) {
+      const v = limits[c] ?? limits[snake];
+      if (v !== undefined) raw.setU32(p + offset, checkU32(`limits.${c}`, v, { min: 1 }));
+    }
     for (const k of Object.keys(limits)) {
       if (!LIMIT_KEYS.some(([c, sn]) => c === k || sn === k)) throw invalid(`unknown limit ${k}`);
     }
@@ -96,9 +100,7 @@ export function writeLimits(raw, s, limits) {
 }
 export function readLimits(raw, p) {
   const out = {};
-  LIMIT_KEYS.forEach(([camel], i) => {
-    out[camel] = raw.getU32(p + i * 4);
-  });
+  for (const [c, , offset] of LIMIT_KEYS) out[c] = raw.getU32(p + offset);
   return out;
 }
 
@@ -135,6 +137,7 @@ class Handle {
     if (!this._ptr) return;
     if (!this._owner) {
       registryOf(this._raw).unregister(this);
+      if (this._freeName === 'arag_engine_free') this._raw.unroute(this._ptr); // nothing is delivered to it any more
       this._raw.fn[this._freeName](this._ptr);
     }
     this._ptr = 0;
@@ -478,6 +481,30 @@ export class History extends Handle {
   }
 }
 
+/** An engine: its configuration and the recommendation sessions it runs (createRecommender
+ * drives one; arag.createEngine() makes one on its own). */
+export class Engine extends Handle {
+  /** @internal use arag.createEngine() */
+  constructor(raw, ptr) {
+    super(raw, ptr, 'engine', 'arag_engine_free', 'arag_engine_last_error');
+  }
+  /** The effective configuration. */
+  get config() {
+    const p = this._raw.fn.arag_engine_config(this.ptr) >>> 0;
+    if (!p) this._check(Status.ARAG_E_NOMEM);
+    return JSON.parse(this._raw.getCString(p));
+  }
+  /** Applies config keys over the configuration (all or nothing; sessions keep theirs). */
+  configure(config) {
+    this._callWithString('arag_engine_configure', toJsonText(config, 'config'));
+    return this;
+  }
+  /** Live sessions (0 when idle). */
+  get sessions() {
+    return this._raw.fn.arag_engine_sessions(this.ptr) >>> 0;
+  }
+}
+
 /** A loaded module with factories for the handles. */
 export class Arag {
   constructor(raw) {
@@ -508,11 +535,14 @@ export class Arag {
       return raw.f32Copy(out, dim);
     });
   }
+  /** Calls a create function that reports why it failed in an arag_error (its last
+   * argument) and returns the new handle's pointer, or throws that reason. */
   _create(fnName, s, args, what) {
     const raw = this.raw;
     const out = s.alloc(4);
-    const st = raw.need(fnName)(...args, out);
-    if (st !== 0) throw new AragError(st, `${what}: ${this.strerror(st)}`);
+    const err = s.alloc(ERROR.size);
+    const st = raw.need(fnName)(...args, out, err);
+    if (st !== 0) throw new AragError(st, `${what}: ${raw.getCString(err + ERROR_FIELD.message.offset) || this.strerror(st)}`);
     return raw.getU32(out);
   }
   createIndex(opts = {}) {
@@ -522,7 +552,7 @@ export class Arag {
     if (!(metric in METRICS)) throw invalid(`metric must be 'cosine' or 'dot', got ${JSON.stringify(metric)}`);
     const ptr = this.raw.scope((s) =>
       this._create(
-        'arag_index_create',
+        'arag_index_create_err',
         s,
         [dim, DTYPES[dtype], METRICS[metric], keepF32 ? 1 : 0, writeLimits(this.raw, s, limits)],
         'createIndex'
@@ -540,7 +570,7 @@ export class Arag {
     if (!(dtype in DTYPES)) throw invalid(`dtype must be 'f32' or 'int8', got ${JSON.stringify(dtype)}`);
     const ptr = this.raw.scope((s) =>
       this._create(
-        'arag_catalog_create_dtype',
+        'arag_catalog_create_err',
         s,
         [dim, DTYPES[dtype], writeLimits(this.raw, s, limits)],
         'createCatalog'
@@ -562,11 +592,18 @@ export class Arag {
     checkU32('dim', dim, { min: 1 });
     if (maxBytes !== undefined) checkU32('maxBytes', maxBytes, { min: 1 });
     const ptr = this.raw.scope((s) =>
-      this._create('arag_history_create', s, [dim, writeLimits(this.raw, s, limits)], 'createHistory')
+      this._create('arag_history_create_err', s, [dim, writeLimits(this.raw, s, limits)], 'createHistory')
     );
     const history = new History(this.raw, ptr);
     if (maxBytes !== undefined) history.setMaxBytes(maxBytes);
     return history;
+  }
+  /** An engine with a configuration (an object or JSON text; {} for the defaults). A
+   * refused configuration throws the reason, naming the key: 'engine config: ARAG_E_...'. */
+  createEngine(config = {}) {
+    const text = toJsonText(config, 'config');
+    const ptr = this.raw.scope((s) => this._create('arag_engine_create_err', s, s.str(text), 'engine config'));
+    return new Engine(this.raw, ptr);
   }
 }
 

@@ -1,5 +1,7 @@
 // Types of the arag host library (hand-written; the implementation is plain ES modules).
 
+/** A status of include/arag.h (the values come from the module: web/src/abi.mjs; a test
+ * holds this list equal to it). */
 export type StatusCode =
   | 'ARAG_OK'
   | 'ARAG_E_INVALID'
@@ -181,6 +183,19 @@ export declare class History {
   free(): void;
 }
 
+/** An engine: a configuration and the recommendation sessions it runs. */
+export declare class Engine {
+  private constructor();
+  readonly config: EngineConfig & { backend: 'offline' | 'host' };
+  /** Live sessions (0 when idle). */
+  readonly sessions: number;
+  /** Applies config keys over the configuration; all or nothing. */
+  configure(config: EngineConfig | string): this;
+  readonly freed: boolean;
+  lastError(): string;
+  free(): void;
+}
+
 export interface IndexOptions {
   dim: number;
   dtype?: 'f32' | 'int8';
@@ -220,6 +235,8 @@ export declare class Arag {
     snapshot?: SnapshotBytes;
   }): Catalog;
   createHistory(opts?: { dim?: number; limits?: Partial<Limits>; maxBytes?: number }): History;
+  /** A refused configuration throws AragError 'engine config: ARAG_E_...: <why>'. */
+  createEngine(config?: EngineConfig | string): Engine;
 }
 
 export declare function createArag(opts?: LoadOptions): Promise<Arag>;
@@ -799,6 +816,8 @@ export declare class Recommender<Async extends boolean = boolean> {
   readonly backend: 'offline' | 'host';
   readonly catalog: RecommenderCatalog<Async>;
   readonly history: RecommenderHistory<Async>;
+  /** The engine the recommendations run in (freed with the recommender). */
+  readonly engine: Engine;
   readonly config: EngineConfig & { backend: 'offline' | 'host' };
   readonly sessions: number;
   recommend(input?: RecommendInput, opts?: RecommendOptions): Promise<RecommendResult>;

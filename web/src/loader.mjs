@@ -7,6 +7,7 @@
 // WebAssembly.Module (workerd: `import wasm from './arag.wasm'`: workers refuse to compile
 // wasm from bytes at run time, so the host compiles it at deploy time).
 import createAragModule from './arag.mjs';
+import { ABI_JSON } from './abi.mjs';
 import { AragError, Status } from './errors.mjs';
 import { wasiImports } from './wasi-shim.mjs';
 
@@ -309,6 +310,26 @@ export class RawModule {
   }
 }
 
+/** Refuses a module built from another include/arag.h than this library was generated
+ * from (web/src/abi.mjs): its statuses, enums or struct layouts would be misread. */
+function checkAbi(raw) {
+  let text = null;
+  if (raw.has('arag_abi_json')) {
+    const p = raw.fn.arag_abi_json() >>> 0;
+    text = raw.getCString(p);
+    raw.free(p);
+  }
+  if (text !== ABI_JSON) {
+    throw new AragError(
+      Status.ARAG_E_INVALID,
+      text === null
+        ? 'the wasm module does not describe itself (no arag_abi_json): it is not a build of this arag'
+        : 'the wasm module was built from another include/arag.h than this host library (its enums or struct layouts differ): load the module that came with it'
+    );
+  }
+  return raw;
+}
+
 /**
  * Loads and instantiates the module.
  * @param {{ wasm?: any, kind?: 'emscripten'|'wasi', createModule?: Function,
@@ -350,7 +371,7 @@ export async function loadModule(opts = {}) {
     memory = instance.exports.memory;
     raw = new RawModule('wasi', instance.exports, () => memory);
     if (typeof instance.exports._initialize === 'function') instance.exports._initialize();
-    return raw;
+    return checkAbi(raw);
   }
 
   const factory = opts.createModule || createAragModule;
@@ -386,5 +407,5 @@ export async function loadModule(opts = {}) {
   }
   raw = new RawModule('emscripten', exportsByName, () => memory);
   raw.emscripten = M;
-  return raw;
+  return checkAbi(raw);
 }

@@ -3,17 +3,16 @@
 // (routed here by the engine's pointer), run through the LLM adapter, and go back with
 // arag_report_usage + arag_deliver. With the default offline backend the module answers
 // every agent itself and the recommendation completes inside arag_recommend_start.
-import { AragError, Status, abortError, isAbortError } from './errors.mjs';
+import { AragError, Status, abortError, isAbortError, enumByName } from './errors.mjs';
 import { Budget, isLlmAdapter } from './llm.mjs';
 import { itemText } from './embeddings.mjs';
 import { toJsonText, invalid, checkU32, createArag, catalogSnapshotDim, Catalog } from './handles.mjs';
 
-const SESSION_RUNNING = 0;
-const SESSION_DONE = 1;
+const SESSION = enumByName('arag_session_state', 'ARAG_SESSION_'); // running, done, cancelled
 
 // The status a failed call is delivered with (arag_fetch_status in include/arag.h): the
-// engine names the fallback's cause from it.
-const CAUSE_STATUS = { network: 0, timeout: 1, budget: 2, deadline: 3, cancelled: 4, refusal: 5 };
+// engine names the fallback's cause from it ({ network: 0, timeout: 1, ... }).
+const CAUSE_STATUS = enumByName('arag_fetch_status', 'ARAG_FETCH_');
 
 const utf8 = new TextEncoder();
 
@@ -137,23 +136,37 @@ class HistoryView {
   }
 }
 
+/** The engine's fetch route to rec. It holds rec weakly (where the host has WeakRef), so
+ * that a recommender dropped without free() can be collected and its engine finalized; a
+ * running recommendation keeps it alive. (Made out here: a closure in the constructor
+ * would share its scope, and so rec, with every other closure there.) */
+const strongRef = (x) => ({ deref: () => x });
+function fetchHandler(rec) {
+  const ref = typeof WeakRef === 'function' ? new WeakRef(rec) : strongRef(rec);
+  return (session, requestId, json) => {
+    const r = ref.deref();
+    if (!r) throw new AragError(Status.ARAG_E_STATE, 'the recommender was collected');
+    r._onFetch(session, requestId, json);
+  };
+}
+
 export class Recommender {
   /** @internal use createRecommender() */
-  constructor(arag, { llm, embed, enginePtr, catalog, history, ownsModule, dim, ownsCatalog = true }) {
+  constructor(arag, { llm, embed, engine, catalog, history, ownsModule, dim, ownsCatalog = true }) {
     this.arag = arag;
     this._ownsCatalog = ownsCatalog;
     this.llm = llm || null;
     this._embed = embed || null;
     this._dim = dim;
     this._raw = arag.raw;
-    this._engine = enginePtr;
+    this.engine = engine; // an Engine handle (handles.mjs)
     this._ownsModule = ownsModule;
     this.catalog = new CatalogView(this, catalog);
     this.history = new HistoryView(this, history);
     this._sessions = new Map(); // session id -> context of a running recommend()
     this._maxAnswerBytes = 0; // the engine's max_answer_bytes, read below
     this._starting = null; // requests emitted during arag_recommend_start
-    this._raw.route(enginePtr, (session, requestId, json) => this._onFetch(session, requestId, json));
+    this._raw.route(engine.ptr, fetchHandler(this));
     try {
       this._maxAnswerBytes = this.config.max_answer_bytes >>> 0;
     } catch {
@@ -166,23 +179,25 @@ export class Recommender {
   }
   /** The engine's effective configuration. */
   get config() {
-    const raw = this._raw;
-    return JSON.parse(raw.getCString(raw.fn.arag_engine_config(this._enginePtr())));
+    this._enginePtr();
+    return this.engine.config;
   }
   /** Live sessions inside the engine (0 when idle). */
   get sessions() {
-    return this._raw.fn.arag_engine_sessions(this._enginePtr()) >>> 0;
+    this._enginePtr();
+    return this.engine.sessions;
   }
 
-  _enginePtr() {
-    if (!this._engine) throw new AragError(Status.ARAG_E_STATE, 'this recommender was freed');
-    return this._engine;
+  /** The engine's pointer, 0 once freed. */
+  get _engine() {
+    return this.engine.freed ? 0 : this.engine._ptr;
   }
-  _lastError() {
-    return this._raw.getCString(this._raw.fn.arag_engine_last_error(this._engine));
+  _enginePtr() {
+    if (this.engine.freed) throw new AragError(Status.ARAG_E_STATE, 'this recommender was freed');
+    return this.engine._ptr;
   }
   _check(st) {
-    if (st !== 0) throw new AragError(st, this._lastError() || this.arag.strerror(st));
+    this.engine._check(st);
   }
 
   /**
@@ -446,7 +461,11 @@ export class Recommender {
       ...(r.error && !ok ? { error: String(r.error).slice(0, 300) } : {}),
     });
     if (st !== 0 && st !== Status.ARAG_E_NOT_FOUND) {
-      this._fail(ctx, new AragError(st, this._lastError() || this.arag.strerror(st)));
+      try {
+        this._check(st);
+      } catch (e) {
+        this._fail(ctx, e);
+      }
       return;
     }
     this._maybeFinish(ctx);
@@ -457,7 +476,7 @@ export class Recommender {
     return raw.scope((s) => {
       const out = s.alloc(4);
       const st = raw.fn.arag_session_state_get(this._engine, ctx.session, out);
-      if (st !== 0) throw new AragError(st, this._lastError() || this.arag.strerror(st));
+      this._check(st);
       return raw.getU32(out);
     });
   }
@@ -471,13 +490,13 @@ export class Recommender {
       this._fail(ctx, e);
       return;
     }
-    if (state === SESSION_RUNNING) {
+    if (state === SESSION.running) {
       if (ctx.inflight.size === 0) {
         this._fail(ctx, new AragError(Status.ARAG_E_STATE, 'the recommendation stalled: the engine waits for no request'));
       }
       return;
     }
-    if (state !== SESSION_DONE) {
+    if (state !== SESSION.done) {
       this._fail(ctx, new AragError(Status.ARAG_E_CANCELLED, 'the session was cancelled'));
       return;
     }
@@ -550,9 +569,7 @@ export class Recommender {
     for (const ctx of [...this._sessions.values()]) {
       this._fail(ctx, new AragError(Status.ARAG_E_CANCELLED, 'the recommender was freed'));
     }
-    this._raw.unroute(this._engine);
-    this._raw.fn.arag_engine_free(this._engine);
-    this._engine = 0;
+    this.engine.free(); // unroutes it: a late request of it is dropped
     if (this._ownsCatalog) this.catalog.handle.free();
     this.history.handle.free();
   }
@@ -568,22 +585,6 @@ export class Recommender {
  *   and not freed with the recommender, so that one catalog serves many recommenders;
  *   the engine reads it only while a recommendation starts).
  */
-/* A failing arag_engine_create has no handle to hold its message: apply the same
- * config to a default engine, whose last error names the offending key. */
-function configError(raw, p, n) {
-  return raw.scope((s) => {
-    const out = s.alloc(4);
-    if (raw.need('arag_engine_create')(0, 0, out) !== 0) return '';
-    const eng = raw.getU32(out);
-    try {
-      if (raw.need('arag_engine_configure')(eng, p, n) === 0) return '';
-      return raw.getCString(raw.need('arag_engine_last_error')(eng));
-    } finally {
-      raw.need('arag_engine_free')(eng);
-    }
-  });
-}
-
 export async function createRecommender(opts = {}) {
   const { llm, embed, config = {}, limits, catalogDtype = 'f32', catalogSnapshot } = opts;
   if (llm !== undefined && llm !== null && llm !== 'offline' && !isLlmAdapter(llm)) {
@@ -616,27 +617,19 @@ export async function createRecommender(opts = {}) {
     }
     dim = embed.dim;
   }
-  const raw = arag.raw;
   // With a snapshot, the catalog is restored from it (refusing corrupt bytes) first.
   const catalog = shared || arag.createCatalog({ dim, dtype: catalogDtype, limits, snapshot: hasSnapshot ? catalogSnapshot : undefined });
   let history;
-  let enginePtr = 0;
+  let engine;
   try {
     history = arag.createHistory({ dim, limits });
-    const cfg = JSON.stringify({ ...config, backend });
-    enginePtr = raw.scope((s) => {
-      const [p, n] = s.str(cfg);
-      const out = s.alloc(4);
-      const st = raw.need('arag_engine_create')(p, n, out);
-      if (st !== 0) throw new AragError(st, `engine config: ${configError(raw, p, n) || arag.strerror(st)}`);
-      return raw.getU32(out);
-    });
+    engine = arag.createEngine({ ...config, backend });
   } catch (e) {
     if (!shared) catalog.free();
     if (history) history.free();
     throw e;
   }
-  const rec = new Recommender(arag, { llm: adapter, embed, enginePtr, catalog, history, ownsModule: !opts.arag, dim, ownsCatalog: !shared });
+  const rec = new Recommender(arag, { llm: adapter, embed, engine, catalog, history, ownsModule: !opts.arag, dim, ownsCatalog: !shared });
   if (opts.catalog) {
     try {
       await rec.catalog.add(opts.catalog);
