@@ -676,6 +676,69 @@ static void test_snapshots(void) {
   arag_index_free(g_ix_src);
 }
 
+/* ---- create calls: out of memory is reported as such, with a message ---- */
+
+/* A create either makes its handle or fails with ARAG_E_NOMEM, *out NULL and err saying
+ * "ARAG_E_NOMEM: out of memory ...". */
+static void check_create(arag_status st, const void *out, const arag_error *err) {
+  if (st == ARAG_OK) {
+    CHECK(out != NULL && err->status == ARAG_OK && err->message[0] == '\0');
+    return;
+  }
+  CHECK_EQ_INT(st, ARAG_E_NOMEM);
+  CHECK_EQ_INT(err->status, ARAG_E_NOMEM);
+  CHECK(out == NULL);
+  CHECK(strncmp(err->message, "ARAG_E_NOMEM: out of memory", 27) == 0);
+}
+
+static void op_create_index(void) {
+  arag_error err;
+  arag_index *ix = NULL;
+  af_on();
+  arag_status st = arag_index_create_err(32, ARAG_I8, ARAG_DOT, 1, NULL, &ix, &err);
+  af_off();
+  check_create(st, ix, &err);
+  arag_index_free(ix);
+}
+
+static void op_create_catalog(void) {
+  arag_error err;
+  arag_catalog *cat = NULL;
+  af_on();
+  arag_status st = arag_catalog_create_err(32, ARAG_F32, NULL, &cat, &err);
+  af_off();
+  check_create(st, cat, &err);
+  arag_catalog_free(cat);
+}
+
+static void op_create_history(void) {
+  arag_error err;
+  arag_history *h = NULL;
+  af_on();
+  arag_status st = arag_history_create_err(32, NULL, &h, &err);
+  af_off();
+  check_create(st, h, &err);
+  arag_history_free(h);
+}
+
+static void op_create_engine(void) {
+  arag_error err;
+  arag_engine *eng = NULL;
+  const char *cfg = "{\"k\": 4, \"shelf\": {\"size\": 6}}";
+  af_on();
+  arag_status st = arag_engine_create_err(cfg, strlen(cfg), &eng, &err);
+  af_off();
+  check_create(st, eng, &err);
+  arag_engine_free(eng);
+}
+
+static void test_creates(void) {
+  sweep("index_create_err", op_create_index);
+  sweep("catalog_create_err", op_create_catalog);
+  sweep("history_create_err", op_create_history);
+  sweep("engine_create_err", op_create_engine);
+}
+
 static void test_history_and_catalog(void) {
   arag_history *h = NULL;
   CHECK_EQ_INT(arag_history_create(64, NULL, &h), ARAG_OK);
@@ -694,5 +757,6 @@ int main(void) {
   RUN(test_engine_and_recommend);
   RUN(test_history_and_catalog);
   RUN(test_snapshots);
+  RUN(test_creates);
   return test_report();
 }
