@@ -167,6 +167,17 @@ describe('a create call that fails says why', () => {
   });
 });
 
+test('a failed call on a const handle reports its own status, not the last error of another call', () => {
+  for (const kind of KINDS) {
+    const ix = arags[kind].createIndex({ dim: 4 });
+    assert.throws(() => ix.add('a', [1, 2, 3]), (e) => e.code === 'ARAG_E_DIM' && /ARAG_E_DIM/.test(e.message));
+    assert.equal(ix.slotOf('x'), -1);
+    assert.throws(() => ix.slotOf(''), (e) => e.code === 'ARAG_E_INVALID' && e.message === 'slot of id "": ARAG_E_INVALID: invalid argument');
+    assert.match(ix.lastError(), /^ARAG_E_DIM: /, 'the const call left the last error alone');
+    ix.free();
+  }
+});
+
 test('a recommender dropped without free() has its engine finalized', async () => {
   v8.setFlagsFromString('--expose-gc');
   const gc = vm.runInNewContext('gc');

@@ -133,6 +133,12 @@ class Handle {
       throw new AragError(status, msg);
     }
   }
+  /** For a call on a const handle: it writes no error into the handle (several threads
+   * may make such calls), so the status is the answer and the last error is another
+   * call's. */
+  _checkConst(status, what) {
+    if (status !== 0) throw new AragError(status, `${what}: ${this._raw.getCString(this._raw.fn.arag_strerror(status))}`);
+  }
   free() {
     if (!this._ptr) return;
     if (!this._owner) {
@@ -147,7 +153,7 @@ class Handle {
     const raw = this._raw;
     return raw.scope((s) => {
       const out = s.alloc(8);
-      this._check(raw.fn[fnName](this.ptr, out, out + 4));
+      this._checkConst(raw.fn[fnName](this.ptr, out, out + 4), `${this._kind} snapshot`);
       const p = raw.getU32(out);
       const bytes = raw.getBytes(p, raw.getU32(out + 4));
       raw.fn.arag_free(p);
@@ -191,7 +197,7 @@ export class Index extends Handle {
     const raw = this._raw;
     return raw.scope((s) => {
       const p = s.alloc(LIMITS_BYTES);
-      this._check(raw.fn.arag_index_get_limits(this.ptr, p));
+      this._checkConst(raw.fn.arag_index_get_limits(this.ptr, p), 'limits');
       return readLimits(raw, p);
     });
   }
@@ -199,7 +205,7 @@ export class Index extends Handle {
     const raw = this._raw;
     raw.scope((s) => {
       const cur = s.alloc(LIMITS_BYTES);
-      this._check(raw.fn.arag_index_get_limits(this.ptr, cur));
+      this._checkConst(raw.fn.arag_index_get_limits(this.ptr, cur), 'limits');
       const merged = { ...readLimits(raw, cur), ...limits };
       const p = writeLimits(raw, s, merged);
       this._check(raw.fn.arag_index_set_limits(this.ptr, p));
@@ -246,7 +252,7 @@ export class Index extends Handle {
       const out = s.alloc(4);
       const st = raw.fn.arag_index_slot(this.ptr, ip, il, out);
       if (st === Status.ARAG_E_NOT_FOUND) return -1;
-      this._check(st);
+      this._checkConst(st, `slot of id ${JSON.stringify(id.slice(0, 64))}`);
       return raw.getU32(out);
     });
   }
@@ -261,7 +267,7 @@ export class Index extends Handle {
     const dim = this.dim;
     return raw.scope((s) => {
       const out = s.alloc(dim * 4);
-      this._check(raw.fn.arag_index_vector(this.ptr, slot, out, dim));
+      this._checkConst(raw.fn.arag_index_vector(this.ptr, slot, out, dim), 'vector');
       return raw.f32Copy(out, dim);
     });
   }
