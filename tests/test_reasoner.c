@@ -606,7 +606,7 @@ static void test_ira_reads_summaries(void) {
   in.nli = NULL;
   cJSON *base = answer(&in);
   in.s_ctx = "Categories: Beauty > Makeup > Nails > Nail Polish (2 of 3, 70%)";
-  /* The default gives S_ctx no weight (see reasoner.c); the mechanism with one. */
+  /* The default gives S_ctx no weight (docs/offline-reasoner.md); the mechanism with one. */
   arag_reasoner_params p;
   arag_reasoner_params_default(&p);
   p.ira_c_cat = 0.5f;

@@ -5,18 +5,18 @@
  * would pass it along in messages):
  *   - the structured user profile (reasoner_profile.c) is built once per
  *     session from the events of the input and cached in the session scratch;
- *   - UUA renders the profile's aggregate interests (brands, category paths,
+ *   - UUA (uua.c) renders the profile's aggregate interests (brands, category paths,
  *     title keywords, price band, the session's focus) as S_user, a short
  *     readable text with one trait list per line;
- *   - NLI scores each candidate from item-to-item evidence against the history
+ *   - NLI (nli.c) scores each candidate from item-to-item evidence against the history
  *     (nearest history title, deepest shared category level, same product line,
  *     repeat purchase, a price close to the user's typical one, bought together
  *     with a recent item by other shoppers)
  *     and names its evidence, a shared brand included (brand loyalty itself is
  *     weighed by IRA from S_user, so it counts once);
- *   - CSA reads what the accepted candidates have in common (brands, category
+ *   - CSA (csa.c) reads what the accepted candidates have in common (brands, category
  *     paths, keywords, weighted by their NLI scores) into S_ctx;
- *   - IRA reads S_user and S_ctx back as text (reasoner_traits.c), matches every
+ *   - IRA (ira.c) reads S_user and S_ctx back as text (reasoner_traits.c), matches every
  *     candidate against them and combines that with the NLI scores, the
  *     retrieval similarity and catalog popularity.
  */

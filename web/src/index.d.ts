@@ -530,8 +530,8 @@ export interface AgentSwitches {
 }
 
 /**
- * Weights of the offline reasoner (src/reasoner/reasoner.c documents each one and what it was
- * measured at). Rates and shares (`decay`, `sim_decay`, `rel_decay`, `ira_idf`, `ira_div`)
+ * Weights of the offline reasoner (src/reasoner/reasoner.h says what each one weighs,
+ * docs/offline-reasoner.md what it was measured at). Rates and shares (`decay`, `sim_decay`, `rel_decay`, `ira_idf`, `ira_div`)
  * are in [0, 1], windows (`sim_window`, `rel_window`) are event counts, weights in
  * [-1000, 1000]. `ira_div` is IRA's diversity step (0, off, by default). `shift` (0 to 1,
  * default 0.75): how much an interest shift weighs down the older events (docs/offline-reasoner.md,
