@@ -3,7 +3,7 @@
  *
  * Division of labour (each agent adds its own signal, the way an LLM pipeline
  * would pass it along in messages):
- *   - the structured user profile (reasoner_profile.c) is built once per
+ *   - the structured user profile (profile.c) is built once per
  *     session from the events of the input and cached in the session scratch;
  *   - UUA (uua.c) renders the profile's aggregate interests (brands, category paths,
  *     title keywords, price band, the session's focus) as S_user, a short

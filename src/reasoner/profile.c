@@ -299,15 +299,18 @@ static int history_words(rs_profile *pr, const arag_agent_input *in) {
   return ok;
 }
 
-rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_params *p) {
-  rs_profile *pr = calloc(1, sizeof *pr);
-  if (!pr) return NULL;
-  uint32_t n = in->n_long_term + in->n_session;
-  uint32_t dim = in->dim;
-  const arag_term_df *df = rs_title_df(in);
-  arag_brand_stats bs_buf;
-  const arag_brand_stats *bs = rs_brand_stats(in, &bs_buf);
-  pr->dim = dim;
+/* The occurrences of brands, category paths and title keywords over the events, merged
+ * into the profile's aggregates at the end of its build. */
+typedef struct occs {
+  occ *b, *p, *t;
+  uint32_t nb, np, nt;
+} occs;
+
+/* The parameters, the arrays and their counts; 0 when out of memory. */
+static int profile_alloc(rs_profile *pr, const arag_agent_input *in, const arag_reasoner_params *p,
+                         occs *o) {
+  uint32_t n = in->n_long_term + in->n_session, m = n ? n : 1;
+  pr->dim = in->dim;
   pr->n_ev = n;
   pr->n_sess = in->n_session;
   pr->decay = p->decay;
@@ -320,103 +323,127 @@ rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_par
   pr->rel_ev0 = n < p->rel_window ? 0 : n - p->rel_window;
   pr->n_sim = n < p->sim_window ? n : p->sim_window;
   pr->sim_ev0 = n - pr->n_sim;
-  pr->ev = calloc(n ? n : 1, sizeof *pr->ev);
+  pr->ev = calloc(m, sizeof *pr->ev);
   pr->sim_terms = calloc(pr->n_sim ? pr->n_sim : 1, sizeof *pr->sim_terms);
   /* pvec, the recent title embeddings and the candidate's in one block. */
-  pr->pvec = calloc((size_t)dim * (2 + pr->n_sim) + 1, sizeof(float));
-  occ *ob = calloc(n ? n : 1, sizeof(occ));
-  occ *op = calloc(n ? n : 1, sizeof(occ));
-  occ *ot = calloc((size_t)(n ? n : 1) * RS_MAX_TOK, sizeof(occ));
+  pr->pvec = calloc((size_t)pr->dim * (2 + pr->n_sim) + 1, sizeof(float));
+  o->b = calloc(m, sizeof(occ));
+  o->p = calloc(m, sizeof(occ));
+  o->t = calloc((size_t)m * RS_MAX_TOK, sizeof(occ));
   /* Each event's interest-shift factor (interest.h). */
-  float *focus = pr->focus = malloc((n ? n : 1) * sizeof *focus);
-  const arag_event **evs = malloc((n ? n : 1) * sizeof *evs);
-  uint32_t nb = 0, np = 0, nt = 0;
-  if (!pr->ev || !pr->sim_terms || !pr->pvec || !ob || !op || !ot || !focus || !evs) goto fail;
-  for (uint32_t i = 0; i < n; i++) evs[i] = event_at(in, i);
-  arag_shift sh;
-  arag_interest_shift(evs, n, p->shift, &sh, focus);
-  pr->simvec = pr->pvec + dim;
-  pr->title_tmp = pr->simvec + (size_t)dim * pr->n_sim;
+  pr->focus = malloc(m * sizeof *pr->focus);
+  if (!pr->ev || !pr->sim_terms || !pr->pvec || !o->b || !o->p || !o->t || !pr->focus) return 0;
+  pr->simvec = pr->pvec + pr->dim;
+  pr->title_tmp = pr->simvec + (size_t)pr->dim * pr->n_sim;
   pr->price_lo = INFINITY;
   pr->price_hi = -INFINITY;
+  return 1;
+}
 
-  for (uint32_t i = 0; i < n; i++) {
-    const arag_event *e = event_at(in, i);
-    const arag_item *it = &e->item;
-    rs_event *re = &pr->ev[i];
-    rs_feat f;
-    rs_item_features(it, bs, &f);
-    uint32_t age = n - 1 - i;
-    re->sess = i >= in->n_long_term;
-    re->w = powf(p->decay, (float)age) * (re->sess ? p->sess_boost : 1.0f) * focus[i];
-    re->id_h = f.id_h;
-    re->brand_h = f.brand_h;
-    memcpy(re->cat_h, f.cat_h, sizeof f.cat_h);
-    re->n_cat = f.n_cat;
-    memcpy(re->lead_h, f.lead_h, sizeof f.lead_h);
-    re->n_lead = f.n_lead;
-    if (i >= pr->sim_ev0) {
-      rs_terms *t = &pr->sim_terms[i - pr->sim_ev0];
-      t->n = arag_title_terms(it, t->key);
-      weigh_terms(t, df);
-    }
-    const char *t = it->title ? it->title : "";
-    size_t tl = utf8_cut(t, strlen(t), RS_TITLE_KEEP);
-    re->title_off = put_str(pr, t, tl);
-    if (re->title_off == UINT32_MAX) goto fail;
-    re->title_len = (uint32_t)tl;
-    pr->w_total += re->w;
-    if (re->sess) pr->w_sess += re->w;
-    if (f.brand_h) ob[nb++] = (occ){f.brand_h, i, f.brand, 0};
-    if (f.n_cat) op[np++] = (occ){f.cat_h[f.n_cat - 1], i, {0, 0}, f.n_cat};
-    for (uint32_t k = 0; k < f.n_tok; k++) ot[nt++] = (occ){f.tok_h[k], i, f.tok[k], 0};
-    if (it->vec)
-      for (uint32_t d = 0; d < dim; d++) pr->pvec[d] += re->w * it->vec[d];
-    if (i >= pr->sim_ev0 &&
-        arag_embed_raw(t, strlen(t), dim, pr->simvec + (size_t)(i - pr->sim_ev0) * dim) != ARAG_OK)
-      goto fail;
-    if (isfinite(it->price) && it->price >= 0) {
-      if (it->price < pr->price_lo) pr->price_lo = it->price;
-      if (it->price > pr->price_hi) pr->price_hi = it->price;
-      pr->price_sum_w += re->w * it->price;
-      pr->price_w += re->w;
-      pr->n_price++;
-    }
+/* Event i's part of the profile: its weight, hashes, title, occurrences, vector, title
+ * embedding and price. 0 when out of memory. */
+static int profile_event(rs_profile *pr, const arag_agent_input *in, const arag_reasoner_params *p,
+                         const arag_brand_stats *bs, uint32_t i, occs *o) {
+  uint32_t n = pr->n_ev, dim = pr->dim;
+  const arag_item *it = &event_at(in, i)->item;
+  rs_event *re = &pr->ev[i];
+  rs_feat f;
+  rs_item_features(it, bs, &f);
+  uint32_t age = n - 1 - i;
+  re->sess = i >= in->n_long_term;
+  re->w = powf(p->decay, (float)age) * (re->sess ? p->sess_boost : 1.0f) * pr->focus[i];
+  re->id_h = f.id_h;
+  re->brand_h = f.brand_h;
+  memcpy(re->cat_h, f.cat_h, sizeof f.cat_h);
+  re->n_cat = f.n_cat;
+  memcpy(re->lead_h, f.lead_h, sizeof f.lead_h);
+  re->n_lead = f.n_lead;
+  if (i >= pr->sim_ev0) {
+    rs_terms *t = &pr->sim_terms[i - pr->sim_ev0];
+    t->n = arag_title_terms(it, t->key);
+    weigh_terms(t, rs_title_df(in));
   }
-  normalize(pr->pvec, dim);
-  if (!count_items(pr)) goto fail;
-  if (n && !history_words(pr, in)) goto fail;
+  const char *t = it->title ? it->title : "";
+  size_t tl = utf8_cut(t, strlen(t), RS_TITLE_KEEP);
+  re->title_off = put_str(pr, t, tl);
+  if (re->title_off == UINT32_MAX) return 0;
+  re->title_len = (uint32_t)tl;
+  pr->w_total += re->w;
+  if (re->sess) pr->w_sess += re->w;
+  if (f.brand_h) o->b[o->nb++] = (occ){f.brand_h, i, f.brand, 0};
+  if (f.n_cat) o->p[o->np++] = (occ){f.cat_h[f.n_cat - 1], i, {0, 0}, f.n_cat};
+  for (uint32_t k = 0; k < f.n_tok; k++) o->t[o->nt++] = (occ){f.tok_h[k], i, f.tok[k], 0};
+  if (it->vec)
+    for (uint32_t d = 0; d < dim; d++) pr->pvec[d] += re->w * it->vec[d];
+  if (i >= pr->sim_ev0 &&
+      arag_embed_raw(t, strlen(t), dim, pr->simvec + (size_t)(i - pr->sim_ev0) * dim) != ARAG_OK)
+    return 0;
+  if (isfinite(it->price) && it->price >= 0) {
+    if (it->price < pr->price_lo) pr->price_lo = it->price;
+    if (it->price > pr->price_hi) pr->price_hi = it->price;
+    pr->price_sum_w += re->w * it->price;
+    pr->price_w += re->w;
+    pr->n_price++;
+  }
+  return 1;
+}
+
+/* The "related" lists of the last rel_window events. 0 when out of memory. */
+static int profile_related(rs_profile *pr, const arag_agent_input *in) {
   uint32_t n_rel = 0;
-  for (uint32_t i = pr->rel_ev0; i < n; i++) n_rel += event_at(in, i)->item.n_related;
-  if (n_rel) {
-    pr->rel = malloc(n_rel * sizeof *pr->rel);
-    if (!pr->rel) goto fail;
-    for (uint32_t i = pr->rel_ev0; i < n; i++) {
-      const arag_item *it = &event_at(in, i)->item;
-      for (uint32_t k = 0; k < it->n_related; k++) {
-        const char *rid = it->related_ids[k] ? it->related_ids[k] : "";
-        float w = it->related_w[k];
-        if (!(w > 0) || !isfinite(w)) continue;
-        pr->rel[pr->n_rel++] = (rs_rel){rs_hash(rid, strlen(rid)), w, i};
-      }
+  for (uint32_t i = pr->rel_ev0; i < pr->n_ev; i++) n_rel += event_at(in, i)->item.n_related;
+  if (!n_rel) return 1;
+  pr->rel = malloc(n_rel * sizeof *pr->rel);
+  if (!pr->rel) return 0;
+  for (uint32_t i = pr->rel_ev0; i < pr->n_ev; i++) {
+    const arag_item *it = &event_at(in, i)->item;
+    for (uint32_t k = 0; k < it->n_related; k++) {
+      const char *rid = it->related_ids[k] ? it->related_ids[k] : "";
+      float w = it->related_w[k];
+      if (!(w > 0) || !isfinite(w)) continue;
+      pr->rel[pr->n_rel++] = (rs_rel){rs_hash(rid, strlen(rid)), w, i};
     }
   }
-  pr->brands = merge(pr, in, ob, nb, disp_span, &pr->n_brands);
-  if (!pr->brands) goto fail;
-  pr->paths = merge(pr, in, op, np, disp_path, &pr->n_paths);
-  if (!pr->paths) goto fail;
-  pr->terms = merge(pr, in, ot, nt, disp_lower, &pr->n_terms);
-  if (!pr->terms) goto fail;
-  free(ob);
-  free(op);
-  free(ot);
+  return 1;
+}
+
+/* Every part of the profile after the interest shift; 0 when out of memory. */
+static int profile_fill(rs_profile *pr, const arag_agent_input *in, const arag_reasoner_params *p,
+                        occs *o) {
+  arag_brand_stats bs_buf;
+  const arag_brand_stats *bs = rs_brand_stats(in, &bs_buf);
+  for (uint32_t i = 0; i < pr->n_ev; i++)
+    if (!profile_event(pr, in, p, bs, i, o)) return 0;
+  normalize(pr->pvec, pr->dim);
+  if (!count_items(pr)) return 0;
+  if (pr->n_ev && !history_words(pr, in)) return 0;
+  if (!profile_related(pr, in)) return 0;
+  pr->brands = merge(pr, in, o->b, o->nb, disp_span, &pr->n_brands);
+  if (!pr->brands) return 0;
+  pr->paths = merge(pr, in, o->p, o->np, disp_path, &pr->n_paths);
+  if (!pr->paths) return 0;
+  pr->terms = merge(pr, in, o->t, o->nt, disp_lower, &pr->n_terms);
+  return pr->terms != NULL;
+}
+
+rs_profile *rs_profile_build(const arag_agent_input *in, const arag_reasoner_params *p) {
+  rs_profile *pr = calloc(1, sizeof *pr);
+  if (!pr) return NULL;
+  uint32_t n = in->n_long_term + in->n_session;
+  occs o = {0};
+  const arag_event **evs = malloc((n ? n : 1) * sizeof *evs);
+  int ok = evs && profile_alloc(pr, in, p, &o);
+  if (ok) {
+    for (uint32_t i = 0; i < n; i++) evs[i] = event_at(in, i);
+    arag_shift sh;
+    arag_interest_shift(evs, n, p->shift, &sh, pr->focus);
+    ok = profile_fill(pr, in, p, &o);
+  }
+  free(o.b);
+  free(o.p);
+  free(o.t);
   free(evs);
-  return pr;
-fail:
-  free(ob);
-  free(op);
-  free(ot);
-  free(evs);
+  if (ok) return pr;
   rs_profile_free(pr);
   return NULL;
 }
@@ -442,25 +469,24 @@ rs_profile *rs_profile_get(const arag_agent_input *in, const arag_reasoner_param
   return pr;
 }
 
-void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *it, const rs_feat *f,
-                      rs_match *m) {
-  memset(m, 0, sizeof *m);
-  m->sim_ev = -1;
-  m->isim_ev = -1;
-  {
-    rs_terms tt;
-    tt.n = arag_title_terms(it, tt.key);
-    weigh_terms(&tt, df);
-    float fac = 1.0f;
-    for (uint32_t i = pr->n_ev; i-- > pr->sim_ev0; fac *= pr->sim_decay) {
-      float s = terms_sim(&tt, rs_event_terms(pr, i)) * fac * pr->focus[i];
-      if (s > m->isim) {
-        m->isim = s;
-        m->isim_ev = (int32_t)i;
-      }
+/* The best title-word overlap (rarity-weighted) with a recent event, decayed by age. */
+static void match_title_words(const rs_profile *pr, const arag_term_df *df, const arag_item *it,
+                              rs_match *m) {
+  rs_terms tt;
+  tt.n = arag_title_terms(it, tt.key);
+  weigh_terms(&tt, df);
+  float fac = 1.0f;
+  for (uint32_t i = pr->n_ev; i-- > pr->sim_ev0; fac *= pr->sim_decay) {
+    float s = terms_sim(&tt, rs_event_terms(pr, i)) * fac * pr->focus[i];
+    if (s > m->isim) {
+      m->isim = s;
+      m->isim_ev = (int32_t)i;
     }
   }
-  m->line_ev = -1;
+}
+
+/* Against every event: the same item, brand, product line and category. */
+static void match_events(const rs_profile *pr, const rs_feat *f, rs_match *m) {
   float cat_w = 0;
   for (uint32_t i = 0; i < pr->n_ev; i++) {
     const rs_event *e = &pr->ev[i];
@@ -493,32 +519,30 @@ void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *i
     m->brand_w /= pr->w_total;
     m->cat = cat_w / pr->w_total;
   }
-  if (pr->price_w > 0 && pr->price_sum_w > 0 && isfinite(it->price) && it->price > 0) {
-    /* Ratio to the typical price, either way, with basic arithmetic only (the
-     * same bits on every target): 1 at the typical price, 0 from 4x away. */
-    double q = it->price * pr->price_w / pr->price_sum_w;
-    if (q > 0 && q < 1) q = 1 / q;
-    m->price = q >= 1 && q < 4 ? (float)(1 - (q - 1) / 3) : 0.0f;
-  }
+}
+
+/* The embedded title's cosine with the recent events' (best, decayed best, recent sum). */
+static void match_title_embedding(rs_profile *pr, const arag_item *it, rs_match *m) {
   const char *title = it->title ? it->title : "";
   const float *tv = pr->title_tmp;
-  if (arag_embed_raw(title, strlen(title), pr->dim, pr->title_tmp) == ARAG_OK) {
-    float fac = 1.0f;
-    for (uint32_t k = pr->n_sim; k-- > 0; fac *= pr->sim_decay) {
-      float s = rs_dot(tv, pr->simvec + (size_t)k * pr->dim, pr->dim);
-      if (m->sim_ev < 0 || s > m->sim) {
-        m->sim = s;
-        m->sim_ev = (int32_t)(pr->sim_ev0 + k);
-      }
-      if (s * fac > m->wsim) m->wsim = s * fac;
-      uint32_t age = pr->n_sim - 1 - k;
-      if (age < 5) m->rsim += s * (float)(1.0 / (1u << age));
+  if (arag_embed_raw(title, strlen(title), pr->dim, pr->title_tmp) != ARAG_OK) return;
+  float fac = 1.0f;
+  for (uint32_t k = pr->n_sim; k-- > 0; fac *= pr->sim_decay) {
+    float s = rs_dot(tv, pr->simvec + (size_t)k * pr->dim, pr->dim);
+    if (m->sim_ev < 0 || s > m->sim) {
+      m->sim = s;
+      m->sim_ev = (int32_t)(pr->sim_ev0 + k);
     }
+    if (s * fac > m->wsim) m->wsim = s * fac;
+    uint32_t age = pr->n_sim - 1 - k;
+    if (age < 5) m->rsim += s * (float)(1.0 / (1u << age));
   }
-  if (it->vec) m->psim = rs_dot(it->vec, pr->pvec, pr->dim);
-  /* Bought together with a recent event: the larger weight of the two lists
-   * (either may be absent), independent of list order. */
-  m->rel_ev = -1;
+}
+
+/* Bought together with a recent event: the larger weight of the two lists (either may
+ * be absent), independent of list order. */
+static void match_related(const rs_profile *pr, const arag_item *it, const rs_feat *f,
+                          rs_match *m) {
   uint64_t rh[ARAG_ITEM_MAX_RELATED];
   uint32_t nr = it->n_related < ARAG_ITEM_MAX_RELATED ? it->n_related : ARAG_ITEM_MAX_RELATED;
   for (uint32_t k = 0; k < nr; k++) {
@@ -545,4 +569,25 @@ void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *i
       m->rel_ev = (int32_t)i;
     }
   }
+}
+
+void rs_profile_match(rs_profile *pr, const arag_term_df *df, const arag_item *it, const rs_feat *f,
+                      rs_match *m) {
+  memset(m, 0, sizeof *m);
+  m->sim_ev = -1;
+  m->isim_ev = -1;
+  m->line_ev = -1;
+  m->rel_ev = -1;
+  match_title_words(pr, df, it, m);
+  match_events(pr, f, m);
+  if (pr->price_w > 0 && pr->price_sum_w > 0 && isfinite(it->price) && it->price > 0) {
+    /* Ratio to the typical price, either way, with basic arithmetic only (the
+     * same bits on every target): 1 at the typical price, 0 from 4x away. */
+    double q = it->price * pr->price_w / pr->price_sum_w;
+    if (q > 0 && q < 1) q = 1 / q;
+    m->price = q >= 1 && q < 4 ? (float)(1 - (q - 1) / 3) : 0.0f;
+  }
+  match_title_embedding(pr, it, m);
+  if (it->vec) m->psim = rs_dot(it->vec, pr->pvec, pr->dim);
+  match_related(pr, it, f, m);
 }
