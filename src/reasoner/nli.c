@@ -43,7 +43,8 @@ char *rs_answer_nli(const arag_agent_input *in, const arag_reasoner_params *p, s
     rs_match m;
     rs_profile_match(pr, rs_title_df(in), it, &fs[i], &m);
     float s = pr->n_ev ? nli_score(p, &m) : 0.5f;
-    const char *label = s >= 0.6f ? "supports" : (s < 0.25f ? "contradicts" : "neutral");
+    arag_nli_label label =
+        s >= 0.6f ? ARAG_NLI_SUPPORTS : (s < 0.25f ? ARAG_NLI_CONTRADICTS : ARAG_NLI_NEUTRAL);
     /* The rationale: every piece of the item's evidence in plain words. */
     arag_sb_truncate(&r, 0);
     arag_evidence_reason(&r, evs.h, it, &fs[i], &evs.ev[i], ARAG_EV_MAX);
@@ -53,7 +54,7 @@ char *rs_answer_nli(const arag_agent_input *in, const arag_reasoner_params *p, s
     arag_sb_puts(&out, ",\"score\":");
     arag_sb_fixed(&out, s, 4);
     arag_sb_puts(&out, ",\"label\":\"");
-    arag_sb_puts(&out, label);
+    arag_sb_puts(&out, arag_nli_label_name(label));
     arag_sb_puts(&out, "\",\"rationale\":");
     arag_sb_json_text(&out, r.p ? r.p : "", r.len, 0);
     arag_sb_puts(&out, "}");
