@@ -162,16 +162,20 @@ function record(id, kind) {
 // first frame after an action usually comes before the worker has ranked (Chromium draws
 // right after input): that frame waits for the shelf, up to SHELF_WAIT_MS after the action,
 // so the shelf is drawn in it instead of a frame later. A frame that shows nothing new
-// (the action's own feedback waits for the shelf) would be spent for nothing. On a device
-// with one core the wait would hold up the worker itself: there it does not wait.
+// (the action's own feedback waits for the shelf) would be spent for nothing. It waits
+// only when the last shelves came within that time (a larger catalog, or a busy device,
+// ranks later, and the wait would be in vain), and not on a device with one core, where
+// it would hold up the worker itself.
 const SHELF_WAIT_MS = navigator.hardwareConcurrency > 1 ? 12 : 0;
+const readyTimes = []; // the last shelves' times from the action to the shelf written (ms)
 let watching = false;
 function watchShelf() {
   if (!shared || watching) return;
   watching = true;
   const look = () => {
     let shelf = readShelf(shared, ui.shelfSeq);
-    const until = ui.clickAt === null ? 0 : ui.clickAt + SHELF_WAIT_MS;
+    const expected = readyTimes.length ? Math.max(...readyTimes) : 0;
+    const until = ui.clickAt === null || expected > SHELF_WAIT_MS ? 0 : ui.clickAt + SHELF_WAIT_MS;
     while (!shelf && performance.now() < until) shelf = readShelf(shared, ui.shelfSeq);
     if (shelf) {
       watching = false;
@@ -415,6 +419,8 @@ function markTiming(t, shown) {
   m('rank', at(t.added), at(t.ranked));
   m('to-page', at(t.posted), shown.received);
   m('render', shown.received, shown.drawn);
+  readyTimes.push(at(t.posted) - ui.clickAt);
+  if (readyTimes.length > 3) readyTimes.shift();
   ui.clickAt = null;
 }
 
