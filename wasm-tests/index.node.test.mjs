@@ -255,6 +255,56 @@ for (const kind of KINDS) {
       ix.free();
     });
 
+    test("a catalog's index is read-only: searches and snapshots, no changes", () => {
+      const a = arags[kind];
+      const cat = a.createCatalog({ dim: 64 });
+      cat.add([
+        { id: 'cream', title: 'hydrating face cream' },
+        { id: 'drill', title: 'cordless power drill' },
+        { id: 'serum', title: 'vitamin c face serum' },
+      ]);
+      const ix = cat.index;
+      assert.equal(ix.count, 3);
+      assert.equal(ix.dim, 64);
+      const q = a.embed('face cream', 64);
+      assert.equal(ix.search(q, 1)[0].id, 'cream');
+      assert.deepEqual(ids(ix.search(q, 3, { allow: ['drill', 'serum'] })).sort(), ['drill', 'serum']);
+      assert.ok(ix.has('drill') && ix.get('drill').length === 64);
+      const snap = ix.snapshot();
+      const before = cat.snapshot();
+      const v = a.embed('garden hose', 64);
+      const attempts = [
+        () => ix.add('hose', v),
+        () => ix.add('cream', v),
+        () => ix.remove('drill'),
+        () => ix.compact(),
+        () => ix.restore(snap),
+        () => ix.setLimits({ maxRows: 1 }),
+        () => ix.setKernel('scalar'),
+      ];
+      for (const f of attempts) {
+        assertAragError(f, 'ARAG_E_STATE');
+        assert.throws(f, /read-only.*through the catalog/);
+      }
+      // Nothing changed: the catalog and its index still agree, byte for byte.
+      assert.equal(ix.count, 3);
+      assert.equal(cat.count, 3);
+      assert.deepEqual(cat.snapshot(), before);
+      assert.deepEqual(ix.snapshot(), snap);
+      // The catalog's own calls still change it, and its index follows.
+      cat.remove('drill');
+      assert.equal(ix.count, 2);
+      assert.equal(ix.has('drill'), false);
+      // An index of one's own restores the catalog index's snapshot and is changeable.
+      const own = a.createIndex({ dim: 64 }).restore(snap);
+      assert.equal(own.count, 3);
+      own.add('hose', v).remove('drill');
+      assert.equal(own.count, 3);
+      own.free();
+      cat.free();
+      assert.throws(() => ix.count, (e) => e.code === 'ARAG_E_STATE');
+    });
+
     test('built-in embedder: deterministic, normalized, zero for empty text', () => {
       const a = arags[kind];
       const e1 = a.embed('hydrating face cream for dry skin');

@@ -179,8 +179,11 @@ class Handle {
   }
 }
 
-export class Index extends Handle {
-  /** @internal use arag.createIndex() */
+// What every index offers: reading, searching and snapshots. The catalog's index is one
+// of these (CatalogIndex): items change through the catalog, which keeps its id map and
+// word counts in step with its index.
+export class ReadOnlyIndex extends Handle {
+  /** @internal */
   constructor(raw, ptr, owner) {
     super(raw, ptr, 'index', 'arag_index_free', 'arag_index_last_error', owner);
   }
@@ -200,48 +203,6 @@ export class Index extends Handle {
       this._checkConst(raw.fn.arag_index_get_limits(this.ptr, p), 'limits');
       return readLimits(raw, p);
     });
-  }
-  setLimits(limits) {
-    const raw = this._raw;
-    raw.scope((s) => {
-      const cur = s.alloc(LIMITS_BYTES);
-      this._checkConst(raw.fn.arag_index_get_limits(this.ptr, cur), 'limits');
-      const merged = { ...readLimits(raw, cur), ...limits };
-      const p = writeLimits(raw, s, merged);
-      this._check(raw.fn.arag_index_set_limits(this.ptr, p));
-    });
-    return this;
-  }
-  setKernel(kernel) {
-    const k = KERNELS[kernel];
-    if (k === undefined) throw invalid(`kernel must be 'auto', 'scalar' or 'simd', got ${JSON.stringify(kernel)}`);
-    this._check(this._raw.need('arag_index_set_kernel')(this.ptr, k));
-    return this;
-  }
-  /** Inserts id, or replaces its vector (the slot is kept). */
-  add(id, vector) {
-    checkId(id);
-    const v = toF32('vector', vector);
-    const raw = this._raw;
-    raw.scope((s) => {
-      const [ip, il] = s.str(id);
-      const vp = s.f32(v);
-      this._check(raw.fn.arag_index_add(this.ptr, ip, il, vp, v.length));
-    });
-    return this;
-  }
-  remove(id) {
-    checkId(id);
-    const raw = this._raw;
-    raw.scope((s) => {
-      const [ip, il] = s.str(id);
-      this._check(raw.fn.arag_index_remove(this.ptr, ip, il));
-    });
-    return this;
-  }
-  compact() {
-    this._check(this._raw.fn.arag_index_compact(this.ptr));
-    return this;
   }
   /** Slot of id, or -1 when absent. */
   slotOf(id) {
@@ -327,10 +288,74 @@ export class Index extends Handle {
   snapshot() {
     return this._snapshotWith('arag_index_snapshot');
   }
+}
+
+// An index of one's own (arag.createIndex()): reading and changing it.
+export class Index extends ReadOnlyIndex {
+  setLimits(limits) {
+    const raw = this._raw;
+    raw.scope((s) => {
+      const cur = s.alloc(LIMITS_BYTES);
+      this._checkConst(raw.fn.arag_index_get_limits(this.ptr, cur), 'limits');
+      const merged = { ...readLimits(raw, cur), ...limits };
+      const p = writeLimits(raw, s, merged);
+      this._check(raw.fn.arag_index_set_limits(this.ptr, p));
+    });
+    return this;
+  }
+  setKernel(kernel) {
+    const k = KERNELS[kernel];
+    if (k === undefined) throw invalid(`kernel must be 'auto', 'scalar' or 'simd', got ${JSON.stringify(kernel)}`);
+    this._check(this._raw.need('arag_index_set_kernel')(this.ptr, k));
+    return this;
+  }
+  /** Inserts id, or replaces its vector (the slot is kept). */
+  add(id, vector) {
+    checkId(id);
+    const v = toF32('vector', vector);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [ip, il] = s.str(id);
+      const vp = s.f32(v);
+      this._check(raw.fn.arag_index_add(this.ptr, ip, il, vp, v.length));
+    });
+    return this;
+  }
+  remove(id) {
+    checkId(id);
+    const raw = this._raw;
+    raw.scope((s) => {
+      const [ip, il] = s.str(id);
+      this._check(raw.fn.arag_index_remove(this.ptr, ip, il));
+    });
+    return this;
+  }
+  compact() {
+    this._check(this._raw.fn.arag_index_compact(this.ptr));
+    return this;
+  }
   /** Replaces the contents with a snapshot; on error nothing changes. */
   restore(bytes) {
     return this._restoreWith('arag_index_restore', bytes);
   }
+}
+
+// The catalog's own index, borrowed (valid while the catalog lives): read-only. Calls that
+// would change it throw ARAG_E_STATE; they would leave the catalog's items, id map and
+// word counts behind.
+const READ_ONLY_CALLS = ['setLimits', 'setKernel', 'add', 'remove', 'compact', 'restore'];
+export class CatalogIndex extends ReadOnlyIndex {}
+for (const name of READ_ONLY_CALLS) {
+  Object.defineProperty(CatalogIndex.prototype, name, {
+    value() {
+      throw new AragError(
+        Status.ARAG_E_STATE,
+        `the catalog's index is read-only (${name}): change items through the catalog (add, remove, restore)`
+      );
+    },
+    writable: true,
+    configurable: true,
+  });
 }
 
 /**
@@ -361,10 +386,10 @@ export class Catalog extends Handle {
   get memoryBytes() {
     return this._raw.need('arag_catalog_memory_bytes')(this.ptr) >>> 0;
   }
-  /** The catalog's vector index (borrowed: valid while the catalog lives). */
+  /** The catalog's vector index, read-only (borrowed: valid while the catalog lives). */
   get index() {
     const p = this._raw.fn.arag_catalog_index(this.ptr) >>> 0;
-    if (!this._index || this._index._ptr !== p) this._index = new Index(this._raw, p, this);
+    if (!this._index || this._index._ptr !== p) this._index = new CatalogIndex(this._raw, p, this);
     return this._index;
   }
   /** Adds one item, an array of items, or JSON / JSON lines text. All or nothing. */

@@ -77,26 +77,35 @@ export interface SearchOptions {
 
 export type Vector = Float32Array | ArrayLike<number>;
 
-export declare class Index {
-  private constructor();
+/** What every index offers: reading, searching, snapshots. A catalog's index is one
+ * (Catalog.index): its items change through the catalog, which keeps its id map and word
+ * counts in step; the index's own add, remove, compact, restore, setLimits and setKernel
+ * throw ARAG_E_STATE there. */
+export declare class ReadOnlyIndex {
+  protected constructor();
   readonly count: number;
   readonly dim: number;
   readonly memoryBytes: number;
   readonly limits: Limits;
   readonly freed: boolean;
-  setLimits(limits: Partial<Limits>): this;
-  setKernel(kernel: 'auto' | 'scalar' | 'simd'): this;
-  add(id: string, vector: Vector): this;
-  remove(id: string): this;
-  compact(): this;
   slotOf(id: string): number;
   has(id: string): boolean;
   get(id: string): Float32Array | null;
   search(query: Vector, k?: number, opts?: SearchOptions): SearchHit[];
   snapshot(): Uint8Array;
-  restore(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): this;
   lastError(): string;
   free(): void;
+}
+
+/** An index of one's own (Arag.createIndex): reading and changing it. */
+export declare class Index extends ReadOnlyIndex {
+  private constructor();
+  setLimits(limits: Partial<Limits>): this;
+  setKernel(kernel: 'auto' | 'scalar' | 'simd'): this;
+  add(id: string, vector: Vector): this;
+  remove(id: string): this;
+  compact(): this;
+  restore(bytes: Uint8Array | ArrayBuffer | ArrayBufferView): this;
 }
 
 export interface Item {
@@ -142,8 +151,8 @@ export declare class Catalog {
   readonly dim: number;
   /** Bytes the catalog holds in the module's memory: index, metadata, word counts. */
   readonly memoryBytes: number;
-  /** The catalog's vector index (borrowed: valid while the catalog lives). */
-  readonly index: Index;
+  /** The catalog's vector index, read-only (borrowed: valid while the catalog lives). */
+  readonly index: ReadOnlyIndex;
   readonly freed: boolean;
   add(items: Item | Item[] | string): number;
   remove(id: string): this;
@@ -789,7 +798,8 @@ export type AddResult<Async extends boolean> = Async extends true ? Promise<numb
 export interface RecommenderCatalog<Async extends boolean = boolean> {
   readonly handle: Catalog;
   readonly count: number;
-  readonly index: Index;
+  /** The catalog's vector index, read-only. */
+  readonly index: ReadOnlyIndex;
   has(id: string): boolean;
   remove(id: string): this;
   add(items: Item | Item[] | string): AddResult<Async>;

@@ -1,7 +1,7 @@
 // arag host library: loads the WebAssembly module (Emscripten or WASI build) in a
 // browser, a worker (workerd) or Node, wraps its handles, and runs recommendations with
 // an offline reasoner or an LLM adapter.
-export { createArag, Arag, Index, Catalog, History, Engine } from './handles.mjs';
+export { createArag, Arag, Index, ReadOnlyIndex, Catalog, History, Engine } from './handles.mjs';
 export { createRecommender, Recommender } from './recommender.mjs';
 export {
   openAIChat,
