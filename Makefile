@@ -9,6 +9,7 @@ CMAKE_FLAGS ?= -DCMAKE_BUILD_TYPE=Release
 
 NATIVE_DIR := build/native
 ASAN_DIR := build/native-asan
+TSAN_DIR := build/native-tsan
 EM_DIR := build/emscripten
 WASI_DIR := build/wasi
 FUZZ_DIR := build/fuzz
@@ -20,7 +21,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts abi native asan wasm test test-native test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
+.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -35,6 +36,7 @@ help:
 	@echo 'make abi           web/src/abi.mjs: enums and struct layouts from the module (committed; a test checks it)'
 	@echo 'make asan          the native tests with ASan and UBSan (build/native-asan)'
 	@echo 'make test-native   ctest on the ASan build;  make test-wasm: the node:test suites'
+	@echo 'make test-tsan     threads sharing a catalog, under ThreadSanitizer (build/native-tsan)'
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
 	@echo 'make eval-figures  evaluate every data set present, redraw docs/ tables'
 	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
@@ -73,6 +75,11 @@ asan: setup
 	CC=clang cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DARAG_SANITIZE=ON >/dev/null
 	cmake --build $(ASAN_DIR) -j $(JOBS)
 
+# The library and the shared-handle test under ThreadSanitizer (build/native-tsan).
+tsan: setup
+	CC=clang cmake -S . -B $(TSAN_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DARAG_TSAN=ON >/dev/null
+	cmake --build $(TSAN_DIR) -j $(JOBS) --target test_threads
+
 # dist/: the Emscripten ES module, the WASI reactor, the JS host library and its types.
 wasm: setup
 	emcmake cmake -S . -B $(EM_DIR) $(CMAKE_FLAGS) $(EM_EMULATOR) >/dev/null
@@ -89,12 +96,16 @@ wasm: setup
 test-native: asan
 	cd $(ASAN_DIR) && ctest --output-on-failure -j $(JOBS)
 
+# Threads search one catalog and recommend from it at once; any data race fails it.
+test-tsan: tsan
+	TSAN_OPTIONS="halt_on_error=1 exitcode=66" $(TSAN_DIR)/test_threads
+
 test-wasm: wasm native
 	npx tsc -p web/tsconfig.json
 	node --test --test-concurrency=1 wasm-tests/
 
 # The node:test summary comes last: it is the closing line CI reads.
-test: format-check function-length docs-check test-native fuzz-smoke test-wasm
+test: format-check function-length docs-check test-native test-tsan fuzz-smoke test-wasm
 
 # The sample catalog by default; `make demo DATA=DIR` serves a data set instead.
 demo: SETUP_PROFILE = demo

@@ -14,6 +14,25 @@
  * The pipeline core is sans-IO: it never blocks and performs no I/O. Agent
  * requests leave through the engine's fetch callback (in WebAssembly builds the
  * imported function env.arag_host_fetch); answers come back via arag_deliver().
+ *
+ * Threads (native builds; the library starts none and locks nothing). A handle is used
+ * by one thread at a time, except that calls which only read it may run on any number
+ * of threads at once while no thread changes it:
+ *   - arag_index: arag_index_search_r, count, dim, slot, id, vector, get_limits,
+ *     memory_bytes and snapshot may be shared; arag_index_search too, but a failing one
+ *     writes the index's last error (a data race between threads that fail at once):
+ *     threads use search_r, whose message goes to the caller's buffer. add, remove,
+ *     compact, restore and set_*: one thread, with no reader meanwhile.
+ *   - arag_catalog: engines on any number of threads may recommend from one catalog
+ *     (arag_recommend_start and arag_context_vector only read it), and its index,
+ *     arag_catalog_index (const), is shared as above; count, memory_bytes and snapshot
+ *     may be shared too. item_json (it keeps its answer in the catalog), add_json,
+ *     remove and restore: one thread, with no reader meanwhile.
+ *   - arag_history: one shopper's; one thread at a time.
+ *   - arag_engine, with its sessions: one thread at a time; its fetch callback runs on
+ *     the thread that called into the engine.
+ * A failing call writes its handle's last error, so one is read on the thread whose call
+ * failed, before that handle's next call.
  */
 #ifndef ARAG_H
 #define ARAG_H
@@ -152,10 +171,18 @@ arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, u
  * search to those slots (a candidate set; duplicates and deleted slots are skipped,
  * a slot past the end is ARAG_E_INVALID). rerank: for int8 with keep_f32, the
  * shortlist of rerank*k rows is re-scored in f32 (0 disables; ignored otherwise).
- * Writes *out_n <= k results, best first. */
-arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, uint32_t k,
+ * Writes *out_n <= k results, best first. The index is only read (a search allocates
+ * its own scratch); a failure writes its last error. */
+arag_status arag_index_search(const arag_index *ix, const float *query, uint32_t dim, uint32_t k,
                               const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
                               uint32_t *out_slots, float *out_scores, uint32_t *out_n);
+/* The same search writing nothing into the index: a failure's message goes to err
+ * (err_len bytes, NUL-terminated; "" on success; err may be NULL). Threads sharing an
+ * index search with this one. */
+arag_status arag_index_search_r(const arag_index *ix, const float *query, uint32_t dim, uint32_t k,
+                                const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
+                                uint32_t *out_slots, float *out_scores, uint32_t *out_n, char *err,
+                                size_t err_len);
 
 /* Snapshot: versioned, checksummed bytes (free with arag_free). */
 arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len);
@@ -211,7 +238,9 @@ const char *arag_catalog_last_error(const arag_catalog *cat);
 arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len);
 arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len);
 uint32_t arag_catalog_count(const arag_catalog *cat);
-arag_index *arag_catalog_index(arag_catalog *cat);
+/* The catalog's index, read-only (valid until the catalog changes or is freed): items
+ * change through the catalog, which keeps its items, id map and word counts in step. */
+const arag_index *arag_catalog_index(const arag_catalog *cat);
 /* One item as JSON, the fields of the item format that it has (no vector): {"id",
  * "title", "text"?, "brand"?, "categories"?, "price"?, "popularity"?, "related"?}.
  * Owned by the catalog until the next call on it. ARAG_E_NOT_FOUND for an unknown id. */

@@ -991,7 +991,7 @@ static void test_context_vector(void) {
   CHECK(norm > 0.999 && norm < 1.001);
   uint32_t slots[16], got = 0;
   float scores[16];
-  arag_index *ix = arag_catalog_index(fx.cat);
+  const arag_index *ix = arag_catalog_index(fx.cat);
   CHECK_EQ_INT(
       arag_index_search(ix, u, ARAG_EMBED_DEFAULT_DIM, 16, NULL, 0, 0, slots, scores, &got),
       ARAG_OK);

@@ -271,7 +271,7 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
 
 uint32_t arag_catalog_count(const arag_catalog *cat) { return cat ? cat->map.n : 0; }
 
-arag_index *arag_catalog_index(arag_catalog *cat) { return cat ? cat->ix : NULL; }
+const arag_index *arag_catalog_index(const arag_catalog *cat) { return cat ? cat->ix : NULL; }
 
 size_t arag_catalog_memory_bytes(const arag_catalog *cat) {
   if (!cat) return 0;

@@ -12,6 +12,7 @@
 
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -49,10 +50,7 @@ struct arag_index {
   int rows_borrowed;    /* rows_f / rows_q / scales lie in memory the owner keeps; the
                          * first growth copies them into the index's own */
   arag_id_map map;
-  float *qf;   /* query scratch, stride_f floats */
-  int16_t *qq; /* quantized query scratch, stride_q lanes */
-  float *vtmp; /* insert scratch, stride_f floats */
-  arag_error err;
+  arag_error err; /* searches write no other field: see search below */
 };
 
 typedef struct hit {
@@ -104,15 +102,12 @@ static void release(arag_index *ix) {
   free(ix->deleted);
   free(ix->ids);
   free(ix->id_lens);
-  free(ix->qf);
-  free(ix->qq);
-  free(ix->vtmp);
   arag_id_map_free(&ix->map);
 }
 
 /* Sets up an empty index body (no rows). */
-static int init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric metric,
-                     int keep_f32) {
+static void init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric metric,
+                      int keep_f32) {
   ix->dim = dim;
   ix->dtype = dtype;
   ix->metric = metric;
@@ -132,11 +127,6 @@ static int init_body(arag_index *ix, uint32_t dim, arag_dtype dtype, arag_metric
   ix->id_arena_owned = 1;
   ix->rows_borrowed = 0;
   arag_id_map_init(&ix->map);
-  ix->qf = alloc_aligned((size_t)ix->stride_f * sizeof(float));
-  ix->qq = alloc_aligned((size_t)ix->stride_q * sizeof(int16_t));
-  ix->vtmp = alloc_aligned((size_t)ix->stride_f * sizeof(float));
-  if (!ix->qf || !ix->qq || !ix->vtmp) return 0;
-  return 1;
 }
 
 /* Resizes *p to bytes, keeping its first keep bytes, with realloc (which can
@@ -264,11 +254,7 @@ arag_status arag_index_create_err(uint32_t dim, arag_dtype dtype, arag_metric me
   if (!ix) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for an index");
   ix->limits = l;
   ix->kernel = ARAG_KERNEL_AUTO;
-  if (!init_body(ix, dim, dtype, metric, keep_f32)) {
-    release(ix);
-    free(ix);
-    return arag_err_set(err, ARAG_E_NOMEM, "out of memory for an index of %u dims", dim);
-  }
+  init_body(ix, dim, dtype, metric, keep_f32);
   *out = ix;
   return ARAG_OK;
 }
@@ -330,24 +316,23 @@ static int use_simd(const arag_index *ix) {
 /* ---------------------------------------------------------------------- */
 
 /* Checks a caller's vector and writes its prepared form (normalized for
- * cosine, zero-padded to stride_f) into dst. */
-static arag_status prepare(arag_index *ix, const char *what, const float *v, uint32_t dim,
-                           float *dst) {
-  if (!v) return arag_err_set(&ix->err, ARAG_E_INVALID, "%s vector is NULL", what);
+ * cosine, zero-padded to stride_f) into dst; a refusal's message goes to err. */
+static arag_status prepare(const arag_index *ix, arag_error *err, const char *what, const float *v,
+                           uint32_t dim, float *dst) {
+  if (!v) return arag_err_set(err, ARAG_E_INVALID, "%s vector is NULL", what);
   if (dim != ix->dim)
-    return arag_err_set(&ix->err, ARAG_E_DIM, "%s vector has %u dims, the index has %u", what, dim,
+    return arag_err_set(err, ARAG_E_DIM, "%s vector has %u dims, the index has %u", what, dim,
                         ix->dim);
   double ss = 0;
   for (uint32_t i = 0; i < dim; i++) {
     if (!isfinite(v[i]))
-      return arag_err_set(&ix->err, ARAG_E_NONFINITE, "%s vector has a non-finite value at %u",
-                          what, i);
+      return arag_err_set(err, ARAG_E_NONFINITE, "%s vector has a non-finite value at %u", what, i);
     ss += (double)v[i] * (double)v[i];
   }
   /* Keep |a|*|b| (a bound on every partial dot product) inside float range. */
   if (!(ss <= 3.0e38))
-    return arag_err_set(&ix->err, ARAG_E_NONFINITE,
-                        "%s vector norm overflows float (squared norm %g)", what, ss);
+    return arag_err_set(err, ARAG_E_NONFINITE, "%s vector norm overflows float (squared norm %g)",
+                        what, ss);
   if (ix->metric == ARAG_COSINE && ss > 0) {
     double inv = 1.0 / sqrt(ss);
     for (uint32_t i = 0; i < dim; i++) dst[i] = (float)(v[i] * inv);
@@ -376,16 +361,26 @@ static arag_status check_id(arag_index *ix, const char *id, size_t id_len) {
   return ARAG_OK;
 }
 
+static arag_status insert(arag_index *ix, const char *id, size_t id_len, const float *v);
+
 arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const float *vec,
                            uint32_t dim) {
   if (!ix) return ARAG_E_INVALID;
   arag_status st = check_id(ix, id, id_len);
   if (st != ARAG_OK) return st;
-  st = prepare(ix, "inserted", vec, dim, ix->vtmp);
-  if (st != ARAG_OK) return st;
+  float *v = alloc_aligned((size_t)ix->stride_f * sizeof(float));
+  if (!v) return arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory adding a row");
+  st = prepare(ix, &ix->err, "inserted", vec, dim, v);
+  if (st == ARAG_OK) st = insert(ix, id, id_len, v);
+  free(v);
+  return st;
+}
+
+/* Inserts or updates the row of id with v, prepared. */
+static arag_status insert(arag_index *ix, const char *id, size_t id_len, const float *v) {
   uint32_t slot;
   if (arag_id_map_find(&ix->map, id, id_len, &slot)) {
-    store_row(ix, slot, ix->vtmp); /* update keeps the slot */
+    store_row(ix, slot, v); /* update keeps the slot */
     return ARAG_OK;
   }
   if (ix->n_slots >= ix->limits.max_rows)
@@ -405,7 +400,7 @@ arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const 
   ix->id_lens[slot] = (uint32_t)id_len;
   ix->deleted[slot] = 0;
   ix->id_bytes += id_len + 1;
-  store_row(ix, slot, ix->vtmp);
+  store_row(ix, slot, v);
   arag_id_map_insert(&ix->map, copy, (uint32_t)id_len, slot);
   ix->n_live++;
   return ARAG_OK;
@@ -525,7 +520,6 @@ size_t arag_index_memory_bytes(const arag_index *ix) {
   b += c * (1 + sizeof(char *) + sizeof(uint32_t)) + ix->id_bytes - ix->id_arena_live;
   if (ix->id_arena_owned) b += ix->id_arena_len;
   b += arag_id_map_bytes(&ix->map);
-  b += ix->stride_f * sizeof(float) * 2 + ix->stride_q * sizeof(int16_t);
   return b;
 }
 
@@ -622,51 +616,78 @@ static void topk_sort(topk *t) {
   }
 }
 
-static float score_one(const arag_index *ix, uint32_t slot, int exact_f32, float qscale) {
+/* What one search writes: the prepared query (f32, and int16 lanes for int8 rows) and
+ * the scores of one chunk, in one block the search allocates and frees. The index
+ * itself is only read, so any number of searches may run on it at once. */
+typedef struct scratch {
+  float *qf;   /* stride_f floats */
+  int16_t *qq; /* stride_q lanes */
+  float *buf;  /* CHUNK scores */
+  float qscale;
+} scratch;
+
+static int scratch_alloc(const arag_index *ix, scratch *sc) {
+  size_t bf = (size_t)ix->stride_f * sizeof(float), bq = (size_t)ix->stride_q * sizeof(int16_t);
+  uint8_t *p = alloc_aligned(bf + bq + CHUNK * sizeof(float)); /* each part 16-byte aligned */
+  sc->qf = (float *)p;
+  sc->qq = p ? (int16_t *)(p + bf) : NULL;
+  sc->buf = p ? (float *)(p + bf + bq) : NULL;
+  sc->qscale = 0;
+  return p != NULL;
+}
+
+static float score_one(const arag_index *ix, const scratch *sc, uint32_t slot, int exact_f32) {
   int simd = use_simd(ix);
   (void)simd;
   if (exact_f32) {
     const float *row = ix->rows_f + (size_t)slot * ix->stride_f;
 #if ARAG_HAVE_SIMD
-    if (simd) return arag_dot_f32_simd(row, ix->qf, ix->stride_f);
+    if (simd) return arag_dot_f32_simd(row, sc->qf, ix->stride_f);
 #endif
-    return arag_dot_f32_scalar(row, ix->qf, ix->stride_f);
+    return arag_dot_f32_scalar(row, sc->qf, ix->stride_f);
   }
   const int8_t *row = ix->rows_q + (size_t)slot * ix->stride_q;
   int32_t d;
 #if ARAG_HAVE_SIMD
   if (simd)
-    d = arag_dot_i8_simd(row, ix->qq, ix->stride_q);
+    d = arag_dot_i8_simd(row, sc->qq, ix->stride_q);
   else
 #endif
-    d = arag_dot_i8_scalar(row, ix->qq, ix->stride_q);
-  return (float)d * (ix->scales[slot] * qscale);
+    d = arag_dot_i8_scalar(row, sc->qq, ix->stride_q);
+  return (float)d * (ix->scales[slot] * sc->qscale);
 }
 
-static void scan_all(const arag_index *ix, int exact_f32, float qscale, topk *t, float *buf) {
+/* Scores cnt rows from slot base into sc->buf. */
+static void score_chunk(const arag_index *ix, const scratch *sc, uint32_t base, uint32_t cnt,
+                        int exact_f32) {
   int simd = use_simd(ix);
   (void)simd;
+  if (exact_f32) {
+    const float *rows = ix->rows_f + (size_t)base * ix->stride_f;
+#if ARAG_HAVE_SIMD
+    if (simd)
+      arag_scan_f32_simd(rows, ix->stride_f, cnt, sc->qf, ix->stride_f, sc->buf);
+    else
+#endif
+      arag_scan_f32_scalar(rows, ix->stride_f, cnt, sc->qf, ix->stride_f, sc->buf);
+    return;
+  }
+  const int8_t *rows = ix->rows_q + (size_t)base * ix->stride_q;
+#if ARAG_HAVE_SIMD
+  if (simd)
+    arag_scan_i8_simd(rows, ix->stride_q, cnt, ix->scales + base, sc->qq, sc->qscale, ix->stride_q,
+                      sc->buf);
+  else
+#endif
+    arag_scan_i8_scalar(rows, ix->stride_q, cnt, ix->scales + base, sc->qq, sc->qscale,
+                        ix->stride_q, sc->buf);
+}
+
+static void scan_all(const arag_index *ix, const scratch *sc, int exact_f32, topk *t) {
+  const float *buf = sc->buf;
   for (uint32_t base = 0; base < ix->n_slots; base += CHUNK) {
     uint32_t cnt = ix->n_slots - base < CHUNK ? ix->n_slots - base : CHUNK;
-    if (exact_f32) {
-      const float *rows = ix->rows_f + (size_t)base * ix->stride_f;
-#if ARAG_HAVE_SIMD
-      if (simd)
-        arag_scan_f32_simd(rows, ix->stride_f, cnt, ix->qf, ix->stride_f, buf);
-      else
-#endif
-        arag_scan_f32_scalar(rows, ix->stride_f, cnt, ix->qf, ix->stride_f, buf);
-    } else {
-      const int8_t *rows = ix->rows_q + (size_t)base * ix->stride_q;
-#if ARAG_HAVE_SIMD
-      if (simd)
-        arag_scan_i8_simd(rows, ix->stride_q, cnt, ix->scales + base, ix->qq, qscale, ix->stride_q,
-                          buf);
-      else
-#endif
-        arag_scan_i8_scalar(rows, ix->stride_q, cnt, ix->scales + base, ix->qq, qscale,
-                            ix->stride_q, buf);
-    }
+    score_chunk(ix, sc, base, cnt, exact_f32);
     /* Most chunks hold nothing better than the worst kept hit: skip them whole. */
     if (t->n == t->cap && arag_max_f32(buf, cnt) < t->h[0].score) continue;
     const uint8_t *del = ix->deleted + base;
@@ -679,87 +700,127 @@ static void scan_all(const arag_index *ix, int exact_f32, float qscale, topk *t,
   }
 }
 
-arag_status arag_index_search(arag_index *ix, const float *query, uint32_t dim, uint32_t k,
+/* The checks of a search's outputs and allow-list pointer (before the query's). */
+static arag_status check_search(arag_error *err, uint32_t k, const uint32_t *allow,
+                                uint32_t n_allow, const uint32_t *out_slots,
+                                const float *out_scores, const uint32_t *out_n) {
+  if (!out_n) return arag_err_set(err, ARAG_E_INVALID, "out_n is NULL");
+  if (k && (!out_slots || !out_scores))
+    return arag_err_set(err, ARAG_E_INVALID, "out_slots/out_scores is NULL");
+  if (!allow && n_allow)
+    return arag_err_set(err, ARAG_E_INVALID, "allow is NULL but n_allow is %u", n_allow);
+  return ARAG_OK;
+}
+
+/* The allow-list's checks (after the query's). */
+static arag_status check_allow(const arag_index *ix, arag_error *err, const uint32_t *allow,
+                               uint32_t n_allow) {
+  if (!allow) return ARAG_OK;
+  if (n_allow > ix->limits.max_rows)
+    return arag_err_set(err, ARAG_E_LIMIT, "allow-list has %u slots, above max_rows %u", n_allow,
+                        ix->limits.max_rows);
+  for (uint32_t i = 0; i < n_allow; i++)
+    if (allow[i] >= ix->n_slots)
+      return arag_err_set(err, ARAG_E_INVALID, "allow-list entry %u is slot %u, past the %u slots",
+                          i, allow[i], ix->n_slots);
+  return ARAG_OK;
+}
+
+/* Scores the allowed slots (each once, live ones only) into t. */
+static int scan_allowed(const arag_index *ix, const scratch *sc, const uint32_t *allow,
+                        uint32_t n_allow, int exact_f32, topk *t) {
+  uint8_t *seen = calloc(((size_t)ix->n_slots + 7) / 8, 1);
+  if (!seen) return 0;
+  for (uint32_t i = 0; i < n_allow; i++) {
+    uint32_t s = allow[i];
+    if (ix->deleted[s] || (seen[s >> 3] & (1u << (s & 7)))) continue;
+    seen[s >> 3] |= (uint8_t)(1u << (s & 7));
+    topk_push(t, score_one(ix, sc, s, exact_f32), s);
+  }
+  free(seen);
+  return 1;
+}
+
+/* The best `first` rows into t (the int8 scores when the index is int8). */
+static int shortlist(const arag_index *ix, const scratch *sc, const uint32_t *allow,
+                     uint32_t n_allow, topk *t) {
+  int exact = !uses_i8(ix);
+  if (allow) return scan_allowed(ix, sc, allow, n_allow, exact, t);
+  scan_all(ix, sc, exact, t);
+  return 1;
+}
+
+/* The search itself, on an index it only reads; a failure's message goes to err. */
+static arag_status search(const arag_index *ix, arag_error *err, const float *query, uint32_t dim,
+                          uint32_t k, const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
+                          uint32_t *out_slots, float *out_scores, uint32_t *out_n) {
+  arag_status st = check_search(err, k, allow, n_allow, out_slots, out_scores, out_n);
+  scratch sc;
+  if (st != ARAG_OK) return st;
+  if (!scratch_alloc(ix, &sc)) return arag_err_set(err, ARAG_E_NOMEM, "out of memory for a search");
+  st = prepare(ix, err, "query", query, dim, sc.qf);
+  if (st == ARAG_OK) st = check_allow(ix, err, allow, n_allow);
+  if (st == ARAG_OK) *out_n = 0;
+  uint32_t n_cand = allow ? n_allow : ix->n_live;
+  if (n_cand > ix->n_live) n_cand = ix->n_live;
+  if (st != ARAG_OK || k == 0 || n_cand == 0) {
+    free(sc.qf);
+    return st;
+  }
+  if (k > n_cand) k = n_cand;
+  int do_rerank = uses_i8(ix) && ix->keep_f32 && rerank > 0;
+  uint64_t first = do_rerank ? (uint64_t)rerank * k : k;
+  if (first > n_cand) first = n_cand;
+  if (uses_i8(ix)) {
+    sc.qscale = arag_quantize_i16q(sc.qf, ix->dim, arag_query_levels(ix->stride_q), sc.qq);
+    for (uint32_t i = ix->dim; i < ix->stride_q; i++) sc.qq[i] = 0;
+  }
+  topk t = {malloc((size_t)first * sizeof(hit)), 0, (uint32_t)first};
+  topk t2 = {do_rerank ? malloc((size_t)k * sizeof(hit)) : NULL, 0, k};
+  if (!t.h || (do_rerank && !t2.h) || !shortlist(ix, &sc, allow, n_allow, &t)) {
+    st = arag_err_set(err, ARAG_E_NOMEM, "out of memory for a top-%u search", (uint32_t)first);
+  } else {
+    topk *res = &t;
+    if (do_rerank) {
+      for (uint32_t i = 0; i < t.n; i++)
+        topk_push(&t2, score_one(ix, &sc, t.h[i].slot, 1), t.h[i].slot);
+      res = &t2;
+    }
+    topk_sort(res);
+    uint32_t n = res->n < k ? res->n : k;
+    for (uint32_t i = 0; i < n; i++) {
+      out_slots[i] = res->h[i].slot;
+      out_scores[i] = res->h[i].score;
+    }
+    *out_n = n;
+  }
+  free(t.h);
+  free(t2.h);
+  free(sc.qf);
+  return st;
+}
+
+arag_status arag_index_search(const arag_index *ix, const float *query, uint32_t dim, uint32_t k,
                               const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
                               uint32_t *out_slots, float *out_scores, uint32_t *out_n) {
   if (!ix) return ARAG_E_INVALID;
-  if (!out_n) return arag_err_set(&ix->err, ARAG_E_INVALID, "out_n is NULL");
-  if (k && (!out_slots || !out_scores))
-    return arag_err_set(&ix->err, ARAG_E_INVALID, "out_slots/out_scores is NULL");
-  if (!allow && n_allow)
-    return arag_err_set(&ix->err, ARAG_E_INVALID, "allow is NULL but n_allow is %u", n_allow);
-  arag_status st = prepare(ix, "query", query, dim, ix->qf);
-  if (st != ARAG_OK) return st;
-  if (allow) {
-    if (n_allow > ix->limits.max_rows)
-      return arag_err_set(&ix->err, ARAG_E_LIMIT, "allow-list has %u slots, above max_rows %u",
-                          n_allow, ix->limits.max_rows);
-    for (uint32_t i = 0; i < n_allow; i++)
-      if (allow[i] >= ix->n_slots)
-        return arag_err_set(&ix->err, ARAG_E_INVALID,
-                            "allow-list entry %u is slot %u, past the %u slots", i, allow[i],
-                            ix->n_slots);
-  }
-  *out_n = 0;
-  uint32_t n_cand = allow ? n_allow : ix->n_live;
-  if (n_cand > ix->n_live) n_cand = ix->n_live;
-  if (k == 0 || n_cand == 0) return ARAG_OK;
-  if (k > n_cand) k = n_cand;
+  /* The handle's last error, as every call on it keeps: written only when the search
+   * fails (arag_index_search_r leaves the handle alone). */
+  arag_error *err = (arag_error *)&ix->err;
+  return search(ix, err, query, dim, k, allow, n_allow, rerank, out_slots, out_scores, out_n);
+}
 
-  int quant = uses_i8(ix);
-  int do_rerank = quant && ix->keep_f32 && rerank > 0;
-  uint32_t first = k;
-  if (do_rerank) {
-    uint64_t m = (uint64_t)rerank * k;
-    first = m > n_cand ? n_cand : (uint32_t)m;
-  }
-  float qscale = 0;
-  if (quant) {
-    qscale = arag_quantize_i16q(ix->qf, ix->dim, arag_query_levels(ix->stride_q), ix->qq);
-    for (uint32_t i = ix->dim; i < ix->stride_q; i++) ix->qq[i] = 0;
-  }
-
-  topk t = {malloc((size_t)first * sizeof(hit)), 0, first};
-  float *buf = malloc(CHUNK * sizeof(float));
-  uint8_t *seen = allow ? calloc(((size_t)ix->n_slots + 7) / 8, 1) : NULL;
-  topk t2 = {do_rerank ? malloc((size_t)k * sizeof(hit)) : NULL, 0, k};
-  if (!t.h || !buf || (allow && !seen) || (do_rerank && !t2.h)) {
-    free(t.h);
-    free(buf);
-    free(seen);
-    free(t2.h);
-    return arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory for a top-%u search", first);
-  }
-
-  if (allow) {
-    for (uint32_t i = 0; i < n_allow; i++) {
-      uint32_t s = allow[i];
-      if (ix->deleted[s] || (seen[s >> 3] & (1u << (s & 7)))) continue;
-      seen[s >> 3] |= (uint8_t)(1u << (s & 7));
-      topk_push(&t, score_one(ix, s, !quant, qscale), s);
-    }
-  } else {
-    scan_all(ix, !quant, qscale, &t, buf);
-  }
-
-  topk *res = &t;
-  if (do_rerank) {
-    for (uint32_t i = 0; i < t.n; i++)
-      topk_push(&t2, score_one(ix, t.h[i].slot, 1, 0), t.h[i].slot);
-    res = &t2;
-  }
-  topk_sort(res);
-  uint32_t n = res->n < k ? res->n : k;
-  for (uint32_t i = 0; i < n; i++) {
-    out_slots[i] = res->h[i].slot;
-    out_scores[i] = res->h[i].score;
-  }
-  *out_n = n;
-  free(t.h);
-  free(buf);
-  free(seen);
-  free(t2.h);
-  return ARAG_OK;
+arag_status arag_index_search_r(const arag_index *ix, const float *query, uint32_t dim, uint32_t k,
+                                const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
+                                uint32_t *out_slots, float *out_scores, uint32_t *out_n, char *err,
+                                size_t err_len) {
+  arag_error e;
+  arag_err_clear(&e);
+  arag_status st =
+      ix ? search(ix, &e, query, dim, k, allow, n_allow, rerank, out_slots, out_scores, out_n)
+         : arag_err_set(&e, ARAG_E_INVALID, "index is NULL");
+  if (err && err_len) snprintf(err, err_len, "%s", st == ARAG_OK ? "" : arag_err_msg(&e));
+  return st;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -842,14 +903,6 @@ arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out
     goto fail;                                                                                     \
   } while (0)
 
-#define OVER_BUDGET(what)                                                                          \
-  do {                                                                                             \
-    st = arag_err_set(&ix->err, ARAG_E_LIMIT,                                                      \
-                      "restoring the %s takes more than max_restore_bytes %u", what,               \
-                      ix->limits.max_restore_bytes);                                               \
-    goto fail;                                                                                     \
-  } while (0)
-
 /* Bytes of one slot in the row storage (rows, scale, deleted flag, id pointer and length). */
 static size_t slot_bytes(const arag_index *ix) {
   return (uses_f32(ix) ? (size_t)ix->stride_f * sizeof(float) : 0) +
@@ -877,50 +930,38 @@ static int row_sound(const float *row, uint32_t dim, arag_metric metric) {
   return ss <= 3.0e38;
 }
 
-arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *budget) {
-  const uint16_t probe = 1;
-  int little = *(const uint8_t *)&probe == 1;
-  uint32_t dim = 0, dtype = 0, metric = 0, keep = 0, n_slots = 0, n_live = 0;
-  if (!arag_reader_u32(r, &dim) || !arag_reader_u32(r, &dtype) || !arag_reader_u32(r, &metric) ||
-      !arag_reader_u32(r, &keep) || !arag_reader_u32(r, &n_slots) || !arag_reader_u32(r, &n_live))
-    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "index snapshot truncated in its header");
-  if (dim == 0 || dtype > ARAG_I8 || metric > ARAG_DOT || keep > 1 || (keep && dtype != ARAG_I8) ||
-      n_live > n_slots)
-    return arag_err_set(&ix->err, ARAG_E_CORRUPT,
-                        "index snapshot header is inconsistent (dim %u dtype %u metric %u)", dim,
-                        dtype, metric);
-  if (dim > ix->limits.max_dim)
-    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot dim %u is above max_dim %u", dim,
-                        ix->limits.max_dim);
-  if (n_slots > ix->limits.max_rows)
-    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot has %u rows, above max_rows %u", n_slots,
-                        ix->limits.max_rows);
-  /* Each slot takes at least 5 bytes: reject absurd counts before allocating. */
-  if (n_slots > arag_reader_left(r) / 5)
-    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot row count %u exceeds its size",
-                        n_slots);
+/* A body's header, checked against ix's limits and the bytes left. */
+typedef struct body_header {
+  uint32_t dim, dtype, metric, keep, n_slots, n_live;
+} body_header;
 
-  arag_index tmp;
-  memset(&tmp, 0, sizeof tmp);
-  tmp.limits = ix->limits;
-  arag_status st = ARAG_OK;
-  uint32_t live = 0;
-  tmp.dim = dim;
-  tmp.dtype = (arag_dtype)dtype;
-  tmp.keep_f32 = (int)keep;
-  tmp.stride_f = (dim + 3) / 4 * 4;
-  tmp.stride_q = (dim + 15) / 16 * 16;
-  size_t scratch = ((size_t)tmp.stride_f * sizeof(float) + ALIGN) * 2 +
-                   (size_t)tmp.stride_q * sizeof(int16_t) + ALIGN;
-  size_t rows;
-  if (!arag_size_mul(slot_bytes(&tmp), n_slots ? n_slots : 1, &rows) ||
-      !arag_budget_take(budget, scratch) || !arag_budget_take(budget, rows) ||
-      !arag_budget_take(budget, arag_id_map_bytes_for(n_live)))
-    OVER_BUDGET("index rows");
-  /* The ids go into one block: their bytes, counted ahead (a bad record stops the
-   * count; the loop below names it). */
+static arag_status load_header(arag_index *ix, arag_reader *r, body_header *hd) {
+  if (!arag_reader_u32(r, &hd->dim) || !arag_reader_u32(r, &hd->dtype) ||
+      !arag_reader_u32(r, &hd->metric) || !arag_reader_u32(r, &hd->keep) ||
+      !arag_reader_u32(r, &hd->n_slots) || !arag_reader_u32(r, &hd->n_live))
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "index snapshot truncated in its header");
+  if (hd->dim == 0 || hd->dtype > ARAG_I8 || hd->metric > ARAG_DOT || hd->keep > 1 ||
+      (hd->keep && hd->dtype != ARAG_I8) || hd->n_live > hd->n_slots)
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT,
+                        "index snapshot header is inconsistent (dim %u dtype %u metric %u)",
+                        hd->dim, hd->dtype, hd->metric);
+  if (hd->dim > ix->limits.max_dim)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot dim %u is above max_dim %u", hd->dim,
+                        ix->limits.max_dim);
+  if (hd->n_slots > ix->limits.max_rows)
+    return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot has %u rows, above max_rows %u",
+                        hd->n_slots, ix->limits.max_rows);
+  /* Each slot takes at least 5 bytes: reject absurd counts before allocating. */
+  if (hd->n_slots > arag_reader_left(r) / 5)
+    return arag_err_set(&ix->err, ARAG_E_CORRUPT, "snapshot row count %u exceeds its size",
+                        hd->n_slots);
+  return ARAG_OK;
+}
+
+/* Bytes the ids of n_slots records take in one block, NUL included, counted ahead (a
+ * bad record stops the count; reading them names it). */
+static size_t ids_arena_bytes(arag_reader ahead, uint32_t n_slots) {
   size_t arena = 0;
-  arag_reader ahead = *r;
   for (uint32_t s = 0; s < n_slots; s++) {
     uint8_t del;
     uint32_t il;
@@ -929,78 +970,134 @@ arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *bu
       break;
     if (!del) arena += (size_t)il + 1;
   }
-  if (!arag_budget_take(budget, arena)) OVER_BUDGET("ids");
-  if (!init_body(&tmp, dim, (arag_dtype)dtype, (arag_metric)metric, (int)keep) ||
-      !resize(&tmp, n_slots) || !arag_id_map_reserve(&tmp.map, n_live) ||
-      (arena && !(tmp.id_arena = malloc(arena)))) {
-    st = arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring %u rows", n_slots);
-    goto fail;
-  }
-  tmp.id_arena_len = tmp.id_arena_live = arena;
+  return arena;
+}
+
+#define LOAD_CORRUPT(...) arag_err_set(&ix->err, ARAG_E_CORRUPT, __VA_ARGS__)
+
+/* Reads the n_slots id records into tmp (its arena of arena bytes allocated). */
+static arag_status load_ids(arag_index *ix, arag_index *tmp, arag_reader *r, const body_header *hd,
+                            size_t arena) {
   size_t used = 0;
-  for (uint32_t s = 0; s < n_slots; s++) {
+  uint32_t live = 0;
+  for (uint32_t s = 0; s < hd->n_slots; s++) {
     uint8_t del;
     uint32_t il;
-    if (!arag_reader_u8(r, &del) || !arag_reader_u32(r, &il)) CORRUPT("snapshot truncated in ids");
-    if (del > 1 || (del && il) || (!del && !il)) CORRUPT("snapshot slot %u has a bad id record", s);
-    tmp.deleted[s] = del;
-    tmp.ids[s] = NULL;
-    tmp.id_lens[s] = 0;
-    tmp.n_slots = s + 1;
+    if (!arag_reader_u8(r, &del) || !arag_reader_u32(r, &il))
+      return LOAD_CORRUPT("snapshot truncated in ids");
+    if (del > 1 || (del && il) || (!del && !il))
+      return LOAD_CORRUPT("snapshot slot %u has a bad id record", s);
+    tmp->deleted[s] = del;
+    tmp->ids[s] = NULL;
+    tmp->id_lens[s] = 0;
+    tmp->n_slots = s + 1;
     if (del) continue;
-    if (il > ix->limits.max_id_bytes) {
-      st = arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot slot %u has a %u-byte id, above %u", s,
-                        il, ix->limits.max_id_bytes);
-      goto fail;
-    }
+    if (il > ix->limits.max_id_bytes)
+      return arag_err_set(&ix->err, ARAG_E_LIMIT, "snapshot slot %u has a %u-byte id, above %u", s,
+                          il, ix->limits.max_id_bytes);
     const uint8_t *p = arag_reader_view(r, il);
-    if (!p) CORRUPT("snapshot truncated in ids");
-    if (live >= n_live) CORRUPT("snapshot has more live rows than its header says");
-    if (arag_id_map_find(&tmp.map, (const char *)p, il, NULL))
-      CORRUPT("snapshot repeats the id \"%.*s\"", (int)(il > 64 ? 64 : il), (const char *)p);
-    if ((size_t)il + 1 > arena - used) CORRUPT("snapshot truncated in ids");
-    char *copy = tmp.id_arena + used;
+    if (!p) return LOAD_CORRUPT("snapshot truncated in ids");
+    if (live >= hd->n_live) return LOAD_CORRUPT("snapshot has more live rows than its header says");
+    if (arag_id_map_find(&tmp->map, (const char *)p, il, NULL))
+      return LOAD_CORRUPT("snapshot repeats the id \"%.*s\"", (int)(il > 64 ? 64 : il),
+                          (const char *)p);
+    if ((size_t)il + 1 > arena - used) return LOAD_CORRUPT("snapshot truncated in ids");
+    char *copy = tmp->id_arena + used;
     used += (size_t)il + 1;
     memcpy(copy, p, il);
     copy[il] = '\0';
-    tmp.ids[s] = copy;
-    tmp.id_lens[s] = il;
-    tmp.id_bytes += (size_t)il + 1;
-    arag_id_map_insert(&tmp.map, copy, il, s);
+    tmp->ids[s] = copy;
+    tmp->id_lens[s] = il;
+    tmp->id_bytes += (size_t)il + 1;
+    arag_id_map_insert(&tmp->map, copy, il, s);
     live++;
   }
-  if (live != n_live)
-    CORRUPT("snapshot live row count %u does not match its header %u", live, n_live);
-  tmp.n_live = live;
-  if (uses_f32(&tmp))
-    for (uint32_t s = 0; s < n_slots; s++) {
-      float *row = tmp.rows_f + (size_t)s * tmp.stride_f;
-      const uint8_t *p = arag_reader_view(r, (size_t)dim * 4);
-      if (!p) CORRUPT("snapshot truncated in f32 rows");
-      if (little) {
-        memcpy(row, p, (size_t)dim * 4); /* the wire format */
-      } else {
-        for (uint32_t i = 0; i < dim; i++) {
-          uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
-                       (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
-          memcpy(&row[i], &u, 4);
-        }
-      }
-      if (!row_sound(row, dim, (arag_metric)metric))
-        CORRUPT("snapshot row %u has a non-finite value or norm", s);
-      for (uint32_t i = dim; i < tmp.stride_f; i++) row[i] = 0;
-    }
-  if (uses_i8(&tmp))
-    for (uint32_t s = 0; s < n_slots; s++) {
-      float sc;
-      int8_t *row = tmp.rows_q + (size_t)s * tmp.stride_q;
-      if (!arag_reader_f32(r, &sc) || !arag_reader_bytes(r, row, dim))
-        CORRUPT("snapshot truncated in int8 rows");
-      if (!isfinite(sc) || sc < 0 || sc > 2.0e17f) CORRUPT("snapshot row %u has a bad scale", s);
-      tmp.scales[s] = sc;
-      memset(row + dim, 0, tmp.stride_q - dim);
-    }
+  if (live != hd->n_live)
+    return LOAD_CORRUPT("snapshot live row count %u does not match its header %u", live,
+                        hd->n_live);
+  tmp->n_live = live;
+  return ARAG_OK;
+}
 
+/* Reads the f32 rows (as stored on the wire: little endian) into tmp, each checked. */
+static arag_status load_f32_rows(arag_index *ix, arag_index *tmp, arag_reader *r) {
+  const uint16_t probe = 1;
+  int little = *(const uint8_t *)&probe == 1;
+  uint32_t dim = tmp->dim;
+  for (uint32_t s = 0; s < tmp->n_slots; s++) {
+    float *row = tmp->rows_f + (size_t)s * tmp->stride_f;
+    const uint8_t *p = arag_reader_view(r, (size_t)dim * 4);
+    if (!p) return LOAD_CORRUPT("snapshot truncated in f32 rows");
+    if (little) {
+      memcpy(row, p, (size_t)dim * 4); /* the wire format */
+    } else {
+      for (uint32_t i = 0; i < dim; i++) {
+        uint32_t u = (uint32_t)p[4 * i] | (uint32_t)p[4 * i + 1] << 8 |
+                     (uint32_t)p[4 * i + 2] << 16 | (uint32_t)p[4 * i + 3] << 24;
+        memcpy(&row[i], &u, 4);
+      }
+    }
+    if (!row_sound(row, dim, tmp->metric))
+      return LOAD_CORRUPT("snapshot row %u has a non-finite value or norm", s);
+    for (uint32_t i = dim; i < tmp->stride_f; i++) row[i] = 0;
+  }
+  return ARAG_OK;
+}
+
+/* Reads the int8 rows and their scales into tmp, each scale checked. */
+static arag_status load_i8_rows(arag_index *ix, arag_index *tmp, arag_reader *r) {
+  for (uint32_t s = 0; s < tmp->n_slots; s++) {
+    float sc;
+    int8_t *row = tmp->rows_q + (size_t)s * tmp->stride_q;
+    if (!arag_reader_f32(r, &sc) || !arag_reader_bytes(r, row, tmp->dim))
+      return LOAD_CORRUPT("snapshot truncated in int8 rows");
+    if (!isfinite(sc) || sc < 0 || sc > 2.0e17f)
+      return LOAD_CORRUPT("snapshot row %u has a bad scale", s);
+    tmp->scales[s] = sc;
+    memset(row + tmp->dim, 0, tmp->stride_q - tmp->dim);
+  }
+  return ARAG_OK;
+}
+
+/* Takes the restore's allocations from budget and makes them in tmp (an empty body of
+ * hd's shape): the row storage, the id map and an arena of arena bytes. */
+static arag_status load_alloc(arag_index *ix, arag_index *tmp, const body_header *hd, size_t arena,
+                              arag_budget *budget) {
+  size_t rows;
+  if (!arag_size_mul(slot_bytes(tmp), hd->n_slots ? hd->n_slots : 1, &rows) ||
+      !arag_budget_take(budget, rows) ||
+      !arag_budget_take(budget, arag_id_map_bytes_for(hd->n_live)))
+    return arag_err_set(&ix->err, ARAG_E_LIMIT,
+                        "restoring the index rows takes more than max_restore_bytes %u",
+                        ix->limits.max_restore_bytes);
+  if (!arag_budget_take(budget, arena))
+    return arag_err_set(&ix->err, ARAG_E_LIMIT,
+                        "restoring the ids takes more than max_restore_bytes %u",
+                        ix->limits.max_restore_bytes);
+  if (!resize(tmp, hd->n_slots) || !arag_id_map_reserve(&tmp->map, hd->n_live) ||
+      (arena && !(tmp->id_arena = malloc(arena))))
+    return arag_err_set(&ix->err, ARAG_E_NOMEM, "out of memory restoring %u rows", hd->n_slots);
+  tmp->id_arena_len = tmp->id_arena_live = arena;
+  return ARAG_OK;
+}
+
+arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *budget) {
+  body_header hd;
+  arag_status st = load_header(ix, r, &hd);
+  if (st != ARAG_OK) return st;
+  arag_index tmp;
+  memset(&tmp, 0, sizeof tmp);
+  tmp.limits = ix->limits;
+  init_body(&tmp, hd.dim, (arag_dtype)hd.dtype, (arag_metric)hd.metric, (int)hd.keep);
+  size_t arena = ids_arena_bytes(*r, hd.n_slots);
+  st = load_alloc(ix, &tmp, &hd, arena, budget);
+  if (st == ARAG_OK) st = load_ids(ix, &tmp, r, &hd, arena);
+  if (st == ARAG_OK && uses_f32(&tmp)) st = load_f32_rows(ix, &tmp, r);
+  if (st == ARAG_OK && uses_i8(&tmp)) st = load_i8_rows(ix, &tmp, r);
+  if (st != ARAG_OK) {
+    release(&tmp);
+    return st;
+  }
   /* Success: swap the new body in, keep the handle's limits, kernel and error. */
   release(ix);
   tmp.limits = ix->limits;
@@ -1008,9 +1105,6 @@ arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *bu
   memcpy(&tmp.err, &ix->err, sizeof tmp.err);
   *ix = tmp;
   return ARAG_OK;
-fail:
-  release(&tmp);
-  return st;
 }
 
 arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len) {

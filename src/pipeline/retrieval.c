@@ -203,7 +203,7 @@ static arag_status load_candidates(arag_session *s, const arag_catalog *cat, con
 static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
                                       const arag_history *h, const float *u, double unorm,
                                       arag_error *err) {
-  arag_index *ix = arag_catalog_index((arag_catalog *)cat);
+  const arag_index *ix = arag_catalog_index(cat);
   uint32_t live = arag_index_count(ix);
   uint32_t n_hist = 0;
   if (h) arag_history_events(h, &n_hist);
@@ -221,9 +221,9 @@ static arag_status catalog_candidates(arag_session *s, const arag_catalog *cat,
   uint32_t got = 0;
   arag_status st = ARAG_OK;
   if (unorm > 0) {
-    st = arag_index_search(ix, u, s->dim, want, NULL, 0, 0, slots, scores, &got);
-    if (st != ARAG_OK)
-      arag_err_set(err, st, "catalog search failed: %s", arag_err_text(arag_index_last_error(ix)));
+    char msg[256];
+    st = arag_index_search_r(ix, u, s->dim, want, NULL, 0, 0, slots, scores, &got, msg, sizeof msg);
+    if (st != ARAG_OK) arag_err_set(err, st, "catalog search failed: %s", arag_err_text(msg));
   } else {
     /* No usable context: catalog order. */
     uint32_t seen = 0;
