@@ -75,43 +75,41 @@ static const char *find_sub_ci(const char *s, size_t n, const char *sub) {
 static const char *const think_tags[] = {"think", "thinking", "reasoning"};
 #define N_THINK_TAGS 3
 
-/* The text with its reasoning blocks taken out (malloc'ed into *answer, length *alen),
- * and the reasoning itself (*thoughts, the concatenated insides). A block left open
- * (cut by max_tokens) runs to the end; a closing tag with no opening one before it (a
- * chat template that put the opening tag in the prompt) closes everything before it.
- * Returns 0 when the text has no reasoning (nothing allocated), 1 when it had some,
- * -1 when out of memory. *unclosed tells whether a block was left open. */
-static int split_reasoning(const char *text, size_t len, char **answer, size_t *alen,
-                           char **thoughts, size_t *tlen, int *unclosed) {
-  *answer = *thoughts = NULL;
-  *alen = *tlen = 0;
-  *unclosed = 0;
-  /* gpt-oss' harmony format, served raw: the final channel is the answer. */
+/* gpt-oss' harmony format, served raw: the final channel is the answer, all before it
+ * reasoning. 0 when the text has no final channel, 1 when split, -1 out of memory. */
+static int split_harmony(const char *text, size_t len, char **answer, size_t *alen, char **thoughts,
+                         size_t *tlen) {
   const char *fin = NULL, *p = text;
   for (const char *f; (f = find_sub(p, (size_t)(text + len - p), "<|channel|>final<|message|>"));)
     fin = f, p = f + 1;
-  if (fin) {
-    const char *a = fin + 27;
-    *answer = arag_strndup(a, (size_t)(text + len - a));
-    *thoughts = arag_strndup(text, (size_t)(fin - text));
-    if (!*answer || !*thoughts) goto oom;
-    *alen = (size_t)(text + len - a);
-    *tlen = (size_t)(fin - text);
-    return 1;
+  if (!fin) return 0;
+  const char *a = fin + 27;
+  *answer = arag_strndup(a, (size_t)(text + len - a));
+  *thoughts = arag_strndup(text, (size_t)(fin - text));
+  if (!*answer || !*thoughts) {
+    free(*answer);
+    free(*thoughts);
+    *answer = *thoughts = NULL;
+    return -1;
   }
-  int found = 0;
-  for (int t = 0; t < N_THINK_TAGS && !found; t++) {
+  *alen = (size_t)(text + len - a);
+  *tlen = (size_t)(fin - text);
+  return 1;
+}
+
+static int has_think_tag(const char *text, size_t len) {
+  for (int t = 0; t < N_THINK_TAGS; t++) {
     char open[16], close[16];
     snprintf(open, sizeof open, "<%s>", think_tags[t]);
     snprintf(close, sizeof close, "</%s>", think_tags[t]);
-    if (find_sub_ci(text, len, open) || find_sub_ci(text, len, close)) found = 1;
+    if (find_sub_ci(text, len, open) || find_sub_ci(text, len, close)) return 1;
   }
-  if (!found) return 0;
-  arag_sb a, th;
-  arag_sb_init(&a);
-  arag_sb_init(&th);
-  size_t i = 0;
-  /* A closing tag before any opening one: all before it is reasoning. */
+  return 0;
+}
+
+/* A closing tag before any opening one: all before it is reasoning (into th). Returns
+ * where the rest starts, 0 when there is no such tag. */
+static size_t skip_leading_close(const char *text, size_t len, arag_sb *th) {
   const char *first_open = NULL, *first_close = NULL;
   size_t close_len = 0;
   for (int t = 0; t < N_THINK_TAGS; t++) {
@@ -122,10 +120,14 @@ static int split_reasoning(const char *text, size_t len, char **answer, size_t *
     if (o && (!first_open || o < first_open)) first_open = o;
     if (c && (!first_close || c < first_close)) first_close = c, close_len = strlen(close);
   }
-  if (first_close && (!first_open || first_close < first_open)) {
-    arag_sb_append(&th, text, (size_t)(first_close - text));
-    i = (size_t)(first_close - text) + close_len;
-  }
+  if (!first_close || (first_open && first_close >= first_open)) return 0;
+  arag_sb_append(th, text, (size_t)(first_close - text));
+  return (size_t)(first_close - text) + close_len;
+}
+
+/* text[i..len) into answer text (a) and the insides of its blocks (th, one line each). */
+static void split_blocks(const char *text, size_t len, size_t i, arag_sb *a, arag_sb *th,
+                         int *unclosed) {
   /* Where each tag opens next, at or after i (NULL: nowhere), searched again only once
    * passed: each tag's search moves forward through the text once in all. */
   const char *next[N_THINK_TAGS];
@@ -145,23 +147,44 @@ static int split_reasoning(const char *text, size_t len, char **answer, size_t *
       if (next[t] && (!o || next[t] < o)) o = next[t], which = t;
     }
     if (!o) {
-      arag_sb_append(&a, text + i, len - i);
+      arag_sb_append(a, text + i, len - i);
       break;
     }
-    arag_sb_append(&a, text + i, (size_t)(o - text) - i);
+    arag_sb_append(a, text + i, (size_t)(o - text) - i);
     size_t body = (size_t)(o - text) + strlen(think_tags[which]) + 2;
     char close[16];
     snprintf(close, sizeof close, "</%s>", think_tags[which]);
     const char *c = find_sub_ci(text + body, len - body, close);
     if (!c) {
-      arag_sb_append(&th, text + body, len - body);
+      arag_sb_append(th, text + body, len - body);
       *unclosed = 1;
       break;
     }
-    arag_sb_append(&th, text + body, (size_t)(c - text) - body);
-    arag_sb_append(&th, "\n", 1);
+    arag_sb_append(th, text + body, (size_t)(c - text) - body);
+    arag_sb_append(th, "\n", 1);
     i = (size_t)(c - text) + strlen(close);
   }
+}
+
+/* The text with its reasoning blocks taken out (malloc'ed into *answer, length *alen),
+ * and the reasoning itself (*thoughts, the concatenated insides). A block left open
+ * (cut by max_tokens) runs to the end; a closing tag with no opening one before it (a
+ * chat template that put the opening tag in the prompt) closes everything before it.
+ * Returns 0 when the text has no reasoning (nothing allocated), 1 when it had some,
+ * -1 when out of memory. *unclosed tells whether a block was left open. */
+static int split_reasoning(const char *text, size_t len, char **answer, size_t *alen,
+                           char **thoughts, size_t *tlen, int *unclosed) {
+  *answer = *thoughts = NULL;
+  *alen = *tlen = 0;
+  *unclosed = 0;
+  int r = split_harmony(text, len, answer, alen, thoughts, tlen);
+  if (r) return r;
+  if (!has_think_tag(text, len)) return 0;
+  arag_sb a, th;
+  arag_sb_init(&a);
+  arag_sb_init(&th);
+  size_t i = skip_leading_close(text, len, &th);
+  split_blocks(text, len, i, &a, &th, unclosed);
   if (a.oom || th.oom) {
     arag_sb_free(&a);
     arag_sb_free(&th);
@@ -169,13 +192,13 @@ static int split_reasoning(const char *text, size_t len, char **answer, size_t *
   }
   *answer = arag_sb_take(&a, alen);
   *thoughts = arag_sb_take(&th, tlen);
-  if (!*answer || !*thoughts) goto oom;
+  if (!*answer || !*thoughts) {
+    free(*answer);
+    free(*thoughts);
+    *answer = *thoughts = NULL;
+    return -1;
+  }
   return 1;
-oom:
-  free(*answer);
-  free(*thoughts);
-  *answer = *thoughts = NULL;
-  return -1;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1093,6 +1116,43 @@ static int read_cites(const cJSON *e, cJSON *o) {
   return oom ? -1 : 0;
 }
 
+/* An object entry's score, reason and citations: into o, *score and *reason. Returns 1
+ * when memory ran out. */
+static int ira_entry_fields(const cJSON *e, cJSON *o, const char *step, const char *id,
+                            double scale, float *score, char **reason, arag_strlist *repairs) {
+  double d;
+  cJSON *sv = cJSON_GetObjectItem(e, "score");
+  int sr = sv ? read_number(sv, &d) : -1;
+  if (sr >= 0) {
+    if (sr > 0) arag_strlist_add(repairs, "%s:score_from_string:%s", step, id);
+    d /= scale;
+    if (d < 0 || d > 1) {
+      arag_strlist_add(repairs, "%s:score_clamped:%s", step, id);
+      d = d < 0 ? 0 : 1;
+    }
+    *score = (float)d;
+    if (!cJSON_AddNumberToObject(o, "score", floor(d * 10000 + 0.5) / 10000)) return 1;
+  }
+  cJSON *rv = cJSON_GetObjectItem(e, "reason");
+  if (!rv) rv = cJSON_GetObjectItem(e, "rationale");
+  if (cJSON_IsString(rv) && rv->valuestring) {
+    int cut = 0;
+    *reason = clean_copy(rv->valuestring, ARAG_MAX_RATIONALE_BYTES, &cut);
+    if (!*reason || !cJSON_AddStringToObject(o, "reason", *reason)) return 1;
+  }
+  return read_cites(e, o) < 0;
+}
+
+/* The fallback order, as for an unusable answer. */
+static void ira_fallback(uint32_t n, uint32_t *order, float *score, char **reason) {
+  for (uint32_t i = 0; i < n; i++) {
+    order[i] = i;
+    score[i] = NAN;
+    free(reason[i]);
+    reason[i] = NULL;
+  }
+}
+
 int arag_parse_ira(const char *text, size_t len, const char *step, const char *const *ids,
                    uint32_t n, uint32_t *order, float *score, char **reason, cJSON **output,
                    arag_strlist *repairs, arag_strlist *degraded) {
@@ -1132,29 +1192,8 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
     order[m++] = (uint32_t)k;
     cJSON *o = cJSON_CreateObject();
     oom = !cJSON_AddStringToObject(o, "id", ids[k]);
-    if (!oom && cJSON_IsObject(e)) {
-      double d;
-      cJSON *sv = cJSON_GetObjectItem(e, "score");
-      int sr = sv ? read_number(sv, &d) : -1;
-      if (sr >= 0) {
-        if (sr > 0) arag_strlist_add(repairs, "%s:score_from_string:%s", step, id);
-        d /= scale;
-        if (d < 0 || d > 1) {
-          arag_strlist_add(repairs, "%s:score_clamped:%s", step, id);
-          d = d < 0 ? 0 : 1;
-        }
-        score[k] = (float)d;
-        oom = !cJSON_AddNumberToObject(o, "score", floor(d * 10000 + 0.5) / 10000);
-      }
-      cJSON *rv = cJSON_GetObjectItem(e, "reason");
-      if (!rv) rv = cJSON_GetObjectItem(e, "rationale");
-      if (!oom && cJSON_IsString(rv) && rv->valuestring) {
-        int cut = 0;
-        reason[k] = clean_copy(rv->valuestring, ARAG_MAX_RATIONALE_BYTES, &cut);
-        oom = !reason[k] || !cJSON_AddStringToObject(o, "reason", reason[k]);
-      }
-      if (!oom) oom = read_cites(e, o) < 0;
-    }
+    if (!oom && cJSON_IsObject(e))
+      oom = ira_entry_fields(e, o, step, id, scale, &score[k], &reason[k], repairs);
     if (oom) {
       cJSON_Delete(o);
       break;
@@ -1172,13 +1211,7 @@ int arag_parse_ira(const char *text, size_t len, const char *step, const char *c
     out_rank = NULL;
   }
   if (oom) {
-    /* The fallback order, as for an unusable answer. */
-    for (uint32_t i = 0; i < n; i++) {
-      order[i] = i;
-      score[i] = NAN;
-      free(reason[i]);
-      reason[i] = NULL;
-    }
+    ira_fallback(n, order, score, reason);
     free(placed);
     cJSON_Delete(out_rank);
     cJSON_Delete(outobj);

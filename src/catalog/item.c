@@ -129,10 +129,8 @@ static arag_status get_related(const cJSON *obj, const arag_limits *lim, arag_it
   return ARAG_OK;
 }
 
-static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32_t dim,
-                                int require_title, arag_item *it, arag_error *err) {
-  arag_status st;
-  if (!cJSON_IsObject(obj)) return arag_err_set(err, ARAG_E_JSON, "expected a JSON object");
+static arag_status get_id(const cJSON *obj, const arag_limits *lim, arag_item *it,
+                          arag_error *err) {
   const cJSON *id = cJSON_GetObjectItemCaseSensitive(obj, "id");
   if (!id || !cJSON_IsString(id) || !id->valuestring)
     return arag_err_set(err, ARAG_E_JSON, "\"id\" must be a string");
@@ -144,60 +142,44 @@ static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32
   it->id = dup_bytes(id->valuestring, id_len);
   if (!it->id) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
   it->id_len = (uint32_t)id_len;
+  return ARAG_OK;
+}
 
-  if ((st = get_string(obj, "title", require_title, lim->max_text_bytes, &it->title, err)) !=
-      ARAG_OK)
-    return st;
-  if ((st = get_string(obj, "text", 0, lim->max_text_bytes, &it->text, err)) != ARAG_OK) return st;
-  if ((st = get_string(obj, "brand", 0, lim->max_text_bytes, &it->brand, err)) != ARAG_OK)
-    return st;
-  if (!it->brand[0] && it->text[0]) {
-    free(it->brand);
-    it->brand = brand_from_text(it->text);
-    if (!it->brand) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
-  }
-  if ((st = get_string(obj, "group", 0, lim->max_text_bytes, &it->group, err)) != ARAG_OK)
-    return st;
-  const cJSON *rp = cJSON_GetObjectItemCaseSensitive(obj, "repeat_purchase");
-  if (rp && !cJSON_IsNull(rp)) {
-    if (!cJSON_IsBool(rp))
-      return arag_err_set(err, ARAG_E_JSON, "\"repeat_purchase\" must be true or false");
-    it->repeat_purchase = cJSON_IsTrue(rp) ? 1 : 0;
-  }
-
+/* "categories": at most ARAG_ITEM_MAX_CATEGORIES strings of up to max_text_bytes. */
+static arag_status get_categories(const cJSON *obj, const arag_limits *lim, arag_item *it,
+                                  arag_error *err) {
   const cJSON *cats = cJSON_GetObjectItemCaseSensitive(obj, "categories");
-  if (cats && !cJSON_IsNull(cats)) {
-    if (!cJSON_IsArray(cats))
-      return arag_err_set(err, ARAG_E_JSON, "\"categories\" must be an array of strings");
-    int n = cJSON_GetArraySize(cats);
-    if (n > ARAG_ITEM_MAX_CATEGORIES)
-      return arag_err_set(err, ARAG_E_LIMIT, "\"categories\" has %d entries, over the limit of %d",
-                          n, ARAG_ITEM_MAX_CATEGORIES);
-    if (n > 0) {
-      it->categories = (char **)calloc((size_t)n, sizeof(char *));
-      if (!it->categories) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
-      const cJSON *c;
-      cJSON_ArrayForEach(c, cats) {
-        if (!cJSON_IsString(c) || !c->valuestring)
-          return arag_err_set(err, ARAG_E_JSON, "\"categories\"[%u] must be a string",
-                              it->n_categories);
-        size_t cl = strlen(c->valuestring);
-        if (cl > lim->max_text_bytes)
-          return arag_err_set(err, ARAG_E_LIMIT,
-                              "\"categories\"[%u] is %zu bytes, over max_text_bytes %u",
-                              it->n_categories, cl, lim->max_text_bytes);
-        it->categories[it->n_categories] = dup_bytes(c->valuestring, cl);
-        if (!it->categories[it->n_categories])
-          return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
-        it->n_categories++;
-      }
-    }
+  if (!cats || cJSON_IsNull(cats)) return ARAG_OK;
+  if (!cJSON_IsArray(cats))
+    return arag_err_set(err, ARAG_E_JSON, "\"categories\" must be an array of strings");
+  int n = cJSON_GetArraySize(cats);
+  if (n > ARAG_ITEM_MAX_CATEGORIES)
+    return arag_err_set(err, ARAG_E_LIMIT, "\"categories\" has %d entries, over the limit of %d", n,
+                        ARAG_ITEM_MAX_CATEGORIES);
+  if (n == 0) return ARAG_OK;
+  it->categories = (char **)calloc((size_t)n, sizeof(char *));
+  if (!it->categories) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
+  const cJSON *c;
+  cJSON_ArrayForEach(c, cats) {
+    if (!cJSON_IsString(c) || !c->valuestring)
+      return arag_err_set(err, ARAG_E_JSON, "\"categories\"[%u] must be a string",
+                          it->n_categories);
+    size_t cl = strlen(c->valuestring);
+    if (cl > lim->max_text_bytes)
+      return arag_err_set(err, ARAG_E_LIMIT,
+                          "\"categories\"[%u] is %zu bytes, over max_text_bytes %u",
+                          it->n_categories, cl, lim->max_text_bytes);
+    it->categories[it->n_categories] = dup_bytes(c->valuestring, cl);
+    if (!it->categories[it->n_categories]) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
+    it->n_categories++;
   }
+  return ARAG_OK;
+}
 
-  if ((st = get_number(obj, "price", &it->price, NULL, err)) != ARAG_OK) return st;
-  if ((st = get_number(obj, "popularity", &it->popularity, NULL, err)) != ARAG_OK) return st;
-  if ((st = get_related(obj, lim, it, err)) != ARAG_OK) return st;
-
+/* "vector": dim finite f32 numbers whose squared norm stays a float; without one, the
+ * item's text embedded. */
+static arag_status get_vector(const cJSON *obj, const arag_limits *lim, uint32_t dim, arag_item *it,
+                              arag_error *err) {
   if (dim == 0) return arag_err_set(err, ARAG_E_INVALID, "dimension 0");
   it->vec = (float *)malloc((size_t)dim * sizeof(float));
   if (!it->vec) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
@@ -228,9 +210,41 @@ static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32
       return arag_err_set(err, ARAG_E_NONFINITE, "\"vector\" norm overflows float");
     return ARAG_OK;
   }
-  st = arag_embed_item(it, dim, it->vec);
+  arag_status st = arag_embed_item(it, dim, it->vec);
   if (st != ARAG_OK) return arag_err_set(err, st, "out of memory while embedding");
   return ARAG_OK;
+}
+
+static arag_status parse_fields(const cJSON *obj, const arag_limits *lim, uint32_t dim,
+                                int require_title, arag_item *it, arag_error *err) {
+  arag_status st;
+  if (!cJSON_IsObject(obj)) return arag_err_set(err, ARAG_E_JSON, "expected a JSON object");
+  if ((st = get_id(obj, lim, it, err)) != ARAG_OK) return st;
+
+  if ((st = get_string(obj, "title", require_title, lim->max_text_bytes, &it->title, err)) !=
+      ARAG_OK)
+    return st;
+  if ((st = get_string(obj, "text", 0, lim->max_text_bytes, &it->text, err)) != ARAG_OK) return st;
+  if ((st = get_string(obj, "brand", 0, lim->max_text_bytes, &it->brand, err)) != ARAG_OK)
+    return st;
+  if (!it->brand[0] && it->text[0]) {
+    free(it->brand);
+    it->brand = brand_from_text(it->text);
+    if (!it->brand) return arag_err_set(err, ARAG_E_NOMEM, "out of memory");
+  }
+  if ((st = get_string(obj, "group", 0, lim->max_text_bytes, &it->group, err)) != ARAG_OK)
+    return st;
+  const cJSON *rp = cJSON_GetObjectItemCaseSensitive(obj, "repeat_purchase");
+  if (rp && !cJSON_IsNull(rp)) {
+    if (!cJSON_IsBool(rp))
+      return arag_err_set(err, ARAG_E_JSON, "\"repeat_purchase\" must be true or false");
+    it->repeat_purchase = cJSON_IsTrue(rp) ? 1 : 0;
+  }
+  if ((st = get_categories(obj, lim, it, err)) != ARAG_OK) return st;
+  if ((st = get_number(obj, "price", &it->price, NULL, err)) != ARAG_OK) return st;
+  if ((st = get_number(obj, "popularity", &it->popularity, NULL, err)) != ARAG_OK) return st;
+  if ((st = get_related(obj, lim, it, err)) != ARAG_OK) return st;
+  return get_vector(obj, lim, dim, it, err);
 }
 
 arag_status arag_item_parse(const cJSON *obj, const arag_limits *lim, uint32_t dim,

@@ -483,6 +483,76 @@ static void put_title(arag_sb *b, const arag_item *it, int json) {
     arag_sb_append(b, buf, k);
 }
 
+/* The ids of the history items entry e rests on: the candidate itself for a repeat
+ * purchase, none for popularity (it rests on no history item). */
+static void put_items(arag_sb *b, const arag_ev_history *h, const arag_item *it, const rs_feat *f,
+                      const arag_ev *e) {
+  arag_sb_append(b, "[", 1);
+  if (e->kind == ARAG_EV_REPEAT) {
+    arag_jw_string(b, it->id);
+  } else if (e->item >= 0) {
+    arag_jw_string(b, h->item[e->item]->id);
+  } else if (e->kind != ARAG_EV_POPULAR) {
+    int c = 0;
+    for (uint32_t i = 0; i < h->n; i++)
+      if (rests_on(h, i, it, f, e)) {
+        if (c++) arag_sb_append(b, ",", 1);
+        arag_jw_string(b, h->item[i]->id);
+      }
+  }
+  arag_sb_append(b, "]", 1);
+}
+
+/* The members only entry e's kind has. */
+static void put_kind_fields(arag_sb *b, int *first, const arag_item *it, const rs_feat *f,
+                            const arag_ev *e) {
+  switch (e->kind) {
+  case ARAG_EV_REPEAT:
+    arag_jw_key(b, first, "bought");
+    arag_jw_number(b, e->value);
+    break;
+  case ARAG_EV_BOUGHT_TOGETHER:
+    arag_jw_key(b, first, "count");
+    arag_jw_number(b, e->value);
+    break;
+  case ARAG_EV_TITLE_WORDS:
+  case ARAG_EV_TEXT_WORDS:
+    arag_jw_key(b, first, "words");
+    arag_sb_append(b, "[", 1);
+    for (uint32_t q = 0; q < e->n_words; q++) {
+      if (q) arag_sb_append(b, ",", 1);
+      json_span(b, e->word[q], e->word_len[q]);
+    }
+    arag_sb_append(b, "]", 1);
+    break;
+  case ARAG_EV_BRAND:
+    arag_jw_key(b, first, "brand");
+    json_span(b, f->brand.s, f->brand.len);
+    break;
+  case ARAG_EV_CATEGORY:
+    arag_jw_key(b, first, "path");
+    arag_sb_append(b, "[", 1);
+    for (uint32_t d = 0; d < e->depth; d++) {
+      if (d) arag_sb_append(b, ",", 1);
+      arag_jw_string(b, it->categories[d] ? it->categories[d] : "");
+    }
+    arag_sb_append(b, "]", 1);
+    break;
+  case ARAG_EV_PRICE:
+    arag_jw_key(b, first, "price");
+    arag_jw_number(b, e->value);
+    arag_jw_key(b, first, "low");
+    arag_jw_number(b, e->low);
+    arag_jw_key(b, first, "high");
+    arag_jw_number(b, e->high);
+    break;
+  case ARAG_EV_POPULAR:
+    arag_jw_key(b, first, "popularity");
+    arag_jw_number(b, e->value);
+    break;
+  }
+}
+
 void arag_evidence_json(arag_sb *b, const arag_ev_history *h, const arag_item *it, const rs_feat *f,
                         const arag_evidence *ev, uint32_t cited) {
   arag_sb_append(b, "[", 1);
@@ -493,20 +563,7 @@ void arag_evidence_json(arag_sb *b, const arag_ev_history *h, const arag_item *i
     arag_jw_key(b, &first, "kind");
     arag_jw_string(b, arag_ev_kind_name(e->kind));
     arag_jw_key(b, &first, "items");
-    arag_sb_append(b, "[", 1);
-    if (e->kind == ARAG_EV_REPEAT) {
-      arag_jw_string(b, it->id);
-    } else if (e->item >= 0) {
-      arag_jw_string(b, h->item[e->item]->id);
-    } else if (e->kind != ARAG_EV_POPULAR) {
-      int c = 0;
-      for (uint32_t i = 0; i < h->n; i++)
-        if (rests_on(h, i, it, f, e)) {
-          if (c++) arag_sb_append(b, ",", 1);
-          arag_jw_string(b, h->item[i]->id);
-        }
-    }
-    arag_sb_append(b, "]", 1);
+    put_items(b, h, it, f, e);
     int32_t only = e->item;
     if (only < 0 && e->kind != ARAG_EV_REPEAT && e->kind != ARAG_EV_POPULAR &&
         count_on(h, it, f, e, &only) != 1)
@@ -515,51 +572,7 @@ void arag_evidence_json(arag_sb *b, const arag_ev_history *h, const arag_item *i
       arag_jw_key(b, &first, "title");
       put_title(b, h->item[only], 1);
     }
-    switch (e->kind) {
-    case ARAG_EV_REPEAT:
-      arag_jw_key(b, &first, "bought");
-      arag_jw_number(b, e->value);
-      break;
-    case ARAG_EV_BOUGHT_TOGETHER:
-      arag_jw_key(b, &first, "count");
-      arag_jw_number(b, e->value);
-      break;
-    case ARAG_EV_TITLE_WORDS:
-    case ARAG_EV_TEXT_WORDS:
-      arag_jw_key(b, &first, "words");
-      arag_sb_append(b, "[", 1);
-      for (uint32_t q = 0; q < e->n_words; q++) {
-        if (q) arag_sb_append(b, ",", 1);
-        json_span(b, e->word[q], e->word_len[q]);
-      }
-      arag_sb_append(b, "]", 1);
-      break;
-    case ARAG_EV_BRAND:
-      arag_jw_key(b, &first, "brand");
-      json_span(b, f->brand.s, f->brand.len);
-      break;
-    case ARAG_EV_CATEGORY:
-      arag_jw_key(b, &first, "path");
-      arag_sb_append(b, "[", 1);
-      for (uint32_t d = 0; d < e->depth; d++) {
-        if (d) arag_sb_append(b, ",", 1);
-        arag_jw_string(b, it->categories[d] ? it->categories[d] : "");
-      }
-      arag_sb_append(b, "]", 1);
-      break;
-    case ARAG_EV_PRICE:
-      arag_jw_key(b, &first, "price");
-      arag_jw_number(b, e->value);
-      arag_jw_key(b, &first, "low");
-      arag_jw_number(b, e->low);
-      arag_jw_key(b, &first, "high");
-      arag_jw_number(b, e->high);
-      break;
-    case ARAG_EV_POPULAR:
-      arag_jw_key(b, &first, "popularity");
-      arag_jw_number(b, e->value);
-      break;
-    }
+    put_kind_fields(b, &first, it, f, e);
     if (cited >> k & 1u) {
       arag_jw_key(b, &first, "cited");
       arag_sb_append(b, "true", 4);
