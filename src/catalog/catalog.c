@@ -422,6 +422,54 @@ static size_t item_text_bytes(const arag_item *it) {
 
 static void put_cstr(arag_writer *w, const char *s) { arag_writer_bytes(w, s, strlen(s) + 1); }
 
+/* The rows in slot order, as the index stores them: f32 rows, or the int8 rows then
+ * their scales (row: scratch of one row's stored form). */
+static void write_rows(const arag_catalog *cat, arag_writer *w, arag_dtype dtype, uint32_t stride,
+                       uint8_t *row) {
+  const uint32_t n = cat->map.n;
+  for (int pass = 0; pass < (dtype == ARAG_I8 ? 2 : 1); pass++)
+    for (uint32_t s = 0, seen = 0; seen < n; s++) {
+      const arag_item *it = arag_catalog_item_at(cat, s);
+      if (!it) continue;
+      seen++;
+      arag_index_row_save(cat->ix, it->id, it->id_len, row);
+      if (dtype == ARAG_F32)
+        for (uint32_t k = 0; k < stride; k++) arag_writer_f32(w, ((const float *)(void *)row)[k]);
+      else if (pass == 0)
+        arag_writer_bytes(w, row, stride);
+      else
+        arag_writer_f32(w, *(const float *)(void *)(row + stride));
+    }
+}
+
+/* The items in slot order: their records, then every related weight, then the text. */
+static void write_items(const arag_catalog *cat, arag_writer *w) {
+  const uint32_t n = cat->map.n;
+  for (int pass = 0; pass < 3; pass++)
+    for (uint32_t s = 0, seen = 0; seen < n; s++) {
+      const arag_item *it = arag_catalog_item_at(cat, s);
+      if (!it) continue;
+      seen++;
+      if (pass == 0) {
+        arag_writer_u32(w, it->n_categories);
+        arag_writer_u32(w, it->n_related);
+        arag_writer_f64(w, it->price);
+        arag_writer_f64(w, it->popularity);
+        arag_writer_u32(w, it->repeat_purchase ? 1u : 0u);
+      } else if (pass == 1) {
+        for (uint32_t k = 0; k < it->n_related; k++) arag_writer_f32(w, it->related_w[k]);
+      } else {
+        put_cstr(w, it->id);
+        put_cstr(w, it->title);
+        put_cstr(w, it->text);
+        put_cstr(w, it->brand);
+        put_cstr(w, it->group ? it->group : "");
+        for (uint32_t k = 0; k < it->n_categories; k++) put_cstr(w, it->categories[k]);
+        for (uint32_t k = 0; k < it->n_related; k++) put_cstr(w, it->related_ids[k]);
+      }
+    }
+}
+
 arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t *out_len) {
   if (!cat) return ARAG_E_INVALID;
   if (!out || !out_len) return ARAG_E_INVALID;
@@ -458,43 +506,8 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
   arag_writer_u64(&w, text);
   arag_writer_u32(&w, stride);
   arag_writer_u32(&w, 0);
-  /* Items in slot order: the live slots of the index, one per item. */
-  for (int pass = 0; pass < (dtype == ARAG_I8 ? 2 : 1); pass++)
-    for (uint32_t s = 0, seen = 0; seen < n; s++) {
-      const arag_item *it = arag_catalog_item_at(cat, s);
-      if (!it) continue;
-      seen++;
-      arag_index_row_save(cat->ix, it->id, it->id_len, row);
-      if (dtype == ARAG_F32)
-        for (uint32_t k = 0; k < stride; k++) arag_writer_f32(&w, ((const float *)(void *)row)[k]);
-      else if (pass == 0)
-        arag_writer_bytes(&w, row, stride);
-      else
-        arag_writer_f32(&w, *(const float *)(void *)(row + stride));
-    }
-  for (int pass = 0; pass < 3; pass++)
-    for (uint32_t s = 0, seen = 0; seen < n; s++) {
-      const arag_item *it = arag_catalog_item_at(cat, s);
-      if (!it) continue;
-      seen++;
-      if (pass == 0) {
-        arag_writer_u32(&w, it->n_categories);
-        arag_writer_u32(&w, it->n_related);
-        arag_writer_f64(&w, it->price);
-        arag_writer_f64(&w, it->popularity);
-        arag_writer_u32(&w, it->repeat_purchase ? 1u : 0u);
-      } else if (pass == 1) {
-        for (uint32_t k = 0; k < it->n_related; k++) arag_writer_f32(&w, it->related_w[k]);
-      } else {
-        put_cstr(&w, it->id);
-        put_cstr(&w, it->title);
-        put_cstr(&w, it->text);
-        put_cstr(&w, it->brand);
-        put_cstr(&w, it->group ? it->group : "");
-        for (uint32_t k = 0; k < it->n_categories; k++) put_cstr(&w, it->categories[k]);
-        for (uint32_t k = 0; k < it->n_related; k++) put_cstr(&w, it->related_ids[k]);
-      }
-    }
+  write_rows(cat, &w, dtype, stride, row); /* items in slot order: one per live slot */
+  write_items(cat, &w);
   free(row);
   if (!arag_term_df_write(&cat->terms, &w) || !arag_term_df_write(&cat->text_terms, &w))
     w.failed = 1;
@@ -534,27 +547,35 @@ static void swap32(void *p, size_t n) {
   }
 }
 
-#define REFUSE(st_, ...)                                                                           \
-  do {                                                                                             \
-    st = arag_err_set(&cat->err, (st_), __VA_ARGS__);                                              \
-    goto fail;                                                                                     \
-  } while (0)
+/* A catalog snapshot's sections, found and checked before anything is allocated. */
+typedef struct layout {
+  uint32_t version, dim, dtype, n, lists, stride;
+  uint64_t text_bytes, n_rel;
+  uint8_t *rows;       /* n rows of the index's stride, where they lie */
+  float *scales;       /* int8: n scales; else NULL */
+  const uint8_t *recs; /* n item records */
+  size_t recs_len;
+  float *weights; /* n_rel related weights */
+  char *text;     /* text_bytes */
+  arag_reader r;  /* after the text: the word counts */
+} layout;
 
-arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len) {
-  if (!cat) return ARAG_E_INVALID;
-  if (!bytes && len) return arag_err_set(&cat->err, ARAG_E_INVALID, "snapshot bytes are NULL");
-  arag_reader r;
-  uint32_t version, dim = 0, dtype = 0, n = 0, lists = 0, stride = 0, zero = 0;
-  uint64_t text_bytes = 0;
+/* Opens the container and reads the header: dims, counts and where rows and records lie. */
+static arag_status open_layout(arag_catalog *cat, uint8_t *bytes, size_t len, layout *L) {
   arag_error e;
-  arag_status st = arag_snap_open(bytes, len, ARAG_SNAP_CATALOG, 1, SNAP_VERSION, &version, &r, &e);
+  uint32_t zero = 0;
+  arag_reader *r = &L->r;
+  arag_status st =
+      arag_snap_open(bytes, len, ARAG_SNAP_CATALOG, 1, SNAP_VERSION, &L->version, r, &e);
   if (st != ARAG_OK) return arag_err_set(&cat->err, st, "%s", arag_err_text(e.message));
-  if (!arag_reader_u32(&r, &dim) || !arag_reader_u32(&r, &dtype) || !arag_reader_u32(&r, &n) ||
-      !arag_reader_u32(&r, &lists) || !arag_reader_u64(&r, &text_bytes) ||
-      !arag_reader_u32(&r, &stride) || !arag_reader_u32(&r, &zero))
+  if (!arag_reader_u32(r, &L->dim) || !arag_reader_u32(r, &L->dtype) ||
+      !arag_reader_u32(r, &L->n) || !arag_reader_u32(r, &L->lists) ||
+      !arag_reader_u64(r, &L->text_bytes) || !arag_reader_u32(r, &L->stride) ||
+      !arag_reader_u32(r, &zero))
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its header");
+  uint32_t dim = L->dim, dtype = L->dtype, n = L->n;
   uint32_t want_stride = dtype == ARAG_I8 ? (dim + 15) / 16 * 16 : (dim + 3) / 4 * 4;
-  if (dim == 0 || (dtype != ARAG_F32 && dtype != ARAG_I8) || zero != 0 || stride != want_stride)
+  if (dim == 0 || (dtype != ARAG_F32 && dtype != ARAG_I8) || zero != 0 || L->stride != want_stride)
     return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                         "catalog snapshot header is inconsistent (dim %u dtype %u)", dim, dtype);
   if (dim > cat->lim.max_dim)
@@ -564,158 +585,184 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
     return arag_err_set(&cat->err, ARAG_E_LIMIT, "catalog snapshot has %u items, above max_rows %u",
                         n, cat->lim.max_rows);
   /* The sections, by their sizes (bounded by the bytes there are). */
-  size_t row_size = dtype == ARAG_I8 ? stride : (size_t)stride * 4, rows_len, recs_len;
-  const size_t record = version >= 2 ? ITEM_RECORD : ITEM_RECORD_V1;
+  size_t row_size = dtype == ARAG_I8 ? L->stride : (size_t)L->stride * 4, rows_len;
+  const size_t record = L->version >= 2 ? ITEM_RECORD : ITEM_RECORD_V1;
   if (!arag_size_mul(row_size + (dtype == ARAG_I8 ? 4 : 0), n, &rows_len) ||
-      !arag_size_mul(record, n, &recs_len) || rows_len > arag_reader_left(&r))
+      !arag_size_mul(record, n, &L->recs_len) || rows_len > arag_reader_left(r))
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its rows");
-  uint8_t *rows = (uint8_t *)arag_reader_view(&r, (size_t)n * row_size);
-  float *scales = (float *)(void *)arag_reader_view(&r, dtype == ARAG_I8 ? (size_t)n * 4 : 0);
-  const uint8_t *recs = arag_reader_view(&r, recs_len);
-  if (!recs)
+  L->rows = (uint8_t *)arag_reader_view(r, (size_t)n * row_size);
+  L->scales = (float *)(void *)arag_reader_view(r, dtype == ARAG_I8 ? (size_t)n * 4 : 0);
+  L->recs = arag_reader_view(r, L->recs_len);
+  if (!L->recs)
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its items");
-  /* Item records: counts and numbers. */
-  uint64_t n_rel = 0, n_lists = 0;
+  return ARAG_OK;
+}
+
+/* Reads item record i (the reader at it) into it's counts, numbers and flags. */
+static void read_record(arag_reader *rr, uint32_t version, arag_item *it, uint32_t *flags) {
+  *flags = 0;
+  arag_reader_u32(rr, &it->n_categories); /* cannot fail: recs_len bytes are there */
+  arag_reader_u32(rr, &it->n_related);
+  arag_reader_f64(rr, &it->price);
+  arag_reader_f64(rr, &it->popularity);
+  if (version >= 2) arag_reader_u32(rr, flags);
+}
+
+/* Checks the item records (counts, numbers, flags), then finds the weights and the text
+ * after them (turned little endian in place on other hosts) and checks the weights. */
+static arag_status check_records(arag_catalog *cat, layout *L) {
+  uint64_t n_lists = 0;
   arag_reader rr;
-  arag_reader_init(&rr, recs, recs_len);
-  for (uint32_t i = 0; i < n; i++) {
-    uint32_t nc = 0, nr = 0, flags = 0;
-    double price = 0, pop = 0;
-    arag_reader_u32(&rr, &nc); /* cannot fail: recs_len bytes are there */
-    arag_reader_u32(&rr, &nr);
-    arag_reader_f64(&rr, &price);
-    arag_reader_f64(&rr, &pop);
-    if (version >= 2) arag_reader_u32(&rr, &flags);
+  arag_reader_init(&rr, L->recs, L->recs_len);
+  L->n_rel = 0;
+  for (uint32_t i = 0; i < L->n; i++) {
+    arag_item it;
+    uint32_t flags;
+    read_record(&rr, L->version, &it, &flags);
     if (flags > 1)
       return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                           "catalog snapshot item %u has unknown flags %u", i, flags);
-    if (nc > ARAG_ITEM_MAX_CATEGORIES || nr > ARAG_ITEM_MAX_RELATED)
+    if (it.n_categories > ARAG_ITEM_MAX_CATEGORIES || it.n_related > ARAG_ITEM_MAX_RELATED)
       return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                           "catalog snapshot item %u has %u categories and %u "
                           "related items",
-                          i, nc, nr);
-    if (!number_ok(price) || !number_ok(pop))
+                          i, it.n_categories, it.n_related);
+    if (!number_ok(it.price) || !number_ok(it.popularity))
       return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                           "catalog snapshot item %u has an infinite number", i);
-    n_rel += nr;
-    n_lists += (uint64_t)nc + nr;
+    L->n_rel += it.n_related;
+    n_lists += (uint64_t)it.n_categories + it.n_related;
   }
-  if (n_lists != lists)
+  if (n_lists != L->lists)
     return arag_err_set(&cat->err, ARAG_E_CORRUPT,
-                        "catalog snapshot list count %u does not match its items", lists);
-  float *weights = (float *)(void *)arag_reader_view(&r, (size_t)n_rel * 4);
-  if (!weights || text_bytes > arag_reader_left(&r))
+                        "catalog snapshot list count %u does not match its items", L->lists);
+  L->weights = (float *)(void *)arag_reader_view(&L->r, (size_t)L->n_rel * 4);
+  if (!L->weights || L->text_bytes > arag_reader_left(&L->r))
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its text");
-  char *text = (char *)arag_reader_view(&r, (size_t)text_bytes);
+  L->text = (char *)arag_reader_view(&L->r, (size_t)L->text_bytes);
   const uint16_t probe = 1;
   if (*(const uint8_t *)&probe != 1) { /* the wire is little endian: turn it around in place */
-    if (dtype == ARAG_F32) swap32(rows, (size_t)n * stride);
-    if (scales) swap32(scales, n);
-    swap32(weights, (size_t)n_rel);
+    if (L->dtype == ARAG_F32) swap32(L->rows, (size_t)L->n * L->stride);
+    if (L->scales) swap32(L->scales, L->n);
+    swap32(L->weights, (size_t)L->n_rel);
   }
-  for (uint64_t k = 0; k < n_rel; k++)
-    if (!isfinite(weights[k]) || !(weights[k] >= 0.0f))
+  for (uint64_t k = 0; k < L->n_rel; k++)
+    if (!isfinite(L->weights[k]) || !(L->weights[k] >= 0.0f))
       return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot has a bad related weight");
+  return ARAG_OK;
+}
 
-  arag_budget budget = {cat->lim.max_restore_bytes};
-  arag_index *ix = NULL;
-  arag_id_map map = {0};
-  arag_term_df terms = {0}, text_terms = {0}, leads = {0};
-  text_terms.whole_text = 1;
-  leads.lead_phrases = 1;
-  size_t arena = (size_t)n * sizeof(arag_item) + (size_t)lists * sizeof(char *);
-  arag_item *items = NULL;
-  char **ids = NULL;
-  uint32_t *id_lens = NULL;
-  /* The snapshot's own bytes stay: they count, then the items, the lists, the index's
-   * arrays and maps and the word counts. */
-  if (!arag_budget_take(&budget, len) || !arag_budget_take(&budget, arena) ||
-      !arag_budget_take(&budget, arag_id_map_bytes_for(n)) ||
-      !arag_budget_take(&budget, (size_t)n * (sizeof(char *) + 4) + (size_t)dim * 12 + 1024))
-    REFUSE(ARAG_E_LIMIT, "restoring the catalog takes more than max_restore_bytes %u",
-           cat->lim.max_restore_bytes);
-  items = (arag_item *)malloc(arena ? arena : 1); /* every field is set below */
-  ids = (char **)malloc((n ? n : 1) * sizeof(char *));
-  id_lens = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
-  if (!items || !ids || !id_lens || !arag_id_map_reserve(&map, n))
-    REFUSE(ARAG_E_NOMEM, "out of memory restoring the catalog");
-  /* The items, their strings where they lie in the text. */
-  char **list = (char **)(items + n), *at = text, *end = text + text_bytes;
-  float *w = weights;
+/* What a restore builds before it swaps it in (freed whole on failure). */
+typedef struct restored {
+  arag_index *ix;
+  arag_id_map map;
+  arag_term_df terms, text_terms, leads;
+  arag_item *items; /* the arena: n items, then every list */
+  size_t arena;
+  char **ids;
+  uint32_t *id_lens;
+} restored;
+
+static void restored_free(restored *R) {
+  arag_id_map_free(&R->map);
+  arag_term_df_free(&R->terms);
+  arag_term_df_free(&R->text_terms);
+  arag_term_df_free(&R->leads);
+  arag_index_free(R->ix);
+  free(R->items);
+  free(R->ids);
+  free(R->id_lens);
+}
+
+/* The next string of an item's text, or NULL (*over when it is past its limit). */
+#define NEXT(max, nonempty, lenp) next_str(&at, end, (max), (nonempty), (lenp), &over)
+
+/* The items, their strings where they lie in the text. */
+static arag_status build_items(arag_catalog *cat, const layout *L, restored *R) {
+  char **list = (char **)(R->items + L->n), *at = L->text, *end = L->text + L->text_bytes;
+  float *w = L->weights;
   const uint32_t max_id = cat->lim.max_id_bytes, max_text = cat->lim.max_text_bytes;
-  arag_reader_init(&rr, recs, recs_len);
-  uint32_t i;
-  for (i = 0; i < n; i++) {
-    arag_item *it = &items[i];
-    uint32_t l = 0, t = 0;
-    int over = 0;
-    arag_reader_u32(&rr, &it->n_categories);
-    arag_reader_u32(&rr, &it->n_related);
-    arag_reader_f64(&rr, &it->price);
-    arag_reader_f64(&rr, &it->popularity);
-    uint32_t flags = 0;
-    if (version >= 2) arag_reader_u32(&rr, &flags);
+  arag_reader rr;
+  arag_reader_init(&rr, L->recs, L->recs_len);
+  for (uint32_t i = 0; i < L->n; i++) {
+    arag_item *it = &R->items[i];
+    uint32_t l = 0, t = 0, flags;
+    int over = 0, ok;
+    read_record(&rr, L->version, it, &flags);
     it->repeat_purchase = (uint8_t)(flags & 1u);
     it->group = NULL;
     it->vec = NULL;
     it->in_arena = 1;
     it->title_brand_len = 0;
     it->title_brand_known = 0;
-    if (!(it->id = next_str(&at, end, max_id, 1, &it->id_len, &over)) ||
-        !(it->title = next_str(&at, end, max_text, 0, &l, &over)) ||
-        !(it->text = next_str(&at, end, max_text, 0, &l, &over)) ||
-        !(it->brand = next_str(&at, end, max_text, 0, &l, &over)) ||
-        (version >= 2 && !(it->group = next_str(&at, end, max_text, 0, &l, &over))))
-      goto bad_text;
+    ok = (it->id = NEXT(max_id, 1, &it->id_len)) && (it->title = NEXT(max_text, 0, &l)) &&
+         (it->text = NEXT(max_text, 0, &l)) && (it->brand = NEXT(max_text, 0, &l)) &&
+         (L->version < 2 || (it->group = NEXT(max_text, 0, &l)));
     it->categories = it->n_categories ? list : NULL;
-    for (t = 0; t < it->n_categories; t++)
-      if (!(*list++ = next_str(&at, end, max_text, 0, &l, &over))) goto bad_text;
+    for (t = 0; ok && t < it->n_categories; t++) ok = (*list++ = NEXT(max_text, 0, &l)) != NULL;
     it->related_ids = it->n_related ? list : NULL;
     it->related_w = it->n_related ? w : NULL;
     w += it->n_related;
-    for (t = 0; t < it->n_related; t++)
-      if (!(*list++ = next_str(&at, end, max_id, 1, &l, &over))) goto bad_text;
-    ids[i] = it->id;
-    id_lens[i] = it->id_len;
-    continue;
-  bad_text:
-    if (over)
-      REFUSE(ARAG_E_LIMIT,
-             "catalog snapshot item %u has an id or text past max_id_bytes %u or "
-             "max_text_bytes %u",
-             i, max_id, max_text);
-    REFUSE(ARAG_E_CORRUPT,
-           "catalog snapshot: the text of item %u runs out, is not "
-           "NUL-terminated, or has an empty id",
-           i);
+    for (t = 0; ok && t < it->n_related; t++) ok = (*list++ = NEXT(max_id, 1, &l)) != NULL;
+    if (!ok && over)
+      return arag_err_set(&cat->err, ARAG_E_LIMIT,
+                          "catalog snapshot item %u has an id or text past max_id_bytes %u or "
+                          "max_text_bytes %u",
+                          i, max_id, max_text);
+    if (!ok)
+      return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                          "catalog snapshot: the text of item %u runs out, is not "
+                          "NUL-terminated, or has an empty id",
+                          i);
+    R->ids[i] = it->id;
+    R->id_lens[i] = it->id_len;
   }
-  if (at != end) REFUSE(ARAG_E_CORRUPT, "catalog snapshot has text past its last item");
-  /* The index, on the rows where they lie; it refuses repeated ids and bad rows. */
-  arag_error ierr;
-  st = arag_index_create_err(dim, (arag_dtype)dtype, ARAG_COSINE, 0, &cat->lim, &ix, &ierr);
-  if (st != ARAG_OK) REFUSE(st, "catalog snapshot: %s", arag_err_text(ierr.message));
-  st = arag_index_borrow_rows(ix, n, ids, id_lens, rows, scales, text, text_bytes, &budget);
-  if (st != ARAG_OK) REFUSE(st, "catalog snapshot: %s", arag_err_text(arag_index_last_error(ix)));
-  for (i = 0; i < n; i++) arag_id_map_put(&map, items[i].id, items[i].id_len, &items[i], NULL);
-  st = arag_term_df_read(&terms, &r, n, &budget, &e);
-  if (st == ARAG_OK) st = arag_term_df_read(&text_terms, &r, n, &budget, &e);
-  if (st != ARAG_OK) REFUSE(st, "%s", arag_err_text(e.message));
-  if (arag_reader_left(&r) != 0)
-    REFUSE(ARAG_E_CORRUPT, "catalog snapshot has %zu unexpected trailing bytes",
-           arag_reader_left(&r));
-  /* The phrases titles start with are counted again (a few hashes per title), not kept
-   * in the snapshot. */
-  for (i = 0; i < n; i++) {
-    if (!arag_term_df_reserve(&leads, 2 * ARAG_BRAND_LEVELS))
-      REFUSE(ARAG_E_NOMEM, "out of memory restoring the catalog");
-    arag_term_df_count(&leads, &items[i], +1);
+  if (at != end)
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot has text past its last item");
+  return ARAG_OK;
+}
+#undef NEXT
+
+/* The index on the rows where they lie (it refuses repeated ids and bad rows), the id
+ * map, the word counts read and the title-start phrases counted again (a few hashes
+ * per title, not kept in the snapshot). */
+static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_budget *budget) {
+  arag_error e;
+  arag_status st =
+      arag_index_create_err(L->dim, (arag_dtype)L->dtype, ARAG_COSINE, 0, &cat->lim, &R->ix, &e);
+  if (st != ARAG_OK)
+    return arag_err_set(&cat->err, st, "catalog snapshot: %s", arag_err_text(e.message));
+  st = arag_index_borrow_rows(R->ix, L->n, R->ids, R->id_lens, L->rows, L->scales, L->text,
+                              L->text_bytes, budget);
+  if (st != ARAG_OK)
+    return arag_err_set(&cat->err, st, "catalog snapshot: %s",
+                        arag_err_text(arag_index_last_error(R->ix)));
+  for (uint32_t i = 0; i < L->n; i++)
+    arag_id_map_put(&R->map, R->items[i].id, R->items[i].id_len, &R->items[i], NULL);
+  st = arag_term_df_read(&R->terms, &L->r, L->n, budget, &e);
+  if (st == ARAG_OK) st = arag_term_df_read(&R->text_terms, &L->r, L->n, budget, &e);
+  if (st != ARAG_OK) return arag_err_set(&cat->err, st, "%s", arag_err_text(e.message));
+  if (arag_reader_left(&L->r) != 0)
+    return arag_err_set(&cat->err, ARAG_E_CORRUPT,
+                        "catalog snapshot has %zu unexpected trailing bytes",
+                        arag_reader_left(&L->r));
+  for (uint32_t i = 0; i < L->n; i++) {
+    if (!arag_term_df_reserve(&R->leads, 2 * ARAG_BRAND_LEVELS))
+      return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory restoring the catalog");
+    arag_term_df_count(&R->leads, &R->items[i], +1);
   }
-  if (!arag_budget_take(&budget, arag_term_df_bytes(&leads)))
-    REFUSE(ARAG_E_LIMIT, "restoring the catalog takes more than max_restore_bytes %u",
-           cat->lim.max_restore_bytes);
-  /* Swap in; the catalog keeps its limits and error buffer, and now the bytes. */
-  free(ids);
-  free(id_lens);
+  if (!arag_budget_take(budget, arag_term_df_bytes(&R->leads)))
+    return arag_err_set(&cat->err, ARAG_E_LIMIT,
+                        "restoring the catalog takes more than max_restore_bytes %u",
+                        cat->lim.max_restore_bytes);
+  return ARAG_OK;
+}
+
+/* Swaps the restored contents in; the catalog keeps its limits and error buffer, and
+ * now the bytes. */
+static void swap_in(arag_catalog *cat, const layout *L, restored *R, uint8_t *bytes, size_t len) {
+  free(R->ids);
+  free(R->id_lens);
   items_free(&cat->map);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
@@ -723,28 +770,54 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
   arag_index_free(cat->ix);
   free(cat->arena);
   free(cat->snap);
-  cat->dim = dim;
-  cat->ix = ix;
-  cat->map = map;
-  cat->terms = terms;
-  cat->text_terms = text_terms;
-  cat->leads = leads;
-  cat->arena = items;
-  cat->arena_bytes = arena;
+  cat->dim = L->dim;
+  cat->ix = R->ix;
+  cat->map = R->map;
+  cat->terms = R->terms;
+  cat->text_terms = R->text_terms;
+  cat->leads = R->leads;
+  cat->arena = R->items;
+  cat->arena_bytes = R->arena;
   cat->snap = bytes;
   cat->snap_bytes = len;
   cat->item_bytes = 0;
+}
+
+arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len) {
+  if (!cat) return ARAG_E_INVALID;
+  if (!bytes && len) return arag_err_set(&cat->err, ARAG_E_INVALID, "snapshot bytes are NULL");
+  layout L;
+  arag_status st = open_layout(cat, bytes, len, &L);
+  if (st == ARAG_OK) st = check_records(cat, &L);
+  if (st != ARAG_OK) return st;
+  arag_budget budget = {cat->lim.max_restore_bytes};
+  restored R;
+  memset(&R, 0, sizeof R);
+  R.text_terms.whole_text = 1;
+  R.leads.lead_phrases = 1;
+  const uint32_t n = L.n;
+  R.arena = (size_t)n * sizeof(arag_item) + (size_t)L.lists * sizeof(char *);
+  /* The snapshot's own bytes stay: they count, then the items, the lists, the index's
+   * arrays and maps and the word counts. */
+  if (!arag_budget_take(&budget, len) || !arag_budget_take(&budget, R.arena) ||
+      !arag_budget_take(&budget, arag_id_map_bytes_for(n)) ||
+      !arag_budget_take(&budget, (size_t)n * (sizeof(char *) + 4) + (size_t)L.dim * 12 + 1024))
+    return arag_err_set(&cat->err, ARAG_E_LIMIT,
+                        "restoring the catalog takes more than max_restore_bytes %u",
+                        cat->lim.max_restore_bytes);
+  R.items = (arag_item *)malloc(R.arena ? R.arena : 1); /* every field is set below */
+  R.ids = (char **)malloc((n ? n : 1) * sizeof(char *));
+  R.id_lens = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
+  if (!R.items || !R.ids || !R.id_lens || !arag_id_map_reserve(&R.map, n))
+    st = arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory restoring the catalog");
+  if (st == ARAG_OK) st = build_items(cat, &L, &R);
+  if (st == ARAG_OK) st = build_tables(cat, &L, &R, &budget);
+  if (st != ARAG_OK) {
+    restored_free(&R);
+    return st;
+  }
+  swap_in(cat, &L, &R, bytes, len);
   return ARAG_OK;
-fail:
-  arag_id_map_free(&map);
-  arag_term_df_free(&terms);
-  arag_term_df_free(&text_terms);
-  arag_term_df_free(&leads);
-  arag_index_free(ix);
-  free(items);
-  free(ids);
-  free(id_lens);
-  return st;
 }
 
 arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t len) {

@@ -226,159 +226,185 @@ typedef struct update {
   latest_rec *fresh; /* preallocated record for a new id */
 } update;
 
-arag_status arag_history_add_json(arag_history *h, const char *json, size_t len) {
-  if (!h) return ARAG_E_INVALID;
-  ev_batch b = {h, NULL, NULL, 0, 0, 0};
-  arag_error err;
-  arag_status st = arag_json_each(json, len, ev_batch_add, &b, &err);
-  sort_key *keys = NULL;
-  update *ups = NULL;
-  arag_event *merged = NULL;
-  uint64_t *mseqs = NULL;
-  arag_id_map pending = {0};
-  size_t n_ups = 0, n_new_ids = 0;
-  if (st != ARAG_OK) {
-    arag_err_set(&h->err, st, "%s", arag_err_text(err.message));
-    goto fail;
-  }
-  if (b.n == 0) goto done;
+/* One add_json call's work: the parsed batch, its keys in (ts, seq) order, the index
+ * updates it makes and the merged event arrays it swaps in. */
+typedef struct adding {
+  ev_batch b;
+  sort_key *keys;
+  update *ups;
+  size_t n_ups, n_new_ids;
+  arag_event *merged;
+  uint64_t *mseqs;
+  arag_id_map pending; /* id -> its update in ups */
+} adding;
 
-  /* Timestamps and insertion numbers. A missing ts follows the latest so far. */
+/* Timestamps and insertion numbers. A missing ts follows the latest so far. */
+static void stamp(const arag_history *h, adding *a) {
   int have = h->n > 0;
   double max_ts = have ? h->events[h->n - 1].ts : 0.0;
-  keys = (sort_key *)malloc(b.n * sizeof(*keys));
-  ups = (update *)calloc(b.n, sizeof(*ups));
-  merged = (arag_event *)malloc((h->n + b.n) * sizeof(*merged));
-  mseqs = (uint64_t *)malloc((h->n + b.n) * sizeof(*mseqs));
-  if (!keys || !ups || !merged || !mseqs || b.n > UINT32_MAX ||
-      !arag_id_map_reserve(&pending, (uint32_t)b.n))
-    goto nomem;
-  for (size_t i = 0; i < b.n; i++) {
-    if (!b.has_ts[i]) b.ev[i].ts = have ? max_ts + 1.0 : 0.0;
-    if (!have || b.ev[i].ts > max_ts) max_ts = b.ev[i].ts;
+  for (size_t i = 0; i < a->b.n; i++) {
+    arag_event *ev = &a->b.ev[i];
+    if (!a->b.has_ts[i]) ev->ts = have ? max_ts + 1.0 : 0.0;
+    if (!have || ev->ts > max_ts) max_ts = ev->ts;
     have = 1;
-    keys[i].ts = b.ev[i].ts;
-    keys[i].seq = h->next_seq + i;
-    keys[i].idx = i;
+    a->keys[i].ts = ev->ts;
+    a->keys[i].seq = h->next_seq + i;
+    a->keys[i].idx = i;
   }
+}
 
-  /* Latest event per id within the batch, then against the stored latest. */
-  for (size_t i = 0; i < b.n; i++) {
-    const arag_item *it = &b.ev[i].item;
-    update *u = (update *)arag_id_map_get(&pending, it->id, it->id_len);
+/* The latest event per id within the batch, with the id's stored record. */
+static void plan_updates(const arag_history *h, adding *a) {
+  for (size_t i = 0; i < a->b.n; i++) {
+    const arag_item *it = &a->b.ev[i].item;
+    const sort_key *k = a->keys;
+    update *u = (update *)arag_id_map_get(&a->pending, it->id, it->id_len);
     if (u) {
-      if (later(keys[i].ts, keys[i].seq, keys[u->idx].ts, keys[u->idx].seq)) u->idx = i;
+      if (later(k[i].ts, k[i].seq, k[u->idx].ts, k[u->idx].seq)) u->idx = i;
       continue;
     }
-    u = &ups[n_ups++];
+    u = &a->ups[a->n_ups++];
     u->idx = i;
     u->rec = (latest_rec *)arag_id_map_get(&h->latest, it->id, it->id_len);
-    arag_id_map_put(&pending, it->id, it->id_len, u, NULL);
+    arag_id_map_put(&a->pending, it->id, it->id_len, u, NULL);
   }
-  /* Keep only updates that are newer than the indexed event; allocate records. */
+}
+
+/* Keeps only the updates newer than the indexed event, with a record allocated for each
+ * new id. Returns 0 when out of memory (the kept updates' records are freed with a). */
+static int keep_newer(adding *a) {
   size_t kept = 0;
-  for (size_t u = 0; u < n_ups; u++) {
-    update up = ups[u];
-    if (up.rec && !later(keys[up.idx].ts, keys[up.idx].seq, up.rec->ts, up.rec->seq)) continue;
+  for (size_t u = 0; u < a->n_ups; u++) {
+    update up = a->ups[u];
+    const sort_key *k = &a->keys[up.idx];
+    if (up.rec && !later(k->ts, k->seq, up.rec->ts, up.rec->seq)) continue;
     if (!up.rec) {
-      const arag_item *it = &b.ev[up.idx].item;
+      const arag_item *it = &a->b.ev[up.idx].item;
       up.fresh = (latest_rec *)calloc(1, sizeof(latest_rec));
       if (up.fresh) up.fresh->id = (char *)malloc(it->id_len + 1);
       if (!up.fresh || !up.fresh->id) {
         free(up.fresh);
-        n_ups = kept; /* records of the kept updates are freed below */
-        goto nomem;
+        a->n_ups = kept;
+        return 0;
       }
       memcpy(up.fresh->id, it->id, it->id_len + 1);
       up.fresh->id_len = it->id_len;
-      n_new_ids++;
+      a->n_new_ids++;
     }
-    ups[kept++] = up;
+    a->ups[kept++] = up;
   }
-  n_ups = kept;
-  if (h->latest.n + n_new_ids > UINT32_MAX ||
-      !arag_id_map_reserve(&h->latest, (uint32_t)(h->latest.n + n_new_ids)))
-    goto nomem;
+  a->n_ups = kept;
+  return 1;
+}
 
-  /* Index changes (rolled back on failure). */
+/* The index changes, rolled back (each row as it was) when one fails. */
+static arag_status apply_index(arag_history *h, const adding *a) {
+  arag_status st = ARAG_OK;
   size_t applied = 0;
-  for (; applied < n_ups; applied++) {
-    const arag_item *it = &b.ev[ups[applied].idx].item;
+  for (; applied < a->n_ups; applied++) {
+    const arag_item *it = &a->b.ev[a->ups[applied].idx].item;
     st = arag_index_add(h->ix, it->id, it->id_len, it->vec, h->dim);
     if (st != ARAG_OK) break;
   }
-  if (st != ARAG_OK) {
-    arag_err_set(&h->err, st, "index: %s", arag_err_text(arag_index_last_error(h->ix)));
-    for (size_t u = applied; u-- > 0;) {
-      const arag_item *it = &b.ev[ups[u].idx].item;
-      if (!ups[u].rec) {
-        arag_index_remove(h->ix, it->id, it->id_len);
-        continue;
-      }
-      for (size_t e = 0; e < h->n; e++)
-        if (h->seqs[e] == ups[u].rec->seq)
-          arag_index_add(h->ix, it->id, it->id_len, ev_vec(h, &h->events[e].item), h->dim);
+  if (st == ARAG_OK) return ARAG_OK;
+  arag_err_set(&h->err, st, "index: %s", arag_err_text(arag_index_last_error(h->ix)));
+  for (size_t u = applied; u-- > 0;) {
+    const arag_item *it = &a->b.ev[a->ups[u].idx].item;
+    if (!a->ups[u].rec) {
+      arag_index_remove(h->ix, it->id, it->id_len);
+      continue;
     }
-    goto fail;
+    for (size_t e = 0; e < h->n; e++)
+      if (h->seqs[e] == a->ups[u].rec->seq)
+        arag_index_add(h->ix, it->id, it->id_len, ev_vec(h, &h->events[e].item), h->dim);
   }
+  return st;
+}
 
-  /* Commit: records, merged event order. */
-  for (size_t u = 0; u < n_ups; u++) {
-    latest_rec *r = ups[u].rec ? ups[u].rec : ups[u].fresh;
-    r->ts = keys[ups[u].idx].ts;
-    r->seq = keys[ups[u].idx].seq;
-    if (!ups[u].rec) arag_id_map_put(&h->latest, r->id, r->id_len, r, NULL);
-    ups[u].fresh = NULL;
+/* Commit: the records, then the events merged in (ts, seq) order. */
+static void commit(arag_history *h, adding *a) {
+  for (size_t u = 0; u < a->n_ups; u++) {
+    latest_rec *r = a->ups[u].rec ? a->ups[u].rec : a->ups[u].fresh;
+    r->ts = a->keys[a->ups[u].idx].ts;
+    r->seq = a->keys[a->ups[u].idx].seq;
+    if (!a->ups[u].rec) arag_id_map_put(&h->latest, r->id, r->id_len, r, NULL);
+    a->ups[u].fresh = NULL;
   }
-  for (size_t k = 0; k < b.n; k++) drop_zero_vec(&b.ev[k].item, h->dim);
-  sort_keys(keys, b.n);
+  const ev_batch *b = &a->b;
+  const sort_key *keys = a->keys;
+  for (size_t k = 0; k < b->n; k++) drop_zero_vec(&b->ev[k].item, h->dim);
+  sort_keys(a->keys, b->n);
   size_t i = 0, j = 0, m = 0;
-  while (i < h->n || j < b.n) {
+  while (i < h->n || j < b->n) {
     int take_old =
-        j >= b.n || (i < h->n && !later(h->events[i].ts, h->seqs[i], keys[j].ts, keys[j].seq));
+        j >= b->n || (i < h->n && !later(h->events[i].ts, h->seqs[i], keys[j].ts, keys[j].seq));
     if (take_old) {
-      merged[m] = h->events[i];
-      mseqs[m++] = h->seqs[i++];
+      a->merged[m] = h->events[i];
+      a->mseqs[m++] = h->seqs[i++];
     } else {
-      merged[m] = b.ev[keys[j].idx];
-      mseqs[m++] = keys[j++].seq;
+      a->merged[m] = b->ev[keys[j].idx];
+      a->mseqs[m++] = keys[j++].seq;
     }
   }
   free(h->events);
   free(h->seqs);
-  h->events = merged;
-  h->seqs = mseqs;
+  h->events = a->merged;
+  h->seqs = a->mseqs;
   h->n = m;
-  h->next_seq += b.n;
-  h->bytes += b.bytes;
-  merged = NULL;
-  mseqs = NULL;
-  free(b.ev);
-  b.ev = NULL;
-  b.n = 0;
-done:
-  free(b.ev);
-  free(b.has_ts);
-  free(keys);
-  free(ups);
-  arag_id_map_free(&pending);
-  return ARAG_OK;
-nomem:
-  st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
-fail:
-  for (size_t u = 0; u < n_ups; u++)
-    if (ups && ups[u].fresh) {
-      free(ups[u].fresh->id);
-      free(ups[u].fresh);
+  h->next_seq += b->n;
+  h->bytes += b->bytes;
+  a->merged = NULL;
+  a->mseqs = NULL;
+  a->b.n = 0; /* the events are the history's now */
+}
+
+/* Frees what an add_json call holds; failed: the batch's events and fresh records too. */
+static void adding_free(adding *a, int failed) {
+  for (size_t u = 0; failed && u < a->n_ups; u++)
+    if (a->ups && a->ups[u].fresh) {
+      free(a->ups[u].fresh->id);
+      free(a->ups[u].fresh);
     }
-  for (size_t k = 0; k < b.n; k++) arag_item_clear(&b.ev[k].item);
-  free(b.ev);
-  free(b.has_ts);
-  free(keys);
-  free(ups);
-  free(merged);
-  free(mseqs);
-  arag_id_map_free(&pending);
+  for (size_t k = 0; failed && k < a->b.n; k++) arag_item_clear(&a->b.ev[k].item);
+  free(a->b.ev);
+  free(a->b.has_ts);
+  free(a->keys);
+  free(a->ups);
+  free(a->merged);
+  free(a->mseqs);
+  arag_id_map_free(&a->pending);
+}
+
+arag_status arag_history_add_json(arag_history *h, const char *json, size_t len) {
+  if (!h) return ARAG_E_INVALID;
+  adding a;
+  memset(&a, 0, sizeof a);
+  a.b.h = h;
+  arag_error err;
+  arag_status st = arag_json_each(json, len, ev_batch_add, &a.b, &err);
+  if (st != ARAG_OK) {
+    arag_err_set(&h->err, st, "%s", arag_err_text(err.message));
+    adding_free(&a, 1);
+    return st;
+  }
+  size_t n = a.b.n;
+  if (n > 0) {
+    a.keys = (sort_key *)malloc(n * sizeof(*a.keys));
+    a.ups = (update *)calloc(n, sizeof(*a.ups));
+    a.merged = (arag_event *)malloc((h->n + n) * sizeof(*a.merged));
+    a.mseqs = (uint64_t *)malloc((h->n + n) * sizeof(*a.mseqs));
+    int ok = a.keys && a.ups && a.merged && a.mseqs && n <= UINT32_MAX &&
+             arag_id_map_reserve(&a.pending, (uint32_t)n);
+    if (ok) {
+      stamp(h, &a);
+      plan_updates(h, &a);
+      ok = keep_newer(&a) && h->latest.n + a.n_new_ids <= UINT32_MAX &&
+           arag_id_map_reserve(&h->latest, (uint32_t)(h->latest.n + a.n_new_ids));
+    }
+    st = ok ? apply_index(h, &a) : arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
+    if (st == ARAG_OK) commit(h, &a);
+  }
+  adding_free(&a, st != ARAG_OK);
   return st;
 }
 
@@ -607,14 +633,9 @@ static arag_status open_snapshot(arag_history *h, const uint8_t *bytes, size_t l
   return ARAG_OK;
 }
 
-arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len) {
-  if (!h) return ARAG_E_INVALID;
-  if (!bytes && len) return arag_err_set(&h->err, ARAG_E_INVALID, "NULL snapshot bytes");
-  arag_reader r;
-  uint32_t dim = 0, n = 0;
-  uint64_t next_seq = 0;
-  arag_status st = open_snapshot(h, bytes, len, &r, &dim, &n, &next_seq);
-  if (st != ARAG_OK) return st;
+/* The header's counts against h: its dimension, max_rows, the bytes there are and the
+ * memory budget of the tables sized by the count. */
+static arag_status check_counts(arag_history *h, uint32_t dim, uint32_t n, const arag_reader *r) {
   if (dim != h->dim)
     return arag_err_set(&h->err, ARAG_E_DIM, "snapshot dimension %u, history dimension %u", dim,
                         h->dim);
@@ -622,97 +643,117 @@ arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t l
     return arag_err_set(&h->err, ARAG_E_LIMIT, "snapshot has %u events, over max_rows %u", n,
                         h->lim.max_rows);
   /* Refuse counts the bytes cannot hold. */
-  if (n > arag_reader_left(&r) / EVENT_MIN_BYTES)
+  if (n > arag_reader_left(r) / EVENT_MIN_BYTES)
     return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot event count does not fit its length");
-
-  /* The memory budget, first for the tables sized by the count, then event by event. */
-  size_t used = 0;
   if ((uint64_t)n * (sizeof(arag_event) + sizeof(uint64_t) + 2 * 4 * (uint64_t)h->dim) >
       h->max_bytes)
     return arag_err_set(&h->err, ARAG_E_LIMIT,
                         "snapshot would take more than max_bytes (%zu bytes) of memory",
                         h->max_bytes);
-  arag_event *ev = NULL;
-  uint64_t *seqs = NULL;
-  arag_id_map latest = {0};
-  arag_index *ix = NULL;
-  size_t got = 0;
-  ev = (arag_event *)calloc(n ? n : 1, sizeof(*ev));
-  seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*seqs));
-  if (!ev || !seqs || !arag_id_map_reserve(&latest, n)) {
-    st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
-    goto fail;
-  }
-  for (; got < n; got++) {
-    st = read_event(h, &r, &ev[got], &seqs[got], next_seq, &used);
+  return ARAG_OK;
+}
+
+/* What a restore builds before it swaps it in. */
+typedef struct restoring {
+  arag_event *ev;
+  uint64_t *seqs;
+  size_t got; /* events read (the last maybe in part) */
+  size_t used;
+  arag_id_map latest;
+  arag_index *ix;
+} restoring;
+
+/* Reads the n events, each within the memory budget, in (ts, seq) order. */
+static arag_status read_events(arag_history *h, arag_reader *r, uint32_t n, uint64_t next_seq,
+                               restoring *R) {
+  for (; R->got < n; R->got++) {
+    size_t i = R->got;
+    arag_status st = read_event(h, r, &R->ev[i], &R->seqs[i], next_seq, &R->used);
     if (st != ARAG_OK) {
-      got++; /* free the partly read event too */
-      goto fail;
+      R->got++; /* free the partly read event too */
+      return st;
     }
-    if (got > 0 && !later(ev[got].ts, seqs[got], ev[got - 1].ts, seqs[got - 1])) {
-      got++;
-      st = arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot events out of order");
-      goto fail;
+    if (i > 0 && !later(R->ev[i].ts, R->seqs[i], R->ev[i - 1].ts, R->seqs[i - 1])) {
+      R->got++;
+      return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot events out of order");
     }
   }
-  if (arag_reader_left(&r) != 0) {
-    st = arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot has trailing bytes");
-    goto fail;
-  }
-  /* Latest event per id: the last occurrence in (ts, seq) order. */
+  if (arag_reader_left(r) != 0)
+    return arag_err_set(&h->err, ARAG_E_CORRUPT, "snapshot has trailing bytes");
+  return ARAG_OK;
+}
+
+/* The latest event per id (the last occurrence in (ts, seq) order), then an index of
+ * those events' vectors. */
+static arag_status index_latest(arag_history *h, size_t n, restoring *R) {
   for (size_t i = 0; i < n; i++) {
-    const arag_item *it = &ev[i].item;
-    latest_rec *rec = (latest_rec *)arag_id_map_get(&latest, it->id, it->id_len);
+    const arag_item *it = &R->ev[i].item;
+    latest_rec *rec = (latest_rec *)arag_id_map_get(&R->latest, it->id, it->id_len);
     if (!rec) {
       rec = (latest_rec *)calloc(1, sizeof(*rec));
       if (rec) rec->id = (char *)malloc(it->id_len + 1);
       if (!rec || !rec->id) {
-        if (rec) free(rec);
-        st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
-        goto fail;
+        free(rec);
+        return arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
       }
       memcpy(rec->id, it->id, it->id_len + 1);
       rec->id_len = it->id_len;
-      arag_id_map_put(&latest, rec->id, rec->id_len, rec, NULL);
+      arag_id_map_put(&R->latest, rec->id, rec->id_len, rec, NULL);
     }
-    rec->ts = ev[i].ts;
-    rec->seq = seqs[i];
+    rec->ts = R->ev[i].ts;
+    rec->seq = R->seqs[i];
   }
-  st = arag_index_create(h->dim, ARAG_F32, ARAG_COSINE, 0, &h->lim, &ix);
-  if (st != ARAG_OK) {
-    arag_err_set(&h->err, st, "cannot create the index");
-    goto fail;
-  }
+  arag_status st = arag_index_create(h->dim, ARAG_F32, ARAG_COSINE, 0, &h->lim, &R->ix);
+  if (st != ARAG_OK) return arag_err_set(&h->err, st, "cannot create the index");
   for (size_t i = 0; i < n; i++) {
-    const latest_rec *rec =
-        (const latest_rec *)arag_id_map_get(&latest, ev[i].item.id, ev[i].item.id_len);
-    if (rec->seq != seqs[i]) continue;
-    st = arag_index_add(ix, ev[i].item.id, ev[i].item.id_len, ev[i].item.vec, h->dim);
-    if (st != ARAG_OK) {
-      arag_err_set(&h->err, st, "index: %s", arag_err_text(arag_index_last_error(ix)));
-      goto fail;
-    }
+    const arag_item *it = &R->ev[i].item;
+    const latest_rec *rec = (const latest_rec *)arag_id_map_get(&R->latest, it->id, it->id_len);
+    if (rec->seq != R->seqs[i]) continue;
+    st = arag_index_add(R->ix, it->id, it->id_len, it->vec, h->dim);
+    if (st != ARAG_OK)
+      return arag_err_set(&h->err, st, "index: %s", arag_err_text(arag_index_last_error(R->ix)));
   }
-  for (size_t i = 0; i < n; i++) drop_zero_vec(&ev[i].item, h->dim);
+  return ARAG_OK;
+}
+
+arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len) {
+  if (!h) return ARAG_E_INVALID;
+  if (!bytes && len) return arag_err_set(&h->err, ARAG_E_INVALID, "NULL snapshot bytes");
+  arag_reader r;
+  uint32_t dim = 0, n = 0;
+  uint64_t next_seq = 0;
+  arag_status st = open_snapshot(h, bytes, len, &r, &dim, &n, &next_seq);
+  if (st == ARAG_OK) st = check_counts(h, dim, n, &r);
+  if (st != ARAG_OK) return st;
+  restoring R;
+  memset(&R, 0, sizeof R);
+  R.ev = (arag_event *)calloc(n ? n : 1, sizeof(*R.ev));
+  R.seqs = (uint64_t *)malloc((n ? n : 1) * sizeof(*R.seqs));
+  if (!R.ev || !R.seqs || !arag_id_map_reserve(&R.latest, n))
+    st = arag_err_set(&h->err, ARAG_E_NOMEM, "out of memory");
+  if (st == ARAG_OK) st = read_events(h, &r, n, next_seq, &R);
+  if (st == ARAG_OK) st = index_latest(h, n, &R);
+  if (st != ARAG_OK) {
+    if (R.ev) events_free(R.ev, R.got);
+    free(R.seqs);
+    latest_free_all(&R.latest);
+    arag_index_free(R.ix);
+    return st;
+  }
+  for (size_t i = 0; i < n; i++) drop_zero_vec(&R.ev[i].item, h->dim);
   /* Swap in. */
   events_free(h->events, h->n);
   free(h->seqs);
   latest_free_all(&h->latest);
   arag_index_free(h->ix);
-  h->events = ev;
-  h->seqs = seqs;
+  h->events = R.ev;
+  h->seqs = R.seqs;
   h->n = n;
   h->next_seq = next_seq;
-  h->latest = latest;
-  h->ix = ix;
-  h->bytes = used;
+  h->latest = R.latest;
+  h->ix = R.ix;
+  h->bytes = R.used;
   return ARAG_OK;
-fail:
-  if (ev) events_free(ev, got);
-  free(seqs);
-  latest_free_all(&latest);
-  arag_index_free(ix);
-  return st;
 }
 
 const arag_index *arag_history_index(const arag_history *h) { return h ? h->ix : NULL; }
