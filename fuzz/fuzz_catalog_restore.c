@@ -8,7 +8,7 @@
  * (catalog mode and by id, offline) and takes further adds and removals. Small limits and restore
  * budget keep crafted counts from allocating much. */
 #include "arag.h"
-#include "snapshot_io.h"
+#include "snapshot_input.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,13 +38,8 @@ static void recommend(arag_catalog *cat) {
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size < 1) return 0;
-  int fix = data[0] & 1;
-  uint8_t *buf = malloc(size);
+  uint8_t *buf = fuzz_snapshot_input(data, size, &size);
   if (!buf) return 0;
-  memcpy(buf, data + 1, size - 1);
-  size--;
-  if (fix) arag_snap_seal(buf, size);
   arag_limits lim;
   arag_limits_default(&lim);
   lim.max_rows = 64;

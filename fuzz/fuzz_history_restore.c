@@ -5,7 +5,7 @@
  * (snapshot bytes); the snapshot of an accepted one restores and snapshots to the
  * same bytes. A small restore budget keeps crafted counts from allocating much. */
 #include "model.h"
-#include "snapshot_io.h"
+#include "snapshot_input.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,13 +14,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
-  if (size < 1) return 0;
-  int fix = data[0] & 1;
-  uint8_t *buf = malloc(size);
+  uint8_t *buf = fuzz_snapshot_input(data, size, &size);
   if (!buf) return 0;
-  memcpy(buf, data + 1, size - 1);
-  size--;
-  if (fix) arag_snap_seal(buf, size);
   arag_limits lim;
   arag_limits_default(&lim);
   lim.max_rows = 64;

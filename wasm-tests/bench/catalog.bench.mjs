@@ -32,6 +32,7 @@ import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { dataSet, sampleDataSet } from '../helpers/data.mjs';
+import { heapInUse } from '../helpers/common.mjs';
 import { writeGeneratedCatalog } from '../../scripts/generate-catalog.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -59,18 +60,6 @@ function parseArgs(argv) {
   return o;
 }
 
-// Heap bytes in use, to within 64 KiB: the wasm memory minus what malloc can still hand
-// out in 64 KiB blocks before the memory has to grow. Fills the heap: the module is not
-// usable afterwards.
-function heapInUse(raw) {
-  const size = raw.u8().buffer.byteLength;
-  let free = 0;
-  while (raw.u8().buffer.byteLength === size) {
-    if (!raw.fn.malloc(65536)) break;
-    free += 65536;
-  }
-  return size - free;
-}
 
 const best = (xs) => Math.min(...xs);
 const median = (xs) => {

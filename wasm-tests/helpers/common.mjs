@@ -65,3 +65,16 @@ export function within(ms, promise, what = 'operation') {
     }),
   ]);
 }
+
+/** Heap bytes in use, to within 64 KiB: the wasm memory minus what malloc can still hand
+ * out in 64 KiB blocks before the memory has to grow. Fills the heap: the module is not
+ * usable afterwards. */
+export function heapInUse(raw) {
+  const size = raw.u8().buffer.byteLength;
+  let free = 0;
+  while (raw.u8().buffer.byteLength === size) {
+    if (!raw.fn.malloc(65536)) break;
+    free += 65536;
+  }
+  return size - free;
+}
