@@ -21,7 +21,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
+.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -39,6 +39,7 @@ help:
 	@echo 'make test-tsan     threads sharing a catalog, under ThreadSanitizer (build/native-tsan)'
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
 	@echo 'make eval-figures  evaluate every data set present, redraw docs/ tables'
+	@echo 'make tune-figures  arag tune on each real data set present, redraw docs/evaluation.md'
 	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
@@ -160,6 +161,17 @@ eval-figures: wasm native sample-data
 	  echo "eval-figures: $$n done"; \
 	done
 	node scripts/int8-figures.mjs $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office
+	node scripts/figures.mjs
+
+# arag tune on each real data set present (minutes per data set): the weights it moves and
+# both splits' scores, drawn in docs/evaluation.md.
+tune-figures: wasm
+	@for d in $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office; do \
+	  n=$$(basename $$d); \
+	  if [ ! -f $$d/items.jsonl ]; then echo "tune-figures: $$d not found: skipped (set ARAG_DATA_ROOT)"; continue; fi; \
+	  node web/bin/arag.mjs tune --data $$d --quiet --json docs/figures/tune-$$n.json >/dev/null || exit 1; \
+	  echo "tune-figures: $$n done"; \
+	done
 	node scripts/figures.mjs
 
 # The demo's pictures in README.md and docs/demo.md, made by its Chromium suite, with what
