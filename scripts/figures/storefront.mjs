@@ -2,7 +2,8 @@
 // storefront.json), with the ranking quality of the same settings from the evaluation's
 // figures (docs/figures/eval-<set>.json: arag, arag-no-shift, arag-storefront).
 // Views: (none) claims, variants and brands before and after, with NDCG@5 / Hit@5;
-// shelf: the shelf's rules off and on; shift: the interest-shift scenarios.
+// shelf: the shelf's rules off and on; shift: the interest-shift scenarios; readme: both
+// Amazon sets together, for the README.
 const pct = (x, d = 1) => `${(100 * x).toFixed(d)}%`;
 const num = (x) => x.toLocaleString('en-US');
 const REAL = ['amazon-beauty', 'amazon-office'];
@@ -118,7 +119,35 @@ function renderShift(j, figure) {
   return lines.join('\n');
 }
 
+// README: both Amazon sets together, before and after, with the ranking cost of the shelf.
+function renderReadme(j, figure) {
+  const cb = combined(j, 'before');
+  const ca = combined(j, 'after');
+  const off = combined(j, 'shelf_off');
+  if (!cb || !ca || !off) return 'The storefront figures need both Amazon sets: see docs/reasons.md.';
+  const row = (what, r) => `| ${what} | ${pct(r.false_claim_share, 2)} (${num(r.false_claims)} of ${num(r.claims)}) | ${pct(r.variant_duplicate_share)} | ${pct(r.largest_brand_share)} |`;
+  const lines = [
+    `What a shopper is told and shown, over every user of amazon-beauty and amazon-office (${num(ca.users)} shelves of ${j.k}; every claim of every reason checked against the data by \`arag check-reasons\`; \`${j.command}\`):`,
+    '',
+    '| module | false claims | variants of an item above or just bought | largest brand\'s share |',
+    '|---|---:|---:|---:|',
+    row(`before evidence (${j.before_rev})`, cb),
+    row('now, shelf rules off', off),
+    row('now, storefront defaults', ca),
+    '',
+    '| data set | NDCG@5 / Hit@5, rules off (`arag`) | rules on (`arag-storefront`) |',
+    '|---|---:|---:|',
+  ];
+  for (const n of REAL) {
+    const ev = evalOf(figure, n);
+    if (ev) lines.push(`| ${n} | ${metric(ev, 'arag', 'ndcg@5')} / ${metric(ev, 'arag', 'hit@5')} | ${metric(ev, 'arag-storefront', 'ndcg@5')} / ${metric(ev, 'arag-storefront', 'hit@5')} |`);
+  }
+  lines.push('', 'The rules hide what the session just bought and its variants, which is often the held-out purchase itself; `make eval-figures` measures both ([docs/shelf.md](docs/shelf.md)).');
+  return lines.join('\n');
+}
+
 export function render(j, { view, figure }) {
+  if (view === 'readme') return renderReadme(j, figure);
   if (view === 'shelf') return renderShelf(j, figure);
   if (view === 'shift') return renderShift(j, figure);
   return renderMain(j, figure);
