@@ -17,10 +17,6 @@ typedef struct lead_levels {
   int opening[ARAG_BRAND_LEVELS];    /* its last word opens a name ("Dr") */
 } lead_levels;
 
-static int is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
 /* FNV-1a over one more word key (a phrase key chains its words' keys). */
 static uint64_t chain(uint64_t h, uint64_t w) {
   for (int b = 0; b < 8; b++) h = arag_fnv64_byte(h, (uint8_t)(w >> (8 * b)));
@@ -37,9 +33,7 @@ static void levels_of(const char *title, lead_levels *lv) {
    * joined to it by an apostrophe ("L'Oreal"). */
   for (uint32_t i = 0; i < w[0].at; i++) {
     unsigned char c = (unsigned char)title[i];
-    int word_byte =
-        (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-    if (word_byte && !(i + 2 == w[0].at && title[i + 1] == '\'')) return;
+    if (arag_word_byte(c) && !(i + 2 == w[0].at && title[i + 1] == '\'')) return;
   }
   if (arag_word_is_joining(title + w[0].at, w[0].len)) return;
   uint64_t h = ARAG_FNV64_OFFSET;
@@ -59,7 +53,7 @@ static void levels_of(const char *title, lead_levels *lv) {
     lv->end[k] = w[i].at + w[i].len;
     /* A possessive "'s" ends the word it follows ("Palmer's"). */
     const char *t = title + lv->end[k];
-    if (t[0] == '\'' && is_word_byte((unsigned char)t[1]) && !is_word_byte((unsigned char)t[2]))
+    if (t[0] == '\'' && arag_word_byte((unsigned char)t[1]) && !arag_word_byte((unsigned char)t[2]))
       lv->end[k] += 2;
     lv->joined[k] = joined;
     lv->opening[k] = arag_word_is_opening(title + w[i].at, w[i].len);

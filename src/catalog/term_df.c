@@ -12,18 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int is_term_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
 /* The next term of s[0 .. n) from *i on: its key (lower-cased FNV-1a, never 0), where
  * it starts and its length; 0 when none is left. One-byte words are skipped. */
 static uint64_t next_term(const char *s, size_t n, size_t *i, size_t *start, size_t *len) {
   while (*i < n) {
-    while (*i < n && !is_term_byte((unsigned char)s[*i])) (*i)++;
+    while (*i < n && !arag_word_byte((unsigned char)s[*i])) (*i)++;
     uint64_t h = ARAG_FNV64_OFFSET;
     *start = *i;
-    for (; *i < n && is_term_byte((unsigned char)s[*i]); (*i)++) {
+    for (; *i < n && arag_word_byte((unsigned char)s[*i]); (*i)++) {
       unsigned char c = (unsigned char)s[*i];
       if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
       h = arag_fnv64_byte(h, c);

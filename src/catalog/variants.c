@@ -14,27 +14,14 @@ typedef struct token {
   uint64_t key;
 } token;
 
-static int is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
-/* Words split at spaces, commas, slashes and parentheses, trimmed of other punctuation. */
+/* The title's words (arag_next_word) that have a key. */
 static uint32_t tokens_of(const char *s, size_t n, token *t, uint32_t max) {
   uint32_t m = 0;
-  size_t i = 0;
-  while (i < n && m < max) {
-    while (i < n && !is_word_byte((unsigned char)s[i])) i++;
-    size_t j = i;
-    while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' && s[j] != ',' &&
-           s[j] != '/' && s[j] != '(' && s[j] != ')')
-      j++;
-    size_t e = j;
-    while (e > i && !is_word_byte((unsigned char)s[e - 1])) e--;
-    if (e > i) {
-      uint64_t k = rs_word_key(s + i, e - i);
-      if (k) t[m++] = (token){s + i, (uint32_t)(e - i), k};
-    }
-    i = j;
+  size_t pos = 0, len;
+  const char *w;
+  while (m < max && arag_next_word(s, n, &pos, &w, &len)) {
+    uint64_t k = rs_word_key(w, len);
+    if (k) t[m++] = (token){w, (uint32_t)len, k};
   }
   return m;
 }

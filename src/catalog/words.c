@@ -78,3 +78,22 @@ int arag_word_has_digit(const char *s, size_t n) {
     if (s[i] >= '0' && s[i] <= '9') return 1;
   return 0;
 }
+
+int arag_next_word(const char *s, size_t n, size_t *pos, const char **word, size_t *len) {
+  size_t i = *pos;
+  while (i < n && !arag_word_byte((unsigned char)s[i])) i++;
+  if (i >= n) {
+    *pos = n;
+    return 0;
+  }
+  size_t j = i;
+  while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' && s[j] != ',' &&
+         s[j] != '/' && s[j] != '(' && s[j] != ')')
+    j++;
+  size_t e = j;
+  while (e > i && !arag_word_byte((unsigned char)s[e - 1])) e--;
+  *pos = j;
+  *word = s + i;
+  *len = e - i;
+  return 1;
+}

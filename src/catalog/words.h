@@ -39,6 +39,17 @@ static inline int arag_word_is_opening(const char *s, size_t n) {
 }
 /* Holds a digit ("2", "3-pack", "5.07"). */
 int arag_word_has_digit(const char *s, size_t n);
+
+/* A byte that can be part of a word: ASCII letters and digits, and every byte of a
+ * UTF-8 sequence. */
+static inline int arag_word_byte(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+/* The next word of product text at *pos: split at white space, commas, slashes and
+ * parentheses, trimmed of other punctuation. Sets *word and *len and moves *pos past
+ * it; 0 at the end of the text. The one word splitter of titles and brands. */
+int arag_next_word(const char *s, size_t n, size_t *pos, const char **word, size_t *len);
 /* A function, joining or measure word, or one with a digit: says nothing of what an
  * item is (never a keyword, a topic or a word shown as shared). */
 static inline int arag_word_is_filler(const char *s, size_t n) {

@@ -14,16 +14,12 @@ uint64_t rs_hash(const char *s, size_t n) {
   return h ? h : 1;
 }
 
-static int is_word_byte(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c >= 0x80;
-}
-
 uint64_t rs_word_key(const char *s, size_t n) {
   uint64_t h = ARAG_FNV64_OFFSET;
   size_t k = 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (!is_word_byte(c)) continue;
+    if (!arag_word_byte(c)) continue;
     if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
     h = arag_fnv64_byte(h, c);
     k++;
@@ -32,23 +28,13 @@ uint64_t rs_word_key(const char *s, size_t n) {
   return h ? h : 1;
 }
 
-/* Next whitespace-delimited word at *pos, trimmed of surrounding punctuation. */
+/* Next word at *pos (arag_next_word), as a span. */
 static int next_word(const char *s, size_t n, size_t *pos, rs_span *w) {
-  size_t i = *pos;
-  while (i < n && !is_word_byte((unsigned char)s[i])) i++;
-  if (i >= n) {
-    *pos = n;
-    return 0;
-  }
-  size_t j = i;
-  while (j < n && s[j] != ' ' && s[j] != '\t' && s[j] != '\n' && s[j] != '\r' && s[j] != ',' &&
-         s[j] != '/' && s[j] != '(' && s[j] != ')')
-    j++;
-  size_t e = j;
-  while (e > i && !is_word_byte((unsigned char)s[e - 1])) e--;
-  *pos = j;
-  w->s = s + i;
-  w->len = (uint32_t)(e - i);
+  const char *word;
+  size_t len;
+  if (!arag_next_word(s, n, pos, &word, &len)) return 0;
+  w->s = word;
+  w->len = (uint32_t)len;
   return 1;
 }
 
