@@ -142,7 +142,7 @@ function renderReadme(j, figure) {
     const ev = evalOf(figure, n);
     if (ev) lines.push(`| ${n} | ${metric(ev, 'arag', 'ndcg@5')} / ${metric(ev, 'arag', 'hit@5')} | ${metric(ev, 'arag-storefront', 'ndcg@5')} / ${metric(ev, 'arag-storefront', 'hit@5')} |`);
   }
-  lines.push('', 'The rules hide what the session just bought and its variants, which is often the held-out purchase itself; `make eval-figures` measures both ([docs/shelf.md](docs/shelf.md)).');
+  lines.push('', 'Both rankings come from `make eval-figures`; [docs/shelf.md](docs/shelf.md) describes each rule and what it costs there.');
   return lines.join('\n');
 }
 
