@@ -175,6 +175,12 @@ for (const kind of KINDS) {
       assertAragError(() => ix.search([1, 0], 1), 'ARAG_E_DIM');
       assertAragError(() => ix.search([1, 0, 0, 0], -1), 'ARAG_E_INVALID');
       assertAragError(() => ix.search([NaN, 0, 0, 0], 1), 'ARAG_E_NONFINITE');
+      // A failed search brings its own message and writes none into the index (which a
+      // catalog may share read-only): the index's last error is the add's from before.
+      const before = ix.lastError();
+      assert.throws(() => ix.search([1, 0], 1), /has 2 dims, the index has 4/);
+      assert.throws(() => ix.search([1, 0, 0, NaN], 1), /NONFINITE|finite/i);
+      assert.equal(ix.lastError(), before);
       assert.equal(ix.count, 1);
       ix.add('b', [0, 1, 0, 0]);
       ix.add('c', [0, 0, 1, 0]);

@@ -18,6 +18,8 @@ if (LIMITS.fields.some((f) => f.type !== 'u32')) throw new AragError(Status.ARAG
 // struct arag_error: what a create call that failed reports.
 const ERROR = ABI.structs.arag_error;
 const ERROR_FIELD = Object.fromEntries(ERROR.fields.map((f) => [f.name, f]));
+// A search's failure message (arag_index_search_r) fits what an arag_error holds.
+const SEARCH_ERR_BYTES = ERROR_FIELD.message.size;
 
 // workerd offers FinalizationRegistry only from newer compatibility dates: without it,
 // handles are freed by free() alone.
@@ -271,9 +273,11 @@ export class ReadOnlyIndex extends Handle {
       const slots = s.alloc(kk * 4);
       const scores = s.alloc(kk * 4);
       const nPtr = s.alloc(4);
-      this._check(
-        raw.fn.arag_index_search(ptr, qp, q.length, kk, ap, allowSlots ? allowSlots.length : 0, rerank, slots, scores, nPtr)
-      );
+      // The _r form: its message goes to this call's buffer, never into the (possibly
+      // shared, read-only) index.
+      const err = s.alloc(SEARCH_ERR_BYTES);
+      const st = raw.fn.arag_index_search_r(ptr, qp, q.length, kk, ap, allowSlots ? allowSlots.length : 0, rerank, slots, scores, nPtr, err, SEARCH_ERR_BYTES);
+      if (st !== 0) throw new AragError(st, raw.getCString(err) || raw.getCString(raw.fn.arag_strerror(st)));
       const n = raw.getU32(nPtr);
       const lenPtr = s.alloc(4);
       const out = new Array(n);
