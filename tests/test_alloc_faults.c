@@ -91,6 +91,8 @@ static void af_never(void) {
 /* Runs op with the n-th allocation failing (then the n-th onwards), n = 1, 2, ...
  * until op runs through without meeting a failure. op arms the injection around the
  * call under test only (af_on/af_off), checks its outcome and frees what it made. */
+static long sweeps, sweep_points;
+
 static void sweep(const char *name, void (*op)(void)) {
   long points = 0;
   for (int sticky = 0; sticky < 2; sticky++) {
@@ -112,6 +114,8 @@ static void sweep(const char *name, void (*op)(void)) {
   af_never();
   CHECK(points > 0); /* the operation allocates: the sweep reached it */
   fprintf(stderr, "  %s: %ld failure points\n", name, points);
+  sweeps++;
+  sweep_points += points;
 }
 
 /* ---- agent answers ------------------------------------------------------ */
@@ -758,5 +762,9 @@ int main(void) {
   RUN(test_history_and_catalog);
   RUN(test_snapshots);
   RUN(test_creates);
+  /* One JSON line: scripts/hardening-record.mjs reads it into docs/figures/hardening.json. */
+  fprintf(stderr,
+          "alloc-faults-summary {\"operations\":%ld,\"failure_points\":%ld,\"failures\":%d}\n",
+          sweeps, sweep_points, test_failures);
   return test_report();
 }

@@ -244,10 +244,15 @@ static void test_fault_property(void) {
     faulty += f != FP_SLOW ? p.injected[f] : 0;
   }
   CHECK(degr_seen > 0);
-  fprintf(stderr, "faults: %d recommendations (%ld done, %ld cancelled), %ld requests, %ld faults",
-          N_RECS, done, cancelled, p.requests, faulty);
-  for (int f = 0; f < FP_N; f++) fprintf(stderr, " %s=%ld", fp_fault_names[f], p.injected[f]);
-  fprintf(stderr, "; %ld deliveries to cancelled sessions refused\n", not_found_after_cancel);
+  /* One JSON line: scripts/hardening-record.mjs reads it into docs/figures/hardening.json. */
+  fprintf(stderr,
+          "faults-summary {\"recommendations\":%d,\"parallel\":%d,\"cancel_every\":20,"
+          "\"done\":%ld,\"cancelled\":%ld,\"requests\":%ld,\"faults\":%ld,\"injected\":{",
+          N_RECS, PARALLEL, done, cancelled, p.requests, faulty);
+  for (int f = 0; f < FP_N; f++)
+    fprintf(stderr, "%s\"%s\":%ld", f ? "," : "", fp_fault_names[f], p.injected[f]);
+  fprintf(stderr, "},\"refused_deliveries\":%ld,\"sessions_left\":%u,\"failures\":%d}\n",
+          not_found_after_cancel, (unsigned)arag_engine_sessions(eng), test_failures);
   fp_free(&p);
   arag_engine_free(eng);
   arag_catalog_free(cat);

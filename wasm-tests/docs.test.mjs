@@ -12,6 +12,7 @@ import { dirname, join, resolve } from 'node:path';
 import { updateFigures } from '../scripts/figures.mjs';
 import { render as renderEval } from '../scripts/figures/eval.mjs';
 import { render as renderPipeline } from '../scripts/figures/bench-pipeline.mjs';
+import { render as renderHardening } from '../scripts/figures/hardening.mjs';
 import { ROOT } from './helpers/common.mjs';
 
 const run = promisify(execFile);
@@ -145,6 +146,28 @@ function anchors(text) {
   }
   return out;
 }
+
+const committed = (name) => JSON.parse(readFileSync(join(ROOT, `docs/figures/${name}.json`), 'utf8'));
+
+test('the hardening renderer prints the counts the suites printed, not a copy', () => {
+  const j = committed('hardening');
+  const md = renderHardening(j, { view: null });
+  const f = j.native_faults;
+  assert.ok(md.includes(`${f.requests.toLocaleString('en-US')} agent requests; ${f.faults.toLocaleString('en-US')} faults`), md);
+  assert.ok(md.includes(`All ${f.done.toLocaleString('en-US')} finished sessions`));
+  const e = j.wasm_faults.emscripten;
+  const w = j.wasm_faults.wasi;
+  assert.ok(md.includes(`${(e.injected + w.injected).toLocaleString('en-US')} of ${(e.calls + w.calls).toLocaleString('en-US')} calls faulty`));
+  // Another run's counts give another table; a fence-respecting model swayed is said so.
+  const other = structuredClone(j);
+  other.native_faults.requests = 12345;
+  other.injection.fenced.swayed = 2;
+  assert.ok(renderHardening(other, { view: null }).includes('12,345 agent requests'));
+  const prose = renderHardening(other, { view: 'injection' });
+  assert.match(prose.replace(/\s+/g, ' '), new RegExp(`2 of the other ${j.injection.cases - j.injection.refusedNul} moved the item`));
+  assert.doesNotMatch(prose, /none of the other/);
+  assert.throws(() => renderHardening(j, { view: 'nope' }), /unknown view/);
+});
 
 test('every relative link in README.md and docs/ names a file and a heading that exist', () => {
   const pages = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];

@@ -186,7 +186,7 @@ test('injection cases: item text stays data, ids and schema hold; sway of obedie
   const clean = await recommend('obedient', { fakeIds: [] }, CLEAN_ITEM);
   const cleanShape = shape(clean.out);
   assert.deepEqual(clean.out.degraded, []);
-  const report = { cases: cases.length, held: 0, obedient: { swayed: 0, byCategory: {}, notMoved: [] }, fenced: { swayed: 0 }, fakeIdsDropped: 0, schemaAttacksRefused: 0, truncatedAway: 0, refusedNul: 0 };
+  const report = { cases: cases.length, categories: new Set(cases.map((c) => c.category)).size, held: 0, obedient: { swayed: 0, byCategory: {}, notMoved: [] }, fenced: { swayed: 0 }, fakeIdsDropped: 0, schemaAttacksRefused: 0, truncatedAway: 0, refusedNul: 0 };
   for (const c of cases) {
     let held = true;
     if (hasNul(c)) {

@@ -60,17 +60,18 @@ function batch(lines, r, size = 5) {
   return (r() < 0.1 ? '\uFEFF' : '') + picked.join(sep);
 }
 
+const N_TEXTS = 3000;
 const N_MODULE = 600;
 let arag;
 before(async () => {
   arag = await createArag();
 });
 
-test('JS data-set loader: 3000 mutated items/interactions texts give records or a DataError with a line', { timeout: 60000 }, () => {
+test(`JS data-set loader: ${N_TEXTS} mutated items/interactions texts give records or a DataError with a line`, { timeout: 60000 }, () => {
   const r = rng(2026);
   let accepted = 0;
   let refused = 0;
-  for (let i = 0; i < 3000; i++) {
+  for (let i = 0; i < N_TEXTS; i++) {
     const text = batch(itemLines, r);
     const nLines = text.split('\n').length;
     try {
@@ -95,6 +96,7 @@ test('JS data-set loader: 3000 mutated items/interactions texts give records or 
     }
   }
   assert.ok(accepted > 100 && refused > 100, `accepted ${accepted}, refused ${refused}`);
+  console.log(`loaders-fuzz js ${JSON.stringify({ texts: N_TEXTS, accepted, refused })}`);
 });
 
 test(`module catalog/history loaders: ${N_MODULE} mutated JSON-lines batches, all-or-nothing`, { timeout: 120000 }, () => {
@@ -128,6 +130,7 @@ test(`module catalog/history loaders: ${N_MODULE} mutated JSON-lines batches, al
     }
   }
   assert.ok(ok > 50 && refused > 50, `ok ${ok}, refused ${refused}`);
+  console.log(`loaders-fuzz module ${JSON.stringify({ batches: N_MODULE, accepted: ok, refused })}`);
   cat.free();
   hist.free();
 });
