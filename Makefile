@@ -21,7 +21,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures hardening-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
+.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures hardening-figures bundle-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -45,6 +45,7 @@ help:
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
 	@echo 'make bench-edge    the edge worker in workerd: its catalog (cold, warm, swap), the attack figures'
 	@echo 'make hardening-figures  the seeded fault, mutation and injection suites again (docs/hardening.md)'
+	@echo 'make bundle-figures  bundle sizes of the host library with esbuild (docs/install.md)'
 	@echo 'make golden        the outputs a refactoring keeps byte for byte (eval, prompts, snapshots)'
 	@echo 'make docs          redraw the figures in README.md and docs/ from docs/figures/*.json'
 	@echo 'make screenshots   the pictures of the demo in README.md and docs/demo.md, taken again'
@@ -147,6 +148,12 @@ bench-catalog: wasm native sample-data
 # the counts they print: docs/figures/hardening.json, drawn in docs/hardening.md.
 hardening-figures: wasm asan sample-data
 	node scripts/hardening-record.mjs --native $(ASAN_DIR) --json docs/figures/hardening.json
+	node scripts/figures.mjs
+
+# What the host library weighs in a bundle (esbuild, minified, and gzipped), by what an app
+# imports: docs/figures/bundle-size.json, drawn in docs/install.md.
+bundle-figures: wasm
+	node scripts/bundle-figures.mjs --json docs/figures/bundle-size.json
 	node scripts/figures.mjs
 
 # The edge worker in workerd (Miniflare): a 10,000-item catalog, the threat model's figures.

@@ -13,6 +13,7 @@ import { updateFigures } from '../scripts/figures.mjs';
 import { render as renderEval } from '../scripts/figures/eval.mjs';
 import { render as renderPipeline } from '../scripts/figures/bench-pipeline.mjs';
 import { render as renderHardening } from '../scripts/figures/hardening.mjs';
+import { render as renderBundle } from '../scripts/figures/bundle-size.mjs';
 import { ROOT } from './helpers/common.mjs';
 
 const run = promisify(execFile);
@@ -167,6 +168,16 @@ test('the hardening renderer prints the counts the suites printed, not a copy', 
   assert.match(prose.replace(/\s+/g, ' '), new RegExp(`2 of the other ${j.injection.cases - j.injection.refusedNul} moved the item`));
   assert.doesNotMatch(prose, /none of the other/);
   assert.throws(() => renderHardening(j, { view: 'nope' }), /unknown view/);
+});
+
+test('the bundle renderer: one row per entry, sizes from the JSON', () => {
+  const j = committed('bundle-size');
+  const md = renderBundle(j, { view: null });
+  const rows = md.split('\n').filter((l) => l.startsWith('| `'));
+  assert.deepEqual(rows.map((l) => l.split('|')[1].trim().replace(/`/g, '')), j.bundles.map((b) => b.imports));
+  for (const [i, b] of j.bundles.entries()) assert.ok(rows[i].includes(`${(b.bytes / 1024).toFixed(1)} KB`), rows[i]);
+  const llmOnly = j.bundles.find((b) => b.imports === 'openAIChat');
+  assert.equal(llmOnly.emscripten_glue, false, 'an LLM-only bundle leaves the module loader out');
 });
 
 test('every relative link in README.md and docs/ names a file and a heading that exist', () => {
