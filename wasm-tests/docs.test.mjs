@@ -14,6 +14,7 @@ import { render as renderEval } from '../scripts/figures/eval.mjs';
 import { render as renderPipeline } from '../scripts/figures/bench-pipeline.mjs';
 import { render as renderHardening } from '../scripts/figures/hardening.mjs';
 import { render as renderBundle } from '../scripts/figures/bundle-size.mjs';
+import { render as renderLlm } from '../scripts/figures/llm.mjs';
 import { ROOT } from './helpers/common.mjs';
 
 const run = promisify(execFile);
@@ -178,6 +179,20 @@ test('the bundle renderer: one row per entry, sizes from the JSON', () => {
   for (const [i, b] of j.bundles.entries()) assert.ok(rows[i].includes(`${(b.bytes / 1024).toFixed(1)} KB`), rows[i]);
   const llmOnly = j.bundles.find((b) => b.imports === 'openAIChat');
   assert.equal(llmOnly.emscripten_glue, false, 'an LLM-only bundle leaves the module loader out');
+});
+
+test('the llm renderer: what an IRA answer takes, said from the JSON whichever way it falls', () => {
+  const j = committed('llm');
+  const a = j.ira_answer_tokens;
+  const md = renderLlm(j, { view: 'ira-answer' });
+  assert.ok(md.includes(`take ${a.reasons_15_words.min.toLocaleString('en-US')}-${a.reasons_15_words.max.toLocaleString('en-US')} tokens`), md);
+  // Answers that fit: the room left is said, not a count past the cap.
+  const fits = structuredClone(j);
+  Object.assign(fits.ira_answer_tokens.reasons_15_words, { min: 1250, p50: 1300, max: 1470, over_max_tokens: 0, over_800: fits.ira_answer_tokens.answers });
+  const fit = renderLlm(fits, { view: 'ira-answer' });
+  assert.match(fit, new RegExp(`IRA's 2,100 leave at least ${2100 - 1470} for the citations`));
+  assert.match(fit, /the old fixed 800 cut every one/);
+  assert.match(renderLlm(j, { view: 'offline-scores' }), new RegExp(`the median first item ${a.scores.first.p50.toFixed(2)}`));
 });
 
 test('every relative link in README.md and docs/ names a file and a heading that exist', () => {

@@ -1,6 +1,7 @@
 // The LLM benchmark (wasm-tests/bench/llm.bench.mjs --json docs/figures/llm.json):
-// prompt tokens per recommendation and their shared prefix, NLI batch sizes, streaming,
-// memory under a runaway answer, a hung provider.
+// prompt tokens per recommendation and their shared prefix, NLI batch sizes, what an IRA
+// answer of 50 takes and the offline IRA's scores, streaming, memory under a runaway
+// answer, a hung provider.
 
 const int = (n) => Math.round(n).toLocaleString('en-US');
 const pct = (x) => `${(100 * x).toFixed(1)}%`;
@@ -28,6 +29,27 @@ export function render(j, { view }) {
         : []),
       `Of NLI's ${int(c.nli_prompt_tokens_per_rec)} prompt tokens, ${pct(c.nli_shared_prefix_share)} sit in a prefix another NLI call of the same recommendation repeats byte for byte (the instructions and the shopper's history), and ${pct(c.nli_cacheable_prefix_share)} repeat one sent before them, which a provider's prefix cache can serve; of all the prompt tokens, ${pct(c.all_shared_prefix_share)} and ${pct(c.all_cacheable_prefix_share)}.`,
     ].join('\n');
+  }
+  if (view === 'ira-answer') {
+    // The sentences of docs/llm.md's max_tokens section that say what an IRA answer takes.
+    const a = j.ira_answer_tokens;
+    const cap = a.ira_max_tokens;
+    const c = a.reasons_15_words;
+    const w = a.reasons_whole;
+    const share = (n) => (n === a.answers ? 'every one' : n === 0 ? 'none' : `${int(n)} of ${int(a.answers)}`);
+    const room = c.max <= cap ? `IRA's ${int(cap)} leave at least ${int(cap - c.max)} for the citations of the first k items` : `${share(c.over_max_tokens)} pass IRA's ${int(cap)}`;
+    return (
+      `Rankings of ${a.candidates} with reasons of at most 15 words (the offline reasoner's, for ${int(a.answers)} ${j.dataset} users, each reason cut to the prompt's 15 words, ` +
+      `written in the answer's schema; ${j.env.tokenizer}) take ${int(c.min)}-${int(c.max)} tokens (median ${int(c.p50)}): ${room}, and the old fixed 800 cut ${share(c.over_800)}. ` +
+      `With the offline reasoner's whole reasons, longer than 15 words: ${int(w.min)}-${int(w.max)} tokens (median ${int(w.p50)}), ${share(w.over_max_tokens)} past ${int(cap)}.`
+    );
+  }
+  if (view === 'offline-scores') {
+    const { all, first } = j.ira_answer_tokens.scores;
+    return (
+      `IRA's scores on ${j.dataset} (${int(j.ira_answer_tokens.answers)} users, ${j.ira_answer_tokens.candidates} candidates each): the median candidate ${all.p50.toFixed(2)} ` +
+      `(half of them ${all.p25.toFixed(2)}-${all.p75.toFixed(2)}), the median first item ${first.p50.toFixed(2)} (half of them ${first.p25.toFixed(2)}-${first.p75.toFixed(2)}), as \`make bench-llm\` last measured them.`
+    );
   }
   if (view === 'batches') {
     return [

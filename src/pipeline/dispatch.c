@@ -109,12 +109,12 @@ static cJSON *inputs_json(const arag_agent_input *in) {
   return o;
 }
 
-/* What an agent's answer needs, in tokens, with room to spare (the agent table's
- * tokens and tokens_per_cand): a summary of at most 120 words with its interests; per
- * NLI verdict an id, score, label and a rationale of at most 25 words; per ranked
- * candidate an id, a reason of at most 15 words and a score (a plausible ranking of 50
- * with reasons is 1,250-1,470 tokens counted with o200k_base: 40 per candidate leaves
- * a third to spare). Then the reasoning allowance, and the configured cap. */
+/* What an agent's answer needs, in tokens (the agent table's tokens and
+ * tokens_per_cand): a summary of at most 120 words with its interests; per NLI verdict
+ * an id, score, label and a rationale of at most 25 words; per ranked candidate an id,
+ * a reason of at most 15 words and a score (what IRA answers of 50 take, measured by
+ * make bench-llm: docs/llm.md, max_tokens). Then the reasoning allowance, and the
+ * configured cap. */
 static uint32_t answer_tokens(const arag_config *c, const arag_agent_input *in) {
   const arag_agent_spec *a = &arag_agent_specs[in->agent];
   uint64_t need = a->tokens + (uint64_t)a->tokens_per_cand * in->n_cands;

@@ -13,8 +13,11 @@
 //    provider's prefix cache could serve). The model's answers come from the test
 //    server's answer function, in process. Also at other NLI batch sizes. Of IRA's
 //    tokens, those of the evidence each candidate's line shows (what it may cite): the
-//    prompt counted again without them. --cost-only measures this part alone and keeps
-//    the other parts of the --json file as they are.
+//    prompt counted again without them. And what an IRA answer of 50 takes: the offline
+//    reasoner's ranking of each user's candidates (its reasons and scores) written in the
+//    answer's schema as the prompt shows it, counted the same way, against IRA's
+//    max_tokens; and the quartiles of those rankings' scores. --cost-only measures this part alone and keeps the other parts of the
+//    --json file as they are.
 // 2. Streaming: one recommendation against the fixture server's `stream` behaviour
 //    (a token every --token-ms), with and without stream: true, for a model that stops
 //    after its JSON, one that adds prose after it, and one that thinks first.
@@ -147,6 +150,54 @@ async function costAt(nliBatch) {
 }
 
 const round4 = (x) => Math.round(x * 1e4) / 1e4;
+
+/** An IRA answer as the prompt's example lays it out: {"ranking": [{"id": ..., "reason": ..., "score": ...}]}. */
+function iraAnswerText(ranking) {
+  const entry = (r) => `{"id": ${JSON.stringify(r.id)}, "reason": ${JSON.stringify(r.reason)}, "score": ${r.score}${r.cite && r.cite.length ? `, "cite": ${JSON.stringify(r.cite).replace(/","/g, '", "')}` : ''}}`;
+  return `{"ranking": [${ranking.map(entry).join(', ')}]}`;
+}
+
+/** Tokens of a plausible IRA answer of 50: the offline reasoner's ranking for each user,
+ * its reasons cut to the prompt's 15 words (a model keeping to the prompt), and whole. */
+async function iraAnswerTokens(cap) {
+  const rec = await lib.createRecommender({ arag, config: { session_len: 5, long_term_len: 50 } });
+  rec.catalog.handle.add(items.map((i) => i.json).join('\n'));
+  const cut = [];
+  const whole = [];
+  const scores = [];
+  const firsts = [];
+  for (const u of data.users.slice(0, opts.users)) {
+    const { candidates } = sampleCandidates(catIds, u.history.map((e) => e.item), u.target.item, { user: u.user, seed: 1 });
+    rec.history.clear();
+    rec.history.add(u.history.map((e) => ({ id: e.item, ts: e.ts })));
+    const out = await rec.recommend({ candidates, k: 50, topK: 50, trace: true });
+    const { ranking } = out.trace.messages.find((m) => m.agent === 'ira').output;
+    whole.push(enc.encode(iraAnswerText(ranking)).length);
+    for (const r of ranking) scores.push(r.score);
+    firsts.push(ranking[0].score);
+    cut.push(enc.encode(iraAnswerText(ranking.map((r) => ({ ...r, reason: r.reason.split(/\s+/).slice(0, 15).join(' ') })))).length);
+  }
+  rec.free();
+  const summary = (counts) => {
+    counts.sort((x, y) => x - y);
+    const q = (p) => counts[Math.min(counts.length - 1, Math.floor(p * counts.length))];
+    return { min: counts[0], p50: q(0.5), p95: q(0.95), max: counts[counts.length - 1], over_800: counts.filter((n) => n > 800).length, over_max_tokens: counts.filter((n) => n > cap).length };
+  };
+  const quartiles = (xs) => {
+    xs.sort((x, y) => x - y);
+    const q = (p) => round4(xs[Math.min(xs.length - 1, Math.floor(p * xs.length))]);
+    return { p25: q(0.25), p50: q(0.5), p75: q(0.75) };
+  };
+  return {
+    answers: cut.length,
+    candidates: 50,
+    ira_max_tokens: cap,
+    reasons_15_words: summary(cut),
+    reasons_whole: summary(whole),
+    // The offline IRA's scores (a logistic, comparable across requests): every candidate's, and the first item's.
+    scores: { all: quartiles(scores), first: quartiles(firsts) },
+  };
+}
 // A candidate line's evidence field: ,"evidence":["kind:id",...] (JSON strings).
 const EVIDENCE_FIELD = /,"evidence":\[(?:"(?:[^"\\]|\\.)*",?)*\]/g;
 
@@ -250,6 +301,8 @@ for (const b of opts.batches) {
   result.cost.push(await costAt(b));
   process.stderr.write(`cost at nli_batch ${b}: done\n`);
 }
+result.ira_answer_tokens = await iraAnswerTokens((result.cost.find((c) => c.nli_batch === 10) || result.cost[0]).max_tokens.ira);
+process.stderr.write('IRA answer tokens: done\n');
 if (opts.costOnly) {
   const { readFile } = await import('node:fs/promises');
   const kept = opts.json ? JSON.parse(await readFile(opts.json, 'utf8')) : {};
@@ -264,5 +317,5 @@ if (opts.costOnly) {
 }
 
 const { render } = await import(pathToFileURL(path.join(ROOT, 'scripts', 'figures', 'llm.mjs')).href);
-for (const view of opts.costOnly ? ['cost', 'batches'] : ['cost', 'batches', 'streaming', 'memory', 'deadline']) process.stdout.write(`${render(result, { view })}\n\n`);
+for (const view of opts.costOnly ? ['cost', 'batches', 'ira-answer'] : ['cost', 'batches', 'ira-answer', 'streaming', 'memory', 'deadline']) process.stdout.write(`${render(result, { view })}\n\n`);
 if (opts.json) await writeFile(opts.json, `${JSON.stringify(result, null, 2)}\n`);
