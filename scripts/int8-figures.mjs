@@ -2,6 +2,9 @@
 // What an int8 catalog costs the ranking: build/native/eval_native (make native) runs arag on
 // each data set present with the catalog's vectors in f32 and in int8 (the baselines keep
 // f32), and the two NDCG@5 / Hit@5 go to docs/figures/int8-eval.json (docs/js-api.md).
+// The f32 run's figures of the catalog (items, word tables, items and targets in no
+// history) and its time (the run's seconds, milliseconds per recommendation) go with them
+// (docs/evaluation.md, docs/offline-reasoner.md).
 //   node scripts/int8-figures.mjs [--json docs/figures/int8-eval.json] DATA_DIR...
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -29,12 +32,15 @@ for (const d of dirs) {
   }
   const row = { dataset: basename(d) };
   for (const dtype of ['f32', 'int8']) {
+    const t0 = performance.now();
     const text = execFileSync(tool, ['--data', d, '--methods', 'arag', '--catalog', dtype], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    const seconds = Math.round((performance.now() - t0) / 100) / 10;
     const j = JSON.parse(text.trim().split('\n').filter((l) => l.startsWith('{')).pop());
     const m = j.methods.arag;
     row.users = j.users;
     row.split = j.split;
-    row[dtype] = { 'ndcg@5': m['ndcg@5'], 'hit@5': m['hit@5'], 'ndcg@5_ci': m['ndcg@5_ci'] };
+    row[dtype] = { 'ndcg@5': m['ndcg@5'], 'hit@5': m['hit@5'], 'ndcg@5_ci': m['ndcg@5_ci'], ms_per_rec: m.ms_per_rec, seconds };
+    if (dtype === 'f32') row.catalog = j.catalog;
   }
   sets.push(row);
   console.log(`int8-figures: ${row.dataset}: NDCG@5 f32 ${row.f32['ndcg@5']}, int8 ${row.int8['ndcg@5']}`);

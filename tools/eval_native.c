@@ -905,8 +905,8 @@ static void report_ablations(method *ms, uint32_t nm, uint32_t nu, uint32_t resa
   }
 }
 
-/* The table and the closing JSON line. */
-static void report(const options *opt, method *ms, uint32_t nm, uint32_t nu) {
+/* The table and the closing JSON line (which takes the catalog's figures, cat). */
+static void report(const options *opt, method *ms, uint32_t nm, uint32_t nu, cJSON *cat) {
   int best = best_baseline(ms, nm, nu);
   printf("data: %s  split: %s  users: %u  candidates: %u  seed: %u\n", opt->dir,
          opt->drop ? "valid" : "test", nu, opt->negatives + 1, opt->seed);
@@ -919,6 +919,7 @@ static void report(const options *opt, method *ms, uint32_t nm, uint32_t nu) {
   cJSON_AddNumberToObject(js, "seed", opt->seed);
   cJSON_AddNumberToObject(js, "negatives", opt->negatives);
   if (best >= 0) cJSON_AddStringToObject(js, "best_baseline", ms[best].name);
+  cJSON_AddItemToObject(js, "catalog", cat);
   cJSON *jm = cJSON_AddObjectToObject(js, "methods");
   for (uint32_t j = 0; j < nm; j++)
     report_method(&ms[j], best >= 0 ? &ms[best] : NULL, nu, opt->resamples, jm);
@@ -979,6 +980,16 @@ int main(int argc, char **argv) {
           "eval_native: in no history: %u of %u targets (%.1f%%), %u of %u items (%.1f%%)\n",
           zero_t, d.n_users, 100.0 * zero_t / (d.n_users ? d.n_users : 1), zero_c, d.n_items,
           100.0 * zero_c / (d.n_items ? d.n_items : 1));
+  /* The same figures in the JSON line (scripts/eval-native-figures.mjs: docs/). */
+  cJSON *cat_js = cJSON_CreateObject();
+  cJSON_AddNumberToObject(cat_js, "items", d.n_items);
+  cJSON_AddNumberToObject(cat_js, "eligible_users", d.n_users);
+  cJSON_AddNumberToObject(cat_js, "title_words", words->used);
+  cJSON_AddNumberToObject(cat_js, "title_words_bytes", (double)arag_term_df_bytes(words));
+  cJSON_AddNumberToObject(cat_js, "text_words", text_words->used);
+  cJSON_AddNumberToObject(cat_js, "text_words_bytes", (double)arag_term_df_bytes(text_words));
+  cJSON_AddNumberToObject(cat_js, "items_in_no_history", zero_c);
+  cJSON_AddNumberToObject(cat_js, "targets_in_no_history", zero_t);
 
   for (uint32_t j = 0; j < nm; j++) {
     ms[j].val = calloc((size_t)nu * N_METRICS + 1, sizeof(double));
@@ -986,7 +997,7 @@ int main(int argc, char **argv) {
     if (!ms[j].val || !ms[j].rank) die("out of memory", NULL);
   }
   run_users(&opt, &d, pipe_cat, eng, ms, nm, nu);
-  report(&opt, ms, nm, nu);
+  report(&opt, ms, nm, nu, cat_js);
   if (opt.ranks_path) write_ranks(opt.ranks_path, &d, ms, nm, nu);
 
   for (uint32_t j = 0; j < nm; j++) {

@@ -15,6 +15,7 @@ import { render as renderPipeline } from '../scripts/figures/bench-pipeline.mjs'
 import { render as renderHardening } from '../scripts/figures/hardening.mjs';
 import { render as renderBundle } from '../scripts/figures/bundle-size.mjs';
 import { render as renderLlm } from '../scripts/figures/llm.mjs';
+import { render as renderInt8 } from '../scripts/figures/int8-eval.mjs';
 import { ROOT } from './helpers/common.mjs';
 
 const run = promisify(execFile);
@@ -193,6 +194,18 @@ test('the llm renderer: what an IRA answer takes, said from the JSON whichever w
   assert.match(fit, new RegExp(`IRA's 2,100 leave at least ${2100 - 1470} for the citations`));
   assert.match(fit, /the old fixed 800 cut every one/);
   assert.match(renderLlm(j, { view: 'offline-scores' }), new RegExp(`the median first item ${a.scores.first.p50.toFixed(2)}`));
+});
+
+test("eval_native's figures: the catalog's counts from their JSON", () => {
+  const j = committed('int8-eval');
+  const noHistory = renderInt8(j, { view: 'no-history' });
+  const words = renderInt8(j, { view: 'words' });
+  for (const s of j.sets) {
+    const c = s.catalog;
+    assert.ok(noHistory.includes(`| ${s.dataset} | ${c.targets_in_no_history.toLocaleString('en-US')} of ${c.eligible_users.toLocaleString('en-US')} `), noHistory);
+    assert.ok(words.includes(`| ${s.dataset} | ${c.items.toLocaleString('en-US')} | ${c.title_words.toLocaleString('en-US')} |`), words);
+  }
+  assert.throws(() => renderInt8({ sets: [{ ...j.sets[0], catalog: undefined }] }, { view: 'words' }), /make eval-figures/);
 });
 
 test('every relative link in README.md and docs/ names a file and a heading that exist', () => {

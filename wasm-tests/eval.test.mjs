@@ -181,6 +181,20 @@ test('eval_native gives every user the rank the module gives, by every method, w
     assert.ok(byRun[0].some((r) => r.ranks[m] !== r.ranks.arag) || byRun[1].some((r) => r.ranks[m] !== r.ranks.arag), `${m} ranks as arag for every user`);
 });
 
+test("eval_native's catalog figures (docs/: items and targets in no history) are the JS loader's counts", async () => {
+  const { loadDataset, popularityCounts } = await import('../web/src/eval/index.mjs');
+  const data = await loadDataset(sample);
+  const pop = popularityCounts(data.users);
+  const out = await run(nativeBin, ['--data', sample, '--methods', 'arag', '--users', '1']);
+  assert.equal(out.code, 0, out.stderr);
+  const { catalog } = JSON.parse(out.stdout.trim().split('\n').pop());
+  assert.equal(catalog.items, data.items.length);
+  assert.equal(catalog.eligible_users, data.users.length);
+  assert.equal(catalog.items_in_no_history, data.items.filter((i) => !pop.has(i.id)).length);
+  assert.equal(catalog.targets_in_no_history, data.users.filter((u) => !pop.has(u.target.item)).length);
+  assert.ok(catalog.title_words > 0 && catalog.title_words_bytes > 0 && catalog.text_words > 0 && catalog.text_words_bytes > 0);
+});
+
 test('eval_native refuses a reasoner weight out of range or unknown, naming it', async () => {
   const bad = await run(nativeBin, ['--data', sample, '--methods', 'arag', '--users', '1', '--param', 'decay=3']);
   assert.equal(bad.code, 2);
