@@ -162,8 +162,9 @@ bench-edge: wasm
 	node scripts/figures.mjs
 
 # The evaluation figures: the sample data set and each real data set present (those also on
-# the validation split), offline reasoner, about a minute per data set; arag with an int8
-# catalog against f32 (eval_native); then the figures.
+# the validation split, and arag without S_user's Words, ira_text 0), offline reasoner, about a
+# minute per data set; arag with an int8 catalog against f32 and the catalog's figures
+# (eval_native); then the figures.
 EVAL_METHODS := recency,rag,popularity,arag,arag-no-nli,arag-no-csa,arag-no-uua,arag-no-shift,arag-storefront
 eval-figures: wasm native sample-data
 	@for d in $(SAMPLE_DATA) $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office; do \
@@ -172,7 +173,9 @@ eval-figures: wasm native sample-data
 	  node web/bin/arag.mjs eval --data $$d --methods $(EVAL_METHODS) --quiet \
 	    --json docs/figures/eval-$$n.json --svg docs/figures/eval-$$n.svg >/dev/null || exit 1; \
 	  if [ $$d != $(SAMPLE_DATA) ]; then node web/bin/arag.mjs eval --data $$d --methods $(EVAL_METHODS) \
-	    --quiet --split valid --json docs/figures/eval-$$n-valid.json >/dev/null || exit 1; fi; \
+	    --quiet --split valid --json docs/figures/eval-$$n-valid.json >/dev/null || exit 1; \
+	    node web/bin/arag.mjs eval --data $$d --methods arag --config '{"reasoner":{"ira_text":0}}' \
+	    --quiet --json docs/figures/no-words-$$n.json >/dev/null || exit 1; fi; \
 	  echo "eval-figures: $$n done"; \
 	done
 	node scripts/int8-figures.mjs $(ARAG_DATA_ROOT)/amazon-beauty $(ARAG_DATA_ROOT)/amazon-office

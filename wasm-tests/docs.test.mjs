@@ -16,6 +16,7 @@ import { render as renderHardening } from '../scripts/figures/hardening.mjs';
 import { render as renderBundle } from '../scripts/figures/bundle-size.mjs';
 import { render as renderLlm } from '../scripts/figures/llm.mjs';
 import { render as renderInt8 } from '../scripts/figures/int8-eval.mjs';
+import { render as renderNoWords } from '../scripts/figures/no-words.mjs';
 import { ROOT } from './helpers/common.mjs';
 
 const run = promisify(execFile);
@@ -196,7 +197,7 @@ test('the llm renderer: what an IRA answer takes, said from the JSON whichever w
   assert.match(renderLlm(j, { view: 'offline-scores' }), new RegExp(`the median first item ${a.scores.first.p50.toFixed(2)}`));
 });
 
-test("eval_native's figures: the catalog's counts from their JSON", () => {
+test("eval_native's figures: the catalog's counts and the ablation without Words, from their JSON", () => {
   const j = committed('int8-eval');
   const noHistory = renderInt8(j, { view: 'no-history' });
   const words = renderInt8(j, { view: 'words' });
@@ -206,6 +207,12 @@ test("eval_native's figures: the catalog's counts from their JSON", () => {
     assert.ok(words.includes(`| ${s.dataset} | ${c.items.toLocaleString('en-US')} | ${c.title_words.toLocaleString('en-US')} |`), words);
   }
   assert.throws(() => renderInt8({ sets: [{ ...j.sets[0], catalog: undefined }] }, { view: 'words' }), /make eval-figures/);
+  const figure = (name) => committed(name);
+  const nw = committed('no-words-amazon-beauty');
+  const md = renderNoWords(nw, { view: null, figure });
+  assert.ok(md.includes(`without \`Words\` ${nw.by_target.in_no_history.methods.arag['ndcg@5'].toFixed(3)}`), md);
+  // Another run than the one it is set beside is refused, not drawn.
+  assert.throws(() => renderNoWords({ ...nw, users: nw.users - 1 }, { view: null, figure }), /not the same users/);
 });
 
 test('every relative link in README.md and docs/ names a file and a heading that exist', () => {
