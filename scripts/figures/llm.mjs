@@ -44,6 +44,11 @@ export function render(j, { view }) {
       `With the offline reasoner's whole reasons, longer than 15 words: ${int(w.min)}-${int(w.max)} tokens (median ${int(w.p50)}), ${share(w.over_max_tokens)} past ${int(cap)}.`
     );
   }
+  if (view === 'per-user') {
+    // What one user of an evaluation with an LLM backend sends (docs/evaluation.md).
+    const c = defaults(j);
+    return `The full pipeline makes ${c.calls_per_rec} calls per user, ${int(c.prompt_tokens_per_rec)} prompt tokens on ${j.dataset} (${j.candidates} candidates, NLI batches of ${c.nli_batch}; ${j.env.tokenizer}), as \`make bench-llm\` measures it ([the LLM path](llm.md#cost)).`;
+  }
   if (view === 'offline-scores') {
     const { all, first } = j.ira_answer_tokens.scores;
     return (
