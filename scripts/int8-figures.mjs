@@ -4,7 +4,8 @@
 // f32), and the two NDCG@5 / Hit@5 go to docs/figures/int8-eval.json (docs/js-api.md).
 // The f32 run's figures of the catalog (items, word tables, items and targets in no
 // history) and its time (the run's seconds, milliseconds per recommendation) go with them
-// (docs/evaluation.md, docs/offline-reasoner.md).
+// (docs/evaluation.md, docs/offline-reasoner.md), and arag's NDCG@5 / Hit@5 with IRA's
+// diversity step at 1 (--param ira_div=1; docs/offline-reasoner.md).
 //   node scripts/int8-figures.mjs [--json docs/figures/int8-eval.json] DATA_DIR...
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
@@ -42,6 +43,9 @@ for (const d of dirs) {
     row[dtype] = { 'ndcg@5': m['ndcg@5'], 'hit@5': m['hit@5'], 'ndcg@5_ci': m['ndcg@5_ci'], ms_per_rec: m.ms_per_rec, seconds };
     if (dtype === 'f32') row.catalog = j.catalog;
   }
+  const div = execFileSync(tool, ['--data', d, '--methods', 'arag', '--param', 'ira_div=1'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const dm = JSON.parse(div.trim().split('\n').filter((l) => l.startsWith('{')).pop()).methods.arag;
+  row.ira_div_1 = { 'ndcg@5': dm['ndcg@5'], 'hit@5': dm['hit@5'] };
   sets.push(row);
   console.log(`int8-figures: ${row.dataset}: NDCG@5 f32 ${row.f32['ndcg@5']}, int8 ${row.int8['ndcg@5']}`);
 }

@@ -36,6 +36,14 @@ export function render(j, { view }) {
       }),
     ].join('\n');
   }
+  if (view === 'diversity') {
+    const sets = j.sets.filter((s) => s.ira_div_1);
+    if (!sets.length) throw new Error('no data set with its ira_div run: run make eval-figures');
+    const names = sets.map((s) => s.dataset).join(' / ');
+    const at = (k) => sets.map((s) => s.ira_div_1[k].toFixed(4)).join(' / ');
+    const off = (k) => sets.map((s) => s.f32[k].toFixed(4)).join(' / ');
+    return `At \`ira_div\` 1, NDCG@5 ${at('ndcg@5')} against ${off('ndcg@5')} at 0, Hit@5 ${at('hit@5')} against ${off('hit@5')} (${names}, \`eval_native\`, \`make eval-figures\`).`;
+  }
   if (view === 'native-time') {
     const parts = j.sets.map((s) => `${s.f32.seconds.toFixed(1)} s on ${s.dataset} (${int(s.users)} users, ${s.f32.ms_per_rec.toFixed(2)} ms per recommendation)`);
     return `\`eval_native --methods arag\` (${j.sets[0].split} split, the catalog's build included) took ${parts.join(' and ')}, as \`make eval-figures\` last ran it.`;
