@@ -1475,21 +1475,27 @@ static void test_host_repairs_and_cap(void) {
 }
 
 static void test_max_tokens_sized(void) {
-  /* Each call's max_tokens is sized from its answer: 20 candidates, NLI batches of 10
-   * and 7 (nli_batch 13 leaves 13 + 7). */
+  /* Each call's max_tokens is sized from its answer: 20 candidates, NLI batches of 13
+   * and 7 (nli_batch 13 leaves 13 + 7), IRA 100 + 52 per candidate + 30 per item it
+   * cites: the first k (10 by default), at most ARAG_CITE_ITEMS_MAX (10) when k is 20. */
   const char *cfgs[] = {"{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13}",
                         "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13,"
                         "\"reasoning_tokens\":1000}",
                         "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13,"
-                        "\"max_tokens\":800,\"reasoning_tokens\":300}"};
-  const int want[3][5] = {/* uua, nli 13, nli 7, csa, ira 20 */
-                          {500, 880, 520, 400, 900},
-                          {1500, 1880, 1520, 1400, 1900},
-                          {800, 800, 800, 700, 800}};
-  for (int c = 0; c < 3; c++) {
+                        "\"max_tokens\":800,\"reasoning_tokens\":300}",
+                        "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13,\"k\":20}",
+                        "{\"backend\":\"host\",\"max_in_flight\":16,\"nli_batch\":13,\"k\":3}"};
+  const int k[5] = {10, 10, 10, 20, 3};
+  const int want[5][5] = {/* uua, nli 13, nli 7, csa, ira 20 */
+                          {500, 1010, 590, 400, 1440},
+                          {1500, 2010, 1590, 1400, 2440},
+                          {800, 800, 800, 700, 800},
+                          {500, 1010, 590, 400, 1440},
+                          {500, 1010, 590, 400, 1230}};
+  for (int c = 0; c < 5; c++) {
     host h;
     cJSON *res = run_mode(&h, M_GOOD, cfgs[c], NULL);
-    CHECK(res && check_permutation(res, 10));
+    CHECK(res && check_permutation(res, k[c]));
     const req *u = find_req(&h, 1, "uua"), *cs = find_req(&h, 1, "csa"),
               *ir = find_req(&h, 1, "ira");
     const req *n0 = NULL, *n1 = NULL;
@@ -1507,6 +1513,9 @@ static void test_max_tokens_sized(void) {
       CHECK_EQ_INT(n1->max_tokens, want[c][2]);
       CHECK_EQ_INT(cs->max_tokens, want[c][3]);
       CHECK_EQ_INT(ir->max_tokens, want[c][4]);
+      char ask[64];
+      snprintf(ask, sizeof ask, "Cite the evidence of your first %d.", k[c] < 10 ? k[c] : 10);
+      CHECK(strstr(ir->user, ask) != NULL);
     }
     finish(&h, res);
   }

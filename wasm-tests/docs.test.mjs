@@ -192,7 +192,7 @@ test('the llm renderer: what an IRA answer takes, said from the JSON whichever w
   const fits = structuredClone(j);
   Object.assign(fits.ira_answer_tokens.reasons_15_words, { min: 1250, p50: 1300, max: 1470, over_max_tokens: 0, over_800: fits.ira_answer_tokens.answers });
   const fit = renderLlm(fits, { view: 'ira-answer' });
-  assert.match(fit, new RegExp(`IRA's 2,100 leave at least ${2100 - 1470} for the citations`));
+  assert.match(fit, new RegExp(`IRA's ${a.ira_max_tokens.toLocaleString('en-US')} leave at least ${(a.ira_max_tokens - 1470).toLocaleString('en-US')} to spare`));
   assert.match(fit, /the old fixed 800 cut every one/);
   assert.match(renderLlm(j, { view: 'offline-scores' }), new RegExp(`the median first item ${a.scores.first.p50.toFixed(2)}`));
 });

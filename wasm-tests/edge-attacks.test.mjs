@@ -210,7 +210,7 @@ describe('what one request may cost', () => {
     const req = amplificationRequest();
     assert.ok(JSON.stringify(req).length > 240000);
     llm.reset();
-    const caps = { nli_batch: 'may not be below 10', max_prompt_item_chars: 'the cap is 300', long_term_len: 'the cap is 50', max_in_flight: 'the cap is 4', max_tokens: 'the cap is 2100' };
+    const caps = { nli_batch: 'may not be below 10', max_prompt_item_chars: 'the cap is 300', long_term_len: 'the cap is 50', max_in_flight: 'the cap is 4', max_tokens: 'the cap is 3000' };
     for (const [key, msg] of Object.entries(caps)) {
       const res = await post(mfLlm, '/recommend', { ...req, options: { config: { [key]: req.options.config[key] } } }, H);
       assert.equal(res.status, 400);

@@ -84,7 +84,7 @@ describe('the catalog as a static asset (wrangler.toml [assets])', () => {
     assert.equal(out.catalog.unknown_events, 0);
     // The same recommendation in Node from the same snapshot.
     const { createRecommender } = await import(join(DIST, 'index.mjs'));
-    const rec = await createRecommender({ arag, catalogSnapshot: snap2, config: { deadline_ms: 20000, nli_batch: 10, session_len: 5, long_term_len: 50, max_prompt_item_chars: 300, max_in_flight: 4, max_tokens: 2100 } });
+    const rec = await createRecommender({ arag, catalogSnapshot: snap2, config: { deadline_ms: 20000, nli_batch: 10, session_len: 5, long_term_len: 50, max_prompt_item_chars: 300, max_in_flight: 4, max_tokens: 3000 } });
     rec.history.add(events);
     const want = await rec.recommend({ k: 6, topK: 50 });
     rec.free();

@@ -37,12 +37,22 @@ export function render(j, { view }) {
     const c = a.reasons_15_words;
     const w = a.reasons_whole;
     const share = (n) => (n === a.answers ? 'every one' : n === 0 ? 'none' : `${int(n)} of ${int(a.answers)}`);
-    const room = c.max <= cap ? `IRA's ${int(cap)} leave at least ${int(cap - c.max)} for the citations of the first k items` : `${share(c.over_max_tokens)} pass IRA's ${int(cap)}`;
-    return (
-      `Rankings of ${a.candidates} with reasons of at most 15 words (the offline reasoner's, for ${int(a.answers)} ${j.dataset} users, each reason cut to the prompt's 15 words, ` +
-      `written in the answer's schema; ${j.env.tokenizer}) take ${int(c.min)}-${int(c.max)} tokens (median ${int(c.p50)}): ${room}, and the old fixed 800 cut ${share(c.over_800)}. ` +
-      `With the offline reasoner's whole reasons, longer than 15 words: ${int(w.min)}-${int(w.max)} tokens (median ${int(w.p50)}), ${share(w.over_max_tokens)} past ${int(cap)}.`
-    );
+    const room = (s, limit, who) => (s.max <= limit ? `${who}'s ${int(limit)} leave at least ${int(limit - s.max)} to spare` : `${share(s.over_max_tokens)} pass ${who}'s ${int(limit)}`);
+    const cited = a.cited
+      ? ` and the first ${a.cited} citing every entry of their evidence (${int(a.cite_tokens_per_item.p50)} tokens an item at the median, at most ${int(a.cite_tokens_per_item.max)})`
+      : '';
+    let md =
+      `Rankings of ${a.candidates} with reasons of at most 15 words${cited} (the offline reasoner's, for ${int(a.answers)} ${j.dataset} users, each reason cut to the prompt's 15 words, ` +
+      `written in the answer's schema; ${j.env.tokenizer}) take ${int(c.min)}-${int(c.max)} tokens (median ${int(c.p50)}): ${room(c, cap, 'IRA')}, and the old fixed 800 cut ${share(c.over_800)}. ` +
+      `With the offline reasoner's whole reasons, longer than 15 words: ${int(w.min)}-${int(w.max)} tokens (median ${int(w.p50)}), ${share(w.over_max_tokens)} past ${int(cap)}.`;
+    if (a.nli) {
+      const n = a.nli.rationales_25_words;
+      const all = (k) => (k === a.nli.batches ? 'every one' : k === 0 ? 'none' : `${int(k)} of ${int(a.nli.batches)}`);
+      md +=
+        ` NLI batches of ${a.nli.batch} from the same recommendations (${int(a.nli.batches)}), rationales cut to the prompt's 25 words, take ${int(n.min)}-${int(n.max)} tokens (median ${int(n.p50)}): ` +
+        (n.max <= a.nli.nli_max_tokens ? `NLI's ${int(a.nli.nli_max_tokens)} leave at least ${int(a.nli.nli_max_tokens - n.max)} to spare.` : `${all(n.over_max_tokens)} pass NLI's ${int(a.nli.nli_max_tokens)}.`);
+    }
+    return md;
   }
   if (view === 'per-user') {
     // What one user of an evaluation with an LLM backend sends (docs/evaluation.md).

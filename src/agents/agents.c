@@ -10,7 +10,7 @@ const arag_agent_spec arag_agent_specs[ARAG_AGENT_COUNT] = {
      "{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\"},"
      "\"interests\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
      "\"required\":[\"summary\"]}",
-     ARAG_ANSWER_SUMMARY, 500, 0, "Reply with the JSON object only.", NULL, "skipped"},
+     ARAG_ANSWER_SUMMARY, 500, 0, 0, "Reply with the JSON object only.", NULL, "skipped"},
     {ARAG_AGENT_NLI, "nli",
      "{\"type\":\"object\",\"properties\":{\"items\":{\"type\":\"array\",\"items\":{"
      "\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
@@ -18,13 +18,13 @@ const arag_agent_spec arag_agent_specs[ARAG_AGENT_COUNT] = {
      "\"label\":{\"type\":\"string\",\"enum\":[\"supports\",\"neutral\",\"contradicts\"]},"
      "\"rationale\":{\"type\":\"string\"}},\"required\":[\"id\",\"score\",\"label\"]}}},"
      "\"required\":[\"items\"]}",
-     ARAG_ANSWER_VERDICTS, 100, 60,
+     ARAG_ANSWER_VERDICTS, 100, 70, 0,
      "Judge each of the %u candidates. Reply with the JSON object only.", NULL,
      "retrieval_fallback"},
     {ARAG_AGENT_CSA, "csa",
      "{\"type\":\"object\",\"properties\":{\"summary\":{\"type\":\"string\"}},"
      "\"required\":[\"summary\"]}",
-     ARAG_ANSWER_SUMMARY, 400, 0, "Reply with the JSON object only.", NULL, "skipped"},
+     ARAG_ANSWER_SUMMARY, 400, 0, 0, "Reply with the JSON object only.", NULL, "skipped"},
     {ARAG_AGENT_IRA, "ira",
      "{\"type\":\"object\",\"properties\":{\"ranking\":{\"type\":\"array\",\"items\":{"
      "\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"},"
@@ -32,7 +32,7 @@ const arag_agent_spec arag_agent_specs[ARAG_AGENT_COUNT] = {
      "\"score\":{\"type\":\"number\",\"minimum\":0,\"maximum\":1},"
      "\"cite\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}},"
      "\"required\":[\"id\"]}}},\"required\":[\"ranking\"]}",
-     ARAG_ANSWER_RANKING, 100, 40, "Rank all %u candidates. Reply with the JSON object only.",
+     ARAG_ANSWER_RANKING, 100, 52, 30, "Rank all %u candidates. Reply with the JSON object only.",
      "Rank all %u candidates. Cite the evidence of your first %u. Reply with the JSON object "
      "only.",
      "fallback_order"},

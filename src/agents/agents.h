@@ -22,6 +22,10 @@ typedef enum arag_agent {
   ARAG_AGENT_IRA = 3
 } arag_agent;
 
+/* The most items an IRA is asked to cite for: a shelf's worth. A longer ranking (an
+ * evaluation's k of 50) would otherwise pay for citations no shelf shows. */
+#define ARAG_CITE_ITEMS_MAX 10
+
 typedef enum arag_nli_label {
   ARAG_NLI_SUPPORTS = 0,
   ARAG_NLI_NEUTRAL = 1,
@@ -65,7 +69,8 @@ typedef struct arag_agent_input {
    * the offline reasoner computes them. */
   const struct rs_feat *features;
   /* IRA: the model cites the evidence of its first cite_k items, shown per candidate
-   * (prompts/ira.txt; 0: no evidence in the prompt). */
+   * (prompts/ira.txt; 0: no evidence in the prompt): the request's k, at most
+   * ARAG_CITE_ITEMS_MAX. */
   uint32_t cite_k;
   /* Per-session scratch owned by the session: the reasoner may cache a profile
    * here (built on first use, freed with free_scratch when the session ends). */
@@ -92,8 +97,9 @@ typedef struct arag_agent_spec {
   const char *schema;      /* JSON Schema of its answer: a request's response_schema */
   arag_answer_kind answer; /* which parser reads its answers */
   /* The room its answer needs, in tokens: tokens + tokens_per_cand per candidate of
-   * the call (before the reasoning allowance and the max_tokens cap). */
-  uint32_t tokens, tokens_per_cand;
+   * the call + tokens_per_cite per item asked to cite (before the reasoning allowance
+   * and the max_tokens cap). */
+  uint32_t tokens, tokens_per_cand, tokens_per_cite;
   /* The closing line of its data section (a printf format; %u is the call's candidates),
    * and, for an agent that cites evidence (IRA with cite_k), the one asking for it (the
    * second %u: how many items cite); NULL when it never cites. */

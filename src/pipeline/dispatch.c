@@ -85,7 +85,7 @@ int arag_call_input(arag_session *s, int i, arag_agent_input *in, arag_call_scra
     in->nli = s->cfg.agents[ARAG_AGENT_NLI] ? s->nli : NULL;
     in->s_user = s->s_user;
     in->s_ctx = s->s_ctx;
-    in->cite_k = s->cfg.k;
+    in->cite_k = s->cfg.k < ARAG_CITE_ITEMS_MAX ? s->cfg.k : ARAG_CITE_ITEMS_MAX;
     break;
   }
   return 0;
@@ -112,12 +112,15 @@ static cJSON *inputs_json(const arag_agent_input *in) {
 /* What an agent's answer needs, in tokens (the agent table's tokens and
  * tokens_per_cand): a summary of at most 120 words with its interests; per NLI verdict
  * an id, score, label and a rationale of at most 25 words; per ranked candidate an id,
- * a reason of at most 15 words and a score (what IRA answers of 50 take, measured by
- * make bench-llm: docs/llm.md, max_tokens). Then the reasoning allowance, and the
- * configured cap. */
+ * a reason of at most 15 words, a score and its citations. The per-candidate room
+ * covers the longest of such answers that make bench-llm writes for 200 shoppers, NLI
+ * batches and IRA rankings of 50 (docs/llm.md, max_tokens). Then the reasoning
+ * allowance, and the configured cap. */
 static uint32_t answer_tokens(const arag_config *c, const arag_agent_input *in) {
   const arag_agent_spec *a = &arag_agent_specs[in->agent];
   uint64_t need = a->tokens + (uint64_t)a->tokens_per_cand * in->n_cands;
+  if (a->ask_cite && in->cite_k && in->evidence) /* as the prompt asks (prompt_render.c) */
+    need += (uint64_t)a->tokens_per_cite * (in->cite_k < in->n_cands ? in->cite_k : in->n_cands);
   need += c->reasoning_tokens;
   return need < c->max_tokens ? (uint32_t)need : c->max_tokens;
 }

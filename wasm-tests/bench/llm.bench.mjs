@@ -157,31 +157,57 @@ function iraAnswerText(ranking) {
   return `{"ranking": [${ranking.map(entry).join(', ')}]}`;
 }
 
-/** Tokens of a plausible IRA answer of 50: the offline reasoner's ranking for each user,
- * its reasons cut to the prompt's 15 words (a model keeping to the prompt), and whole. */
-async function iraAnswerTokens(cap) {
+/** An NLI answer as the prompt's example lays it out: {"items": [{"id", "score", "label", "rationale"}]}. */
+function nliAnswerText(verdicts) {
+  const entry = (r) => `{"id": ${JSON.stringify(r.id)}, "score": ${r.score}, "label": ${JSON.stringify(r.label)}${r.rationale ? `, "rationale": ${JSON.stringify(r.rationale)}` : ''}}`;
+  return `{"items": [${verdicts.map(entry).join(', ')}]}`;
+}
+const cutWords = (s, n) => s.split(/\s+/).slice(0, n).join(' ');
+const CITED = 10; // the items of a ranking that cite in the measure (a shelf's k)
+
+/** Tokens of plausible answers: an IRA ranking of 50, the offline reasoner's for each
+ * user, its reasons cut to the prompt's 15 words (a model keeping to the prompt) and
+ * whole, its first CITED items citing; and the NLI batches of the same recommendations,
+ * rationales cut to the prompt's 25 words and whole. Each against the max_tokens the
+ * module asks for it. */
+async function iraAnswerTokens(cap, nliCap) {
   const rec = await lib.createRecommender({ arag, config: { session_len: 5, long_term_len: 50 } });
   rec.catalog.handle.add(items.map((i) => i.json).join('\n'));
   const cut = [];
   const whole = [];
   const scores = [];
   const firsts = [];
+  const citeTokens = []; // per cited item: the tokens of its "cite" member, every entry of its evidence cited
+  const nliCut = []; // per NLI batch: [tokens with rationales cut to the prompt's 25 words, verdicts]
+  const nliWhole = [];
   for (const u of data.users.slice(0, opts.users)) {
     const { candidates } = sampleCandidates(catIds, u.history.map((e) => e.item), u.target.item, { user: u.user, seed: 1 });
     rec.history.clear();
     rec.history.add(u.history.map((e) => ({ id: e.item, ts: e.ts })));
     const out = await rec.recommend({ candidates, k: 50, topK: 50, trace: true });
     const { ranking } = out.trace.messages.find((m) => m.agent === 'ira').output;
-    whole.push(enc.encode(iraAnswerText(ranking)).length);
     for (const r of ranking) scores.push(r.score);
     firsts.push(ranking[0].score);
-    cut.push(enc.encode(iraAnswerText(ranking.map((r) => ({ ...r, reason: r.reason.split(/\s+/).slice(0, 15).join(' ') })))).length);
+    // The first CITED items cite every entry of their evidence as the prompt shows it
+    // (kind, and one history id where the kind has them): a model cites what its reason
+    // relies on, so at most this.
+    const evidence = new Map(out.items.map((it) => [it.id, it.evidence || []]));
+    const citing = ranking.map((r, i) => (i < CITED ? { ...r, cite: (evidence.get(r.id) || []).map((e) => (e.items && e.items.length ? `${e.kind}:${e.items[0]}` : e.kind)) } : r));
+    const cutReasons = citing.map((r) => ({ ...r, reason: cutWords(r.reason, 15) }));
+    whole.push(enc.encode(iraAnswerText(citing)).length);
+    cut.push(enc.encode(iraAnswerText(cutReasons)).length);
+    for (const r of cutReasons.slice(0, CITED)) citeTokens.push(enc.encode(iraAnswerText([r])).length - enc.encode(iraAnswerText([{ ...r, cite: [] }])).length);
+    for (const m of out.trace.messages.filter((x) => x.agent === 'nli')) {
+      const v = m.output.items;
+      nliWhole.push([enc.encode(nliAnswerText(v)).length, v.length]);
+      nliCut.push([enc.encode(nliAnswerText(v.map((r) => ({ ...r, rationale: r.rationale && cutWords(r.rationale, 25) })))).length, v.length]);
+    }
   }
   rec.free();
-  const summary = (counts) => {
+  const summary = (counts, limit = cap) => {
     counts.sort((x, y) => x - y);
     const q = (p) => counts[Math.min(counts.length - 1, Math.floor(p * counts.length))];
-    return { min: counts[0], p50: q(0.5), p95: q(0.95), max: counts[counts.length - 1], over_800: counts.filter((n) => n > 800).length, over_max_tokens: counts.filter((n) => n > cap).length };
+    return { min: counts[0], p50: q(0.5), p95: q(0.95), max: counts[counts.length - 1], over_800: counts.filter((n) => n > 800).length, over_max_tokens: counts.filter((n) => n > limit).length };
   };
   const quartiles = (xs) => {
     xs.sort((x, y) => x - y);
@@ -194,6 +220,12 @@ async function iraAnswerTokens(cap) {
     ira_max_tokens: cap,
     reasons_15_words: summary(cut),
     reasons_whole: summary(whole),
+    // NLI answers of the same recommendations, per batch (of nli_batch, 10), against the
+    // max_tokens each batch was asked with (nli_max_tokens: tokens + tokens_per_cand * n).
+    // The "cite" member of each of the first CITED items of the same rankings.
+    cited: CITED,
+    cite_tokens_per_item: summary(citeTokens, Infinity),
+    nli: { batches: nliCut.length, batch: 10, nli_max_tokens: nliCap, rationales_25_words: summary(nliCut.map(([t]) => t), nliCap), rationales_whole: summary(nliWhole.map(([t]) => t), nliCap) },
     // The offline IRA's scores (a logistic, comparable across requests): every candidate's, and the first item's.
     scores: { all: quartiles(scores), first: quartiles(firsts) },
   };
@@ -301,7 +333,8 @@ for (const b of opts.batches) {
   result.cost.push(await costAt(b));
   process.stderr.write(`cost at nli_batch ${b}: done\n`);
 }
-result.ira_answer_tokens = await iraAnswerTokens((result.cost.find((c) => c.nli_batch === 10) || result.cost[0]).max_tokens.ira);
+const at10 = result.cost.find((c) => c.nli_batch === 10) || result.cost[0];
+result.ira_answer_tokens = await iraAnswerTokens(at10.max_tokens.ira, at10.max_tokens.nli);
 process.stderr.write('IRA answer tokens: done\n');
 if (opts.costOnly) {
   const { readFile } = await import('node:fs/promises');

@@ -40,10 +40,10 @@ export const DEFAULTS = Object.freeze({
   CAP_LONG_TERM_LEN: 50,
   CAP_MAX_PROMPT_ITEM_CHARS: 300,
   CAP_MAX_IN_FLIGHT: 4,
-  // Each call asks for what its answer needs (UUA 500, CSA 400, NLI 700 for a batch of 10,
-  // IRA 100 + 40 per candidate); this caps it at IRA's need for 50 candidates, the
+  // Each call asks for what its answer needs (UUA 500, CSA 400, NLI 800 for a batch of 10,
+  // IRA 100 + 52 per candidate + 30 per item it cites, at most 10); this caps it at IRA's need for 50 candidates, the
   // default top_k (a longer ranking is cut there and its rest ranked offline).
-  CAP_MAX_TOKENS: 2100,
+  CAP_MAX_TOKENS: 3000,
   // One LLM-backed recommendation: provider calls (every attempt counts), tokens, prompt
   // bytes, and a deadline for the whole of it (agents past it degrade, nothing waits).
   RECOMMEND_MAX_CALLS: 24,
@@ -60,7 +60,7 @@ export const DEFAULTS = Object.freeze({
   MAX_BYTES_IN_FLIGHT: 2097152,
   // /v1/chat/completions
   PROXY_MAX_BYTES: 65536,
-  // The library's own cap (a page's recommender asks IRA 2,100 for 50 candidates).
+  // The library's own cap (a page's recommender asks IRA 3,000 for 50 candidates).
   PROXY_MAX_TOKENS: 4096,
   PROXY_MAX_MESSAGES: 64,
   PROXY_MAX_TEMPERATURE: 1.5,
