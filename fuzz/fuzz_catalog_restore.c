@@ -6,7 +6,8 @@
  * crash, leak or undefined behaviour; a refused restore leaves the catalog as it was (the same
  * snapshot bytes); an accepted one snapshots back to exactly the restored bytes, recommends
  * (catalog mode and by id, offline) and takes further adds and removals. Small limits and restore
- * budget keep crafted counts from allocating much. */
+ * budget keep crafted counts from allocating much. The seeds hold snapshots of format versions
+ * 1, 2 and 3 (the title-start phrase counts kept), f32 and int8. */
 #include "arag.h"
 #include "snapshot_input.h"
 

@@ -141,7 +141,7 @@ static void test_catalog_brands(void) {
   CHECK(strcmp(brand_of(cat, "Neutrogena Hydro Boost", b), "Neutrogena") == 0);
   CHECK(strcmp(brand_of(cat, "Dr. Jart Cicapair Cream", b), "") == 0);
 
-  /* A restored snapshot tells the same brands (its title phrases are counted again). */
+  /* A restored snapshot tells the same brands (it keeps the counts of its title phrases). */
   uint8_t *snap = NULL;
   size_t snap_len = 0;
   CHECK_EQ_INT(arag_catalog_snapshot(cat, &snap, &snap_len), ARAG_OK);

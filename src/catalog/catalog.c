@@ -403,11 +403,13 @@ const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot) {
  *       the text: per item its id, title, text, brand, group (not in version 1),
  *         categories and related ids, each NUL-terminated (text_bytes in all)
  *       title word counts, then whole-text word counts (term_df.h)
+ *       version 3: then the counts of the phrases titles start with (brands.h; a
+ *         restore of version 1 or 2 counts them again from the titles)
  * A restore that is given the bytes to keep (arag_catalog_restore_take) uses the rows
  * and the text where they lie: nothing is parsed, embedded or copied again, and the
  * catalog takes little more than the snapshot's own bytes. */
 
-#define SNAP_VERSION 2u
+#define SNAP_VERSION 3u
 #define SNAP_ROWS 64u /* offset of the rows: 16-byte aligned for the SIMD kernels */
 #define ITEM_RECORD 28u
 #define ITEM_RECORD_V1 24u
@@ -490,7 +492,8 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
     rels += it->n_related;
   }
   size_t est = SNAP_ROWS + (size_t)n * (row_bytes + ITEM_RECORD) + rels * 4 + text +
-               arag_term_df_write_bytes(&cat->terms) + arag_term_df_write_bytes(&cat->text_terms);
+               arag_term_df_write_bytes(&cat->terms) + arag_term_df_write_bytes(&cat->text_terms) +
+               arag_term_df_write_bytes(&cat->leads);
   uint8_t *row = (uint8_t *)malloc(row_bytes);
   arag_writer w;
   arag_writer_init(&w);
@@ -509,7 +512,8 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
   write_rows(cat, &w, dtype, stride, row); /* items in slot order: one per live slot */
   write_items(cat, &w);
   free(row);
-  if (!arag_term_df_write(&cat->terms, &w) || !arag_term_df_write(&cat->text_terms, &w))
+  if (!arag_term_df_write(&cat->terms, &w) || !arag_term_df_write(&cat->text_terms, &w) ||
+      !arag_term_df_write(&cat->leads, &w))
     w.failed = 1;
   arag_snap_end(&w);
   if (w.failed) {
@@ -723,9 +727,25 @@ static arag_status build_items(arag_catalog *cat, const layout *L, restored *R) 
 }
 #undef NEXT
 
+/* The phrases titles start with, counted again from the titles (versions 1 and 2 do not
+ * keep them: a few hashes per title). */
+static arag_status count_leads(arag_catalog *cat, const layout *L, restored *R,
+                               arag_budget *budget) {
+  for (uint32_t i = 0; i < L->n; i++) {
+    if (!arag_term_df_reserve(&R->leads, 2 * ARAG_BRAND_LEVELS))
+      return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory restoring the catalog");
+    arag_term_df_count(&R->leads, &R->items[i], +1);
+  }
+  if (!arag_budget_take(budget, arag_term_df_bytes(&R->leads)))
+    return arag_err_set(&cat->err, ARAG_E_LIMIT,
+                        "restoring the catalog takes more than max_restore_bytes %u",
+                        cat->lim.max_restore_bytes);
+  return ARAG_OK;
+}
+
 /* The index on the rows where they lie (it refuses repeated ids and bad rows), the id
- * map, the word counts read and the title-start phrases counted again (a few hashes
- * per title, not kept in the snapshot). */
+ * map and the word counts read (the title-start phrases too from version 3; counted
+ * again before). */
 static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_budget *budget) {
   arag_error e;
   arag_status st =
@@ -741,21 +761,13 @@ static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_
     arag_id_map_put(&R->map, R->items[i].id, R->items[i].id_len, &R->items[i], NULL);
   st = arag_term_df_read(&R->terms, &L->r, L->n, budget, &e);
   if (st == ARAG_OK) st = arag_term_df_read(&R->text_terms, &L->r, L->n, budget, &e);
+  if (st == ARAG_OK && L->version >= 3) st = arag_term_df_read(&R->leads, &L->r, L->n, budget, &e);
   if (st != ARAG_OK) return arag_err_set(&cat->err, st, "%s", arag_err_text(e.message));
   if (arag_reader_left(&L->r) != 0)
     return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                         "catalog snapshot has %zu unexpected trailing bytes",
                         arag_reader_left(&L->r));
-  for (uint32_t i = 0; i < L->n; i++) {
-    if (!arag_term_df_reserve(&R->leads, 2 * ARAG_BRAND_LEVELS))
-      return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory restoring the catalog");
-    arag_term_df_count(&R->leads, &R->items[i], +1);
-  }
-  if (!arag_budget_take(budget, arag_term_df_bytes(&R->leads)))
-    return arag_err_set(&cat->err, ARAG_E_LIMIT,
-                        "restoring the catalog takes more than max_restore_bytes %u",
-                        cat->lim.max_restore_bytes);
-  return ARAG_OK;
+  return L->version >= 3 ? ARAG_OK : count_leads(cat, L, R, budget);
 }
 
 /* Swaps the restored contents in; the catalog keeps its limits and error buffer, and
