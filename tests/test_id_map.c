@@ -136,10 +136,53 @@ static void test_put_needs_reserve_for_new_keys(void) {
   arag_id_map_free(&m);
 }
 
+/* With the hash given: insert_new refuses a key that is there (colliding hashes, the
+ * same hash of another key, or no room) and adds the rest; add_new adds a pointer; both
+ * found afterwards as insert and put would have left them. */
+static void test_hashed_inserts(void) {
+  arag_id_map m, p;
+  arag_id_map_init(&m);
+  arag_id_map_init(&p);
+  static char keys[200][16];
+  CHECK(arag_id_map_reserve(&m, 200) && arag_id_map_reserve(&p, 200));
+  for (int i = 0; i < 200; i++) {
+    snprintf(keys[i], sizeof keys[i], "sku-%d", i * 31);
+    uint32_t len = (uint32_t)strlen(keys[i]), h = arag_id_hash(keys[i], len);
+    CHECK_EQ_INT(arag_id_map_insert_new(&m, keys[i], len, h, (uint32_t)i), 1);
+    CHECK_EQ_INT(arag_id_map_insert_new(&m, keys[i], len, h, 7), 0); /* there already */
+    CHECK_EQ_INT(arag_id_map_add_new(&p, keys[i], len, h, keys[i]), 1);
+  }
+  CHECK_EQ_INT(m.n, 200);
+  for (int i = 0; i < 200; i++) {
+    uint32_t slot = 0, len = (uint32_t)strlen(keys[i]);
+    CHECK(arag_id_map_find(&m, keys[i], len, &slot) && slot == (uint32_t)i);
+    CHECK(arag_id_map_get(&p, keys[i], len) == keys[i]);
+  }
+  /* Another key under a hash already held is not taken for it. */
+  uint32_t h0 = arag_id_hash(keys[0], strlen(keys[0]));
+  CHECK_EQ_INT(arag_id_map_insert_new(&m, "other", 5, h0, 1), 1);
+  CHECK_EQ_INT(m.n, 201);
+  /* Past the reserved room: refused, nothing added. */
+  arag_id_map q;
+  arag_id_map_init(&q);
+  CHECK(arag_id_map_reserve(&q, 1));
+  uint32_t added = 0;
+  for (int i = 0; i < 200; i++) {
+    uint32_t len = (uint32_t)strlen(keys[i]);
+    added += (uint32_t)arag_id_map_insert_new(&q, keys[i], len, arag_id_hash(keys[i], len), 0);
+  }
+  CHECK_EQ_INT(added, q.cap / 2);
+  CHECK_EQ_INT(q.n, added);
+  arag_id_map_free(&m);
+  arag_id_map_free(&p);
+  arag_id_map_free(&q);
+}
+
 int main(void) {
   RUN(test_against_model);
   RUN(test_insert_needs_reserve);
   RUN(test_pointer_values);
   RUN(test_put_needs_reserve_for_new_keys);
+  RUN(test_hashed_inserts);
   return test_report();
 }

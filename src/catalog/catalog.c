@@ -16,6 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __wasm_simd128__
+#include <wasm_simd128.h>
+#endif
 
 struct arag_catalog {
   uint32_t dim;
@@ -527,9 +530,22 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
 /* The next NUL-terminated string of the text, of at most max bytes (and at least one
  * with nonempty); NULL when it runs past the end, is empty or is too long (*over: the
  * last). */
+/* The first NUL of s[0 .. end), or NULL. In wasm, 16 bytes a step (the module's memchr
+ * takes 4; a restore looks for the end of every string of the catalog). */
+static char *find_nul(char *s, const char *end) {
+#ifdef __wasm_simd128__
+  for (; end - s >= 16; s += 16) {
+    uint32_t m =
+        (uint32_t)wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s), wasm_i8x16_splat(0)));
+    if (m) return s + __builtin_ctz(m);
+  }
+#endif
+  return (char *)memchr(s, 0, (size_t)(end - s));
+}
+
 static char *next_str(char **at, const char *end, uint32_t max, int nonempty, uint32_t *len,
                       int *over) {
-  char *s = *at, *z = (char *)memchr(s, 0, (size_t)(end - s));
+  char *s = *at, *z = find_nul(s, end);
   if (z && (size_t)(z - s) > max) *over = 1;
   if (!z || (size_t)(z - s) > max || (nonempty && z == s)) return NULL;
   *len = (uint32_t)(z - s);
@@ -602,27 +618,37 @@ static arag_status open_layout(arag_catalog *cat, uint8_t *bytes, size_t len, la
   return ARAG_OK;
 }
 
-/* Reads item record i (the reader at it) into it's counts, numbers and flags. */
-static void read_record(arag_reader *rr, uint32_t version, arag_item *it, uint32_t *flags) {
-  *flags = 0;
-  arag_reader_u32(rr, &it->n_categories); /* cannot fail: recs_len bytes are there */
-  arag_reader_u32(rr, &it->n_related);
-  arag_reader_f64(rr, &it->price);
-  arag_reader_f64(rr, &it->popularity);
-  if (version >= 2) arag_reader_u32(rr, flags);
+static uint32_t le32(const uint8_t *b) {
+  return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+}
+
+static double le_f64(const uint8_t *b) {
+  uint64_t u = (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+  double x;
+  memcpy(&x, &u, 8);
+  return x;
+}
+
+/* Reads item record i into it's counts, numbers and flags (the records' bytes were
+ * found whole by open_layout: read in place). */
+static void read_record(const layout *L, uint32_t i, arag_item *it, uint32_t *flags) {
+  const uint8_t *b = L->recs + (size_t)i * (L->version >= 2 ? ITEM_RECORD : ITEM_RECORD_V1);
+  it->n_categories = le32(b);
+  it->n_related = le32(b + 4);
+  it->price = le_f64(b + 8);
+  it->popularity = le_f64(b + 16);
+  *flags = L->version >= 2 ? le32(b + 24) : 0;
 }
 
 /* Checks the item records (counts, numbers, flags), then finds the weights and the text
  * after them (turned little endian in place on other hosts) and checks the weights. */
 static arag_status check_records(arag_catalog *cat, layout *L) {
   uint64_t n_lists = 0;
-  arag_reader rr;
-  arag_reader_init(&rr, L->recs, L->recs_len);
   L->n_rel = 0;
   for (uint32_t i = 0; i < L->n; i++) {
     arag_item it;
     uint32_t flags;
-    read_record(&rr, L->version, &it, &flags);
+    read_record(L, i, &it, &flags);
     if (flags > 1)
       return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                           "catalog snapshot item %u has unknown flags %u", i, flags);
@@ -664,7 +690,7 @@ typedef struct restored {
   arag_item *items; /* the arena: n items, then every list */
   size_t arena;
   char **ids;
-  uint32_t *id_lens;
+  uint32_t *id_lens, *id_hashes; /* per item: its id, for the index and the id map */
 } restored;
 
 static void restored_free(restored *R) {
@@ -676,6 +702,7 @@ static void restored_free(restored *R) {
   free(R->items);
   free(R->ids);
   free(R->id_lens);
+  free(R->id_hashes);
 }
 
 /* The next string of an item's text, or NULL (*over when it is past its limit). */
@@ -686,13 +713,11 @@ static arag_status build_items(arag_catalog *cat, const layout *L, restored *R) 
   char **list = (char **)(R->items + L->n), *at = L->text, *end = L->text + L->text_bytes;
   float *w = L->weights;
   const uint32_t max_id = cat->lim.max_id_bytes, max_text = cat->lim.max_text_bytes;
-  arag_reader rr;
-  arag_reader_init(&rr, L->recs, L->recs_len);
   for (uint32_t i = 0; i < L->n; i++) {
     arag_item *it = &R->items[i];
     uint32_t l = 0, t = 0, flags;
     int over = 0, ok;
-    read_record(&rr, L->version, it, &flags);
+    read_record(L, i, it, &flags);
     it->repeat_purchase = (uint8_t)(flags & 1u);
     it->group = NULL;
     it->vec = NULL;
@@ -720,6 +745,7 @@ static arag_status build_items(arag_catalog *cat, const layout *L, restored *R) 
                           i);
     R->ids[i] = it->id;
     R->id_lens[i] = it->id_len;
+    R->id_hashes[i] = arag_id_hash(it->id, it->id_len);
   }
   if (at != end)
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot has text past its last item");
@@ -752,13 +778,13 @@ static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_
       arag_index_create_err(L->dim, (arag_dtype)L->dtype, ARAG_COSINE, 0, &cat->lim, &R->ix, &e);
   if (st != ARAG_OK)
     return arag_err_set(&cat->err, st, "catalog snapshot: %s", arag_err_text(e.message));
-  st = arag_index_borrow_rows(R->ix, L->n, R->ids, R->id_lens, L->rows, L->scales, L->text,
-                              L->text_bytes, budget);
+  st = arag_index_borrow_rows(R->ix, L->n, R->ids, R->id_lens, R->id_hashes, L->rows, L->scales,
+                              L->text, L->text_bytes, budget);
   if (st != ARAG_OK)
     return arag_err_set(&cat->err, st, "catalog snapshot: %s",
                         arag_err_text(arag_index_last_error(R->ix)));
-  for (uint32_t i = 0; i < L->n; i++)
-    arag_id_map_put(&R->map, R->items[i].id, R->items[i].id_len, &R->items[i], NULL);
+  for (uint32_t i = 0; i < L->n; i++) /* unique: the index refused repeated ids */
+    arag_id_map_add_new(&R->map, R->items[i].id, R->items[i].id_len, R->id_hashes[i], &R->items[i]);
   st = arag_term_df_read(&R->terms, &L->r, L->n, budget, &e);
   if (st == ARAG_OK) st = arag_term_df_read(&R->text_terms, &L->r, L->n, budget, &e);
   if (st == ARAG_OK && L->version >= 3) st = arag_term_df_read(&R->leads, &L->r, L->n, budget, &e);
@@ -775,6 +801,7 @@ static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_
 static void swap_in(arag_catalog *cat, const layout *L, restored *R, uint8_t *bytes, size_t len) {
   free(R->ids);
   free(R->id_lens);
+  free(R->id_hashes);
   items_free(&cat->map);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
@@ -795,6 +822,46 @@ static void swap_in(arag_catalog *cat, const layout *L, restored *R, uint8_t *by
   cat->item_bytes = 0;
 }
 
+#if defined(__wasm__)
+/* The tables a restore reads its word counts into: bytes of the (version 3: three) tables
+ * behind the reader, by their word counts (term_df.h; cut short at bytes that run out). */
+static size_t word_table_bytes(arag_reader r, uint32_t version) {
+  size_t b = 0;
+  for (uint32_t t = 0; t < (version >= 3 ? 3u : 2u); t++) {
+    uint32_t docs = 0, m = 0;
+    if (!arag_reader_u32(&r, &docs) || !arag_reader_u32(&r, &m) ||
+        !arag_reader_view(&r, (size_t)m * 12))
+      break;
+    size_t cap = 64;
+    while (cap < (size_t)m * 2) cap *= 2;
+    b += cap * (sizeof(uint64_t) + sizeof(uint32_t));
+  }
+  return b;
+}
+
+#endif
+
+/* Makes room at once for what a restore of L allocates besides the arena: a wasm module's
+ * memory grows in steps that cost milliseconds each (a 100,000-item restore in a fresh
+ * module grew three times). One block of their size, freed at once: the allocator grows
+ * the memory once, or not at all when it has that room free, and carves the tables out
+ * of it; never more than the restore's budget has left (the word counts are not checked
+ * yet). Natively there is nothing to gain. */
+static void make_room(const layout *L, size_t arena, const arag_budget *budget) {
+#if defined(__wasm__)
+  const size_t n = L->n;
+  size_t need =
+      arena + n * 12 + 2 * arag_id_map_bytes_for(L->n) + n * 9 + word_table_bytes(L->r, L->version);
+  need += need / 16 + 4096;
+  void *volatile block = malloc(need < budget->left ? need : budget->left);
+  free(block);
+#else
+  (void)L;
+  (void)arena;
+  (void)budget;
+#endif
+}
+
 arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len) {
   if (!cat) return ARAG_E_INVALID;
   if (!bytes && len) return arag_err_set(&cat->err, ARAG_E_INVALID, "snapshot bytes are NULL");
@@ -813,14 +880,16 @@ arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t 
    * arrays and maps and the word counts. */
   if (!arag_budget_take(&budget, len) || !arag_budget_take(&budget, R.arena) ||
       !arag_budget_take(&budget, arag_id_map_bytes_for(n)) ||
-      !arag_budget_take(&budget, (size_t)n * (sizeof(char *) + 4) + (size_t)L.dim * 12 + 1024))
+      !arag_budget_take(&budget, (size_t)n * (sizeof(char *) + 8) + (size_t)L.dim * 12 + 1024))
     return arag_err_set(&cat->err, ARAG_E_LIMIT,
                         "restoring the catalog takes more than max_restore_bytes %u",
                         cat->lim.max_restore_bytes);
+  make_room(&L, R.arena, &budget);
   R.items = (arag_item *)malloc(R.arena ? R.arena : 1); /* every field is set below */
   R.ids = (char **)malloc((n ? n : 1) * sizeof(char *));
   R.id_lens = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
-  if (!R.items || !R.ids || !R.id_lens || !arag_id_map_reserve(&R.map, n))
+  R.id_hashes = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
+  if (!R.items || !R.ids || !R.id_lens || !R.id_hashes || !arag_id_map_reserve(&R.map, n))
     st = arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory restoring the catalog");
   if (st == ARAG_OK) st = build_items(cat, &L, &R);
   if (st == ARAG_OK) st = build_tables(cat, &L, &R, &budget);

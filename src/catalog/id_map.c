@@ -83,6 +83,27 @@ int arag_id_map_insert(arag_id_map *m, const char *key, uint32_t len, uint32_t s
   return 1;
 }
 
+int arag_id_map_insert_new(arag_id_map *m, const char *key, uint32_t len, uint32_t hash,
+                           uint32_t slot) {
+  if (m->n + 1 > m->cap / 2) return 0;
+  uint32_t mask = m->cap - 1, i = hash & mask;
+  for (; m->e[i].key; i = (i + 1) & mask) {
+    const arag_id_entry *x = &m->e[i];
+    if (x->hash == hash && x->len == len && memcmp(x->key, key, len) == 0) return 0;
+  }
+  m->e[i] = (arag_id_entry){key, len, hash, {.slot = slot}};
+  m->n++;
+  return 1;
+}
+
+int arag_id_map_add_new(arag_id_map *m, const char *key, uint32_t len, uint32_t hash, void *ptr) {
+  if (m->n + 1 > m->cap / 2) return 0;
+  arag_id_entry x = {key, len, hash, {.ptr = ptr}};
+  put(m->e, m->cap, &x);
+  m->n++;
+  return 1;
+}
+
 void *arag_id_map_get(const arag_id_map *m, const char *key, size_t len) {
   uint32_t at;
   return locate(m, key, len, &at) ? m->e[at].v.ptr : NULL;

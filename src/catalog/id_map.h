@@ -39,6 +39,14 @@ int arag_id_map_reserve(arag_id_map *m, uint32_t n);
 int arag_id_map_find(const arag_id_map *m, const char *key, size_t len, uint32_t *slot);
 /* Adds a key that is not present; requires reserved room (returns 0 otherwise). */
 int arag_id_map_insert(arag_id_map *m, const char *key, uint32_t len, uint32_t slot);
+/* The same two with the key's hash (arag_id_hash) given, for a caller that adds many
+ * keys to more than one map. arag_id_map_insert_new adds the key with a slot in one
+ * probe unless it is present (returns 0 then, or without reserved room);
+ * arag_id_map_add_new adds a key the caller knows is absent, with a pointer (requires
+ * reserved room). */
+int arag_id_map_insert_new(arag_id_map *m, const char *key, uint32_t len, uint32_t hash,
+                           uint32_t slot);
+int arag_id_map_add_new(arag_id_map *m, const char *key, uint32_t len, uint32_t hash, void *ptr);
 /* The pointer stored under key, or NULL when absent. */
 void *arag_id_map_get(const arag_id_map *m, const char *key, size_t len);
 /* Inserts or replaces (key and value); the replaced value (NULL if none) in

@@ -86,16 +86,6 @@ void arag_reader_init(arag_reader *r, const uint8_t *p, size_t len) {
   r->failed = 0;
 }
 
-const uint8_t *arag_reader_view(arag_reader *r, size_t n) {
-  if (r->failed || n > r->len - r->pos) {
-    r->failed = 1;
-    return NULL;
-  }
-  const uint8_t *q = r->p + r->pos;
-  r->pos += n;
-  return q;
-}
-
 int arag_reader_bytes(arag_reader *r, void *out, size_t n) {
   const uint8_t *q = arag_reader_view(r, n);
   if (!q) return 0;
@@ -105,42 +95,10 @@ int arag_reader_bytes(arag_reader *r, void *out, size_t n) {
 
 int arag_reader_u8(arag_reader *r, uint8_t *v) { return arag_reader_bytes(r, v, 1); }
 
-int arag_reader_u32(arag_reader *r, uint32_t *v) {
-  const uint8_t *b = arag_reader_view(r, 4);
-  if (!b) return 0;
-  *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-  return 1;
-}
-
-int arag_reader_u64(arag_reader *r, uint64_t *v) {
-  uint32_t lo = 0, hi = 0;
-  if (arag_reader_left(r) < 8 || r->failed || !arag_reader_u32(r, &lo) ||
-      !arag_reader_u32(r, &hi)) {
-    r->failed = 1;
-    return 0;
-  }
-  *v = (uint64_t)hi << 32 | lo;
-  return 1;
-}
-
-int arag_reader_f32(arag_reader *r, float *v) {
-  uint32_t u;
-  if (!arag_reader_u32(r, &u)) return 0;
-  memcpy(v, &u, 4);
-  return 1;
-}
-
-int arag_reader_f64(arag_reader *r, double *v) {
-  uint64_t u;
-  if (!arag_reader_u64(r, &u)) return 0;
-  memcpy(v, &u, 8);
-  return 1;
-}
-
 int arag_checksum_ok(const uint8_t *buf, size_t len) {
   if (!buf || len < 8) return 0;
   arag_reader r;
-  uint64_t stored;
+  uint64_t stored = 0;
   arag_reader_init(&r, buf + len - 8, 8);
   arag_reader_u64(&r, &stored);
   return stored == arag_fnv1a64(buf, len - 8, ARAG_FNV64_OFFSET);

@@ -14,6 +14,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 typedef struct arag_writer {
   uint8_t *buf;
@@ -42,14 +43,51 @@ typedef struct arag_reader {
 
 void arag_reader_init(arag_reader *r, const uint8_t *p, size_t len);
 int arag_reader_bytes(arag_reader *r, void *out, size_t n);
-/* Pointer to the next n bytes without copying (NULL when fewer remain). */
-const uint8_t *arag_reader_view(arag_reader *r, size_t n);
 int arag_reader_u8(arag_reader *r, uint8_t *v);
-int arag_reader_u32(arag_reader *r, uint32_t *v);
-int arag_reader_u64(arag_reader *r, uint64_t *v);
-int arag_reader_f32(arag_reader *r, float *v);
-int arag_reader_f64(arag_reader *r, double *v);
 static inline size_t arag_reader_left(const arag_reader *r) { return r->len - r->pos; }
+
+/* Inline: a restore reads a few numbers per item and per word count, millions of them
+ * in a large catalog. */
+/* Pointer to the next n bytes without copying (NULL when fewer remain). */
+static inline const uint8_t *arag_reader_view(arag_reader *r, size_t n) {
+  if (r->failed || n > r->len - r->pos) {
+    r->failed = 1;
+    return NULL;
+  }
+  const uint8_t *q = r->p + r->pos;
+  r->pos += n;
+  return q;
+}
+
+static inline int arag_reader_u32(arag_reader *r, uint32_t *v) {
+  const uint8_t *b = arag_reader_view(r, 4);
+  if (!b) return 0;
+  *v = (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+  return 1;
+}
+
+static inline int arag_reader_u64(arag_reader *r, uint64_t *v) {
+  const uint8_t *b = arag_reader_view(r, 8);
+  if (!b) return 0;
+  uint64_t x = 0;
+  for (int i = 7; i >= 0; i--) x = x << 8 | b[i];
+  *v = x;
+  return 1;
+}
+
+static inline int arag_reader_f32(arag_reader *r, float *v) {
+  uint32_t u;
+  if (!arag_reader_u32(r, &u)) return 0;
+  memcpy(v, &u, 4);
+  return 1;
+}
+
+static inline int arag_reader_f64(arag_reader *r, double *v) {
+  uint64_t u;
+  if (!arag_reader_u64(r, &u)) return 0;
+  memcpy(v, &u, 8);
+  return 1;
+}
 
 /* Checks that the last 8 bytes of buf are the FNV-1a 64 of the bytes before
  * them (the trailer of the version-1 index and history formats, before the

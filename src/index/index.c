@@ -1082,7 +1082,7 @@ static arag_status load_alloc(arag_index *ix, arag_index *tmp, const body_header
 }
 
 arag_status arag_index_load_body(arag_index *ix, arag_reader *r, arag_budget *budget) {
-  body_header hd;
+  body_header hd = {0};
   arag_status st = load_header(ix, r, &hd);
   if (st != ARAG_OK) return st;
   arag_index tmp;
@@ -1153,8 +1153,9 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
 }
 
 arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
-                                   const uint32_t *id_lens, void *rows, float *scales, char *arena,
-                                   size_t arena_len, arag_budget *budget) {
+                                   const uint32_t *id_lens, const uint32_t *id_hashes, void *rows,
+                                   float *scales, char *arena, size_t arena_len,
+                                   arag_budget *budget) {
   arag_status st = ARAG_OK;
   if (ix->n_slots || ix->cap || ix->keep_f32 || ix->metric != ARAG_COSINE)
     return arag_err_set(&ix->err, ARAG_E_STATE, "rows can only be lent to an empty index");
@@ -1182,9 +1183,8 @@ arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
                         id_lens[s], ix->limits.max_id_bytes);
       goto fail;
     }
-    if (arag_id_map_find(&ix->map, ids[s], id_lens[s], NULL))
+    if (!arag_id_map_insert_new(&ix->map, ids[s], id_lens[s], id_hashes[s], s))
       CORRUPT("snapshot repeats the id \"%.*s\"", (int)(id_lens[s] > 64 ? 64 : id_lens[s]), ids[s]);
-    arag_id_map_insert(&ix->map, ids[s], id_lens[s], s);
     ix->ids[s] = ids[s];
     ix->id_lens[s] = id_lens[s];
     ix->id_bytes += (size_t)id_lens[s] + 1;

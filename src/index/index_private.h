@@ -41,13 +41,14 @@ uint32_t arag_index_slots(const arag_index *ix);
  * where they lie, in memory the caller keeps unchanged while the index lives: rows (n
  * rows of the index's stride, dim + zero padding: floats, or int8 with n floats in
  * scales), ids[i] of id_lens[i] bytes (NUL-terminated, inside [arena, arena +
- * arena_len)). The first growth copies the rows into the index's own; ids in the arena
- * are never freed by the index. Checks: ids non-empty, within max_id_bytes, unique;
- * rows sound, padding zero; scales. The index's own arrays come from budget. On error
- * the index stays empty, with the message in its last error. */
+ * arena_len)) and arag_id_hash id_hashes[i]. The first growth copies the rows into the index's own;
+ * ids in the arena are never freed by the index. Checks: ids non-empty, within max_id_bytes,
+ * unique; rows sound, padding zero; scales. The index's own arrays come from budget. On error the
+ * index stays empty, with the message in its last error. */
 arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
-                                   const uint32_t *id_lens, void *rows, float *scales, char *arena,
-                                   size_t arena_len, arag_budget *budget);
+                                   const uint32_t *id_lens, const uint32_t *id_hashes, void *rows,
+                                   float *scales, char *arena, size_t arena_len,
+                                   arag_budget *budget);
 /* Row stride of the index: floats per f32 row (f32) or bytes per int8 row (int8). */
 uint32_t arag_index_stride(const arag_index *ix);
 
