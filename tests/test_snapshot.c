@@ -1,6 +1,7 @@
 /* Snapshot bytes: the writer/reader helpers, FNV-1a (published test vectors), the
  * container (kind, length, checksum, flags and version checks), index snapshot round
- * trips (f32, int8 + f32, deleted rows, empty), version-1 index snapshots made
+ * trips (f32, int8 + f32, deleted rows, empty), the streaming XXH64 and the checksum a
+ * state takes while the bytes are written, version-1 index snapshots made
  * before the container (tests/fixtures), and refusal of every single-byte
  * corruption, every truncation, a newer format version, inconsistent contents and
  * snapshots past the limits and the restore budget, each leaving the target index
@@ -34,6 +35,100 @@ static void test_fnv_vectors(void) {
   /* 63 bytes: one round of the lanes, three 8-byte words, a 4-byte word, 3 bytes. */
   const char *digits = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
   CHECK(arag_xxh64(digits, 63, 0) == 0x3fa8ceec90675311ull);
+}
+
+/* The streaming XXH64 over pieces of random sizes (0 to 100 bytes, some past a stripe)
+ * gives the one-shot digest, for every length 0..300 and seeds 0 and another. */
+static void test_xxh64_streaming(void) {
+  uint8_t data[300];
+  for (size_t i = 0; i < sizeof data; i++) data[i] = (uint8_t)test_rnd(&rng_state);
+  const uint64_t seeds[2] = {0, 0x9E3779B97F4A7C15ull};
+  for (int si = 0; si < 2; si++) {
+    for (size_t len = 0; len <= sizeof data; len++) {
+      arag_xxh64_state st;
+      arag_xxh64_reset(&st, seeds[si]);
+      for (size_t at = 0; at < len;) {
+        size_t n = test_rnd(&rng_state) % 101;
+        if (n > len - at) n = len - at;
+        arag_xxh64_update(&st, data + at, n);
+        at += n;
+      }
+      CHECK(arag_xxh64_digest(&st) == arag_xxh64(data, len, seeds[si]));
+    }
+  }
+  /* A published vector, fed a byte at a time. */
+  const char *digits = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde";
+  arag_xxh64_state st;
+  arag_xxh64_reset(&st, 0);
+  for (int i = 0; i < 63; i++) arag_xxh64_update(&st, digits + i, 1);
+  CHECK(arag_xxh64_digest(&st) == 0x3fa8ceec90675311ull);
+}
+
+/* The container's checksum from a state fed while the bytes were written: the same
+ * verdicts as hashing them at once; a state of other bytes or fed short is refused. */
+static void test_container_summed(void) {
+  arag_writer w;
+  arag_writer_init(&w);
+  arag_snap_begin(&w, ARAG_SNAP_HISTORY, 7);
+  for (int i = 0; i < 70000; i++) arag_writer_u32(&w, test_rnd(&rng_state));
+  arag_snap_end(&w);
+  size_t len;
+  uint8_t *src = arag_writer_take(&w, &len);
+  uint8_t *b = malloc(len);
+  arag_error err;
+  uint32_t version = 0;
+  arag_reader body;
+  arag_snap_sum sum;
+  /* Written in pieces of random sizes, the first shorter than the header. */
+  arag_snap_sum_init(&sum, b);
+  for (size_t at = 0; at < len;) {
+    size_t n = at == 0 ? 5 : 1 + test_rnd(&rng_state) % 70000;
+    if (n > len - at) n = len - at;
+    memcpy(b + at, src + at, n);
+    at += n;
+    arag_snap_sum_feed(&sum, at);
+    CHECK_EQ_INT(sum.done, at < ARAG_SNAP_HEADER ? 0 : at);
+  }
+  CHECK_EQ_INT(arag_snap_open_summed(b, len, ARAG_SNAP_HISTORY, 1, 7, &sum, &version, &body, &err),
+               ARAG_OK);
+  CHECK_EQ_INT(arag_reader_left(&body), len - ARAG_SNAP_HEADER);
+  /* A byte altered before it was written (in transit) is refused by the state's digest. */
+  b[len / 2] ^= 1;
+  arag_snap_sum_init(&sum, b);
+  arag_snap_sum_feed(&sum, len);
+  CHECK_EQ_INT(arag_snap_open_summed(b, len, ARAG_SNAP_HISTORY, 1, 7, &sum, &version, &body, &err),
+               ARAG_E_CORRUPT);
+  CHECK(strstr(err.message, "checksum mismatch") != NULL);
+  b[len / 2] ^= 1;
+  arag_snap_sum_init(&sum, b);
+  arag_snap_sum_feed(&sum, len / 3);
+  arag_snap_sum_feed(&sum, len / 3); /* fed again to where it is: nothing more hashed */
+  arag_snap_sum_feed(&sum, len);
+  CHECK_EQ_INT(arag_snap_open_summed(b, len, ARAG_SNAP_HISTORY, 1, 7, &sum, &version, &body, &err),
+               ARAG_OK);
+  /* A state fed short of the end, not fed at all, or of other bytes: refused. */
+  arag_snap_sum part;
+  arag_snap_sum_init(&part, b);
+  arag_snap_sum_feed(&part, len - 1);
+  CHECK_EQ_INT(arag_snap_open_summed(b, len, ARAG_SNAP_HISTORY, 1, 7, &part, &version, &body, &err),
+               ARAG_E_INVALID);
+  CHECK(strstr(err.message, "covers") != NULL);
+  arag_snap_sum_init(&part, b);
+  CHECK_EQ_INT(arag_snap_open_summed(b, len, ARAG_SNAP_HISTORY, 1, 7, &part, &version, &body, &err),
+               ARAG_E_INVALID);
+  CHECK_EQ_INT(arag_snap_open_summed(b, len, ARAG_SNAP_HISTORY, 1, 7, &sum, &version, &body, &err),
+               ARAG_OK);
+  CHECK_EQ_INT(
+      arag_snap_open_summed(src, len, ARAG_SNAP_HISTORY, 1, 7, &sum, &version, &body, &err),
+      ARAG_E_INVALID);
+  CHECK(strstr(err.message, "other bytes") != NULL);
+  /* Truncated bytes are refused as truncated before the state is looked at. */
+  CHECK_EQ_INT(
+      arag_snap_open_summed(b, len - 1, ARAG_SNAP_HISTORY, 1, 7, &sum, &version, &body, &err),
+      ARAG_E_CORRUPT);
+  CHECK(strstr(err.message, "truncated") != NULL);
+  free(b);
+  free(src);
 }
 
 static void test_writer_reader(void) {
@@ -457,6 +552,8 @@ int main(void) {
   RUN(test_fnv_vectors);
   RUN(test_writer_reader);
   RUN(test_container);
+  RUN(test_xxh64_streaming);
+  RUN(test_container_summed);
   RUN(test_version1_fixtures);
   RUN(test_round_trip);
   RUN(test_corruption_refused);

@@ -80,6 +80,12 @@ const struct arag_brand_stats *arag_catalog_brand_stats(const arag_catalog *cat,
                                                         struct arag_brand_stats *bs);
 
 /* History accessors (src/catalog/history.c): events in ascending (ts, insertion) order. */
+/* arag_catalog_restore_take with the container's checksum from sum, a state fed with
+ * every byte of bytes as they were written (snapshot_io.h; NULL: hashed here). The wasm
+ * module exports it: its JS host feeds the state as it writes a snapshot into memory. */
+struct arag_snap_sum;
+arag_status arag_catalog_restore_take_summed(arag_catalog *cat, uint8_t *bytes, size_t len,
+                                             const struct arag_snap_sum *sum);
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);
 uint32_t arag_history_dim(const arag_history *h);
 /* The history's index: one row per distinct item id, the vector of its latest event

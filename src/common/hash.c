@@ -36,28 +36,8 @@ static inline uint64_t merge(uint64_t acc, uint64_t val) {
   return acc * P1 + P4;
 }
 
-uint64_t arag_xxh64(const void *data, size_t len, uint64_t seed) {
-  const uint8_t *p = (const uint8_t *)data, *end = p + len;
-  uint64_t h;
-  if (len >= 32) {
-    uint64_t v1 = seed + P1 + P2, v2 = seed + P2, v3 = seed, v4 = seed - P1;
-    const uint8_t *limit = end - 32;
-    do {
-      v1 = round64(v1, read64(p));
-      v2 = round64(v2, read64(p + 8));
-      v3 = round64(v3, read64(p + 16));
-      v4 = round64(v4, read64(p + 24));
-      p += 32;
-    } while (p <= limit);
-    h = rotl(v1, 1) + rotl(v2, 7) + rotl(v3, 12) + rotl(v4, 18);
-    h = merge(h, v1);
-    h = merge(h, v2);
-    h = merge(h, v3);
-    h = merge(h, v4);
-  } else {
-    h = seed + P5;
-  }
-  h += (uint64_t)len;
+/* The last bytes (fewer than 32) after the lanes merged into h, and the avalanche. */
+static uint64_t finish(uint64_t h, const uint8_t *p, const uint8_t *end) {
   for (; p + 8 <= end; p += 8) {
     h ^= round64(0, read64(p));
     h = rotl(h, 27) * P1 + P4;
@@ -77,4 +57,69 @@ uint64_t arag_xxh64(const void *data, size_t len, uint64_t seed) {
   h *= P3;
   h ^= h >> 32;
   return h;
+}
+
+static uint64_t merge_lanes(const uint64_t v[4]) {
+  uint64_t h = rotl(v[0], 1) + rotl(v[1], 7) + rotl(v[2], 12) + rotl(v[3], 18);
+  for (int i = 0; i < 4; i++) h = merge(h, v[i]);
+  return h;
+}
+
+/* Runs the four lanes over the 32-byte stripes of [p, end); returns where they stop. */
+static const uint8_t *stripes(uint64_t v[4], const uint8_t *p, const uint8_t *end) {
+  uint64_t v1 = v[0], v2 = v[1], v3 = v[2], v4 = v[3];
+  for (; end - p >= 32; p += 32) {
+    v1 = round64(v1, read64(p));
+    v2 = round64(v2, read64(p + 8));
+    v3 = round64(v3, read64(p + 16));
+    v4 = round64(v4, read64(p + 24));
+  }
+  v[0] = v1, v[1] = v2, v[2] = v3, v[3] = v4;
+  return p;
+}
+
+static void lanes_init(uint64_t v[4], uint64_t seed) {
+  v[0] = seed + P1 + P2, v[1] = seed + P2, v[2] = seed, v[3] = seed - P1;
+}
+
+uint64_t arag_xxh64(const void *data, size_t len, uint64_t seed) {
+  const uint8_t *p = (const uint8_t *)data, *end = p + len;
+  uint64_t h;
+  if (len >= 32) {
+    uint64_t v[4];
+    lanes_init(v, seed);
+    p = stripes(v, p, end);
+    h = merge_lanes(v);
+  } else {
+    h = seed + P5;
+  }
+  return finish(h + (uint64_t)len, p, end);
+}
+
+void arag_xxh64_reset(arag_xxh64_state *s, uint64_t seed) {
+  memset(s, 0, sizeof *s);
+  s->seed = seed;
+  lanes_init(s->v, seed);
+}
+
+void arag_xxh64_update(arag_xxh64_state *s, const void *data, size_t len) {
+  const uint8_t *p = (const uint8_t *)data, *end = p + len;
+  s->total += (uint64_t)len;
+  if (s->buffered) { /* complete the stripe begun by the last call */
+    size_t take = 32 - s->buffered < len ? 32 - s->buffered : len;
+    memcpy(s->buf + s->buffered, p, take);
+    s->buffered += (uint32_t)take;
+    p += take;
+    if (s->buffered < 32) return;
+    stripes(s->v, s->buf, s->buf + 32);
+    s->buffered = 0;
+  }
+  p = stripes(s->v, p, end);
+  if (p < end) memcpy(s->buf, p, (size_t)(end - p));
+  s->buffered = (uint32_t)(end - p);
+}
+
+uint64_t arag_xxh64_digest(const arag_xxh64_state *s) {
+  uint64_t h = s->total >= 32 ? merge_lanes(s->v) : s->seed + P5;
+  return finish(h + s->total, s->buf, s->buf + s->buffered);
 }

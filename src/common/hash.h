@@ -37,4 +37,15 @@ static inline uint32_t arag_fnv1a32(const void *p, size_t n) {
 /* XXH64 of len bytes with a seed (the xxHash specification's 64-bit hash). */
 uint64_t arag_xxh64(const void *p, size_t len, uint64_t seed);
 
+/* The same hash over bytes given in pieces: reset with the seed, update with each
+ * piece in order (any sizes), and the digest equals arag_xxh64 of them all at once. */
+typedef struct arag_xxh64_state {
+  uint64_t v[4], total, seed;
+  uint8_t buf[32]; /* the start of a stripe an update left unfinished */
+  uint32_t buffered;
+} arag_xxh64_state;
+void arag_xxh64_reset(arag_xxh64_state *s, uint64_t seed);
+void arag_xxh64_update(arag_xxh64_state *s, const void *p, size_t len);
+uint64_t arag_xxh64_digest(const arag_xxh64_state *s);
+
 #endif

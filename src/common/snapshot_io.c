@@ -146,9 +146,49 @@ static const char *kind_name(const uint8_t *k) {
   return NULL;
 }
 
+void arag_snap_sum_init(arag_snap_sum *s, const uint8_t *buf) {
+  memset(s, 0, sizeof *s);
+  s->buf = buf;
+}
+
+void arag_snap_sum_feed(arag_snap_sum *s, size_t end) {
+  if (!s || !s->buf || end <= s->done) return;
+  if (s->done < ARAG_SNAP_HEADER) {
+    if (end < ARAG_SNAP_HEADER) return;
+    arag_xxh64_reset(&s->h, arag_fnv1a64(s->buf, 24, ARAG_FNV64_OFFSET));
+    s->done = ARAG_SNAP_HEADER;
+  }
+  arag_xxh64_update(&s->h, s->buf + s->done, end - s->done);
+  s->done = end;
+}
+
+/* The checksum of buf's len bytes: from sum when it covers exactly them. */
+static arag_status checksum_of(const uint8_t *buf, size_t len, const arag_snap_sum *sum,
+                               const char *want, uint64_t *out, arag_error *err) {
+  if (!sum) {
+    *out = container_sum(buf, len);
+    return ARAG_OK;
+  }
+  if (sum->buf != buf)
+    return arag_err_set(err, ARAG_E_INVALID, "%s snapshot checksum state is of other bytes", want);
+  if (sum->done != len)
+    return arag_err_set(err, ARAG_E_INVALID,
+                        "%s snapshot checksum state covers %zu of its %zu bytes", want, sum->done,
+                        len);
+  *out = arag_xxh64_digest(&sum->h);
+  return ARAG_OK;
+}
+
 arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uint32_t min_version,
                            uint32_t max_version, uint32_t *version, arag_reader *body,
                            arag_error *err) {
+  return arag_snap_open_summed(buf, len, kind, min_version, max_version, NULL, version, body, err);
+}
+
+arag_status arag_snap_open_summed(const uint8_t *buf, size_t len, const char *kind,
+                                  uint32_t min_version, uint32_t max_version,
+                                  const arag_snap_sum *sum, uint32_t *version, arag_reader *body,
+                                  arag_error *err) {
   const char *want = kind_name((const uint8_t *)kind);
   if (!buf || len < 8 || memcmp(buf, "ARAG", 4) != 0) {
     return arag_err_set(err, ARAG_E_CORRUPT, "not an arag snapshot (bad magic)");
@@ -171,7 +211,10 @@ arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uin
                         want, len, (unsigned long long)total,
                         total > len ? "truncated" : "trailing bytes");
   }
-  if (get_u64_at(buf + 24) != container_sum(buf, len)) {
+  uint64_t sum_now = 0;
+  arag_status st = checksum_of(buf, len, sum, want, &sum_now, err);
+  if (st != ARAG_OK) return st;
+  if (get_u64_at(buf + 24) != sum_now) {
     return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot checksum mismatch (%zu bytes: altered)",
                         want, len);
   }

@@ -128,6 +128,25 @@ arag_status arag_snap_open(const uint8_t *buf, size_t len, const char *kind, uin
                            uint32_t max_version, uint32_t *version, arag_reader *body,
                            arag_error *err);
 
+/* The container's checksum taken while the bytes arrive: a host that writes a snapshot
+ * into buf piece by piece feeds the state after each piece (end: how many bytes of buf
+ * are written), so each is hashed while it is still in cache instead of all of it read
+ * again afterwards. Nothing is hashed until the header's 32 bytes are there (they seed
+ * the hash); bytes before a state's end must not change after it was fed. */
+typedef struct arag_snap_sum {
+  arag_xxh64_state h;
+  const uint8_t *buf;
+  size_t done; /* bytes of buf hashed (0, or from 32 on: the header and the body's start) */
+} arag_snap_sum;
+void arag_snap_sum_init(arag_snap_sum *s, const uint8_t *buf);
+void arag_snap_sum_feed(arag_snap_sum *s, size_t end);
+/* arag_snap_open taking the checksum from a state fed with every byte of buf (sum NULL:
+ * hashed here). A state of other bytes, or not fed to len, gives ARAG_E_INVALID. */
+arag_status arag_snap_open_summed(const uint8_t *buf, size_t len, const char *kind,
+                                  uint32_t min_version, uint32_t max_version,
+                                  const arag_snap_sum *sum, uint32_t *version, arag_reader *body,
+                                  arag_error *err);
+
 /* The bytes a restore may still allocate (limits.max_restore_bytes at the start):
  * each allocation takes its size first and the restore fails with ARAG_E_LIMIT when
  * the budget would go below zero, so crafted counts cannot make it allocate more. */
