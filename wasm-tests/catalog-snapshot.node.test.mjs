@@ -2,7 +2,9 @@
 // recommends exactly as the one built from the items (the same result but for
 // timings), f32 and int8; the Emscripten, WASI and native builds write the same bytes
 // and, restored, give the same results; bad bytes, a small restore budget and another
-// dimension are refused with nothing changed; version-1 index and history snapshots
+// dimension are refused with nothing changed (the checksum is taken by the module as
+// restore() and restoreStream() write the bytes: altered bytes in any piece and a
+// state that does not cover them are refused); version-1 index and history snapshots
 // (made before the shared container) still restore; the real data sets when present.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -158,6 +160,69 @@ describe('bad bytes, small budgets and other dimensions change nothing', () => {
     assert.throws(() => arag.createCatalog({ snapshot: bytes.subarray(0, 100) }), (e) => e.code === 'ARAG_E_CORRUPT');
     src.free();
     cat.free();
+  });
+
+  test('the checksum taken as the bytes are written: a snapshot of several pieces, altered in any of them, is refused', () => {
+    for (const kind of ['emscripten', 'wasi']) {
+      const arag = arags[kind];
+      const src = arag.createCatalog();
+      src.add(DEMO);
+      const bytes = src.snapshot();
+      assert.ok(bytes.length > 3 * 128 * 1024, `${bytes.length} bytes: more than three pieces of 128 KiB`);
+      const cat = arag.createCatalog();
+      cat.add(DEMO.slice(0, 3));
+      const before = cat.snapshot();
+      for (const at of [40, 128 * 1024 - 1, 128 * 1024, 200000, bytes.length - 1]) {
+        const bad = bytes.slice();
+        bad[at] ^= 0x10;
+        aragError(() => cat.restore(bad), 'ARAG_E_CORRUPT');
+      }
+      assert.deepEqual(cat.snapshot(), before, kind);
+      cat.restore(bytes);
+      assert.deepEqual(cat.snapshot(), bytes, kind);
+      src.free();
+      cat.free();
+    }
+  });
+
+  test('a checksum state fed short of the end or over other bytes is refused, nothing changed', () => {
+    for (const kind of ['emscripten', 'wasi']) {
+      const arag = arags[kind];
+      const raw = arag.raw;
+      const src = arag.createCatalog({ dtype: 'int8' });
+      src.add(DEMO);
+      const bytes = src.snapshot();
+      const cat = arag.createCatalog();
+      cat.add(DEMO.slice(0, 3));
+      const before = cat.snapshot();
+      const take = raw.need('arag_catalog_restore_take_summed');
+      const feed = raw.need('arag_snap_sum_feed');
+      const p = raw.malloc(bytes.length);
+      const q = raw.malloc(bytes.length);
+      raw.u8().set(bytes, p);
+      raw.u8().set(bytes, q);
+      const partial = raw.need('arag_wasm_snap_sum_new')(p) >>> 0;
+      feed(partial, bytes.length - 1);
+      const unfed = raw.need('arag_wasm_snap_sum_new')(p) >>> 0;
+      const other = raw.need('arag_wasm_snap_sum_new')(q) >>> 0;
+      feed(other, bytes.length);
+      for (const [sum, message] of [
+        [partial, `covers ${bytes.length - 1} of its ${bytes.length} bytes`],
+        [unfed, `covers 0 of its ${bytes.length} bytes`],
+        [other, 'checksum state is of other bytes'],
+      ]) {
+        assert.equal(take(cat.ptr, p, bytes.length, sum), Status.ARAG_E_INVALID, kind);
+        assert.match(cat.lastError(), new RegExp(message), kind);
+        assert.deepEqual(cat.snapshot(), before, kind);
+      }
+      // The state fed to the end: the restore takes the bytes.
+      feed(partial, bytes.length);
+      assert.equal(take(cat.ptr, p, bytes.length, partial), Status.ARAG_OK, kind);
+      assert.deepEqual(cat.snapshot(), bytes, kind);
+      for (const s of [partial, unfed, other, q]) raw.free(s);
+      src.free();
+      cat.free();
+    }
   });
 
   test('maxRestoreBytes bounds what a restore allocates', () => {

@@ -374,6 +374,25 @@ export function catalogSnapshotDim(bytes) {
   return (b[32] | (b[33] << 8) | (b[34] << 16) | (b[35] << 24)) >>> 0;
 }
 
+// A catalog restore takes the snapshot's checksum as its bytes are written into the
+// module: after each piece (still in the CPU's cache) the module hashes it where it lies
+// (arag_snap_sum_feed), and the restore compares that digest with the header's instead
+// of reading the whole body again, out of cache (docs/catalog.md).
+const SUM_PIECE = 128 * 1024;
+
+function newSnapSum(raw, p) {
+  const sum = raw.need('arag_wasm_snap_sum_new')(p) >>> 0;
+  if (!sum) throw new AragError(Status.ARAG_E_NOMEM, 'out of memory for a snapshot checksum state');
+  return sum;
+}
+
+// Restores cat from the n bytes at p with the checksum state fed over them; throws on error
+// (the bytes stay the caller's).
+function takeSummed(cat, p, n, sum) {
+  const st = cat._raw.need('arag_catalog_restore_take_summed')(cat.ptr, p, n, sum);
+  if (st !== 0) cat._check(st);
+}
+
 export class Catalog extends Handle {
   constructor(raw, ptr) {
     super(raw, ptr, 'catalog', 'arag_catalog_free', 'arag_catalog_last_error');
@@ -434,13 +453,23 @@ export class Catalog extends Handle {
   restore(bytes) {
     const b = toBytes(bytes);
     const raw = this._raw;
-    const ptr = this.ptr;
+    this.ptr; // freed: ARAG_E_STATE before allocating anything
     const p = raw.malloc(b.length);
-    raw.u8().set(b, p);
-    const st = raw.need('arag_catalog_restore_take')(ptr, p, b.length);
-    if (st !== 0) {
+    let sum = 0;
+    try {
+      sum = newSnapSum(raw, p);
+      const feed = raw.need('arag_snap_sum_feed');
+      for (let at = 0; at < b.length; at += SUM_PIECE) {
+        const end = Math.min(b.length, at + SUM_PIECE);
+        raw.u8().set(b.subarray(at, end), p + at);
+        feed(sum, end);
+      }
+      takeSummed(this, p, b.length, sum);
+    } catch (e) {
       raw.free(p); // the catalog takes the copy only when it restores
-      this._check(st);
+      throw e;
+    } finally {
+      raw.free(sum);
     }
     return this;
   }
@@ -457,24 +486,33 @@ export class Catalog extends Handle {
     const raw = this._raw;
     this.ptr; // freed: ARAG_E_STATE before reading anything
     const p = raw.malloc(size);
+    let sum = 0;
     const reader = stream.getReader();
     let n = 0;
     try {
+      sum = newSnapSum(raw, p);
+      const feed = raw.need('arag_snap_sum_feed');
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
         if (n + chunk.length > size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream is longer than its size ${size}`);
-        raw.u8().set(chunk, p + n); // u8() again each time: an allocation elsewhere may grow memory
-        n += chunk.length;
+        // u8() again for each piece: an allocation elsewhere may grow memory meanwhile
+        for (let at = 0; at < chunk.length; at += SUM_PIECE) {
+          const piece = chunk.subarray(at, at + SUM_PIECE);
+          raw.u8().set(piece, p + n);
+          n += piece.length;
+          feed(sum, n);
+        }
       }
       if (n !== size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream ended at ${n} of ${size} bytes`);
-      const st = raw.need('arag_catalog_restore_take')(this.ptr, p, size);
-      if (st !== 0) this._check(st);
+      takeSummed(this, p, size, sum);
     } catch (e) {
       raw.free(p);
       reader.cancel().catch(() => {});
       throw e;
+    } finally {
+      raw.free(sum);
     }
     return this;
   }
