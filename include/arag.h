@@ -271,7 +271,7 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
  * takes little more memory than the snapshot; on error they stay the caller's
  * (little-endian hosts leave them unchanged; others turn the rows around in place).
  * restore copies them first (the caller keeps its bytes and may free them at once):
- * one copy more while it runs. */
+ * one copy more while it runs, with the checksum taken piece by piece as it copies. */
 arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len);
 arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t len);
 
