@@ -7,12 +7,16 @@
 // The harness measures from outside the app: a capture-phase click listener notes the
 // click's time, a MutationObserver notes when the shelf's list changes, and the frame that
 // paints the change (the one under way when the change was made in an animation frame
-// callback, else the next; then a task after it) counts as painted. When the page
-// reports where the time went (performance marks arag:* of the app and its worker), those
-// are split out too. A fresh browser profile per run, so the first event is a first visit's.
+// callback, else the next; then a task after it) counts as painted: the page's main
+// thread is through with that frame (style, layout, paint, commit; the compositor draws it
+// after). (Element Timing, asked too before, reports an element's first paint of text or an
+// image of its own: never a shelf row, whose text is in its children, nor a row changed in
+// place; every figure came from the frame.) When the page reports where the time went
+// (performance marks arag:* of the app and its worker), those are split out too. A fresh
+// browser profile per run, so the first event is a first visit's.
 //
 //   node wasm-tests/bench/demo-speed.bench.mjs [--clicks 30] [--rates 1,4] [--json FILE]
-//        [--data DIR] [--demo DIR | --versus DIR [--label 'what DIR is']]
+//        [--data DIR] [--catalogs sample,big] [--demo DIR | --versus DIR [--label 'what DIR is']]
 // Numbers only: nothing here asserts a timing.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,7 +30,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.mjs';
 import { dataSet } from '../helpers/data.mjs';
 
 function args(argv) {
-  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null, versus: null, label: null };
+  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null, versus: null, label: null, catalogs: ['sample', 'big'] };
   for (let i = 2; i < argv.length; i++) {
     const v = argv[i + 1];
     if (argv[i] === '--clicks') o.clicks = Number(v);
@@ -36,6 +40,7 @@ function args(argv) {
     else if (argv[i] === '--demo') o.demo = resolve(v);
     else if (argv[i] === '--versus') o.versus = resolve(v);
     else if (argv[i] === '--label') o.label = v;
+    else if (argv[i] === '--catalogs') o.catalogs = v.split(',');
     else throw new Error(`unknown option ${argv[i]}`);
     i++;
   }
@@ -52,12 +57,7 @@ const round = (x) => (x === null || x === undefined ? null : Math.round(x * 10) 
 // made inside an animation frame callback is painted in that frame (a task after it
 // runs after the paint); a change made elsewhere is painted in the next frame.
 function harness() {
-  window.__speed = { clicks: [], painted: [], shelfPaints: [] };
-  // The browser's own paint time of the shelf (Element Timing): each new shelf item is
-  // marked before it is painted.
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) if (e.identifier === 'shelf') window.__speed.shelfPaints.push(e.renderTime || e.loadTime);
-  }).observe({ type: 'element', buffered: true });
+  window.__speed = { clicks: [], painted: [] };
   let inFrame = false;
   const raf = window.requestAnimationFrame.bind(window);
   window.requestAnimationFrame = (cb) =>
@@ -75,9 +75,8 @@ function harness() {
   const watch = () => {
     const list = document.querySelector('#recs');
     if (!list) return void raf(watch);
-    new MutationObserver((records) => {
+    new MutationObserver(() => {
       const changed = performance.now();
-      for (const r of records) for (const n of r.addedNodes) if (n.nodeType === 1) n.setAttribute('elementtiming', 'shelf');
       const done = () => setTimeout(() => window.__speed.painted.push({ changed, painted: performance.now() }), 0);
       if (inFrame) done();
       else raf(done);
@@ -116,9 +115,6 @@ async function openSession({ url, rate }) {
       const s = await page.evaluate((n) => {
         const click = window.__speed.clicks.at(-1);
         const p = window.__speed.painted[n];
-        // The shelf's paint as the browser reports it (Element Timing), when it does.
-        const reported = window.__speed.shelfPaints.filter((t) => t > click);
-        if (reported.length) p.painted = Math.min(...reported);
         const marks = {};
         for (const m of performance.getEntriesByType('measure')) if (m.name.startsWith('arag:')) marks[m.name.slice(5)] = m.duration;
         performance.clearMeasures();
@@ -181,7 +177,7 @@ async function main() {
     writeFileSync(join(tmp, 'items.jsonl'), `${items.map((it) => JSON.stringify(it)).join('\n')}\n`);
     bigDir = tmp;
   }
-  const catalogs = [['sample', undefined], [big ? 'amazon-beauty' : 'fictional-7416', bigDir]];
+  const catalogs = [['sample', undefined], [big ? 'amazon-beauty' : 'fictional-7416', bigDir]].filter((_, i) => o.catalogs.includes(['sample', 'big'][i]));
   // --demo DIR: another copy of the demo (a folder holding web/demo/, say an older commit's)
   // served with this repository's dist/ instead of this one. --versus DIR: that copy and this
   // demo side by side, taking turns click by click (runs of demo "other" and "this").
