@@ -58,8 +58,9 @@ const afterPaint = (fn) => requestAnimationFrame(() => setTimeout(fn, 0));
 // the offline reasoner answers before it would appear.
 let spinnerTimer = null;
 function setStatus(text, busy = false) {
-  $('#status').textContent = text;
-  $('#recs-panel').setAttribute('aria-busy', String(busy));
+  // Each is written only when it changes: a write lays out the status again.
+  if ($('#status').textContent !== text) $('#status').textContent = text;
+  if ($('#recs-panel').getAttribute('aria-busy') !== String(busy)) $('#recs-panel').setAttribute('aria-busy', String(busy));
   clearTimeout(spinnerTimer);
   // Touched only when it changes: showing or hiding it lays out the whole panel.
   if (!busy && !$('#progress').hidden) $('#progress').hidden = true;
@@ -144,17 +145,19 @@ function later(fn) {
   feedback.push(fn);
   if (!feedbackTimer) feedbackTimer = setTimeout(flushFeedback, FEEDBACK_MS);
 }
-function flushFeedback() {
+// With the shelf here, a "Re-ranking…" still waiting is no news: it is dropped.
+function flushFeedback(shelf = false) {
   clearTimeout(feedbackTimer);
   feedbackTimer = null;
-  for (const fn of feedback.splice(0)) fn();
+  for (const fn of feedback.splice(0)) if (!(shelf && fn === reranking)) fn();
 }
+const reranking = () => setStatus('Re-ranking…', true);
 
 function record(id, kind) {
   if (!ui.byId.has(id)) return;
   ui.clickAt = performance.now();
   worker.postMessage({ type: 'event', id, kind });
-  later(() => setStatus('Re-ranking…', true));
+  later(reranking);
   watchShelf();
 }
 
@@ -163,19 +166,20 @@ function record(id, kind) {
 // right after input): that frame waits for the shelf, up to SHELF_WAIT_MS after the action,
 // so the shelf is drawn in it instead of a frame later. A frame that shows nothing new
 // (the action's own feedback waits for the shelf) would be spent for nothing. It waits
-// only when the last shelves came within that time (a larger catalog, or a busy device,
-// ranks later, and the wait would be in vain), and not on a device with one core, where
-// it would hold up the worker itself.
+// only when the last shelves came within that time, two of the last three (a larger
+// catalog, or a busy device, ranks later, and the wait would be in vain; one late shelf, a
+// pause of the device, does not stop it), and not on a device with one core, where it
+// would hold up the worker itself.
 const SHELF_WAIT_MS = navigator.hardwareConcurrency > 1 ? 12 : 0;
-const readyTimes = []; // the last shelves' times from the action to the shelf written (ms)
+const readyTimes = []; // the last three shelves' times from the action to the shelf written (ms)
+const typicalReady = () => (readyTimes.length ? [...readyTimes].sort((a, b) => a - b)[readyTimes.length >> 1] : 0);
 let watching = false;
 function watchShelf() {
   if (!shared || watching) return;
   watching = true;
   const look = () => {
     let shelf = readShelf(shared, ui.shelfSeq);
-    const expected = readyTimes.length ? Math.max(...readyTimes) : 0;
-    const until = ui.clickAt === null || expected > SHELF_WAIT_MS ? 0 : ui.clickAt + SHELF_WAIT_MS;
+    const until = ui.clickAt === null || typicalReady() > SHELF_WAIT_MS ? 0 : ui.clickAt + SHELF_WAIT_MS;
     while (!shelf && performance.now() < until) shelf = readShelf(shared, ui.shelfSeq);
     if (shelf) {
       watching = false;
@@ -340,52 +344,61 @@ function renderHistory(msg) {
 }
 
 // ---------------------------------------------------------------- shelf
-// The shelf keeps its place on the page before its first products come (grey outlines of
-// them): nothing moves when they do.
+// The shelf's rows stay on the page from one shelf to the next: a new shelf changes in each
+// row only what differs (its product, rank or reason), so the frame that draws it creates
+// only the pictures of products new to a row, and lays out and paints only what changed.
+function shelfRow() {
+  return el(
+    'li',
+    { class: 'rec' },
+    el('span', { class: 'picture' }),
+    el('span', { class: 'rank' }),
+    el('button', { type: 'button', class: 'link view' }),
+    el('p', { class: 'reason' }),
+    el('p', { class: 'meta' })
+  );
+}
+
+// The shelf keeps its place on the page before its first products come: its rows, as grey
+// outlines of them. Nothing moves when the products come, and the first shelf only fills
+// the rows.
 function renderEmptyShelf() {
   const k = Math.max(1, Math.min(20, Number(ui.settings.k) || 6));
   $('#recs').style.setProperty('--k', String(k));
-  $('#recs').replaceChildren(...Array.from({ length: k }, () => el('li', { class: 'rec skeleton', 'aria-hidden': 'true' }, el('span', { class: 'ghost picture' }), el('span', { class: 'ghost lines' }))));
+  $('#recs').replaceChildren(
+    ...Array.from({ length: k }, () => {
+      const row = shelfRow();
+      row.classList.add('skeleton');
+      row.setAttribute('aria-hidden', 'true');
+      return row;
+    })
+  );
 }
 
-// A product's shelf row is built once and copied after that: the copy is made by the
-// browser in one call, where building it element by element costs the page's script
-// several times more. The copy gets its rank and reason.
-const shelfRows = new Map();
-function shelfRow(id) {
-  return rowTemplate(id).cloneNode(true);
-}
+const setText = (e, text) => {
+  if (e.textContent !== text) e.textContent = text;
+};
 
-function rowTemplate(id) {
-  let row = shelfRows.get(id);
-  if (!row) {
-    const it = ui.byId.get(id) || { id, title: id };
-    row = el(
-      'li',
-      { class: 'rec', 'data-id': id },
-      picture(it),
-      el(
-        'div',
-        { class: 'rec-body' },
-        el('div', { class: 'rec-head' }, el('span', { class: 'rank' }), el('button', { type: 'button', class: 'link view', 'data-id': id, text: it.title })),
-        el('p', { class: 'reason' }),
-        el('p', { class: 'meta' }, [it.brand, money(it.price)].filter(Boolean).join(' · '))
-      )
-    );
-    shelfRows.set(id, row);
+function fillRow(row, r, rank) {
+  const [pic, num, , reason, meta] = row.children;
+  let title = row.children[2];
+  if (row.dataset.id !== r.id) {
+    const it = ui.byId.get(r.id) || { id: r.id, title: r.id };
+    // The button that opened the product's dialog is where the browser puts the focus
+    // back when the dialog closes: it must not show another product by then (restoreFocus
+    // finds the product's place on the new shelf).
+    if (title === ui.opener) title.replaceWith((title = title.cloneNode(false)));
+    row.dataset.id = title.dataset.id = r.id;
+    setText(title, it.title);
+    setText(meta, [it.brand, money(it.price)].filter(Boolean).join(' · '));
+    pic.replaceWith(picture(it));
   }
-  return row;
-}
-
-// The next shelf's products are mostly among this recommendation's candidates: their rows
-// are built while the page is idle, so that drawing the next shelf only copies them.
-function prepareRows(ids) {
-  const todo = ids.filter((id) => ui.byId.has(id) && !shelfRows.has(id));
-  const step = (deadline) => {
-    while (todo.length && deadline.timeRemaining() > 1) rowTemplate(todo.shift());
-    if (todo.length) requestIdleCallback(step);
-  };
-  if (todo.length) requestIdleCallback(step);
+  setText(num, String(rank));
+  setText(reason, r.reason);
+  if (row.classList.contains('skeleton')) {
+    row.classList.remove('skeleton');
+    row.removeAttribute('aria-hidden');
+  }
 }
 
 function renderShelf(items, list = $('#recs')) {
@@ -393,35 +406,28 @@ function renderShelf(items, list = $('#recs')) {
   // still offered, else on the shelf's heading.
   const focused = list.contains(document.activeElement) ? document.activeElement.dataset.id || '' : null;
   list.style.setProperty('--k', String(items.length));
-  list.replaceChildren(
-    ...items.map((r, i) => {
-      const row = shelfRow(r.id);
-      const body = row.lastChild;
-      body.firstChild.firstChild.textContent = String(i + 1);
-      body.firstChild.nextSibling.textContent = r.reason;
-      return row;
-    })
-  );
-  if (focused !== null) (list.querySelector(`button.view[data-id="${CSS.escape(focused)}"]`) || $('#recs-title')).focus();
+  while (list.children.length > items.length) list.lastChild.remove();
+  while (list.children.length < items.length) list.append(shelfRow());
+  items.forEach((r, i) => fillRow(list.children[i], r, i + 1));
+  if (focused !== null && document.activeElement.dataset.id !== focused) (list.querySelector(`button.view[data-id="${CSS.escape(focused)}"]`) || $('#recs-title')).focus();
 }
 
 // Where the time went from the shopper's action to the shelf on screen: marks in the
 // page's time (the worker's times are moved over by the two time origins).
-function markTiming(t, shown) {
-  if (ui.clickAt === null || !t || t.recv === undefined) return;
+function markTiming(t, shown, clickAt) {
+  if (clickAt === null || !t || t.recv === undefined) return;
   const shift = t.origin - performance.timeOrigin;
   const at = (x) => x + shift;
   const m = (name, start, end) => {
     if (end >= start) performance.measure(`arag:${name}`, { start, end });
   };
-  m('to-worker', ui.clickAt, at(t.recv));
+  m('to-worker', clickAt, at(t.recv));
   m('history', at(t.recv), at(t.added));
   m('rank', at(t.added), at(t.ranked));
   m('to-page', at(t.posted), shown.received);
   m('render', shown.received, shown.drawn);
-  readyTimes.push(at(t.posted) - ui.clickAt);
+  readyTimes.push(at(t.posted) - clickAt);
   if (readyTimes.length > 3) readyTimes.shift();
-  ui.clickAt = null;
 }
 
 // ---------------------------------------------------------------- trace
@@ -570,14 +576,19 @@ function showShelf(m) {
   if (m.seq <= ui.shelfSeq || m.seq < ui.seq) return;
   ui.seq = ui.shelfSeq = m.seq;
   const received = performance.now();
-  flushFeedback();
+  flushFeedback(true);
   renderShelf(m.items);
   setStatus(`${m.items.length} products for you, re-ranked ${m.backend === 'openai' ? 'by the model' : 'by the offline reasoner'}.`);
   document.body.dataset.recs = String(m.seq);
-  markTiming(m.timing, { received, drawn: performance.now() });
-  // The history and the trace are not what the shopper waits for: asked for once the
-  // shelf is on screen, so they never delay it.
-  afterPaint(() => worker.postMessage({ type: 'details', seq: m.seq }));
+  const shown = { received, drawn: performance.now() };
+  const clickAt = ui.clickAt;
+  ui.clickAt = null;
+  // The history, the trace and the timing marks are not what the shopper waits for: after
+  // the shelf is on screen, so they never delay it.
+  afterPaint(() => {
+    markTiming(m.timing, shown, clickAt);
+    worker.postMessage({ type: 'details', seq: m.seq });
+  });
 }
 
 // ---------------------------------------------------------------- worker
@@ -587,9 +598,16 @@ worker.onmessage = (e) => {
     case 'ready':
       setStatus(`Ready: ${m.items} products indexed in ${fmtMs(m.ms)}.`);
       document.body.dataset.ready = 'true';
-      // The page's own first shelf is drawn off screen once, so that the first real one
-      // runs warm code (the worker warms its side the same way).
-      setTimeout(() => renderShelf(ui.items.slice(0, 6).map((it) => ({ id: it.id, reason: it.title })), document.createElement('ol')), 0);
+      // The page's own first shelf is drawn once, hidden off screen in the shelf's panel
+      // and laid out, so that the first real one runs warm code and a warm layout (the
+      // worker warms its side the same way).
+      setTimeout(() => {
+        const warm = el('ol', { class: 'recs-list warm', 'aria-hidden': 'true' });
+        $('#recs-panel').append(warm);
+        renderShelf(ui.items.slice(0, 6).map((it) => ({ id: it.id, reason: it.title })), warm);
+        warm.getBoundingClientRect();
+        afterPaint(() => warm.remove());
+      }, 0);
       break;
     case 'history':
       renderHistory(m);
@@ -620,7 +638,6 @@ worker.onmessage = (e) => {
       if (fb.length) setStatus(`${$('#recs').children.length} products for you. The model failed for ${fb.length} agent call${fb.length === 1 ? '' : 's'}; the offline reasoner answered instead (see the trace).`);
       document.body.dataset.trace = String(m.seq);
       showTrace(m);
-      prepareRows(((m.out.trace && m.out.trace.nli) || []).map((v) => v.id));
       break;
     }
     case 'idle':

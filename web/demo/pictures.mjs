@@ -43,6 +43,8 @@ const SHADES = {
   rose: 340, lavender: 265, eucalyptus: 160, citrus: 48, vanilla: 45, amber: 35, coconut: 30,
 };
 
+const SHADE_WORDS = Object.keys(SHADES).map((w) => [w, new RegExp(`\\b${w}\\b`, 'i')]);
+
 export function kindOf(title) {
   for (const [re, kind] of KINDS) if (re.test(title)) return kind;
   return 'box';
@@ -192,8 +194,8 @@ export function productPicture(item) {
   const title = String(item.title || item.id);
   const cat = (item.categories && item.categories.find((c) => c)) || 'Other';
   const hue = hash(cat) % 360;
-  const shade = Object.keys(SHADES).find((w) => new RegExp(`\\b${w}\\b`, 'i').test(title));
-  const bodyHue = shade ? SHADES[shade] : hash(item.brand || title) % 360;
+  const shade = SHADE_WORDS.find(([, re]) => re.test(title));
+  const bodyHue = shade ? SHADES[shade[0]] : hash(item.brand || title) % 360;
   const sat = 35 + (hash(item.id) % 25);
   const c = { b: `hsl(${bodyHue} ${sat}% 52%)`, d: `hsl(${bodyHue} ${sat}% 34%)`, l: `hsl(${bodyHue} ${sat}% 78%)` };
   const svg = node('svg', { viewBox: '0 0 100 50', class: 'picture', 'aria-hidden': 'true', focusable: 'false', 'data-kind': kindOf(title) });
