@@ -74,6 +74,20 @@ function picture(it) {
   return pictures.get(it.id).cloneNode(true);
 }
 
+// The next shelf's products are often among this recommendation's candidates: their
+// pictures are drawn while the page is idle, so that the next shelf only copies them.
+function preparePictures(ids) {
+  const todo = ids.filter((id) => ui.byId.has(id) && !pictures.has(id));
+  const step = (deadline) => {
+    while (todo.length && deadline.timeRemaining() > 1) {
+      const it = ui.byId.get(todo.shift());
+      pictures.set(it.id, productPicture(it));
+    }
+    if (todo.length) requestIdleCallback(step);
+  };
+  if (todo.length) requestIdleCallback(step);
+}
+
 let noticeTimer = null;
 function notify(text, level = 'ok') {
   const n = $('#notice');
@@ -638,6 +652,7 @@ worker.onmessage = (e) => {
       if (fb.length) setStatus(`${$('#recs').children.length} products for you. The model failed for ${fb.length} agent call${fb.length === 1 ? '' : 's'}; the offline reasoner answered instead (see the trace).`);
       document.body.dataset.trace = String(m.seq);
       showTrace(m);
+      preparePictures(((m.out.trace && m.out.trace.nli) || []).map((v) => v.id));
       break;
     }
     case 'idle':
