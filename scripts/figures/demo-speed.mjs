@@ -11,6 +11,7 @@ const PARTS = [
   ['rank', 'recommendation'],
   ['to-page', 'shelf to the page'],
   ['render', 'shelf drawn'],
+  ['frame', 'its frame to painted'],
 ];
 
 export function render(j, { view }) {

@@ -118,6 +118,8 @@ async function openSession({ url, rate }) {
         const marks = {};
         for (const m of performance.getEntriesByType('measure')) if (m.name.startsWith('arag:')) marks[m.name.slice(5)] = m.duration;
         performance.clearMeasures();
+        // The shelf's frame from the change to painted (its style, layout, paint, commit).
+        marks.frame = p.painted - p.changed;
         return { total: p.painted - click, toChange: p.changed - click, marks };
       }, before);
       // The page's main thread over the click (until the next click): style, layout, script, all tasks.
