@@ -495,61 +495,17 @@ static void test_limits_and_budget(void) {
   arag_catalog_free(a);
 }
 
-/* A version-1 catalog snapshot (before items kept "group" and "repeat_purchase":
- * tests/fixtures/README.md) restores to the catalog the same items make now, and
- * snapshots in the current version. */
-static void test_version1_fixture(void) {
-  size_t len = 0, len2 = 0;
-  uint8_t *old = (uint8_t *)test_read_file("tests/fixtures/catalog-v1.snap", &len);
-  CHECK(old && len > 16 && old[8] == 1);
-  if (!old) return;
-  arag_catalog *now = NULL, *back = NULL;
-  CHECK_EQ_INT(arag_catalog_create(D, NULL, &now), ARAG_OK);
-  CHECK_EQ_INT(
-      add(now,
-          "{\"id\":\"p1\",\"title\":\"Bramble Curl Cream 8 oz\",\"brand\":\"Bramble\","
-          "\"categories\":[\"Hair\",\"Styling\"],\"price\":18,\"popularity\":40,\"related\":{"
-          "\"p2\":3}}\n"
-          "{\"id\":\"p2\",\"title\":\"Bramble Curl Cream 4 oz\",\"brand\":\"Bramble\","
-          "\"categories\":[\"Hair\",\"Styling\"],\"price\":11}\n"
-          "{\"id\":\"p3\",\"title\":\"Wavelet Sea Salt Spray\",\"text\":\"Brand: Wavelet. A spray "
-          "for waves.\",\"categories\":[\"Hair\",\"Styling\"],\"popularity\":7}\n"
-          "{\"id\":\"p4\",\"title\":\"Thistle Wide Tooth Comb\"}\n"),
-      ARAG_OK);
-  CHECK_EQ_INT(arag_catalog_create(D, NULL, &back), ARAG_OK);
-  CHECK_EQ_INT(arag_catalog_restore(back, old, len), ARAG_OK);
-  CHECK(same_catalog(now, back));
-  uint8_t *again = snap(back, &len2);
-  CHECK(again && again[8] == 3);
-  arag_free(again);
-  arag_catalog_free(now);
-  arag_catalog_free(back);
-  free(old);
-}
-
-/* A version-2 catalog snapshot (before it kept the counts of the phrases titles start
- * with: tests/fixtures/README.md) restores to the catalog the same items make now, and
- * snapshots to the bytes that catalog writes, in the current version. */
-static void test_version2_fixture(void) {
+/* An old catalog snapshot (tests/fixtures/README.md) restores to the catalog the same
+ * items make now, and snapshots in the current version, to the bytes that catalog
+ * writes. */
+static void check_old_fixture(const char *path, int version, const char *items) {
   size_t len = 0, len2 = 0, len3 = 0;
-  uint8_t *old = (uint8_t *)test_read_file("tests/fixtures/catalog-v2.snap", &len);
-  CHECK(old && len > 16 && old[8] == 2);
+  uint8_t *old = (uint8_t *)test_read_file(path, &len);
+  CHECK(old && len > 16 && old[8] == version);
   if (!old) return;
   arag_catalog *now = NULL, *back = NULL;
   CHECK_EQ_INT(arag_catalog_create(D, NULL, &now), ARAG_OK);
-  CHECK_EQ_INT(
-      add(now,
-          "{\"id\":\"p1\",\"title\":\"Bramble Curl Cream 8 oz\",\"brand\":\"Bramble\","
-          "\"categories\":[\"Hair\",\"Styling\"],\"price\":18,\"popularity\":40,\"related\":{"
-          "\"p2\":3},\"group\":\"bramble-curl\"}\n"
-          "{\"id\":\"p2\",\"title\":\"Bramble Curl Cream 4 oz\",\"brand\":\"Bramble\","
-          "\"categories\":[\"Hair\",\"Styling\"],\"price\":11,\"group\":\"bramble-curl\"}\n"
-          "{\"id\":\"p3\",\"title\":\"Wavelet Sea Salt Spray\",\"text\":\"Brand: Wavelet. A spray "
-          "for waves.\",\"categories\":[\"Hair\",\"Styling\"],\"popularity\":7}\n"
-          "{\"id\":\"p4\",\"title\":\"Thistle Wide Tooth Comb\",\"repeat_purchase\":true}\n"
-          "{\"id\":\"p5\",\"title\":\"Bramble Leave-In Conditioner\",\"brand\":\"Bramble\","
-          "\"categories\":[\"Hair\",\"Care\"],\"related\":{\"p1\":1.5,\"p4\":0.25}}\n"),
-      ARAG_OK);
+  CHECK_EQ_INT(add(now, items), ARAG_OK);
   CHECK_EQ_INT(arag_catalog_create(D, NULL, &back), ARAG_OK);
   CHECK_EQ_INT(arag_catalog_restore(back, old, len), ARAG_OK);
   CHECK(same_catalog(now, back));
@@ -561,6 +517,36 @@ static void test_version2_fixture(void) {
   arag_catalog_free(now);
   arag_catalog_free(back);
   free(old);
+}
+
+/* Version 1: before items kept "group" and "repeat_purchase". */
+static void test_version1_fixture(void) {
+  check_old_fixture(
+      "tests/fixtures/catalog-v1.snap", 1,
+      "{\"id\":\"p1\",\"title\":\"Bramble Curl Cream 8 oz\",\"brand\":\"Bramble\","
+      "\"categories\":[\"Hair\",\"Styling\"],\"price\":18,\"popularity\":40,\"related\":{"
+      "\"p2\":3}}\n"
+      "{\"id\":\"p2\",\"title\":\"Bramble Curl Cream 4 oz\",\"brand\":\"Bramble\","
+      "\"categories\":[\"Hair\",\"Styling\"],\"price\":11}\n"
+      "{\"id\":\"p3\",\"title\":\"Wavelet Sea Salt Spray\",\"text\":\"Brand: Wavelet. A spray "
+      "for waves.\",\"categories\":[\"Hair\",\"Styling\"],\"popularity\":7}\n"
+      "{\"id\":\"p4\",\"title\":\"Thistle Wide Tooth Comb\"}\n");
+}
+
+/* Version 2: before it kept the counts of the phrases titles start with. */
+static void test_version2_fixture(void) {
+  check_old_fixture(
+      "tests/fixtures/catalog-v2.snap", 2,
+      "{\"id\":\"p1\",\"title\":\"Bramble Curl Cream 8 oz\",\"brand\":\"Bramble\","
+      "\"categories\":[\"Hair\",\"Styling\"],\"price\":18,\"popularity\":40,\"related\":{"
+      "\"p2\":3},\"group\":\"bramble-curl\"}\n"
+      "{\"id\":\"p2\",\"title\":\"Bramble Curl Cream 4 oz\",\"brand\":\"Bramble\","
+      "\"categories\":[\"Hair\",\"Styling\"],\"price\":11,\"group\":\"bramble-curl\"}\n"
+      "{\"id\":\"p3\",\"title\":\"Wavelet Sea Salt Spray\",\"text\":\"Brand: Wavelet. A spray "
+      "for waves.\",\"categories\":[\"Hair\",\"Styling\"],\"popularity\":7}\n"
+      "{\"id\":\"p4\",\"title\":\"Thistle Wide Tooth Comb\",\"repeat_purchase\":true}\n"
+      "{\"id\":\"p5\",\"title\":\"Bramble Leave-In Conditioner\",\"brand\":\"Bramble\","
+      "\"categories\":[\"Hair\",\"Care\"],\"related\":{\"p1\":1.5,\"p4\":0.25}}\n");
 }
 
 int main(void) {
