@@ -325,6 +325,24 @@ test('search and category filter narrow the grid', async () => {
 });
 
 let carted = [];
+// Each shelf row's parts apart and inside the row: the title, the reason, the price under
+// each other, none drawn over the next, the picture and the price within the row's box.
+async function assertShelfRowsLaidOut(where) {
+  const rows = await page.$$eval('#recs > .rec:not(.skeleton)', (els) =>
+    els.map((li) => {
+      const box = (s) => li.querySelector(s).getBoundingClientRect();
+      const row = li.getBoundingClientRect();
+      const [title, reason, meta, pic] = ['.link', '.reason', '.meta', '.picture'].map(box);
+      return { id: li.dataset.id, gaps: [reason.top - title.bottom, meta.top - reason.bottom], outside: [meta.bottom - row.bottom, pic.bottom - row.bottom] };
+    })
+  );
+  assert.ok(rows.length >= 3, where);
+  for (const r of rows) {
+    assert.ok(r.gaps.every((g) => g >= -1), `${where}: ${r.id}'s lines overlap by ${r.gaps.map((g) => -g)} px`);
+    assert.ok(r.outside.every((o) => o <= 1), `${where}: ${r.id}'s price or picture leaves its row by ${r.outside} px`);
+  }
+}
+
 test('adding to the cart: the count in the header, the button says so, the shelf re-ranks with plain-words reasons', async () => {
   const ids = await page.$$eval('#grid .card', (els) => els.slice(0, 3).map((e) => e.dataset.id));
   let seq = await recsSeq();
@@ -363,6 +381,7 @@ test('adding to the cart: the count in the header, the button says so, the shelf
     document.activeElement.blur();
     window.scrollTo(0, 0);
   });
+  await assertShelfRowsLaidOut('desktop');
   await shot('demo-desktop', { docs: true });
 });
 
@@ -505,6 +524,7 @@ test('a phone: a compact header, the shelf first, no sideways scrolling, the tra
   assert.ok(m.shelfTop < m.gridTop, 'recommendations come before the grid');
   assert.ok(m.nliOverflow <= 1, 'the NLI table fits');
   await page.evaluate(() => document.activeElement.blur());
+  await assertShelfRowsLaidOut('phone');
   await shot('demo-phone', { docs: true });
   // The header stays in view: the cart count is seen after adding far down the grid.
   await page.evaluate(() => window.scrollTo(0, 3000));

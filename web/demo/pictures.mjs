@@ -198,7 +198,8 @@ export function productPicture(item) {
   const bodyHue = shade ? SHADES[shade[0]] : hash(item.brand || title) % 360;
   const sat = 35 + (hash(item.id) % 25);
   const c = { b: `hsl(${bodyHue} ${sat}% 52%)`, d: `hsl(${bodyHue} ${sat}% 34%)`, l: `hsl(${bodyHue} ${sat}% 78%)` };
-  const svg = node('svg', { viewBox: '0 0 100 50', class: 'picture', 'aria-hidden': 'true', focusable: 'false', 'data-kind': kindOf(title) });
+  // slice: a square box (the shelf's) shows the middle of the picture, the product larger.
+  const svg = node('svg', { viewBox: '0 0 100 50', preserveAspectRatio: 'xMidYMid slice', class: 'picture', 'aria-hidden': 'true', focusable: 'false', 'data-kind': kindOf(title) });
   node('rect', { width: 100, height: 50, fill: `hsl(${hue} 45% 92%)` }, svg);
   node('circle', { cx: 12 + (hash(title) % 76), cy: 50, r: 20, fill: `hsl(${(hue + 30) % 360} 40% 86%)` }, svg);
   // The shapes are drawn on a 100 x 80 canvas, shown at 0.6 in the middle of this one.
