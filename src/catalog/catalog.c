@@ -88,17 +88,23 @@ arag_status arag_catalog_create_err(uint32_t dim, arag_dtype dtype, const arag_l
   return ARAG_OK;
 }
 
-void arag_catalog_free(arag_catalog *cat) {
-  if (!cat) return;
+/* What a catalog holds (freed on free, replaced on restore): its items, index, arena,
+ * snapshot bytes and word counts. */
+static void contents_free(arag_catalog *cat) {
   items_free(&cat->map);
-  arag_index_free(cat->ix); /* it borrows rows from the snapshot */
+  arag_index_free(cat->ix); /* it borrows rows from the snapshot: freed before it */
   cat->ix = NULL;
   free(cat->arena);
   free(cat->snap);
-  free(cat->item_json);
   arag_term_df_free(&cat->terms);
   arag_term_df_free(&cat->text_terms);
   arag_term_df_free(&cat->leads);
+}
+
+void arag_catalog_free(arag_catalog *cat) {
+  if (!cat) return;
+  contents_free(cat);
+  free(cat->item_json);
   free(cat);
 }
 
@@ -803,13 +809,7 @@ static void swap_in(arag_catalog *cat, const layout *L, restored *R, uint8_t *by
   free(R->ids);
   free(R->id_lens);
   free(R->id_hashes);
-  items_free(&cat->map);
-  arag_term_df_free(&cat->terms);
-  arag_term_df_free(&cat->text_terms);
-  arag_term_df_free(&cat->leads);
-  arag_index_free(cat->ix);
-  free(cat->arena);
-  free(cat->snap);
+  contents_free(cat);
   cat->dim = L->dim;
   cat->ix = R->ix;
   cat->map = R->map;
