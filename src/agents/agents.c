@@ -42,6 +42,11 @@ const char *arag_agent_name(arag_agent agent) {
   return (unsigned)agent < ARAG_AGENT_COUNT ? arag_agent_specs[agent].name : "unknown";
 }
 
+uint32_t arag_agent_cited_items(const arag_agent_input *in) {
+  if (!arag_agent_specs[in->agent].ask_cite || !in->cite_k || !in->evidence) return 0;
+  return in->cite_k < in->n_cands ? in->cite_k : in->n_cands;
+}
+
 int arag_agent_by_name(const char *name) {
   for (int i = 0; name && i < ARAG_AGENT_COUNT; i++)
     if (strcmp(name, arag_agent_specs[i].name) == 0) return i;

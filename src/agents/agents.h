@@ -114,6 +114,9 @@ extern const arag_agent_spec arag_agent_specs[ARAG_AGENT_COUNT];
 
 /* "uua", "nli", "csa", "ira" ("unknown" out of range). */
 const char *arag_agent_name(arag_agent agent);
+/* How many of a call's first items the model is asked to cite evidence for (the
+ * prompt's closing line and the room its answer gets both follow it); 0: none. */
+uint32_t arag_agent_cited_items(const arag_agent_input *in);
 /* The agent of that name, -1 when none. */
 int arag_agent_by_name(const char *name);
 

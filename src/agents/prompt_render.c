@@ -169,9 +169,9 @@ static void render_user(arag_sb *bp, const arag_agent_input *in, const arag_rend
   arag_sb_puts(bp, ARAG_FENCE_CLOSE "\n");
   /* The agent's closing line (the agent table's ask; an IRA that cites asks for it). */
   const arag_agent_spec *spec = &arag_agent_specs[in->agent];
-  if (spec->ask_cite && in->cite_k && in->evidence)
-    arag_sb_printf(bp, spec->ask_cite, in->n_cands,
-                   in->cite_k < in->n_cands ? in->cite_k : in->n_cands);
+  uint32_t cited = arag_agent_cited_items(in);
+  if (cited)
+    arag_sb_printf(bp, spec->ask_cite, in->n_cands, cited);
   else
     arag_sb_printf(bp, spec->ask, in->n_cands);
 }

@@ -119,8 +119,7 @@ static cJSON *inputs_json(const arag_agent_input *in) {
 static uint32_t answer_tokens(const arag_config *c, const arag_agent_input *in) {
   const arag_agent_spec *a = &arag_agent_specs[in->agent];
   uint64_t need = a->tokens + (uint64_t)a->tokens_per_cand * in->n_cands;
-  if (a->ask_cite && in->cite_k && in->evidence) /* as the prompt asks (prompt_render.c) */
-    need += (uint64_t)a->tokens_per_cite * (in->cite_k < in->n_cands ? in->cite_k : in->n_cands);
+  need += (uint64_t)a->tokens_per_cite * arag_agent_cited_items(in);
   need += c->reasoning_tokens;
   return need < c->max_tokens ? (uint32_t)need : c->max_tokens;
 }
