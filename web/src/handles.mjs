@@ -386,6 +386,20 @@ function newSnapSum(raw, p) {
   return sum;
 }
 
+// Writes bytes into the module at p + at, a piece at a time, feeding the checksum state
+// after each piece; returns the offset after them. u8() again for each piece: an
+// allocation elsewhere may grow memory meanwhile.
+function writeSummed(raw, sum, p, at, bytes) {
+  const feed = raw.need('arag_snap_sum_feed');
+  for (let i = 0; i < bytes.length; i += SUM_PIECE) {
+    const piece = bytes.subarray(i, i + SUM_PIECE);
+    raw.u8().set(piece, p + at);
+    at += piece.length;
+    feed(sum, at);
+  }
+  return at;
+}
+
 // Restores cat from the n bytes at p with the checksum state fed over them; throws on error
 // (the bytes stay the caller's).
 function takeSummed(cat, p, n, sum) {
@@ -458,12 +472,7 @@ export class Catalog extends Handle {
     let sum = 0;
     try {
       sum = newSnapSum(raw, p);
-      const feed = raw.need('arag_snap_sum_feed');
-      for (let at = 0; at < b.length; at += SUM_PIECE) {
-        const end = Math.min(b.length, at + SUM_PIECE);
-        raw.u8().set(b.subarray(at, end), p + at);
-        feed(sum, end);
-      }
+      writeSummed(raw, sum, p, 0, b);
       takeSummed(this, p, b.length, sum);
     } catch (e) {
       raw.free(p); // the catalog takes the copy only when it restores
@@ -491,19 +500,12 @@ export class Catalog extends Handle {
     let n = 0;
     try {
       sum = newSnapSum(raw, p);
-      const feed = raw.need('arag_snap_sum_feed');
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
         if (n + chunk.length > size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream is longer than its size ${size}`);
-        // u8() again for each piece: an allocation elsewhere may grow memory meanwhile
-        for (let at = 0; at < chunk.length; at += SUM_PIECE) {
-          const piece = chunk.subarray(at, at + SUM_PIECE);
-          raw.u8().set(piece, p + n);
-          n += piece.length;
-          feed(sum, n);
-        }
+        n = writeSummed(raw, sum, p, n, chunk);
       }
       if (n !== size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream ended at ${n} of ${size} bytes`);
       takeSummed(this, p, size, sum);
