@@ -109,10 +109,10 @@ static cJSON *inputs_json(const arag_agent_input *in) {
   return o;
 }
 
-/* What an agent's answer needs, in tokens (the agent table's tokens and
- * tokens_per_cand): a summary of at most 120 words with its interests; per NLI verdict
- * an id, score, label and a rationale of at most 25 words; per ranked candidate an id,
- * a reason of at most 15 words, a score and its citations. The per-candidate room
+/* What an agent's answer needs, in tokens (the agent table's tokens, tokens_per_cand
+ * per candidate and tokens_per_cite per item it cites): a summary of at most 120 words with its
+ * interests; per NLI verdict an id, score, label and a rationale of at most 25 words; per ranked
+ * candidate an id, a reason of at most 15 words, a score and its citations. The per-candidate room
  * covers the longest of such answers that make bench-llm writes for 200 shoppers, NLI
  * batches and IRA rankings of 50 (docs/llm.md, max_tokens). Then the reasoning
  * allowance, and the configured cap. */
