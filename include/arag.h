@@ -44,6 +44,14 @@
 extern "C" {
 #endif
 
+/* Marks the library's API: with GCC and clang the native build compiles everything else
+ * with hidden visibility, so a shared libarag exports these functions and nothing more. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ARAG_API __attribute__((visibility("default")))
+#else
+#define ARAG_API
+#endif
+
 #define ARAG_VERSION_MAJOR 0
 #define ARAG_VERSION_MINOR 1
 #define ARAG_VERSION_PATCH 0
@@ -64,7 +72,7 @@ typedef enum arag_status {
 } arag_status;
 
 /* Static name of a status, e.g. "ARAG_E_LIMIT: input past a configured limit". */
-const char *arag_strerror(arag_status status);
+ARAG_API const char *arag_strerror(arag_status status);
 
 /* An error: its status and a message that starts with the status's name and says what
  * failed, e.g. "ARAG_E_LIMIT: dim 5000 is above max_dim 4096". Each handle keeps the
@@ -89,11 +97,11 @@ typedef struct arag_error {
  *  "structs": {"arag_limits": {"size": 20, "fields": [{"name", "offset", "size",
  *  "type"}]}, ...}}. The compiler fills in every number. Free with arag_free; NULL when
  * out of memory. */
-char *arag_abi_json(void);
-const char *arag_version(void);
+ARAG_API char *arag_abi_json(void);
+ARAG_API const char *arag_version(void);
 
 /* Buffers returned by the library (snapshots, JSON) are freed with this. */
-void arag_free(void *ptr);
+ARAG_API void arag_free(void *ptr);
 
 /* ------------------------------------------------------------------------ */
 /* Limits                                                                    */
@@ -111,7 +119,7 @@ typedef struct arag_limits {
   uint32_t max_restore_bytes;
 } arag_limits;
 
-void arag_limits_default(arag_limits *out);
+ARAG_API void arag_limits_default(arag_limits *out);
 
 /* ------------------------------------------------------------------------ */
 /* Flat vector index                                                         */
@@ -135,37 +143,40 @@ typedef struct arag_index arag_index;
  * keeps an f32 copy so searches can re-rank exactly (ignored for ARAG_F32).
  * max_rows bounds the slots in use, live and soft-deleted. Vectors with NaN/Inf, or
  * whose squared norm overflows float, are refused with ARAG_E_NONFINITE. */
-arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
-                              const arag_limits *limits, arag_index **out);
+ARAG_API arag_status arag_index_create(uint32_t dim, arag_dtype dtype, arag_metric metric,
+                                       int keep_f32, const arag_limits *limits, arag_index **out);
 /* The same; on failure err (may be NULL) says why: dim 0 or past max_dim, an unknown
  * dtype or metric, limits that are 0 or past what the index supports, no memory. */
-arag_status arag_index_create_err(uint32_t dim, arag_dtype dtype, arag_metric metric, int keep_f32,
-                                  const arag_limits *limits, arag_index **out, arag_error *err);
-void arag_index_free(arag_index *ix);
-const char *arag_index_last_error(const arag_index *ix);
+ARAG_API arag_status arag_index_create_err(uint32_t dim, arag_dtype dtype, arag_metric metric,
+                                           int keep_f32, const arag_limits *limits,
+                                           arag_index **out, arag_error *err);
+ARAG_API void arag_index_free(arag_index *ix);
+ARAG_API const char *arag_index_last_error(const arag_index *ix);
 
-arag_status arag_index_get_limits(const arag_index *ix, arag_limits *out);
+ARAG_API arag_status arag_index_get_limits(const arag_index *ix, arag_limits *out);
 /* Fails with ARAG_E_LIMIT if the index already holds more than the new limits allow. */
-arag_status arag_index_set_limits(arag_index *ix, const arag_limits *limits);
-arag_status arag_index_set_kernel(arag_index *ix, arag_kernel kernel);
+ARAG_API arag_status arag_index_set_limits(arag_index *ix, const arag_limits *limits);
+ARAG_API arag_status arag_index_set_kernel(arag_index *ix, arag_kernel kernel);
 
 /* Insert, or replace the vector of an existing id (update keeps the slot). */
-arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const float *vec,
-                           uint32_t dim);
+ARAG_API arag_status arag_index_add(arag_index *ix, const char *id, size_t id_len, const float *vec,
+                                    uint32_t dim);
 /* Soft delete; the slot is reused only after compaction. */
-arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len);
+ARAG_API arag_status arag_index_remove(arag_index *ix, const char *id, size_t id_len);
 /* Drop deleted rows and trim spare capacity. External ids never change; slots may. */
-arag_status arag_index_compact(arag_index *ix);
+ARAG_API arag_status arag_index_compact(arag_index *ix);
 
-uint32_t arag_index_count(const arag_index *ix); /* live rows */
-uint32_t arag_index_dim(const arag_index *ix);
-size_t arag_index_memory_bytes(const arag_index *ix);
+ARAG_API uint32_t arag_index_count(const arag_index *ix); /* live rows */
+ARAG_API uint32_t arag_index_dim(const arag_index *ix);
+ARAG_API size_t arag_index_memory_bytes(const arag_index *ix);
 /* Slot of an id (stable until the next compaction); ARAG_E_NOT_FOUND if absent. */
-arag_status arag_index_slot(const arag_index *ix, const char *id, size_t id_len, uint32_t *slot);
+ARAG_API arag_status arag_index_slot(const arag_index *ix, const char *id, size_t id_len,
+                                     uint32_t *slot);
 /* Id at a slot; NULL for a free or deleted slot. Valid until the index changes. */
-const char *arag_index_id(const arag_index *ix, uint32_t slot, size_t *id_len);
+ARAG_API const char *arag_index_id(const arag_index *ix, uint32_t slot, size_t *id_len);
 /* Copy of the stored (normalized, dequantized for int8) vector of a slot. */
-arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, uint32_t dim);
+ARAG_API arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out,
+                                       uint32_t dim);
 
 /* Exact top-k. Ties broken by ascending slot. allow (may be NULL) restricts the
  * search to those slots (a candidate set; duplicates and deleted slots are skipped,
@@ -173,24 +184,25 @@ arag_status arag_index_vector(const arag_index *ix, uint32_t slot, float *out, u
  * shortlist of rerank*k rows is re-scored in f32 (0 disables; ignored otherwise).
  * Writes *out_n <= k results, best first. The index is only read (a search allocates
  * its own scratch); a failure writes its last error. */
-arag_status arag_index_search(const arag_index *ix, const float *query, uint32_t dim, uint32_t k,
-                              const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
-                              uint32_t *out_slots, float *out_scores, uint32_t *out_n);
+ARAG_API arag_status arag_index_search(const arag_index *ix, const float *query, uint32_t dim,
+                                       uint32_t k, const uint32_t *allow, uint32_t n_allow,
+                                       uint32_t rerank, uint32_t *out_slots, float *out_scores,
+                                       uint32_t *out_n);
 /* The same search writing nothing into the index: a failure's message goes to err
  * (err_len bytes, NUL-terminated; "" on success; err may be NULL). Threads sharing an
  * index search with this one. */
-arag_status arag_index_search_r(const arag_index *ix, const float *query, uint32_t dim, uint32_t k,
-                                const uint32_t *allow, uint32_t n_allow, uint32_t rerank,
-                                uint32_t *out_slots, float *out_scores, uint32_t *out_n, char *err,
-                                size_t err_len);
+ARAG_API arag_status arag_index_search_r(const arag_index *ix, const float *query, uint32_t dim,
+                                         uint32_t k, const uint32_t *allow, uint32_t n_allow,
+                                         uint32_t rerank, uint32_t *out_slots, float *out_scores,
+                                         uint32_t *out_n, char *err, size_t err_len);
 
 /* Snapshot: versioned, checksummed bytes (free with arag_free). */
-arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len);
+ARAG_API arag_status arag_index_snapshot(const arag_index *ix, uint8_t **out, size_t *out_len);
 /* Replace the contents of ix with a snapshot, including its dim, dtype, metric and
  * keep_f32 (ix keeps its limits and kernel). Truncated or altered bytes give
  * ARAG_E_CORRUPT, another format version ARAG_E_VERSION, contents past ix's limits
  * ARAG_E_LIMIT. On any error ix is untouched. */
-arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len);
+ARAG_API arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* Built-in text embedder: feature hashing of word unigrams, bigrams and       */
@@ -200,7 +212,7 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
 #define ARAG_EMBED_DEFAULT_DIM 512
 
 /* Writes dim floats to out. Empty text gives a zero vector. Deterministic. */
-arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *out);
+ARAG_API arag_status arag_embed_text(const char *text, size_t len, uint32_t dim, float *out);
 
 /* ------------------------------------------------------------------------ */
 /* Catalog: items with metadata and vectors (an index inside).               */
@@ -222,33 +234,35 @@ typedef struct arag_catalog arag_catalog;
 
 /* dim: vector dimension (ARAG_EMBED_DEFAULT_DIM for the built-in embedder). The
  * index stores f32 rows. */
-arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits, arag_catalog **out);
+ARAG_API arag_status arag_catalog_create(uint32_t dim, const arag_limits *limits,
+                                         arag_catalog **out);
 /* The same with the index's row type: ARAG_F32, or ARAG_I8 (dim + 4 bytes per item
  * instead of 4 * dim; searches score the int8 rows, and the vectors the pipeline
  * reads back are dequantized). ARAG_E_INVALID for another dtype. */
-arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
-                                      arag_catalog **out);
+ARAG_API arag_status arag_catalog_create_dtype(uint32_t dim, arag_dtype dtype,
+                                               const arag_limits *limits, arag_catalog **out);
 /* arag_catalog_create_dtype; on failure err (may be NULL) says why (as
  * arag_index_create_err). */
-arag_status arag_catalog_create_err(uint32_t dim, arag_dtype dtype, const arag_limits *limits,
-                                    arag_catalog **out, arag_error *err);
-void arag_catalog_free(arag_catalog *cat);
-const char *arag_catalog_last_error(const arag_catalog *cat);
+ARAG_API arag_status arag_catalog_create_err(uint32_t dim, arag_dtype dtype,
+                                             const arag_limits *limits, arag_catalog **out,
+                                             arag_error *err);
+ARAG_API void arag_catalog_free(arag_catalog *cat);
+ARAG_API const char *arag_catalog_last_error(const arag_catalog *cat);
 /* One item object, or an array of them, or JSON lines. All-or-nothing. */
-arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len);
-arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len);
-uint32_t arag_catalog_count(const arag_catalog *cat);
+ARAG_API arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len);
+ARAG_API arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len);
+ARAG_API uint32_t arag_catalog_count(const arag_catalog *cat);
 /* The catalog's index, read-only (valid until the catalog changes or is freed): items
  * change through the catalog, which keeps its items, id map and word counts in step. */
-const arag_index *arag_catalog_index(const arag_catalog *cat);
+ARAG_API const arag_index *arag_catalog_index(const arag_catalog *cat);
 /* One item as JSON, the fields of the item format that it has (no vector): {"id",
  * "title", "text"?, "brand"?, "categories"?, "price"?, "popularity"?, "related"?}.
  * Owned by the catalog until the next call on it. ARAG_E_NOT_FOUND for an unknown id. */
-arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_len,
-                                   const char **json, size_t *len);
+ARAG_API arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_len,
+                                            const char **json, size_t *len);
 /* Bytes the catalog holds: its index (rows, ids, map), the items' metadata, its id
  * map and word counts (as requested from the allocator, without its overhead). */
-size_t arag_catalog_memory_bytes(const arag_catalog *cat);
+ARAG_API size_t arag_catalog_memory_bytes(const arag_catalog *cat);
 
 /* Snapshot: versioned, checksummed bytes of the whole catalog (free with arag_free):
  * every item's metadata, its vector as the index stores it (normalized f32, or int8
@@ -257,7 +271,7 @@ size_t arag_catalog_memory_bytes(const arag_catalog *cat);
  * the one it was taken from (the same result bytes), in a fraction of the time a
  * build from JSON takes. About 4 * dim (f32) or dim + 4 (int8) bytes per item plus
  * its text. Items come in slot order, without the rows of removed items. */
-arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t *out_len);
+ARAG_API arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t *out_len);
 /* Replaces the contents of cat with a snapshot, including its dim and dtype (cat keeps
  * its limits). Truncated, altered or inconsistent bytes and another kind of snapshot
  * give ARAG_E_CORRUPT, another format version ARAG_E_VERSION, contents past cat's
@@ -272,8 +286,8 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
  * (little-endian hosts leave them unchanged; others turn the rows around in place).
  * restore copies them first (the caller keeps its bytes and may free them at once):
  * one copy more while it runs, with the checksum taken piece by piece as it copies. */
-arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len);
-arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t len);
+ARAG_API arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len);
+ARAG_API arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t len);
 
 /* ------------------------------------------------------------------------ */
 /* History: one user's events, an index over their vectors.                  */
@@ -284,28 +298,29 @@ arag_status arag_catalog_restore(arag_catalog *cat, const uint8_t *bytes, size_t
  * An event without item text takes it from the catalog passed to recommend. */
 typedef struct arag_history arag_history;
 
-arag_status arag_history_create(uint32_t dim, const arag_limits *limits, arag_history **out);
+ARAG_API arag_status arag_history_create(uint32_t dim, const arag_limits *limits,
+                                         arag_history **out);
 /* The same; on failure err (may be NULL) says why (as arag_index_create_err). */
-arag_status arag_history_create_err(uint32_t dim, const arag_limits *limits, arag_history **out,
-                                    arag_error *err);
-void arag_history_free(arag_history *h);
-const char *arag_history_last_error(const arag_history *h);
+ARAG_API arag_status arag_history_create_err(uint32_t dim, const arag_limits *limits,
+                                             arag_history **out, arag_error *err);
+ARAG_API void arag_history_free(arag_history *h);
+ARAG_API const char *arag_history_last_error(const arag_history *h);
 /* One event, an array, or JSON lines. All-or-nothing. */
-arag_status arag_history_add_json(arag_history *h, const char *json, size_t len);
-void arag_history_clear(arag_history *h);
-uint32_t arag_history_count(const arag_history *h);
-arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *out_len);
+ARAG_API arag_status arag_history_add_json(arag_history *h, const char *json, size_t len);
+ARAG_API void arag_history_clear(arag_history *h);
+ARAG_API uint32_t arag_history_count(const arag_history *h);
+ARAG_API arag_status arag_history_snapshot(const arag_history *h, uint8_t **out, size_t *out_len);
 /* Replaces the events with a snapshot's; all-or-nothing. A snapshot is checked as event
  * JSON is (finite numbers, limits) and within the memory budget below. */
-arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len);
+ARAG_API arag_status arag_history_restore(arag_history *h, const uint8_t *bytes, size_t len);
 /* Memory budget of one history: its events, their strings and vectors and the index
  * rows, counted generously (about 2 * 4 * dim bytes plus the text per event). Adding or
  * restoring past it fails with ARAG_E_LIMIT and changes nothing. */
 #define ARAG_HISTORY_DEFAULT_MAX_BYTES ((size_t)64 << 20)
-size_t arag_history_memory_bytes(const arag_history *h);
-size_t arag_history_max_bytes(const arag_history *h);
+ARAG_API size_t arag_history_memory_bytes(const arag_history *h);
+ARAG_API size_t arag_history_max_bytes(const arag_history *h);
 /* ARAG_E_LIMIT (and no change) when the history already takes more. */
-arag_status arag_history_set_max_bytes(arag_history *h, size_t max_bytes);
+ARAG_API arag_status arag_history_set_max_bytes(arag_history *h, size_t max_bytes);
 
 /* ------------------------------------------------------------------------ */
 /* Engine and recommendation sessions                                        */
@@ -350,29 +365,29 @@ typedef void (*arag_fetch_fn)(void *user, uint32_t session, uint32_t request_id,
  * from what its answer needs (UUA 500, CSA 400, NLI 100 + 60 per candidate of the
  * batch, IRA 100 + 40 per candidate), plus "reasoning_tokens" (room for a reasoning
  * model's thoughts), at most "max_tokens". */
-arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
+ARAG_API arag_status arag_engine_create(const char *config_json, size_t len, arag_engine **out);
 /* The same; on failure err (may be NULL) says why, naming the config key (the message
  * arag_engine_configure would leave), or no memory. */
-arag_status arag_engine_create_err(const char *config_json, size_t len, arag_engine **out,
-                                   arag_error *err);
-void arag_engine_free(arag_engine *eng);
-const char *arag_engine_last_error(const arag_engine *eng);
+ARAG_API arag_status arag_engine_create_err(const char *config_json, size_t len, arag_engine **out,
+                                            arag_error *err);
+ARAG_API void arag_engine_free(arag_engine *eng);
+ARAG_API const char *arag_engine_last_error(const arag_engine *eng);
 /* Native hosts set a callback. In wasm builds the default is env.arag_host_fetch. */
-void arag_engine_set_fetch(arag_engine *eng, arag_fetch_fn fn, void *user);
+ARAG_API void arag_engine_set_fetch(arag_engine *eng, arag_fetch_fn fn, void *user);
 /* Current effective configuration as JSON (owned by the engine until next call). */
-const char *arag_engine_config(arag_engine *eng);
+ARAG_API const char *arag_engine_config(arag_engine *eng);
 /* Applies config keys onto the engine's configuration (same keys as create; sessions
  * already started keep theirs). All-or-nothing; on error the message names the key. */
-arag_status arag_engine_configure(arag_engine *eng, const char *config_json, size_t len);
+ARAG_API arag_status arag_engine_configure(arag_engine *eng, const char *config_json, size_t len);
 
 /* Start one recommendation. request JSON:
  * {"candidates"?: [id | item object], "k"?: n, "top_k"?: n, "config"?: {overrides}}
  * Without candidates, I0 is the top_k of catalog (required then) by similarity to
  * the user's context. catalog may be NULL when every candidate carries its text.
  * Requests go out through the fetch callback; offline backends answer inside. */
-arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
-                                 const arag_history *history, const char *request_json, size_t len,
-                                 uint32_t *session_out);
+ARAG_API arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
+                                          const arag_history *history, const char *request_json,
+                                          size_t len, uint32_t *session_out);
 
 /* The user context arag_recommend_start retrieves the catalog's top_k with: the
  * recency-weighted mean of the history's last session_len + long_term_len events, those
@@ -382,8 +397,8 @@ arag_status arag_recommend_start(arag_engine *eng, const arag_catalog *catalog,
  * recommendation's dimension (the catalog's, else the history's, else 512; another is
  * ARAG_E_DIM). For a host that retrieves candidates from a vector index of its own (a
  * catalog too large to hold) and passes them to arag_recommend_start. */
-arag_status arag_context_vector(arag_engine *eng, const arag_catalog *catalog,
-                                const arag_history *history, float *out, uint32_t dim);
+ARAG_API arag_status arag_context_vector(arag_engine *eng, const arag_catalog *catalog,
+                                         const arag_history *history, float *out, uint32_t dim);
 
 /* Statuses below 100 that a host delivers when no HTTP answer came; each names the
  * cause of the fallback (network, timeout, budget, deadline, cancelled, refusal). */
@@ -401,16 +416,16 @@ typedef enum arag_fetch_status {
  * content or an error text. Any status but 200, and an answer that cannot be used,
  * sends the step to the configured fallback. Unknown session or request:
  * ARAG_E_NOT_FOUND, nothing changes. */
-arag_status arag_deliver(arag_engine *eng, uint32_t session, uint32_t request_id, int status,
-                         const char *body, size_t len);
+ARAG_API arag_status arag_deliver(arag_engine *eng, uint32_t session, uint32_t request_id,
+                                  int status, const char *body, size_t len);
 /* Optional token usage for a delivered request (call before arag_deliver). */
-arag_status arag_report_usage(arag_engine *eng, uint32_t session, uint32_t request_id,
-                              uint32_t prompt_tokens, uint32_t completion_tokens);
+ARAG_API arag_status arag_report_usage(arag_engine *eng, uint32_t session, uint32_t request_id,
+                                       uint32_t prompt_tokens, uint32_t completion_tokens);
 /* Optional: a repair the host made to the answer it is about to deliver (content
  * read from a reasoning field, an event stream assembled, ...), recorded on the
  * message as "<step>:<note>" (printable ASCII, at most 80 bytes). */
-arag_status arag_report_repair(arag_engine *eng, uint32_t session, uint32_t request_id,
-                               const char *note, size_t len);
+ARAG_API arag_status arag_report_repair(arag_engine *eng, uint32_t session, uint32_t request_id,
+                                        const char *note, size_t len);
 
 typedef enum arag_session_state {
   ARAG_SESSION_RUNNING = 0,
@@ -418,7 +433,8 @@ typedef enum arag_session_state {
   ARAG_SESSION_CANCELLED = 2
 } arag_session_state;
 
-arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_session_state *out);
+ARAG_API arag_status arag_session_state_get(arag_engine *eng, uint32_t session,
+                                            arag_session_state *out);
 /* Result JSON once done: {"items":[{"id","score","reason","evidence"}] (the top k),
  * "order":[every id of I0, final order], "degraded":[...], "fallbacks":[{"step",
  * "agent", "cause", "fallback", "items"}] (every step a fallback answered or filled
@@ -466,17 +482,18 @@ arag_status arag_session_state_get(arag_engine *eng, uint32_t session, arag_sess
  * trace.citations (only when a model ranked): [{"id", "cited": [kinds that held],
  * "dropped": n}] for each item that cited, in the final order. renderReason says the
  * cited entries of an item that has any, else all its entries. */
-arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json, size_t *len);
+ARAG_API arag_status arag_session_result(arag_engine *eng, uint32_t session, const char **json,
+                                         size_t *len);
 /* The session's deadline in ms from its start (0: none; always 0 offline), for the
  * host's timer. */
-arag_status arag_session_deadline_ms(arag_engine *eng, uint32_t session, uint32_t *ms);
+ARAG_API arag_status arag_session_deadline_ms(arag_engine *eng, uint32_t session, uint32_t *ms);
 /* The deadline, now: every agent still waiting is answered by the fallback and the
  * session finishes (state DONE on return). ARAG_E_STATE when not running. */
-arag_status arag_session_expire(arag_engine *eng, uint32_t session);
+ARAG_API arag_status arag_session_expire(arag_engine *eng, uint32_t session);
 /* Cancel: pending requests are abandoned; later deliveries return ARAG_E_NOT_FOUND. */
-arag_status arag_session_cancel(arag_engine *eng, uint32_t session);
-void arag_session_free(arag_engine *eng, uint32_t session);
-uint32_t arag_engine_sessions(const arag_engine *eng); /* live sessions */
+ARAG_API arag_status arag_session_cancel(arag_engine *eng, uint32_t session);
+ARAG_API void arag_session_free(arag_engine *eng, uint32_t session);
+ARAG_API uint32_t arag_engine_sessions(const arag_engine *eng); /* live sessions */
 
 #ifdef __cplusplus
 }

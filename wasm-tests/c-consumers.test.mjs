@@ -35,17 +35,23 @@ function install(build, name) {
 
 const runNode = (js) => sh(process.execPath, ['--no-experimental-fetch', js]).stdout;
 
-test('cmake --install: header, static and shared library (cJSON inside, its symbols hidden), arag.pc, CMake package, licenses', () => {
+// The functions include/arag.h declares ARAG_API: the library's whole API.
+const API = [...readFileSync(join(ROOT, 'include', 'arag.h'), 'utf8').matchAll(/^ARAG_API [^(]*?\b(arag_\w+)\(/gm)].map((m) => m[1]).sort();
+// The global symbols a library file defines (nm prints "address type name").
+const definedGlobals = (args) => sh('nm', args).stdout.split('\n').map((l) => l.trim().split(/\s+/))
+  .filter((f) => f.length === 3 && /^[A-Z]$/.test(f[1]) && f[1] !== 'U').map((f) => f[2]).sort();
+
+test('cmake --install: header, static and shared library (cJSON inside, only the API global), arag.pc, CMake package, licenses', () => {
   const prefix = install(NATIVE, 'native');
   for (const f of ['include/arag.h', 'lib/libarag.a', 'lib/libarag.so', 'lib/pkgconfig/arag.pc', 'lib/cmake/arag/arag-config.cmake',
     'lib/cmake/arag/arag-config-version.cmake', 'lib/cmake/arag/arag-targets.cmake', 'share/doc/arag/LICENSE', 'share/doc/arag/THIRD-PARTY-NOTICES.txt']) {
     assert.ok(existsSync(join(prefix, f)), `${f} installed`);
   }
-  const members = sh('ar', ['t', join(prefix, 'lib', 'libarag.a')]).stdout.split('\n');
-  assert.ok(members.includes('cJSON.c.o') && members.includes('fast_strtod.c.o') && members.includes('engine.c.o'), 'one archive: arag, cJSON and arag_strtod');
-  const dynamic = sh('nm', ['-D', '--defined-only', join(prefix, 'lib', 'libarag.so')]).stdout;
-  assert.match(dynamic, / T arag_recommend_start$/m);
-  assert.doesNotMatch(dynamic, /cJSON_/, 'cJSON stays inside the shared library');
+  assert.ok(API.length >= 60 && API.includes('arag_recommend_start') && API.includes('arag_catalog_restore'), `the API read from arag.h: ${API.length} functions`);
+  const archive = join(prefix, 'lib', 'libarag.a');
+  assert.deepEqual(sh('ar', ['t', archive]).stdout.trim().split('\n'), ['arag_public.o'], 'one object: arag, cJSON and arag_strtod');
+  assert.deepEqual(definedGlobals(['-g', '--defined-only', archive]), API, 'libarag.a: the API is global, nothing else');
+  assert.deepEqual(definedGlobals(['-D', '--defined-only', join(prefix, 'lib', 'libarag.so')]), API, 'libarag.so exports the API, nothing else');
   assert.match(readFileSync(join(prefix, 'share/doc/arag/THIRD-PARTY-NOTICES.txt'), 'utf8'), /cJSON[\s\S]*Dave Gamble/);
 });
 
@@ -70,11 +76,37 @@ test('native consumer: find_package(arag), pkg-config (shared and static) and ad
   assert.doesNotMatch(sh('ldd', [staticBin]).stdout, /libarag/);
   assert.equal(sh(staticBin, []).stdout, expected, 'pkg-config --static');
 
+  // A program with functions of the names libarag's insides have (its own cJSON, say),
+  // each failing: both libraries keep calling their own.
+  const same = join(SRC, 'same_names.c');
+  const sharedSame = join(WORK, 'consumer-same-names-shared');
+  sh('cc', ['-std=c11', join(SRC, 'consumer.c'), same, ...flags, `-Wl,-rpath,${join(prefix, 'lib')}`, '-o', sharedSame]);
+  assert.equal(sh(sharedSame, []).stdout, expected, 'same names, shared');
+  const staticSame = join(WORK, 'consumer-same-names-static');
+  sh('cc', ['-std=c11', join(SRC, 'consumer.c'), same, ...flags.filter((f) => f.startsWith('-I')), '-Wl,-Bstatic', ...libs.filter((f) => f !== '-lm'), '-Wl,-Bdynamic', '-lm', '-o', staticSame]);
+  assert.equal(sh(staticSame, []).stdout, expected, 'same names, static');
+
   const sub = join(WORK, 'subdirectory');
   sh('cmake', ['-S', SRC, '-B', sub, `-DARAG_SOURCE_DIR=${ROOT}`]);
   sh('cmake', ['--build', sub, '-j', process.env.JOBS || '2']);
   assert.ok(!existsSync(join(sub, 'arag', 'test_engine')), 'add_subdirectory builds the library alone, no tests');
   assert.equal(sh(join(sub, 'consumer'), []).stdout, expected, 'add_subdirectory');
+});
+
+test('a plain compiler run, the two lines docs/install.md gives, builds the consumer', () => {
+  const doc = readFileSync(join(ROOT, 'docs', 'install.md'), 'utf8');
+  const block = doc.match(/without any generator:\n\n```sh\n([\s\S]*?)```/);
+  assert.ok(block, 'docs/install.md has the plain compiler block');
+  const lines = block[1].trim().split('\n');
+  assert.equal(lines.length, 2);
+  const dir = join(WORK, 'plain');
+  mkdirSync(dir, { recursive: true });
+  for (const line of lines) {
+    const cmd = line.replace(/\bapp\.c\b/, join(SRC, 'consumer.c')).replace(/\bcjson\.o\b/g, join(dir, 'cjson.o'))
+      .replace(/-o app$/, `-o ${join(dir, 'app')}`);
+    sh('sh', ['-c', cmd]);
+  }
+  assert.equal(sh(join(dir, 'app'), []).stdout, expected, 'plain cc');
 });
 
 test('Emscripten consumer: libarag.a from the installed prefix, linked by emcc with pkg-config and with find_package, no --js-library', () => {
