@@ -275,6 +275,93 @@ static void test_round_trip(void) {
   CHECK_EQ_INT(arag_catalog_restore(NULL, (const uint8_t *)"x", 1), ARAG_E_INVALID);
 }
 
+/* A word-count table read from a snapshot answers from the entries where they lie
+ * (sorted, through a directory of key ranges), for keys crowded into one range as for
+ * spread ones, writes the same bytes, and once reserve() builds its hash table answers
+ * and writes alike. */
+static void test_word_counts_read(void) {
+  static const uint32_t sizes[] = {0, 1, 2, 7, 300};
+  for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++) {
+    const uint32_t m = sizes[z];
+    uint64_t *keys = malloc((m + 1) * sizeof *keys);
+    for (uint32_t i = 0; i < m; i++) /* half crowded at the bottom, half spread */
+      keys[i] = i < m / 2 ? 2 * (uint64_t)i + 1 : (0xffffffffffffffffull / (m + 1)) * (i + 1);
+    arag_writer w;
+    arag_writer_init(&w);
+    arag_writer_u32(&w, 9); /* items */
+    arag_writer_u32(&w, m);
+    for (uint32_t i = 0; i < m; i++) {
+      arag_writer_u64(&w, keys[i]);
+      arag_writer_u32(&w, 1 + i % 9);
+    }
+    size_t len = 0;
+    uint8_t *bytes = arag_writer_take(&w, &len);
+    arag_reader r;
+    arag_reader_init(&r, bytes, len);
+    arag_budget budget = {1u << 20};
+    arag_term_df t = {0};
+    arag_error err;
+    CHECK_EQ_INT(arag_term_df_read(&t, &r, 9, &budget, &err), ARAG_OK);
+    CHECK_EQ_INT(arag_reader_left(&r), 0);
+    CHECK_EQ_INT(arag_term_df_bytes(&t), arag_term_df_read_bytes(m));
+    CHECK(arag_term_df_bytes(&t) <= (size_t)m * 4 + 8); /* a directory, no hash table */
+    for (int built = 0; built < 2; built++) {
+      int wrong = 0;
+      for (uint32_t i = 0; i < m; i++) {
+        wrong += arag_term_df_get(&t, keys[i]) != 1 + i % 9;
+        wrong +=
+            arag_term_df_get(&t, keys[i] + 1) != 0 && (i + 1 == m || keys[i + 1] != keys[i] + 1);
+      }
+      CHECK_EQ_INT(wrong, 0);
+      CHECK_EQ_INT(arag_term_df_get(&t, 0), 0);
+      CHECK_EQ_INT(arag_term_df_get(&t, 0xffffffffffffffffull), 0);
+      CHECK_EQ_INT(arag_term_df_get(&t, 0x8000000000000000ull + 3), 0);
+      arag_writer_init(&w);
+      CHECK(arag_term_df_write(&t, &w));
+      size_t l2 = 0;
+      uint8_t *again = arag_writer_take(&w, &l2);
+      CHECK(l2 == len && again && memcmp(again, bytes, len) == 0);
+      arag_free(again);
+      CHECK(arag_term_df_reserve(&t, 0)); /* builds the hash table */
+      CHECK(t.sorted == NULL && t.dir == NULL && t.used == m);
+    }
+    arag_term_df_free(&t);
+    arag_free(bytes);
+    free(keys);
+  }
+}
+
+/* A restored catalog changes as the one it was taken from: a removal first (its word
+ * counts were read, not built), a batch refused and rolled back, then a batch that
+ * replaces items. */
+static void test_changes_after_restore(void) {
+  arag_catalog *a = sample(ARAG_I8, NULL), *b = NULL;
+  size_t len = 0, len2 = 0;
+  uint8_t *bytes = snap(a, &len);
+  CHECK_EQ_INT(arag_catalog_create(D, NULL, &b), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_restore(b, bytes, len), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_remove(a, "p006", 4), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_remove(b, "p006", 4), ARAG_OK);
+  CHECK_EQ_INT(arag_catalog_remove(b, "p006", 4), ARAG_E_NOT_FOUND);
+  CHECK(same_catalog(a, b) && same_catalog(b, a));
+  static const char bad[] = "{\"id\":\"p005\",\"title\":\"Rose Gel\"}\n{\"id\":\"\"}";
+  CHECK_EQ_INT(add(b, bad), ARAG_E_INVALID);
+  uint64_t rng = 91;
+  char *json = items_json(5, 7, &rng); /* p007..p011 replaced */
+  CHECK_EQ_INT(add(a, json), ARAG_OK);
+  CHECK_EQ_INT(add(b, json), ARAG_OK);
+  free(json);
+  CHECK(same_catalog(a, b) && same_catalog(b, a));
+  CHECK_EQ_INT(recommend_alike(a, b), 0);
+  uint8_t *sa = snap(a, &len), *sb = snap(b, &len2);
+  CHECK(len == len2 && sa && sb && memcmp(sa, sb, len) == 0);
+  arag_free(sa);
+  arag_free(sb);
+  arag_free(bytes);
+  arag_catalog_free(a);
+  arag_catalog_free(b);
+}
+
 /* A small catalog whose every byte is flipped and every length cut. */
 static void test_corruption_refused(void) {
   uint64_t rng = 5;
@@ -551,6 +638,8 @@ static void test_version2_fixture(void) {
 
 int main(void) {
   RUN(test_round_trip);
+  RUN(test_word_counts_read);
+  RUN(test_changes_after_restore);
   RUN(test_version1_fixture);
   RUN(test_version2_fixture);
   RUN(test_corruption_refused);

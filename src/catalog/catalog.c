@@ -16,8 +16,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __wasm_simd128__
+#if defined(__wasm_simd128__)
 #include <wasm_simd128.h>
+#elif defined(__SSE2__)
+#include <emmintrin.h>
 #endif
 
 struct arag_catalog {
@@ -34,6 +36,9 @@ struct arag_catalog {
   size_t snap_bytes;
   char *item_json;    /* the last arag_catalog_item_json answer */
   arag_term_df leads; /* phrases titles start with (brands.h) */
+  /* Restored and not changed since: the arena's items, item i in the index's slot i,
+   * found through the index's id map (map is empty until the first change). */
+  uint32_t arena_items;
   arag_error err;
 };
 
@@ -110,6 +115,20 @@ void arag_catalog_free(arag_catalog *cat) {
 
 const char *arag_catalog_last_error(const arag_catalog *cat) {
   return cat ? arag_err_msg(&cat->err) : ARAG_ERR_NULL_HANDLE;
+}
+
+/* A restored catalog's items go into its own id map before its first change (until
+ * then the index's id map finds them). 0 when out of memory (nothing changed). */
+static int own_map(arag_catalog *cat) {
+  const uint32_t n = cat->arena_items;
+  arag_item *items = (arag_item *)cat->arena;
+  if (!n) return 1;
+  if (!arag_id_map_reserve(&cat->map, n)) return 0;
+  for (uint32_t i = 0; i < n; i++)
+    arag_id_map_add_new(&cat->map, items[i].id, items[i].id_len,
+                        arag_id_hash(items[i].id, items[i].id_len), &items[i]);
+  cat->arena_items = 0;
+  return 1;
 }
 
 /* A batch is applied item by item as it is parsed, so that each item's vector goes
@@ -231,6 +250,7 @@ static int reserve_terms(arag_term_df *t, const batch *b) {
 
 arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t len) {
   if (!cat) return ARAG_E_INVALID;
+  if (!own_map(cat)) return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory");
   batch b = {cat, NULL, NULL, 0, 0, NULL, 0, 0};
   arag_error err;
   arag_status st = arag_json_each(json, len, batch_add, &b, &err);
@@ -262,10 +282,14 @@ arag_status arag_catalog_add_json(arag_catalog *cat, const char *json, size_t le
 arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len) {
   if (!cat) return ARAG_E_INVALID;
   if (!id || id_len == 0) return arag_err_set(&cat->err, ARAG_E_INVALID, "empty id");
-  arag_item *it = (arag_item *)arag_id_map_get(&cat->map, id, id_len);
+  arag_item *it = (arag_item *)arag_catalog_find(cat, id, id_len);
   if (!it)
     return arag_err_set(&cat->err, ARAG_E_NOT_FOUND, "no item with id \"%.*s\"",
                         (int)(id_len > 64 ? 64 : id_len), id);
+  /* What a restore read, not built: the id map and the word counts' tables. */
+  if (!own_map(cat) || !arag_term_df_reserve(&cat->terms, 0) ||
+      !arag_term_df_reserve(&cat->text_terms, 0) || !arag_term_df_reserve(&cat->leads, 0))
+    return arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory");
   arag_status st = arag_index_remove(cat->ix, id, id_len);
   if (st != ARAG_OK)
     return arag_err_set(&cat->err, st, "index: %s", arag_err_text(arag_index_last_error(cat->ix)));
@@ -278,7 +302,9 @@ arag_status arag_catalog_remove(arag_catalog *cat, const char *id, size_t id_len
   return ARAG_OK;
 }
 
-uint32_t arag_catalog_count(const arag_catalog *cat) { return cat ? cat->map.n : 0; }
+uint32_t arag_catalog_count(const arag_catalog *cat) {
+  return cat ? (cat->arena_items ? cat->arena_items : cat->map.n) : 0;
+}
 
 const arag_index *arag_catalog_index(const arag_catalog *cat) { return cat ? cat->ix : NULL; }
 
@@ -356,6 +382,11 @@ arag_status arag_catalog_item_json(arag_catalog *cat, const char *id, size_t id_
 
 const arag_item *arag_catalog_find(const arag_catalog *cat, const char *id, size_t id_len) {
   if (!cat || !id) return NULL;
+  uint32_t slot;
+  if (cat->arena_items)
+    return arag_index_slot(cat->ix, id, id_len, &slot) == ARAG_OK && slot < cat->arena_items
+               ? (const arag_item *)cat->arena + slot
+               : NULL;
   return (const arag_item *)arag_id_map_get(&cat->map, id, id_len);
 }
 
@@ -394,6 +425,8 @@ arag_status arag_catalog_item_copy(const arag_catalog *cat, const arag_item *it,
 
 const arag_item *arag_catalog_item_at(const arag_catalog *cat, uint32_t slot) {
   if (!cat) return NULL;
+  if (cat->arena_items)
+    return slot < cat->arena_items ? (const arag_item *)cat->arena + slot : NULL;
   size_t len = 0;
   const char *id = arag_index_id(cat->ix, slot, &len);
   return id ? arag_catalog_find(cat, id, len) : NULL;
@@ -437,7 +470,7 @@ static void put_cstr(arag_writer *w, const char *s) { arag_writer_bytes(w, s, st
  * their scales (row: scratch of one row's stored form). */
 static void write_rows(const arag_catalog *cat, arag_writer *w, arag_dtype dtype, uint32_t stride,
                        uint8_t *row) {
-  const uint32_t n = cat->map.n;
+  const uint32_t n = arag_catalog_count(cat);
   for (int pass = 0; pass < (dtype == ARAG_I8 ? 2 : 1); pass++)
     for (uint32_t s = 0, seen = 0; seen < n; s++) {
       const arag_item *it = arag_catalog_item_at(cat, s);
@@ -455,7 +488,7 @@ static void write_rows(const arag_catalog *cat, arag_writer *w, arag_dtype dtype
 
 /* The items in slot order: their records, then every related weight, then the text. */
 static void write_items(const arag_catalog *cat, arag_writer *w) {
-  const uint32_t n = cat->map.n;
+  const uint32_t n = arag_catalog_count(cat);
   for (int pass = 0; pass < 3; pass++)
     for (uint32_t s = 0, seen = 0; seen < n; s++) {
       const arag_item *it = arag_catalog_item_at(cat, s);
@@ -490,12 +523,13 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
   arag_metric metric;
   int keep;
   arag_index_shape(cat->ix, &dtype, &metric, &keep);
-  const uint32_t n = cat->map.n, stride = arag_index_stride(cat->ix);
+  const uint32_t n = arag_catalog_count(cat), stride = arag_index_stride(cat->ix);
   const size_t row_bytes = arag_index_row_bytes(cat->ix); /* f32 row, or int8 row and scale */
   size_t text = 0, lists = 0, rels = 0;
-  for (uint32_t i = 0; i < cat->map.cap; i++) {
-    const arag_item *it = (const arag_item *)cat->map.e[i].v.ptr;
-    if (!cat->map.e[i].key) continue;
+  for (uint32_t s = 0, seen = 0; seen < n; s++) {
+    const arag_item *it = arag_catalog_item_at(cat, s);
+    if (!it) continue;
+    seen++;
     text += item_text_bytes(it);
     lists += it->n_categories + it->n_related;
     rels += it->n_related;
@@ -533,29 +567,65 @@ arag_status arag_catalog_snapshot(const arag_catalog *cat, uint8_t **out, size_t
   return ARAG_OK;
 }
 
+/* The text's strings one after another, their ends found 64 bytes at a time: a bit for
+ * each NUL of a block, so that a string's end costs a bit scan, not a search of its
+ * bytes (a restore finds the end of every string of the catalog). */
+typedef struct str_scan {
+  char *text;
+  size_t len;
+  size_t at;     /* where the next string starts */
+  size_t block;  /* the offset of the 64 bytes mask covers */
+  uint64_t mask; /* the NULs of the block at or after at, a bit each */
+} str_scan;
+
+/* Bit i set when p[i] is NUL, for i < n <= 64. */
+static uint64_t nul_bits(const char *p, size_t n) {
+  uint64_t m = 0;
+#if defined(__wasm_simd128__)
+  if (n == 64) {
+    for (int k = 0; k < 4; k++)
+      m |= (uint64_t)(uint32_t)wasm_i8x16_bitmask(
+               wasm_i8x16_eq(wasm_v128_load(p + 16 * k), wasm_i8x16_splat(0)))
+           << (16 * k);
+    return m;
+  }
+#elif defined(__SSE2__)
+  if (n == 64) {
+    for (int k = 0; k < 4; k++)
+      m |= (uint64_t)(uint32_t)_mm_movemask_epi8(_mm_cmpeq_epi8(
+               _mm_loadu_si128((const __m128i *)(const void *)(p + 16 * k)), _mm_setzero_si128()))
+           << (16 * k);
+    return m;
+  }
+#endif
+  for (size_t i = 0; i < n; i++) m |= (uint64_t)(p[i] == 0) << i;
+  return m;
+}
+
+static void str_scan_init(str_scan *sc, char *text, size_t len) {
+  sc->text = text;
+  sc->len = len;
+  sc->at = sc->block = 0;
+  sc->mask = nul_bits(text, len < 64 ? len : 64);
+}
+
 /* The next NUL-terminated string of the text, of at most max bytes (and at least one
  * with nonempty); NULL when it runs past the end, is empty or is too long (*over: the
  * last). */
-/* The first NUL of s[0 .. end), or NULL. In wasm, 16 bytes a step (the module's memchr
- * takes 4; a restore looks for the end of every string of the catalog). */
-static char *find_nul(char *s, const char *end) {
-#ifdef __wasm_simd128__
-  for (; end - s >= 16; s += 16) {
-    uint32_t m =
-        (uint32_t)wasm_i8x16_bitmask(wasm_i8x16_eq(wasm_v128_load(s), wasm_i8x16_splat(0)));
-    if (m) return s + __builtin_ctz(m);
+static char *next_str(str_scan *sc, uint32_t max, int nonempty, uint32_t *len, int *over) {
+  while (!sc->mask) {
+    if (sc->len - sc->block <= 64) return NULL; /* no NUL left */
+    sc->block += 64;
+    size_t n = sc->len - sc->block;
+    sc->mask = nul_bits(sc->text + sc->block, n < 64 ? n : 64);
   }
-#endif
-  return (char *)memchr(s, 0, (size_t)(end - s));
-}
-
-static char *next_str(char **at, const char *end, uint32_t max, int nonempty, uint32_t *len,
-                      int *over) {
-  char *s = *at, *z = find_nul(s, end);
-  if (z && (size_t)(z - s) > max) *over = 1;
-  if (!z || (size_t)(z - s) > max || (nonempty && z == s)) return NULL;
-  *len = (uint32_t)(z - s);
-  *at = z + 1;
+  size_t z = sc->block + (size_t)__builtin_ctzll(sc->mask), n = z - sc->at;
+  char *s = sc->text + sc->at;
+  if (n > max) *over = 1;
+  if (n > max || (nonempty && n == 0)) return NULL;
+  sc->mask &= sc->mask - 1;
+  sc->at = z + 1;
+  *len = (uint32_t)n;
   return s;
 }
 
@@ -692,16 +762,14 @@ static arag_status check_records(arag_catalog *cat, layout *L) {
 /* What a restore builds before it swaps it in (freed whole on failure). */
 typedef struct restored {
   arag_index *ix;
-  arag_id_map map;
   arag_term_df terms, text_terms, leads;
   arag_item *items; /* the arena: n items, then every list */
   size_t arena;
   char **ids;
-  uint32_t *id_lens, *id_hashes; /* per item: its id, for the index and the id map */
+  uint32_t *id_lens, *id_hashes; /* per item: its id, for the index's id map */
 } restored;
 
 static void restored_free(restored *R) {
-  arag_id_map_free(&R->map);
   arag_term_df_free(&R->terms);
   arag_term_df_free(&R->text_terms);
   arag_term_df_free(&R->leads);
@@ -713,11 +781,13 @@ static void restored_free(restored *R) {
 }
 
 /* The next string of an item's text, or NULL (*over when it is past its limit). */
-#define NEXT(max, nonempty, lenp) next_str(&at, end, (max), (nonempty), (lenp), &over)
+#define NEXT(max, nonempty, lenp) next_str(&sc, (max), (nonempty), (lenp), &over)
 
 /* The items, their strings where they lie in the text. */
 static arag_status build_items(arag_catalog *cat, const layout *L, restored *R) {
-  char **list = (char **)(R->items + L->n), *at = L->text, *end = L->text + L->text_bytes;
+  char **list = (char **)(R->items + L->n);
+  str_scan sc;
+  str_scan_init(&sc, L->text, (size_t)L->text_bytes);
   float *w = L->weights;
   const uint32_t max_id = cat->lim.max_id_bytes, max_text = cat->lim.max_text_bytes;
   for (uint32_t i = 0; i < L->n; i++) {
@@ -754,7 +824,7 @@ static arag_status build_items(arag_catalog *cat, const layout *L, restored *R) 
     R->id_lens[i] = it->id_len;
     R->id_hashes[i] = arag_id_hash(it->id, it->id_len);
   }
-  if (at != end)
+  if (sc.at != sc.len)
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot has text past its last item");
   return ARAG_OK;
 }
@@ -776,9 +846,9 @@ static arag_status count_leads(arag_catalog *cat, const layout *L, restored *R,
   return ARAG_OK;
 }
 
-/* The index on the rows where they lie (it refuses repeated ids and bad rows), the id
- * map and the word counts read (the title-start phrases too from version 3; counted
- * again before). */
+/* The index on the rows where they lie (it refuses repeated ids and bad rows; its id map
+ * finds the items too until the catalog first changes) and the word counts read where
+ * they lie (the title-start phrases too from version 3; counted again before). */
 static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_budget *budget) {
   arag_error e;
   arag_status st =
@@ -790,8 +860,6 @@ static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_
   if (st != ARAG_OK)
     return arag_err_set(&cat->err, st, "catalog snapshot: %s",
                         arag_err_text(arag_index_last_error(R->ix)));
-  for (uint32_t i = 0; i < L->n; i++) /* unique: the index refused repeated ids */
-    arag_id_map_add_new(&R->map, R->items[i].id, R->items[i].id_len, R->id_hashes[i], &R->items[i]);
   st = arag_term_df_read(&R->terms, &L->r, L->n, budget, &e);
   if (st == ARAG_OK) st = arag_term_df_read(&R->text_terms, &L->r, L->n, budget, &e);
   if (st == ARAG_OK && L->version >= 3) st = arag_term_df_read(&R->leads, &L->r, L->n, budget, &e);
@@ -812,7 +880,7 @@ static void swap_in(arag_catalog *cat, const layout *L, restored *R, uint8_t *by
   contents_free(cat);
   cat->dim = L->dim;
   cat->ix = R->ix;
-  cat->map = R->map;
+  cat->arena_items = L->n; /* found through the index's id map: the catalog's is empty */
   cat->terms = R->terms;
   cat->text_terms = R->text_terms;
   cat->leads = R->leads;
@@ -824,8 +892,9 @@ static void swap_in(arag_catalog *cat, const layout *L, restored *R, uint8_t *by
 }
 
 #if defined(__wasm__)
-/* The tables a restore reads its word counts into: bytes of the (version 3: three) tables
- * behind the reader, by their word counts (term_df.h; cut short at bytes that run out). */
+/* What a restore allocates for its word counts: the directories of the (version 3:
+ * three) tables behind the reader, by their word counts (term_df.h; cut short at bytes
+ * that run out). */
 static size_t word_table_bytes(arag_reader r, uint32_t version) {
   size_t b = 0;
   for (uint32_t t = 0; t < (version >= 3 ? 3u : 2u); t++) {
@@ -833,9 +902,7 @@ static size_t word_table_bytes(arag_reader r, uint32_t version) {
     if (!arag_reader_u32(&r, &docs) || !arag_reader_u32(&r, &m) ||
         !arag_reader_view(&r, (size_t)m * 12))
       break;
-    size_t cap = 64;
-    while (cap < (size_t)m * 2) cap *= 2;
-    b += cap * (sizeof(uint64_t) + sizeof(uint32_t));
+    b += arag_term_df_read_bytes(m);
   }
   return b;
 }
@@ -852,7 +919,7 @@ static void make_room(const layout *L, size_t arena, const arag_budget *budget) 
 #if defined(__wasm__)
   const size_t n = L->n;
   size_t need =
-      arena + n * 12 + 2 * arag_id_map_bytes_for(L->n) + n * 9 + word_table_bytes(L->r, L->version);
+      arena + n * 12 + arag_id_map_bytes_for(L->n) + n * 9 + word_table_bytes(L->r, L->version);
   need += need / 16 + 4096;
   void *volatile block = malloc(need < budget->left ? need : budget->left);
   free(block);
@@ -885,7 +952,6 @@ arag_status arag_catalog_restore_take_summed(arag_catalog *cat, uint8_t *bytes, 
   /* The snapshot's own bytes stay: they count, then the items, the lists, the index's
    * arrays and maps and the word counts. */
   if (!arag_budget_take(&budget, len) || !arag_budget_take(&budget, R.arena) ||
-      !arag_budget_take(&budget, arag_id_map_bytes_for(n)) ||
       !arag_budget_take(&budget, (size_t)n * (sizeof(char *) + 8) + (size_t)L.dim * 12 + 1024))
     return arag_err_set(&cat->err, ARAG_E_LIMIT,
                         "restoring the catalog takes more than max_restore_bytes %u",
@@ -895,7 +961,7 @@ arag_status arag_catalog_restore_take_summed(arag_catalog *cat, uint8_t *bytes, 
   R.ids = (char **)malloc((n ? n : 1) * sizeof(char *));
   R.id_lens = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
   R.id_hashes = (uint32_t *)malloc((n ? n : 1) * sizeof(uint32_t));
-  if (!R.items || !R.ids || !R.id_lens || !R.id_hashes || !arag_id_map_reserve(&R.map, n))
+  if (!R.items || !R.ids || !R.id_lens || !R.id_hashes)
     st = arag_err_set(&cat->err, ARAG_E_NOMEM, "out of memory restoring the catalog");
   if (st == ARAG_OK) st = build_items(cat, &L, &R);
   if (st == ARAG_OK) st = build_tables(cat, &L, &R, &budget);

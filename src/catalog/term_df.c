@@ -144,22 +144,72 @@ static uint32_t slot_of(uint64_t key, uint32_t cap) {
   return (uint32_t)(h >> 32) & (cap - 1);
 }
 
+/* Little-endian words of a snapshot's entries, where they lie (any alignment). */
+static inline uint64_t rd64(const uint8_t *p) {
+  uint64_t v;
+  memcpy(&v, p, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap64(v);
+#endif
+  return v;
+}
+
+static inline uint32_t rd32(const uint8_t *p) {
+  uint32_t v;
+  memcpy(&v, p, 4);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+  v = __builtin_bswap32(v);
+#endif
+  return v;
+}
+
+#define ENTRY 12u /* u64 key, u32 count */
+
+/* The count of key in a table read from a snapshot: a binary search of its range of
+ * the directory (a few entries, at most all of them). */
+static uint32_t sorted_get(const arag_term_df *t, uint64_t key) {
+  uint32_t b = (uint32_t)(key >> (64 - t->dir_bits)), lo = t->dir[b], hi = t->dir[b + 1];
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    uint64_t k = rd64(t->sorted + (size_t)mid * ENTRY);
+    if (k == key) return rd32(t->sorted + (size_t)mid * ENTRY + 8);
+    if (k < key)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return 0;
+}
+
 void arag_term_df_free(arag_term_df *t) {
   int whole_text = t->whole_text, lead_phrases = t->lead_phrases;
   free(t->key);
   free(t->n);
+  free(t->dir);
   memset(t, 0, sizeof *t);
   t->whole_text = whole_text;
   t->lead_phrases = lead_phrases;
 }
 
+static uint32_t live_terms(const arag_term_df *t) {
+  uint32_t m = 0;
+  for (uint32_t i = 0; i < t->cap; i++) m += t->key[i] && t->n[i];
+  return t->sorted ? t->n_sorted : m;
+}
+
+static void put_new(uint64_t *key, uint32_t *n, uint32_t cap, uint64_t k, uint32_t c) {
+  uint32_t j = slot_of(k, cap);
+  while (key[j]) j = (j + 1) & (cap - 1);
+  key[j] = k;
+  n[j] = c;
+}
+
 int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
-  if (((uint64_t)t->used + more) * 2 <= t->cap) return 1;
-  /* Growing: keys whose count fell to zero (words of removed items) are dropped
-   * here, so a catalog that churns through new words keeps a table sized by the
-   * words it holds now. */
-  uint32_t live = 0;
-  for (uint32_t i = 0; i < t->cap; i++) live += t->key[i] && t->n[i];
+  if (!t->sorted && ((uint64_t)t->used + more) * 2 <= t->cap) return 1;
+  /* Growing (or building the table of one read from a snapshot): keys whose count fell
+   * to zero (words of removed items) are dropped here, so a catalog that churns
+   * through new words keeps a table sized by the words it holds now. */
+  uint32_t live = live_terms(t);
   uint64_t need = (uint64_t)live + more;
   uint64_t cap = 64;
   while (cap < need * 2) cap *= 2;
@@ -171,15 +221,17 @@ int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
     free(n);
     return 0;
   }
-  for (uint32_t i = 0; i < t->cap; i++) {
-    if (!t->key[i] || !t->n[i]) continue;
-    uint32_t j = slot_of(t->key[i], (uint32_t)cap);
-    while (key[j]) j = (j + 1) & (uint32_t)(cap - 1);
-    key[j] = t->key[i];
-    n[j] = t->n[i];
-  }
+  for (uint32_t i = 0; i < t->cap; i++)
+    if (t->key[i] && t->n[i]) put_new(key, n, (uint32_t)cap, t->key[i], t->n[i]);
+  for (uint32_t i = 0; i < (t->sorted ? t->n_sorted : 0); i++)
+    put_new(key, n, (uint32_t)cap, rd64(t->sorted + (size_t)i * ENTRY),
+            rd32(t->sorted + (size_t)i * ENTRY + 8));
   free(t->key);
   free(t->n);
+  free(t->dir);
+  t->dir = NULL;
+  t->sorted = NULL;
+  t->n_sorted = t->dir_bits = 0;
   t->key = key;
   t->n = n;
   t->cap = (uint32_t)cap;
@@ -234,6 +286,7 @@ void arag_term_df_count(arag_term_df *t, const arag_item *it, int sign) {
 }
 
 uint32_t arag_term_df_get(const arag_term_df *t, uint64_t key) {
+  if (t->sorted) return sorted_get(t, key);
   if (!t->cap) return 0;
   uint32_t j = slot_of(key, t->cap);
   while (t->key[j]) {
@@ -244,7 +297,8 @@ uint32_t arag_term_df_get(const arag_term_df *t, uint64_t key) {
 }
 
 size_t arag_term_df_bytes(const arag_term_df *t) {
-  return (size_t)t->cap * (sizeof *t->key + sizeof *t->n);
+  return (size_t)t->cap * (sizeof *t->key + sizeof *t->n) +
+         (t->dir ? (((size_t)1 << t->dir_bits) + 1) * sizeof *t->dir : 0);
 }
 
 typedef struct term_count {
@@ -257,16 +311,16 @@ static int cmp_key(const term_count *a, const term_count *b) {
 }
 ARAG_DEFINE_SORT(sort_terms, term_count, cmp_key)
 
-static uint32_t live_terms(const arag_term_df *t) {
-  uint32_t m = 0;
-  for (uint32_t i = 0; i < t->cap; i++) m += t->key[i] && t->n[i];
-  return m;
-}
-
 size_t arag_term_df_write_bytes(const arag_term_df *t) { return 8 + (size_t)live_terms(t) * 12; }
 
 int arag_term_df_write(const arag_term_df *t, arag_writer *w) {
   uint32_t m = live_terms(t);
+  if (t->sorted) { /* as read: the same bytes */
+    arag_writer_u32(w, t->docs);
+    arag_writer_u32(w, m);
+    arag_writer_bytes(w, t->sorted, (size_t)m * ENTRY);
+    return 1;
+  }
   term_count *a = (term_count *)malloc((m ? m : 1) * sizeof *a);
   if (!a) return 0;
   m = 0;
@@ -283,50 +337,53 @@ int arag_term_df_write(const arag_term_df *t, arag_writer *w) {
   return 1;
 }
 
-static uint32_t le32(const uint8_t *b) {
-  return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
+/* Directory bits for m entries: two to four entries a range (at least two ranges). */
+static uint32_t dir_bits_for(uint32_t m) {
+  uint32_t bits = 1;
+  while (bits < 24 && ((uint64_t)4 << bits) <= m) bits++;
+  return bits;
+}
+
+size_t arag_term_df_read_bytes(uint32_t m) {
+  return m ? (((size_t)1 << dir_bits_for(m)) + 1) * sizeof(uint32_t) : 0;
 }
 
 arag_status arag_term_df_read(arag_term_df *t, arag_reader *r, uint32_t n_docs, arag_budget *b,
                               arag_error *err) {
   uint32_t docs = 0, m = 0;
-  arag_status st = ARAG_E_CORRUPT;
   if (!arag_reader_u32(r, &docs) || !arag_reader_u32(r, &m)) {
     return arag_err_set(err, ARAG_E_CORRUPT, "snapshot truncated in word counts");
   }
-  if (docs != n_docs || m > arag_reader_left(r) / 12) {
+  if (docs != n_docs || m > arag_reader_left(r) / ENTRY) {
     return arag_err_set(err, ARAG_E_CORRUPT,
                         "snapshot word counts are inconsistent (%u items, %u words)", docs, m);
   }
-  uint64_t cap = 64;
-  while (cap < (uint64_t)m * 2) cap *= 2;
-  if (!arag_budget_take(b, (size_t)cap * (sizeof *t->key + sizeof *t->n))) {
+  const uint32_t bits = dir_bits_for(m), ranges = 1u << bits;
+  if (!arag_budget_take(b, arag_term_df_read_bytes(m))) {
     return arag_err_set(err, ARAG_E_LIMIT,
                         "restoring the word counts takes more than max_restore_bytes");
   }
-  if (!arag_term_df_reserve(t, m)) {
-    return arag_err_set(err, ARAG_E_NOMEM, "out of memory restoring word counts");
-  }
+  uint32_t *dir = m ? (uint32_t *)malloc(arag_term_df_read_bytes(m)) : NULL;
+  if (m && !dir) return arag_err_set(err, ARAG_E_NOMEM, "out of memory restoring word counts");
+  const uint8_t *e0 = arag_reader_view(r, (size_t)m * ENTRY), *e = e0; /* there: checked above */
   uint64_t prev = 0;
-  const uint8_t *e = arag_reader_view(r, (size_t)m * 12); /* there: checked above */
-  for (uint32_t i = 0; i < m; i++, e += 12) {
-    uint64_t key = (uint64_t)le32(e) | (uint64_t)le32(e + 4) << 32;
-    uint32_t n = le32(e + 8);
+  uint32_t next = 0;
+  for (uint32_t i = 0; i < m; i++, e += ENTRY) {
+    uint64_t key = rd64(e);
+    uint32_t n = rd32(e + 8);
     if (key == 0 || key <= prev || n == 0 || n > docs) {
-      st = arag_err_set(err, ARAG_E_CORRUPT,
-                        "snapshot word count %u is out of order or out of range", i);
-      goto fail;
+      free(dir);
+      return arag_err_set(err, ARAG_E_CORRUPT,
+                          "snapshot word count %u is out of order or out of range", i);
     }
     prev = key;
-    uint32_t j = slot_of(key, t->cap);
-    while (t->key[j]) j = (j + 1) & (t->cap - 1);
-    t->key[j] = key;
-    t->n[j] = n;
-    t->used++;
+    for (uint32_t range = (uint32_t)(key >> (64 - bits)); next <= range; next++) dir[next] = i;
   }
+  for (; m && next <= ranges; next++) dir[next] = m;
+  t->sorted = m ? e0 : NULL;
+  t->n_sorted = m;
+  t->dir = dir;
+  t->dir_bits = m ? bits : 0;
   t->docs = docs;
   return ARAG_OK;
-fail:
-  arag_term_df_free(t);
-  return st;
 }

@@ -9,7 +9,13 @@
  * Open addressing over 64-bit keys; counts fall to zero but keys stay until the
  * table next grows (then they are dropped), so removal never moves entries.
  * Growth happens only in reserve(), so a caller can reserve, then apply a whole
- * batch with no failure path. */
+ * batch with no failure path.
+ *
+ * A table read from a catalog snapshot is not built: its entries are looked up where
+ * they lie in the snapshot (sorted by key) through a small directory of where each
+ * range of keys starts, until the first reserve() builds the hash table (a restored
+ * catalog that is only read never builds one). Every change goes through reserve()
+ * first: counting an item in or out of a read table without it changes nothing. */
 #ifndef ARAG_TERM_DF_H
 #define ARAG_TERM_DF_H
 
@@ -33,6 +39,13 @@ typedef struct arag_term_df {
   uint32_t cap; /* 0 or a power of two */
   uint32_t used;
   uint32_t docs; /* items counted */
+  /* Read from a snapshot and not changed since (cap 0): n_sorted entries of 12 bytes
+   * (u64 key, u32 count, little endian) by ascending key, in bytes the owner keeps;
+   * the entries whose key's top dir_bits bits are b lie in [dir[b], dir[b + 1]). */
+  const uint8_t *sorted;
+  uint32_t n_sorted;
+  uint32_t dir_bits;
+  uint32_t *dir;
 } arag_term_df;
 
 /* Distinct term keys of an item's title (lower-cased words of ASCII letters,
@@ -63,8 +76,9 @@ uint32_t arag_term_df_terms(const arag_term_df *t, const arag_item *it, uint64_t
                             uint32_t *tf);
 
 void arag_term_df_free(arag_term_df *t);
-/* Room for `more` new keys at a load factor <= 1/2; 0 when out of memory (unchanged).
- * May move entries: not while a batch is being applied. */
+/* Room for `more` new keys at a load factor <= 1/2 (a table read from a snapshot is
+ * built here, even for none); 0 when out of memory (unchanged). May move entries: not
+ * while a batch is being applied. */
 int arag_term_df_reserve(arag_term_df *t, uint32_t more);
 /* Counts an item in (sign +1) or out (-1), by the terms arag_term_df_terms gives. Adding needs
  * reserved room for its terms; it never allocates. */
@@ -82,10 +96,12 @@ size_t arag_term_df_bytes(const arag_term_df *t);
 /* In a catalog snapshot: u32 docs, u32 n, then n x (u64 key, u32 count), the
  * terms held by at least one item, by ascending key (so a restored table writes
  * the same bytes). write returns 0 when out of memory (w may hold part). read
- * fills an empty table (t->whole_text set by the caller) from r, allocating from
- * the budget: ARAG_E_CORRUPT for a zero key, a repeated or unsorted key, a count
- * of zero or above docs, or docs other than n_docs; ARAG_E_LIMIT over the budget;
- * ARAG_E_NOMEM. On error t is empty again and err says why. */
+ * fills an empty table (t->whole_text set by the caller) from r: the entries stay
+ * where they lie in r's bytes, which must outlive the table (or its next reserve),
+ * and only the directory is allocated, from the budget. ARAG_E_CORRUPT for a zero
+ * key, a repeated or unsorted key, a count of zero or above docs, or docs other than
+ * n_docs; ARAG_E_LIMIT over the budget; ARAG_E_NOMEM. On error t is empty again and
+ * err says why. read_bytes: what read allocates for a table of m entries. */
 struct arag_writer;
 struct arag_reader;
 struct arag_budget;
@@ -93,5 +109,6 @@ int arag_term_df_write(const arag_term_df *t, struct arag_writer *w);
 size_t arag_term_df_write_bytes(const arag_term_df *t);
 arag_status arag_term_df_read(arag_term_df *t, struct arag_reader *r, uint32_t n_docs,
                               struct arag_budget *b, arag_error *err);
+size_t arag_term_df_read_bytes(uint32_t m);
 
 #endif
