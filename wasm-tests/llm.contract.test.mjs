@@ -87,9 +87,10 @@ describe('fallback to the offline reasoner', { timeout: 120000 }, () => {
     const uua = out.trace.messages.find((m) => m.agent === 'uua');
     assert.match(uua.response, /^network error: connection refused \(ECONNREFUSED\)$/);
     rec.free();
-    // A hung call past its own time limit: timeout.
+    // A hung call past its own time limit: timeout. (The limit is long enough that no other
+    // call of a loaded machine reaches it.)
     server.setFault(({ agent }) => (agent === 'csa' ? { hang: true } : null));
-    rec = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast, timeoutMs: 200, retries: 0 }));
+    rec = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast, timeoutMs: 2000, retries: 0 }));
     out = await within(20000, rec.recommend({ candidates: user.candidates }));
     assert.deepEqual(out.fallbacks, [{ step: 'csa', agent: 'csa', cause: 'timeout', fallback: 'offline', items: 0 }]);
     assert.ok(out.degraded.includes('csa:timeout') && out.degraded.includes('csa:offline'));
@@ -173,7 +174,7 @@ describe('the deadline', { timeout: 120000 }, () => {
     assert.ok(out.trace.s_user.startsWith('server summary'), "the server's UUA answer is used");
     rec.free();
     // No deadline and a hung IRA with a short per-call timeout: the timeout names it.
-    const rec2 = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast, timeoutMs: 300, retries: 0 }), { deadline_ms: 0 });
+    const rec2 = await makeRec(openAIChat({ baseURL: server.baseURL, model: 'm', ...fast, timeoutMs: 2000, retries: 0 }), { deadline_ms: 0 });
     const out2 = await within(10000, rec2.recommend({ candidates: user.candidates }));
     assert.deepEqual(out2.fallbacks.map((f) => [f.step, f.cause]), [['ira', 'timeout']]);
     rec2.free();
