@@ -57,7 +57,27 @@ const round = (x) => (x === null || x === undefined ? null : Math.round(x * 10) 
 // made inside an animation frame callback is painted in that frame (a task after it
 // runs after the paint); a change made elsewhere is painted in the next frame.
 function harness() {
-  window.__speed = { clicks: [], painted: [] };
+  window.__speed = { clicks: [], painted: [], waiters: new Set() };
+  // Resolves when the n-th shelf is painted and the panel is no longer busy. The bench waits
+  // on this rather than on Playwright's waitForFunction, which polls in every animation frame
+  // and so adds a callback of its own to each frame it measures.
+  window.__speed.until = (n) =>
+    new Promise((resolve, reject) => {
+      const panel = document.querySelector('#recs-panel');
+      const ok = () => window.__speed.painted.length > n && panel.getAttribute('aria-busy') === 'false';
+      if (ok()) return resolve();
+      const timer = setTimeout(() => reject(new Error('no shelf painted in 120 s')), 120000);
+      const check = () => {
+        if (!ok()) return;
+        clearTimeout(timer);
+        mo.disconnect();
+        window.__speed.waiters.delete(check);
+        resolve();
+      };
+      const mo = new MutationObserver(check);
+      mo.observe(panel, { attributes: true, attributeFilter: ['aria-busy'] });
+      window.__speed.waiters.add(check);
+    });
   let inFrame = false;
   const raf = window.requestAnimationFrame.bind(window);
   window.requestAnimationFrame = (cb) =>
@@ -82,7 +102,11 @@ function harness() {
     if (!list) return void raf(watch);
     new MutationObserver(() => {
       const changed = performance.now();
-      const done = () => setTimeout(() => window.__speed.painted.push({ changed, painted: performance.now() }), 0);
+      const done = () =>
+        setTimeout(() => {
+          window.__speed.painted.push({ changed, painted: performance.now() });
+          for (const check of [...window.__speed.waiters]) check();
+        }, 0);
       if (inFrame) done();
       else raf(done);
     }).observe(list, { childList: true, subtree: true, characterData: true });
@@ -115,7 +139,7 @@ async function openSession({ url, rate }) {
       const before = await page.evaluate(() => window.__speed.painted.length);
       const m0 = await metrics();
       await page.click(`#grid .card[data-id="${ids[i % ids.length]}"] button[data-act="cart"]`);
-      await page.waitForFunction((n) => window.__speed.painted.length > n && document.querySelector('#recs-panel').getAttribute('aria-busy') === 'false', before, { timeout: 120000 });
+      await page.evaluate((n) => window.__speed.until(n), before);
       await page.waitForTimeout(150);
       const s = await page.evaluate((n) => {
         const click = window.__speed.clicks.at(-1);
