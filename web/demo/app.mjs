@@ -237,7 +237,8 @@ const reranking = () => setStatus('Re-ranking…', true);
 function record(id, kind) {
   if (!ui.byId.has(id)) return;
   ui.clickAt = performance.now();
-  worker.postMessage({ type: 'event', id, kind });
+  // With shared memory the page looks for the shelf there in each frame until it comes.
+  worker.postMessage({ type: 'event', id, kind, watched: Boolean(shared) });
   later(reranking);
   watchShelf();
 }

@@ -1,7 +1,7 @@
 // The demo's Web Worker: it owns the arag module (catalog, the shopper's history,
 // the engine), persists the history snapshot in IndexedDB and answers the page.
 //
-// Page -> worker: {type: 'init', settings} | {type: 'event', id, kind} |
+// Page -> worker: {type: 'init', settings} | {type: 'event', id, kind, watched} |
 //                 {type: 'events', list: [{id, kind}]} (a checkout) | {type: 'forget'} |
 //                 {type: 'settings', settings} | {type: 'refresh'} | {type: 'neighbours', ids}
 // Worker -> page: {type: 'ready', ...} | {type: 'history', count, events}
@@ -163,7 +163,10 @@ function errorMsg(e, seq) {
 }
 
 // ---------------------------------------------------------------- recommend
-async function recommend(timing = {}) {
+// watched: the page reads this shelf from shared memory in its next frames (it said so
+// with the event), so no message carries it too: one would reach the page right after the
+// shelf's frame, a task to receive and drop before anything else.
+async function recommend(timing = {}, watched = false) {
   const seq = ++state.seq;
   if (state.abort) state.abort.abort();
   if (!state.rec || state.rec.history.count === 0) {
@@ -191,8 +194,8 @@ async function recommend(timing = {}) {
     const items = out.items.map((it) => ({ id: it.id, reason: renderReason(it) || 'Picked for you from your history.' }));
     const shelf = { type: 'shelf', seq, items, backend: state.backend, timing: { ...timing, ranked, origin: performance.timeOrigin } };
     shelf.timing.posted = performance.now();
-    if (state.shared) writeShelf(state.shared, seq, shelf);
-    post(shelf);
+    const written = state.shared ? writeShelf(state.shared, seq, shelf) : false;
+    if (!(written && watched)) post(shelf);
     // The history and the trace wait for the page to ask (once the shelf is painted).
     state.details = { seq, out: { trace: out.trace, degraded: out.degraded, fallbacks: out.fallbacks, usage: out.usage }, ms: ranked - t0, backend: state.backend };
   } catch (e) {
@@ -264,7 +267,7 @@ async function handle(msg, recv) {
       for (const e of list) addEvent(e);
       const added = performance.now();
       await maybeReconnect();
-      await recommend({ recv, added });
+      await recommend({ recv, added }, msg.watched === true);
       await persist();
       return;
     }
