@@ -56,5 +56,32 @@ export function render(j, { view }) {
       lines.push(`| ${r.catalog} | ${r.cpu_throttle}x${who(r)} | ${PARTS.map(([k]) => ms(p[k])).join(' | ')} | ${ms(p['main-style'])} | ${ms(p['main-layout'])} | ${ms(p['main-script'])} | ${ms(p['main-tasks'])} |`);
     }
   }
+  const traced = j.runs.filter((r) => r.frame_trace_p50_ms);
+  if (traced.length) {
+    const cols = [
+      ['to change', 'click to the shelf changed'],
+      ['frame', 'its frame to painted'],
+      ['style', 'style'],
+      ['layout', 'layout'],
+      ['prepaint', 'pre-paint'],
+      ['paint', 'paint'],
+      ['layerize', 'layerize'],
+      ['commit', 'commit'],
+      ['script', 'script'],
+      ['other tasks', 'rest of its tasks'],
+      ['no task', 'no task'],
+    ];
+    lines.push('', `The shelf's frame in a Chromium trace (${traced[0].frame_trace_p50_ms.clicks} more clicks in a session of their own, traced; medians, ms): the page's main thread from the shelf's change to its paint, by phase, script, the rest of its tasks (observers, hit tests, messages, the tasks' own overhead) and the time it ran none; then frames of the same page that change nothing, or one character of the status line:`, '');
+    lines.push(`| catalog | CPU${both ? ' | demo' : ''} | ${cols.map(([, n]) => n).join(' | ')} |`);
+    lines.push(`|---|---:${both ? '|---' : ''}|${cols.map(() => '---:').join('|')}|`);
+    for (const r of traced) {
+      const t = r.frame_trace_p50_ms;
+      lines.push(`| ${r.catalog} | ${r.cpu_throttle}x${who(r)} | ${cols.map(([k]) => ms(t[k])).join(' | ')} |`);
+      // The same page's frames that change nothing, or one character of the status line.
+      for (const [k, what] of [['empty', 'a frame changing nothing'], ['one-word', 'a frame changing one character']]) {
+        if (t[k]) lines.push(`| ${r.catalog}: ${what} | ${r.cpu_throttle}x${who(r)} | – | ${cols.slice(1).map(([c]) => ms(t[k][c])).join(' | ')} |`);
+      }
+    }
+  }
   return lines.join('\n');
 }

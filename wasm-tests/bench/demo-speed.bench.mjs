@@ -17,6 +17,7 @@
 //
 //   node wasm-tests/bench/demo-speed.bench.mjs [--clicks 30] [--rates 1,4] [--json FILE]
 //        [--data DIR] [--catalogs sample,big] [--demo DIR | --versus DIR [--label 'what DIR is']]
+//        [--frame-trace N]
 // Numbers only: nothing here asserts a timing.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +31,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from '../helpers/chromium.mjs';
 import { dataSet } from '../helpers/data.mjs';
 
 function args(argv) {
-  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null, versus: null, label: null, catalogs: ['sample', 'big'] };
+  const o = { clicks: 30, rates: [1, 4], json: null, data: null, demo: null, versus: null, label: null, catalogs: ['sample', 'big'], frameTrace: 0 };
   for (let i = 2; i < argv.length; i++) {
     const v = argv[i + 1];
     if (argv[i] === '--clicks') o.clicks = Number(v);
@@ -41,6 +42,7 @@ function args(argv) {
     else if (argv[i] === '--versus') o.versus = resolve(v);
     else if (argv[i] === '--label') o.label = v;
     else if (argv[i] === '--catalogs') o.catalogs = v.split(',');
+    else if (argv[i] === '--frame-trace') o.frameTrace = Number(v);
     else throw new Error(`unknown option ${argv[i]}`);
     i++;
   }
@@ -56,7 +58,10 @@ const round = (x) => (x === null || x === undefined ? null : Math.round(x * 10) 
 // Installed in the page before any of its scripts: click and shelf-painted times. A change
 // made inside an animation frame callback is painted in that frame (a task after it
 // runs after the paint); a change made elsewhere is painted in the next frame.
-function harness() {
+function harness(marks) {
+  // With marks (a traced session): the click, the shelf's change and its paint as user
+  // timing marks, which the trace shows on the main thread's timeline.
+  const mark = marks ? (name) => performance.mark(`speed:${name}`) : () => {};
   window.__speed = { clicks: [], painted: [], waiters: new Set() };
   // Resolves when the n-th shelf is painted and the panel is no longer busy. The bench waits
   // on this rather than on Playwright's waitForFunction, which polls in every animation frame
@@ -95,15 +100,20 @@ function harness() {
       }
     });
   document.addEventListener('click', (e) => {
-    if (e.target.closest && e.target.closest('#grid button[data-act]')) window.__speed.clicks.push(performance.now());
+    if (e.target.closest && e.target.closest('#grid button[data-act]')) {
+      window.__speed.clicks.push(performance.now());
+      mark('click');
+    }
   }, true);
   const watch = () => {
     const list = document.querySelector('#recs');
     if (!list) return void raf(watch);
     new MutationObserver(() => {
       const changed = performance.now();
+      mark('changed');
       const done = () =>
         setTimeout(() => {
+          mark('painted');
           window.__speed.painted.push({ changed, painted: performance.now() });
           for (const check of [...window.__speed.waiters]) check();
         }, 0);
@@ -116,7 +126,7 @@ function harness() {
 
 // One browser with the demo at url, throttled; click(i) adds the i-th grid product to the
 // cart and returns where the time went.
-async function openSession({ url, rate }) {
+async function openSession({ url, rate, marks = false }) {
   const profile = mkdtempSync(join(tmpdir(), 'arag-speed-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1280, height: 900 } });
   const close = async () => {
@@ -125,7 +135,7 @@ async function openSession({ url, rate }) {
   };
   try {
     const page = context.pages()[0] || (await context.newPage());
-    await page.addInitScript(harness);
+    await page.addInitScript(harness, marks);
     const cdp = await context.newCDPSession(page);
     await cdp.send('Emulation.setCPUThrottlingRate', { rate });
     await cdp.send('Performance.enable');
@@ -158,7 +168,7 @@ async function openSession({ url, rate }) {
       }
       return s;
     };
-    return { click, close };
+    return { click, close, cdp, page };
   } catch (e) {
     await close();
     throw e;
@@ -174,6 +184,116 @@ async function runTurns(sessions, clicks) {
     for (let k = 0; k < sessions.length; k++) samples[k].push(await sessions[k].click(i));
   }
   return samples;
+}
+
+// The shelf's frame as a Chromium trace shows it (--frame-trace N): N clicks, after three
+// untraced ones, in a session of their own; the page's main thread from the shelf's change
+// to its paint, by lifecycle phase (style, layout, pre-paint, paint, layerize, commit),
+// script, the rest of its tasks (observers, hit tests, messages, the task overheads) and the
+// time it ran none. Medians, ms.
+// Tracing costs a little time of its own: these split a frame, the figures above time it.
+const PHASES = [
+  ['UpdateLayoutTree', 'style'],
+  ['Layout', 'layout'],
+  ['PrePaint', 'prepaint'],
+  ['Paint', 'paint'],
+  ['Layerize', 'layerize'],
+  ['Commit', 'commit'],
+  ['FunctionCall', 'script'],
+];
+async function frameTrace({ url, rate, clicks }) {
+  const session = await openSession({ url, rate, marks: true });
+  try {
+    for (let i = 0; i < 3; i++) await session.click(i);
+    const events = [];
+    session.cdp.on('Tracing.dataCollected', (d) => events.push(...d.value));
+    const complete = new Promise((resolve) => session.cdp.once('Tracing.tracingComplete', resolve));
+    await session.cdp.send('Tracing.start', { traceConfig: { includedCategories: ['toplevel', 'devtools.timeline', 'disabled-by-default-devtools.timeline', 'blink.user_timing'] }, transferMode: 'ReportEvents' });
+    for (let i = 0; i < clicks; i++) await session.click(3 + i);
+    // What any frame of this page costs: one that changes nothing, one that changes a
+    // character of the status line.
+    for (const kind of ['empty', 'one-word']) await session.page.evaluate(probeFrames, { kind, n: clicks });
+    await session.cdp.send('Tracing.end');
+    await complete;
+    const parts = frameParts(events, 'speed');
+    return parts && { ...parts, empty: frameParts(events, 'speed-empty'), 'one-word': frameParts(events, 'speed-one-word') };
+  } finally {
+    await session.close();
+  }
+}
+
+// In the page: n animation frames, each its own change (none, or a character of the
+// status line) marked as changed, and a task after the frame marked as painted.
+async function probeFrames({ kind, n }) {
+  const status = document.querySelector('#status');
+  for (let i = 0; i < n; i++) {
+    await new Promise((resolve) =>
+      requestAnimationFrame(() => {
+        performance.mark(`speed-${kind}:click`);
+        performance.mark(`speed-${kind}:changed`);
+        if (kind === 'one-word') status.textContent = status.textContent.replace(/[.!]$/, (c) => (c === '.' ? '!' : '.'));
+        setTimeout(() => {
+          performance.mark(`speed-${kind}:painted`);
+          resolve();
+        }, 0);
+      })
+    );
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+function frameParts(events, prefix) {
+  const threadName = new Map(events.filter((e) => e.ph === 'M' && e.name === 'thread_name').map((e) => [`${e.pid}:${e.tid}`, e.args.name]));
+  const marks = events.filter((e) => typeof e.name === 'string' && e.name.startsWith(`${prefix}:`) && threadName.get(`${e.pid}:${e.tid}`) === 'CrRendererMain').sort((a, b) => a.ts - b.ts);
+  if (!marks.length) return null;
+  const { pid, tid } = marks[0];
+  // Complete events of the page's main thread (X, or B/E pairs), in microseconds.
+  const spans = [];
+  const open = [];
+  for (const e of events.filter((x) => x.pid === pid && x.tid === tid).sort((a, b) => a.ts - b.ts)) {
+    if (e.ph === 'X') spans.push({ name: e.name, ts: e.ts, end: e.ts + (e.dur || 0) });
+    else if (e.ph === 'B') open.push(e);
+    else if (e.ph === 'E' && open.length) {
+      const b = open.pop();
+      spans.push({ name: b.name, ts: b.ts, end: e.ts });
+    }
+  }
+  // The outermost spans of each name, clipped to [a, b], summed.
+  const within = (names, a, b) => {
+    const mine = spans.filter((x) => names.includes(x.name) && x.end > a && x.ts < b).sort((x, y) => x.ts - y.ts || y.end - x.end);
+    let sum = 0;
+    let reach = -Infinity;
+    for (const x of mine) {
+      if (x.ts < reach) continue; // inside one already counted
+      sum += Math.min(b, x.end) - Math.max(a, x.ts);
+      reach = x.end;
+    }
+    return sum / 1000;
+  };
+  const clicks = [];
+  let c = null;
+  for (const m of marks) {
+    if (m.name === `${prefix}:click`) c = { click: m.ts };
+    else if (c && m.name === `${prefix}:changed` && c.changed === undefined) c.changed = m.ts;
+    else if (c && m.name === `${prefix}:painted` && c.changed !== undefined) {
+      c.painted = m.ts;
+      clicks.push(c);
+      c = null;
+    }
+  }
+  const rows = clicks.map(({ click, changed, painted }) => {
+    const r = { 'to change': (changed - click) / 1000, frame: (painted - changed) / 1000 };
+    let phases = 0;
+    for (const [name, key] of PHASES) phases += r[key] = within([name], changed, painted);
+    const busy = within(['RunTask'], changed, painted);
+    r['other tasks'] = Math.max(0, busy - phases);
+    r['no task'] = Math.max(0, r.frame - busy);
+    return r;
+  });
+  if (!rows.length) return null;
+  const out = { clicks: rows.length };
+  for (const k of Object.keys(rows[0])) out[k] = round(quantile(rows.map((r) => r[k]), 0.5));
+  return out;
 }
 
 function summarize(samples) {
@@ -229,10 +349,13 @@ async function main() {
           } finally {
             for (const session of sessions) await session.close();
           }
+          const traced = [];
+          if (o.frameTrace > 0) for (const server of servers) traced.push(await frameTrace({ url: server.url, rate, clicks: o.frameTrace }));
           demos.forEach(([demo], k) => {
             const s = { catalog: name, items: servers[k].catalog.items, cpu_throttle: rate, ...(o.versus ? { demo } : {}), ...summarize(samples[k]), samples_ms: samples[k].map((x) => round(x.total)) };
+            if (traced[k]) s.frame_trace_p50_ms = traced[k];
             result.runs.push(s);
-            console.log(`${o.versus ? `${demo}: ` : ''}${name} (${s.items} items), CPU ${rate}x: first ${s.first_ms} ms, p50 ${s.p50_ms}, p95 ${s.p95_ms}, max ${s.max_ms}` + (s.parts_p50_ms ? `; p50 parts ${JSON.stringify(s.parts_p50_ms)}; first ${JSON.stringify(s.first_parts_ms)}` : ''));
+            console.log(`${o.versus ? `${demo}: ` : ''}${name} (${s.items} items), CPU ${rate}x: first ${s.first_ms} ms, p50 ${s.p50_ms}, p95 ${s.p95_ms}, max ${s.max_ms}` + (s.parts_p50_ms ? `; p50 parts ${JSON.stringify(s.parts_p50_ms)}; first ${JSON.stringify(s.first_parts_ms)}` : '') + (s.frame_trace_p50_ms ? `; traced ${JSON.stringify(s.frame_trace_p50_ms)}` : ''));
           });
         }
       } finally {
