@@ -77,72 +77,18 @@ function picture(it) {
   return pictures.get(it.id).cloneNode(true);
 }
 
-// On the shelf a product's picture is one decoded bitmap, an <img> made from its SVG while
-// the page is idle: putting it in a row is one box to style, lay out and paint, where a copy
-// of the SVG is ten or so, each styled, laid out and painted in the shelf's frame. A product
-// whose bitmap is not made yet gets the SVG.
-const SHELF_PICTURE_PX = 176; // twice the largest shelf picture (88 CSS px)
-const SHELF_IMAGES_MAX = 400; // the most recently made are kept
-const shelfImages = new Map(); // product id -> decoded <img>
-// Each step of making one waits for an idle moment, and for no shelf to be awaited: the
-// shelf's frame comes first.
-const idle = () =>
-  new Promise((resolve) => {
-    const wait = (deadline) => (deadline.timeRemaining() < 4 || awaitingShelf() ? requestIdleCallback(wait) : resolve());
-    requestIdleCallback(wait);
-  });
-const dataUrl = (blob) =>
-  new Promise((resolve, reject) => {
-    const r = new FileReader();
-    r.onload = () => resolve(r.result);
-    r.onerror = () => reject(r.error);
-    r.readAsDataURL(blob);
-  });
-
-async function makeShelfImage(it) {
-  await idle();
-  if (!pictures.has(it.id)) pictures.set(it.id, productPicture(it));
-  const svg = picture(it);
-  svg.setAttribute('width', String(SHELF_PICTURE_PX));
-  svg.setAttribute('height', String(SHELF_PICTURE_PX));
-  const vector = new Image();
-  vector.src = `data:image/svg+xml;charset=utf-8,${encodeURIComponent(new XMLSerializer().serializeToString(svg))}`;
-  await vector.decode();
-  await idle();
-  const canvas = new OffscreenCanvas(SHELF_PICTURE_PX, SHELF_PICTURE_PX);
-  canvas.getContext('2d').drawImage(vector, 0, 0, SHELF_PICTURE_PX, SHELF_PICTURE_PX);
-  const src = await dataUrl(await canvas.convertToBlob({ type: 'image/png' }));
-  await idle();
-  const img = el('img', { class: 'picture', alt: '', 'aria-hidden': 'true', 'data-kind': svg.dataset.kind, 'data-id': it.id, src });
-  await img.decode();
-  shelfImages.set(it.id, img);
-  if (shelfImages.size > SHELF_IMAGES_MAX) {
-    const [oldest] = [...shelfImages].find(([, im]) => !im.isConnected) || [];
-    shelfImages.delete(oldest);
-  }
-}
-
-// The next shelf's products are often on this one or among this recommendation's
-// candidates: their pictures are made one at a time while the page is idle, so that the
-// next shelf only moves them in.
-const pictureQueue = [];
-let preparing = false;
-async function preparePictures(ids, { first = true } = {}) {
-  // The latest candidates first; a grid's neighbours after what is queued.
-  const fresh = ids.filter((id, i) => ui.byId.has(id) && !shelfImages.has(id) && ids.indexOf(id) === i);
-  const rest = pictureQueue.filter((id) => !fresh.includes(id));
-  pictureQueue.splice(0, pictureQueue.length, ...(first ? [...fresh, ...rest] : [...rest, ...fresh]));
-  // How many are still to make (for the tests: the page at rest has none).
-  document.body.dataset.picturesPending = String(pictureQueue.length + (preparing ? 1 : 0));
-  if (preparing) return;
-  preparing = true;
-  while (pictureQueue.length) {
-    const id = pictureQueue.shift();
-    // A product whose picture cannot be made keeps its SVG.
-    if (!shelfImages.has(id)) await makeShelfImage(ui.byId.get(id)).catch(() => {});
-    document.body.dataset.picturesPending = String(pictureQueue.length);
-  }
-  preparing = false;
+// The next shelf's products are often among this recommendation's candidates: their
+// pictures are drawn while the page is idle, so that the next shelf only copies them.
+function preparePictures(ids) {
+  const todo = ids.filter((id) => ui.byId.has(id) && !pictures.has(id));
+  const step = (deadline) => {
+    while (todo.length && deadline.timeRemaining() > 1) {
+      const it = ui.byId.get(todo.shift());
+      pictures.set(it.id, productPicture(it));
+    }
+    if (todo.length) requestIdleCallback(step);
+  };
+  if (todo.length) requestIdleCallback(step);
 }
 
 let noticeTimer = null;
@@ -206,9 +152,6 @@ function card(it) {
 function renderGrid() {
   const list = filtered();
   $('#grid').replaceChildren(...list.slice(0, ui.shown).map(card));
-  // A shelf after an action on one of these offers some of its neighbours: the worker names
-  // them, and their pictures are made ahead.
-  if (document.body.dataset.ready === 'true') worker.postMessage({ type: 'neighbours', ids: list.slice(0, ui.shown).map((it) => it.id) });
   $('#grid-count').textContent = `(${list.length})`;
   $('#more').hidden = list.length <= ui.shown;
   if (!list.length) $('#grid').append(el('li', { class: 'muted empty', text: 'No product matches.' }));
@@ -331,8 +274,8 @@ function saveCart() {
 
 // The button says what happened for a moment (its box keeps its size: nothing else moves).
 // A grid card's button holds both words and shows one by its class; another gets the text.
-// Saying it no longer waits until no shelf is awaited: a frame of its own then would come
-// before the shelf's.
+// Taking it back waits while a shelf is awaited: a frame of its own then would come before
+// the shelf's.
 function acknowledge(btn, text) {
   if (!btn) return;
   const both = btn.classList.contains('ack');
@@ -469,17 +412,8 @@ const setText = (e, text) => {
   if (e.textContent !== text) e.textContent = text;
 };
 
-// The row's picture: the product's bitmap when it is made (moved here from the row that
-// showed it, which gets an empty box until its own product's picture comes), else its SVG.
-function setPicture(row, it) {
-  const img = shelfImages.get(it.id);
-  if (!img) return void row.firstElementChild.replaceWith(picture(it));
-  if (img.parentElement && img.parentElement !== row) img.replaceWith(el('span', { class: 'picture' }));
-  if (row.firstElementChild !== img) row.firstElementChild.replaceWith(img);
-}
-
 function fillRow(row, r, rank) {
-  const [, num, , reason, meta] = row.children;
+  const [pic, num, , reason, meta] = row.children;
   let title = row.children[2];
   if (row.dataset.id !== r.id) {
     const it = ui.byId.get(r.id) || { id: r.id, title: r.id };
@@ -490,7 +424,7 @@ function fillRow(row, r, rank) {
     row.dataset.id = title.dataset.id = r.id;
     setText(title, it.title);
     setText(meta, [it.brand, money(it.price)].filter(Boolean).join(' · '));
-    setPicture(row, it);
+    pic.replaceWith(picture(it));
   }
   setText(num, String(rank));
   setText(reason, r.reason);
@@ -697,7 +631,6 @@ worker.onmessage = (e) => {
     case 'ready':
       setStatus(`Ready: ${m.items} products indexed in ${fmtMs(m.ms)}.`);
       document.body.dataset.ready = 'true';
-      worker.postMessage({ type: 'neighbours', ids: [...$('#grid').children].map((c) => c.dataset.id).filter(Boolean) });
       // The page's own first shelf is drawn once, hidden off screen in the shelf's panel
       // and laid out, so that the first real one runs warm code and a warm layout (the
       // worker warms its side the same way).
@@ -711,9 +644,6 @@ worker.onmessage = (e) => {
       break;
     case 'history':
       renderHistory(m);
-      break;
-    case 'neighbours':
-      preparePictures(m.ids, { first: false });
       break;
     case 'progress':
       if (m.seq !== ui.seq) {
@@ -741,8 +671,7 @@ worker.onmessage = (e) => {
       if (fb.length) setStatus(`${$('#recs').children.length} products for you. The model failed for ${fb.length} agent call${fb.length === 1 ? '' : 's'}; the offline reasoner answered instead (see the trace).`);
       document.body.dataset.trace = String(m.seq);
       showTrace(m);
-      // This shelf's products first: most stay on the next one.
-      preparePictures([...[...$('#recs').children].map((row) => row.dataset.id).filter(Boolean), ...((m.out.trace && m.out.trace.nli) || []).map((v) => v.id)]);
+      preparePictures(((m.out.trace && m.out.trace.nli) || []).map((v) => v.id));
       break;
     }
     case 'idle':

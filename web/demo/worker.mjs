@@ -3,13 +3,12 @@
 //
 // Page -> worker: {type: 'init', settings} | {type: 'event', id, kind, watched} |
 //                 {type: 'events', list: [{id, kind}]} (a checkout) | {type: 'forget'} |
-//                 {type: 'settings', settings} | {type: 'refresh'} | {type: 'neighbours', ids}
+//                 {type: 'settings', settings} | {type: 'refresh'}
 // Worker -> page: {type: 'ready', ...} | {type: 'history', count, events}
 //                 | {type: 'progress', seq, ev, t} (with a model only)
 //                 | {type: 'shelf', seq, items: [{id, reason}], timing} (reason: plain words);
 //                   on the page's {type: 'details', seq}
 //                   (sent once the shelf is painted): the history, then {type: 'trace', seq, out, ms}
-//                 | {type: 'neighbours', ids} (the products nearest those asked about)
 //                 | {type: 'idle', seq, reason} | {type: 'notice', level, text}
 //                 | {type: 'error', seq, message, code}
 // The shelf goes first and alone: it is what the shopper waits for. The IndexedDB write
@@ -310,30 +309,11 @@ async function handle(msg, recv) {
   }
 }
 
-// The products nearest each of these (by the catalog index), for the page to make their
-// pictures ahead: a shelf after an action on a product offers some of its neighbours. One
-// search per task, outside the message queue, so that an event waits for one at most.
-let neighbourJob = null;
-function neighbours(ids) {
-  const job = (neighbourJob = { ids: ids.slice(0, 48), found: [] });
-  const step = () => {
-    if (job !== neighbourJob || !state.rec) return;
-    const id = job.ids.shift();
-    const index = state.rec.catalog.index;
-    const v = id && index.has(id) ? index.get(id) : null;
-    if (v) for (const hit of index.search(v, 5)) if (hit.id !== id && !job.found.includes(hit.id)) job.found.push(hit.id);
-    if (job.ids.length) setTimeout(step, 0);
-    else post({ type: 'neighbours', ids: job.found });
-  };
-  setTimeout(step, 0);
-}
-
 // Messages are handled one at a time, in order; a recommendation in flight is
 // superseded (aborted) by the next event rather than waited for.
 self.onmessage = (e) => {
   const recv = performance.now();
   const msg = e.data || {};
-  if (msg.type === 'neighbours') return void (Array.isArray(msg.ids) && neighbours(msg.ids.filter((id) => typeof id === 'string')));
   if (msg.type === 'event' || msg.type === 'events' || msg.type === 'forget' || msg.type === 'settings') {
     if (state.abort) state.abort.abort();
   }
