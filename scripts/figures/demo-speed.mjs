@@ -22,7 +22,9 @@ export function render(j, { view }) {
   const who = (r) => (both ? ` | ${r.demo === 'other' ? 'before' : 'this demo'}` : '');
   const lines = [
     `From a click on "Add to cart" to the re-ranked shelf painted, ${j.clicks} clicks per run in a fresh browser profile, Node ${j.node}, headless Chromium (ms)` +
-      (both ? `; before: ${j.versus || 'an earlier copy of the demo'}, side by side with this demo, the two taking turns click by click` : '') + ':',
+      (both ? `; before: ${j.versus || 'an earlier copy of the demo'}, side by side with this demo, the two taking turns click by click` : '') +
+      (j.demo === 'other' ? `; the demo measured: ${j.label || 'an earlier copy of the demo'}` : '') +
+      ':',
     '',
     `| catalog | CPU${both ? ' | demo' : ''} | first click | p50 | p95 | max |`,
     `|---|---:${both ? '|---' : ''}|---:|---:|---:|---:|`,
@@ -71,7 +73,7 @@ export function render(j, { view }) {
       ['other tasks', 'rest of its tasks'],
       ['no task', 'no task'],
     ];
-    lines.push('', `The shelf's frame in a Chromium trace (${traced[0].frame_trace_p50_ms.clicks} more clicks in a session of their own, traced; medians, ms): the page's main thread from the shelf's change to its paint, by phase, script, the rest of its tasks (observers, hit tests, messages, the tasks' own overhead) and the time it ran none; then frames of the same page that change nothing, or one character of the status line:`, '');
+    lines.push('', `The shelf's frame in a Chromium trace (${traced[0].frame_trace_p50_ms.clicks} more clicks in a browser of their own, traced; medians, ms): the page's main thread from the shelf's change to its paint, by phase, script, the rest of its tasks (observers, hit tests, messages, the tasks' own overhead) and the time it ran none; then frames of the same page that change nothing, or one character of the status line:`, '');
     lines.push(`| catalog | CPU${both ? ' | demo' : ''} | ${cols.map(([, n]) => n).join(' | ')} |`);
     lines.push(`|---|---:${both ? '|---' : ''}|${cols.map(() => '---:').join('|')}|`);
     for (const r of traced) {

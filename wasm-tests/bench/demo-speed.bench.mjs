@@ -16,7 +16,7 @@
 // browser profile per run, so the first event is a first visit's.
 //
 //   node wasm-tests/bench/demo-speed.bench.mjs [--clicks 30] [--rates 1,4] [--json FILE]
-//        [--data DIR] [--catalogs sample,big] [--demo DIR | --versus DIR [--label 'what DIR is']]
+//        [--data DIR] [--catalogs sample,big] [--demo DIR | --versus DIR] [--label 'what DIR is']
 //        [--frame-trace N]
 // Numbers only: nothing here asserts a timing.
 import { mkdtempSync, rmSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
@@ -59,7 +59,7 @@ const round = (x) => (x === null || x === undefined ? null : Math.round(x * 10) 
 // made inside an animation frame callback is painted in that frame (a task after it
 // runs after the paint); a change made elsewhere is painted in the next frame.
 function harness(marks) {
-  // With marks (a traced session): the click, the shelf's change and its paint as user
+  // With marks (a traced browser): the click, the shelf's change and its paint as user
   // timing marks, which the trace shows on the main thread's timeline.
   const mark = marks ? (name) => performance.mark(`speed:${name}`) : () => {};
   window.__speed = { clicks: [], painted: [], waiters: new Set() };
@@ -187,7 +187,7 @@ async function runTurns(sessions, clicks) {
 }
 
 // The shelf's frame as a Chromium trace shows it (--frame-trace N): N clicks, after three
-// untraced ones, in a session of their own; the page's main thread from the shelf's change
+// untraced ones, in a browser of their own; the page's main thread from the shelf's change
 // to its paint, by lifecycle phase (style, layout, pre-paint, paint, layerize, commit),
 // script, the rest of its tasks (observers, hit tests, messages, the task overheads) and the
 // time it ran none. Medians, ms.
@@ -334,7 +334,7 @@ async function main() {
   // demo side by side, taking turns click by click (runs of demo "other" and "this").
   const serverOf = async (dir) => (dir ? (await import(pathToFileURL(join(dir, 'web/demo/serve.mjs')).href)).startServer : startHere);
   const demos = o.versus ? [['other', await serverOf(o.versus)], ['this', startHere]] : [[o.demo ? 'other' : 'this', await serverOf(o.demo)]];
-  const result = { node: process.version, clicks: o.clicks, demo: o.versus ? 'both' : demos[0][0], ...(o.versus && o.label ? { versus: o.label } : {}), runs: [] };
+  const result = { node: process.version, clicks: o.clicks, demo: o.versus ? 'both' : demos[0][0], ...(o.versus && o.label ? { versus: o.label } : {}), ...(o.demo && o.label ? { label: o.label } : {}), runs: [] };
   try {
     for (const [name, data] of catalogs) {
       const servers = [];
