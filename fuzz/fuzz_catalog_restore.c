@@ -2,13 +2,17 @@
  * rest is used as-is (magic, kind, version, length and checksum checks); with an odd
  * one it gets a valid container length and checksum (snapshot_io.h), so the fuzzer
  * reaches the row, item, text and word-count checks behind them; with bit 1 set the
- * catalog takes the bytes (arag_catalog_restore_take) instead of copying them. Invariants: no
- * crash, leak or undefined behaviour; a refused restore leaves the catalog as it was (the same
+ * catalog takes the bytes (arag_catalog_restore_take) instead of copying them; bits 2-4
+ * (not 0) write them piece by piece, feeding the checksum and row checks after each piece
+ * (arag_catalog_fed_feed, as the wasm host does; pieces of 1 to 65,536 bytes) and take
+ * them with that state, which must give the status and message a copy's restore gives. Invariants:
+ * no crash, leak or undefined behaviour; a refused restore leaves the catalog as it was (the same
  * snapshot bytes); an accepted one snapshots back to exactly the restored bytes, recommends
  * (catalog mode and by id, offline) and takes further adds and removals. Small limits and restore
  * budget keep crafted counts from allocating much. The seeds hold snapshots of format versions
  * 1, 2 and 3 (the title-start phrase counts kept), f32 and int8. */
 #include "arag.h"
+#include "model.h"
 #include "snapshot_input.h"
 
 #include <stdlib.h>
@@ -37,6 +41,35 @@ static void recommend(arag_catalog *cat) {
   arag_history_free(h);
 }
 
+/* The bytes written into a new buffer piece by piece, the state fed after each, then taken
+ * with it (into *out: the catalog's on success, else still to free). The same status and
+ * message as restoring a copy into a catalog like cat (lim, one item) must come out. */
+static arag_status fed_take(arag_catalog *cat, const arag_limits *lim, const uint8_t *bytes,
+                            size_t len, size_t piece, uint8_t **out) {
+  uint8_t *buf = malloc(len ? len : 1);
+  if (!buf) abort();
+  arag_catalog_fed f;
+  arag_catalog_fed_init(&f, buf);
+  for (size_t at = 0; at < len; at += piece) {
+    size_t n = len - at < piece ? len - at : piece;
+    memcpy(buf + at, bytes + at, n);
+    arag_catalog_fed_feed(&f, at + n);
+  }
+  arag_catalog *ref = NULL;
+  static const char item[] = "{\"id\":\"a\",\"title\":\"Comb\",\"related\":{\"b\":1}}";
+  if (arag_catalog_create_dtype(4, ARAG_I8, lim, &ref) != ARAG_OK ||
+      arag_catalog_add_json(ref, item, sizeof item - 1) != ARAG_OK)
+    abort();
+  arag_status want = arag_catalog_restore(ref, bytes, len);
+  arag_status st = arag_catalog_restore_take_fed(cat, buf, len, &f);
+  if (st != want ||
+      (st != ARAG_OK && strcmp(arag_catalog_last_error(cat), arag_catalog_last_error(ref)) != 0))
+    abort();
+  arag_catalog_free(ref);
+  *out = buf;
+  return st;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *buf = fuzz_snapshot_input(data, size, &size);
@@ -55,11 +88,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   uint8_t *before = NULL, *after = NULL;
   size_t lb = 0, la = 0;
   if (arag_catalog_snapshot(cat, &before, &lb) != ARAG_OK) abort();
-  /* Bit 1 of the first byte: the catalog takes the bytes (and then owns them). */
-  int take = (data[0] >> 1) & 1;
-  arag_status st =
-      take ? arag_catalog_restore_take(cat, buf, size) : arag_catalog_restore(cat, buf, size);
-  int owned = take && st == ARAG_OK; /* buf is the catalog's now (compared, never freed here) */
+  /* Bit 1 of the first byte: the catalog takes the bytes (and then owns them); bits 2-4:
+   * written and fed piece by piece, then taken. */
+  static const size_t pieces[8] = {0, 1, 7, 64, 100, 333, 4096, 65536};
+  int take = (data[0] >> 1) & 1, fed = (data[0] >> 2) & 7;
+  uint8_t *fed_buf = NULL;
+  arag_status st = fed    ? fed_take(cat, &lim, buf, size, pieces[fed], &fed_buf)
+                   : take ? arag_catalog_restore_take(cat, buf, size)
+                          : arag_catalog_restore(cat, buf, size);
+  int owned = take && !fed && st == ARAG_OK; /* buf is the catalog's now (compared, never freed) */
+  if (fed && st != ARAG_OK) free(fed_buf);   /* else the catalog's; buf holds the same bytes */
   if (arag_catalog_snapshot(cat, &after, &la) != ARAG_OK) abort();
   if (st != ARAG_OK) {
     if (la != lb || memcmp(before, after, lb) != 0) abort();

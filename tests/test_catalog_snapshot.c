@@ -362,6 +362,88 @@ static void test_changes_after_restore(void) {
   arag_catalog_free(b);
 }
 
+/* Writes bytes into buf `piece` bytes at a time, feeding f after each (as the wasm host
+ * does), then restores cat from buf with f. */
+static arag_status fed_restore(arag_catalog *cat, const uint8_t *bytes, size_t len, size_t piece,
+                               arag_catalog_fed *f, uint8_t **buf) {
+  *buf = malloc(len);
+  arag_catalog_fed_init(f, *buf);
+  for (size_t at = 0; at < len; at += piece) {
+    size_t n = len - at < piece ? len - at : piece;
+    memcpy(*buf + at, bytes + at, n);
+    arag_catalog_fed_feed(f, at + n);
+  }
+  arag_status st = arag_catalog_restore_take_fed(cat, *buf, len, f);
+  if (st == ARAG_OK) *buf = NULL; /* the catalog's now */
+  return st;
+}
+
+/* A snapshot written piece by piece with its rows checked as they come: restored alike
+ * for any piece size, every row and scale found usable by the feed; a row or scale not
+ * usable (a sealed checksum) refused with the same status and message as a restore of
+ * the whole bytes, the feed stopped at it, the catalog untouched. */
+static void test_fed_restore(void) {
+  static const size_t pieces[] = {1, 13, 64, 100, 4096, 1u << 20};
+  for (int dt = 0; dt < 2; dt++) {
+    arag_catalog *a = sample(dt ? ARAG_I8 : ARAG_F32, NULL), *b = NULL;
+    size_t len = 0;
+    uint8_t *bytes = snap(a, &len), *buf = NULL;
+    const uint32_t n = arag_catalog_count(a);
+    CHECK_EQ_INT(arag_catalog_create(8, NULL, &b), ARAG_OK);
+    for (size_t k = 0; k < sizeof pieces / sizeof *pieces; k++) {
+      arag_catalog_fed f;
+      CHECK_EQ_INT(fed_restore(b, bytes, len, pieces[k], &f, &buf), ARAG_OK);
+      CHECK(f.header && !f.stop && f.rows_ok == n && f.scales_ok == (dt ? n : 0));
+      CHECK(same_catalog(a, b));
+    }
+    /* A row (f32: a value of 2) or a scale (int8: -1) not usable: the first, one in the
+     * middle, the last. */
+    const size_t row = dt ? D : (size_t)D * 4, scales = 64 + (size_t)n * row;
+    const uint32_t bad_rows[] = {0, n / 2, n - 1};
+    uint8_t *c = malloc(len);
+    arag_catalog *ref = NULL;
+    CHECK_EQ_INT(arag_catalog_create(8, NULL, &ref), ARAG_OK);
+    CHECK_EQ_INT(add(ref, "{\"id\":\"keep\",\"title\":\"Kept\"}"), ARAG_OK);
+    for (size_t r = 0; r < 3; r++) {
+      const float two = 2.0f, neg = -1.0f;
+      memcpy(c, bytes, len);
+      if (dt)
+        memcpy(c + scales + (size_t)bad_rows[r] * 4, &neg, 4);
+      else
+        memcpy(c + 64 + (size_t)bad_rows[r] * row + 8, &two, 4);
+      arag_snap_seal(c, len);
+      CHECK_EQ_INT(arag_catalog_restore(ref, c, len), ARAG_E_CORRUPT);
+      char want[256];
+      snprintf(want, sizeof want, "%s", arag_catalog_last_error(ref));
+      CHECK(strstr(want, dt ? "bad scale" : "non-finite") != NULL);
+      for (size_t k = 0; k < sizeof pieces / sizeof *pieces; k++) {
+        arag_catalog_fed f;
+        CHECK_EQ_INT(fed_restore(ref, c, len, pieces[k], &f, &buf), ARAG_E_CORRUPT);
+        free(buf);
+        CHECK_EQ_INT(strcmp(arag_catalog_last_error(ref), want), 0);
+        CHECK(f.stop && (dt ? f.scales_ok : f.rows_ok) == bad_rows[r]);
+        CHECK(!dt || f.rows_ok == n);
+      }
+    }
+    CHECK_EQ_INT(arag_catalog_count(ref), 1);
+    CHECK(arag_catalog_find(ref, "keep", 4) != NULL);
+    /* A state of other bytes, or fed short, is refused before anything is read. */
+    arag_catalog_fed f;
+    arag_catalog_fed_init(&f, bytes);
+    arag_catalog_fed_feed(&f, len - 1);
+    CHECK_EQ_INT(arag_catalog_restore_take_fed(ref, bytes, len, &f), ARAG_E_INVALID);
+    memcpy(c, bytes, len);
+    arag_catalog_fed_feed(&f, len);
+    CHECK_EQ_INT(arag_catalog_restore_take_fed(ref, c, len, &f), ARAG_E_INVALID);
+    CHECK_EQ_INT(arag_catalog_count(ref), 1);
+    free(c);
+    arag_catalog_free(ref);
+    arag_free(bytes);
+    arag_catalog_free(a);
+    arag_catalog_free(b);
+  }
+}
+
 /* A small catalog whose every byte is flipped and every length cut. */
 static void test_corruption_refused(void) {
   uint64_t rng = 5;
@@ -640,6 +722,7 @@ int main(void) {
   RUN(test_round_trip);
   RUN(test_word_counts_read);
   RUN(test_changes_after_restore);
+  RUN(test_fed_restore);
   RUN(test_version1_fixture);
   RUN(test_version2_fixture);
   RUN(test_corruption_refused);

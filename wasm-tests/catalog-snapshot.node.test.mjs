@@ -4,7 +4,8 @@
 // and, restored, give the same results; bad bytes, a small restore budget and another
 // dimension are refused with nothing changed (the checksum is taken by the module as
 // restore() and restoreStream() write the bytes: altered bytes in any piece and a
-// state that does not cover them are refused); version-1 index and history snapshots
+// state that does not cover them are refused, and so are rows the module checks as they
+// come, in any piece, with the message of a whole restore); version-1 index and history snapshots
 // (made before the shared container) still restore; the real data sets when present.
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,6 +15,7 @@ import { readFileSync, writeFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { DIST, ROOT, requireFile, rng } from './helpers/common.mjs';
 import { dataSet, needData } from './helpers/data.mjs';
+import { sealSnapshot } from './helpers/seal.mjs';
 
 requireFile(join(DIST, 'index.mjs'), 'run `make wasm` first');
 const { createArag, createRecommender, AragError, Status } = await import('../dist/index.mjs');
@@ -185,6 +187,44 @@ describe('bad bytes, small budgets and other dimensions change nothing', () => {
     }
   });
 
+  test('rows and scales checked as the bytes are written: one not usable, in any piece or across two, is refused by name', async () => {
+    for (const dtype of ['f32', 'int8']) {
+      const src = arags.emscripten.createCatalog({ dtype });
+      src.add(DEMO);
+      const bytes = src.snapshot();
+      const n = src.count;
+      const row = dtype === 'f32' ? 512 * 4 : 512;
+      const scales = 64 + n * row;
+      // The first row, the one across the first 128 KiB piece's end, the last; int8: their scales.
+      const rows = [0, Math.floor((128 * 1024 - 64) / row), n - 1];
+      assert.ok(64 + (rows[1] + 1) * row > 128 * 1024 && 64 + rows[1] * row < 128 * 1024);
+      for (const r of rows) {
+        const bad = bytes.slice();
+        const dv = new DataView(bad.buffer);
+        if (dtype === 'f32') dv.setFloat32(64 + r * row + 8, 2, true); // a unit row holds no 2
+        else dv.setFloat32(scales + 4 * r, -1, true);
+        sealSnapshot(bad);
+        const message = new RegExp(`row ${r} has ${dtype === 'f32' ? 'a non-finite value or norm' : 'a bad scale'}`);
+        for (const kind of ['emscripten', 'wasi']) {
+          const cat = arags[kind].createCatalog();
+          cat.add(DEMO.slice(0, 3));
+          const before = cat.snapshot();
+          assert.throws(() => cat.restore(bad), (e) => e.code === 'ARAG_E_CORRUPT' && message.test(e.message), `${kind} ${dtype} row ${r}`);
+          const stream = new ReadableStream({
+            start(c) {
+              for (let i = 0; i < bad.length; i += 1000) c.enqueue(bad.slice(i, i + 1000));
+              c.close();
+            },
+          });
+          await assert.rejects(cat.restoreStream(stream, bad.length), (e) => e.code === 'ARAG_E_CORRUPT' && message.test(e.message), kind);
+          assert.deepEqual(cat.snapshot(), before, kind);
+          cat.free();
+        }
+      }
+      src.free();
+    }
+  });
+
   test('a checksum state fed short of the end or over other bytes is refused, nothing changed', () => {
     for (const kind of ['emscripten', 'wasi']) {
       const arag = arags[kind];
@@ -195,16 +235,16 @@ describe('bad bytes, small budgets and other dimensions change nothing', () => {
       const cat = arag.createCatalog();
       cat.add(DEMO.slice(0, 3));
       const before = cat.snapshot();
-      const take = raw.need('arag_catalog_restore_take_summed');
-      const feed = raw.need('arag_snap_sum_feed');
+      const take = raw.need('arag_catalog_restore_take_fed');
+      const feed = raw.need('arag_catalog_fed_feed');
       const p = raw.malloc(bytes.length);
       const q = raw.malloc(bytes.length);
       raw.u8().set(bytes, p);
       raw.u8().set(bytes, q);
-      const partial = raw.need('arag_wasm_snap_sum_new')(p) >>> 0;
+      const partial = raw.need('arag_wasm_catalog_fed_new')(p) >>> 0;
       feed(partial, bytes.length - 1);
-      const unfed = raw.need('arag_wasm_snap_sum_new')(p) >>> 0;
-      const other = raw.need('arag_wasm_snap_sum_new')(q) >>> 0;
+      const unfed = raw.need('arag_wasm_catalog_fed_new')(p) >>> 0;
+      const other = raw.need('arag_wasm_catalog_fed_new')(q) >>> 0;
       feed(other, bytes.length);
       for (const [sum, message] of [
         [partial, `covers ${bytes.length - 1} of its ${bytes.length} bytes`],

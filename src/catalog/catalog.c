@@ -643,6 +643,11 @@ static void swap32(void *p, size_t n) {
   }
 }
 
+/* The row stride of dim values of dtype (floats or bytes: rows of 16 bytes). */
+static uint32_t stride_for(uint32_t dim, uint32_t dtype) {
+  return dtype == ARAG_I8 ? (dim + 15) / 16 * 16 : (dim + 3) / 4 * 4;
+}
+
 /* A catalog snapshot's sections, found and checked before anything is allocated. */
 typedef struct layout {
   uint32_t version, dim, dtype, n, lists, stride;
@@ -651,9 +656,10 @@ typedef struct layout {
   float *scales;       /* int8: n scales; else NULL */
   const uint8_t *recs; /* n item records */
   size_t recs_len;
-  float *weights; /* n_rel related weights */
-  char *text;     /* text_bytes */
-  arag_reader r;  /* after the text: the word counts */
+  float *weights;                        /* n_rel related weights */
+  char *text;                            /* text_bytes */
+  arag_reader r;                         /* after the text: the word counts */
+  uint32_t rows_checked, scales_checked; /* found usable as the bytes came */
 } layout;
 
 /* Opens the container and reads the header: dims, counts and where rows and records lie. */
@@ -671,8 +677,8 @@ static arag_status open_layout(arag_catalog *cat, uint8_t *bytes, size_t len,
       !arag_reader_u32(r, &zero))
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its header");
   uint32_t dim = L->dim, dtype = L->dtype, n = L->n;
-  uint32_t want_stride = dtype == ARAG_I8 ? (dim + 15) / 16 * 16 : (dim + 3) / 4 * 4;
-  if (dim == 0 || (dtype != ARAG_F32 && dtype != ARAG_I8) || zero != 0 || L->stride != want_stride)
+  if (dim == 0 || (dtype != ARAG_F32 && dtype != ARAG_I8) || zero != 0 ||
+      L->stride != stride_for(dim, dtype))
     return arag_err_set(&cat->err, ARAG_E_CORRUPT,
                         "catalog snapshot header is inconsistent (dim %u dtype %u)", dim, dtype);
   if (dim > cat->lim.max_dim)
@@ -856,7 +862,7 @@ static arag_status build_tables(arag_catalog *cat, layout *L, restored *R, arag_
   if (st != ARAG_OK)
     return arag_err_set(&cat->err, st, "catalog snapshot: %s", arag_err_text(e.message));
   st = arag_index_borrow_rows(R->ix, L->n, R->ids, R->id_lens, R->id_hashes, L->rows, L->scales,
-                              L->text, L->text_bytes, budget);
+                              L->rows_checked, L->scales_checked, L->text, L->text_bytes, budget);
   if (st != ARAG_OK)
     return arag_err_set(&cat->err, st, "catalog snapshot: %s",
                         arag_err_text(arag_index_last_error(R->ix)));
@@ -931,15 +937,71 @@ static void make_room(const layout *L, size_t arena, const arag_budget *budget) 
 }
 
 arag_status arag_catalog_restore_take(arag_catalog *cat, uint8_t *bytes, size_t len) {
-  return arag_catalog_restore_take_summed(cat, bytes, len, NULL);
+  return arag_catalog_restore_take_fed(cat, bytes, len, NULL);
 }
 
-arag_status arag_catalog_restore_take_summed(arag_catalog *cat, uint8_t *bytes, size_t len,
-                                             const arag_snap_sum *sum) {
+void arag_catalog_fed_init(arag_catalog_fed *f, const uint8_t *buf) {
+  memset(f, 0, sizeof *f);
+  arag_snap_sum_init(&f->sum, buf);
+}
+
+/* The rows, then (int8) the scales, whole in buf's first end bytes and not checked yet. */
+static void fed_check(arag_catalog_fed *f, const uint8_t *buf, uint64_t end) {
+  const uint64_t row_bytes = f->dtype == ARAG_I8 ? f->stride : (uint64_t)f->stride * 4;
+  const uint64_t rows_end = SNAP_ROWS + (uint64_t)f->n * row_bytes;
+  uint64_t whole = end > SNAP_ROWS ? (end - SNAP_ROWS) / row_bytes : 0;
+  for (whole = whole < f->n ? whole : f->n; f->rows_ok < whole; f->rows_ok++)
+    if (!arag_index_row_usable((arag_dtype)f->dtype, f->dim, f->stride,
+                               buf + SNAP_ROWS + f->rows_ok * row_bytes)) {
+      f->stop = 1;
+      return;
+    }
+  whole = f->dtype == ARAG_I8 && end > rows_end ? (end - rows_end) / 4 : 0;
+  for (whole = whole < f->n ? whole : f->n; f->scales_ok < whole; f->scales_ok++) {
+    float x;
+    memcpy(&x, buf + rows_end + (uint64_t)f->scales_ok * 4, 4);
+    if (!arag_index_scale_usable(x)) {
+      f->stop = 1;
+      return;
+    }
+  }
+}
+
+void arag_catalog_fed_feed(arag_catalog_fed *f, size_t end) {
+  if (!f) return;
+  arag_snap_sum_feed(&f->sum, end);
+  const uint8_t *b = f->sum.buf;
+  const uint16_t probe = 1;
+  if (!b || f->stop || end < SNAP_ROWS || *(const uint8_t *)&probe != 1) return; /* LE rows only */
+  if (!f->header) {
+    f->header = 1;
+    f->dim = le32(b + 32);
+    f->dtype = le32(b + 36);
+    f->n = le32(b + 40);
+    f->stride = le32(b + 56);
+    if (f->dim == 0 || (f->dtype != ARAG_F32 && f->dtype != ARAG_I8) ||
+        f->stride != stride_for(f->dim, f->dtype)) {
+      f->stop = 1;
+      return;
+    }
+  }
+  fed_check(f, b, end);
+}
+
+arag_status arag_catalog_restore_take_fed(arag_catalog *cat, uint8_t *bytes, size_t len,
+                                          const arag_catalog_fed *f) {
   if (!cat) return ARAG_E_INVALID;
   if (!bytes && len) return arag_err_set(&cat->err, ARAG_E_INVALID, "snapshot bytes are NULL");
   layout L;
-  arag_status st = open_layout(cat, bytes, len, sum, &L);
+  arag_status st = open_layout(cat, bytes, len, f ? &f->sum : NULL, &L);
+  /* The rows the feed found usable, when it read the header the layout has (the bytes
+   * are the state's: open_layout checked that). */
+  L.rows_checked = L.scales_checked = 0;
+  if (st == ARAG_OK && f && f->header && f->dim == L.dim && f->dtype == L.dtype && f->n == L.n &&
+      f->stride == L.stride) {
+    L.rows_checked = f->rows_ok;
+    L.scales_checked = f->scales_ok;
+  }
   if (st == ARAG_OK) st = check_records(cat, &L);
   if (st != ARAG_OK) return st;
   arag_budget budget = {cat->lim.max_restore_bytes};

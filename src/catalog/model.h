@@ -4,6 +4,7 @@
 #define ARAG_MODEL_H
 
 #include "arag.h"
+#include "snapshot_io.h"
 #include <stdint.h>
 
 /* One product. Strings are NUL-terminated, owned by the item, never NULL (empty
@@ -80,12 +81,25 @@ const struct arag_brand_stats *arag_catalog_brand_stats(const arag_catalog *cat,
                                                         struct arag_brand_stats *bs);
 
 /* History accessors (src/catalog/history.c): events in ascending (ts, insertion) order. */
-/* arag_catalog_restore_take with the container's checksum from sum, a state fed with
- * every byte of bytes as they were written (snapshot_io.h; NULL: hashed here). The wasm
- * module exports it: its JS host feeds the state as it writes a snapshot into memory. */
-struct arag_snap_sum;
-arag_status arag_catalog_restore_take_summed(arag_catalog *cat, uint8_t *bytes, size_t len,
-                                             const struct arag_snap_sum *sum);
+/* A catalog snapshot written into memory a piece at a time (the wasm module's JS host
+ * does so): fed after each piece (end: how many bytes of buf are written, as for
+ * arag_snap_sum), the state takes the container's checksum and checks the rows (and
+ * int8 scales) that are whole, while they are in cache, as a restore would
+ * (arag_index_row_usable). arag_catalog_restore_take_fed then compares the checksum
+ * instead of hashing the bytes again and does not read those rows again; any row the
+ * state did not find usable (or on a big-endian host, any row) it checks itself, so
+ * it refuses exactly what arag_catalog_restore_take refuses. A state of other bytes,
+ * or fed short of len, gives ARAG_E_INVALID; NULL: all is done here. */
+typedef struct arag_catalog_fed {
+  arag_snap_sum sum;
+  uint32_t dim, dtype, n, stride; /* the header's shape, once its bytes are in */
+  uint32_t rows_ok, scales_ok;    /* the first rows and scales found usable */
+  uint8_t header, stop;           /* the header read; stopped at one not usable */
+} arag_catalog_fed;
+void arag_catalog_fed_init(arag_catalog_fed *f, const uint8_t *buf);
+void arag_catalog_fed_feed(arag_catalog_fed *f, size_t end);
+arag_status arag_catalog_restore_take_fed(arag_catalog *cat, uint8_t *bytes, size_t len,
+                                          const arag_catalog_fed *f);
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);
 uint32_t arag_history_dim(const arag_history *h);
 /* The history's index: one row per distinct item id, the vector of its latest event

@@ -930,6 +930,24 @@ static int row_sound(const float *row, uint32_t dim, arag_metric metric) {
   return ss <= 3.0e38;
 }
 
+int arag_index_row_usable(arag_dtype dtype, uint32_t dim, uint32_t stride, const void *row) {
+  if (dtype == ARAG_F32) {
+    const float *f = (const float *)row;
+    if (!row_sound(f, dim, ARAG_COSINE)) return 0;
+    for (uint32_t i = dim; i < stride; i++)
+      if (f[i] != 0.0f) return 0;
+    return 1;
+  }
+  const int8_t *q = (const int8_t *)row;
+  for (uint32_t i = dim; i < stride; i++)
+    if (q[i]) return 0;
+  return 1;
+}
+
+int arag_index_scale_usable(float scale) {
+  return isfinite(scale) && scale >= 0 && scale <= 2.0e17f;
+}
+
 /* A body's header, checked against ix's limits and the bytes left. */
 typedef struct body_header {
   uint32_t dim, dtype, metric, keep, n_slots, n_live;
@@ -1154,8 +1172,8 @@ arag_status arag_index_restore(arag_index *ix, const uint8_t *bytes, size_t len)
 
 arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
                                    const uint32_t *id_lens, const uint32_t *id_hashes, void *rows,
-                                   float *scales, char *arena, size_t arena_len,
-                                   arag_budget *budget) {
+                                   float *scales, uint32_t rows_checked, uint32_t scales_checked,
+                                   char *arena, size_t arena_len, arag_budget *budget) {
   arag_status st = ARAG_OK;
   if (ix->n_slots || ix->cap || ix->keep_f32 || ix->metric != ARAG_COSINE)
     return arag_err_set(&ix->err, ARAG_E_STATE, "rows can only be lent to an empty index");
@@ -1189,21 +1207,18 @@ arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
     ix->id_lens[s] = id_lens[s];
     ix->id_bytes += (size_t)id_lens[s] + 1;
   }
-  /* The rows are used as they lie: each must be sound, its padding zero. */
+  /* The rows are used as they lie: each must be sound, its padding zero (those the
+   * caller found so, as the bytes came, are not read again). */
+  const uint32_t stride = uses_f32(ix) ? ix->stride_f : ix->stride_q;
+  const size_t row_bytes = uses_f32(ix) ? (size_t)stride * 4 : stride;
   for (uint32_t s = 0; s < n; s++) {
-    if (uses_f32(ix)) {
-      const float *row = (const float *)rows + (size_t)s * ix->stride_f;
-      if (!row_sound(row, ix->dim, ix->metric))
-        CORRUPT("snapshot row %u has a non-finite value or norm", s);
-      for (uint32_t i = ix->dim; i < ix->stride_f; i++)
-        if (row[i] != 0.0f) CORRUPT("snapshot row %u has non-zero padding", s);
-    } else {
-      const int8_t *row = (const int8_t *)rows + (size_t)s * ix->stride_q;
-      if (!isfinite(scales[s]) || scales[s] < 0 || scales[s] > 2.0e17f)
-        CORRUPT("snapshot row %u has a bad scale", s);
-      for (uint32_t i = ix->dim; i < ix->stride_q; i++)
-        if (row[i]) CORRUPT("snapshot row %u has non-zero padding", s);
-    }
+    const uint8_t *row = (const uint8_t *)rows + (size_t)s * row_bytes;
+    if (uses_i8(ix) && s >= scales_checked && !arag_index_scale_usable(scales[s]))
+      CORRUPT("snapshot row %u has a bad scale", s);
+    if (s < rows_checked || arag_index_row_usable(ix->dtype, ix->dim, stride, row)) continue;
+    if (uses_f32(ix) && !row_sound((const float *)(const void *)row, ix->dim, ix->metric))
+      CORRUPT("snapshot row %u has a non-finite value or norm", s);
+    CORRUPT("snapshot row %u has non-zero padding", s);
   }
   if (uses_f32(ix))
     ix->rows_f = (float *)rows;

@@ -43,12 +43,19 @@ uint32_t arag_index_slots(const arag_index *ix);
  * scales), ids[i] of id_lens[i] bytes (NUL-terminated, inside [arena, arena +
  * arena_len)) and arag_id_hash id_hashes[i]. The first growth copies the rows into the index's own;
  * ids in the arena are never freed by the index. Checks: ids non-empty, within max_id_bytes,
- * unique; rows sound, padding zero; scales. The index's own arrays come from budget. On error the
- * index stays empty, with the message in its last error. */
+ * unique; rows usable and scales (below), but for the first rows_checked rows and
+ * scales_checked scales, which the caller found usable. The index's own arrays come from
+ * budget. On error the index stays empty, with the message in its last error. */
 arag_status arag_index_borrow_rows(arag_index *ix, uint32_t n, char *const *ids,
                                    const uint32_t *id_lens, const uint32_t *id_hashes, void *rows,
-                                   float *scales, char *arena, size_t arena_len,
-                                   arag_budget *budget);
+                                   float *scales, uint32_t rows_checked, uint32_t scales_checked,
+                                   char *arena, size_t arena_len, arag_budget *budget);
+/* What borrow_rows checks of one stored row of a cosine index (stride values or bytes:
+ * dim, then padding): an f32 row finite with every value within [-1, 1] (a little
+ * rounding allowed: a unit row), an int8 row any; padding zero. And of an int8 row's
+ * scale: finite, 0 to 2e17. 1 when usable. */
+int arag_index_row_usable(arag_dtype dtype, uint32_t dim, uint32_t stride, const void *row);
+int arag_index_scale_usable(float scale);
 /* Row stride of the index: floats per f32 row (f32) or bytes per int8 row (int8). */
 uint32_t arag_index_stride(const arag_index *ix);
 

@@ -374,36 +374,37 @@ export function catalogSnapshotDim(bytes) {
   return (b[32] | (b[33] << 8) | (b[34] << 16) | (b[35] << 24)) >>> 0;
 }
 
-// A catalog restore takes the snapshot's checksum as its bytes are written into the
-// module: after each piece (still in the CPU's cache) the module hashes it where it lies
-// (arag_snap_sum_feed), and the restore compares that digest with the header's instead
-// of reading the whole body again, out of cache (docs/catalog.md).
-const SUM_PIECE = 128 * 1024;
+// A catalog restore takes the snapshot's checksum and checks its rows as its bytes are
+// written into the module: after each piece (still in the CPU's cache) the module hashes
+// it where it lies and checks the rows in it (arag_catalog_fed_feed), and the restore
+// compares that digest with the header's and leaves those rows be instead of reading the
+// whole body again, out of cache (docs/catalog.md).
+const FEED_PIECE = 128 * 1024;
 
-function newSnapSum(raw, p) {
-  const sum = raw.need('arag_wasm_snap_sum_new')(p) >>> 0;
-  if (!sum) throw new AragError(Status.ARAG_E_NOMEM, 'out of memory for a snapshot checksum state');
-  return sum;
+function newFedState(raw, p) {
+  const fed = raw.need('arag_wasm_catalog_fed_new')(p) >>> 0;
+  if (!fed) throw new AragError(Status.ARAG_E_NOMEM, 'out of memory for a snapshot checksum state');
+  return fed;
 }
 
-// Writes bytes into the module at p + at, a piece at a time, feeding the checksum state
-// after each piece; returns the offset after them. u8() again for each piece: an
-// allocation elsewhere may grow memory meanwhile.
-function writeSummed(raw, sum, p, at, bytes) {
-  const feed = raw.need('arag_snap_sum_feed');
-  for (let i = 0; i < bytes.length; i += SUM_PIECE) {
-    const piece = bytes.subarray(i, i + SUM_PIECE);
+// Writes bytes into the module at p + at, a piece at a time, feeding the state after each
+// piece; returns the offset after them. u8() again for each piece: an allocation
+// elsewhere may grow memory meanwhile.
+function writeFed(raw, fed, p, at, bytes) {
+  const feed = raw.need('arag_catalog_fed_feed');
+  for (let i = 0; i < bytes.length; i += FEED_PIECE) {
+    const piece = bytes.subarray(i, i + FEED_PIECE);
     raw.u8().set(piece, p + at);
     at += piece.length;
-    feed(sum, at);
+    feed(fed, at);
   }
   return at;
 }
 
-// Restores cat from the n bytes at p with the checksum state fed over them; throws on error
-// (the bytes stay the caller's).
-function takeSummed(cat, p, n, sum) {
-  const st = cat._raw.need('arag_catalog_restore_take_summed')(cat.ptr, p, n, sum);
+// Restores cat from the n bytes at p with the state fed over them; throws on error (the
+// bytes stay the caller's).
+function takeFed(cat, p, n, fed) {
+  const st = cat._raw.need('arag_catalog_restore_take_fed')(cat.ptr, p, n, fed);
   if (st !== 0) cat._check(st);
 }
 
@@ -469,16 +470,16 @@ export class Catalog extends Handle {
     const raw = this._raw;
     this.ptr; // freed: ARAG_E_STATE before allocating anything
     const p = raw.malloc(b.length);
-    let sum = 0;
+    let fed = 0;
     try {
-      sum = newSnapSum(raw, p);
-      writeSummed(raw, sum, p, 0, b);
-      takeSummed(this, p, b.length, sum);
+      fed = newFedState(raw, p);
+      writeFed(raw, fed, p, 0, b);
+      takeFed(this, p, b.length, fed);
     } catch (e) {
       raw.free(p); // the catalog takes the copy only when it restores
       throw e;
     } finally {
-      raw.free(sum);
+      raw.free(fed);
     }
     return this;
   }
@@ -495,26 +496,26 @@ export class Catalog extends Handle {
     const raw = this._raw;
     this.ptr; // freed: ARAG_E_STATE before reading anything
     const p = raw.malloc(size);
-    let sum = 0;
+    let fed = 0;
     const reader = stream.getReader();
     let n = 0;
     try {
-      sum = newSnapSum(raw, p);
+      fed = newFedState(raw, p);
       for (;;) {
         const { done, value } = await reader.read();
         if (done) break;
         const chunk = value instanceof Uint8Array ? value : new Uint8Array(value);
         if (n + chunk.length > size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream is longer than its size ${size}`);
-        n = writeSummed(raw, sum, p, n, chunk);
+        n = writeFed(raw, fed, p, n, chunk);
       }
       if (n !== size) throw new AragError(Status.ARAG_E_CORRUPT, `catalog snapshot stream ended at ${n} of ${size} bytes`);
-      takeSummed(this, p, size, sum);
+      takeFed(this, p, size, fed);
     } catch (e) {
       raw.free(p);
       reader.cancel().catch(() => {});
       throw e;
     } finally {
-      raw.free(sum);
+      raw.free(fed);
     }
     return this;
   }
