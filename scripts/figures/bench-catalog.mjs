@@ -1,7 +1,7 @@
 // The catalog benchmark (wasm-tests/bench/catalog.bench.mjs --json
 // docs/figures/bench-catalog.json). Views: (default) restore against build per data
-// set; memory: what an item takes, f32 and int8; fit: where a catalog of a given size
-// goes (a page, a worker isolate's memory).
+// set; parts: where a restore's time goes; memory: what an item takes, f32 and int8;
+// fit: where a catalog of a given size goes (a page, a worker isolate's memory).
 
 const int = (n) => Math.round(n).toLocaleString('en-US');
 const mb = (b) => `${(b / 1e6).toFixed(1)} MB`;
@@ -94,9 +94,26 @@ function fit(j) {
   ].join('\n');
 }
 
+// A restore in a fresh module cut into its steps, the median of each over the rounds.
+function parts(j) {
+  const ms2 = (x) => (x >= 10 ? ms(x) : `${x.toFixed(2)} ms`);
+  const lines = [
+    `A restore in a fresh module cut into the steps of \`restore()\`, each timed apart (one more fresh module a round; the median of ${j.reps} rounds):`,
+    '',
+    '| catalog | vectors | restore, fresh module | the empty catalog | the copy, 128 KiB at a time | checksum and row checks after each piece | the restore call |',
+    '|---|---|---:|---:|---:|---:|---:|',
+  ];
+  for (const s of j.sets.filter((x) => x.parts)) {
+    const p = s.parts;
+    lines.push(`| ${s.name} | ${s.dtype} | ${ms2(s.restore_ms_median)} | ${ms2(p.create_ms)} | ${ms2(p.copy_ms)} | ${ms2(p.feed_ms)} | ${ms2(p.call_ms)} |`);
+  }
+  return lines.join('\n');
+}
+
 export function render(j, { view } = {}) {
   if (!view) return table(j);
+  if (view === 'parts') return parts(j);
   if (view === 'memory') return memory(j);
   if (view === 'fit') return fit(j);
-  throw new Error(`unknown view "${view}" (memory, fit)`);
+  throw new Error(`unknown view "${view}" (parts, memory, fit)`);
 }

@@ -18,6 +18,10 @@
 //   floor    the snapshot's bytes written into a fresh module's memory and nothing else
 //            (malloc and one copy): what any restore in a fresh module pays at least,
 //            since the module's pages are touched for the first time;
+//   parts    a restore in a fresh module cut where restore() does its steps, with the
+//            module's own calls: the empty catalog, the bytes written 128 KiB at a time
+//            (the copy), the checksum and row checks after each piece (the feed), the
+//            restore call (items, the index's id map, word counts);
 // the fastest and the median of each and their ratios, the snapshot's size, the heap the
 // catalog holds after either (to within 64 KiB: a fresh module's heap is filled to find
 // it) and the wasm memory each leaves behind (its peak: wasm memory never shrinks). With a
@@ -32,7 +36,8 @@
 // "restore_ms", "restore_warm_ms", "restore_floor_ms", "ratio", "ratio_warm",
 // "ratio_floor", the medians (*_median), every round (*_all), "snapshot_bytes",
 // "heap_bytes", "heap_bytes_restored", "wasm_bytes_built", "wasm_bytes_restored",
-// "accounted_bytes", "native": {...}, "versus"?: {...}}], "absent": [...]} (ratio: the
+// "accounted_bytes", "parts": {"create_ms", "copy_ms", "feed_ms", "call_ms", each the
+// median of the rounds}, "native": {...}, "versus"?: {...}}], "absent": [...]} (ratio: the
 // fastest build over the fastest restore; ratio_median: the medians') and prints a
 // Markdown table. Numbers only: nothing here asserts a timing.
 import { existsSync, readFileSync } from 'node:fs';
@@ -130,6 +135,38 @@ async function floor1(lib, snapshot) {
   return t;
 }
 
+// One restore in a fresh module cut into restore()'s steps (web/src/handles.mjs), timed
+// apart; null for a build without those calls (an older --versus build).
+async function parts1(lib, snapshot) {
+  const a = await lib.createArag();
+  const raw = a.raw;
+  if (typeof raw.fn.arag_wasm_catalog_fed_new !== 'function') return null;
+  let t0 = performance.now();
+  const cat = a.createCatalog();
+  const create = performance.now() - t0;
+  let copy = 0;
+  let feed = 0;
+  const p = raw.malloc(snapshot.length);
+  const fed = raw.need('arag_wasm_catalog_fed_new')(p) >>> 0;
+  const feedFn = raw.need('arag_catalog_fed_feed');
+  for (let i = 0; i < snapshot.length; i += 128 * 1024) {
+    const piece = snapshot.subarray(i, i + 128 * 1024);
+    t0 = performance.now();
+    raw.u8().set(piece, p + i);
+    const t1 = performance.now();
+    feedFn(fed, i + piece.length);
+    feed += performance.now() - t1;
+    copy += t1 - t0;
+  }
+  t0 = performance.now();
+  const st = raw.need('arag_catalog_restore_take_fed')(cat.ptr, p, snapshot.length, fed);
+  const call = performance.now() - t0;
+  raw.free(fed);
+  if (st !== 0) throw new Error(`restore in parts: status ${st}`);
+  cat.free();
+  return { create, copy, feed, call };
+}
+
 function summary(t) {
   const out = {
     build_ms: round(best(t.build)),
@@ -158,6 +195,7 @@ async function measure(builds, name, file, dtype, reps) {
   const parts = batches(readFileSync(file, 'utf8'));
   const runs = builds.map(() => ({ build: [], restore: [], warm: [], snapshot: null, last: null }));
   const floor = [];
+  const steps = [];
   for (let r = 0; r < reps; r++) {
     // Builds take turns going first, so that neither always follows the other.
     const order = builds.map((_, i) => i);
@@ -174,6 +212,7 @@ async function measure(builds, name, file, dtype, reps) {
       if (x.built) t.last = x;
     }
     floor.push(await floor1(builds[0].lib, runs[0].snapshot));
+    steps.push(await parts1(builds[0].lib, runs[0].snapshot));
   }
   const [me, other] = runs;
   const out = { name, items: me.last.built.items, dtype, ...summary(me) };
@@ -190,6 +229,10 @@ async function measure(builds, name, file, dtype, reps) {
     wasm_bytes_built: me.last.built.wasm,
     wasm_bytes_restored: me.last.restored.wasm,
   });
+  if (steps.every(Boolean)) {
+    out.parts = {};
+    for (const k of ['create', 'copy', 'feed', 'call']) out.parts[`${k}_ms`] = round(median(steps.map((x) => x[k])), 3);
+  }
   out.native = nativeTimes(builds[0].native, file, dtype, reps);
   if (other) {
     out.versus = { ...summary(other), snapshot_bytes: other.snapshot.length, native: nativeTimes(builds[1].native, file, dtype, reps) };
