@@ -643,9 +643,10 @@ static void swap32(void *p, size_t n) {
   }
 }
 
-/* The row stride of dim values of dtype (floats or bytes: rows of 16 bytes). */
-static uint32_t stride_for(uint32_t dim, uint32_t dtype) {
-  return dtype == ARAG_I8 ? (dim + 15) / 16 * 16 : (dim + 3) / 4 * 4;
+/* The row stride of dim values of dtype (floats or bytes: rows of 16 bytes; past
+ * UINT32_MAX for the largest dims, which no stride field holds). */
+static uint64_t stride_for(uint32_t dim, uint32_t dtype) {
+  return dtype == ARAG_I8 ? ((uint64_t)dim + 15) / 16 * 16 : ((uint64_t)dim + 3) / 4 * 4;
 }
 
 /* A catalog snapshot's sections, found and checked before anything is allocated. */
