@@ -21,7 +21,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures hardening-figures bundle-figures bench bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
+.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures hardening-figures bundle-figures bench bench-demo bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -40,7 +40,8 @@ help:
 	@echo 'make sample-data   the sample data set (build/data/sample-shop)'
 	@echo 'make eval-figures  evaluate every data set present, redraw docs/ tables'
 	@echo 'make tune-figures  arag tune on each real data set present, redraw docs/evaluation.md'
-	@echo 'make bench         the index and pipeline benchmarks, redraw docs/ tables'
+	@echo 'make bench         the index and pipeline benchmarks, then bench-demo; redraw docs/ tables'
+	@echo 'make bench-demo    the demo: click to shelf painted, alone and against DEMO_BEFORE'
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
 	@echo 'make bench-edge    the edge worker in workerd: its catalog (cold, warm, swap), the attack figures'
@@ -127,7 +128,22 @@ bench: wasm native sample-data
 	cp web/src/*.mjs build/emscripten-prof/
 	node wasm-tests/bench/index.bench.mjs --json docs/figures/bench-index.json
 	node wasm-tests/bench/pipeline.bench.mjs --data $(LONG_DATA) --json docs/figures/bench-pipeline.json
-	node wasm-tests/bench/demo-speed.bench.mjs --json docs/figures/demo-speed.json
+	node scripts/figures.mjs
+	$(MAKE) bench-demo
+
+# The storefront demo's click-to-shelf figures (docs/demo.md): this demo alone, the demo of
+# commit DEMO_BEFORE alone, and the two side by side, each with 12 traced clicks (about 15
+# minutes on 2 cores; DEMO_BEFORE must be in this clone's history).
+DEMO_BEFORE ?= abb12be
+DEMO_BEFORE_LABEL = the demo before these changes (web/demo at $(DEMO_BEFORE))
+bench-demo: wasm sample-data
+	rm -rf build/demo-before && mkdir -p build/demo-before
+	git archive $(DEMO_BEFORE) web/demo | tar -x -C build/demo-before
+	node wasm-tests/bench/demo-speed.bench.mjs --frame-trace 12 --json docs/figures/demo-speed-alone.json
+	node wasm-tests/bench/demo-speed.bench.mjs --demo build/demo-before --label '$(DEMO_BEFORE_LABEL)' \
+	  --frame-trace 12 --json docs/figures/demo-speed-before-alone.json
+	node wasm-tests/bench/demo-speed.bench.mjs --versus build/demo-before --label '$(DEMO_BEFORE_LABEL)' \
+	  --frame-trace 12 --json docs/figures/demo-speed.json
 	node scripts/figures.mjs
 
 # The LLM path's figures (docs/llm.md): prompt tokens on amazon-beauty (else the sample),
