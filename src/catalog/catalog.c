@@ -8,6 +8,7 @@
 #include "index_private.h"
 #include "item.h"
 #include "json_write.h"
+#include "le.h"
 #include "model.h"
 #include "snapshot_io.h"
 #include "term_df.h"
@@ -702,12 +703,8 @@ static arag_status open_layout(arag_catalog *cat, uint8_t *bytes, size_t len,
   return ARAG_OK;
 }
 
-static uint32_t le32(const uint8_t *b) {
-  return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
-
 static double le_f64(const uint8_t *b) {
-  uint64_t u = (uint64_t)le32(b) | (uint64_t)le32(b + 4) << 32;
+  uint64_t u = arag_le64(b);
   double x;
   memcpy(&x, &u, 8);
   return x;
@@ -717,11 +714,11 @@ static double le_f64(const uint8_t *b) {
  * found whole by open_layout: read in place). */
 static void read_record(const layout *L, uint32_t i, arag_item *it, uint32_t *flags) {
   const uint8_t *b = L->recs + (size_t)i * (L->version >= 2 ? ITEM_RECORD : ITEM_RECORD_V1);
-  it->n_categories = le32(b);
-  it->n_related = le32(b + 4);
+  it->n_categories = arag_le32(b);
+  it->n_related = arag_le32(b + 4);
   it->price = le_f64(b + 8);
   it->popularity = le_f64(b + 16);
-  *flags = L->version >= 2 ? le32(b + 24) : 0;
+  *flags = L->version >= 2 ? arag_le32(b + 24) : 0;
 }
 
 /* Checks the item records (counts, numbers, flags), then finds the weights and the text
@@ -976,10 +973,10 @@ void arag_catalog_fed_feed(arag_catalog_fed *f, size_t end) {
   if (!b || f->stop || end < SNAP_ROWS || *(const uint8_t *)&probe != 1) return; /* LE rows only */
   if (!f->header) {
     f->header = 1;
-    f->dim = le32(b + 32);
-    f->dtype = le32(b + 36);
-    f->n = le32(b + 40);
-    f->stride = le32(b + 56);
+    f->dim = arag_le32(b + 32);
+    f->dtype = arag_le32(b + 36);
+    f->n = arag_le32(b + 40);
+    f->stride = arag_le32(b + 56);
     if (f->dim == 0 || (f->dtype != ARAG_F32 && f->dtype != ARAG_I8) ||
         f->stride != stride_for(f->dim, f->dtype)) {
       f->stop = 1;

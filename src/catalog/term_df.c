@@ -4,6 +4,7 @@
 
 #include "brands.h"
 #include "hash.h"
+#include "le.h"
 #include "snapshot_io.h"
 #include "sort.h"
 #include "words.h"
@@ -144,25 +145,6 @@ static uint32_t slot_of(uint64_t key, uint32_t cap) {
   return (uint32_t)(h >> 32) & (cap - 1);
 }
 
-/* Little-endian words of a snapshot's entries, where they lie (any alignment). */
-static inline uint64_t rd64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
-
-static inline uint32_t rd32(const uint8_t *p) {
-  uint32_t v;
-  memcpy(&v, p, 4);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap32(v);
-#endif
-  return v;
-}
-
 #define ENTRY 12u /* u64 key, u32 count */
 
 /* The count of key in a table read from a snapshot: a binary search of its range of
@@ -171,8 +153,8 @@ static uint32_t sorted_get(const arag_term_df *t, uint64_t key) {
   uint32_t b = (uint32_t)(key >> (64 - t->dir_bits)), lo = t->dir[b], hi = t->dir[b + 1];
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
-    uint64_t k = rd64(t->sorted + (size_t)mid * ENTRY);
-    if (k == key) return rd32(t->sorted + (size_t)mid * ENTRY + 8);
+    uint64_t k = arag_le64(t->sorted + (size_t)mid * ENTRY);
+    if (k == key) return arag_le32(t->sorted + (size_t)mid * ENTRY + 8);
     if (k < key)
       lo = mid + 1;
     else
@@ -224,8 +206,8 @@ int arag_term_df_reserve(arag_term_df *t, uint32_t more) {
   for (uint32_t i = 0; i < t->cap; i++)
     if (t->key[i] && t->n[i]) put_new(key, n, (uint32_t)cap, t->key[i], t->n[i]);
   for (uint32_t i = 0; i < (t->sorted ? t->n_sorted : 0); i++)
-    put_new(key, n, (uint32_t)cap, rd64(t->sorted + (size_t)i * ENTRY),
-            rd32(t->sorted + (size_t)i * ENTRY + 8));
+    put_new(key, n, (uint32_t)cap, arag_le64(t->sorted + (size_t)i * ENTRY),
+            arag_le32(t->sorted + (size_t)i * ENTRY + 8));
   free(t->key);
   free(t->n);
   free(t->dir);
@@ -369,8 +351,8 @@ arag_status arag_term_df_read(arag_term_df *t, arag_reader *r, uint32_t n_docs, 
   uint64_t prev = 0;
   uint32_t next = 0;
   for (uint32_t i = 0; i < m; i++, e += ENTRY) {
-    uint64_t key = rd64(e);
-    uint32_t n = rd32(e + 8);
+    uint64_t key = arag_le64(e);
+    uint32_t n = arag_le32(e + 8);
     if (key == 0 || key <= prev || n == 0 || n > docs) {
       free(dir);
       return arag_err_set(err, ARAG_E_CORRUPT,

@@ -1,6 +1,7 @@
 /* XXH64 (see hash.h), after the xxHash specification: four lanes of 8-byte
  * words, then the remaining words, 4-byte word and bytes, then the avalanche. */
 #include "hash.h"
+#include "le.h"
 
 #include <string.h>
 
@@ -11,19 +12,6 @@
 #define P5 0x27D4EB2F165667C5ull
 
 static inline uint64_t rotl(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-static inline uint64_t read64(const uint8_t *p) {
-  uint64_t v;
-  memcpy(&v, p, 8);
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
-  v = __builtin_bswap64(v);
-#endif
-  return v;
-}
-
-static inline uint32_t read32(const uint8_t *p) {
-  return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
-}
 
 static inline uint64_t round64(uint64_t acc, uint64_t input) {
   acc += input * P2;
@@ -39,11 +27,11 @@ static inline uint64_t merge(uint64_t acc, uint64_t val) {
 /* The last bytes (fewer than 32) after the lanes merged into h, and the avalanche. */
 static uint64_t finish(uint64_t h, const uint8_t *p, const uint8_t *end) {
   for (; p + 8 <= end; p += 8) {
-    h ^= round64(0, read64(p));
+    h ^= round64(0, arag_le64(p));
     h = rotl(h, 27) * P1 + P4;
   }
   if (p + 4 <= end) {
-    h ^= (uint64_t)read32(p) * P1;
+    h ^= (uint64_t)arag_le32(p) * P1;
     h = rotl(h, 23) * P2 + P3;
     p += 4;
   }
@@ -69,10 +57,10 @@ static uint64_t merge_lanes(const uint64_t v[4]) {
 static const uint8_t *stripes(uint64_t v[4], const uint8_t *p, const uint8_t *end) {
   uint64_t v1 = v[0], v2 = v[1], v3 = v[2], v4 = v[3];
   for (; end - p >= 32; p += 32) {
-    v1 = round64(v1, read64(p));
-    v2 = round64(v2, read64(p + 8));
-    v3 = round64(v3, read64(p + 16));
-    v4 = round64(v4, read64(p + 24));
+    v1 = round64(v1, arag_le64(p));
+    v2 = round64(v2, arag_le64(p + 8));
+    v3 = round64(v3, arag_le64(p + 16));
+    v4 = round64(v4, arag_le64(p + 24));
   }
   v[0] = v1, v[1] = v2, v[2] = v3, v[3] = v4;
   return p;

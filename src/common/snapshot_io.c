@@ -3,6 +3,7 @@
 #include "snapshot_io.h"
 
 #include "errbuf.h"
+#include "le.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,12 +109,6 @@ static void put_u64_at(uint8_t *p, uint64_t v) {
   for (int i = 0; i < 8; i++) p[i] = (uint8_t)(v >> (8 * i));
 }
 
-static uint64_t get_u64_at(const uint8_t *p) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++) v |= (uint64_t)p[i] << (8 * i);
-  return v;
-}
-
 static uint64_t container_sum(const uint8_t *buf, size_t len) {
   uint64_t seed = arag_fnv1a64(buf, 24, ARAG_FNV64_OFFSET);
   return arag_xxh64(buf + ARAG_SNAP_HEADER, len - ARAG_SNAP_HEADER, seed);
@@ -205,7 +200,7 @@ arag_status arag_snap_open_summed(const uint8_t *buf, size_t len, const char *ki
     return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot truncated in its header (%zu bytes)",
                         want, len);
   }
-  uint64_t total = get_u64_at(buf + 16);
+  uint64_t total = arag_le64(buf + 16);
   if (total != len) {
     return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot is %zu bytes, its header says %llu (%s)",
                         want, len, (unsigned long long)total,
@@ -214,7 +209,7 @@ arag_status arag_snap_open_summed(const uint8_t *buf, size_t len, const char *ki
   uint64_t sum_now = 0;
   arag_status st = checksum_of(buf, len, sum, want, &sum_now, err);
   if (st != ARAG_OK) return st;
-  if (get_u64_at(buf + 24) != sum_now) {
+  if (arag_le64(buf + 24) != sum_now) {
     return arag_err_set(err, ARAG_E_CORRUPT, "%s snapshot checksum mismatch (%zu bytes: altered)",
                         want, len);
   }
