@@ -69,7 +69,7 @@ test('serves the page with security headers, the module files, and nothing else'
     // Cross-origin isolated (the shelf's shared memory), and still able to check the edge worker.
     assert.equal(res.headers.get('cross-origin-opener-policy'), 'same-origin');
     assert.equal(res.headers.get('cross-origin-embedder-policy'), 'credentialless');
-    for (const f of ['app.mjs', 'worker.mjs', 'pictures.mjs', 'shelf-channel.mjs', 'styles.css']) {
+    for (const f of ['app.mjs', 'worker.mjs', 'pictures.mjs', 'money.mjs', 'shelf-channel.mjs', 'styles.css']) {
       const r = await fetch(new URL(f, s.url));
       assert.equal(r.status, 200, f);
       assert.equal(r.headers.get('cross-origin-embedder-policy'), 'credentialless', f);

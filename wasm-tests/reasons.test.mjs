@@ -39,6 +39,10 @@ test('reasonSentences: one plain sentence per piece of evidence, in order', () =
   ]);
   assert.equal(renderReason({ evidence: ev }), 'You bought this 2 times before. Shoppers bought it together with your Wide Tooth Comb.');
   assert.equal(renderReason({ evidence: ev }, { sentences: 1 }), 'You bought this 2 times before.');
+  // A shop's own price format for the range.
+  const usd = (v) => `$${v.toFixed(2)}`;
+  assert.equal(reasonSentences([ev[5]], { formatPrice: usd })[0], 'Priced like your items, from $9.50 to $28.00.');
+  assert.equal(renderReason({ evidence: [ev[5], ev[6]] }, { formatPrice: (v) => `${v} €` }), 'Priced like your items, from 9.5 € to 28 €. Popular with other shoppers.');
   assert.equal(reasonSentences([{ kind: 'repeat', items: ['x'], bought: 1 }])[0], 'You bought this before.');
   assert.equal(reasonSentences([{ kind: 'repeat', items: ['x'], bought: 0 }])[0], 'You have seen this before.');
   // A brand or category resting on one item a sentence already named is not said again.

@@ -2,6 +2,7 @@
 // agents' trace. The arag module runs in a Web Worker (worker.mjs) so the page never
 // blocks on it; this file draws what the worker reports. The shelf is drawn the moment it
 // arrives; the history and the trace after the next paint.
+import { money } from './money.mjs';
 import { productPicture } from './pictures.mjs';
 import { SHELF_BYTES, readShelf } from './shelf-channel.mjs';
 
@@ -49,7 +50,6 @@ function el(tag, attrs = {}, ...children) {
   return e;
 }
 
-const money = (p) => (Number.isFinite(p) ? `$${p.toFixed(2)}` : '');
 const fmtMs = (ms) => (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(1)} ms`);
 const category = (it) => (it.categories && it.categories[ui.catLevel]) || 'Other';
 const afterPaint = (fn) => requestAnimationFrame(() => setTimeout(fn, 0));

@@ -33,7 +33,7 @@ const TYPES = {
 };
 
 // Files of web/demo/ the page may load; nothing else of the tree is served.
-const DEMO_FILES = new Set(['index.html', 'app.mjs', 'worker.mjs', 'pictures.mjs', 'shelf-channel.mjs', 'styles.css', 'icon.svg']);
+const DEMO_FILES = new Set(['index.html', 'app.mjs', 'worker.mjs', 'pictures.mjs', 'money.mjs', 'shelf-channel.mjs', 'styles.css', 'icon.svg']);
 
 /** Reads items.jsonl of a data set in the common format (one item object a line). */
 export function loadDataset(dir) {

@@ -15,6 +15,7 @@
 // follows it, the history and the trace come when the page asks.
 import { createRecommender, openAIChat } from './dist/index.mjs';
 import { renderReason } from './dist/reasons.mjs';
+import { money } from './money.mjs';
 import { writeShelf } from './shelf-channel.mjs';
 
 const DB_NAME = 'arag-demo';
@@ -190,7 +191,7 @@ async function recommend(timing = {}, watched = false) {
     const ranked = performance.now();
     // The reason a shopper reads: the item's evidence in plain words (the package's
     // renderReason, the same sentences everywhere), never the ranker's own text or a number.
-    const items = out.items.map((it) => ({ id: it.id, reason: renderReason(it) || 'Picked for you from your history.' }));
+    const items = out.items.map((it) => ({ id: it.id, reason: renderReason(it, { formatPrice: money }) || 'Picked for you from your history.' }));
     const shelf = { type: 'shelf', seq, items, backend: state.backend, timing: { ...timing, ranked, origin: performance.timeOrigin } };
     shelf.timing.posted = performance.now();
     const written = state.shared ? writeShelf(state.shared, seq, shelf) : false;

@@ -518,8 +518,13 @@ export declare function itemText(item: Partial<Item>): string;
 
 // ------------------------------------------------------------------ reasons
 
+/** How reasons write a price range's bounds: default, the number as the data gives it
+ * (two decimals unless whole); pass the shop's currency format, e.g. `(v) => '$' + v.toFixed(2)`. */
+export interface ReasonOptions {
+  formatPrice?: (value: number) => string;
+}
 /** The sentences of an item's evidence in plain words, at most `max` (default: all). */
-export declare function reasonSentences(evidence: Evidence[] | undefined, opts?: { max?: number }): string[];
+export declare function reasonSentences(evidence: Evidence[] | undefined, opts?: { max?: number } & ReasonOptions): string[];
 /** The evidence a reason says: the entries an LLM ranker cited when any are marked `cited`, else all. */
 export declare function reasonEvidence(evidence: Evidence[] | undefined): Evidence[];
 /**
@@ -527,7 +532,7 @@ export declare function reasonEvidence(evidence: Evidence[] | undefined): Eviden
  * evidence (only the entries an LLM ranker cited, when it cited any that held), '' when
  * it has none. Never the ranker's own text. Plain text: insert it as text, not HTML.
  */
-export declare function renderReason(item: { evidence?: Evidence[] }, opts?: { sentences?: number }): string;
+export declare function renderReason(item: { evidence?: Evidence[] }, opts?: { sentences?: number } & ReasonOptions): string;
 
 // ------------------------------------------------------------------ recommender
 

@@ -25,11 +25,13 @@ const str = (v) => (typeof v === 'string' ? v : '');
  * The sentences of an item's evidence, in its order, at most `max` of them. A brand or a
  * category that rests on one history item a sentence before already named is left out
  * (it says nothing new about that item). Entries of unknown kinds are skipped.
+ * `formatPrice` writes a price range's bounds (default: the number as the data gives it,
+ * two decimals unless whole); a shop passes its own currency format.
  * @param {Array<object>} evidence
- * @param {{max?: number}} [opts]
+ * @param {{max?: number, formatPrice?: (value: number) => string}} [opts]
  * @returns {string[]}
  */
-export function reasonSentences(evidence, { max = Infinity } = {}) {
+export function reasonSentences(evidence, { max = Infinity, formatPrice = price } = {}) {
   const out = [];
   const named = new Set();
   for (const e of isList(evidence) ? evidence : []) {
@@ -61,7 +63,7 @@ export function reasonSentences(evidence, { max = Infinity } = {}) {
         break;
       }
       case 'price':
-        s = `Priced like your items, from ${price(e.low)} to ${price(e.high)}.`;
+        s = `Priced like your items, from ${formatPrice(e.low)} to ${formatPrice(e.high)}.`;
         break;
       case 'popular':
         s = 'Popular with other shoppers.';
@@ -92,9 +94,9 @@ export function reasonEvidence(evidence) {
  * evidence (of the entries an LLM ranker cited, when it cited any that held), '' when it
  * has none.
  * @param {{evidence?: Array<object>}} item
- * @param {{sentences?: number}} [opts]
+ * @param {{sentences?: number, formatPrice?: (value: number) => string}} [opts]
  * @returns {string}
  */
-export function renderReason(item, { sentences = 2 } = {}) {
-  return reasonSentences(reasonEvidence(item && item.evidence), { max: sentences }).join(' ');
+export function renderReason(item, { sentences = 2, formatPrice = price } = {}) {
+  return reasonSentences(reasonEvidence(item && item.evidence), { max: sentences, formatPrice }).join(' ');
 }
