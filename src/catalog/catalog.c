@@ -751,8 +751,7 @@ static arag_status check_records(arag_catalog *cat, layout *L) {
   if (!L->weights || L->text_bytes > arag_reader_left(&L->r))
     return arag_err_set(&cat->err, ARAG_E_CORRUPT, "catalog snapshot truncated in its text");
   L->text = (char *)arag_reader_view(&L->r, (size_t)L->text_bytes);
-  const uint16_t probe = 1;
-  if (*(const uint8_t *)&probe != 1) { /* the wire is little endian: turn it around in place */
+  if (!arag_host_little_endian()) { /* the wire is little endian: turn it around in place */
     if (L->dtype == ARAG_F32) swap32(L->rows, (size_t)L->n * L->stride);
     if (L->scales) swap32(L->scales, L->n);
     swap32(L->weights, (size_t)L->n_rel);
@@ -969,8 +968,7 @@ void arag_catalog_fed_feed(arag_catalog_fed *f, size_t end) {
   if (!f) return;
   arag_snap_sum_feed(&f->sum, end);
   const uint8_t *b = f->sum.buf;
-  const uint16_t probe = 1;
-  if (!b || f->stop || end < SNAP_ROWS || *(const uint8_t *)&probe != 1) return; /* LE rows only */
+  if (!b || f->stop || end < SNAP_ROWS || !arag_host_little_endian()) return; /* LE rows only */
   if (!f->header) {
     f->header = 1;
     f->dim = arag_le32(b + 32);

@@ -80,7 +80,6 @@ struct arag_brand_stats;
 const struct arag_brand_stats *arag_catalog_brand_stats(const arag_catalog *cat,
                                                         struct arag_brand_stats *bs);
 
-/* History accessors (src/catalog/history.c): events in ascending (ts, insertion) order. */
 /* A catalog snapshot written into memory a piece at a time (the wasm module's JS host
  * does so): fed after each piece (end: how many bytes of buf are written, as for
  * arag_snap_sum), the state takes the container's checksum and checks the rows (and
@@ -100,6 +99,8 @@ void arag_catalog_fed_init(arag_catalog_fed *f, const uint8_t *buf);
 void arag_catalog_fed_feed(arag_catalog_fed *f, size_t end);
 arag_status arag_catalog_restore_take_fed(arag_catalog *cat, uint8_t *bytes, size_t len,
                                           const arag_catalog_fed *f);
+
+/* History accessors (src/catalog/history.c): events in ascending (ts, insertion) order. */
 const arag_event *arag_history_events(const arag_history *h, uint32_t *n);
 uint32_t arag_history_dim(const arag_history *h);
 /* The history's index: one row per distinct item id, the vector of its latest event

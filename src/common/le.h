@@ -6,6 +6,14 @@
 #include <stdint.h>
 #include <string.h>
 
+/* 1 on a little-endian host, where the wire's rows can be used where they lie. */
+static inline int arag_host_little_endian(void) {
+  const uint16_t probe = 1;
+  uint8_t first;
+  memcpy(&first, &probe, 1);
+  return first == 1;
+}
+
 static inline uint32_t arag_le32(const uint8_t *p) {
   uint32_t v;
   memcpy(&v, p, 4);

@@ -8,6 +8,7 @@
 #include "id_map.h"
 #include "index_private.h"
 #include "kernels.h"
+#include "le.h"
 #include "snapshot_io.h"
 
 #include <math.h>
@@ -858,8 +859,7 @@ void arag_index_write_body(const arag_index *ix, arag_writer *w, int live_only) 
     arag_writer_u32(w, ix->deleted[s] ? 0 : ix->id_lens[s]);
     if (!ix->deleted[s]) arag_writer_bytes(w, ix->ids[s], ix->id_lens[s]);
   }
-  const uint16_t probe = 1;
-  int little = *(const uint8_t *)&probe == 1;
+  const int little = arag_host_little_endian();
   if (uses_f32(ix))
     for (uint32_t s = 0; s < ix->n_slots; s++) {
       if (live_only && ix->deleted[s]) continue;
@@ -1039,8 +1039,7 @@ static arag_status load_ids(arag_index *ix, arag_index *tmp, arag_reader *r, con
 
 /* Reads the f32 rows (as stored on the wire: little endian) into tmp, each checked. */
 static arag_status load_f32_rows(arag_index *ix, arag_index *tmp, arag_reader *r) {
-  const uint16_t probe = 1;
-  int little = *(const uint8_t *)&probe == 1;
+  const int little = arag_host_little_endian();
   uint32_t dim = tmp->dim;
   for (uint32_t s = 0; s < tmp->n_slots; s++) {
     float *row = tmp->rows_f + (size_t)s * tmp->stride_f;
