@@ -79,6 +79,56 @@ describe('offline recommender', () => {
     rec.free();
   });
 
+  test('the result as the engine wrote it: the trace parsed when first read, in its place among the keys', async () => {
+    // A module of its own: its result export is watched for the engine's JSON text.
+    const arag = await createArag({ kind: 'emscripten' });
+    const u = slice.users[1];
+    // Titles and ids that hold the bytes of the trace's key (escaped in JSON strings).
+    const key = ',"trace":';
+    const odd = [
+      { id: `odd${key}1`, title: `Rose balm${key}{"x":1}`, text: `balm ${key} rose`, brand: `B${key}` },
+      { id: 'odd2', title: `${key}${key}`, categories: [`Beauty${key}`] },
+    ];
+    const rec = await createRecommender({ arag, catalog: [...slice.items, ...odd] });
+    rec.history.add([...u.events, { id: odd[0].id, ts: 1e9, kind: 'view' }]);
+    const raw = rec._raw;
+    const fn = raw.fn;
+    const texts = [];
+    raw.fn = Object.create(fn, {
+      arag_session_result: {
+        value: (eng, session, outPtr, outLen) => {
+          const st = fn.arag_session_result(eng, session, outPtr, outLen);
+          if (st === 0) texts.push(raw.getString(raw.getU32(outPtr), raw.getU32(outLen)));
+          return st;
+        },
+      },
+    });
+    try {
+      for (const candidates of [[...u.candidates, odd[0].id, odd[1].id], undefined]) {
+        const out = await rec.recommend({ candidates, k: 6 });
+        const engine = JSON.parse(texts.at(-1));
+        assert.ok(texts.at(-1).includes(key.slice(1)), 'the result names its trace');
+        assert.deepEqual(Object.keys(out), ['items', 'order', 'trace', 'usage', 'degraded', 'fallbacks', 'ms']);
+        assert.deepEqual(out.items, engine.items);
+        assert.deepEqual(out.degraded, engine.degraded);
+        assert.deepEqual(out.fallbacks, engine.fallbacks);
+        assert.deepEqual(out.trace, engine.trace);
+        assert.equal(out.trace, out.trace, 'parsed once');
+        // Serialized, cloned or spread, the trace is there like any other member.
+        assert.deepEqual(JSON.parse(JSON.stringify(out)).trace, engine.trace);
+        assert.deepEqual(structuredClone(out).trace, engine.trace);
+        assert.deepEqual({ ...out }.trace, engine.trace);
+      }
+      assert.ok(texts.some((t) => t.includes(JSON.stringify(odd[0].title).slice(1, -1))), 'an odd title reached the result');
+      const out = await rec.recommend({ k: 3 });
+      out.trace = null; // writable, as before
+      assert.equal(out.trace, null);
+    } finally {
+      raw.fn = fn;
+      rec.free();
+    }
+  });
+
   test('permutation invariant: candidate and event order do not change the result', async () => {
     for (const u of slice.users.slice(0, 3)) {
       const rec = await recFor(u);

@@ -38,6 +38,65 @@ function callQuietly(fn, ...args) {
   }
 }
 
+// The result's JSON ends with its trace, most of its bytes (about 40 KB of the 43 KB of
+// an offline top-30 recommendation), which a shelf does not read: the rest is parsed at
+// once, the trace when first read (see readResult).
+const TRACE_KEY = utf8.encode(',"trace":');
+const resultText = new TextDecoder();
+
+/** Where the result's top-level "trace" member starts (its key's comma), or -1. The
+ * engine writes it last; JSON strings cannot hold the key's bytes (a quote in a string
+ * is escaped), and readResult checks that what comes before it parses alone. */
+function traceKeyAt(u8, start, end) {
+  const k = TRACE_KEY;
+  for (let i = start; i + k.length <= end; i++) {
+    if (u8[i] !== 0x2c || u8[i + 1] !== 0x22 || u8[i + 2] !== 0x74) continue;
+    let j = 3;
+    while (j < k.length && u8[i + j] === k[j]) j++;
+    if (j === k.length) return i;
+  }
+  return -1;
+}
+
+/** The result JSON at (ptr, len): {head: every member but the trace, parsed; trace: a
+ * function that parses the trace (once) from a copy of its bytes}. */
+function readResult(raw, ptr, len) {
+  const u8 = raw.u8();
+  const end = ptr + len;
+  const at = len ? traceKeyAt(u8, ptr, end) : -1;
+  if (at >= 0 && u8[end - 1] === 0x7d) {
+    let head = null;
+    try {
+      head = JSON.parse(`${resultText.decode(u8.subarray(ptr, at))}}`);
+    } catch {
+      head = null; // not the top-level member after all: parse the whole text below
+    }
+    if (head && typeof head === 'object' && !Array.isArray(head)) {
+      const bytes = u8.slice(at + TRACE_KEY.length, end - 1);
+      let parsed;
+      return { head, trace: () => (parsed === undefined ? (parsed = JSON.parse(resultText.decode(bytes))) : parsed) };
+    }
+  }
+  const whole = JSON.parse(raw.getString(ptr, len));
+  return { head: whole, trace: () => whole.trace };
+}
+
+/** obj[key] computed by get() when first read, then an ordinary data property (the key
+ * keeps its place among obj's keys; JSON.stringify, spreading and structured cloning
+ * read it as any other). */
+function lazyProperty(obj, key, get) {
+  const settle = (v) => {
+    Object.defineProperty(obj, key, { value: v, writable: true, enumerable: true, configurable: true });
+    return v;
+  };
+  Object.defineProperty(obj, key, {
+    get: () => settle(get()),
+    set: (v) => settle(v),
+    enumerable: true,
+    configurable: true,
+  });
+}
+
 const now = () => (typeof performance !== 'undefined' ? performance.now() : Date.now());
 
 function objectsIn(x) {
@@ -506,27 +565,30 @@ export class Recommender {
       result = raw.scope((s) => {
         const out = s.alloc(8);
         this._check(raw.fn.arag_session_result(this._engine, ctx.session, out, out + 4));
-        return JSON.parse(raw.getString(raw.getU32(out), raw.getU32(out + 4)));
+        return readResult(raw, raw.getU32(out), raw.getU32(out + 4));
       });
     } catch (e) {
       this._fail(ctx, e);
       return;
     }
     this._end(ctx);
-    const items = Array.isArray(result.items) ? result.items : [];
-    if (!this.llm && ctx.progress) this._replayProgress(ctx, result.trace);
-    const usage = { ...(result.usage || {}) };
+    const { head, trace } = result;
+    const items = Array.isArray(head.items) ? head.items : [];
+    if (!this.llm && ctx.progress) this._replayProgress(ctx, trace());
+    const usage = { ...(head.usage || {}) };
     if (this.llm) usage.cached_prompt_tokens = ctx.host.cachedPromptTokens;
     usage.host = { ...ctx.host, budget: ctx.budget.toJSON() };
-    ctx.resolve({
+    const value = {
       items,
       order: items.map((it) => it.id),
-      trace: result.trace ?? null,
+      trace: null,
       usage,
-      degraded: Array.isArray(result.degraded) ? result.degraded : [],
-      fallbacks: Array.isArray(result.fallbacks) ? result.fallbacks : [],
+      degraded: Array.isArray(head.degraded) ? head.degraded : [],
+      fallbacks: Array.isArray(head.fallbacks) ? head.fallbacks : [],
       ms: now() - ctx.t0,
-    });
+    };
+    lazyProperty(value, 'trace', () => trace() ?? null);
+    ctx.resolve(value);
   }
 
   /** Offline runs finish inside the start call: report their agent steps from the trace. */
