@@ -361,6 +361,13 @@ static void test_reasoning_blocks(void) {
        "harmony", "uua:reasoning_skipped"},
       /* Prose with braces before the answer, no reasoning block. */
       {"I weighed {a, b} and [c]. Here: {\"summary\":\"prose\"}", "prose", "uua:json_after_prose"},
+      /* Near misses of a tag before it, any case; a tag that opens at the very end. */
+      {"a < b, <thin <th <ThInK>{x}</tHiNk>{\"summary\":\"mixed\"}<think>", "mixed",
+       "uua:reasoning_unclosed"},
+      {"<|channel|>fina <|channel|>final<|message|>{\"summary\":\"h2\"}", "h2",
+       "uua:reasoning_skipped"},
+      /* A fence closed at the very end. */
+      {"Here:\n```json\n{\"summary\":\"fenced\"}\n```", "fenced", "uua:json_in_code_fence"},
   };
   for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
     int r = arag_parse_summary(ARAG_AGENT_UUA, cases[i].text, strlen(cases[i].text), "uua", &s,

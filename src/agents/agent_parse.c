@@ -45,22 +45,33 @@ static cJSON *parse_prefix(const char *text, size_t len, int *trailing, int *oom
   return parse_prefix_end(text, len, trailing, oom, NULL);
 }
 
+/* The first place sub occurs in s[0..n): memchr finds where its first byte does. */
 static const char *find_sub(const char *s, size_t n, const char *sub) {
   size_t m = strlen(sub);
-  if (m > n) return NULL;
-  for (size_t i = 0; i + m <= n; i++)
-    if (memcmp(s + i, sub, m) == 0) return s + i;
+  if (m == 0) return s;
+  const char *end = s + n, *p = s;
+  while ((size_t)(end - p) >= m && (p = memchr(p, sub[0], (size_t)(end - p) - m + 1))) {
+    if (memcmp(p, sub, m) == 0) return p;
+    p++;
+  }
   return NULL;
 }
 
-/* The same, ignoring ASCII case (sub is lower case). */
+static unsigned char lower_ascii(unsigned char c) {
+  return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* The same, ignoring ASCII case (sub is lower case and starts with a byte that is not a
+ * letter, as the tags' '<': memchr finds it). */
 static const char *find_sub_ci(const char *s, size_t n, const char *sub) {
   size_t m = strlen(sub);
-  if (m > n) return NULL;
-  for (size_t i = 0; i + m <= n; i++) {
-    size_t k = 0;
-    while (k < m && tolower((unsigned char)s[i + k]) == sub[k]) k++;
-    if (k == m) return s + i;
+  if (m == 0) return s;
+  const char *end = s + n, *p = s;
+  while ((size_t)(end - p) >= m && (p = memchr(p, sub[0], (size_t)(end - p) - m + 1))) {
+    size_t k = 1;
+    while (k < m && lower_ascii((unsigned char)p[k]) == (unsigned char)sub[k]) k++;
+    if (k == m) return p;
+    p++;
   }
   return NULL;
 }

@@ -30,6 +30,11 @@ void arag_ev_history_free(arag_ev_history *h) {
   free(h->n_text_terms);
   free(h->lead_keys);
   free(h->title_norm);
+  free(h->title_key);
+  free(h->title_head);
+  free(h->post_item);
+  free(h->post_next);
+  free(h->title_share);
   free(h->related);
   free(h);
 }
@@ -43,6 +48,43 @@ static int same_id(const arag_item *a, const arag_item *b) {
 /* Is history item i the item itself (f: its features)? Hashes first. */
 static int is_self(const arag_ev_history *h, uint32_t i, const arag_item *it, const rs_feat *f) {
   return h->f[i].id_h == f->id_h && same_id(h->item[i], it);
+}
+
+static uint32_t title_slot(const arag_ev_history *h, uint64_t key) {
+  uint32_t mask = h->title_cap - 1, i = (uint32_t)(key ^ key >> 32) & mask;
+  while (h->title_head[i] && h->title_key[i] != key) i = (i + 1) & mask;
+  return i;
+}
+
+/* The titles' words, inverted (evidence.h): 0 when out of memory. */
+static int index_titles(arag_ev_history *h) {
+  uint32_t posts = 0;
+  for (uint32_t i = 0; i < h->n; i++) posts += h->n_title_terms[i];
+  uint32_t cap = 16;
+  while (cap < 2 * posts) cap *= 2;
+  h->title_cap = cap;
+  h->title_key = malloc(cap * sizeof *h->title_key);
+  h->title_head = calloc(cap, sizeof *h->title_head);
+  h->post_item = malloc((posts ? posts : 1) * sizeof *h->post_item);
+  h->post_next = malloc((posts ? posts : 1) * sizeof *h->post_next);
+  h->title_share = malloc((h->n ? h->n : 1) * sizeof *h->title_share);
+  if (!h->title_key || !h->title_head || !h->post_item || !h->post_next || !h->title_share)
+    return 0;
+  /* Titles last to first, each posting put at its list's head: lists in ascending order. */
+  uint32_t p = 0;
+  for (uint32_t i = h->n; i-- > 0;) {
+    const uint64_t *hk = h->title_terms + (size_t)i * ARAG_TERM_MAX;
+    for (uint32_t j = 0; j < h->n_title_terms[i]; j++) {
+      uint32_t slot = title_slot(h, hk[j]);
+      uint32_t head = h->title_head[slot];
+      if (head && h->post_item[head - 1] == i) continue; /* a word twice in one title */
+      h->title_key[slot] = hk[j];
+      h->post_item[p] = i;
+      h->post_next[p] = head ? head - 1 : UINT32_MAX;
+      h->title_head[slot] = ++p;
+    }
+  }
+  return 1;
 }
 
 arag_ev_history *arag_ev_history_build(const arag_event *const *long_term, uint32_t n_long,
@@ -95,6 +137,10 @@ arag_ev_history *arag_ev_history_build(const arag_event *const *long_term, uint3
       h->n++;
     }
     if (e->kind == ARAG_EV_PURCHASE) h->purchases[k]++;
+  }
+  if (!index_titles(h)) {
+    arag_ev_history_free(h);
+    return NULL;
   }
   return h;
 }
@@ -192,22 +238,22 @@ static int title_words(arag_ev_history *h, const arag_item *it, const rs_feat *f
     for (uint32_t j = 0; j < nb && !of_brand; j++) of_brand = bw[j].key == keys[k];
     ok[k] = !of_brand && telling_word(it->title + at[k], len[k]);
   }
+  /* Each title's sum of the weights of the words it shares, word by word in the
+   * candidate's order (the titles that hold a word: from the inverted table). */
+  float *share = h->title_share;
+  for (uint32_t i = 0; i < h->n; i++) share[i] = 0;
+  for (uint32_t k = 0; k < n; k++) {
+    if (!ok[k]) continue;
+    uint32_t head = h->title_head[title_slot(h, keys[k])];
+    for (uint32_t q = head ? head - 1 : UINT32_MAX; q != UINT32_MAX; q = h->post_next[q])
+      share[h->post_item[q]] += w[k];
+  }
   float best = 0;
   int32_t best_i = -1;
   for (uint32_t i = 0; i < h->n; i++) {
-    if (is_self(h, i, it, f)) continue;
-    const uint64_t *hk = h->title_terms + (size_t)i * ARAG_TERM_MAX;
-    uint32_t hn = h->n_title_terms[i];
-    float s = 0, hnorm = h->title_norm[i];
-    for (uint32_t k = 0; k < n; k++) {
-      if (!ok[k]) continue;
-      for (uint32_t j = 0; j < hn; j++)
-        if (hk[j] == keys[k]) {
-          s += w[k];
-          break;
-        }
-    }
-    if (s <= 0 || norm <= 0 || hnorm <= 0) continue;
+    float s = share[i], hnorm = h->title_norm[i];
+    if (s <= 0 || is_self(h, i, it, f)) continue;
+    if (norm <= 0 || hnorm <= 0) continue;
     s /= sqrtf(norm) * sqrtf(hnorm);
     if (s > best) best = s, best_i = (int32_t)i;
   }

@@ -64,6 +64,15 @@ typedef struct arag_ev_history {
   uint32_t *n_text_terms;
   uint64_t *related; /* hashes of each item's related ids (+ i * ARAG_ITEM_MAX_RELATED) */
   float *title_norm; /* each title's summed word weights (for norms_df) */
+  /* Which titles hold a word: an open-addressing table (title_cap slots, a power of
+   * two) of word keys, each with its list of titles (post_item, post_next; UINT32_MAX
+   * ends a list), in ascending order, each title once; title_share: one sum per title
+   * for the candidate at hand. */
+  uint64_t *title_key;
+  uint32_t *title_head; /* 0: empty slot, else 1 + the list's first posting */
+  uint32_t *post_item, *post_next;
+  uint32_t title_cap;
+  float *title_share;
   const arag_term_df *norms_df;
   int norms_done;
 } arag_ev_history;
