@@ -21,7 +21,7 @@ SAMPLE_DATA := build/data/sample-shop
 LONG_DATA = $(if $(wildcard $(ARAG_DATA_ROOT)/amazon-beauty/items.jsonl),$(ARAG_DATA_ROOT)/amazon-beauty,$(SAMPLE_DATA))
 EM_EMULATOR := -DCMAKE_CROSSCOMPILING_EMULATOR="/usr/bin/node;--no-experimental-fetch"
 
-.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures hardening-figures bundle-figures bench bench-demo bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
+.PHONY: help all setup prompts abi native asan tsan wasm test test-native test-tsan test-wasm demo sample-data docs docs-check eval-figures tune-figures hardening-figures bundle-figures bench bench-demo bench-recommend bench-llm bench-catalog bench-edge fuzz fuzz-build fuzz-smoke soak format format-check function-length clean
 
 all: wasm
 
@@ -42,6 +42,7 @@ help:
 	@echo 'make tune-figures  arag tune on each real data set present, redraw docs/evaluation.md'
 	@echo 'make bench         the index and pipeline benchmarks, then bench-demo; redraw docs/ tables'
 	@echo 'make bench-demo    the demo: click to shelf painted, alone and against DEMO_BEFORE'
+	@echo 'make bench-recommend  one offline recommendation as the demo makes it, against RECOMMEND_BEFORE'
 	@echo 'make bench-llm     prompt tokens and their shared prefix, streaming, memory, deadline'
 	@echo 'make bench-catalog catalog snapshots: restore against build, memory (docs/catalog.md)'
 	@echo 'make bench-edge    the edge worker in workerd: its catalog (cold, warm, swap), the attack figures'
@@ -144,6 +145,21 @@ bench-demo: wasm sample-data
 	  --frame-trace 12 --json docs/figures/demo-speed-before-alone.json
 	node wasm-tests/bench/demo-speed.bench.mjs --versus build/demo-before --label '$(DEMO_BEFORE_LABEL)' \
 	  --frame-trace 12 --json docs/figures/demo-speed.json
+	node scripts/figures.mjs
+
+# One offline recommendation as the demo's worker makes it (docs/benchmarks.md), this
+# build side by side with RECOMMEND_BEFORE's (a commit in this clone's history: its
+# module is built into build/recommend-before, a minute or two on 2 cores).
+RECOMMEND_BEFORE ?= 712cdf9
+bench-recommend: wasm sample-data
+	rm -rf build/recommend-before && mkdir -p build/recommend-before
+	git archive $(RECOMMEND_BEFORE) | tar -x -C build/recommend-before
+	cp -r third_party build/recommend-before/
+	cd build/recommend-before && emcmake cmake -S . -B build/em $(CMAKE_FLAGS) >/dev/null && \
+	  cmake --build build/em -j $(JOBS) --target arag_em && mkdir -p dist && \
+	  cp build/em/arag.mjs build/em/arag.wasm web/src/*.mjs dist/
+	node wasm-tests/bench/recommend.bench.mjs --data $(LONG_DATA) --before build/recommend-before/dist \
+	  --before-label $(RECOMMEND_BEFORE) --json docs/figures/bench-recommend.json
 	node scripts/figures.mjs
 
 # The LLM path's figures (docs/llm.md): prompt tokens on amazon-beauty (else the sample),
