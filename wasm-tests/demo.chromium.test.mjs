@@ -25,6 +25,7 @@ import { Miniflare } from 'miniflare';
 import { stageWorker, workerModules, COMPAT_DATE, COMPAT_FLAGS } from './helpers/edge-worker.mjs';
 import { startOpenAIServer } from './helpers/openai-test-server.mjs';
 import { dataSet, needData } from './helpers/data.mjs';
+import { kindOf } from '../web/demo/pictures.mjs';
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '..');
 const ARTIFACTS = join(ROOT, 'build', 'screenshots');
@@ -292,11 +293,28 @@ test('the shop loads: strict CSP, cross-origin isolated, the module in a worker,
   // Every card has its own picture, drawn by the page: an inline SVG, no image file.
   const pics = await page.$$eval('#grid .card', (els) => els.map((e) => {
     const svg = e.querySelector('svg.picture');
-    return svg && { kind: svg.dataset.kind, shapes: svg.querySelectorAll('rect, circle, ellipse, path, text').length, html: svg.outerHTML };
+    return svg && { kind: svg.dataset.kind, shapes: svg.querySelectorAll('rect, circle, path:not([d=""])').length, html: svg.outerHTML };
   }));
   assert.ok(pics.length >= 12 && pics.every((p) => p && p.shapes >= 4), 'a picture per card');
   assert.ok(new Set(pics.map((p) => p.kind)).size >= 6, 'products of different kinds look different');
   assert.ok(new Set(pics.map((p) => p.html)).size === pics.length, 'no two products draw the same picture');
+  // A picture on the page that shows another product (a shelf row's, when its product
+  // changes) is then the same as that product's own picture, whatever it showed before:
+  // every pair of kinds, with and without a label band, and from the blank one.
+  const redrawn = await page.evaluate(async (items) => {
+    const { blankPicture, drawPicture, productPicture } = await import('./pictures.mjs');
+    const bad = [];
+    for (const a of [null, ...items]) {
+      for (const b of items) {
+        const svg = a ? productPicture(a) : blankPicture();
+        drawPicture(svg, b);
+        if (svg.outerHTML !== productPicture(b).outerHTML) bad.push(`${a ? a.id : 'blank'} -> ${b.id}`);
+      }
+    }
+    return { bad, kinds: new Set(items.map((it) => productPicture(it).dataset.kind)).size };
+  }, [...new Map(catalog.items.map((it) => [kindOf(it.title), it])).values()]);
+  assert.deepEqual(redrawn.bad, []);
+  assert.ok(redrawn.kinds >= 12, `${redrawn.kinds} kinds redrawn`);
   assert.equal(await page.$$eval('img', (els) => els.length), 0);
   // Before any event: the shelf keeps its place and says what will appear; the trace too.
   assert.match(await page.textContent('#status'), /View, add to the cart or buy a product: recommendations appear here/);

@@ -3,7 +3,7 @@
 // blocks on it; this file draws what the worker reports. The shelf is drawn the moment it
 // arrives; the history and the trace after the next paint.
 import { money } from './money.mjs';
-import { productPicture } from './pictures.mjs';
+import { blankPicture, drawPicture, pictureParts, productPicture } from './pictures.mjs';
 import { SHELF_BYTES, readShelf } from './shelf-channel.mjs';
 
 const $ = (sel) => document.querySelector(sel);
@@ -77,15 +77,12 @@ function picture(it) {
   return pictures.get(it.id).cloneNode(true);
 }
 
-// The next shelf's products are often among this recommendation's candidates: their
-// pictures are drawn while the page is idle, so that the next shelf only copies them.
+// The next shelf's products are often among this recommendation's candidates: what their
+// pictures show is worked out while the page is idle, so that the next shelf only sets it.
 function preparePictures(ids) {
-  const todo = ids.filter((id) => ui.byId.has(id) && !pictures.has(id));
+  const todo = ids.filter((id) => ui.byId.has(id));
   const step = (deadline) => {
-    while (todo.length && deadline.timeRemaining() > 1) {
-      const it = ui.byId.get(todo.shift());
-      pictures.set(it.id, productPicture(it));
-    }
+    while (todo.length && deadline.timeRemaining() > 1) pictureParts(ui.byId.get(todo.shift()));
     if (todo.length) requestIdleCallback(step);
   };
   if (todo.length) requestIdleCallback(step);
@@ -384,7 +381,7 @@ function shelfRow() {
   return el(
     'li',
     { class: 'rec' },
-    el('span', { class: 'picture' }),
+    blankPicture(),
     el('span', { class: 'rank' }),
     el('button', { type: 'button', class: 'link view' }),
     el('p', { class: 'reason' }),
@@ -424,7 +421,7 @@ function fillRow(row, r, rank) {
     row.dataset.id = title.dataset.id = r.id;
     setText(title, it.title);
     setText(meta, [it.brand, money(it.price)].filter(Boolean).join(' · '));
-    pic.replaceWith(picture(it));
+    drawPicture(pic, it);
   }
   setText(num, String(rank));
   setText(reason, r.reason);

@@ -5,6 +5,10 @@
 // "Moss", ...) or else from the brand; a label band carries the brand's initials. (As
 // inline SVG: an <img> of an SVG data: URL measured slower, since Chromium draws SVG
 // images on the page's main thread too, one document per image.)
+//
+// Every picture is made of the same elements (a background, a disc, three shapes, a label
+// band, the initials): a picture on the page shows another product by changing their
+// attributes (drawPicture), which costs the shelf's frame less than a new picture would.
 const NS = 'http://www.w3.org/2000/svg';
 
 function hash(s) {
@@ -50,6 +54,140 @@ export function kindOf(title) {
   return 'box';
 }
 
+// A rounded rectangle and an ellipse as path data, both drawn clockwise, so that shapes
+// of one colour joined in one path fill their overlaps (nonzero rule).
+function rect(x, y, w, h, r = 0) {
+  r = Math.min(r, w / 2, h / 2);
+  if (!r) return `M${x} ${y}h${w}v${h}h${-w}z`;
+  const a = (dx, dy) => `a${r} ${r} 0 0 1 ${dx} ${dy}`;
+  return `M${x + r} ${y}h${w - 2 * r}${a(r, r)}v${h - 2 * r}${a(-r, r)}h${-(w - 2 * r)}${a(-r, -r)}v${-(h - 2 * r)}${a(r, -r)}z`;
+}
+const ellipse = (cx, cy, rx, ry) => `M${cx - rx} ${cy}a${rx} ${ry} 0 1 1 ${2 * rx} 0a${rx} ${ry} 0 1 1 ${-2 * rx} 0z`;
+
+function initials(brand, title) {
+  const words = (brand || title).split(/[\s&.-]+/).filter((w) => /^[A-Za-z]/.test(w));
+  return words.slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+}
+
+// Each kind on a 100 x 80 canvas, in paint order: [tone, path data]; tones are the body
+// colour b, darker d, light l, and two fixed ones (a flame, a lamp's light). Then where
+// the brand's label band goes, or null for kinds without one.
+const FLAME = '#f2a33a';
+const LIGHT = '#f7c948';
+const KIND_SHAPES = {
+  dropper: [[['b', rect(38, 30, 24, 38, 5)], ['d', rect(44, 18, 12, 13, 2)], ['d', ellipse(50, 15, 7, 5)]], { x: 38, y: 44, w: 24 }],
+  perfume: [[['b', rect(30, 32, 40, 36, 8)], ['d', rect(44, 22, 12, 11)], ['l', rect(40, 14, 20, 9, 3)]], { x: 30, y: 46, w: 40 }],
+  candle: [[['b', rect(30, 36, 40, 32, 4)], ['l', ellipse(50, 36, 20, 5)], [FLAME, 'M50 20q5 8 0 13q-5 -5 0 -13z']], { x: 30, y: 48, w: 40 }],
+  spray: [[['b', rect(38, 28, 24, 40, 6)], ['d', rect(43, 18, 14, 11, 2)], ['d', rect(57, 20, 9, 4)]], { x: 38, y: 44, w: 24 }],
+  stick: [[['d', rect(42, 34, 16, 36, 2)], ['b', rect(44, 18, 12, 17, 1)], ['b', 'M44 18L56 12L56 18z']], { x: 42, y: 46, w: 16 }],
+  compact: [[['d', ellipse(50, 48, 30, 18)], ['b', ellipse(50, 44, 26, 14)]], { x: 30, y: 40, w: 40 }],
+  polish: [[['b', rect(36, 38, 28, 30, 6)], ['d', rect(44, 14, 12, 25, 2)]], { x: 36, y: 48, w: 28 }],
+  jar: [[['b', rect(28, 38, 44, 30, 7)], ['d', rect(26, 28, 48, 12, 3)]], { x: 28, y: 48, w: 44 }],
+  tube: [[['b', 'M36 14L64 14L60 60L40 60z'], ['d', rect(43, 60, 14, 9, 2)]], { x: 39, y: 30, w: 22 }],
+  pump: [[['b', rect(34, 30, 32, 38, 7)], ['d', rect(45, 18, 10, 13)], ['d', rect(45, 16, 20, 5, 2)]], { x: 34, y: 44, w: 32 }],
+  pan: [[['d', ellipse(42, 48, 26, 14)], ['b', ellipse(42, 46, 22, 10)], ['d', rect(66, 43, 26, 6, 3)]], null],
+  utensil: [[['l', rect(24, 36, 40, 8, 2)], ['d', rect(62, 34, 18, 12, 4)], ['b', rect(24, 52, 52, 6, 3)]], null],
+  // The mug's handle: a ring's right half, 5 wide.
+  mug: [[['b', rect(30, 26, 34, 42, 6)], ['d', 'M64 31.5q16.5 0 16.5 14.5q0 14.5 -16.5 14.5v-5q11.5 0 11.5 -9.5q0 -9.5 -11.5 -9.5z']], { x: 30, y: 42, w: 34 }],
+  pen: [[['b', rect(20, 36, 52, 10, 3)], ['d', 'M72 36L84 41L72 46z'], ['d', rect(24, 33, 20, 3)]], null],
+  notebook: [[['b', rect(30, 14, 42, 56, 3)], ['d', rect(30, 14, 7, 56)]], { x: 37, y: 36, w: 35 }],
+  tent: [[['b', 'M18 68L50 18L82 68z'], ['d', 'M50 18L58 68L42 68z']], null],
+  lantern: [[['l', rect(36, 26, 28, 38, 5)], [LIGHT, ellipse(50, 45, 8, 8)], ['d', rect(34, 20, 32, 7, 2)], ['d', rect(34, 63, 32, 6, 2)]], null],
+  backpack: [[['b', rect(30, 22, 40, 46, 12)], ['d', rect(36, 44, 28, 18, 4)]], { x: 30, y: 32, w: 40 }],
+  comb: [[['d', rect(22, 30, 56, 10, 3)], ['b', Array.from({ length: 9 }, (_, i) => rect(25 + 6 * i, 40, 3, 16)).join('')]], null],
+  towel: [[['b', rect(24, 30, 52, 36, 4)], ['l', rect(24, 38, 52, 5)], ['l', rect(24, 54, 52, 5)]], null],
+  box: [[['b', rect(26, 26, 48, 42, 4)], ['l', 'M26 26L38 16L86 16L74 26z'], ['d', 'M74 26L86 16L86 58L74 68z']], { x: 26, y: 40, w: 48 }],
+};
+
+// The kinds are drawn on a 100 x 80 canvas, shown at 0.6 in the middle of the picture's
+// 100 x 50: placed here once, in the path data, rather than by a transform on the page
+// (one transform less for the browser to draw each picture under).
+const S = 0.6;
+const X0 = 20;
+const Y0 = 1;
+const round = (v) => Math.round(v * 100) / 100;
+const at = { x: (x) => round(X0 + S * x), y: (y) => round(Y0 + S * y), len: (v) => round(S * v) };
+// Path data of the commands rect, ellipse and the kinds use: absolute M and L, relative
+// h, v, l, q and a (an arc's flags and rotation stay as they are).
+function place(d) {
+  let out = '';
+  for (const [, cmd, args] of d.matchAll(/([MLmlhvqaz])([^MLmlhvqaz]*)/g)) {
+    const n = args.trim() ? args.trim().split(/[\s,]+/).map(Number) : [];
+    const moved = cmd === 'M' || cmd === 'L' ? n.map((v, i) => (i % 2 ? at.y(v) : at.x(v))) : n.map((v, i) => (cmd === 'a' && i % 7 >= 2 && i % 7 <= 4 ? v : at.len(v)));
+    out += cmd + moved.join(' ');
+  }
+  return out;
+}
+
+// A kind's shapes as at most three paths: neighbours of one tone are joined.
+const KIND_PATHS = Object.fromEntries(
+  Object.entries(KIND_SHAPES).map(([kind, [shapes, band]]) => {
+    const paths = [];
+    for (const [tone, d] of shapes) {
+      if (paths.length && paths.at(-1).tone === tone) paths.at(-1).d += place(d);
+      else paths.push({ tone, d: place(d) });
+    }
+    // The label band is 12 high, its initials 8 high, centred.
+    const label = band && { x: at.x(band.x), y: at.y(band.y), w: at.len(band.w), h: at.len(12), tx: at.x(band.x + band.w / 2), ty: at.y(band.y + 9) };
+    return [kind, { paths, band: label }];
+  })
+);
+
+const parts = new Map();
+/**
+ * What a product's picture shows, worked out once per product: each element's attributes.
+ * @param {{id: string, title: string, brand?: string, categories?: string[]}} item
+ */
+export function pictureParts(item) {
+  let p = parts.get(item.id);
+  if (p) return p;
+  const title = String(item.title || item.id);
+  const cat = (item.categories && item.categories.find((c) => c)) || 'Other';
+  const hue = hash(cat) % 360;
+  const shade = SHADE_WORDS.find(([, re]) => re.test(title));
+  const bodyHue = shade ? SHADES[shade[0]] : hash(item.brand || title) % 360;
+  const sat = 35 + (hash(item.id) % 25);
+  const tones = { b: `hsl(${bodyHue} ${sat}% 52%)`, d: `hsl(${bodyHue} ${sat}% 34%)`, l: `hsl(${bodyHue} ${sat}% 78%)` };
+  const kind = kindOf(title);
+  const { paths, band } = KIND_PATHS[kind];
+  p = {
+    kind,
+    bg: `hsl(${hue} 45% 92%)`,
+    disc: { cx: 12 + (hash(title) % 76), fill: `hsl(${(hue + 30) % 360} 40% 86%)` },
+    paths: [0, 1, 2].map((i) => (paths[i] ? { d: paths[i].d, fill: tones[paths[i].tone] || paths[i].tone } : { d: '', fill: 'none' })),
+    band: band ? { ...band, initials: initials(item.brand, title), ink: tones.d } : null,
+  };
+  parts.set(item.id, p);
+  return p;
+}
+
+function set(e, name, value) {
+  const v = String(value);
+  if (e.getAttribute(name) !== v) e.setAttribute(name, v);
+}
+
+/** Shows the product in a picture made by productPicture or blankPicture. */
+export function drawPicture(svg, item) {
+  const p = pictureParts(item);
+  const [bg, disc, p0, p1, p2, band, text] = svg.children;
+  set(svg, 'data-kind', p.kind);
+  set(bg, 'fill', p.bg);
+  set(disc, 'cx', p.disc.cx);
+  set(disc, 'fill', p.disc.fill);
+  [p0, p1, p2].forEach((e, i) => {
+    set(e, 'd', p.paths[i].d);
+    set(e, 'fill', p.paths[i].fill);
+  });
+  const b = p.band;
+  set(band, 'x', b ? b.x : 0);
+  set(band, 'y', b ? b.y : 0);
+  set(band, 'width', b ? b.w : 0);
+  set(text, 'x', b ? b.tx : 0);
+  set(text, 'y', b ? b.ty : 0);
+  set(text, 'fill', b ? b.ink : 'none');
+  if (text.textContent !== (b ? b.initials : '')) text.textContent = b ? b.initials : '';
+}
+
 function node(name, attrs, parent) {
   const e = document.createElementNS(NS, name);
   for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
@@ -57,133 +195,20 @@ function node(name, attrs, parent) {
   return e;
 }
 
-function initials(brand, title) {
-  const words = (brand || title).split(/[\s&.-]+/).filter((w) => /^[A-Za-z]/.test(w));
-  return words.slice(0, 2).map((w) => w[0].toUpperCase()).join('') || '?';
+/**
+ * A picture with nothing in it but a grey background (a shelf row before its product):
+ * the elements every picture has, in the order drawPicture sets them.
+ */
+export function blankPicture() {
+  // slice: a square box (the shelf's) shows the middle of the picture, the product larger.
+  const svg = node('svg', { viewBox: '0 0 100 50', preserveAspectRatio: 'xMidYMid slice', class: 'picture', 'aria-hidden': 'true', focusable: 'false', 'data-kind': '' });
+  node('rect', { width: 100, height: 50, fill: '#eef0eb' }, svg);
+  node('circle', { cx: 0, cy: 50, r: 20, fill: 'none' }, svg);
+  for (let i = 0; i < 3; i++) node('path', { d: '', fill: 'none' }, svg);
+  node('rect', { x: 0, y: 0, width: 0, height: at.len(12), fill: 'rgb(255 255 255 / 0.85)' }, svg);
+  node('text', { x: 0, y: 0, 'text-anchor': 'middle', 'font-size': at.len(8), 'font-weight': 700, 'font-family': 'system-ui, sans-serif', fill: 'none' }, svg);
+  return svg;
 }
-
-// Each shape on a 100 x 80 canvas: body colour b, darker d, light l. Returns where the
-// brand's label band goes, or null for shapes without one.
-const DRAW = {
-  dropper(g, c) {
-    node('rect', { x: 38, y: 30, width: 24, height: 38, rx: 5, fill: c.b }, g);
-    node('rect', { x: 44, y: 18, width: 12, height: 13, rx: 2, fill: c.d }, g);
-    node('ellipse', { cx: 50, cy: 15, rx: 7, ry: 5, fill: c.d }, g);
-    return { x: 38, y: 44, w: 24 };
-  },
-  perfume(g, c) {
-    node('rect', { x: 30, y: 32, width: 40, height: 36, rx: 8, fill: c.b }, g);
-    node('rect', { x: 44, y: 22, width: 12, height: 11, fill: c.d }, g);
-    node('rect', { x: 40, y: 14, width: 20, height: 9, rx: 3, fill: c.l }, g);
-    return { x: 30, y: 46, w: 40 };
-  },
-  candle(g, c) {
-    node('rect', { x: 30, y: 36, width: 40, height: 32, rx: 4, fill: c.b }, g);
-    node('ellipse', { cx: 50, cy: 36, rx: 20, ry: 5, fill: c.l }, g);
-    node('path', { d: 'M50 20 q5 8 0 13 q-5 -5 0 -13z', fill: '#f2a33a' }, g);
-    return { x: 30, y: 48, w: 40 };
-  },
-  spray(g, c) {
-    node('rect', { x: 38, y: 28, width: 24, height: 40, rx: 6, fill: c.b }, g);
-    node('rect', { x: 43, y: 18, width: 14, height: 11, rx: 2, fill: c.d }, g);
-    node('rect', { x: 57, y: 20, width: 9, height: 4, fill: c.d }, g);
-    return { x: 38, y: 44, w: 24 };
-  },
-  stick(g, c) {
-    node('rect', { x: 42, y: 34, width: 16, height: 36, rx: 2, fill: c.d }, g);
-    node('rect', { x: 44, y: 18, width: 12, height: 17, rx: 1, fill: c.b }, g);
-    node('path', { d: 'M44 18 L56 12 L56 18z', fill: c.b }, g);
-    return { x: 42, y: 46, w: 16 };
-  },
-  compact(g, c) {
-    node('ellipse', { cx: 50, cy: 48, rx: 30, ry: 18, fill: c.d }, g);
-    node('ellipse', { cx: 50, cy: 44, rx: 26, ry: 14, fill: c.b }, g);
-    return { x: 30, y: 40, w: 40 };
-  },
-  polish(g, c) {
-    node('rect', { x: 36, y: 38, width: 28, height: 30, rx: 6, fill: c.b }, g);
-    node('rect', { x: 44, y: 14, width: 12, height: 25, rx: 2, fill: c.d }, g);
-    return { x: 36, y: 48, w: 28 };
-  },
-  jar(g, c) {
-    node('rect', { x: 28, y: 38, width: 44, height: 30, rx: 7, fill: c.b }, g);
-    node('rect', { x: 26, y: 28, width: 48, height: 12, rx: 3, fill: c.d }, g);
-    return { x: 28, y: 48, w: 44 };
-  },
-  tube(g, c) {
-    node('path', { d: 'M36 14 L64 14 L60 60 L40 60 Z', fill: c.b }, g);
-    node('rect', { x: 43, y: 60, width: 14, height: 9, rx: 2, fill: c.d }, g);
-    return { x: 39, y: 30, w: 22 };
-  },
-  pump(g, c) {
-    node('rect', { x: 34, y: 30, width: 32, height: 38, rx: 7, fill: c.b }, g);
-    node('rect', { x: 45, y: 18, width: 10, height: 13, fill: c.d }, g);
-    node('rect', { x: 45, y: 16, width: 20, height: 5, rx: 2, fill: c.d }, g);
-    return { x: 34, y: 44, w: 32 };
-  },
-  pan(g, c) {
-    node('ellipse', { cx: 42, cy: 48, rx: 26, ry: 14, fill: c.d }, g);
-    node('ellipse', { cx: 42, cy: 46, rx: 22, ry: 10, fill: c.b }, g);
-    node('rect', { x: 66, y: 43, width: 26, height: 6, rx: 3, fill: c.d }, g);
-    return null;
-  },
-  utensil(g, c) {
-    node('rect', { x: 24, y: 36, width: 40, height: 8, rx: 2, fill: c.l }, g);
-    node('rect', { x: 62, y: 34, width: 18, height: 12, rx: 4, fill: c.d }, g);
-    node('rect', { x: 24, y: 52, width: 52, height: 6, rx: 3, fill: c.b }, g);
-    return null;
-  },
-  mug(g, c) {
-    node('rect', { x: 30, y: 26, width: 34, height: 42, rx: 6, fill: c.b }, g);
-    node('path', { d: 'M64 34 q14 0 14 12 q0 12 -14 12', fill: 'none', stroke: c.d, 'stroke-width': 5 }, g);
-    return { x: 30, y: 42, w: 34 };
-  },
-  pen(g, c) {
-    node('rect', { x: 20, y: 36, width: 52, height: 10, rx: 3, fill: c.b }, g);
-    node('path', { d: 'M72 36 L84 41 L72 46 Z', fill: c.d }, g);
-    node('rect', { x: 24, y: 33, width: 20, height: 3, fill: c.d }, g);
-    return null;
-  },
-  notebook(g, c) {
-    node('rect', { x: 30, y: 14, width: 42, height: 56, rx: 3, fill: c.b }, g);
-    node('rect', { x: 30, y: 14, width: 7, height: 56, fill: c.d }, g);
-    return { x: 37, y: 36, w: 35 };
-  },
-  tent(g, c) {
-    node('path', { d: 'M18 68 L50 18 L82 68 Z', fill: c.b }, g);
-    node('path', { d: 'M50 18 L42 68 L58 68 Z', fill: c.d }, g);
-    return null;
-  },
-  lantern(g, c) {
-    node('rect', { x: 36, y: 26, width: 28, height: 38, rx: 5, fill: c.l }, g);
-    node('circle', { cx: 50, cy: 45, r: 8, fill: '#f7c948' }, g);
-    node('rect', { x: 34, y: 20, width: 32, height: 7, rx: 2, fill: c.d }, g);
-    node('rect', { x: 34, y: 63, width: 32, height: 6, rx: 2, fill: c.d }, g);
-    return null;
-  },
-  backpack(g, c) {
-    node('rect', { x: 30, y: 22, width: 40, height: 46, rx: 12, fill: c.b }, g);
-    node('rect', { x: 36, y: 44, width: 28, height: 18, rx: 4, fill: c.d }, g);
-    return { x: 30, y: 32, w: 40 };
-  },
-  comb(g, c) {
-    node('rect', { x: 22, y: 30, width: 56, height: 10, rx: 3, fill: c.d }, g);
-    for (let x = 25; x < 76; x += 6) node('rect', { x, y: 40, width: 3, height: 16, fill: c.b }, g);
-    return null;
-  },
-  towel(g, c) {
-    node('rect', { x: 24, y: 30, width: 52, height: 36, rx: 4, fill: c.b }, g);
-    node('rect', { x: 24, y: 38, width: 52, height: 5, fill: c.l }, g);
-    node('rect', { x: 24, y: 54, width: 52, height: 5, fill: c.l }, g);
-    return null;
-  },
-  box(g, c) {
-    node('rect', { x: 26, y: 26, width: 48, height: 42, rx: 4, fill: c.b }, g);
-    node('path', { d: 'M26 26 L38 16 L86 16 L74 26 Z', fill: c.l }, g);
-    node('path', { d: 'M74 26 L86 16 L86 58 L74 68 Z', fill: c.d }, g);
-    return { x: 26, y: 40, w: 48 };
-  },
-};
 
 /**
  * The product's picture: an <svg> element (decorative: aria-hidden) drawn from its
@@ -191,24 +216,7 @@ const DRAW = {
  * @param {{id: string, title: string, brand?: string, categories?: string[]}} item
  */
 export function productPicture(item) {
-  const title = String(item.title || item.id);
-  const cat = (item.categories && item.categories.find((c) => c)) || 'Other';
-  const hue = hash(cat) % 360;
-  const shade = SHADE_WORDS.find(([, re]) => re.test(title));
-  const bodyHue = shade ? SHADES[shade[0]] : hash(item.brand || title) % 360;
-  const sat = 35 + (hash(item.id) % 25);
-  const c = { b: `hsl(${bodyHue} ${sat}% 52%)`, d: `hsl(${bodyHue} ${sat}% 34%)`, l: `hsl(${bodyHue} ${sat}% 78%)` };
-  // slice: a square box (the shelf's) shows the middle of the picture, the product larger.
-  const svg = node('svg', { viewBox: '0 0 100 50', preserveAspectRatio: 'xMidYMid slice', class: 'picture', 'aria-hidden': 'true', focusable: 'false', 'data-kind': kindOf(title) });
-  node('rect', { width: 100, height: 50, fill: `hsl(${hue} 45% 92%)` }, svg);
-  node('circle', { cx: 12 + (hash(title) % 76), cy: 50, r: 20, fill: `hsl(${(hue + 30) % 360} 40% 86%)` }, svg);
-  // The shapes are drawn on a 100 x 80 canvas, shown at 0.6 in the middle of this one.
-  const g = node('g', { transform: 'translate(20 1) scale(0.6)' }, svg);
-  const band = DRAW[kindOf(title)](g, c);
-  if (band) {
-    node('rect', { x: band.x, y: band.y, width: band.w, height: 12, fill: 'rgb(255 255 255 / 0.85)' }, g);
-    const t = node('text', { x: band.x + band.w / 2, y: band.y + 9, 'text-anchor': 'middle', 'font-size': 8, 'font-weight': 700, 'font-family': 'system-ui, sans-serif', fill: c.d }, g);
-    t.textContent = initials(item.brand, title);
-  }
+  const svg = blankPicture();
+  drawPicture(svg, item);
   return svg;
 }
