@@ -145,11 +145,14 @@ async function maybeReconnect() {
 async function warmUp() {
   const index = state.rec.catalog.index;
   if (state.rec.history.count || !index.count) return;
-  // Any three items: against a zero vector every score ties, and ties go by slot.
+  // Any three items: against a zero vector every score ties, and ties go by slot. Events
+  // and reasons as a shopper's click makes them (the item's text embedded, the sentences
+  // written), so that the first click runs none of it cold.
   const some = index.search(new Float32Array(index.dim), 3);
   for (let i = 0; i < 3; i++) {
-    state.rec.history.add({ id: some[i % some.length].id, ts: i, kind: 'view' });
-    await state.rec.recommend({ k: 6 });
+    state.rec.history.add(historyEvent(state.rec.catalog.get(some[i % some.length].id), 'view', i));
+    const out = await state.rec.recommend({ k: 6 });
+    out.items.forEach((it) => renderReason(it, { formatPrice: money }));
   }
   state.rec.history.clear();
 }
@@ -207,17 +210,22 @@ async function recommend(timing = {}, watched = false) {
   }
 }
 
-function addEvent(msg) {
-  const it = typeof msg.id === 'string' ? state.rec.catalog.get(msg.id) : null;
-  if (!it) throw new Error(`unknown product ${msg.id}`);
-  const kind = ['view', 'cart', 'purchase'].includes(msg.kind) ? msg.kind : 'view';
-  const ts = Date.now() / 1000;
+// A history event carries the item's fields (its text, brand, categories, price).
+function historyEvent(it, kind, ts) {
   const ev = { id: it.id, ts, kind, title: it.title };
   if (it.text) ev.text = it.text;
   if (it.brand) ev.brand = it.brand;
   if (it.categories) ev.categories = it.categories;
   if (Number.isFinite(it.price)) ev.price = it.price;
-  state.rec.history.add(ev);
+  return ev;
+}
+
+function addEvent(msg) {
+  const it = typeof msg.id === 'string' ? state.rec.catalog.get(msg.id) : null;
+  if (!it) throw new Error(`unknown product ${msg.id}`);
+  const kind = ['view', 'cart', 'purchase'].includes(msg.kind) ? msg.kind : 'view';
+  const ts = Date.now() / 1000;
+  state.rec.history.add(historyEvent(it, kind, ts));
   state.log.push({ id: it.id, kind, ts, title: it.title });
   if (state.log.length > MAX_LOG) state.log.splice(0, state.log.length - MAX_LOG);
 }
