@@ -180,6 +180,24 @@ static void test_word_classes(void) {
   CHECK(arag_word_is_filler("3-pack", 6) && arag_word_is_filler("Ounce", 5));
   CHECK(!arag_word_is_filler("retinol", 7));
   CHECK(!arag_word_is_filler("", 0) && !arag_word_is_function("verylongwordindeed", 18));
+  /* The first and last word of each length's sorted list, any case; their neighbours
+   * outside the lists; bytes past ASCII sort after every letter. */
+  static const char *const ends[] = {
+      "a",          "an",          "yd",          "all",         "you",       "also",
+      "your",       "about",       "yards",       "around",      "yellow",    "against",
+      "without",    "assorted",    "standard",    "champagne",   "turquoise", "containers",
+      "multicolor", "milliliters", "millilitres", "multicolored"};
+  for (size_t i = 0; i < sizeof ends / sizeof ends[0]; i++) {
+    char up[16];
+    size_t n = strlen(ends[i]);
+    for (size_t k = 0; k < n; k++) up[k] = (char)(ends[i][k] - 32);
+    CHECK(arag_word_class(ends[i], n) != 0);
+    CHECK(arag_word_class(up, n) == arag_word_class(ends[i], n));
+  }
+  CHECK(arag_word_class("b", 1) == 0 && arag_word_class("zz", 2) == 0 &&
+        arag_word_class("ak", 2) == 0);
+  CHECK(arag_word_class("yourz", 5) == 0 && arag_word_class("multicolorez", 12) == 0);
+  CHECK(arag_word_class("\xc3\xa9t\xc3\xa9", 5) == 0 && arag_word_class("yo\xc3\xbc", 4) == 0);
 }
 
 int main(void) {

@@ -4,22 +4,26 @@
 
 #include "hash.h"
 
-/* Key of a category path's first depth levels, case folded, spaces around each level
- * left out. */
+/* One level of a category path into a key (case folded, spaces around the level left
+ * out): path_key folds the first depth levels, shared() level by level. */
+static uint64_t fold_level(uint64_t h, const char *s) {
+  s = s ? s : "";
+  size_t n = strlen(s);
+  while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
+  while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
+  h = arag_fnv64_byte(h, 0x3e);
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)s[i];
+    if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
+    h = arag_fnv64_byte(h, c);
+  }
+  return h;
+}
+
+/* Key of a category path's first depth levels. */
 static uint64_t path_key(const arag_item *it, uint32_t depth) {
   uint64_t h = ARAG_FNV64_OFFSET;
-  for (uint32_t d = 0; d < depth; d++) {
-    const char *s = it->categories[d] ? it->categories[d] : "";
-    size_t n = strlen(s);
-    while (n && (s[0] == ' ' || s[0] == '\t')) s++, n--;
-    while (n && (s[n - 1] == ' ' || s[n - 1] == '\t')) n--;
-    h = arag_fnv64_byte(h, 0x3e);
-    for (size_t i = 0; i < n; i++) {
-      unsigned char c = (unsigned char)s[i];
-      if (c >= 'A' && c <= 'Z') c = (unsigned char)(c + 32);
-      h = arag_fnv64_byte(h, c);
-    }
-  }
+  for (uint32_t d = 0; d < depth; d++) h = fold_level(h, it->categories[d]);
   return h ? h : 1;
 }
 
@@ -33,10 +37,17 @@ static uint64_t topic_of(const arag_item *it, uint32_t common) {
   return depth_of(it) > common ? path_key(it, common + 1) : 0;
 }
 
-/* Levels a and b share. */
+/* Levels a and b share: their keys of 1, 2, ... levels compared, each folded from the
+ * one before. */
 static uint32_t shared(const arag_item *a, const arag_item *b) {
   uint32_t na = depth_of(a), nb = depth_of(b), d = 0;
-  while (d < na && d < nb && path_key(a, d + 1) == path_key(b, d + 1)) d++;
+  uint64_t ha = ARAG_FNV64_OFFSET, hb = ARAG_FNV64_OFFSET;
+  while (d < na && d < nb) {
+    ha = fold_level(ha, a->categories[d]);
+    hb = fold_level(hb, b->categories[d]);
+    if ((ha ? ha : 1) != (hb ? hb : 1)) break;
+    d++;
+  }
   return d;
 }
 
