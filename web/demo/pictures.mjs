@@ -133,9 +133,30 @@ const KIND_PATHS = Object.fromEntries(
   })
 );
 
+// The attributes a picture's elements take from its product, in a fixed order: element
+// (by its place in the picture), attribute.
+const ATTRIBUTES = [
+  [0, 'fill'],
+  [1, 'cx'],
+  [1, 'fill'],
+  [2, 'd'],
+  [2, 'fill'],
+  [3, 'd'],
+  [3, 'fill'],
+  [4, 'd'],
+  [4, 'fill'],
+  [5, 'x'],
+  [5, 'y'],
+  [5, 'width'],
+  [6, 'x'],
+  [6, 'y'],
+  [6, 'fill'],
+];
+
 const parts = new Map();
 /**
- * What a product's picture shows, worked out once per product: each element's attributes.
+ * What a product's picture shows, worked out once per product: its kind, the values of
+ * ATTRIBUTES (as strings) and the initials.
  * @param {{id: string, title: string, brand?: string, categories?: string[]}} item
  */
 export function pictureParts(item) {
@@ -150,42 +171,32 @@ export function pictureParts(item) {
   const tones = { b: `hsl(${bodyHue} ${sat}% 52%)`, d: `hsl(${bodyHue} ${sat}% 34%)`, l: `hsl(${bodyHue} ${sat}% 78%)` };
   const kind = kindOf(title);
   const { paths, band } = KIND_PATHS[kind];
-  p = {
-    kind,
-    bg: `hsl(${hue} 45% 92%)`,
-    disc: { cx: 12 + (hash(title) % 76), fill: `hsl(${(hue + 30) % 360} 40% 86%)` },
-    paths: [0, 1, 2].map((i) => (paths[i] ? { d: paths[i].d, fill: tones[paths[i].tone] || paths[i].tone } : { d: '', fill: 'none' })),
-    band: band ? { ...band, initials: initials(item.brand, title), ink: tones.d } : null,
-  };
+  const shape = (i) => (paths[i] ? [paths[i].d, tones[paths[i].tone] || paths[i].tone] : ['', 'none']);
+  const values = [`hsl(${hue} 45% 92%)`, 12 + (hash(title) % 76), `hsl(${(hue + 30) % 360} 40% 86%)`, ...shape(0), ...shape(1), ...shape(2)];
+  values.push(...(band ? [band.x, band.y, band.w, band.tx, band.ty, tones.d] : [0, 0, 0, 0, 0, 'none']));
+  p = { kind, values: values.map(String), initials: band ? initials(item.brand, title) : '' };
   parts.set(item.id, p);
   return p;
 }
 
-function set(e, name, value) {
-  const v = String(value);
-  if (e.getAttribute(name) !== v) e.setAttribute(name, v);
-}
+// What each picture drawn by drawPicture shows, so that the next product's differences
+// are found without reading the page.
+const shown = new WeakMap();
 
 /** Shows the product in a picture made by productPicture or blankPicture. */
 export function drawPicture(svg, item) {
   const p = pictureParts(item);
-  const [bg, disc, p0, p1, p2, band, text] = svg.children;
-  set(svg, 'data-kind', p.kind);
-  set(bg, 'fill', p.bg);
-  set(disc, 'cx', p.disc.cx);
-  set(disc, 'fill', p.disc.fill);
-  [p0, p1, p2].forEach((e, i) => {
-    set(e, 'd', p.paths[i].d);
-    set(e, 'fill', p.paths[i].fill);
+  const was = shown.get(svg);
+  if (was === p) return;
+  shown.set(svg, p);
+  const els = svg.children;
+  if (!was || was.kind !== p.kind) svg.setAttribute('data-kind', p.kind);
+  ATTRIBUTES.forEach(([i, name], k) => {
+    const v = p.values[k];
+    if (was ? was.values[k] !== v : els[i].getAttribute(name) !== v) els[i].setAttribute(name, v);
   });
-  const b = p.band;
-  set(band, 'x', b ? b.x : 0);
-  set(band, 'y', b ? b.y : 0);
-  set(band, 'width', b ? b.w : 0);
-  set(text, 'x', b ? b.tx : 0);
-  set(text, 'y', b ? b.ty : 0);
-  set(text, 'fill', b ? b.ink : 'none');
-  if (text.textContent !== (b ? b.initials : '')) text.textContent = b ? b.initials : '';
+  const text = els[6];
+  if (text.textContent !== p.initials) text.textContent = p.initials;
 }
 
 function node(name, attrs, parent) {
