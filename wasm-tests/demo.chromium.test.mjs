@@ -366,6 +366,14 @@ test('adding to the cart: the count in the header, the button says so, the shelf
   let seq = await recsSeq();
   const cartButton = (id) => `#grid .card[data-id="${id}"] button[data-act="cart"]`;
   assert.equal(await page.innerText(cartButton(ids[0])), 'Add to cart');
+  // A new shelf changes what its rows say and show (texts, the pictures' attributes): it
+  // adds and removes no element, the first one included, which fills the placeholder rows.
+  await page.evaluate(() => {
+    window.shelfElementsChanged = [];
+    new MutationObserver((records) => {
+      for (const r of records) for (const n of [...r.addedNodes, ...r.removedNodes]) if (n.nodeType === Node.ELEMENT_NODE) window.shelfElementsChanged.push(n.outerHTML.slice(0, 60));
+    }).observe(document.querySelector('#recs'), { childList: true, subtree: true });
+  });
   for (let i = 0; i < 3; i++) {
     await page.click(cartButton(ids[i]));
     await waitSettled(i + 1);
@@ -375,6 +383,7 @@ test('adding to the cart: the count in the header, the button says so, the shelf
     seq = s;
   }
   carted = ids;
+  assert.deepEqual(await page.evaluate(() => window.shelfElementsChanged), []);
   // The button says it (the words a shopper sees: the other word is hidden), then again
   // what it does.
   assert.equal(await page.innerText(cartButton(ids[2])), 'Added ✓');
