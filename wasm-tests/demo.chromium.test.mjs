@@ -365,6 +365,9 @@ test('adding to the cart: the count in the header, the button says so, the shelf
   const ids = await page.$$eval('#grid .card', (els) => els.slice(0, 3).map((e) => e.dataset.id));
   let seq = await recsSeq();
   const cartButton = (id) => `#grid .card[data-id="${id}"] button[data-act="cart"]`;
+  // The words a shopper sees (innerText) are there once the card is rendered: a card just
+  // put back by the filter above is skipped (content-visibility) until the next frame.
+  await page.waitForFunction((sel) => document.querySelector(sel).checkVisibility({ contentVisibilityAuto: true }), cartButton(ids[0]));
   assert.equal(await page.innerText(cartButton(ids[0])), 'Add to cart');
   // A new shelf changes what its rows say and show (texts, the pictures' attributes): it
   // adds and removes no element, the first one included, which fills the placeholder rows.
