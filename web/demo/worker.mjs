@@ -140,6 +140,10 @@ async function maybeReconnect() {
   state.rec = rec;
 }
 
+// The engine's code is compiled on its first run and optimised only once it has run hot:
+// after three recommendations the next was still about 1.3 times slower than later ones.
+const WARM_UPS = 8;
+
 // A first recommendation compiles and warms the module's hot paths; make it one nobody
 // waits for: on a scratch event, right after start-up, then forgotten.
 async function warmUp() {
@@ -149,7 +153,7 @@ async function warmUp() {
   // and reasons as a shopper's click makes them (the item's text embedded, the sentences
   // written), so that the first click runs none of it cold.
   const some = index.search(new Float32Array(index.dim), 3);
-  for (let i = 0; i < 3; i++) {
+  for (let i = 0; i < WARM_UPS; i++) {
     state.rec.history.add(historyEvent(state.rec.catalog.get(some[i % some.length].id), 'view', i));
     const out = await state.rec.recommend({ k: 6 });
     out.items.forEach((it) => renderReason(it, { formatPrice: money }));
@@ -200,7 +204,8 @@ async function recommend(timing = {}, watched = false) {
     const written = state.shared ? writeShelf(state.shared, seq, shelf) : false;
     if (!(written && watched)) post(shelf);
     // The history and the trace wait for the page to ask (once the shelf is painted).
-    state.details = { seq, out: { trace: out.trace, degraded: out.degraded, fallbacks: out.fallbacks, usage: out.usage }, ms: ranked - t0, backend: state.backend };
+    // The result as it is: its trace is parsed when the page asks for it, after the shelf.
+    state.details = { seq, out, ms: ranked - t0, backend: state.backend };
   } catch (e) {
     if (abort.signal.aborted || seq !== state.seq) return;
     post(historyMsg());
@@ -310,7 +315,10 @@ async function handle(msg, recv) {
     case 'details': {
       post(historyMsg());
       const d = state.details;
-      if (d && d.seq === msg.seq && msg.seq === state.seq) post({ type: 'trace', ...d });
+      if (d && d.seq === msg.seq && msg.seq === state.seq) {
+        const { trace, degraded, fallbacks, usage } = d.out;
+        post({ type: 'trace', seq: d.seq, out: { trace, degraded, fallbacks, usage }, ms: d.ms, backend: d.backend });
+      }
       return;
     }
     default:
