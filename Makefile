@@ -135,7 +135,7 @@ bench: wasm native sample-data
 # The storefront demo's click-to-shelf figures (docs/demo.md): this demo alone, the demo of
 # commit DEMO_BEFORE alone, and the two side by side, each with 12 traced clicks (about 15
 # minutes on 2 cores; DEMO_BEFORE must be in this clone's history).
-DEMO_BEFORE ?= abb12be
+DEMO_BEFORE ?= 712cdf9
 DEMO_BEFORE_LABEL = the demo before these changes (web/demo at $(DEMO_BEFORE))
 bench-demo: wasm sample-data
 	rm -rf build/demo-before && mkdir -p build/demo-before
