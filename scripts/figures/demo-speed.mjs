@@ -32,6 +32,20 @@ export function render(j, { view }) {
   for (const r of j.runs) {
     lines.push(`| ${r.catalog} (${int(r.items)} items) | ${r.cpu_throttle}x${who(r)} | ${ms(r.first_ms)} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.max_ms)} |`);
   }
+  // The target: a phone-class device (4x) under 50 ms at the 95th percentile, the first
+  // click (a first visit's) among the clicks counted. A demo measured alone only: side by
+  // side, two throttled browsers share the machine's cores.
+  const at4 = both ? [] : j.runs.filter((r) => r.cpu_throttle === 4);
+  if (at4.length) {
+    lines.push('', 'Against the target, a p95 under 50 ms at 4x with the first click counted:', '');
+    for (const r of at4) {
+      const under = r.samples_ms.filter((t) => t < 50).length;
+      lines.push(
+        `- ${r.catalog}: p95 ${ms(r.p95_ms)} ms, first click ${ms(r.first_ms)} ms, ` +
+          `${under} of ${r.samples_ms.length} clicks under 50 ms: ${r.p95_ms < 50 ? 'met' : 'not met'}.`
+      );
+    }
+  }
   if (both) {
     // Click by click, the two saw the same moment of the machine: the median of the
     // differences says more than the difference of the medians when the load moves.
