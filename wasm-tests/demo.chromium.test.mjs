@@ -544,6 +544,24 @@ test('keyboard: a skip link to the shelf, the shelf before the grid, focus back 
   assert.equal(await page.$$eval('button', (els) => els.filter((e) => !(e.textContent.trim() || e.getAttribute('aria-label'))).length), 0);
 });
 
+// Each card's "Add to cart" and "Buy now" inside the card, with every word of them shown:
+// on a narrow card they take a line each rather than cut a word or leave the card.
+async function assertCardButtonsFit(where) {
+  const bad = await page.$$eval('#grid .card', (cards) =>
+    cards.flatMap((c) => {
+      c.scrollIntoView();
+      const card = c.getBoundingClientRect();
+      return [...c.querySelectorAll('.row button')].flatMap((b) => {
+        const r = b.getBoundingClientRect();
+        const out = r.left < card.left || r.right > card.right;
+        const cut = b.scrollWidth > b.clientWidth + 1;
+        return out || cut ? [`${c.dataset.id} ${b.dataset.act}: ${out ? 'leaves the card' : 'words cut'}`] : [];
+      });
+    })
+  );
+  assert.deepEqual(bad, [], where);
+}
+
 test('a phone: a compact header, the shelf first, no sideways scrolling, the trace as cards', async () => {
   await page.setViewportSize({ width: 390, height: 844 });
   await page.evaluate(() => window.scrollTo(0, 0));
@@ -559,6 +577,8 @@ test('a phone: a compact header, the shelf first, no sideways scrolling, the tra
   assert.ok(m.shelfTop < m.gridTop, 'recommendations come before the grid');
   assert.ok(m.nliOverflow <= 1, 'the NLI table fits');
   await page.evaluate(() => document.activeElement.blur());
+  await assertCardButtonsFit('phone');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await assertShelfRowsLaidOut('phone');
   await shot('demo-phone', { docs: true });
   // The header stays in view: the cart count is seen after adding far down the grid.
@@ -569,7 +589,14 @@ test('a phone: a compact header, the shelf first, no sideways scrolling, the tra
   const drawer = await page.$eval('#cart', (e) => e.getBoundingClientRect().width);
   assert.ok(drawer <= 390 && drawer > 300);
   await page.keyboard.press('Escape');
+  // A tablet, and the narrowest two-column page: the grid's cards at their narrowest.
+  for (const width of [600, 800]) {
+    await page.setViewportSize({ width, height: 900 });
+    await assertCardButtonsFit(`${width} px wide`);
+  }
   await page.setViewportSize({ width: 1280, height: 900 });
+  await assertCardButtonsFit('desktop');
+  await page.evaluate(() => window.scrollTo(0, 0));
 });
 
 test('settings: a model through the edge worker, with a page token and no key in the page', async () => {
