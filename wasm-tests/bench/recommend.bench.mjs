@@ -29,7 +29,8 @@ import { writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { dataSet, readJsonl, sampleDataSet } from '../helpers/data.mjs';
+import { dataSet, sampleDataSet } from '../helpers/data.mjs';
+import { loadDataset } from '../../web/demo/serve.mjs';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const CONFIG = { top_k: 30, reasoner: { ira_div: 1 } };
@@ -62,18 +63,8 @@ const median = (a) => {
   return s.length ? s[s.length >> 1] : NaN;
 };
 
-/** The demo's item fields (web/demo/serve.mjs loadDataset). */
-function catalogItems(dir) {
-  return readJsonl(path.join(dir, 'items.jsonl')).map((it) => {
-    const out = { id: it.id, title: it.title };
-    if (typeof it.text === 'string') out.text = it.text;
-    if (typeof it.brand === 'string') out.brand = it.brand;
-    if (Array.isArray(it.categories)) out.categories = it.categories.filter((c) => typeof c === 'string');
-    if (Number.isFinite(it.price)) out.price = it.price;
-    if (Number.isFinite(it.popularity)) out.popularity = it.popularity;
-    return out;
-  });
-}
+/** The demo's items: its server's reader of items.jsonl (the fields the demo keeps). */
+const catalogItems = (dir) => loadDataset(dir).items;
 
 /** The demo's event for item it (web/demo/worker.mjs addEvent). */
 function eventOf(it, ts, kind) {
