@@ -116,7 +116,8 @@ async function timedRecommender(build, snapshot) {
 }
 
 /** In a process of its own (--cold DIST): the first recommend of a fresh module, then
- * the first after three warm-up recommends (the demo's start-up); JSON on stdout. */
+ * the first after three warm-up recommends (web/demo/worker.mjs now runs eight); JSON on
+ * stdout. */
 async function coldChild(o) {
   const build = await loadBuild(o.cold);
   const items = catalogItems(o.data);

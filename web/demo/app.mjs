@@ -410,9 +410,8 @@ const setText = (e, text) => {
 };
 
 function fillRow(row, r, rank) {
-  const parts = row.children;
-  const [pic, num, reason, meta] = [parts[0], parts[1], parts[3], parts[4]];
-  let title = parts[2];
+  const [pic, num, , reason, meta] = row.children;
+  let title = row.children[2];
   if (row.dataset.id !== r.id) {
     const it = ui.byId.get(r.id) || { id: r.id, title: r.id };
     // The button that opened the product's dialog is where the browser puts the focus

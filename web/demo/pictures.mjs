@@ -127,8 +127,8 @@ const KIND_PATHS = Object.fromEntries(
       if (paths.length && paths.at(-1).tone === tone) paths.at(-1).d += place(d);
       else paths.push({ tone, d: place(d) });
     }
-    // The label band is 12 high, its initials 8 high, centred.
-    const label = band && { x: at.x(band.x), y: at.y(band.y), w: at.len(band.w), h: at.len(12), tx: at.x(band.x + band.w / 2), ty: at.y(band.y + 9) };
+    // The label band (12 high, blankPicture) and its initials' baseline, centred.
+    const label = band && { x: at.x(band.x), y: at.y(band.y), w: at.len(band.w), tx: at.x(band.x + band.w / 2), ty: at.y(band.y + 9) };
     return [kind, { paths, band: label }];
   })
 );

@@ -42,7 +42,7 @@ function callQuietly(fn, ...args) {
 // an offline top-30 recommendation), which a shelf does not read: the rest is parsed at
 // once, the trace when first read (see readResult).
 const TRACE_KEY = utf8.encode(',"trace":');
-const resultText = new TextDecoder();
+const traceText = new TextDecoder();
 
 /** Where the result's top-level "trace" member starts (its key's comma), or -1. The
  * engine writes it last; JSON strings cannot hold the key's bytes (a quote in a string
@@ -67,14 +67,14 @@ function readResult(raw, ptr, len) {
   if (at >= 0 && u8[end - 1] === 0x7d) {
     let head = null;
     try {
-      head = JSON.parse(`${resultText.decode(u8.subarray(ptr, at))}}`);
+      head = JSON.parse(`${raw.getString(ptr, at - ptr)}}`);
     } catch {
       head = null; // not the top-level member after all: parse the whole text below
     }
     if (head && typeof head === 'object' && !Array.isArray(head)) {
       const bytes = u8.slice(at + TRACE_KEY.length, end - 1);
       let parsed;
-      return { head, trace: () => (parsed === undefined ? (parsed = JSON.parse(resultText.decode(bytes))) : parsed) };
+      return { head, trace: () => (parsed === undefined ? (parsed = JSON.parse(traceText.decode(bytes))) : parsed) };
     }
   }
   const whole = JSON.parse(raw.getString(ptr, len));
